@@ -1,0 +1,2 @@
+//! sockwright
+#![forbid(unsafe_code)]
