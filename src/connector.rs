@@ -1,0 +1,519 @@
+//! The client side: `socket → setsockopt → [bind] → connect`.
+
+use std::fmt;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+#[cfg(unix)]
+use std::path::Path;
+use std::time::Duration;
+
+use log::{debug, log_enabled, Level};
+use socket2::{SockAddr, Socket};
+
+use crate::options::{self, common_setters, set_result, Options};
+use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+
+/// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
+/// optional `bind(2)` to a source address, then `connect(2)`.
+///
+/// Configure with the setters (each takes `&mut self` and returns `&mut Self`),
+/// then call a finishing method: [`connect`](Self::connect) for a
+/// [`TcpStream`], [`connect_udp`](Self::connect_udp) for a connected
+/// [`UdpSocket`], and on Unix [`connect_unix`](Self::connect_unix). A
+/// finishing method takes `&self`, creates a fresh socket for every address
+/// it tries (a socket whose connect failed is not reused), and can be called
+/// again.
+///
+/// | C tutorial | builder |
+/// |---|---|
+/// | `socket(AF_INET, SOCK_STREAM, 0)` | inferred from the address, or [`domain`](Self::domain), [`socket_type`](Self::socket_type), [`protocol`](Self::protocol) |
+/// | `inet_pton` + `connect` | the address given to the finishing call, resolved like std's `ToSocketAddrs` |
+/// | `printf("Connection Failed")` | an [`Error`] naming the address and the OS reason |
+///
+/// Defaults: every option unset (the OS default), no source address, no
+/// connect timeout (the OS's own, over two minutes on Linux), no read or
+/// write timeout, blocking mode.
+///
+/// Options this builder does not cover can be set on the returned value with
+/// `socket2::SockRef::from(&stream)`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sockwright::ConnectorBuilder;
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let stream = ConnectorBuilder::new()
+///     .connect_timeout(Duration::from_secs(2))
+///     .nodelay(true)
+///     .connect(server.local_addr()?)?;
+/// assert_eq!(stream.peer_addr()?, server.local_addr()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ConnectorBuilder {
+    opts: Options,
+    local_v4: Option<SocketAddr>,
+    local_v6: Option<SocketAddr>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    nodelay: Option<bool>,
+    keepalive: Option<Keepalive>,
+    linger: Option<Option<Duration>>,
+}
+
+impl ConnectorBuilder {
+    /// A builder with every option unset (the OS default), no source address,
+    /// no timeouts, blocking mode; the domain, type and protocol are inferred
+    /// from each address and the finishing call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new().connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new() -> ConnectorBuilder {
+        ConnectorBuilder::default()
+    }
+
+    common_setters!(
+        "ConnectorBuilder",
+        "# let server = std::net::TcpListener::bind(\"127.0.0.1:0\")?;",
+        ".connect(server.local_addr()?)",
+        "# let server = std::net::TcpListener::bind(\"[::1]:0\")?;",
+        ".connect(server.local_addr()?)"
+    );
+
+    /// Binds the socket to this local (source) address before connecting.
+    ///
+    /// Port 0 lets the OS pick the port. One address of each family can be
+    /// set (a second call with the same family replaces the first); each
+    /// connection attempt uses the one of its own family, and an address of a
+    /// family with no source address set fails with [`Error::InvalidConfig`].
+    /// Combine with [`reuse_address`](Self::reuse_address) to reuse a fixed
+    /// source port quickly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new()
+    ///     .local_address("127.0.0.1:0".parse()?)
+    ///     .connect(server.local_addr()?)?;
+    /// let (_conn, peer) = server.accept()?;
+    /// assert_eq!(peer, stream.local_addr()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn local_address(&mut self, addr: SocketAddr) -> &mut Self {
+        match addr {
+            SocketAddr::V4(_) => self.local_v4 = Some(addr),
+            SocketAddr::V6(_) => self.local_v6 = Some(addr),
+        }
+        self
+    }
+
+    /// Bounds each connection attempt: the connect fails with
+    /// [`io::ErrorKind::TimedOut`](std::io::ErrorKind::TimedOut) once it has
+    /// waited this long.
+    ///
+    /// Default: none (the OS decides; over two minutes on Linux). Zero is an
+    /// [`Error::InvalidConfig`]. When a name resolves to several addresses the
+    /// timeout applies to each attempt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new()
+    ///     .connect_timeout(Duration::from_millis(500))
+    ///     .connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets `SO_RCVTIMEO`: a blocking read waits at most this long.
+    ///
+    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new()
+    ///     .read_timeout(Duration::from_secs(5))
+    ///     .connect(server.local_addr()?)?;
+    /// assert_eq!(stream.read_timeout()?, Some(Duration::from_secs(5)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets `SO_SNDTIMEO`: a blocking write waits at most this long.
+    ///
+    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new()
+    ///     .write_timeout(Duration::from_secs(5))
+    ///     .connect(server.local_addr()?)?;
+    /// assert_eq!(stream.write_timeout()?, Some(Duration::from_secs(5)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets `TCP_NODELAY`: send small writes at once instead of waiting
+    /// to coalesce them (Nagle's algorithm off).
+    ///
+    /// Default: not set (the OS default, Nagle on). TCP only: with a datagram
+    /// or Unix socket it is an [`Error::InvalidConfig`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new().nodelay(true).connect(server.local_addr()?)?;
+    /// assert!(stream.nodelay()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn nodelay(&mut self, nodelay: bool) -> &mut Self {
+        self.nodelay = Some(nodelay);
+        self
+    }
+
+    /// Turns TCP keepalive on (`SO_KEEPALIVE`) with the given parameters.
+    ///
+    /// Default: not set (the OS default, off). TCP only.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// See [`Keepalive`] for which parameters each OS has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::{ConnectorBuilder, Keepalive};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new()
+    ///     .keepalive(Keepalive::new().time(Duration::from_secs(60)))
+    ///     .connect(server.local_addr()?)?;
+    /// assert!(socket2::SockRef::from(&stream).keepalive()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn keepalive(&mut self, keepalive: Keepalive) -> &mut Self {
+        self.keepalive = Some(keepalive);
+        self
+    }
+
+    /// Sets `SO_LINGER`: `Some(d)` makes `close` wait up to `d` for unsent
+    /// data; `Some(Duration::ZERO)` makes it reset the connection at once;
+    /// `None` turns lingering off.
+    ///
+    /// Default: not set (the OS default, off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new()
+    ///     .linger(Some(Duration::from_secs(1)))
+    ///     .connect(server.local_addr()?)?;
+    /// assert_eq!(socket2::SockRef::from(&stream).linger()?, Some(Duration::from_secs(1)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn linger(&mut self, linger: Option<Duration>) -> &mut Self {
+        self.linger = Some(linger);
+        self
+    }
+
+    /// Creates, configures and connects a TCP (or MPTCP) socket, and returns
+    /// it as a [`TcpStream`].
+    ///
+    /// The steps, each logged at `debug` level:
+    /// 1. resolve `addr` (a literal address needs no system call) and keep
+    ///    the addresses that fit the configured domain;
+    /// 2. for each address in turn, on a fresh socket:
+    ///    `socket(domain, SOCK_STREAM, protocol)`, one `setsockopt` per option,
+    ///    `bind(source)` if a source address of that family is set, and
+    ///    `connect(addr)`, bounded by the connect timeout;
+    /// 3. the first socket that connects is returned; the others are closed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] or [`Error::Unsupported`] before any system
+    /// call for a configuration that cannot work; otherwise the failing step's
+    /// error ([`Error::Connect`] with [`TimedOut`](std::io::ErrorKind::TimedOut)
+    /// when the timeout ran out), or [`Error::AllAttemptsFailed`] listing every
+    /// address tried and why each failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ConnectorBuilder, Error};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new().connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// drop(server);
+    /// // A port nobody listens on any more: the error says where and why.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let err = ConnectorBuilder::new().connect(("127.0.0.1", port)).unwrap_err();
+    /// assert!(matches!(err, Error::Connect { .. }));
+    /// assert!(err.to_string().starts_with(&format!("connect 127.0.0.1:{port}: ")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect<A>(&self, addr: A) -> Result<TcpStream>
+    where
+        A: ToSocketAddrs + fmt::Debug,
+    {
+        self.validate(Type::Stream)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        resolve::each(target, &addrs, |a| {
+            let socket = self.attempt(a, Type::Stream)?;
+            Ok(socket.into())
+        })
+    }
+
+    /// Creates, configures and connects a UDP socket, and returns it as a
+    /// connected [`UdpSocket`]: `send` and `recv` then talk to that peer only.
+    ///
+    /// The steps are those of [`connect`](Self::connect) with `SOCK_DGRAM`;
+    /// connecting a datagram socket sends nothing, so the first address that
+    /// the OS accepts is used.
+    ///
+    /// # Errors
+    ///
+    /// As for [`connect`](Self::connect); TCP-only options (nodelay,
+    /// keepalive, linger) are an [`Error::InvalidConfig`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let client = sockwright::ConnectorBuilder::new().connect_udp(server.local_addr()?)?;
+    /// client.send(b"ping")?;
+    /// let mut buf = [0; 8];
+    /// let (n, from) = server.recv_from(&mut buf)?;
+    /// assert_eq!((&buf[..n], from), (&b"ping"[..], client.local_addr()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_udp<A>(&self, addr: A) -> Result<UdpSocket>
+    where
+        A: ToSocketAddrs + fmt::Debug,
+    {
+        self.validate(Type::Datagram)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        resolve::each(target, &addrs, |a| {
+            let socket = self.attempt(a, Type::Datagram)?;
+            Ok(socket.into())
+        })
+    }
+
+    /// Creates, configures and connects a Unix-domain stream socket (or
+    /// seqpacket, with [`Type::SeqPacket`]) to `path`, and returns it as a
+    /// [`UnixStream`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] before any system call for IP-only options
+    /// (a source address, nodelay, keepalive, TTL...) or a path too long for
+    /// `sockaddr_un`; otherwise the failing step's error, naming the path.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Unix only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("sockwright-doc-conn-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("server.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = std::os::unix::net::UnixListener::bind(&path)?;
+    /// let stream = sockwright::ConnectorBuilder::new().connect_unix(&path)?;
+    /// let (_conn, _) = server.accept()?;
+    /// # drop(stream);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    pub fn connect_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
+        let path = path.as_ref();
+        self.validate(Type::Stream)?;
+        self.opts.check_unix(path)?;
+        let tcp_only = [
+            (
+                "a source address",
+                self.local_v4.or(self.local_v6).is_some(),
+            ),
+            ("nodelay (TCP_NODELAY)", self.nodelay.is_some()),
+            ("keepalive (SO_KEEPALIVE)", self.keepalive.is_some()),
+        ];
+        if let Some((name, _)) = tcp_only.iter().find(|(_, set)| *set) {
+            return Err(Error::invalid(format!(
+                "{name} does not apply to Unix path {}",
+                path.display()
+            )));
+        }
+        let sockaddr = SockAddr::unix(path)
+            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let shown = Address::Unix(path.to_path_buf());
+        let socket = self.opts.create(Domain::Unix, Type::Stream, &shown)?;
+        self.opts.apply(&socket, Domain::Unix, &shown)?;
+        self.apply_io_options(&socket, &shown)?;
+        self.connect_socket(&socket, &sockaddr, &shown)?;
+        Ok(socket.into())
+    }
+
+    /// Checks the configuration before any system call.
+    fn validate(&self, implied: Type) -> Result<()> {
+        self.opts.validate(implied)?;
+        for (name, timeout) in [
+            ("connect timeout", self.connect_timeout),
+            ("read timeout (SO_RCVTIMEO)", self.read_timeout),
+            ("write timeout (SO_SNDTIMEO)", self.write_timeout),
+        ] {
+            if timeout == Some(Duration::ZERO) {
+                return Err(Error::invalid(format!("{name} must not be zero")));
+            }
+        }
+        if implied == Type::Datagram {
+            let tcp_only = [
+                ("nodelay (TCP_NODELAY)", self.nodelay.is_some()),
+                ("keepalive (SO_KEEPALIVE)", self.keepalive.is_some()),
+                ("linger (SO_LINGER)", self.linger.is_some()),
+            ];
+            if let Some((name, _)) = tcp_only.iter().find(|(_, set)| *set) {
+                return Err(Error::invalid(format!(
+                    "{name} does not apply to a datagram socket"
+                )));
+            }
+        }
+        if let Some(ka) = &self.keepalive {
+            if ka.time == Some(Duration::ZERO) || ka.interval == Some(Duration::ZERO) {
+                return Err(Error::invalid("keepalive durations must not be zero"));
+            }
+            if !sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
+                return Err(Error::Unsupported {
+                    what: "keepalive interval and retries (TCP_KEEPINTVL, TCP_KEEPCNT)",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One attempt on a fresh socket: create, configure, bind the source
+    /// address, connect.
+    fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+        let domain = Domain::for_address(&addr);
+        let shown = Address::Inet(addr);
+        let local = match (domain, self.local_v4, self.local_v6) {
+            (Domain::Ipv4, Some(local), _) | (Domain::Ipv6, _, Some(local)) => Some(local),
+            (_, None, None) => None,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "no {domain} source address set to connect to {addr}"
+                )))
+            }
+        };
+        let socket = self.opts.create(domain, implied, &shown)?;
+        self.opts.apply(&socket, domain, &shown)?;
+        if implied == Type::Stream {
+            self.apply_tcp_options(&socket, &shown)?;
+        }
+        self.apply_io_options(&socket, &shown)?;
+        if let Some(local) = local {
+            options::bind(&socket, &local.into(), &Address::Inet(local))?;
+        }
+        self.connect_socket(&socket, &addr.into(), &shown)?;
+        Ok(socket)
+    }
+
+    /// `TCP_NODELAY`, `SO_KEEPALIVE` and its parameters.
+    fn apply_tcp_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if let Some(on) = self.nodelay {
+            set_result("TCP_NODELAY", addr, socket.set_tcp_nodelay(on))?;
+            debug!("set TCP_NODELAY={on} for {addr}");
+        }
+        if let Some(ka) = &self.keepalive {
+            set_result("SO_KEEPALIVE", addr, socket.set_keepalive(true))?;
+            if ka.time.is_some() || ka.interval.is_some() || ka.retries.is_some() {
+                let params = sys::keepalive(ka);
+                set_result(
+                    "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT",
+                    addr,
+                    socket.set_tcp_keepalive(&params),
+                )?;
+            }
+            debug!("set SO_KEEPALIVE={ka:?} for {addr}");
+        }
+        Ok(())
+    }
+
+    /// `SO_LINGER`, `SO_RCVTIMEO`, `SO_SNDTIMEO`.
+    fn apply_io_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if let Some(linger) = self.linger {
+            set_result("SO_LINGER", addr, socket.set_linger(linger))?;
+            debug!("set SO_LINGER={linger:?} for {addr}");
+        }
+        if let Some(t) = self.read_timeout {
+            set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
+            debug!("set SO_RCVTIMEO={t:?} for {addr}");
+        }
+        if let Some(t) = self.write_timeout {
+            set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
+            debug!("set SO_SNDTIMEO={t:?} for {addr}");
+        }
+        Ok(())
+    }
+
+    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
+    fn connect_socket(&self, socket: &Socket, sockaddr: &SockAddr, addr: &Address) -> Result<()> {
+        let result = match self.connect_timeout {
+            Some(timeout) => socket.connect_timeout(sockaddr, timeout),
+            None => socket.connect(sockaddr),
+        };
+        result.map_err(|source| Error::Connect {
+            addr: addr.clone(),
+            source,
+        })?;
+        if log_enabled!(Level::Debug) {
+            match socket.local_addr().ok().and_then(|a| a.as_socket()) {
+                Some(local) => debug!("connected {local} -> {addr}"),
+                None => debug!("connected to {addr}"),
+            }
+        }
+        self.opts.apply_nonblocking(socket, addr)
+    }
+}

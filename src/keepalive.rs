@@ -1,0 +1,101 @@
+//! TCP keepalive parameters.
+
+use std::time::Duration;
+
+/// TCP keepalive settings for [`ConnectorBuilder::keepalive`](crate::ConnectorBuilder::keepalive).
+///
+/// Turning keepalive on sets `SO_KEEPALIVE`; each parameter given here sets
+/// its own option (`TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT` on Linux;
+/// `SIO_KEEPALIVE_VALS` on Windows). A parameter left unset keeps the OS
+/// default.
+///
+/// # Platform-specific behavior
+///
+/// `interval` and `retries` exist on Linux, Android, the BSDs, macOS, iOS,
+/// illumos and Windows; asking for them elsewhere is an
+/// [`Error::Unsupported`](crate::Error::Unsupported) before any system call.
+/// Zero durations are an [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sockwright::Keepalive;
+///
+/// let ka = Keepalive::new()
+///     .time(Duration::from_secs(60))
+///     .interval(Duration::from_secs(10))
+///     .retries(5);
+/// assert_eq!(ka.time, Some(Duration::from_secs(60)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Keepalive {
+    /// Idle time before the first probe (`TCP_KEEPIDLE`, `TCP_KEEPALIVE` on macOS).
+    pub time: Option<Duration>,
+    /// Time between probes (`TCP_KEEPINTVL`).
+    pub interval: Option<Duration>,
+    /// Unanswered probes before the connection is dropped (`TCP_KEEPCNT`).
+    pub retries: Option<u32>,
+}
+
+impl Keepalive {
+    /// Keepalive on, every parameter at the OS default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ka = sockwright::Keepalive::new();
+    /// assert_eq!(ka.time, None);
+    /// ```
+    pub const fn new() -> Keepalive {
+        Keepalive {
+            time: None,
+            interval: None,
+            retries: None,
+        }
+    }
+
+    /// Sets the idle time before the first probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ka = sockwright::Keepalive::new().time(Duration::from_secs(30));
+    /// assert_eq!(ka.time, Some(Duration::from_secs(30)));
+    /// ```
+    pub const fn time(mut self, time: Duration) -> Keepalive {
+        self.time = Some(time);
+        self
+    }
+
+    /// Sets the time between probes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ka = sockwright::Keepalive::new().interval(Duration::from_secs(5));
+    /// assert_eq!(ka.interval, Some(Duration::from_secs(5)));
+    /// ```
+    pub const fn interval(mut self, interval: Duration) -> Keepalive {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// Sets how many unanswered probes drop the connection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ka = sockwright::Keepalive::new().retries(3);
+    /// assert_eq!(ka.retries, Some(3));
+    /// ```
+    pub const fn retries(mut self, retries: u32) -> Keepalive {
+        self.retries = Some(retries);
+        self
+    }
+}

@@ -1,0 +1,202 @@
+//! The three values that `socket(domain, type, protocol)` takes.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// The address family of a socket: the `domain` argument of `socket(2)`.
+///
+/// A builder infers the domain from the address it is given; set it with
+/// [`ListenerBuilder::domain`](crate::ListenerBuilder::domain) or
+/// [`ConnectorBuilder::domain`](crate::ConnectorBuilder::domain) to make it
+/// explicit, and an address of another family is then rejected before any
+/// system call.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::Domain;
+///
+/// let addr: std::net::SocketAddr = "[::1]:8080".parse()?;
+/// assert_eq!(Domain::for_address(&addr), Domain::Ipv6);
+/// assert_eq!(Domain::Ipv4.to_string(), "IPv4");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Domain {
+    /// `AF_INET`: IPv4.
+    Ipv4,
+    /// `AF_INET6`: IPv6, and IPv4 through IPv4-mapped addresses unless only-v6 is set.
+    Ipv6,
+    /// `AF_UNIX`: Unix-domain sockets named by a filesystem path.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Only on Unix; std has no Unix-socket types on Windows.
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    Unix,
+}
+
+impl Domain {
+    /// The domain an IP socket address belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::Domain;
+    ///
+    /// let addr: std::net::SocketAddr = "127.0.0.1:80".parse()?;
+    /// assert_eq!(Domain::for_address(&addr), Domain::Ipv4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_address(addr: &SocketAddr) -> Domain {
+        match addr {
+            SocketAddr::V4(_) => Domain::Ipv4,
+            SocketAddr::V6(_) => Domain::Ipv6,
+        }
+    }
+
+    pub(crate) fn to_socket2(self) -> socket2::Domain {
+        match self {
+            Domain::Ipv4 => socket2::Domain::IPV4,
+            Domain::Ipv6 => socket2::Domain::IPV6,
+            #[cfg(unix)]
+            Domain::Unix => socket2::Domain::UNIX,
+        }
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Domain::Ipv4 => "IPv4",
+            Domain::Ipv6 => "IPv6",
+            #[cfg(unix)]
+            Domain::Unix => "Unix",
+        })
+    }
+}
+
+/// The communication semantics of a socket: the `type` argument of `socket(2)`.
+///
+/// Each finishing call implies a type (`listen` and `connect` a stream,
+/// `bind_udp` and `connect_udp` a datagram socket). Setting one explicitly
+/// makes a mismatch, such as `listen` on a datagram socket, an error before any
+/// system call, and selects [`Type::SeqPacket`] for Unix sockets.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::Type;
+///
+/// assert_eq!(Type::Stream.to_string(), "stream");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Type {
+    /// `SOCK_STREAM`: a reliable byte stream (TCP, Unix streams).
+    Stream,
+    /// `SOCK_DGRAM`: unreliable datagrams (UDP, Unix datagrams).
+    Datagram,
+    /// `SOCK_SEQPACKET`: reliable, ordered, message-preserving (Unix sockets).
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Only on Unix, and only with [`Domain::Unix`]: the listener is a
+    /// [`UnixListener`](std::os::unix::net::UnixListener) whose accepted
+    /// streams read one message per `read`.
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    SeqPacket,
+}
+
+impl Type {
+    pub(crate) fn to_socket2(self) -> socket2::Type {
+        match self {
+            Type::Stream => socket2::Type::STREAM,
+            Type::Datagram => socket2::Type::DGRAM,
+            #[cfg(unix)]
+            Type::SeqPacket => socket2::Type::SEQPACKET,
+        }
+    }
+
+    /// Whether the type is connection-oriented (accepts `listen`).
+    pub(crate) fn is_connection_oriented(self) -> bool {
+        !matches!(self, Type::Datagram)
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Type::Stream => "stream",
+            Type::Datagram => "datagram",
+            #[cfg(unix)]
+            Type::SeqPacket => "seqpacket",
+        })
+    }
+}
+
+/// The transport protocol: the `protocol` argument of `socket(2)`.
+///
+/// The default, [`Protocol::Default`], passes `0` as the C tutorial does and
+/// lets the OS pick the type's protocol (TCP for IP streams, UDP for IP
+/// datagrams).
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::{ListenerBuilder, Protocol};
+///
+/// let listener = ListenerBuilder::new()
+///     .protocol(Protocol::Tcp)
+///     .listen("127.0.0.1:0")?;
+/// assert_ne!(listener.local_addr()?.port(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// `0`: the default protocol of the socket type.
+    #[default]
+    Default,
+    /// `IPPROTO_TCP`. Only with IP stream sockets.
+    Tcp,
+    /// `IPPROTO_UDP`. Only with IP datagram sockets.
+    Udp,
+    /// `IPPROTO_MPTCP`: Multipath TCP. Only with IP stream sockets.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Linux only (kernel 5.6 or later with `net.mptcp.enabled = 1`);
+    /// elsewhere the builder returns [`Error::Unsupported`](crate::Error::Unsupported)
+    /// before any system call.
+    Mptcp,
+}
+
+impl Protocol {
+    pub(crate) fn to_socket2(self) -> Option<socket2::Protocol> {
+        match self {
+            Protocol::Default => None,
+            Protocol::Tcp => Some(socket2::Protocol::TCP),
+            Protocol::Udp => Some(socket2::Protocol::UDP),
+            #[cfg(target_os = "linux")]
+            Protocol::Mptcp => Some(socket2::Protocol::MPTCP),
+            // Rejected by validation before any socket is created.
+            #[cfg(not(target_os = "linux"))]
+            Protocol::Mptcp => None,
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Default => "default protocol",
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Mptcp => "MPTCP",
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! Turning what the user gave into addresses, and trying each one.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use log::debug;
+
+use crate::options::Options;
+use crate::{Error, Result};
+
+/// Resolves `addr`, keeps the addresses the configuration can use, and
+/// returns them with the target's text for error messages.
+///
+/// A literal address is parsed without a system call, so a mismatch between
+/// it and the configuration is reported before any.
+pub(crate) fn resolve<A>(addr: &A, opts: &Options) -> Result<(String, Vec<SocketAddr>)>
+where
+    A: ToSocketAddrs + fmt::Debug + ?Sized,
+{
+    let target = describe(addr);
+    let all: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|source| Error::Resolve {
+            target: target.clone(),
+            source,
+        })?
+        .collect();
+    let mut first_mismatch = None;
+    let mut usable = Vec::with_capacity(all.len());
+    for a in all {
+        match opts.check_inet(&a) {
+            Ok(()) => usable.push(a),
+            Err(e) => {
+                first_mismatch.get_or_insert(e);
+            }
+        }
+    }
+    if usable.is_empty() {
+        return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
+            target: target.clone(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+        }));
+    }
+    debug!("resolved {target} to {usable:?}");
+    Ok((target, usable))
+}
+
+/// The target as a user would write it: `localhost:80`, not `"localhost:80"`.
+fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
+    let text = format!("{addr:?}");
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.to_owned(),
+        None => text,
+    }
+}
+
+/// Runs `attempt` on each address in turn until one succeeds. One failure is
+/// returned as it is; several become [`Error::AllAttemptsFailed`].
+pub(crate) fn each<T>(
+    target: String,
+    addrs: &[SocketAddr],
+    mut attempt: impl FnMut(SocketAddr) -> Result<T>,
+) -> Result<T> {
+    let mut errors = Vec::new();
+    for &addr in addrs {
+        match attempt(addr) {
+            Ok(value) => return Ok(value),
+            Err(err) => {
+                debug!("{err}");
+                errors.push(err);
+            }
+        }
+    }
+    all_failed(target, errors)
+}
+
+/// Folds the per-address errors into one error.
+pub(crate) fn all_failed<T>(target: String, mut errors: Vec<Error>) -> Result<T> {
+    match errors.len() {
+        0 => Err(Error::Resolve {
+            target,
+            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+        }),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::AllAttemptsFailed {
+            target,
+            attempts: errors,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_drops_string_quotes_only() {
+        assert_eq!(describe("localhost:80"), "localhost:80");
+        assert_eq!(describe(&("localhost", 80u16)), r#"("localhost", 80)"#);
+        let addr: SocketAddr = "[::1]:9".parse().unwrap();
+        assert_eq!(describe(&addr), "[::1]:9");
+    }
+
+    #[test]
+    fn domain_filter_keeps_matching_family_and_rejects_none() {
+        let mut opts = Options {
+            domain: Some(crate::Domain::Ipv6),
+            ..Options::default()
+        };
+        let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
+        let (_, kept) = resolve(&both, &opts).unwrap();
+        assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
+        let err = resolve("127.0.0.1:1", &opts).unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("IPv4 address 127.0.0.1:1 does not fit the IPv6 domain"),
+            "{err}"
+        );
+        opts.domain = None;
+        assert_eq!(resolve(&both, &opts).unwrap().1.len(), 2);
+    }
+}
