@@ -152,7 +152,7 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// A step of a greeting exchange failed (see the `hello` module).
+    /// A step of a [`hello`](crate::hello) exchange failed.
     #[error("{step} {peer}: {}", Cause(source))]
     #[non_exhaustive]
     Exchange {

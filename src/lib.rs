@@ -98,6 +98,7 @@
 mod address;
 mod connector;
 mod error;
+pub mod hello;
 mod keepalive;
 mod kind;
 mod listener;

@@ -1,0 +1,853 @@
+//! The tutorial's exchange: the client sends `Hello from client`, the server
+//! answers `Hello from server`.
+//!
+//! [`Exchange`] carries one side of it over a [`TcpStream`], a Unix stream,
+//! a [`UdpSocket`] or any `Read + Write` value, wire-compatible with the
+//! classic C programs and hardened against peers that are slow, silent,
+//! talkative or gone.
+//!
+//! # Framing
+//!
+//! The C programs do not frame their messages: the client writes 17 bytes
+//! with no newline and does not shut down its write side; the server makes
+//! one `read` of at most 1023 bytes. A receiver that must interoperate with
+//! them cannot wait for a terminator or for end-of-file, yet must not assume
+//! that a message arrives in one segment either. So a message received here
+//! is complete at the first of:
+//!
+//! 1. **the expected message**: the bytes received equal what
+//!    [`Exchange::expect`] names (by default the peer's tutorial greeting).
+//!    This is the fast path: no waiting beyond the bytes themselves, however
+//!    they are split;
+//! 2. **end of file**: the peer closed its side after sending something;
+//! 3. **a quiet gap**: for any other message, no new byte for
+//!    [`Exchange::quiet`] (default [`DEFAULT_QUIET`]) after the last one.
+//!
+//! Closing before sending anything, or part way through the expected
+//! message, is an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error;
+//! more than [`Exchange::max_message`] bytes (default [`DEFAULT_MAX_MESSAGE`])
+//! is an [`InvalidData`](io::ErrorKind::InvalidData) error, detected with a
+//! buffer of exactly one byte more than the maximum, so a peer never decides
+//! how much is allocated; nothing at all within [`Exchange::timeout`]
+//! (default [`DEFAULT_TIMEOUT`]) is a [`TimedOut`](io::ErrorKind::TimedOut)
+//! error. The timeout bounds each side's whole receive, so a peer sending one
+//! byte at a time cannot hold it open for longer.
+//!
+//! Datagram exchanges need none of this: one datagram is one message.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::thread;
+//! use sockwright::hello::{Exchange, CLIENT_GREETING, SERVER_GREETING};
+//! use sockwright::{ConnectorBuilder, ListenerBuilder};
+//!
+//! let listener = ListenerBuilder::new().listen("127.0.0.1:0")?;
+//! let addr = listener.local_addr()?;
+//! let server = thread::spawn(move || -> sockwright::Result<Vec<u8>> {
+//!     let (mut conn, _) = listener.accept().expect("accept");
+//!     Exchange::server().run_tcp(&mut conn)
+//! });
+//! let mut stream = ConnectorBuilder::new().connect(addr)?;
+//! let reply = Exchange::client().run_tcp(&mut stream)?;
+//! assert_eq!(reply, SERVER_GREETING.as_bytes());
+//! assert_eq!(server.join().unwrap()?, CLIENT_GREETING.as_bytes());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use log::{debug, trace};
+
+use crate::{Address, Error, Result};
+
+/// What the client sends: `Hello from client` (17 bytes, no terminator).
+pub const CLIENT_GREETING: &str = "Hello from client";
+
+/// What the server answers: `Hello from server` (17 bytes, no terminator).
+pub const SERVER_GREETING: &str = "Hello from server";
+
+/// The longest message accepted by default: 1024 bytes, one more than the C
+/// server's single `read` takes.
+pub const DEFAULT_MAX_MESSAGE: usize = 1024;
+
+/// How long each side may take by default to receive its message, and how
+/// long each write may block: 5 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a message that is not the expected one may pause before it is
+/// taken as complete: 200 milliseconds.
+pub const DEFAULT_QUIET: Duration = Duration::from_millis(200);
+
+/// Which side of the exchange an [`Exchange`] plays.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::{Exchange, Role};
+///
+/// assert_eq!(Exchange::server().role(), Role::Server);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    /// Sends its message, then receives the reply.
+    Client,
+    /// Receives the greeting, then sends its reply.
+    Server,
+}
+
+/// One side of the hello exchange, with its message, limits and timeouts.
+///
+/// Build one with [`Exchange::client`] or [`Exchange::server`], adjust it
+/// with the setters, and run it as often as needed with
+/// [`run_tcp`](Self::run_tcp), [`run_unix`](Self::run_unix),
+/// [`run_udp`](Self::run_udp) or [`run_io`](Self::run_io). Each run returns
+/// the peer's message. See the [module documentation](self) for the framing.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sockwright::hello::Exchange;
+///
+/// let mut server = Exchange::server();
+/// server
+///     .message("Hello from a patient server")
+///     .timeout(Duration::from_secs(30))
+///     .max_message(4096);
+/// assert_eq!(server.message_bytes(), b"Hello from a patient server");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    role: Role,
+    message: Vec<u8>,
+    expect: Option<Vec<u8>>,
+    max_message: usize,
+    timeout: Duration,
+    quiet: Duration,
+}
+
+impl Default for Exchange {
+    fn default() -> Self {
+        Exchange::client()
+    }
+}
+
+impl Exchange {
+    /// The client side: sends [`CLIENT_GREETING`], expects
+    /// [`SERVER_GREETING`], [`DEFAULT_MAX_MESSAGE`], [`DEFAULT_TIMEOUT`],
+    /// [`DEFAULT_QUIET`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::{Exchange, CLIENT_GREETING};
+    ///
+    /// assert_eq!(Exchange::client().message_bytes(), CLIENT_GREETING.as_bytes());
+    /// ```
+    pub fn client() -> Exchange {
+        Exchange::with_role(Role::Client, CLIENT_GREETING, SERVER_GREETING)
+    }
+
+    /// The server side: expects [`CLIENT_GREETING`], answers
+    /// [`SERVER_GREETING`], [`DEFAULT_MAX_MESSAGE`], [`DEFAULT_TIMEOUT`],
+    /// [`DEFAULT_QUIET`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::{Exchange, SERVER_GREETING};
+    ///
+    /// assert_eq!(Exchange::server().message_bytes(), SERVER_GREETING.as_bytes());
+    /// ```
+    pub fn server() -> Exchange {
+        Exchange::with_role(Role::Server, SERVER_GREETING, CLIENT_GREETING)
+    }
+
+    fn with_role(role: Role, message: &str, expect: &str) -> Exchange {
+        Exchange {
+            role,
+            message: message.as_bytes().to_vec(),
+            expect: Some(expect.as_bytes().to_vec()),
+            max_message: DEFAULT_MAX_MESSAGE,
+            timeout: DEFAULT_TIMEOUT,
+            quiet: DEFAULT_QUIET,
+        }
+    }
+
+    /// The side this exchange plays.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::{Exchange, Role};
+    ///
+    /// assert_eq!(Exchange::client().role(), Role::Client);
+    /// ```
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The message this side sends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::Exchange;
+    ///
+    /// assert_eq!(Exchange::client().message("hi").message_bytes(), b"hi");
+    /// ```
+    pub fn message_bytes(&self) -> &[u8] {
+        &self.message
+    }
+
+    /// Sets the message this side sends. It must be 1 to
+    /// [`max_message`](Self::max_message) bytes, checked when the exchange
+    /// runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::Exchange;
+    ///
+    /// let mut client = Exchange::client();
+    /// client.message("Hello from a Rust client");
+    /// assert_eq!(client.message_bytes(), b"Hello from a Rust client");
+    /// ```
+    pub fn message(&mut self, message: impl Into<Vec<u8>>) -> &mut Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Sets the message expected from the peer, which completes a receive as
+    /// soon as it has arrived; `None` when any message is welcome (it then
+    /// completes at end of file or after the quiet gap).
+    ///
+    /// Default: the peer's tutorial greeting. A different message from the
+    /// peer is still accepted; it only takes the quiet gap to complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::Exchange;
+    ///
+    /// let mut client = Exchange::client();
+    /// client.expect(None::<Vec<u8>>);
+    /// ```
+    pub fn expect<M: Into<Vec<u8>>>(&mut self, expect: Option<M>) -> &mut Self {
+        self.expect = expect.map(Into::into);
+        self
+    }
+
+    /// Sets the largest message accepted from the peer, in bytes; a longer
+    /// one is an [`InvalidData`](io::ErrorKind::InvalidData) error.
+    ///
+    /// Default: [`DEFAULT_MAX_MESSAGE`]. Zero is an
+    /// [`Error::InvalidConfig`] when the exchange runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::Exchange;
+    ///
+    /// let mut server = Exchange::server();
+    /// server.max_message(64);
+    /// ```
+    pub fn max_message(&mut self, bytes: usize) -> &mut Self {
+        self.max_message = bytes;
+        self
+    }
+
+    /// Sets how long this side may take to receive its message, and how long
+    /// each write may block.
+    ///
+    /// Default: [`DEFAULT_TIMEOUT`]. Zero is an [`Error::InvalidConfig`] when
+    /// the exchange runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::hello::Exchange;
+    ///
+    /// let mut client = Exchange::client();
+    /// client.timeout(Duration::from_secs(1));
+    /// ```
+    pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the pause after which a message other than the expected one is
+    /// taken as complete.
+    ///
+    /// Default: [`DEFAULT_QUIET`]. Zero is an [`Error::InvalidConfig`] when
+    /// the exchange runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::hello::Exchange;
+    ///
+    /// let mut server = Exchange::server();
+    /// server.quiet(Duration::from_millis(50));
+    /// ```
+    pub fn quiet(&mut self, quiet: Duration) -> &mut Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// Runs the exchange over a TCP stream and returns the peer's message.
+    ///
+    /// Sets the stream's read and write timeouts (`SO_RCVTIMEO`,
+    /// `SO_SNDTIMEO`) to [`timeout`](Self::timeout); they stay set afterwards.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for an empty or oversized message or a zero
+    /// limit, [`Error::SetOption`] if a timeout cannot be set, and
+    /// [`Error::Exchange`] naming the step and the peer when sending or
+    /// receiving fails (see the [module documentation](self) for each kind).
+    ///
+    /// # Examples
+    ///
+    /// See the [module documentation](self).
+    pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
+        self.check()?;
+        let both: Setter<TcpStream> = |s, t| {
+            s.set_read_timeout(t)?;
+            s.set_write_timeout(t)
+        };
+        let peer = |s: &TcpStream| s.peer_addr().map(Address::Inet);
+        self.run_stream(stream, Some((both, TcpStream::set_read_timeout)), peer)
+    }
+
+    /// Runs the exchange over a Unix-domain stream and returns the peer's
+    /// message; otherwise as [`run_tcp`](Self::run_tcp).
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp`](Self::run_tcp).
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Unix only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use sockwright::hello::{Exchange, SERVER_GREETING};
+    ///
+    /// let (mut a, mut b) = UnixStream::pair()?;
+    /// let server = std::thread::spawn(move || Exchange::server().run_unix(&mut b));
+    /// assert_eq!(Exchange::client().run_unix(&mut a)?, SERVER_GREETING.as_bytes());
+    /// server.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    pub fn run_unix(&self, stream: &mut UnixStream) -> Result<Vec<u8>> {
+        self.check()?;
+        let both: Setter<UnixStream> = |s, t| {
+            s.set_read_timeout(t)?;
+            s.set_write_timeout(t)
+        };
+        let peer = |s: &UnixStream| {
+            s.peer_addr()
+                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
+        };
+        self.run_stream(stream, Some((both, UnixStream::set_read_timeout)), peer)
+    }
+
+    /// Runs the exchange over any `Read + Write` value, naming `peer` in
+    /// errors, and returns the peer's message.
+    ///
+    /// This sets no timeout: a blocking read waits as long as the value lets
+    /// it, and a message other than the expected one then completes only at
+    /// end of file or when the value's own read reports
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock) or
+    /// [`TimedOut`](io::ErrorKind::TimedOut) after the first bytes. Prefer
+    /// [`run_tcp`](Self::run_tcp) or [`run_unix`](Self::run_unix) for sockets.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp`](Self::run_tcp), less [`Error::SetOption`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use sockwright::hello::Exchange;
+    /// use sockwright::Address;
+    ///
+    /// // A peer that sent the tutorial greeting, and room for the reply.
+    /// let mut wire = Cursor::new(b"Hello from client".to_vec());
+    /// let peer = Address::Inet("127.0.0.1:9".parse()?);
+    /// let greeting = Exchange::server().run_io(&mut wire, &peer)?;
+    /// assert_eq!(greeting, b"Hello from client");
+    /// assert_eq!(&wire.get_ref()[17..], b"Hello from server");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_io<S: Read + Write>(&self, stream: &mut S, peer: &Address) -> Result<Vec<u8>> {
+        self.check()?;
+        self.run_stream(stream, None, |_| Ok(peer.clone()))
+    }
+
+    /// Runs the exchange over a UDP socket: one datagram each way.
+    ///
+    /// The client side needs a connected socket (as
+    /// [`ConnectorBuilder::connect_udp`](crate::ConnectorBuilder::connect_udp)
+    /// returns): it sends, then waits for the reply from that peer. The server
+    /// side waits for a datagram from anyone, then replies to its sender.
+    /// Returns the peer's message and address.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp`](Self::run_tcp); a datagram longer than
+    /// [`max_message`](Self::max_message) is an
+    /// [`InvalidData`](io::ErrorKind::InvalidData) error and an unconnected
+    /// client socket fails to send.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::{Exchange, SERVER_GREETING};
+    /// use sockwright::{ConnectorBuilder, ListenerBuilder};
+    ///
+    /// let server_socket = ListenerBuilder::new().bind_udp("127.0.0.1:0")?;
+    /// let addr = server_socket.local_addr()?;
+    /// let server = std::thread::spawn(move || Exchange::server().run_udp(&server_socket));
+    /// let client = ConnectorBuilder::new().connect_udp(addr)?;
+    /// let (reply, from) = Exchange::client().run_udp(&client)?;
+    /// assert_eq!((reply.as_slice(), from), (SERVER_GREETING.as_bytes(), addr));
+    /// server.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_udp(&self, socket: &UdpSocket) -> Result<(Vec<u8>, SocketAddr)> {
+        self.check()?;
+        let local = || Address::Inet(socket.local_addr().unwrap_or_else(|_| unspecified()));
+        if let Err(source) = socket
+            .set_read_timeout(Some(self.timeout))
+            .and_then(|()| socket.set_write_timeout(Some(self.timeout)))
+        {
+            return Err(Error::SetOption {
+                addr: local(),
+                option: "SO_RCVTIMEO/SO_SNDTIMEO",
+                source,
+            });
+        }
+        let mut buf = vec![0; self.max_message + 1];
+        match self.role {
+            Role::Client => {
+                let send = self.role.send_step();
+                let peer = socket
+                    .peer_addr()
+                    .map_err(|e| exchange_error(send, local(), e))?;
+                socket
+                    .send(&self.message)
+                    .map_err(|e| exchange_error(send, Address::Inet(peer), e))?;
+                let n = socket.recv(&mut buf).map_err(|e| {
+                    exchange_error(self.role.receive_step(), Address::Inet(peer), e)
+                })?;
+                self.datagram(buf, n, peer)
+            }
+            Role::Server => {
+                let (n, from) = socket
+                    .recv_from(&mut buf)
+                    .map_err(|e| exchange_error(self.role.receive_step(), local(), e))?;
+                let (message, from) = self.datagram(buf, n, from)?;
+                socket
+                    .send_to(&self.message, from)
+                    .map_err(|e| exchange_error(self.role.send_step(), Address::Inet(from), e))?;
+                debug!("sent {} bytes to {from}", self.message.len());
+                Ok((message, from))
+            }
+        }
+    }
+
+    /// Checks the configuration before touching the stream.
+    fn check(&self) -> Result<()> {
+        if self.max_message == 0 {
+            return Err(Error::invalid("hello max_message must not be zero"));
+        }
+        if self.message.is_empty() || self.message.len() > self.max_message {
+            return Err(Error::invalid(format!(
+                "hello message must be 1 to {} bytes, not {}",
+                self.max_message,
+                self.message.len()
+            )));
+        }
+        if self.timeout.is_zero() || self.quiet.is_zero() {
+            return Err(Error::invalid(
+                "hello timeout and quiet gap must not be zero",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Takes a received datagram of `n` bytes from `buf`.
+    fn datagram(
+        &self,
+        mut buf: Vec<u8>,
+        n: usize,
+        from: SocketAddr,
+    ) -> Result<(Vec<u8>, SocketAddr)> {
+        if n > self.max_message {
+            return Err(exchange_error(
+                self.role.receive_step(),
+                Address::Inet(from),
+                too_long(self.max_message),
+            ));
+        }
+        buf.truncate(n);
+        debug!("received {n} bytes from {from}");
+        Ok((buf, from))
+    }
+
+    /// The stream exchange, with the socket-specific calls passed in.
+    ///
+    /// `timeouts` holds the functions that set both timeouts and the read
+    /// timeout alone, for sockets; `None` for values whose timeouts this
+    /// crate does not control.
+    fn run_stream<S: Read + Write>(
+        &self,
+        stream: &mut S,
+        timeouts: Option<(Setter<S>, Setter<S>)>,
+        peer: impl Fn(&S) -> io::Result<Address>,
+    ) -> Result<Vec<u8>> {
+        let shown = |s: &S| peer(s).unwrap_or(Address::Inet(unspecified()));
+        let set_read_timeout = match &timeouts {
+            Some((both, read)) => {
+                if let Err(source) = both(stream, Some(self.timeout)) {
+                    return Err(Error::SetOption {
+                        addr: shown(stream),
+                        option: "SO_RCVTIMEO/SO_SNDTIMEO",
+                        source,
+                    });
+                }
+                Some(*read)
+            }
+            None => None,
+        };
+        if self.role == Role::Client {
+            self.send(stream, &shown)?;
+        }
+        let received = self
+            .receive(stream, set_read_timeout)
+            .map_err(|e| exchange_error(self.role.receive_step(), shown(stream), e))?;
+        if self.role == Role::Server {
+            self.send(stream, &shown)?;
+        }
+        Ok(received)
+    }
+
+    fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
+        stream
+            .write_all(&self.message)
+            .and_then(|()| stream.flush())
+            .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
+        debug!("sent {} bytes", self.message.len());
+        Ok(())
+    }
+
+    /// Reads one message, framed as the module documentation says.
+    ///
+    /// Without `set_read_timeout` the stream's own blocking behaviour decides
+    /// how long each read waits.
+    fn receive<S: Read>(
+        &self,
+        stream: &mut S,
+        set_read_timeout: Option<Setter<S>>,
+    ) -> io::Result<Vec<u8>> {
+        let deadline = Instant::now() + self.timeout;
+        let mut buf = vec![0; self.max_message + 1];
+        let mut len = 0;
+        // Set once the message can only end by a quiet gap or end of file.
+        let mut quiet = false;
+        // The read timeout currently set, to change it only when needed.
+        let mut wait = self.timeout;
+        loop {
+            let n = match stream.read(&mut buf[len..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if is_timeout(&e) && quiet && len > 0 => break,
+                Err(e) if is_timeout(&e) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if let (Some(set), false) = (set_read_timeout, left.is_zero()) {
+                        trace!("woke {left:?} before the deadline; waiting the rest");
+                        set(stream, Some(left))?;
+                        wait = left;
+                        continue;
+                    }
+                    let what = match len {
+                        0 => "nothing".to_owned(),
+                        _ => format!("only {len} bytes of its message"),
+                    };
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("peer sent {what} within {:?}", self.timeout),
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                if len == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "peer closed the connection without sending anything",
+                    ));
+                }
+                if let Some(expect) = self.expected_prefix(&buf[..len]) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "peer closed the connection after {len} of {} bytes",
+                            expect.len()
+                        ),
+                    ));
+                }
+                break;
+            }
+            len += n;
+            trace!("read {n} bytes ({len} so far)");
+            if len > self.max_message {
+                return Err(too_long(self.max_message));
+            }
+            if self.expect.as_deref() == Some(&buf[..len]) {
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("message incomplete after {:?}", self.timeout),
+                ));
+            }
+            quiet = self.expected_prefix(&buf[..len]).is_none();
+            let next = if quiet { self.quiet.min(left) } else { left };
+            if let (Some(set), true) = (set_read_timeout, next < wait) {
+                set(stream, Some(next))?;
+                wait = next;
+            }
+        }
+        buf.truncate(len);
+        debug!("received {len} bytes");
+        Ok(buf)
+    }
+
+    /// The expected message, if `got` is a proper beginning of it.
+    fn expected_prefix(&self, got: &[u8]) -> Option<&[u8]> {
+        self.expect
+            .as_deref()
+            .filter(|e| e.len() > got.len() && e.starts_with(got))
+    }
+}
+
+/// Sets a socket's timeout(s).
+type Setter<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+
+impl Role {
+    fn send_step(self) -> &'static str {
+        match self {
+            Role::Client => "send greeting to",
+            Role::Server => "send reply to",
+        }
+    }
+
+    fn receive_step(self) -> &'static str {
+        match self {
+            Role::Client => "receive reply from",
+            Role::Server => "receive greeting from",
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn too_long(max: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("message longer than {max} bytes"),
+    )
+}
+
+/// Stands for an address that could not be read back (`0.0.0.0:0`).
+fn unspecified() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 0))
+}
+
+fn exchange_error(step: &'static str, peer: Address, source: io::Error) -> Error {
+    Error::Exchange { step, peer, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A peer that hands out scripted read results and records writes.
+    struct Script {
+        reads: VecDeque<io::Result<Vec<u8>>>,
+        written: Vec<u8>,
+    }
+
+    impl Script {
+        fn new(reads: Vec<io::Result<&[u8]>>) -> Script {
+            Script {
+                reads: reads.into_iter().map(|r| r.map(<[u8]>::to_vec)).collect(),
+                written: Vec::new(),
+            }
+        }
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.reads.pop_front() {
+                None => Ok(0),
+                Some(Err(e)) => Err(e),
+                Some(Ok(mut chunk)) => {
+                    let n = chunk.len().min(buf.len());
+                    buf[..n].copy_from_slice(&chunk[..n]);
+                    if n < chunk.len() {
+                        self.reads.push_front(Ok(chunk.split_off(n)));
+                    }
+                    Ok(n)
+                }
+            }
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn peer() -> Address {
+        Address::Inet("127.0.0.1:8080".parse().unwrap())
+    }
+
+    fn kind_of(err: Error) -> io::ErrorKind {
+        assert!(matches!(err, Error::Exchange { .. }), "{err}");
+        err.kind()
+    }
+
+    #[test]
+    fn greeting_split_byte_by_byte_completes_without_waiting() {
+        let bytes: Vec<&[u8]> = CLIENT_GREETING.as_bytes().chunks(1).collect();
+        let mut wire = Script::new(bytes.into_iter().map(Ok).collect());
+        // More data after the greeting must not be read: the greeting is complete.
+        wire.reads.push_back(Ok(b"extra".to_vec()));
+        let got = Exchange::server().run_io(&mut wire, &peer()).unwrap();
+        assert_eq!(got, CLIENT_GREETING.as_bytes());
+        assert_eq!(wire.written, SERVER_GREETING.as_bytes());
+        assert_eq!(wire.reads.len(), 1);
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried() {
+        let interrupted = || Err(io::Error::from(io::ErrorKind::Interrupted));
+        let mut wire = Script::new(vec![
+            interrupted(),
+            Ok(b"Hello from "),
+            interrupted(),
+            Ok(b"client"),
+        ]);
+        let got = Exchange::server().run_io(&mut wire, &peer()).unwrap();
+        assert_eq!(got, CLIENT_GREETING.as_bytes());
+    }
+
+    #[test]
+    fn other_message_ends_at_quiet_gap_or_eof() {
+        let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
+        let mut wire = Script::new(vec![Ok(b"hi "), Ok(b"there"), gap(), Ok(b"late")]);
+        assert_eq!(
+            Exchange::server().run_io(&mut wire, &peer()).unwrap(),
+            b"hi there"
+        );
+        let mut wire = Script::new(vec![Ok(b"bye")]);
+        assert_eq!(
+            Exchange::server().run_io(&mut wire, &peer()).unwrap(),
+            b"bye"
+        );
+    }
+
+    #[test]
+    fn silent_closed_truncated_and_oversized_peers_are_errors() {
+        let mut silent = Script::new(vec![]);
+        let err = Exchange::server().run_io(&mut silent, &peer()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("receive greeting from 127.0.0.1:8080: "),
+            "{err}"
+        );
+        assert_eq!(kind_of(err), io::ErrorKind::UnexpectedEof);
+        assert!(
+            silent.written.is_empty(),
+            "no reply to a peer that said nothing"
+        );
+
+        let mut half = Script::new(vec![Ok(b"Hello fr")]);
+        let err = Exchange::server().run_io(&mut half, &peer()).unwrap_err();
+        assert!(err.to_string().contains("after 8 of 17 bytes"), "{err}");
+        assert_eq!(kind_of(err), io::ErrorKind::UnexpectedEof);
+
+        let big = vec![b'x'; DEFAULT_MAX_MESSAGE + 500];
+        let mut flood = Script::new(vec![Ok(&big)]);
+        let err = Exchange::server().run_io(&mut flood, &peer()).unwrap_err();
+        assert!(err.to_string().contains("longer than 1024 bytes"), "{err}");
+        assert_eq!(kind_of(err), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn exactly_max_message_is_accepted() {
+        let exact = vec![b'y'; 32];
+        let mut wire = Script::new(vec![Ok(&exact)]);
+        let got = Exchange::server()
+            .max_message(32)
+            .run_io(&mut wire, &peer())
+            .unwrap();
+        assert_eq!(got, exact);
+    }
+
+    #[test]
+    fn invalid_configuration_is_rejected_before_io() {
+        let mut wire = Script::new(vec![Ok(b"Hello from client")]);
+        for ex in [
+            Exchange::server().message("").clone(),
+            Exchange::server().max_message(0).clone(),
+            Exchange::server().max_message(4).clone(),
+            Exchange::server().timeout(Duration::ZERO).clone(),
+            Exchange::server().quiet(Duration::ZERO).clone(),
+        ] {
+            let err = ex.run_io(&mut wire, &peer()).unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        }
+        assert_eq!(wire.reads.len(), 1, "nothing was read");
+        assert!(wire.written.is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn client_sends_first_then_reads_reply() {
+        let mut wire = Script::new(vec![Ok(SERVER_GREETING.as_bytes())]);
+        let got = Exchange::client().run_io(&mut wire, &peer()).unwrap();
+        assert_eq!(got, SERVER_GREETING.as_bytes());
+        assert_eq!(wire.written, CLIENT_GREETING.as_bytes());
+    }
+}
