@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Cross-platform checks, run by .ci/run on Debian 12 as root:
-#   1. `cargo check --all-targets` for Windows (GNU and MSVC), macOS (aarch64)
-#      and FreeBSD, the standard library built from source for each;
-#   2. `cargo test` for x86_64-pc-windows-gnu, every test binary run under Wine,
-#      so the suite meets Winsock's semantics (SO_EXCLUSIVEADDRUSE, Windows'
-#      SO_REUSEADDR, WSA error codes).
+#   1. `cargo clippy --all-targets -- -D warnings` (a `cargo check` that also
+#      lints) for Windows (GNU and MSVC), macOS (aarch64) and FreeBSD, the
+#      standard library built from source for each, so code behind
+#      `#[cfg(windows)]` or a BSD `cfg` is compiled and linted too;
+#   2. `cargo test` for x86_64-pc-windows-gnu: unit, integration and doc tests,
+#      every test program run under Wine (this cargo runs doc tests of a cross
+#      target through the target's runner too), so the suite meets Winsock's
+#      semantics (SO_EXCLUSIVEADDRUSE, Windows' SO_REUSEADDR, WSA error codes).
 #
-# The toolchain is Debian's own Rust (packages rustc-web, cargo-web and
-# rust-web-src: a compiler, cargo and the standard library's source), called by
-# full path beside rustup's, with RUSTC_BOOTSTRAP=1 for `-Zbuild-std`. Nothing
-# is cached between runs except what this script itself installs.
+# The toolchain is Debian's own Rust (packages rustc-web, cargo-web,
+# rust-web-clippy and rust-web-src: a compiler, cargo, clippy and the standard
+# library's source), put ahead of rustup's on PATH, with RUSTC_BOOTSTRAP=1 for
+# `-Zbuild-std`. Builds go to target/cross; nothing is cached between runs
+# except the packages this script installs.
 #
 # Fails (non-zero) when any install, check or test fails.
 set -euo pipefail
@@ -26,7 +30,7 @@ step() {
 
 # --- install ------------------------------------------------------------------
 step "install Debian's Rust toolchain, MinGW-w64 and Wine"
-packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64-win32 wine wine64)
+packages=(rustc-web cargo-web rust-web-clippy rust-web-src gcc-mingw-w64-x86-64-win32 wine wine64)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -36,19 +40,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-sys_cargo=/usr/bin/cargo
 mingw_gcc=x86_64-w64-mingw32-gcc-win32
-# rustup's proxies come first on PATH; everything below uses the system toolchain.
-export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
-unset RUSTC_WRAPPER RUSTUP_TOOLCHAIN
+# rustup's proxies (cargo, rustc, cargo-clippy) come first on PATH; the system
+# toolchain goes ahead of them here, and RUSTC names the compiler for cargo.
+export PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+unset RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER RUSTUP_TOOLCHAIN
 # A target directory of its own, so these builds never invalidate the host build.
 export CARGO_TARGET_DIR="$PWD/target/cross"
-"$sys_cargo" --version
+cargo --version
+cargo clippy --version
 "$RUSTC" --version
 "$mingw_gcc" --version | head -n 1
 wine --version
 
-# --- compile checks -------------------------------------------------------------
+# --- compile checks and lints -----------------------------------------------------
 check_targets=(
   x86_64-pc-windows-gnu
   x86_64-pc-windows-msvc
@@ -56,8 +61,8 @@ check_targets=(
   x86_64-unknown-freebsd
 )
 for target in "${check_targets[@]}"; do
-  step "cargo check --all-targets --target $target"
-  "$sys_cargo" check --locked --all-targets -Zbuild-std --target "$target"
+  step "cargo clippy --all-targets --target $target"
+  cargo clippy --locked --all-targets -Zbuild-std --target "$target" -- -D warnings
 done
 
 # --- Windows test run under Wine --------------------------------------------------
@@ -67,7 +72,8 @@ mkdir -p "$wine_dir/dlls"
 "$mingw_gcc" -O2 -shared -s -o "$wine_dir/dlls/bcryptprimitives.dll" ci/wine/processprng.c -ladvapi32
 
 step "prepare a headless Wine prefix"
-export WINEPREFIX="$wine_dir/prefix" WINEDEBUG=-all WINEARCH=win64
+# Wine's own chatter off, but a DLL that fails to load is still reported.
+export WINEPREFIX="$wine_dir/prefix" WINEDEBUG=-all,err+module WINEARCH=win64
 # No display: Wine must never try to open a window or ask to install Mono/Gecko.
 unset DISPLAY WAYLAND_DISPLAY
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
@@ -83,7 +89,7 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER="$mingw_gcc"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/run.sh"
 log="$wine_dir/test.log"
 status=0
-"$sys_cargo" test --locked -Zbuild-std --target x86_64-pc-windows-gnu 2>&1 | tee "$log" || status=$?
+cargo test --locked --no-fail-fast -Zbuild-std --target x86_64-pc-windows-gnu 2>&1 | tee "$log" || status=$?
 wineserver -k 2>/dev/null || true
 
 # Sum the "test result: ok. N passed; M failed; ..." lines of every test binary.
