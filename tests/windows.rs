@@ -4,7 +4,7 @@
 #![cfg(windows)]
 
 use std::io;
-use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::windows::io::AsRawSocket;
 
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
@@ -115,22 +115,29 @@ fn exclusive_listener_refuses_a_plain_second_bind() {
 }
 
 #[test]
-fn exclusive_listener_refuses_a_reuse_address_second_bind() {
+fn exclusive_listener_refuses_a_reuse_address_second_bind_and_still_serves() {
     // The attack SO_EXCLUSIVEADDRUSE exists for: another socket asking for
-    // SO_REUSEADDR to take the port over. Windows answers WSAEACCES.
-    let (_listener, addr) = exclusive_listener();
+    // SO_REUSEADDR to take the port over. Windows answers WSAEACCES, and the
+    // first listener keeps its port.
+    let (listener, addr) = exclusive_listener();
     let second = ListenerBuilder::new().reuse_address(true).listen(addr);
     assert_bind_refused(second, addr, WSAEACCES);
-}
-
-#[test]
-fn exclusive_listener_still_serves_after_a_refused_bind() {
-    let (listener, addr) = exclusive_listener();
-    let _ = ListenerBuilder::new().reuse_address(true).listen(addr);
     let client = TcpStream::connect(addr).unwrap();
     let (conn, peer) = listener.accept().unwrap();
     assert_eq!(peer, client.local_addr().unwrap());
     assert_eq!(conn.local_addr().unwrap(), addr);
+}
+
+/// Binds a UDP socket from `first` on an ephemeral loopback port, then one
+/// from `second` on the same address; returns the first, the address and the
+/// second's result.
+fn bind_udp_twice(
+    first: &mut ListenerBuilder,
+    second: &mut ListenerBuilder,
+) -> (UdpSocket, SocketAddr, Result<UdpSocket, Error>) {
+    let first = first.bind_udp(loopback_v4()).unwrap();
+    let addr = first.local_addr().unwrap();
+    (first, addr, second.bind_udp(addr))
 }
 
 #[test]
@@ -140,26 +147,20 @@ fn reuse_address_lets_a_second_socket_bind_the_same_port() {
     // Shown with UDP: Windows allows the same for TCP listeners, but Wine,
     // which CI runs this under, sits on a Linux kernel that refuses a second
     // bind on a listening port whatever the options.
-    let first = ListenerBuilder::new()
-        .reuse_address(true)
-        .bind_udp(loopback_v4())
-        .unwrap();
-    let addr = first.local_addr().unwrap();
-    let second = ListenerBuilder::new()
-        .reuse_address(true)
-        .bind_udp(addr)
-        .expect("both sockets set SO_REUSEADDR: Windows lets the second bind");
+    let (_first, addr, second) = bind_udp_twice(
+        ListenerBuilder::new().reuse_address(true),
+        ListenerBuilder::new().reuse_address(true),
+    );
+    let second = second.expect("both sockets set SO_REUSEADDR: Windows lets the second bind");
     assert_eq!(second.local_addr().unwrap(), addr);
 }
 
 #[test]
 fn exclusive_udp_socket_refuses_a_reuse_address_second_bind() {
-    let first = ListenerBuilder::new()
-        .exclusive_address_use(true)
-        .bind_udp(loopback_v4())
-        .unwrap();
-    let addr = first.local_addr().unwrap();
-    let second = ListenerBuilder::new().reuse_address(true).bind_udp(addr);
+    let (_first, addr, second) = bind_udp_twice(
+        ListenerBuilder::new().exclusive_address_use(true),
+        ListenerBuilder::new().reuse_address(true),
+    );
     assert_bind_refused(second, addr, WSAEACCES);
 }
 
