@@ -15,18 +15,16 @@ pub(crate) fn set_reuse_port(_: &Socket, _: bool) -> io::Result<()> {
 #[allow(unsafe_code)]
 pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result<()> {
     use windows_sys::Win32::Networking::WinSock::{
-        setsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_REUSEADDR,
+        setsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
     };
-    // winsock2.h defines SO_EXCLUSIVEADDRUSE as the complement of SO_REUSEADDR.
-    let option = !(SO_REUSEADDR as i32);
     let value: i32 = i32::from(on);
     // SAFETY: the socket handle is valid for the borrow of `socket`, and the
     // option value points to a live i32 whose size is passed alongside it.
     let rc = unsafe {
         setsockopt(
             socket.as_raw_socket() as SOCKET,
-            SOL_SOCKET as i32,
-            option,
+            SOL_SOCKET,
+            SO_EXCLUSIVEADDRUSE,
             (&value as *const i32).cast(),
             std::mem::size_of::<i32>() as i32,
         )
