@@ -501,7 +501,7 @@ impl ConnectorBuilder {
     /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
     fn connect_socket(&self, socket: &Socket, sockaddr: &SockAddr, addr: &Address) -> Result<()> {
         let result = match self.connect_timeout {
-            Some(timeout) => socket.connect_timeout(sockaddr, timeout),
+            Some(timeout) => socket.connect_timeout(sockaddr, at_least(timeout)),
             None => socket.connect(sockaddr),
         };
         result.map_err(|source| Error::Connect {
@@ -515,5 +515,31 @@ impl ConnectorBuilder {
             }
         }
         self.opts.apply_nonblocking(socket, addr)
+    }
+}
+
+/// The timeout to give socket2's `connect_timeout` so that it waits at least
+/// `timeout`: it waits in `poll(2)` for the time left rounded *down* to whole
+/// milliseconds and reports `TimedOut` when that poll ends, so it could give
+/// up to 1 ms early. Rounding up to whole milliseconds and adding one more
+/// makes the wait at least `timeout` and at most about 2 ms longer.
+fn at_least(timeout: Duration) -> Duration {
+    const MS: u32 = 1_000_000;
+    let below_ms = timeout.subsec_nanos() % MS;
+    let round_up = if below_ms == 0 { 0 } else { MS - below_ms };
+    timeout.saturating_add(Duration::from_nanos(u64::from(round_up + MS)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_least_rounds_up_to_whole_milliseconds_plus_one() {
+        let ms = Duration::from_millis;
+        assert_eq!(at_least(ms(500)), ms(501));
+        assert_eq!(at_least(Duration::from_micros(1)), ms(2));
+        assert_eq!(at_least(Duration::from_micros(499_700)), ms(501));
+        assert_eq!(at_least(Duration::MAX), Duration::MAX);
     }
 }
