@@ -208,3 +208,88 @@ fn unix_paths_refused_and_missing() {
         );
     }
 }
+
+/// A write timeout bounds writes, not the connect. Linux ends a blocking
+/// connect after `SO_SNDTIMEO` with "operation now in progress"; the builder
+/// sets the timeouts after connecting, so a connect to a full accept queue
+/// keeps waiting (here until the server makes room), and the timeouts are set
+/// on the connected stream.
+#[cfg(target_os = "linux")]
+#[test]
+fn write_timeout_does_not_cut_the_connect_short() {
+    let full = full_listener(Duration::from_millis(200)).expect("no SYN dropped at a full queue");
+    // A whole multiple of the kernel's tick, which SO_SNDTIMEO is rounded to.
+    let timeout = Duration::from_millis(200);
+    let addr = full.addr;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let client = std::thread::spawn(move || {
+        let result = ConnectorBuilder::new()
+            .write_timeout(timeout)
+            .read_timeout(timeout)
+            .connect(addr);
+        tx.send(()).unwrap();
+        result
+    });
+    // Three times the write timeout passes and the connect is still waiting.
+    let early = rx.recv_timeout(3 * timeout);
+    if early.is_ok() {
+        let err = client.join().unwrap().unwrap_err();
+        panic!("connect ended with the write timeout: {err}");
+    }
+    // Make room: the client's next SYN (resent after about 1 s) gets in.
+    drop(full.listener.accept().unwrap());
+    let stream = client.join().unwrap().expect("connect once there is room");
+    assert_eq!(stream.write_timeout().unwrap(), Some(timeout));
+    assert_eq!(stream.read_timeout().unwrap(), Some(timeout));
+}
+
+/// A Unix listener whose accept queue is full: a connect with a timeout
+/// waits for room, fails with `TimedOut` when the timeout runs out, and
+/// succeeds once the server accepts.
+#[cfg(target_os = "linux")]
+#[test]
+fn unix_connect_timeout_waits_for_a_full_queue() {
+    let dir = faults_util::TempDir::new("connect-unix-full");
+    let path = dir.join("full.sock");
+    let listener = ListenerBuilder::new()
+        .backlog(0)
+        .listen_unix(&path)
+        .unwrap();
+    let timeout = Duration::from_millis(300);
+    let connector = {
+        let mut b = ConnectorBuilder::new();
+        b.connect_timeout(timeout)
+            .write_timeout(Duration::from_secs(7));
+        b
+    };
+    let mut queued = Vec::new();
+    let (err, took) = loop {
+        assert!(
+            queued.len() < 64,
+            "the queue of a backlog-0 listener never filled"
+        );
+        let started = Instant::now();
+        match connector.connect_unix(&path) {
+            Ok(stream) => {
+                assert_eq!(
+                    stream.write_timeout().unwrap(),
+                    Some(Duration::from_secs(7))
+                );
+                queued.push(stream);
+            }
+            Err(err) => break (err, started.elapsed()),
+        }
+    };
+    assert!(matches!(err, Error::Connect { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("connect {}: timed out", path.display())
+    );
+    assert!(took >= timeout && took < timeout + MARGIN, "took {took:?}");
+
+    drop(listener.accept().unwrap());
+    connector
+        .connect_unix(&path)
+        .expect("connect once there is room");
+}
