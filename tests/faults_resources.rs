@@ -21,6 +21,9 @@ const ROUNDS: usize = 10_000;
 /// Timeouts cost their duration each, so fewer of them, each with a tiny timeout.
 const TIMEOUT_ROUNDS: usize = 1_000;
 const TINY_TIMEOUT: Duration = Duration::from_millis(1);
+/// A Unix connect timeout is `SO_SNDTIMEO`, which the kernel rounds up to a
+/// clock tick (4 ms at 250 Hz): fewer still.
+const UNIX_TIMEOUT_ROUNDS: usize = 250;
 
 /// One kind of failure: how often to provoke it, the provocation, and a check
 /// that the error is the documented one.
@@ -57,6 +60,19 @@ fn failed_builds_leak_no_fd_and_no_thread() {
     let stale = dir.join("stale.sock");
     drop(UnixListener::bind(&stale).unwrap());
     let missing_dir_path = dir.join("no-such-dir").join("server.sock");
+    let full_unix = dir.join("full.sock");
+    let _full_unix_listener = ListenerBuilder::new()
+        .backlog(0)
+        .listen_unix(&full_unix)
+        .unwrap();
+    let mut full_unix_queue = Vec::new();
+    while let Ok(s) = ConnectorBuilder::new()
+        .connect_timeout(TINY_TIMEOUT)
+        .connect_unix(&full_unix)
+    {
+        assert!(full_unix_queue.len() < 64, "Unix accept queue never filled");
+        full_unix_queue.push(s);
+    }
     let Some(full) = full_listener(Duration::from_millis(200)) else {
         panic!("no connect timed out against a full accept queue on 127.0.0.1");
     };
@@ -172,6 +188,17 @@ fn failed_builds_leak_no_fd_and_no_thread() {
                 ConnectorBuilder::new()
                     .connect_timeout(TINY_TIMEOUT)
                     .connect(full.addr)
+                    .map(drop)
+            },
+            |e| matches!(e, Error::Connect { .. }) && e.kind() == ErrorKind::TimedOut,
+        ),
+        fault(
+            "connect timed out: full Unix accept queue, 1 ms timeout",
+            UNIX_TIMEOUT_ROUNDS,
+            || {
+                ConnectorBuilder::new()
+                    .connect_timeout(TINY_TIMEOUT)
+                    .connect_unix(&full_unix)
                     .map(drop)
             },
             |e| matches!(e, Error::Connect { .. }) && e.kind() == ErrorKind::TimedOut,
