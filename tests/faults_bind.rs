@@ -65,8 +65,36 @@ fn assert_in_use(result: Result<impl std::fmt::Debug, Error>, addr: SocketAddr, 
     }
 }
 
-/// A second TCP listener on the port of a first, for each pair of reuse
-/// options, on the loopback address `ip`.
+/// A second socket on the port of a first, for each pair of reuse options
+/// and whether they share the port, on the loopback address `ip`. `bind`
+/// makes one socket and returns its address; the first is held while the
+/// second tries.
+#[cfg(target_os = "linux")]
+fn conflicts<S>(
+    what: &str,
+    ip: &str,
+    cases: &[(Reuse, Reuse, bool)],
+    bind: impl Fn(&ListenerBuilder, SocketAddr) -> Result<S, Error>,
+    addr_of: impl Fn(&S) -> SocketAddr,
+) {
+    let ip: std::net::IpAddr = ip.parse().unwrap();
+    for &(first, second, shares) in cases {
+        let case = format!("{what} {ip}: first {first:?}, second {second:?}");
+        let one = bind(&builder(first), (ip, 0).into()).unwrap();
+        let addr = addr_of(&one);
+        match bind(&builder(second), addr) {
+            Ok(two) if shares => assert_eq!(addr_of(&two), addr, "{case}"),
+            Err(e) if shares => panic!("{case}: {e}"),
+            two => assert_in_use(two.map(|two| addr_of(&two)), addr, &case),
+        }
+        // The first socket is unharmed by the second attempt.
+        assert_eq!(addr_of(&one), addr, "{case}");
+    }
+}
+
+/// TCP: `SO_REUSEADDR` never lets a second socket bind beside a listening
+/// one; `SO_REUSEPORT` on both does. A failed attempt leaves the first
+/// listener working.
 #[cfg(target_os = "linux")]
 fn tcp_conflicts(ip: &str) {
     let cases = [
@@ -78,27 +106,16 @@ fn tcp_conflicts(ip: &str) {
         (ADDR, PORT, false),
         (PORT, PORT, true),
     ];
-    for (first, second, shares) in cases {
-        let case = format!("tcp {ip}: first {first:?}, second {second:?}");
-        let one = builder(first).listen((ip, 0)).unwrap();
-        let addr = one.local_addr().unwrap();
-        let two = builder(second).listen(addr);
-        if shares {
-            let two = two.unwrap_or_else(|e| panic!("{case}: {e}"));
-            assert_eq!(two.local_addr().unwrap(), addr, "{case}");
-        } else {
-            assert_in_use(two, addr, &case);
-        }
-        // The first listener is unharmed by the failed attempt.
-        assert!(
-            TcpStream::connect(addr).is_ok(),
-            "{case}: first listener gone"
-        );
-    }
+    let addr_of = |l: &std::net::TcpListener| {
+        let addr = l.local_addr().unwrap();
+        assert!(TcpStream::connect(addr).is_ok(), "listener on {addr} gone");
+        addr
+    };
+    conflicts("tcp", ip, &cases, |b, a| b.listen(a), addr_of);
 }
 
-/// A second UDP socket on the port of a first: Linux lets datagram sockets
-/// share a port when both set `SO_REUSEADDR`, or both `SO_REUSEPORT`.
+/// UDP: Linux lets datagram sockets share a port when both set
+/// `SO_REUSEADDR`, or both `SO_REUSEPORT`.
 #[cfg(target_os = "linux")]
 fn udp_conflicts(ip: &str) {
     let cases = [
@@ -109,18 +126,8 @@ fn udp_conflicts(ip: &str) {
         (PORT, NONE, false),
         (PORT, PORT, true),
     ];
-    for (first, second, shares) in cases {
-        let case = format!("udp {ip}: first {first:?}, second {second:?}");
-        let one = builder(first).bind_udp((ip, 0)).unwrap();
-        let addr = one.local_addr().unwrap();
-        let two = builder(second).bind_udp(addr);
-        if shares {
-            let two = two.unwrap_or_else(|e| panic!("{case}: {e}"));
-            assert_eq!(two.local_addr().unwrap(), addr, "{case}");
-        } else {
-            assert_in_use(two, addr, &case);
-        }
-    }
+    let addr_of = |s: &std::net::UdpSocket| s.local_addr().unwrap();
+    conflicts("udp", ip, &cases, |b, a| b.bind_udp(a), addr_of);
 }
 
 /// A port whose only connection was closed by the server first, so that the

@@ -13,7 +13,9 @@ use std::io::ErrorKind;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
-use faults_util::{fd_count, full_listener, refused_port, thread_count, TempDir};
+use faults_util::{
+    fd_count, full_listener, full_unix_listener, refused_port, thread_count, TempDir,
+};
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder};
 
 /// How many times each fast failure is repeated.
@@ -61,18 +63,7 @@ fn failed_builds_leak_no_fd_and_no_thread() {
     drop(UnixListener::bind(&stale).unwrap());
     let missing_dir_path = dir.join("no-such-dir").join("server.sock");
     let full_unix = dir.join("full.sock");
-    let _full_unix_listener = ListenerBuilder::new()
-        .backlog(0)
-        .listen_unix(&full_unix)
-        .unwrap();
-    let mut full_unix_queue = Vec::new();
-    while let Ok(s) = ConnectorBuilder::new()
-        .connect_timeout(TINY_TIMEOUT)
-        .connect_unix(&full_unix)
-    {
-        assert!(full_unix_queue.len() < 64, "Unix accept queue never filled");
-        full_unix_queue.push(s);
-    }
+    let _full_unix = full_unix_listener(&full_unix);
     let Some(full) = full_listener(Duration::from_millis(200)) else {
         panic!("no connect timed out against a full accept queue on 127.0.0.1");
     };

@@ -25,7 +25,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use faults_util::full_listener;
-use sockwright::{ConnectorBuilder, ListenerBuilder};
+use sockwright::ConnectorBuilder;
 
 /// System call numbers this file waits in.
 #[cfg(target_arch = "x86_64")]
@@ -174,20 +174,7 @@ fn connect_with_timeout_survives_a_signal() {
 fn unix_connect_with_timeout_survives_a_signal() {
     let dir = faults_util::TempDir::new("signals-unix");
     let path = dir.join("full.sock");
-    let listener = ListenerBuilder::new()
-        .backlog(0)
-        .listen_unix(&path)
-        .unwrap();
-    let mut queued = Vec::new();
-    let connector = {
-        let mut b = ConnectorBuilder::new();
-        b.connect_timeout(Duration::from_millis(100));
-        b
-    };
-    while let Ok(s) = connector.connect_unix(&path) {
-        assert!(queued.len() < 64, "the queue never filled");
-        queued.push(s);
-    }
+    let (listener, _queued) = faults_util::full_unix_listener(&path);
     let target = path.clone();
     let handle = interrupt("sig-unix", nr::CONNECT, move || {
         ConnectorBuilder::new()

@@ -115,3 +115,36 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+/// A Unix listener at `path` with backlog 0 whose accept queue is full and is
+/// never drained, with the connections that fill it: a further connect waits
+/// (Linux) until the server accepts one.
+#[cfg(target_os = "linux")]
+pub fn full_unix_listener(
+    path: &Path,
+) -> (
+    std::os::unix::net::UnixListener,
+    Vec<std::os::unix::net::UnixStream>,
+) {
+    let listener = ListenerBuilder::new()
+        .backlog(0)
+        .listen_unix(path)
+        .expect("listen with backlog 0");
+    let mut queued = Vec::new();
+    let connector = {
+        let mut b = ConnectorBuilder::new();
+        b.connect_timeout(Duration::from_millis(100));
+        b
+    };
+    loop {
+        match connector.connect_unix(path) {
+            Ok(stream) => queued.push(stream),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return (listener, queued),
+            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
+        }
+        assert!(
+            queued.len() < 64,
+            "the accept queue of a backlog-0 Unix listener never filled"
+        );
+    }
+}
