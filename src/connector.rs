@@ -1,6 +1,7 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
 use std::fmt;
+use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
@@ -126,7 +127,15 @@ impl ConnectorBuilder {
     ///
     /// Default: none (the OS decides; over two minutes on Linux). Zero is an
     /// [`Error::InvalidConfig`]. When a name resolves to several addresses the
-    /// timeout applies to each attempt.
+    /// timeout applies to each attempt. The wait is never shorter than the
+    /// timeout, and at most a few milliseconds longer.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// For a Unix path ([`connect_unix`](Self::connect_unix)), the connect
+    /// waits while the server's accept queue is full, bounded by this
+    /// timeout through `SO_SNDTIMEO` (Linux); BSDs and macOS refuse such a
+    /// connect at once.
     ///
     /// # Examples
     ///
@@ -147,7 +156,8 @@ impl ConnectorBuilder {
 
     /// Sets `SO_RCVTIMEO`: a blocking read waits at most this long.
     ///
-    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`].
+    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
+    /// is set once the socket is connected.
     ///
     /// # Examples
     ///
@@ -168,7 +178,11 @@ impl ConnectorBuilder {
 
     /// Sets `SO_SNDTIMEO`: a blocking write waits at most this long.
     ///
-    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`].
+    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
+    /// is set once the socket is connected, so it never bounds the connect
+    /// itself (Linux would end a blocking connect after `SO_SNDTIMEO` with
+    /// "operation now in progress"); use
+    /// [`connect_timeout`](Self::connect_timeout) for that.
     ///
     /// # Examples
     ///
@@ -263,8 +277,9 @@ impl ConnectorBuilder {
     ///    the addresses that fit the configured domain;
     /// 2. for each address in turn, on a fresh socket:
     ///    `socket(domain, SOCK_STREAM, protocol)`, one `setsockopt` per option,
-    ///    `bind(source)` if a source address of that family is set, and
-    ///    `connect(addr)`, bounded by the connect timeout;
+    ///    `bind(source)` if a source address of that family is set,
+    ///    `connect(addr)`, bounded by the connect timeout and made again if a
+    ///    signal interrupts it, then the read and write timeouts;
     /// 3. the first socket that connects is returned; the others are closed.
     ///
     /// # Errors
@@ -391,7 +406,7 @@ impl ConnectorBuilder {
         let shown = Address::Unix(path.to_path_buf());
         let socket = self.opts.create(Domain::Unix, Type::Stream, &shown)?;
         self.opts.apply(&socket, Domain::Unix, &shown)?;
-        self.apply_io_options(&socket, &shown)?;
+        self.apply_linger(&socket, &shown)?;
         self.connect_socket(&socket, &sockaddr, &shown)?;
         Ok(socket.into())
     }
@@ -452,7 +467,7 @@ impl ConnectorBuilder {
         if implied == Type::Stream {
             self.apply_tcp_options(&socket, &shown)?;
         }
-        self.apply_io_options(&socket, &shown)?;
+        self.apply_linger(&socket, &shown)?;
         if let Some(local) = local {
             options::bind(&socket, &local.into(), &Address::Inet(local))?;
         }
@@ -481,12 +496,19 @@ impl ConnectorBuilder {
         Ok(())
     }
 
-    /// `SO_LINGER`, `SO_RCVTIMEO`, `SO_SNDTIMEO`.
-    fn apply_io_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
+    /// `SO_LINGER`, before connecting.
+    fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if let Some(linger) = self.linger {
             set_result("SO_LINGER", addr, socket.set_linger(linger))?;
             debug!("set SO_LINGER={linger:?} for {addr}");
         }
+        Ok(())
+    }
+
+    /// `SO_RCVTIMEO`, `SO_SNDTIMEO`, after connecting: Linux would otherwise
+    /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
+    /// a write timeout would act as a connect timeout with a misleading error.
+    fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if let Some(t) = self.read_timeout {
             set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
             debug!("set SO_RCVTIMEO={t:?} for {addr}");
@@ -500,9 +522,11 @@ impl ConnectorBuilder {
 
     /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
     fn connect_socket(&self, socket: &Socket, sockaddr: &SockAddr, addr: &Address) -> Result<()> {
-        let result = match self.connect_timeout {
-            Some(timeout) => socket.connect_timeout(sockaddr, timeout),
-            None => socket.connect(sockaddr),
+        let result = match (self.connect_timeout, addr) {
+            #[cfg(unix)]
+            (Some(timeout), Address::Unix(_)) => connect_unix_bounded(socket, sockaddr, timeout),
+            (Some(timeout), _) => socket.connect_timeout(sockaddr, at_least(timeout)),
+            (None, _) => connect_blocking(socket, sockaddr),
         };
         result.map_err(|source| Error::Connect {
             addr: addr.clone(),
@@ -514,6 +538,68 @@ impl ConnectorBuilder {
                 None => debug!("connected to {addr}"),
             }
         }
+        self.apply_timeouts(socket, addr)?;
         self.opts.apply_nonblocking(socket, addr)
+    }
+}
+
+/// A blocking `connect(2)`, made again when a signal interrupts it (as std's
+/// `TcpStream::connect` does): the kernel carries on with the attempt, and
+/// the second call waits for it, or fails because it finished meanwhile, in
+/// which case the socket is connected.
+fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
+    let mut interrupted = false;
+    loop {
+        match socket.connect(sockaddr) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                debug!("connect interrupted by a signal; waiting again");
+                interrupted = true;
+            }
+            Err(_) if interrupted && socket.peer_addr().is_ok() => return Ok(()),
+            other => return other,
+        }
+    }
+}
+
+/// A Unix-domain `connect(2)` bounded by `timeout`. socket2's nonblocking
+/// connect cannot wait for a Unix listener whose accept queue is full (it
+/// fails at once, saying only "no error set after POLLHUP"); a blocking
+/// connect waits for room, bounded by `SO_SNDTIMEO`, and reports
+/// `EAGAIN` when that runs out, shown here as `TimedOut`. The send timeout
+/// is cleared afterwards; the builder's own write timeout is set after connecting.
+#[cfg(unix)]
+fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
+    socket.set_write_timeout(Some(timeout))?;
+    let result = connect_blocking(socket, sockaddr);
+    socket.set_write_timeout(None)?;
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
+        other => other,
+    }
+}
+
+/// The timeout to give socket2's `connect_timeout` so that it waits at least
+/// `timeout`: it waits in `poll(2)` for the time left rounded *down* to whole
+/// milliseconds and reports `TimedOut` when that poll ends, so it could give
+/// up to 1 ms early. Rounding up to whole milliseconds and adding one more
+/// makes the wait at least `timeout` and at most about 2 ms longer.
+fn at_least(timeout: Duration) -> Duration {
+    const MS: u32 = 1_000_000;
+    let below_ms = timeout.subsec_nanos() % MS;
+    let round_up = if below_ms == 0 { 0 } else { MS - below_ms };
+    timeout.saturating_add(Duration::from_nanos(u64::from(round_up + MS)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_least_rounds_up_to_whole_milliseconds_plus_one() {
+        let ms = Duration::from_millis;
+        assert_eq!(at_least(ms(500)), ms(501));
+        assert_eq!(at_least(Duration::from_micros(1)), ms(2));
+        assert_eq!(at_least(Duration::from_micros(499_700)), ms(501));
+        assert_eq!(at_least(Duration::MAX), Duration::MAX);
     }
 }

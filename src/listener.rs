@@ -32,7 +32,8 @@ use crate::{resolve, Address, Domain, Error, Result, Type};
 /// | `listen(3)` | [`backlog`](Self::backlog) (default [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG)) |
 ///
 /// Defaults: every option unset (the OS default), backlog
-/// [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode.
+/// [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an existing
+/// Unix socket file left in place.
 ///
 /// Options this builder does not cover can be set on the returned value with
 /// `socket2::SockRef::from(&listener)`.
@@ -56,6 +57,7 @@ use crate::{resolve, Address, Domain, Error, Result, Type};
 pub struct ListenerBuilder {
     opts: Options,
     backlog: u32,
+    remove_stale_socket: bool,
 }
 
 impl Default for ListenerBuilder {
@@ -77,7 +79,8 @@ impl ListenerBuilder {
 
     /// A builder with every option unset (the OS default), the domain,
     /// type and protocol inferred from the address and the finishing call,
-    /// backlog [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode.
+    /// backlog [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an
+    /// existing Unix socket file left in place.
     ///
     /// # Examples
     ///
@@ -90,6 +93,7 @@ impl ListenerBuilder {
         ListenerBuilder {
             opts: Options::default(),
             backlog: Self::DEFAULT_BACKLOG,
+            remove_stale_socket: false,
         }
     }
 
@@ -123,6 +127,66 @@ impl ListenerBuilder {
     /// ```
     pub fn backlog(&mut self, backlog: u32) -> &mut Self {
         self.backlog = backlog;
+        self
+    }
+
+    /// Removes a stale Unix socket file at the path before binding it.
+    ///
+    /// A server that dies leaves its socket file behind, and the next `bind`
+    /// on that path fails with [`AddrInUse`](std::io::ErrorKind::AddrInUse).
+    /// With this option on, [`listen_unix`](Self::listen_unix) and
+    /// [`bind_unix_datagram`](Self::bind_unix_datagram) first look at the path
+    /// and `unlink(2)` it only when both hold:
+    /// 1. it is a socket file (`lstat(2)`; a symbolic link is not followed);
+    /// 2. a nonblocking `connect(2)` to it is refused (`ECONNREFUSED`): no
+    ///    process has a socket bound there any more.
+    ///
+    /// A regular file, a directory, a symbolic link, or a socket that some
+    /// process still holds is never removed: binding then fails with
+    /// [`Error::Bind`] and [`AddrInUse`](std::io::ErrorKind::AddrInUse), as
+    /// without this option. A live stream server sees the probe as one
+    /// connection that closes at once.
+    ///
+    /// Default: off; the builder never removes a file unless asked. IP
+    /// listeners ignore it.
+    ///
+    /// The check and the removal are two steps: a server that binds the same
+    /// path between them loses its path. Use this only where no other process
+    /// races to bind the same path (for example, a path owned by one service).
+    ///
+    /// # Errors
+    ///
+    /// If the stale file cannot be removed, the finishing call fails with
+    /// [`Error::Bind`] carrying the removal's cause (such as
+    /// [`PermissionDenied`](std::io::ErrorKind::PermissionDenied)).
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Unix only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::ListenerBuilder;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sockwright-doc-stale-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("server.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// // A server that went away and left its socket file behind.
+    /// drop(ListenerBuilder::new().listen_unix(&path)?);
+    /// assert!(ListenerBuilder::new().listen_unix(&path).is_err());
+    ///
+    /// let listener = ListenerBuilder::new().remove_stale_socket(true).listen_unix(&path)?;
+    /// let _client = std::os::unix::net::UnixStream::connect(&path)?;
+    /// let (_conn, _) = listener.accept()?;
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    pub fn remove_stale_socket(&mut self, remove: bool) -> &mut Self {
+        self.remove_stale_socket = remove;
         self
     }
 
@@ -218,10 +282,12 @@ impl ListenerBuilder {
     /// seqpacket, with [`Type::SeqPacket`]) at `path`, and returns it as a
     /// [`UnixListener`].
     ///
-    /// An existing file at `path` is never removed: binding over it fails with
+    /// An existing file at `path` is not removed: binding over it fails with
     /// [`Error::Bind`] and [`AddrInUse`](std::io::ErrorKind::AddrInUse). A
     /// stale socket file left by a process that died must be removed by the
-    /// caller, who knows that no live server owns it.
+    /// caller, who knows that no live server owns it, or by the builder when
+    /// [`remove_stale_socket`](Self::remove_stale_socket) is on (it removes
+    /// only a socket file that no process holds).
     ///
     /// # Errors
     ///
@@ -261,7 +327,8 @@ impl ListenerBuilder {
     /// and returns it as a [`UnixDatagram`].
     ///
     /// Like [`listen_unix`](Self::listen_unix), an existing file at `path` is
-    /// never removed.
+    /// not removed, unless it is a stale socket file and
+    /// [`remove_stale_socket`](Self::remove_stale_socket) is on.
     ///
     /// # Errors
     ///
@@ -323,12 +390,49 @@ impl ListenerBuilder {
         let shown = Address::Unix(path.to_path_buf());
         let sockaddr = socket2::SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        if self.remove_stale_socket {
+            remove_if_stale(path, &sockaddr, &shown)?;
+        }
         let socket = self.opts.create(Domain::Unix, implied, &shown)?;
         self.opts.apply(&socket, Domain::Unix, &shown)?;
         self.opts.apply_nonblocking(&socket, &shown)?;
         options::bind(&socket, &sockaddr, &shown)?;
         Ok((socket, shown))
     }
+}
+
+/// Unlinks `path` if it is a socket file that no process holds: `lstat`
+/// says socket, and a nonblocking stream `connect` is refused. Anything else
+/// is left for `bind` to report.
+#[cfg(unix)]
+fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+
+    let is_socket = std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket());
+    if !matches!(is_socket, Ok(true)) {
+        log::trace!("{shown} is not an existing socket file; nothing to remove");
+        return Ok(());
+    }
+    let probe = Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
+        .and_then(|probe| probe.set_nonblocking(true).map(|()| probe))
+        .and_then(|probe| probe.connect(sockaddr));
+    match probe {
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            match std::fs::remove_file(path) {
+                Ok(()) => debug!("removed stale socket file {shown}"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(Error::Bind {
+                        addr: shown.clone(),
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(()) => debug!("socket file {shown} has a live server; left in place"),
+        Err(e) => debug!("socket file {shown} left in place: connect says {e}"),
+    }
+    Ok(())
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.

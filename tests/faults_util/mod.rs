@@ -1,0 +1,150 @@
+//! Helpers shared by the `faults_*` test files: counting the process's open
+//! file descriptors and threads, provoking refused and timed-out connects on
+//! loopback, and private temporary directories.
+//!
+//! Each `faults_*` file uses only some of these, so unused ones are allowed.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use socket2::{Domain, Socket, Type};
+use sockwright::{ConnectorBuilder, ListenerBuilder};
+
+/// Open file descriptors of this process (Linux: the entries of `/proc/self/fd`,
+/// less the one `read_dir` itself holds while listing).
+#[cfg(target_os = "linux")]
+pub fn fd_count() -> usize {
+    let n = fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .count();
+    n - 1
+}
+
+/// Threads of this process (Linux: the entries of `/proc/self/task`).
+#[cfg(target_os = "linux")]
+pub fn thread_count() -> usize {
+    fs::read_dir("/proc/self/task")
+        .expect("list /proc/self/task")
+        .count()
+}
+
+/// A loopback TCP port on which connects are refused, held for as long as the
+/// returned socket lives: the socket is bound but never listens, so the
+/// kernel answers every SYN with a reset and no other program can take the
+/// port meanwhile.
+pub fn refused_port() -> (Socket, SocketAddr) {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .expect("bind 127.0.0.1:0");
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    (socket, addr)
+}
+
+/// A listener whose accept queue is full and is never drained, with the
+/// connections that fill it. Linux drops a SYN that arrives at a full accept
+/// queue, so a further connect to [`FullListener::addr`] waits until its
+/// timeout runs out.
+pub struct FullListener {
+    pub listener: TcpListener,
+    pub addr: SocketAddr,
+    pub queued: Vec<TcpStream>,
+}
+
+/// Builds a [`FullListener`]: backlog 0, then connects (each bounded by
+/// `probe`) until one times out. Returns `None` if none timed out within 64
+/// connects, meaning this kernel does not drop SYNs at a full queue.
+pub fn full_listener(probe: Duration) -> Option<FullListener> {
+    let listener = ListenerBuilder::new()
+        .backlog(0)
+        .listen("127.0.0.1:0")
+        .expect("listen with backlog 0");
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..64 {
+        match ConnectorBuilder::new().connect_timeout(probe).connect(addr) {
+            Ok(stream) => queued.push(stream),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                return Some(FullListener {
+                    listener,
+                    addr,
+                    queued,
+                })
+            }
+            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
+        }
+    }
+    None
+}
+
+/// Whether this host has an IPv6 loopback to bind.
+pub fn has_ipv6_loopback() -> bool {
+    TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// A fresh directory under the system temporary directory, removed with
+/// everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("sockwright-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create temporary directory");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A Unix listener at `path` with backlog 0 whose accept queue is full and is
+/// never drained, with the connections that fill it: a further connect waits
+/// (Linux) until the server accepts one.
+#[cfg(target_os = "linux")]
+pub fn full_unix_listener(
+    path: &Path,
+) -> (
+    std::os::unix::net::UnixListener,
+    Vec<std::os::unix::net::UnixStream>,
+) {
+    let listener = ListenerBuilder::new()
+        .backlog(0)
+        .listen_unix(path)
+        .expect("listen with backlog 0");
+    let mut queued = Vec::new();
+    let connector = {
+        let mut b = ConnectorBuilder::new();
+        b.connect_timeout(Duration::from_millis(100));
+        b
+    };
+    loop {
+        match connector.connect_unix(path) {
+            Ok(stream) => queued.push(stream),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return (listener, queued),
+            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
+        }
+        assert!(
+            queued.len() < 64,
+            "the accept queue of a backlog-0 Unix listener never filled"
+        );
+    }
+}
