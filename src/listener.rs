@@ -57,6 +57,7 @@ use crate::{resolve, Address, Domain, Error, Result, Type};
 pub struct ListenerBuilder {
     opts: Options,
     backlog: u32,
+    #[cfg(unix)]
     remove_stale_socket: bool,
 }
 
@@ -93,6 +94,7 @@ impl ListenerBuilder {
         ListenerBuilder {
             opts: Options::default(),
             backlog: Self::DEFAULT_BACKLOG,
+            #[cfg(unix)]
             remove_stale_socket: false,
         }
     }
