@@ -8,8 +8,12 @@ use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use faults_util::{full_listener, has_ipv6_loopback, refused_port};
-use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
+#[cfg(target_os = "linux")]
+use faults_util::full_listener;
+use faults_util::{has_ipv6_loopback, refused_port};
+#[cfg(target_os = "linux")]
+use sockwright::ListenerBuilder;
+use sockwright::{ConnectorBuilder, Error};
 
 /// Slack allowed on top of a timeout for scheduling on a busy machine.
 const MARGIN: Duration = Duration::from_secs(1);
