@@ -188,17 +188,7 @@ impl Error {
         match self {
             Error::InvalidConfig { .. } => io::ErrorKind::InvalidInput,
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
-            Error::AllAttemptsFailed { attempts, .. } => {
-                attempts.last().map_or(io::ErrorKind::Other, Error::kind)
-            }
-            Error::Resolve { source, .. }
-            | Error::Create { source, .. }
-            | Error::SetOption { source, .. }
-            | Error::Bind { source, .. }
-            | Error::Listen { source, .. }
-            | Error::Connect { source, .. }
-            | Error::Accept { source, .. }
-            | Error::Exchange { source, .. } => source.kind(),
+            _ => self.io_error().map_or(io::ErrorKind::Other, io::Error::kind),
         }
     }
 
