@@ -89,8 +89,7 @@
 //! Options a platform lacks have no setter there, so asking for them does not
 //! compile; values that are out of range fail with [`Error::InvalidConfig`]
 //! before any system call.
-#![cfg_attr(not(windows), forbid(unsafe_code))]
-#![cfg_attr(windows, deny(unsafe_code))]
+#![deny(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -98,11 +97,13 @@
 mod address;
 mod connector;
 mod error;
+mod happy_eyeballs;
 pub mod hello;
 mod keepalive;
 mod kind;
 mod listener;
 mod options;
+mod race;
 mod resolve;
 mod sys;
 
