@@ -66,7 +66,12 @@ pub(crate) fn connect(
                 );
                 match begin(builder, addr) {
                     Ok(Begun::Connected(socket)) => {
-                        return won(builder, socket, addr, pending, began);
+                        let attempt = Attempt {
+                            index,
+                            addr,
+                            socket,
+                        };
+                        return won(builder, attempt, pending, began);
                     }
                     Ok(Begun::Pending(socket)) => pending.push(Attempt {
                         index,
@@ -116,8 +121,8 @@ pub(crate) fn connect(
                     }
                 }
                 pending = still;
-                if let Some(w) = winner {
-                    return won(builder, w.socket, w.addr, pending, began);
+                if let Some(winner) = winner {
+                    return won(builder, winner, pending, began);
                 }
             }
             Step::TimedOut => {
@@ -169,12 +174,20 @@ fn outcome(socket: &Socket) -> io::Result<()> {
 /// finishes it like any connected socket.
 fn won(
     builder: &ConnectorBuilder,
-    socket: Socket,
-    addr: SocketAddr,
+    winner: Attempt,
     losers: Vec<Attempt>,
     began: Instant,
 ) -> Result<TcpStream> {
-    debug!("attempt to {addr} won after {:?}", began.elapsed());
+    let Attempt {
+        index,
+        addr,
+        socket,
+    } = winner;
+    debug!(
+        "attempt {} to {addr} won after {:?}",
+        index + 1,
+        began.elapsed()
+    );
     for loser in losers {
         debug!("attempt {} to {} cancelled", loser.index + 1, loser.addr);
         drop(loser.socket);

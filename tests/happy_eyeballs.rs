@@ -43,6 +43,11 @@ fn refused_port_v6() -> (socket2::Socket, SocketAddr) {
     (socket, addr)
 }
 
+/// Shows the race's `debug` lines with `RUST_LOG=debug cargo test --test happy_eyeballs -- --nocapture`.
+fn init_log() {
+    let _ = env_logger::builder().is_test(true).try_init();
+}
+
 /// A change to a builder, for table-driven cases.
 type Configure = Box<dyn Fn(&mut ConnectorBuilder)>;
 
@@ -63,6 +68,7 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 #[cfg(target_os = "linux")]
 #[test]
 fn race_reaches_ipv4_past_a_black_holed_ipv6_address() {
+    init_log();
     let Some(hole) = black_hole_v6() else { return };
     let live = TcpListener::bind("127.0.0.1:0").unwrap();
     let targets = [hole.addr, live.local_addr().unwrap()];
@@ -107,6 +113,7 @@ fn sequential_mode_waits_for_its_timeout_on_the_black_hole() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_connect_timeout_bounds_the_whole_race() {
+    init_log();
     let Some(hole6) = black_hole_v6() else { return };
     let hole4 = faults_util::full_listener(Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on 127.0.0.1");
@@ -238,6 +245,7 @@ fn a_refused_address_moves_the_race_on_at_once() {
 
 #[test]
 fn all_failed_lists_each_address_in_the_order_tried() {
+    init_log();
     if !has_ipv6_loopback() {
         eprintln!("skipped: this host has no IPv6 loopback (::1)");
         return;
