@@ -87,40 +87,19 @@ pub(crate) fn connect(
             }
             Step::Wait(wait) => {
                 let sockets: Vec<&Socket> = pending.iter().map(|a| &a.socket).collect();
-                let ready = sys::poll_connecting(&sockets, race::poll_millis(wait));
-                let ready = match ready {
+                let ready = match sys::poll_connecting(&sockets, race::poll_millis(wait)) {
                     Ok(ready) => ready,
+                    // Not expected with open sockets (a wait means at least one is
+                    // pending); the pending ones are closed.
                     Err(source) => {
-                        // Cannot happen with valid sockets; give up on them all.
-                        let addr = pending.first().map_or(addrs[0], |a| a.addr);
                         return Err(Error::Connect {
-                            addr: Address::Inet(addr),
+                            addr: Address::Inet(pending[0].addr),
                             source,
-                        });
+                        })
                     }
                 };
-                let now = Instant::now();
-                let mut winner = None;
-                let mut still = Vec::with_capacity(pending.len());
-                for (attempt, is_ready) in pending.drain(..).zip(ready) {
-                    if !is_ready || winner.is_some() {
-                        still.push(attempt);
-                        continue;
-                    }
-                    match outcome(&attempt.socket) {
-                        Ok(()) => winner = Some(attempt),
-                        Err(source) => {
-                            let err = Error::Connect {
-                                addr: Address::Inet(attempt.addr),
-                                source,
-                            };
-                            debug!("attempt {} failed: {err}", attempt.index + 1);
-                            race.failed(attempt.index, now);
-                            errors.push((attempt.index, err));
-                        }
-                    }
-                }
-                pending = still;
+                let (winner, rest) = settle(&mut race, pending, &ready, &mut errors);
+                pending = rest;
                 if let Some(winner) = winner {
                     return won(builder, winner, pending, began);
                 }
@@ -141,6 +120,40 @@ pub(crate) fn connect(
     }
     errors.sort_by_key(|(index, _)| *index);
     resolve::all_failed(target, errors.into_iter().map(|(_, e)| e).collect())
+}
+
+/// Looks at the attempts the readiness wait reported, in the order they
+/// started: the first one connected is the winner; the failed ones are
+/// recorded and leave the race. Returns the winner, if any, and the attempts
+/// still pending (which lose if there is a winner).
+fn settle(
+    race: &mut Race,
+    pending: Vec<Attempt>,
+    ready: &[bool],
+    errors: &mut Vec<(usize, Error)>,
+) -> (Option<Attempt>, Vec<Attempt>) {
+    let now = Instant::now();
+    let mut winner = None;
+    let mut rest = Vec::with_capacity(pending.len());
+    for (attempt, &is_ready) in pending.into_iter().zip(ready) {
+        if !is_ready || winner.is_some() {
+            rest.push(attempt);
+            continue;
+        }
+        match outcome(&attempt.socket) {
+            Ok(()) => winner = Some(attempt),
+            Err(source) => {
+                let err = Error::Connect {
+                    addr: Address::Inet(attempt.addr),
+                    source,
+                };
+                debug!("attempt {} failed: {err}", attempt.index + 1);
+                race.failed(attempt.index, now);
+                errors.push((attempt.index, err));
+            }
+        }
+    }
+    (winner, rest)
 }
 
 /// Prepares a socket for `addr` like any attempt, then starts a nonblocking connect.
