@@ -21,7 +21,7 @@ use sockwright::{ConnectorBuilder, Error};
 /// Races won by IPv4 while the black-holed IPv6 attempt is pending.
 const WON_ROUNDS: usize = 200;
 /// Races in which every attempt is pending when the timeout ends them.
-const TIMED_OUT_ROUNDS: usize = 100;
+const TIMED_OUT_ROUNDS: usize = 50;
 /// An upper bound on the whole test, so that a hang fails instead.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
 
@@ -40,7 +40,7 @@ fn losing_attempts_leave_no_fd_and_no_thread() {
     let delay = Duration::from_millis(10);
     let mut racer = ConnectorBuilder::new();
     racer.connection_attempt_delay(delay);
-    let timeout = Duration::from_millis(25);
+    let timeout = Duration::from_millis(100);
     let mut timed = ConnectorBuilder::new();
     timed
         .connection_attempt_delay(delay)
@@ -60,25 +60,31 @@ fn losing_attempts_leave_no_fd_and_no_thread() {
         assert_eq!(stream.peer_addr().unwrap(), live_addr);
         drop(live.accept().unwrap());
     }
+    // Each race times out; normally both attempts were pending by then, but
+    // a busy machine may reach the deadline before the second one started,
+    // so those rounds are counted rather than required.
+    let mut two_pending = 0;
     for round in 0..TIMED_OUT_ROUNDS {
         assert!(started.elapsed() < TIME_LIMIT, "round {round}: too slow");
         let err = timed.connect(&[hole4.addr, hole6.addr][..]).unwrap_err();
-        let Error::AllAttemptsFailed { attempts, .. } = &err else {
-            panic!("round {round}: expected AllAttemptsFailed, got {err}");
-        };
-        assert_eq!(attempts.len(), 2, "{err}");
-        assert!(
-            attempts.iter().all(|e| e.kind() == ErrorKind::TimedOut),
-            "{err}"
-        );
+        assert_eq!(err.kind(), ErrorKind::TimedOut, "round {round}: {err}");
+        if let Error::AllAttemptsFailed { attempts, .. } = &err {
+            assert_eq!(attempts.len(), 2, "{err}");
+            assert!(
+                attempts.iter().all(|e| e.kind() == ErrorKind::TimedOut),
+                "{err}"
+            );
+            two_pending += 1;
+        }
     }
+    assert!(two_pending > 0, "no race had two attempts pending");
 
     let fds_after = fd_count();
     let threads_after = thread_count();
     eprintln!(
         "{WON_ROUNDS} races won past a pending attempt, {TIMED_OUT_ROUNDS} races timed out \
-         with two pending attempts, in {:?}: fds {fds_before} before, {fds_after} after; \
-         threads {threads_before} before, {threads_after} after",
+         ({two_pending} with two pending attempts), in {:?}: fds {fds_before} before, \
+         {fds_after} after; threads {threads_before} before, {threads_after} after",
         started.elapsed()
     );
     assert_eq!(fds_after, fds_before, "file descriptors leaked");
