@@ -13,7 +13,7 @@ use log::{debug, log_enabled, Level};
 use socket2::{SockAddr, Socket};
 
 use crate::options::{self, common_setters, set_result, Options};
-use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -34,7 +34,9 @@ use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
 ///
 /// Defaults: every option unset (the OS default), no source address, no
 /// connect timeout (the OS's own, over two minutes on Linux), no read or
-/// write timeout, blocking mode.
+/// write timeout, blocking mode, and a TCP connect to a name with several
+/// addresses races them as RFC 8305 describes ([`happy_eyeballs`](Self::happy_eyeballs):
+/// IPv6 first, 250 ms between attempts).
 ///
 /// Options this builder does not cover can be set on the returned value with
 /// `socket2::SockRef::from(&stream)`.
@@ -64,12 +66,16 @@ pub struct ConnectorBuilder {
     nodelay: Option<bool>,
     keepalive: Option<Keepalive>,
     linger: Option<Option<Duration>>,
+    race: race::Settings,
 }
 
 impl ConnectorBuilder {
     /// A builder with every option unset (the OS default), no source address,
     /// no timeouts, blocking mode; the domain, type and protocol are inferred
-    /// from each address and the finishing call.
+    /// from each address and the finishing call; a TCP connect to several
+    /// addresses races them ([`happy_eyeballs`](Self::happy_eyeballs) on,
+    /// [`DEFAULT_CONNECTION_ATTEMPT_DELAY`](Self::DEFAULT_CONNECTION_ATTEMPT_DELAY),
+    /// IPv6 first, first address family count 1).
     ///
     /// # Examples
     ///
@@ -126,9 +132,11 @@ impl ConnectorBuilder {
     /// waited this long.
     ///
     /// Default: none (the OS decides; over two minutes on Linux). Zero is an
-    /// [`Error::InvalidConfig`]. When a name resolves to several addresses the
-    /// timeout applies to each attempt. The wait is never shorter than the
-    /// timeout, and at most a few milliseconds longer.
+    /// [`Error::InvalidConfig`]. When a name resolves to several addresses,
+    /// the timeout bounds the whole Happy Eyeballs race (the default), or
+    /// applies to each attempt with [`happy_eyeballs(false)`](Self::happy_eyeballs).
+    /// The wait is never shorter than the timeout, and at most a few
+    /// milliseconds longer.
     ///
     /// # Platform-specific behavior
     ///
@@ -269,18 +277,194 @@ impl ConnectorBuilder {
         self
     }
 
+    /// The wait between the start of one connection attempt and the next in
+    /// a Happy Eyeballs connect, unless
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay) says
+    /// otherwise: 250 ms, the value RFC 8305 recommends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// assert_eq!(ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY, Duration::from_millis(250));
+    /// ```
+    pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = race::DEFAULT_DELAY;
+
+    /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs")
+    /// describes, or, with `false`, tries them one at a time.
+    ///
+    /// Default: on. It only changes anything when a target resolves to more
+    /// than one address; one address is always a single plain `connect(2)`.
+    ///
+    /// The race, for [`connect`](Self::connect):
+    /// 1. the addresses are put in an interleaved order: the first
+    ///    [`first_address_family_count`](Self::first_address_family_count)
+    ///    addresses (default 1) of the [`preferred_family`](Self::preferred_family)
+    ///    (default IPv6), then one of the other family and one of the
+    ///    preferred family in turn; within a family the resolver's order is kept;
+    /// 2. the first attempt starts (a socket prepared with every option, like
+    ///    a sequential attempt, then a nonblocking `connect(2)`); the next one
+    ///    starts [`connection_attempt_delay`](Self::connection_attempt_delay)
+    ///    later (default 250 ms), or at once if the latest one fails, while
+    ///    earlier ones go on;
+    /// 3. the pending sockets are waited for together in the OS readiness
+    ///    wait (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread
+    ///    is started and nothing spins;
+    /// 4. the first connection made wins: it is put back in blocking mode and
+    ///    returned; every other attempt is closed at once;
+    /// 5. the [`connect_timeout`](Self::connect_timeout) bounds the whole
+    ///    race; when it runs out, the pending attempts fail with `TimedOut`.
+    ///
+    /// Why it is the default: a name often resolves to an IPv6 and an IPv4
+    /// address, and when one of them is black-holed (a broken route or a
+    /// firewall that drops packets), a sequential connect waits for the OS's
+    /// full SYN timeout (over two minutes on Linux) before trying the next.
+    /// The race costs at most one extra half-open attempt per delay and
+    /// returns the same `TcpStream`.
+    ///
+    /// What the sequential mode still offers: a predictable order (exactly
+    /// the resolver's), one socket at a time (nothing for the server to see
+    /// but the connection that is kept), and the connect timeout applied to
+    /// each attempt rather than to the whole connect. It is also what a
+    /// source address with a fixed port (not 0) gets even with racing on,
+    /// since parallel attempts cannot share one local port, and what
+    /// [`connect_udp`](Self::connect_udp) and `connect_unix` always do
+    /// (nothing to race: a datagram connect sends nothing, a path is one address).
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// On Windows before Windows 10 version 2004, `WSAPoll` does not report a
+    /// failed connect, so a refused attempt counts as pending until the next
+    /// attempt is due or the connect timeout runs out (socket2's own
+    /// `connect_timeout` shares this limit); set a connect timeout there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let refused = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    /// // The first address refuses at once; the race moves on without waiting.
+    /// let stream = ConnectorBuilder::new()
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .connect(&[refused, server.local_addr()?][..])?;
+    /// assert_eq!(stream.peer_addr()?, server.local_addr()?);
+    ///
+    /// // One address at a time, in the resolver's order.
+    /// let stream = ConnectorBuilder::new()
+    ///     .happy_eyeballs(false)
+    ///     .connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn happy_eyeballs(&mut self, race: bool) -> &mut Self {
+        self.race.enabled = race;
+        self
+    }
+
+    /// Sets how long a Happy Eyeballs connect waits after starting one
+    /// attempt before it starts the next (RFC 8305's "Connection Attempt Delay").
+    ///
+    /// Default: [`DEFAULT_CONNECTION_ATTEMPT_DELAY`](Self::DEFAULT_CONNECTION_ATTEMPT_DELAY),
+    /// 250 ms. Accepted: 10 ms to 2 s. The RFC says the delay MUST NOT be
+    /// less than 10 ms, SHOULD be at least 100 ms, and recommends at most
+    /// 2 s; values from 10 ms are accepted for networks whose round trip is
+    /// known to be short (a LAN, loopback), and a longer wait than 2 s is
+    /// what the sequential mode with a [`connect_timeout`](Self::connect_timeout)
+    /// is for. A value outside the range is an [`Error::InvalidConfig`]
+    /// from the finishing call, before any system call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::{ConnectorBuilder, Error};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new()
+    ///     .connection_attempt_delay(Duration::from_millis(100))
+    ///     .connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// let err = ConnectorBuilder::new()
+    ///     .connection_attempt_delay(Duration::from_millis(5))
+    ///     .connect(server.local_addr()?)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::InvalidConfig { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connection_attempt_delay(&mut self, delay: Duration) -> &mut Self {
+        self.race.delay = delay;
+        self
+    }
+
+    /// Sets the address family a Happy Eyeballs connect tries first.
+    ///
+    /// Default: [`Domain::Ipv6`], as RFC 6724's default policy and RFC 8305
+    /// prefer. Only [`Domain::Ipv4`] and [`Domain::Ipv6`] are accepted;
+    /// another is an [`Error::InvalidConfig`] from the finishing call. It
+    /// orders the race only: the sequential mode keeps the resolver's order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ConnectorBuilder, Domain};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new()
+    ///     .preferred_family(Domain::Ipv4)
+    ///     .connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn preferred_family(&mut self, family: Domain) -> &mut Self {
+        self.race.family = family;
+        self
+    }
+
+    /// Sets how many addresses of the preferred family a Happy Eyeballs
+    /// connect tries before the first one of the other family (RFC 8305's
+    /// "First Address Family Count").
+    ///
+    /// Default: 1, as the RFC recommends; 2 favours the preferred family
+    /// more. After these, the families alternate one address at a time. Zero
+    /// is an [`Error::InvalidConfig`] from the finishing call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = sockwright::ConnectorBuilder::new()
+    ///     .first_address_family_count(2)
+    ///     .connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn first_address_family_count(&mut self, count: usize) -> &mut Self {
+        self.race.first_count = count;
+        self
+    }
+
     /// Creates, configures and connects a TCP (or MPTCP) socket, and returns
     /// it as a [`TcpStream`].
     ///
     /// The steps, each logged at `debug` level:
     /// 1. resolve `addr` (a literal address needs no system call) and keep
     ///    the addresses that fit the configured domain;
-    /// 2. for each address in turn, on a fresh socket:
-    ///    `socket(domain, SOCK_STREAM, protocol)`, one `setsockopt` per option,
-    ///    `bind(source)` if a source address of that family is set,
-    ///    `connect(addr)`, bounded by the connect timeout and made again if a
-    ///    signal interrupts it, then the read and write timeouts;
-    /// 3. the first socket that connects is returned; the others are closed.
+    /// 2. each attempt, on a fresh socket: `socket(domain, SOCK_STREAM,
+    ///    protocol)`, one `setsockopt` per option, `bind(source)` if a source
+    ///    address of that family is set, then `connect(addr)`;
+    /// 3. with one address, or with [`happy_eyeballs(false)`](Self::happy_eyeballs),
+    ///    the addresses are tried one after another, each `connect` bounded by
+    ///    the connect timeout and made again if a signal interrupts it; with
+    ///    several addresses (the default), they race as RFC 8305 describes:
+    ///    see [`happy_eyeballs`](Self::happy_eyeballs);
+    /// 4. the first socket that connects is returned, in blocking mode unless
+    ///    [`nonblocking`](Self::nonblocking) asked otherwise, with the read and
+    ///    write timeouts set; every other socket is closed.
     ///
     /// # Errors
     ///
@@ -288,7 +472,7 @@ impl ConnectorBuilder {
     /// call for a configuration that cannot work; otherwise the failing step's
     /// error ([`Error::Connect`] with [`TimedOut`](std::io::ErrorKind::TimedOut)
     /// when the timeout ran out), or [`Error::AllAttemptsFailed`] listing every
-    /// address tried and why each failed.
+    /// address tried and why each failed, in the order tried.
     ///
     /// # Examples
     ///
@@ -311,7 +495,15 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Stream)?;
+        self.race.validate()?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        if self.race.enabled && addrs.len() > 1 {
+            if self.fixed_source_port() {
+                debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+            } else {
+                return happy_eyeballs::connect(self, &self.race, target, &addrs);
+            }
+        }
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Stream)?;
             Ok(socket.into())
@@ -451,6 +643,27 @@ impl ConnectorBuilder {
     /// One attempt on a fresh socket: create, configure, bind the source
     /// address, connect.
     fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+        let socket = self.prepare(addr, implied)?;
+        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr))?;
+        Ok(socket)
+    }
+
+    /// The connect timeout, if one is set.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.connect_timeout
+    }
+
+    /// Whether a source address with a port other than 0 is set.
+    fn fixed_source_port(&self) -> bool {
+        [self.local_v4, self.local_v6]
+            .iter()
+            .flatten()
+            .any(|local| local.port() != 0)
+    }
+
+    /// Everything an attempt does before `connect(2)`: create a fresh
+    /// socket, set every option, bind the source address of its family.
+    pub(crate) fn prepare(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
         let local = match (domain, self.local_v4, self.local_v6) {
@@ -471,7 +684,6 @@ impl ConnectorBuilder {
         if let Some(local) = local {
             options::bind(&socket, &local.into(), &Address::Inet(local))?;
         }
-        self.connect_socket(&socket, &addr.into(), &shown)?;
         Ok(socket)
     }
 
@@ -532,6 +744,12 @@ impl ConnectorBuilder {
             addr: addr.clone(),
             source,
         })?;
+        self.connected(socket, addr)
+    }
+
+    /// What follows a successful connect: the log line, the read and write
+    /// timeouts, then nonblocking mode if asked.
+    pub(crate) fn connected(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if log_enabled!(Level::Debug) {
             match socket.local_addr().ok().and_then(|a| a.as_socket()) {
                 Some(local) => debug!("connected {local} -> {addr}"),

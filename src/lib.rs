@@ -27,7 +27,7 @@
 //! | `bind(fd, addr)` | the address given to [`listen`](ListenerBuilder::listen) or [`bind_udp`](ListenerBuilder::bind_udp) |
 //! | `listen(fd, 3)` | [`backlog`](ListenerBuilder::backlog) |
 //! | `accept(fd)` | [`TcpListener::accept`](std::net::TcpListener::accept) on the result |
-//! | `connect(fd, addr)` | [`ConnectorBuilder::connect`] (tries each resolved address on a fresh socket) |
+//! | `connect(fd, addr)` | [`ConnectorBuilder::connect`] (each attempt on a fresh socket; several addresses race as RFC 8305 describes, see [`happy_eyeballs`](ConnectorBuilder::happy_eyeballs)) |
 //!
 //! The tutorial writes `setsockopt(fd, SOL_SOCKET, SO_REUSEADDR | SO_REUSEPORT, ...)`.
 //! Option names are not flags: on Linux `SO_REUSEADDR | SO_REUSEPORT` is
@@ -63,7 +63,8 @@
 //!
 //! The library logs each step through the [`log`](https://docs.rs/log) facade:
 //! a `debug` line when a socket is created, each option set, the socket
-//! bound, listening or connected. It never installs a logger. In a library,
+//! bound, listening or connected, and each attempt of a Happy Eyeballs race
+//! started, failed, won or cancelled. It never installs a logger. In a library,
 //! that is all there is to know; in an executable, install one (for example
 //! `env_logger`) and run with `RUST_LOG=debug` to see the same story as the
 //! tutorial's four steps.
@@ -89,8 +90,7 @@
 //! Options a platform lacks have no setter there, so asking for them does not
 //! compile; values that are out of range fail with [`Error::InvalidConfig`]
 //! before any system call.
-#![cfg_attr(not(windows), forbid(unsafe_code))]
-#![cfg_attr(windows, deny(unsafe_code))]
+#![deny(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -98,11 +98,13 @@
 mod address;
 mod connector;
 mod error;
+mod happy_eyeballs;
 pub mod hello;
 mod keepalive;
 mod kind;
 mod listener;
 mod options;
+mod race;
 mod resolve;
 mod sys;
 

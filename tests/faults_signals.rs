@@ -184,3 +184,19 @@ fn unix_connect_with_timeout_survives_a_signal() {
     drop(listener.accept().unwrap());
     handle.join().unwrap().expect("connect after a signal");
 }
+
+/// A Happy Eyeballs connect waits for its pending attempts in `poll(2)`; a
+/// signal there neither ends the race nor turns into an error.
+#[test]
+fn happy_eyeballs_race_survives_a_signal() {
+    let first = full_listener(Duration::from_millis(200)).expect("no SYN dropped at a full queue");
+    let second = full_listener(Duration::from_millis(200)).expect("no SYN dropped at a full queue");
+    let targets = [first.addr, second.addr];
+    let handle = interrupt("sig-race", nr::POLL, move || {
+        ConnectorBuilder::new().connect(&targets[..])
+    });
+    // Room in the second queue: its attempt's resent SYN gets in.
+    drop(second.listener.accept().unwrap());
+    let stream = handle.join().unwrap().expect("race after a signal");
+    assert_eq!(stream.peer_addr().unwrap(), second.addr);
+}

@@ -10,6 +10,14 @@
 //! - `set_freebind(&Socket, Domain, bool)`: `IP_FREEBIND` / `IPV6_FREEBIND`,
 //!   with the option's name.
 //! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express.
+//! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
+//!   in the background.
+//! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
+//!   `WSAPoll`) on sockets with a connect under way; which ones are ready.
+//!
+//! The readiness wait is the crate's only `unsafe` code besides
+//! `SO_EXCLUSIVEADDRUSE` on Windows: one small function per platform, each
+//! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`.
 
 #[cfg_attr(unix, path = "unix.rs")]
 #[cfg_attr(windows, path = "windows.rs")]

@@ -1,6 +1,7 @@
 //! Unix backend.
 
 use std::io;
+use std::os::unix::io::AsRawFd;
 
 use socket2::{Socket, TcpKeepalive};
 
@@ -90,4 +91,39 @@ pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
         }
     }
     ka
+}
+
+/// Whether a nonblocking `connect(2)` reported that it goes on in the
+/// background (`EINPROGRESS`) rather than failing.
+pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::EINPROGRESS)
+}
+
+/// `poll(2)` on sockets with a nonblocking connect under way: waits until at
+/// least one of them is writable, has an error or hung up, for at most
+/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, whether it
+/// is ready; a wait interrupted by a signal returns none ready, and the
+/// caller waits again for the time left.
+#[allow(unsafe_code)]
+pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `fds` points to `fds.len()` initialised `pollfd` structs that
+    // this call borrows exclusively; each descriptor stays open while
+    // `sockets` is borrowed; `poll` writes only the `revents` fields.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok(vec![false; fds.len()]);
+        }
+        return Err(err);
+    }
+    Ok(fds.iter().map(|fd| fd.revents != 0).collect())
 }

@@ -61,3 +61,43 @@ pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
     }
     ka
 }
+
+/// Whether a nonblocking `connect` reported that it goes on in the
+/// background (`WSAEWOULDBLOCK`) rather than failing.
+pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::WouldBlock
+}
+
+/// `WSAPoll` on sockets with a nonblocking connect under way: waits until at
+/// least one of them is writable, has an error or hung up, for at most
+/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, whether it
+/// is ready.
+///
+/// Windows before Windows 10 version 2004 (build 19041) does not report a
+/// failed connect through `WSAPoll`; there such an attempt counts as pending
+/// until the connect timeout runs out (socket2's own `connect_timeout` has
+/// the same limit).
+#[allow(unsafe_code)]
+pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
+    use windows_sys::Win32::Networking::WinSock::{
+        WSAGetLastError, WSAPoll, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAPOLLFD,
+    };
+    let mut fds: Vec<WSAPOLLFD> = sockets
+        .iter()
+        .map(|s| WSAPOLLFD {
+            fd: s.as_raw_socket() as SOCKET,
+            events: POLLWRNORM,
+            revents: 0,
+        })
+        .collect();
+    let count = u32::try_from(fds.len()).unwrap_or(u32::MAX);
+    // SAFETY: `fds` points to `count` initialised `WSAPOLLFD` structs that
+    // this call borrows exclusively; each socket handle stays open while
+    // `sockets` is borrowed; `WSAPoll` writes only the `revents` fields.
+    let rc = unsafe { WSAPoll(fds.as_mut_ptr(), count, wait_ms) };
+    if rc == SOCKET_ERROR {
+        // SAFETY: reads the calling thread's last Winsock error; no arguments.
+        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+    }
+    Ok(fds.iter().map(|fd| fd.revents != 0).collect())
+}

@@ -56,13 +56,18 @@ pub struct FullListener {
     pub queued: Vec<TcpStream>,
 }
 
-/// Builds a [`FullListener`]: backlog 0, then connects (each bounded by
-/// `probe`) until one times out. Returns `None` if none timed out within 64
-/// connects, meaning this kernel does not drop SYNs at a full queue.
+/// Builds a [`FullListener`] on 127.0.0.1: backlog 0, then connects (each
+/// bounded by `probe`) until one times out. Returns `None` if none timed out
+/// within 64 connects, meaning this kernel does not drop SYNs at a full queue.
 pub fn full_listener(probe: Duration) -> Option<FullListener> {
+    full_listener_at("127.0.0.1:0", probe)
+}
+
+/// [`full_listener`] on another loopback address, such as `[::1]:0`.
+pub fn full_listener_at(addr: &str, probe: Duration) -> Option<FullListener> {
     let listener = ListenerBuilder::new()
         .backlog(0)
-        .listen("127.0.0.1:0")
+        .listen(addr)
         .expect("listen with backlog 0");
     let addr = listener.local_addr().unwrap();
     let mut queued = Vec::new();

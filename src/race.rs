@@ -1,0 +1,389 @@
+//! The rules of a Happy Eyeballs connect (RFC 8305, sections 4 and 5),
+//! without any socket: the order in which addresses are tried, when the next
+//! attempt is due, and when the whole race is over.
+//!
+//! [`ConnectorBuilder`](crate::ConnectorBuilder) drives a [`Race`] with the
+//! events it sees (an attempt started, an attempt failed) and the clock, and
+//! does what [`Race::step`] says; this module never touches the network, so
+//! its unit tests need none.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::{Domain, Error, Result};
+
+/// The delay the RFC recommends between two attempts when nothing better is known.
+pub(crate) const DEFAULT_DELAY: Duration = Duration::from_millis(250);
+/// The RFC's floor: the delay MUST NOT be less than 10 ms.
+pub(crate) const MIN_DELAY: Duration = Duration::from_millis(10);
+/// The RFC's recommended ceiling for the delay.
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(2);
+
+/// The builder's race settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    pub(crate) enabled: bool,
+    pub(crate) delay: Duration,
+    pub(crate) family: Domain,
+    pub(crate) first_count: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            enabled: true,
+            delay: DEFAULT_DELAY,
+            family: Domain::Ipv6,
+            first_count: 1,
+        }
+    }
+}
+
+impl Settings {
+    /// Checks the settings before any system call.
+    pub(crate) fn validate(&self) -> Result<()> {
+        validate(self.delay, self.family, self.first_count)
+    }
+}
+
+/// Checks the race settings before any system call.
+pub(crate) fn validate(delay: Duration, family: Domain, first_count: usize) -> Result<()> {
+    if delay < MIN_DELAY || delay > MAX_DELAY {
+        return Err(Error::invalid(format!(
+            "connection attempt delay {delay:?} is outside {MIN_DELAY:?}..={MAX_DELAY:?} (RFC 8305)"
+        )));
+    }
+    if !matches!(family, Domain::Ipv4 | Domain::Ipv6) {
+        return Err(Error::invalid(format!(
+            "preferred address family must be IPv4 or IPv6, not {family}"
+        )));
+    }
+    if first_count == 0 {
+        return Err(Error::invalid(
+            "first address family count must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
+/// Orders `addrs` for the race (RFC 8305, section 4): `first_count`
+/// addresses of the preferred family, then one of the other family and one
+/// of the preferred family in turn; when one family runs out, the rest of
+/// the other follows. Within a family the resolver's order is kept.
+pub(crate) fn interleave(
+    addrs: &[SocketAddr],
+    preferred: Domain,
+    first_count: usize,
+) -> Vec<SocketAddr> {
+    let (mut first, mut second): (Vec<_>, Vec<_>) = addrs
+        .iter()
+        .partition(|a| Domain::for_address(a) == preferred);
+    first.reverse();
+    second.reverse();
+    let mut order = Vec::with_capacity(addrs.len());
+    for _ in 0..first_count {
+        match first.pop() {
+            Some(a) => order.push(a),
+            None => break,
+        }
+    }
+    loop {
+        match (second.pop(), first.pop()) {
+            (None, None) => break,
+            (a, b) => order.extend(a.into_iter().chain(b)),
+        }
+    }
+    order
+}
+
+/// What the caller should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Start an attempt to this address (the `index`-th in the order).
+    Start { index: usize, addr: SocketAddr },
+    /// Wait for a pending attempt to finish, at most this long (`None`: no limit).
+    Wait(Option<Duration>),
+    /// The connect timeout ran out: every pending attempt has timed out.
+    TimedOut,
+    /// Every address was tried and every attempt failed.
+    Exhausted,
+}
+
+/// The state of one race: which addresses are left, how many attempts are
+/// pending, when the next one is due and when the whole race ends.
+#[derive(Debug)]
+pub(crate) struct Race {
+    order: Vec<SocketAddr>,
+    next: usize,
+    pending: usize,
+    delay: Duration,
+    next_due: Option<Instant>,
+    deadline: Option<Instant>,
+}
+
+impl Race {
+    /// A race over `order` (already interleaved), starting at `now`, with
+    /// `delay` between attempts and `timeout` bounding the whole race.
+    pub(crate) fn new(
+        order: Vec<SocketAddr>,
+        delay: Duration,
+        now: Instant,
+        timeout: Option<Duration>,
+    ) -> Race {
+        Race {
+            order,
+            next: 0,
+            pending: 0,
+            delay,
+            next_due: Some(now),
+            deadline: timeout.and_then(|t| now.checked_add(t)),
+        }
+    }
+
+    /// What to do at `now`.
+    pub(crate) fn step(&self, now: Instant) -> Step {
+        if self.deadline.is_some_and(|d| now >= d) {
+            return Step::TimedOut;
+        }
+        let left = self.next < self.order.len();
+        if left && (self.pending == 0 || self.next_due.is_some_and(|due| now >= due)) {
+            return Step::Start {
+                index: self.next,
+                addr: self.order[self.next],
+            };
+        }
+        if self.pending == 0 {
+            return Step::Exhausted;
+        }
+        let due = if left { self.next_due } else { None };
+        let until = [due, self.deadline].into_iter().flatten().min();
+        Step::Wait(until.map(|t| t.saturating_duration_since(now)))
+    }
+
+    /// Records that the attempt [`Step::Start`] asked for began at `now`:
+    /// the next one is due a delay later.
+    pub(crate) fn started(&mut self, now: Instant) {
+        self.next += 1;
+        self.pending += 1;
+        self.next_due = now.checked_add(self.delay);
+    }
+
+    /// Records that attempt `index` failed at `now`. If it was the latest
+    /// one started, the next attempt is due at once rather than after the
+    /// rest of the delay.
+    pub(crate) fn failed(&mut self, index: usize, now: Instant) {
+        self.pending = self.pending.saturating_sub(1);
+        if index + 1 == self.next {
+            self.next_due = Some(now);
+        }
+    }
+}
+
+/// A wait in whole milliseconds for `poll(2)` / `WSAPoll`: rounded up, so
+/// the wait never ends before the moment it waits for (a wait rounded down
+/// would wake early and poll again with nothing to do), `-1` for no limit,
+/// and at most `i32::MAX`.
+pub(crate) fn poll_millis(wait: Option<Duration>) -> i32 {
+    match wait {
+        None => -1,
+        Some(d) => {
+            let whole = d.as_millis();
+            let ms = if d.subsec_nanos() % 1_000_000 == 0 {
+                whole
+            } else {
+                whole + 1
+            };
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    const V6A: &str = "[2001:db8::a]:443";
+    const V6B: &str = "[2001:db8::b]:443";
+    const V6C: &str = "[2001:db8::c]:443";
+    const V4A: &str = "192.0.2.1:443";
+    const V4B: &str = "192.0.2.2:443";
+    const V4C: &str = "192.0.2.3:443";
+
+    #[test]
+    fn interleave_alternates_families_starting_with_the_preferred_one() {
+        let resolved = addrs(&[V4A, V4B, V6A, V6B, V4C]);
+        assert_eq!(
+            interleave(&resolved, Domain::Ipv6, 1),
+            addrs(&[V6A, V4A, V6B, V4B, V4C])
+        );
+        assert_eq!(
+            interleave(&resolved, Domain::Ipv4, 1),
+            addrs(&[V4A, V6A, V4B, V6B, V4C])
+        );
+    }
+
+    #[test]
+    fn interleave_honours_the_first_address_family_count() {
+        let resolved = addrs(&[V6A, V6B, V6C, V4A, V4B]);
+        assert_eq!(
+            interleave(&resolved, Domain::Ipv6, 2),
+            addrs(&[V6A, V6B, V4A, V6C, V4B])
+        );
+        // A count larger than the family: all of it, then the other family.
+        assert_eq!(
+            interleave(&resolved, Domain::Ipv6, 10),
+            addrs(&[V6A, V6B, V6C, V4A, V4B])
+        );
+        assert_eq!(
+            interleave(&resolved, Domain::Ipv4, 2),
+            addrs(&[V4A, V4B, V6A, V6B, V6C])
+        );
+    }
+
+    #[test]
+    fn interleave_keeps_a_single_family_in_resolver_order() {
+        let v4 = addrs(&[V4C, V4A, V4B]);
+        assert_eq!(interleave(&v4, Domain::Ipv6, 1), v4);
+        assert_eq!(interleave(&v4, Domain::Ipv4, 2), v4);
+        assert_eq!(interleave(&[], Domain::Ipv6, 1), vec![]);
+    }
+
+    #[test]
+    fn validate_takes_the_rfc_range_and_rejects_the_rest() {
+        let ms = Duration::from_millis;
+        for ok in [ms(10), ms(100), DEFAULT_DELAY, ms(2000)] {
+            validate(ok, Domain::Ipv6, 1).unwrap();
+        }
+        for bad in [
+            Duration::ZERO,
+            ms(9),
+            Duration::from_micros(9_999),
+            ms(2001),
+        ] {
+            let err = validate(bad, Domain::Ipv6, 1).unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+            assert!(
+                err.to_string().contains("connection attempt delay"),
+                "{err}"
+            );
+        }
+        let err = validate(DEFAULT_DELAY, Domain::Ipv4, 0).unwrap_err();
+        assert!(err.to_string().contains("at least 1"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = validate(DEFAULT_DELAY, Domain::Unix, 1).unwrap_err();
+            assert!(err.to_string().contains("IPv4 or IPv6, not Unix"), "{err}");
+        }
+    }
+
+    fn started(race: &mut Race, now: Instant) -> SocketAddr {
+        match race.step(now) {
+            Step::Start { addr, .. } => {
+                race.started(now);
+                addr
+            }
+            other => panic!("expected a start, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn next_attempt_is_due_one_delay_after_the_last_start() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(250);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, None);
+        assert_eq!(started(&mut race, t0), V6A.parse().unwrap());
+        assert_eq!(race.step(t0), Step::Wait(Some(delay)));
+        let t1 = t0 + Duration::from_millis(100);
+        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(150))));
+        let t2 = t0 + delay;
+        assert_eq!(started(&mut race, t2), V4A.parse().unwrap());
+        assert_eq!(race.step(t2), Step::Wait(Some(delay)));
+        let t3 = t2 + delay;
+        assert_eq!(started(&mut race, t3), V6B.parse().unwrap());
+        // Nothing left to start and no timeout: wait for the pending ones without a limit.
+        assert_eq!(race.step(t3), Step::Wait(None));
+    }
+
+    #[test]
+    fn failure_of_the_latest_attempt_starts_the_next_at_once() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(250);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, None);
+        started(&mut race, t0);
+        let t1 = t0 + Duration::from_millis(5);
+        race.failed(0, t1);
+        assert_eq!(started(&mut race, t1), V4A.parse().unwrap());
+    }
+
+    #[test]
+    fn failure_of_an_older_attempt_keeps_the_schedule() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(250);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, None);
+        started(&mut race, t0);
+        started(&mut race, t0 + delay);
+        // The first attempt fails while the second is still pending: the
+        // third stays due one delay after the second began.
+        let t1 = t0 + delay + Duration::from_millis(50);
+        race.failed(0, t1);
+        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(200))));
+    }
+
+    #[test]
+    fn everything_failed_is_exhausted() {
+        let t0 = Instant::now();
+        let mut race = Race::new(addrs(&[V6A, V4A]), DEFAULT_DELAY, t0, None);
+        started(&mut race, t0);
+        race.failed(0, t0);
+        started(&mut race, t0);
+        race.failed(1, t0);
+        assert_eq!(race.step(t0), Step::Exhausted);
+    }
+
+    #[test]
+    fn the_timeout_bounds_the_whole_race() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(250);
+        let timeout = Duration::from_millis(400);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, Some(timeout));
+        started(&mut race, t0);
+        started(&mut race, t0 + delay);
+        // The next attempt would be due at 500 ms, after the deadline: wait
+        // only until the deadline.
+        let t1 = t0 + Duration::from_millis(300);
+        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(100))));
+        assert_eq!(race.step(t0 + timeout), Step::TimedOut);
+        assert_eq!(race.step(t0 + Duration::from_secs(9)), Step::TimedOut);
+    }
+
+    #[test]
+    fn a_timeout_shorter_than_the_delay_caps_the_first_wait() {
+        let t0 = Instant::now();
+        let timeout = Duration::from_millis(100);
+        let mut race = Race::new(addrs(&[V6A, V4A]), DEFAULT_DELAY, t0, Some(timeout));
+        started(&mut race, t0);
+        assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
+    }
+
+    #[test]
+    fn a_huge_timeout_means_no_deadline() {
+        let t0 = Instant::now();
+        let mut race = Race::new(addrs(&[V6A]), DEFAULT_DELAY, t0, Some(Duration::MAX));
+        started(&mut race, t0);
+        assert_eq!(race.step(t0), Step::Wait(None));
+    }
+
+    #[test]
+    fn poll_millis_rounds_up_and_clamps() {
+        assert_eq!(poll_millis(None), -1);
+        assert_eq!(poll_millis(Some(Duration::ZERO)), 0);
+        assert_eq!(poll_millis(Some(Duration::from_micros(1))), 1);
+        assert_eq!(poll_millis(Some(Duration::from_millis(250))), 250);
+        assert_eq!(poll_millis(Some(Duration::from_micros(250_001))), 251);
+        assert_eq!(poll_millis(Some(Duration::MAX)), i32::MAX);
+    }
+}
