@@ -159,6 +159,12 @@ impl ConnectorBuilder {
     /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
     /// is set once the socket is connected.
     ///
+    /// # Platform-specific behavior
+    ///
+    /// The OS holds whole microseconds (Unix) or milliseconds (Windows); a
+    /// finer timeout is rounded up, never down to "no timeout". Linux also
+    /// rounds up to its clock tick (a few milliseconds).
+    ///
     /// # Examples
     ///
     /// ```
@@ -183,6 +189,11 @@ impl ConnectorBuilder {
     /// itself (Linux would end a blocking connect after `SO_SNDTIMEO` with
     /// "operation now in progress"); use
     /// [`connect_timeout`](Self::connect_timeout) for that.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// As for [`read_timeout`](Self::read_timeout): rounded up to whole
+    /// microseconds (Unix) or milliseconds (Windows).
     ///
     /// # Examples
     ///
@@ -509,11 +520,11 @@ impl ConnectorBuilder {
     /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
     /// a write timeout would act as a connect timeout with a misleading error.
     fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(t) = self.read_timeout {
+        if let Some(t) = self.read_timeout.map(os_timeout) {
             set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
             debug!("set SO_RCVTIMEO={t:?} for {addr}");
         }
-        if let Some(t) = self.write_timeout {
+        if let Some(t) = self.write_timeout.map(os_timeout) {
             set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
             debug!("set SO_SNDTIMEO={t:?} for {addr}");
         }
@@ -569,12 +580,31 @@ fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
 /// is cleared afterwards; the builder's own write timeout is set after connecting.
 #[cfg(unix)]
 fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
-    socket.set_write_timeout(Some(timeout))?;
+    socket.set_write_timeout(Some(os_timeout(timeout)))?;
     let result = connect_blocking(socket, sockaddr);
     socket.set_write_timeout(None)?;
     match result {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
         other => other,
+    }
+}
+
+/// `timeout` rounded up to whole [`sys::TIMEOUT_UNIT`]s, the finest timeout
+/// the OS takes. socket2 truncates instead, and a timeout that truncates to
+/// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
+/// wait forever.
+fn os_timeout(timeout: Duration) -> Duration {
+    round_up(timeout, sys::TIMEOUT_UNIT)
+}
+
+/// `duration` rounded up to a whole multiple of `unit` (less than a second).
+fn round_up(duration: Duration, unit: Duration) -> Duration {
+    let unit = unit.subsec_nanos();
+    let below = duration.subsec_nanos() % unit;
+    if below == 0 {
+        duration
+    } else {
+        duration.saturating_add(Duration::from_nanos(u64::from(unit - below)))
     }
 }
 
@@ -593,6 +623,21 @@ fn at_least(timeout: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_up_never_rounds_to_zero() {
+        let us = Duration::from_micros(1);
+        assert_eq!(round_up(Duration::from_nanos(1), us), us);
+        assert_eq!(round_up(Duration::from_nanos(999), us), us);
+        assert_eq!(round_up(Duration::from_nanos(1_001), us), 2 * us);
+        assert_eq!(
+            round_up(Duration::from_millis(1500), us),
+            Duration::from_millis(1500)
+        );
+        let ms = Duration::from_millis(1);
+        assert_eq!(round_up(Duration::from_micros(1), ms), ms);
+        assert_eq!(round_up(Duration::MAX, ms), Duration::MAX);
+    }
 
     #[test]
     fn at_least_rounds_up_to_whole_milliseconds_plus_one() {

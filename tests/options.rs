@@ -302,6 +302,13 @@ fn connector_rows() -> Vec<Row<ConnectorBuilder>> {
             Duration::from_millis(1500)),
         row!(C; ALL, "write_timeout 2.5 s", |b| b.write_timeout(Duration::from_millis(2500)), |s| s.write_timeout(),
             Duration::from_millis(2500)),
+        // socket2 truncates a timeout to whole microseconds, and a zero
+        // `timeval` means "no timeout": the builder must not turn a tiny
+        // timeout into none at all.
+        row!(C; ALL, "read_timeout 1 ns", |b| b.read_timeout(Duration::from_nanos(1)), |s| s.read_timeout(),
+            test "some timeout, not none" |v| matches!(v, Value::Time(Some(_)))),
+        row!(C; ALL, "write_timeout 999 ns", |b| b.write_timeout(Duration::from_nanos(999)), |s| s.write_timeout(),
+            test "some timeout, not none" |v| matches!(v, Value::Time(Some(_)))),
         row!(C; TCP, "nodelay on", |b| b.nodelay(true), |s| s.tcp_nodelay(), true),
         row!(C; TCP, "nodelay on, then off", |b| b.nodelay(true).nodelay(false), |s| s.tcp_nodelay(), false),
         row!(C; TCP, "keepalive on", |b| b.keepalive(Keepalive::new()), |s| s.keepalive(), true),

@@ -10,6 +10,7 @@
 //! - `set_freebind(&Socket, Domain, bool)`: `IP_FREEBIND` / `IPV6_FREEBIND`,
 //!   with the option's name.
 //! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express.
+//! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes.
 
 #[cfg_attr(unix, path = "unix.rs")]
 #[cfg_attr(windows, path = "windows.rs")]

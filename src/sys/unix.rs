@@ -48,6 +48,10 @@ pub(crate) fn set_freebind(_: &Socket, _: Domain, _: bool) -> (&'static str, io:
     ("IP_FREEBIND", Err(super::unsupported("IP_FREEBIND")))
 }
 
+/// The finest timeout `SO_RCVTIMEO` / `SO_SNDTIMEO` take here: socket2
+/// passes a `timeval`, truncating to whole microseconds.
+pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_micros(1);
+
 /// Whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist here.
 pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
     target_os = "android",

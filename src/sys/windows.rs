@@ -45,6 +45,10 @@ pub(crate) fn set_freebind(_: &Socket, _: Domain, _: bool) -> (&'static str, io:
     ("IP_FREEBIND", Err(super::unsupported("IP_FREEBIND")))
 }
 
+/// The finest timeout `SO_RCVTIMEO` / `SO_SNDTIMEO` take here: a `DWORD` of
+/// milliseconds, to which socket2 truncates.
+pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Windows sets the keepalive interval and (since Windows 10 1703) the probe count.
 pub(crate) const KEEPALIVE_DETAILS: bool = true;
 
