@@ -261,7 +261,16 @@ impl ConnectorBuilder {
     /// data; `Some(Duration::ZERO)` makes it reset the connection at once;
     /// `None` turns lingering off.
     ///
-    /// Default: not set (the OS default, off).
+    /// Default: not set (the OS default, off). TCP and Unix streams only:
+    /// with a datagram socket it is an [`Error::InvalidConfig`].
+    ///
+    /// `SO_LINGER` counts whole seconds, so a fraction is rounded up: a short
+    /// linger never becomes the zero that resets the connection.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// The OS holds at most `i32::MAX` seconds (65,535 on Windows); a longer
+    /// linger is an [`Error::InvalidConfig`] before any system call.
     ///
     /// # Examples
     ///
@@ -446,9 +455,22 @@ impl ConnectorBuilder {
                 )));
             }
         }
+        if let Some(Some(linger)) = self.linger {
+            if linger > sys::MAX_LINGER {
+                return Err(Error::invalid(format!(
+                    "linger (SO_LINGER) {linger:?} does not fit the OS type (at most {} s)",
+                    sys::MAX_LINGER.as_secs()
+                )));
+            }
+        }
         if let Some(ka) = &self.keepalive {
             if ka.time == Some(Duration::ZERO) || ka.interval == Some(Duration::ZERO) {
                 return Err(Error::invalid("keepalive durations must not be zero"));
+            }
+            if ka.retries == Some(0) {
+                return Err(Error::invalid(
+                    "keepalive retries (TCP_KEEPCNT) must not be zero",
+                ));
             }
             if !sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
                 return Err(Error::Unsupported {
@@ -510,6 +532,7 @@ impl ConnectorBuilder {
     /// `SO_LINGER`, before connecting.
     fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if let Some(linger) = self.linger {
+            let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
             set_result("SO_LINGER", addr, socket.set_linger(linger))?;
             debug!("set SO_LINGER={linger:?} for {addr}");
         }
@@ -594,18 +617,7 @@ fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration)
 /// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
 /// wait forever.
 fn os_timeout(timeout: Duration) -> Duration {
-    round_up(timeout, sys::TIMEOUT_UNIT)
-}
-
-/// `duration` rounded up to a whole multiple of `unit` (less than a second).
-fn round_up(duration: Duration, unit: Duration) -> Duration {
-    let unit = unit.subsec_nanos();
-    let below = duration.subsec_nanos() % unit;
-    if below == 0 {
-        duration
-    } else {
-        duration.saturating_add(Duration::from_nanos(u64::from(unit - below)))
-    }
+    sys::round_up(timeout, sys::TIMEOUT_UNIT)
 }
 
 /// The timeout to give socket2's `connect_timeout` so that it waits at least
@@ -626,6 +638,7 @@ mod tests {
 
     #[test]
     fn round_up_never_rounds_to_zero() {
+        use sys::round_up;
         let us = Duration::from_micros(1);
         assert_eq!(round_up(Duration::from_nanos(1), us), us);
         assert_eq!(round_up(Duration::from_nanos(999), us), us);
@@ -637,6 +650,11 @@ mod tests {
         let ms = Duration::from_millis(1);
         assert_eq!(round_up(Duration::from_micros(1), ms), ms);
         assert_eq!(round_up(Duration::MAX, ms), Duration::MAX);
+        let s = Duration::from_secs(1);
+        assert_eq!(round_up(Duration::from_millis(1), s), s);
+        assert_eq!(round_up(Duration::from_millis(1500), s), 2 * s);
+        assert_eq!(round_up(Duration::from_secs(3), s), 3 * s);
+        assert_eq!(round_up(Duration::MAX, s), Duration::MAX);
     }
 
     #[test]

@@ -316,6 +316,12 @@ fn connector_rows() -> Vec<Row<ConnectorBuilder>> {
             Duration::from_secs(3)),
         row!(C; STREAMS, "linger 0 (reset on close)", |b| b.linger(Some(Duration::ZERO)), |s| s.linger(),
             Duration::ZERO),
+        // SO_LINGER counts whole seconds; a fraction must not shorten a
+        // linger to zero, which would reset the connection on close.
+        row!(C; STREAMS, "linger 1.5 s", |b| b.linger(Some(Duration::from_millis(1500))), |s| s.linger(),
+            Duration::from_secs(2)),
+        row!(C; STREAMS, "linger 1 ms", |b| b.linger(Some(Duration::from_millis(1))), |s| s.linger(),
+            Duration::from_secs(1)),
         row!(C; STREAMS, "linger on, then off", |b| b.linger(Some(Duration::from_secs(3))).linger(None), |s| s.linger(),
             None::<Duration>),
     ]);
@@ -327,6 +333,12 @@ fn connector_rows() -> Vec<Row<ConnectorBuilder>> {
             |s| s.tcp_keepalive_interval(), Duration::from_secs(9)),
         row!(C; TCP, "keepalive retries 4", |b| b.keepalive(Keepalive::new().retries(4)),
             |s| s.tcp_keepalive_retries(), 4u32),
+        // TCP_KEEPIDLE and TCP_KEEPINTVL count whole seconds: a fraction
+        // rounds up, so a sub-second value is not the zero Linux refuses.
+        row!(C; TCP, "keepalive time 1.5 s", |b| b.keepalive(Keepalive::new().time(Duration::from_millis(1500))),
+            |s| s.tcp_keepalive_time(), Duration::from_secs(2)),
+        row!(C; TCP, "keepalive interval 250 ms", |b| b.keepalive(Keepalive::new().interval(Duration::from_millis(250))),
+            |s| s.tcp_keepalive_interval(), Duration::from_secs(1)),
         row!(C; TCP, "keepalive on with every parameter",
             |b| b.keepalive(Keepalive::new().time(Duration::from_secs(75)).interval(Duration::from_secs(9)).retries(4)),
             |s| Ok::<_, io::Error>((s.keepalive()?, s.tcp_keepalive_time()?, s.tcp_keepalive_interval()?, s.tcp_keepalive_retries()?)

@@ -49,16 +49,22 @@ pub(crate) fn set_freebind(_: &Socket, _: Domain, _: bool) -> (&'static str, io:
 /// milliseconds, to which socket2 truncates.
 pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_millis(1);
 
+/// The longest `SO_LINGER`: `l_linger` is a `u16` of seconds.
+pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(u16::MAX as u64);
+
+/// `SIO_KEEPALIVE_VALS` counts whole milliseconds.
+const KEEPALIVE_UNIT: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Windows sets the keepalive interval and (since Windows 10 1703) the probe count.
 pub(crate) const KEEPALIVE_DETAILS: bool = true;
 
 pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
     let mut ka = TcpKeepalive::new();
     if let Some(time) = params.time {
-        ka = ka.with_time(time);
+        ka = ka.with_time(super::round_up(time, KEEPALIVE_UNIT));
     }
     if let Some(interval) = params.interval {
-        ka = ka.with_interval(interval);
+        ka = ka.with_interval(super::round_up(interval, KEEPALIVE_UNIT));
     }
     if let Some(retries) = params.retries {
         ka = ka.with_retries(retries);
