@@ -4,7 +4,9 @@
 
 mod faults_util;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
+#[cfg(unix)]
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
