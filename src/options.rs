@@ -51,7 +51,7 @@ impl Options {
         }
         if self.protocol == Protocol::Mptcp && !cfg!(target_os = "linux") {
             return Err(Error::Unsupported {
-                what: "Multipath TCP (IPPROTO_MPTCP)",
+                what: "multipath TCP (IPPROTO_MPTCP)",
             });
         }
         for (name, size) in [

@@ -198,7 +198,7 @@ fn table() -> Vec<(&'static str, Attempt, Expect)> {
     rows.push(row(
         "MPTCP off Linux",
         || listener(|b| b.protocol(Protocol::Mptcp)).listen("127.0.0.1:0"),
-        Unsupported("Multipath TCP (IPPROTO_MPTCP) is not supported on this platform"),
+        Unsupported("multipath TCP (IPPROTO_MPTCP) is not supported on this platform"),
     ));
     #[cfg(windows)]
     rows.push(row(
