@@ -21,6 +21,11 @@ use std::time::Duration;
 /// milliseconds: a finer duration is rounded up (Linux refuses the zero that
 /// rounding down to whole seconds would give).
 ///
+/// Windows sets `time` and `interval` together (`SIO_KEEPALIVE_VALS`): when
+/// any parameter is given, one of the two left unset takes Windows' own
+/// default (2 hours, 1 second), and a changed system-wide default is not
+/// seen.
+///
 /// # Examples
 ///
 /// ```
