@@ -158,9 +158,9 @@ macro_rules! row {
     };
 }
 
-/// The requested buffer size: above every Linux default for its socket
-/// kind's *other* buffer but far below the defaults themselves, so an
-/// ignored setter cannot pass.
+/// The requested buffer size. No OS default lies in `BUFFER..=2 * BUFFER`
+/// (Linux: 16 KiB TCP send, 128 KiB TCP receive, 208 KiB otherwise), so a
+/// setter that did nothing could not pass.
 const BUFFER: usize = 24 * 1024;
 
 /// Linux doubles a buffer size (`socket(7)`: "the kernel doubles this
@@ -216,13 +216,13 @@ fn nonblocking(s: &SockRef<'_>) -> io::Result<bool> {
     }
 }
 
-/// `getsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`; socket2 has no getter.
+/// `getsockopt(level, name)` for an `int` option socket2 has no getter for.
 #[cfg(windows)]
 #[allow(unsafe_code)]
-fn exclusive_address_use(s: &SockRef<'_>) -> io::Result<bool> {
+fn sockopt_int(s: &SockRef<'_>, level: i32, name: i32) -> io::Result<i32> {
     use std::os::windows::io::AsRawSocket;
     use windows_sys::Win32::Networking::WinSock::{
-        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
+        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
     };
     let mut value: i32 = 0;
     let mut len = std::mem::size_of::<i32>() as i32;
@@ -231,35 +231,7 @@ fn exclusive_address_use(s: &SockRef<'_>) -> io::Result<bool> {
     let rc = unsafe {
         getsockopt(
             s.as_raw_socket() as SOCKET,
-            SOL_SOCKET,
-            SO_EXCLUSIVEADDRUSE,
-            (&mut value as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads this thread's last Winsock error; no arguments.
-        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
-    }
-    Ok(value != 0)
-}
-
-/// `getsockopt(IPPROTO_TCP, name)` for an `int` option; socket2 has no
-/// getter for the keepalive times on Windows.
-#[cfg(windows)]
-#[allow(unsafe_code)]
-fn tcp_int(s: &SockRef<'_>, name: i32) -> io::Result<i32> {
-    use std::os::windows::io::AsRawSocket;
-    use windows_sys::Win32::Networking::WinSock::{
-        getsockopt, WSAGetLastError, IPPROTO_TCP, SOCKET, SOCKET_ERROR,
-    };
-    let mut value: i32 = 0;
-    let mut len = std::mem::size_of::<i32>() as i32;
-    // SAFETY: as in `exclusive_address_use`.
-    let rc = unsafe {
-        getsockopt(
-            s.as_raw_socket() as SOCKET,
-            IPPROTO_TCP,
+            level,
             name,
             (&mut value as *mut i32).cast(),
             &mut len,
@@ -272,14 +244,21 @@ fn tcp_int(s: &SockRef<'_>, name: i32) -> io::Result<i32> {
     Ok(value)
 }
 
+/// `SO_EXCLUSIVEADDRUSE`.
+#[cfg(windows)]
+fn exclusive_address_use(s: &SockRef<'_>) -> io::Result<bool> {
+    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
+    Ok(sockopt_int(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
+}
+
 /// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` in seconds (Windows 10 1709 and later).
 #[cfg(windows)]
 fn keepalive_times(s: &SockRef<'_>) -> io::Result<(Duration, Duration)> {
-    use windows_sys::Win32::Networking::WinSock::{TCP_KEEPIDLE, TCP_KEEPINTVL};
+    use windows_sys::Win32::Networking::WinSock::{IPPROTO_TCP, TCP_KEEPIDLE, TCP_KEEPINTVL};
     let secs = |v: i32| Duration::from_secs(u64::try_from(v).unwrap_or(0));
     Ok((
-        secs(tcp_int(s, TCP_KEEPIDLE)?),
-        secs(tcp_int(s, TCP_KEEPINTVL)?),
+        secs(sockopt_int(s, IPPROTO_TCP, TCP_KEEPIDLE)?),
+        secs(sockopt_int(s, IPPROTO_TCP, TCP_KEEPINTVL)?),
     ))
 }
 
