@@ -167,6 +167,12 @@ impl ConnectorBuilder {
     /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
     /// is set once the socket is connected.
     ///
+    /// # Platform-specific behavior
+    ///
+    /// The OS holds whole microseconds (Unix) or milliseconds (Windows); a
+    /// finer timeout is rounded up, never down to "no timeout". Linux also
+    /// rounds up to its clock tick (a few milliseconds).
+    ///
     /// # Examples
     ///
     /// ```
@@ -191,6 +197,11 @@ impl ConnectorBuilder {
     /// itself (Linux would end a blocking connect after `SO_SNDTIMEO` with
     /// "operation now in progress"); use
     /// [`connect_timeout`](Self::connect_timeout) for that.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// As for [`read_timeout`](Self::read_timeout): rounded up to whole
+    /// microseconds (Unix) or milliseconds (Windows).
     ///
     /// # Examples
     ///
@@ -258,7 +269,16 @@ impl ConnectorBuilder {
     /// data; `Some(Duration::ZERO)` makes it reset the connection at once;
     /// `None` turns lingering off.
     ///
-    /// Default: not set (the OS default, off).
+    /// Default: not set (the OS default, off). TCP and Unix streams only:
+    /// with a datagram socket it is an [`Error::InvalidConfig`].
+    ///
+    /// `SO_LINGER` counts whole seconds, so a fraction is rounded up: a short
+    /// linger never becomes the zero that resets the connection.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// The OS holds at most `i32::MAX` seconds (65,535 on Windows); a longer
+    /// linger is an [`Error::InvalidConfig`] before any system call.
     ///
     /// # Examples
     ///
@@ -627,9 +647,22 @@ impl ConnectorBuilder {
                 )));
             }
         }
+        if let Some(Some(linger)) = self.linger {
+            if linger > sys::MAX_LINGER {
+                return Err(Error::invalid(format!(
+                    "linger (SO_LINGER) {linger:?} does not fit the OS type (at most {} s)",
+                    sys::MAX_LINGER.as_secs()
+                )));
+            }
+        }
         if let Some(ka) = &self.keepalive {
             if ka.time == Some(Duration::ZERO) || ka.interval == Some(Duration::ZERO) {
                 return Err(Error::invalid("keepalive durations must not be zero"));
+            }
+            if ka.retries == Some(0) {
+                return Err(Error::invalid(
+                    "keepalive retries (TCP_KEEPCNT) must not be zero",
+                ));
             }
             if !sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
                 return Err(Error::Unsupported {
@@ -711,6 +744,7 @@ impl ConnectorBuilder {
     /// `SO_LINGER`, before connecting.
     fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if let Some(linger) = self.linger {
+            let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
             set_result("SO_LINGER", addr, socket.set_linger(linger))?;
             debug!("set SO_LINGER={linger:?} for {addr}");
         }
@@ -721,11 +755,11 @@ impl ConnectorBuilder {
     /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
     /// a write timeout would act as a connect timeout with a misleading error.
     fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(t) = self.read_timeout {
+        if let Some(t) = self.read_timeout.map(os_timeout) {
             set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
             debug!("set SO_RCVTIMEO={t:?} for {addr}");
         }
-        if let Some(t) = self.write_timeout {
+        if let Some(t) = self.write_timeout.map(os_timeout) {
             set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
             debug!("set SO_SNDTIMEO={t:?} for {addr}");
         }
@@ -787,13 +821,21 @@ fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
 /// is cleared afterwards; the builder's own write timeout is set after connecting.
 #[cfg(unix)]
 fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
-    socket.set_write_timeout(Some(timeout))?;
+    socket.set_write_timeout(Some(os_timeout(timeout)))?;
     let result = connect_blocking(socket, sockaddr);
     socket.set_write_timeout(None)?;
     match result {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
         other => other,
     }
+}
+
+/// `timeout` rounded up to whole [`sys::TIMEOUT_UNIT`]s, the finest timeout
+/// the OS takes. socket2 truncates instead, and a timeout that truncates to
+/// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
+/// wait forever.
+fn os_timeout(timeout: Duration) -> Duration {
+    sys::round_up(timeout, sys::TIMEOUT_UNIT)
 }
 
 /// The timeout to give socket2's `connect_timeout` so that it waits at least
@@ -811,6 +853,27 @@ fn at_least(timeout: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_up_never_rounds_to_zero() {
+        use sys::round_up;
+        let us = Duration::from_micros(1);
+        assert_eq!(round_up(Duration::from_nanos(1), us), us);
+        assert_eq!(round_up(Duration::from_nanos(999), us), us);
+        assert_eq!(round_up(Duration::from_nanos(1_001), us), 2 * us);
+        assert_eq!(
+            round_up(Duration::from_millis(1500), us),
+            Duration::from_millis(1500)
+        );
+        let ms = Duration::from_millis(1);
+        assert_eq!(round_up(Duration::from_micros(1), ms), ms);
+        assert_eq!(round_up(Duration::MAX, ms), Duration::MAX);
+        let s = Duration::from_secs(1);
+        assert_eq!(round_up(Duration::from_millis(1), s), s);
+        assert_eq!(round_up(Duration::from_millis(1500), s), 2 * s);
+        assert_eq!(round_up(Duration::from_secs(3), s), 3 * s);
+        assert_eq!(round_up(Duration::MAX, s), Duration::MAX);
+    }
 
     #[test]
     fn at_least_rounds_up_to_whole_milliseconds_plus_one() {

@@ -188,7 +188,9 @@ impl Error {
         match self {
             Error::InvalidConfig { .. } => io::ErrorKind::InvalidInput,
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
-            _ => self.io_error().map_or(io::ErrorKind::Other, io::Error::kind),
+            _ => self
+                .io_error()
+                .map_or(io::ErrorKind::Other, io::Error::kind),
         }
     }
 
@@ -247,21 +249,23 @@ impl From<Error> for io::Error {
     }
 }
 
-/// Shows an OS error the way the rest of the message reads: lowercase first letter.
+/// Shows an OS error the way the rest of the message reads: lowercase first
+/// letter, unless the first word is an acronym (`OS Error 10042` stays as it is).
 struct Cause<'a>(&'a io::Error);
 
 impl fmt::Display for Cause<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = self.0.to_string();
         let mut chars = text.chars();
+        let acronym = text.chars().nth(1).is_some_and(char::is_uppercase);
         match chars.next() {
-            Some(first) => {
+            Some(first) if !acronym => {
                 for lower in first.to_lowercase() {
                     f.write_fmt(format_args!("{lower}"))?;
                 }
                 f.write_str(chars.as_str())
             }
-            None => Ok(()),
+            _ => f.write_str(&text),
         }
     }
 }
@@ -296,6 +300,18 @@ mod tests {
         let io: io::Error = err.into();
         assert_eq!(io.kind(), io::ErrorKind::AddrInUse);
         assert!(io.to_string().starts_with("bind 0.0.0.0:8080"));
+    }
+
+    #[test]
+    fn cause_lowercases_a_word_but_not_an_acronym() {
+        let shown = |text: &str| Cause(&io::Error::new(io::ErrorKind::Other, text)).to_string();
+        assert_eq!(shown("Connection refused"), "connection refused");
+        assert_eq!(
+            shown("OS Error 10042 (FormatMessageW() returned error 317)"),
+            "OS Error 10042 (FormatMessageW() returned error 317)"
+        );
+        assert_eq!(shown("A"), "a");
+        assert_eq!(shown(""), "");
     }
 
     #[test]

@@ -14,7 +14,17 @@ use std::time::Duration;
 /// `interval` and `retries` exist on Linux, Android, the BSDs, macOS, iOS,
 /// illumos and Windows; asking for them elsewhere is an
 /// [`Error::Unsupported`](crate::Error::Unsupported) before any system call.
-/// Zero durations are an [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+/// Zero durations and zero retries are an
+/// [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+///
+/// Unix counts `time` and `interval` in whole seconds, Windows in
+/// milliseconds: a finer duration is rounded up (Linux refuses the zero that
+/// rounding down to whole seconds would give).
+///
+/// Windows sets `time` and `interval` together (`SIO_KEEPALIVE_VALS`): when
+/// any parameter is given, one of the two left unset takes Windows' own
+/// default (2 hours, 1 second), and a changed system-wide default is not
+/// seen.
 ///
 /// # Examples
 ///

@@ -87,6 +87,11 @@
 //! (not inherited by child processes) and, on Apple platforms, with
 //! `SO_NOSIGPIPE`.
 //!
+//! A dual-stack socket (one IPv6 socket that also serves IPv4 clients, seen
+//! as `::ffff:a.b.c.d`) binds `::` with `only_v6(false)`; Linux turns
+//! `only_v6` on by itself for a socket bound to a specific IPv6 address
+//! such as `::1`.
+//!
 //! Options a platform lacks have no setter there, so asking for them does not
 //! compile; values that are out of range fail with [`Error::InvalidConfig`]
 //! before any system call.

@@ -51,7 +51,7 @@ impl Options {
         }
         if self.protocol == Protocol::Mptcp && !cfg!(target_os = "linux") {
             return Err(Error::Unsupported {
-                what: "Multipath TCP (IPPROTO_MPTCP)",
+                what: "multipath TCP (IPPROTO_MPTCP)",
             });
         }
         for (name, size) in [
@@ -418,6 +418,14 @@ macro_rules! common_setters {
         /// `net.ipv6.bindv6only` says otherwise, on on Windows and OpenBSD).
         /// Setting it for an IPv4 address is an
         /// [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+        ///
+        /// # Platform-specific behavior
+        ///
+        /// Linux turns it on by itself when the socket binds a specific IPv6
+        /// address (such as `::1`, not `::` or an IPv4-mapped one), which
+        /// cannot receive IPv4 traffic anyway: reading it back then says on
+        /// whatever was set. Turn it off on a socket bound to `::` to accept
+        /// IPv4-mapped peers.
         ///
         /// # Examples
         ///

@@ -18,12 +18,36 @@
 //! The readiness wait is the crate's only `unsafe` code besides
 //! `SO_EXCLUSIVEADDRUSE` on Windows: one small function per platform, each
 //! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`.
+//! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes.
+//! - `MAX_LINGER`: the longest `SO_LINGER` the OS's `linger` struct holds.
 
 #[cfg_attr(unix, path = "unix.rs")]
 #[cfg_attr(windows, path = "windows.rs")]
 mod imp;
 
 pub(crate) use imp::*;
+
+/// `SO_LINGER` counts whole seconds everywhere.
+pub(crate) const LINGER_UNIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `duration` rounded up to a whole multiple of `unit` (at most a second).
+///
+/// socket2 truncates durations to the unit each option counts in, and for
+/// several options zero means something else (no timeout, reset on close)
+/// or is refused; rounding up keeps every value at least as long as asked.
+pub(crate) fn round_up(
+    duration: std::time::Duration,
+    unit: std::time::Duration,
+) -> std::time::Duration {
+    let unit = unit.as_nanos();
+    let below = duration.as_nanos() % unit;
+    if below == 0 {
+        duration
+    } else {
+        // `unit - below` is less than `unit`, at most a second: it fits.
+        duration.saturating_add(std::time::Duration::from_nanos((unit - below) as u64))
+    }
+}
 
 #[allow(dead_code)]
 pub(crate) fn unsupported(what: &str) -> std::io::Error {

@@ -49,6 +49,16 @@ pub(crate) fn set_freebind(_: &Socket, _: Domain, _: bool) -> (&'static str, io:
     ("IP_FREEBIND", Err(super::unsupported("IP_FREEBIND")))
 }
 
+/// The finest timeout `SO_RCVTIMEO` / `SO_SNDTIMEO` take here: socket2
+/// passes a `timeval`, truncating to whole microseconds.
+pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_micros(1);
+
+/// The longest `SO_LINGER`: `l_linger` is a C `int` of seconds.
+pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(i32::MAX as u64);
+
+/// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` count whole seconds.
+const KEEPALIVE_UNIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist here.
 pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
     target_os = "android",
@@ -67,7 +77,7 @@ pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
 pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
     let mut ka = TcpKeepalive::new();
     if let Some(time) = params.time {
-        ka = ka.with_time(time);
+        ka = ka.with_time(super::round_up(time, KEEPALIVE_UNIT));
     }
     #[cfg(any(
         target_os = "android",
@@ -84,7 +94,7 @@ pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
     ))]
     {
         if let Some(interval) = params.interval {
-            ka = ka.with_interval(interval);
+            ka = ka.with_interval(super::round_up(interval, KEEPALIVE_UNIT));
         }
         if let Some(retries) = params.retries {
             ka = ka.with_retries(retries);

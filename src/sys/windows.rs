@@ -45,17 +45,31 @@ pub(crate) fn set_freebind(_: &Socket, _: Domain, _: bool) -> (&'static str, io:
     ("IP_FREEBIND", Err(super::unsupported("IP_FREEBIND")))
 }
 
+/// The finest timeout `SO_RCVTIMEO` / `SO_SNDTIMEO` take here: a `DWORD` of
+/// milliseconds, to which socket2 truncates.
+pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// The longest `SO_LINGER`: `l_linger` is a `u16` of seconds.
+pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(u16::MAX as u64);
+
+/// `SIO_KEEPALIVE_VALS` counts whole milliseconds.
+const KEEPALIVE_UNIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Windows' own defaults for the idle time and the interval between probes.
+/// `SIO_KEEPALIVE_VALS` sets both at once, so the one not asked for is given
+/// its default rather than zero.
+const DEFAULT_KEEPALIVE_TIME: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+const DEFAULT_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Windows sets the keepalive interval and (since Windows 10 1703) the probe count.
 pub(crate) const KEEPALIVE_DETAILS: bool = true;
 
 pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
-    let mut ka = TcpKeepalive::new();
-    if let Some(time) = params.time {
-        ka = ka.with_time(time);
-    }
-    if let Some(interval) = params.interval {
-        ka = ka.with_interval(interval);
-    }
+    let time = params.time.unwrap_or(DEFAULT_KEEPALIVE_TIME);
+    let interval = params.interval.unwrap_or(DEFAULT_KEEPALIVE_INTERVAL);
+    let mut ka = TcpKeepalive::new()
+        .with_time(super::round_up(time, KEEPALIVE_UNIT))
+        .with_interval(super::round_up(interval, KEEPALIVE_UNIT));
     if let Some(retries) = params.retries {
         ka = ka.with_retries(retries);
     }
@@ -100,4 +114,32 @@ pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<V
         return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
     }
     Ok(fds.iter().map(|fd| fd.revents != 0).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// socket2's `TcpKeepalive` has no getters; its `Debug` shows the fields.
+    fn shown(params: Keepalive) -> String {
+        format!("{:?}", keepalive(&params))
+    }
+
+    #[test]
+    fn unset_keepalive_times_get_windows_defaults_not_zero() {
+        let only_time = shown(Keepalive::new().time(Duration::from_secs(75)));
+        assert!(only_time.contains("time: Some(75s)"), "{only_time}");
+        assert!(only_time.contains("interval: Some(1s)"), "{only_time}");
+        let only_interval = shown(Keepalive::new().interval(Duration::from_micros(1500)));
+        assert!(
+            only_interval.contains("time: Some(7200s)"),
+            "{only_interval}"
+        );
+        assert!(
+            only_interval.contains("interval: Some(2ms)"),
+            "{only_interval}"
+        );
+    }
 }

@@ -1,0 +1,627 @@
+//! Every option either builder sets is read back with `getsockopt` (through
+//! `socket2::SockRef`) from the std value the finishing call returns.
+//!
+//! One table per builder; each row names an option value, the socket kinds
+//! it applies to, how to set it on the builder, how to read it back and what
+//! must come back. Boolean options have an "on" row and an "on, then off"
+//! row (the last call wins and `false` is written); the others have at least
+//! one value that differs from the OS default.
+
+mod faults_util;
+
+use std::io;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+#[cfg(unix)]
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+use std::path::Path;
+use std::time::Duration;
+
+use faults_util::{has_ipv6_loopback, TempDir};
+use socket2::SockRef;
+use sockwright::{ConnectorBuilder, Keepalive, ListenerBuilder};
+
+/// The sockets a finishing call can return. For the listener builder,
+/// `Tcp4` is a `TcpListener` on 127.0.0.1; for the connector builder, a
+/// `TcpStream` connected to one; and so on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Tcp4,
+    Tcp6,
+    Udp4,
+    Udp6,
+    /// A listener on `[::]:0`: Linux turns `IPV6_V6ONLY` on for a socket
+    /// bound to a specific IPv6 address such as `::1`, so only-v6 "off" can
+    /// be read back only from a socket bound to the wildcard.
+    Tcp6Any,
+    Udp6Any,
+    #[cfg(unix)]
+    UnixStream,
+    #[cfg(unix)]
+    UnixDatagram,
+}
+
+const TCP: &[Kind] = &[Kind::Tcp4, Kind::Tcp6];
+const V6: &[Kind] = &[Kind::Tcp6, Kind::Udp6, Kind::Tcp6Any, Kind::Udp6Any];
+const V6_ANY: &[Kind] = &[Kind::Tcp6Any, Kind::Udp6Any];
+const INET: &[Kind] = &[Kind::Tcp4, Kind::Tcp6, Kind::Udp4, Kind::Udp6];
+#[cfg(unix)]
+const ALL: &[Kind] = &[
+    Kind::Tcp4,
+    Kind::Tcp6,
+    Kind::Udp4,
+    Kind::Udp6,
+    Kind::UnixStream,
+    Kind::UnixDatagram,
+];
+#[cfg(not(unix))]
+const ALL: &[Kind] = INET;
+/// The kinds `linger` applies to: TCP and Unix streams.
+#[cfg(unix)]
+const STREAMS: &[Kind] = &[Kind::Tcp4, Kind::Tcp6, Kind::UnixStream];
+#[cfg(not(unix))]
+const STREAMS: &[Kind] = TCP;
+/// Sockets whose nonblocking mode can be probed without risk of hanging
+/// (see `nonblocking`).
+#[cfg(unix)]
+const PROBED: &[Kind] = ALL;
+#[cfg(windows)]
+const PROBED: &[Kind] = &[Kind::Udp4, Kind::Udp6];
+
+/// A value read back with `getsockopt`.
+#[derive(Debug, PartialEq)]
+enum Value {
+    Bool(bool),
+    Size(usize),
+    Int(u32),
+    Time(Option<Duration>),
+    #[cfg(target_os = "linux")]
+    Bytes(Option<Vec<u8>>),
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Bool(v)
+    }
+}
+impl From<usize> for Value {
+    fn from(v: usize) -> Value {
+        Value::Size(v)
+    }
+}
+impl From<u32> for Value {
+    fn from(v: u32) -> Value {
+        Value::Int(v)
+    }
+}
+impl From<Duration> for Value {
+    fn from(v: Duration) -> Value {
+        Value::Time(Some(v))
+    }
+}
+impl From<Option<Duration>> for Value {
+    fn from(v: Option<Duration>) -> Value {
+        Value::Time(v)
+    }
+}
+#[cfg(target_os = "linux")]
+impl From<Option<Vec<u8>>> for Value {
+    fn from(v: Option<Vec<u8>>) -> Value {
+        Value::Bytes(v)
+    }
+}
+
+/// What a row expects to read back.
+enum Want {
+    Is(Value),
+    /// A predicate, described in words for the failure message.
+    Test(&'static str, fn(&Value) -> bool),
+}
+
+/// One option value: set on a builder of type `B`, read back from each kind.
+struct Row<B> {
+    name: &'static str,
+    kinds: &'static [Kind],
+    set: fn(&mut B),
+    read: fn(&SockRef<'_>) -> io::Result<Value>,
+    want: Want,
+    /// Setting it may need privileges the test lacks (`EPERM`): the row is
+    /// then skipped with a printed reason.
+    privileged: bool,
+}
+
+/// `row!(Builder; kinds, "name", |b| set, |s| read, want)`: `want` is a value
+/// the read must equal, or `test "words" |v| predicate`.
+macro_rules! row {
+    ($ty:ty; $kinds:expr, $name:literal, |$b:ident| $set:expr, |$s:ident| $read:expr, test $words:literal $pred:expr) => {
+        Row::<$ty> {
+            name: $name,
+            kinds: $kinds,
+            set: |$b| {
+                $set;
+            },
+            read: |$s| $read.map(Value::from),
+            want: Want::Test($words, $pred),
+            privileged: false,
+        }
+    };
+    ($ty:ty; $kinds:expr, $name:literal, |$b:ident| $set:expr, |$s:ident| $read:expr, $want:expr) => {
+        Row::<$ty> {
+            name: $name,
+            kinds: $kinds,
+            set: |$b| {
+                $set;
+            },
+            read: |$s| $read.map(Value::from),
+            want: Want::Is(Value::from($want)),
+            privileged: false,
+        }
+    };
+}
+
+/// The requested buffer size. No OS default lies in `BUFFER..=2 * BUFFER`
+/// (Linux: 16 KiB TCP send, 128 KiB TCP receive, 208 KiB otherwise), so a
+/// setter that did nothing could not pass.
+const BUFFER: usize = 24 * 1024;
+
+/// Linux doubles a buffer size (`socket(7)`: "the kernel doubles this
+/// value"); other systems keep it. Either way the result is in
+/// `BUFFER..=2 * BUFFER`, and no OS default is.
+fn buffer_granted(v: &Value) -> bool {
+    matches!(v, Value::Size(n) if (BUFFER..=2 * BUFFER).contains(n))
+}
+
+/// `IP_TTL` on IPv4, `IPV6_UNICAST_HOPS` on IPv6.
+fn hops(s: &SockRef<'_>) -> io::Result<u32> {
+    if s.local_addr()?.is_ipv6() {
+        s.unicast_hops_v6()
+    } else {
+        s.ttl_v4()
+    }
+}
+
+/// `IP_FREEBIND` on IPv4, `IPV6_FREEBIND` on IPv6.
+#[cfg(target_os = "linux")]
+fn freebind(s: &SockRef<'_>) -> io::Result<bool> {
+    if s.local_addr()?.is_ipv6() {
+        s.freebind_v6()
+    } else {
+        s.freebind_v4()
+    }
+}
+
+/// Whether the socket is in nonblocking mode: `fcntl(F_GETFL) & O_NONBLOCK`.
+#[cfg(unix)]
+fn nonblocking(s: &SockRef<'_>) -> io::Result<bool> {
+    s.nonblocking()
+}
+
+/// Whether the socket is in nonblocking mode. Windows cannot read the mode
+/// back, so this receives on a socket with nothing to read: a nonblocking
+/// socket fails at once with `WouldBlock`, a blocking one waits (bounded by
+/// a one-second read timeout set here). A blocking `accept` has no such
+/// bound, so listeners are not probed on Windows.
+#[cfg(windows)]
+fn nonblocking(s: &SockRef<'_>) -> io::Result<bool> {
+    use std::mem::MaybeUninit;
+    s.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    match s.recv(&mut buf) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => Ok(false),
+        Err(e) => Err(e),
+        Ok(n) => Err(io::Error::new(
+            io::ErrorKind::Other,
+            format!("{n} unexpected bytes"),
+        )),
+    }
+}
+
+/// `getsockopt(level, name)` for an `int` option socket2 has no getter for.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+fn sockopt_int(s: &SockRef<'_>, level: i32, name: i32) -> io::Result<i32> {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{
+        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
+    };
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as i32;
+    // SAFETY: the handle is valid while `s` is borrowed; `value` and `len`
+    // are live locals and `len` holds the size of `value`.
+    let rc = unsafe {
+        getsockopt(
+            s.as_raw_socket() as SOCKET,
+            level,
+            name,
+            (&mut value as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    if rc == SOCKET_ERROR {
+        // SAFETY: reads this thread's last Winsock error; no arguments.
+        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+    }
+    Ok(value)
+}
+
+/// `SO_EXCLUSIVEADDRUSE`.
+#[cfg(windows)]
+fn exclusive_address_use(s: &SockRef<'_>) -> io::Result<bool> {
+    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
+    Ok(sockopt_int(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
+}
+
+/// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` in seconds (Windows 10 1709 and later).
+#[cfg(windows)]
+fn keepalive_times(s: &SockRef<'_>) -> io::Result<(Duration, Duration)> {
+    use windows_sys::Win32::Networking::WinSock::{IPPROTO_TCP, TCP_KEEPIDLE, TCP_KEEPINTVL};
+    let secs = |v: i32| Duration::from_secs(u64::try_from(v).unwrap_or(0));
+    Ok((
+        secs(sockopt_int(s, IPPROTO_TCP, TCP_KEEPIDLE)?),
+        secs(sockopt_int(s, IPPROTO_TCP, TCP_KEEPINTVL)?),
+    ))
+}
+
+/// The rows both builders share, for builder type `$ty`; the only-v6 rows
+/// run on the kinds `$v6`.
+macro_rules! shared_rows {
+    ($ty:ty, $v6:expr) => {{
+        let mut rows: Vec<Row<$ty>> = vec![
+            row!($ty; ALL, "reuse_address on", |b| b.reuse_address(true), |s| s.reuse_address(), true),
+            row!($ty; ALL, "reuse_address on, then off", |b| b.reuse_address(true).reuse_address(false), |s| s.reuse_address(), false),
+            row!($ty; $v6, "only_v6 on", |b| b.only_v6(true), |s| s.only_v6(), true),
+            row!($ty; $v6, "only_v6 on, then off", |b| b.only_v6(true).only_v6(false), |s| s.only_v6(), false),
+            row!($ty; PROBED, "nonblocking on", |b| b.nonblocking(true), |s| nonblocking(s), true),
+            row!($ty; PROBED, "nonblocking on, then off", |b| b.nonblocking(true).nonblocking(false), |s| nonblocking(s), false),
+            row!($ty; ALL, "send_buffer_size 24 KiB", |b| b.send_buffer_size(BUFFER), |s| s.send_buffer_size(),
+                test "24 KiB to 48 KiB" buffer_granted),
+            row!($ty; ALL, "recv_buffer_size 24 KiB", |b| b.recv_buffer_size(BUFFER), |s| s.recv_buffer_size(),
+                test "24 KiB to 48 KiB" buffer_granted),
+            row!($ty; INET, "ttl 42", |b| b.ttl(42), |s| hops(s), 42u32),
+            row!($ty; INET, "ttl 1", |b| b.ttl(1), |s| hops(s), 1u32),
+            row!($ty; INET, "ttl 255", |b| b.ttl(255), |s| hops(s), 255u32),
+        ];
+        #[cfg(all(
+            unix,
+            not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+        ))]
+        rows.extend([
+            row!($ty; INET, "reuse_port on", |b| b.reuse_port(true), |s| s.reuse_port(), true),
+            row!($ty; INET, "reuse_port on, then off", |b| b.reuse_port(true).reuse_port(false), |s| s.reuse_port(), false),
+        ]);
+        #[cfg(windows)]
+        rows.extend([
+            row!($ty; INET, "exclusive_address_use on", |b| b.exclusive_address_use(true), |s| exclusive_address_use(s), true),
+            row!($ty; INET, "exclusive_address_use on, then off",
+                |b| b.exclusive_address_use(true).exclusive_address_use(false), |s| exclusive_address_use(s), false),
+        ]);
+        #[cfg(target_os = "linux")]
+        rows.extend([
+            row!($ty; INET, "freebind on", |b| b.freebind(true), |s| freebind(s), true),
+            row!($ty; INET, "freebind on, then off", |b| b.freebind(true).freebind(false), |s| freebind(s), false),
+            Row::<$ty> {
+                privileged: true,
+                ..row!($ty; INET, "bind_device lo", |b| b.bind_device("lo"), |s| s.device(), Some(b"lo".to_vec()))
+            },
+        ]);
+        rows
+    }};
+}
+
+fn listener_rows() -> Vec<Row<ListenerBuilder>> {
+    shared_rows!(ListenerBuilder, V6_ANY)
+}
+
+fn connector_rows() -> Vec<Row<ConnectorBuilder>> {
+    type C = ConnectorBuilder;
+    let mut rows = shared_rows!(C, &[Kind::Tcp6, Kind::Udp6]);
+    rows.extend([
+        row!(C; ALL, "read_timeout 1.5 s", |b| b.read_timeout(Duration::from_millis(1500)), |s| s.read_timeout(),
+            Duration::from_millis(1500)),
+        row!(C; ALL, "write_timeout 2.5 s", |b| b.write_timeout(Duration::from_millis(2500)), |s| s.write_timeout(),
+            Duration::from_millis(2500)),
+        // socket2 truncates a timeout to whole microseconds, and a zero
+        // `timeval` means "no timeout": the builder must not turn a tiny
+        // timeout into none at all.
+        row!(C; ALL, "read_timeout 1 ns", |b| b.read_timeout(Duration::from_nanos(1)), |s| s.read_timeout(),
+            test "some timeout, not none" |v| matches!(v, Value::Time(Some(_)))),
+        row!(C; ALL, "write_timeout 999 ns", |b| b.write_timeout(Duration::from_nanos(999)), |s| s.write_timeout(),
+            test "some timeout, not none" |v| matches!(v, Value::Time(Some(_)))),
+        row!(C; TCP, "nodelay on", |b| b.nodelay(true), |s| s.tcp_nodelay(), true),
+        row!(C; TCP, "nodelay on, then off", |b| b.nodelay(true).nodelay(false), |s| s.tcp_nodelay(), false),
+        row!(C; TCP, "keepalive on", |b| b.keepalive(Keepalive::new()), |s| s.keepalive(), true),
+        row!(C; STREAMS, "linger 3 s", |b| b.linger(Some(Duration::from_secs(3))), |s| s.linger(),
+            Duration::from_secs(3)),
+        row!(C; STREAMS, "linger 0 (reset on close)", |b| b.linger(Some(Duration::ZERO)), |s| s.linger(),
+            Duration::ZERO),
+        // SO_LINGER counts whole seconds; a fraction must not shorten a
+        // linger to zero, which would reset the connection on close.
+        row!(C; STREAMS, "linger 1.5 s", |b| b.linger(Some(Duration::from_millis(1500))), |s| s.linger(),
+            Duration::from_secs(2)),
+        row!(C; STREAMS, "linger 1 ms", |b| b.linger(Some(Duration::from_millis(1))), |s| s.linger(),
+            Duration::from_secs(1)),
+        row!(C; STREAMS, "linger on, then off", |b| b.linger(Some(Duration::from_secs(3))).linger(None), |s| s.linger(),
+            None::<Duration>),
+    ]);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
+    rows.extend([
+        row!(C; TCP, "keepalive time 75 s", |b| b.keepalive(Keepalive::new().time(Duration::from_secs(75))),
+            |s| s.tcp_keepalive_time(), Duration::from_secs(75)),
+        row!(C; TCP, "keepalive interval 9 s", |b| b.keepalive(Keepalive::new().interval(Duration::from_secs(9))),
+            |s| s.tcp_keepalive_interval(), Duration::from_secs(9)),
+        row!(C; TCP, "keepalive retries 4", |b| b.keepalive(Keepalive::new().retries(4)),
+            |s| s.tcp_keepalive_retries(), 4u32),
+        // TCP_KEEPIDLE and TCP_KEEPINTVL count whole seconds: a fraction
+        // rounds up, so a sub-second value is not the zero Linux refuses.
+        row!(C; TCP, "keepalive time 1.5 s", |b| b.keepalive(Keepalive::new().time(Duration::from_millis(1500))),
+            |s| s.tcp_keepalive_time(), Duration::from_secs(2)),
+        row!(C; TCP, "keepalive interval 250 ms", |b| b.keepalive(Keepalive::new().interval(Duration::from_millis(250))),
+            |s| s.tcp_keepalive_interval(), Duration::from_secs(1)),
+        row!(C; TCP, "keepalive on with every parameter",
+            |b| b.keepalive(Keepalive::new().time(Duration::from_secs(75)).interval(Duration::from_secs(9)).retries(4)),
+            |s| Ok::<_, io::Error>((s.keepalive()?, s.tcp_keepalive_time()?, s.tcp_keepalive_interval()?, s.tcp_keepalive_retries()?)
+                == (true, Duration::from_secs(75), Duration::from_secs(9), 4)), true),
+    ]);
+    // Windows sets the idle time and the interval together
+    // (`SIO_KEEPALIVE_VALS`): the one not asked for must keep Windows'
+    // default (2 hours, 1 second), not become zero.
+    #[cfg(windows)]
+    rows.extend([
+        row!(C; TCP, "keepalive time 75 s alone",
+            |b| b.keepalive(Keepalive::new().time(Duration::from_secs(75))),
+            |s| keepalive_times(s).map(|t| t == (Duration::from_secs(75), Duration::from_secs(1))), true),
+        row!(C; TCP, "keepalive interval 9 s alone",
+            |b| b.keepalive(Keepalive::new().interval(Duration::from_secs(9))),
+            |s| keepalive_times(s).map(|t| t == (Duration::from_secs(2 * 60 * 60), Duration::from_secs(9))), true),
+    ]);
+    rows
+}
+
+/// What a finishing call returned, kept alive with the peer it talks to.
+#[allow(dead_code)] // the peers are held, not read
+enum Built {
+    TcpListener(TcpListener),
+    Udp(UdpSocket),
+    TcpStream(TcpStream, TcpListener),
+    ConnectedUdp(UdpSocket, UdpSocket),
+    #[cfg(unix)]
+    UnixListener(UnixListener),
+    #[cfg(unix)]
+    UnixDatagram(UnixDatagram),
+    #[cfg(unix)]
+    UnixStream(UnixStream, UnixListener),
+}
+
+impl Built {
+    fn sock(&self) -> SockRef<'_> {
+        match self {
+            Built::TcpListener(s) => SockRef::from(s),
+            Built::Udp(s) | Built::ConnectedUdp(s, _) => SockRef::from(s),
+            Built::TcpStream(s, _) => SockRef::from(s),
+            #[cfg(unix)]
+            Built::UnixListener(s) => SockRef::from(s),
+            #[cfg(unix)]
+            Built::UnixDatagram(s) => SockRef::from(s),
+            #[cfg(unix)]
+            Built::UnixStream(s, _) => SockRef::from(s),
+        }
+    }
+}
+
+/// A fresh socket path in `dir`.
+#[cfg(unix)]
+fn fresh_path(dir: &Path) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    dir.join(format!("{}.sock", NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+fn loopback(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Tcp6 | Kind::Udp6 => "[::1]:0",
+        Kind::Tcp6Any | Kind::Udp6Any => "[::]:0",
+        _ => "127.0.0.1:0",
+    }
+}
+
+fn build_listener(b: &ListenerBuilder, kind: Kind, _dir: &Path) -> sockwright::Result<Built> {
+    Ok(match kind {
+        Kind::Tcp4 | Kind::Tcp6 | Kind::Tcp6Any => Built::TcpListener(b.listen(loopback(kind))?),
+        Kind::Udp4 | Kind::Udp6 | Kind::Udp6Any => Built::Udp(b.bind_udp(loopback(kind))?),
+        #[cfg(unix)]
+        Kind::UnixStream => Built::UnixListener(b.listen_unix(fresh_path(_dir))?),
+        #[cfg(unix)]
+        Kind::UnixDatagram => Built::UnixDatagram(b.bind_unix_datagram(fresh_path(_dir))?),
+    })
+}
+
+fn build_connector(b: &ConnectorBuilder, kind: Kind, _dir: &Path) -> sockwright::Result<Built> {
+    Ok(match kind {
+        Kind::Tcp4 | Kind::Tcp6 => {
+            let server = TcpListener::bind(loopback(kind)).expect("server listener");
+            Built::TcpStream(b.connect(server.local_addr().unwrap())?, server)
+        }
+        Kind::Udp4 | Kind::Udp6 => {
+            let server = UdpSocket::bind(loopback(kind)).expect("server socket");
+            Built::ConnectedUdp(b.connect_udp(server.local_addr().unwrap())?, server)
+        }
+        #[cfg(unix)]
+        Kind::UnixStream => {
+            let path = fresh_path(_dir);
+            let server = UnixListener::bind(&path).expect("server listener");
+            Built::UnixStream(b.connect_unix(&path)?, server)
+        }
+        #[cfg(unix)]
+        Kind::UnixDatagram => unreachable!("the connector builder makes no Unix datagram socket"),
+        Kind::Tcp6Any | Kind::Udp6Any => unreachable!("a connector binds no wildcard"),
+    })
+}
+
+/// Whether `getsockopt` failed because this OS has no such option to read.
+/// Windows reads `TCP_KEEPIDLE` and `TCP_KEEPINTVL` since Windows 10 1709;
+/// Wine does not (`WSAENOPROTOOPT`).
+#[cfg(windows)]
+fn unreadable(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(windows_sys::Win32::Networking::WinSock::WSAENOPROTOOPT)
+}
+
+/// Whether `getsockopt` failed because this OS has no such option to read:
+/// every option the table reads exists here.
+#[cfg(not(windows))]
+fn unreadable(_: &io::Error) -> bool {
+    false
+}
+
+/// Runs every row on every kind it applies to (and the builder makes), and
+/// fails listing every mismatch.
+fn check_all<B: Default>(
+    builder: &str,
+    rows: Vec<Row<B>>,
+    makes: &[Kind],
+    build: fn(&B, Kind, &Path) -> sockwright::Result<Built>,
+) {
+    let dir = TempDir::new("options");
+    let ipv6 = has_ipv6_loopback();
+    if !ipv6 {
+        eprintln!("IPv6 rows skipped: this host has no IPv6 loopback (::1)");
+    }
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for row in &rows {
+        for &kind in row.kinds.iter().filter(|k| makes.contains(k)) {
+            if !ipv6 && V6.contains(&kind) {
+                continue;
+            }
+            let mut b = B::default();
+            (row.set)(&mut b);
+            let built = match build(&b, kind, dir.path()) {
+                Ok(built) => built,
+                Err(e) if row.privileged && e.kind() == io::ErrorKind::PermissionDenied => {
+                    eprintln!(
+                        "{builder} {} on {kind:?} skipped: {e} (needs CAP_NET_RAW on this kernel)",
+                        row.name
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    failures.push(format!(
+                        "{builder} {} on {kind:?}: build failed: {e}",
+                        row.name
+                    ));
+                    continue;
+                }
+            };
+            let got = match (row.read)(&built.sock()) {
+                Ok(v) => v,
+                Err(e) if unreadable(&e) => {
+                    eprintln!(
+                        "{builder} {} on {kind:?} skipped: this OS cannot read the option back: {e}",
+                        row.name
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    failures.push(format!(
+                        "{builder} {} on {kind:?}: getsockopt failed: {e}",
+                        row.name
+                    ));
+                    continue;
+                }
+            };
+            let ok = match &row.want {
+                Want::Is(want) => got == *want,
+                Want::Test(_, pred) => pred(&got),
+            };
+            if !ok {
+                let want = match &row.want {
+                    Want::Is(want) => format!("{want:?}"),
+                    Want::Test(words, _) => (*words).to_owned(),
+                };
+                failures.push(format!(
+                    "{builder} {} on {kind:?}: read back {got:?}, want {want}",
+                    row.name
+                ));
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("{builder}: {checked} option values read back");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= rows.len(), "fewer checks ({checked}) than rows");
+}
+
+#[test]
+fn listener_options_read_back() {
+    let mut makes = ALL.to_vec();
+    makes.extend(V6_ANY);
+    check_all("ListenerBuilder", listener_rows(), &makes, build_listener);
+}
+
+#[test]
+fn connector_options_read_back() {
+    #[cfg(unix)]
+    let makes = &[
+        Kind::Tcp4,
+        Kind::Tcp6,
+        Kind::Udp4,
+        Kind::Udp6,
+        Kind::UnixStream,
+    ];
+    #[cfg(not(unix))]
+    let makes = INET;
+    check_all("ConnectorBuilder", connector_rows(), makes, build_connector);
+}
+
+/// A control for the table: a socket with nothing set reads back none of
+/// the non-default values, so a row cannot pass by matching the default.
+#[test]
+fn defaults_differ_from_every_non_default_row() {
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let s = SockRef::from(&listener);
+    assert!(!s.reuse_address().unwrap());
+    assert!(!buffer_granted(&Value::Size(s.send_buffer_size().unwrap())));
+    assert!(!buffer_granted(&Value::Size(s.recv_buffer_size().unwrap())));
+    assert!(![1, 42, 255].contains(&s.ttl_v4().unwrap()));
+    let udp = ListenerBuilder::new().bind_udp("127.0.0.1:0").unwrap();
+    let s = SockRef::from(&udp);
+    assert!(!buffer_granted(&Value::Size(s.send_buffer_size().unwrap())));
+    assert!(!buffer_granted(&Value::Size(s.recv_buffer_size().unwrap())));
+    let stream = ConnectorBuilder::new()
+        .connect(listener.local_addr().unwrap())
+        .unwrap();
+    let s = SockRef::from(&stream);
+    assert_eq!(s.read_timeout().unwrap(), None);
+    assert_eq!(s.linger().unwrap(), None);
+    assert!(!s.keepalive().unwrap());
+    assert!(!buffer_granted(&Value::Size(s.send_buffer_size().unwrap())));
+    assert!(!buffer_granted(&Value::Size(s.recv_buffer_size().unwrap())));
+    #[cfg(target_os = "linux")]
+    {
+        assert_ne!(s.tcp_keepalive_time().unwrap(), Duration::from_secs(75));
+        assert_ne!(s.tcp_keepalive_interval().unwrap(), Duration::from_secs(9));
+        assert_ne!(s.tcp_keepalive_retries().unwrap(), 4);
+        assert_eq!(s.device().unwrap(), None);
+    }
+}
+
+/// Linux turns `IPV6_V6ONLY` on by itself when a socket binds a specific
+/// IPv6 address (here `::1`): such a socket cannot receive IPv4 anyway. The
+/// builder's "off" is written, then overridden by `bind(2)`.
+#[cfg(target_os = "linux")]
+#[test]
+fn linux_sets_only_v6_when_binding_a_specific_ipv6_address() {
+    if !has_ipv6_loopback() {
+        eprintln!("skipped: this host has no IPv6 loopback (::1)");
+        return;
+    }
+    let listener = ListenerBuilder::new()
+        .only_v6(false)
+        .listen("[::1]:0")
+        .unwrap();
+    assert!(SockRef::from(&listener).only_v6().unwrap());
+    let wildcard = ListenerBuilder::new()
+        .only_v6(false)
+        .listen("[::]:0")
+        .unwrap();
+    assert!(!SockRef::from(&wildcard).only_v6().unwrap());
+}
