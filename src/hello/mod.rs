@@ -552,7 +552,10 @@ impl Exchange {
             self.send(stream, &shown)?;
         }
         let received = match self.receive(stream, set_read_timeout) {
-            Ok(received) => received,
+            Ok(received) => {
+                debug!("received {} bytes from {shown}", received.len());
+                received
+            }
             Err(e) => return Err(exchange_error(self.role.receive_step(), shown, e)),
         };
         if self.role == Role::Server {
@@ -651,7 +654,6 @@ impl Exchange {
             }
         }
         buf.truncate(len);
-        debug!("received {len} bytes");
         Ok(buf)
     }
 
