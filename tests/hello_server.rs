@@ -164,3 +164,29 @@ fn thousand_connections_with_50_stalled() {
         load.elapsed
     );
 }
+
+#[test]
+fn a_client_that_resets_is_named_by_its_address() {
+    let (listener, addr) = listener();
+    // Greets in part, then resets the connection (SO_LINGER 0) before the
+    // server has even accepted it.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let client = socket.local_addr().unwrap().as_socket().unwrap();
+    socket.send(b"Hello fr").unwrap();
+    socket.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(socket);
+
+    let mut outcomes = Vec::new();
+    Server::default()
+        .clients(1)
+        .serve_tcp(&listener, |outcome| outcomes.push(outcome))
+        .unwrap();
+    assert_eq!(outcomes[0].peer, sockwright::Address::Inet(client));
+    let err = outcomes[0].result.as_ref().unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("receive greeting from {client}: ")),
+        "{err}"
+    );
+}

@@ -329,12 +329,21 @@ impl Exchange {
     ///
     /// See the [module documentation](self).
     pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
+        self.tcp(stream, None)
+    }
+
+    /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
+    /// `accept`) rather than asking the socket.
+    fn tcp(&self, stream: &mut TcpStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<TcpStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
         };
-        let peer = |s: &TcpStream| s.peer_addr().map(Address::Inet);
+        let peer = |s: &TcpStream| match peer {
+            Some(peer) => Ok(peer.clone()),
+            None => s.peer_addr().map(Address::Inet),
+        };
         self.run_stream(stream, Some((both, TcpStream::set_read_timeout)), peer)
     }
 
@@ -364,14 +373,22 @@ impl Exchange {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn run_unix(&self, stream: &mut UnixStream) -> Result<Vec<u8>> {
+        self.unix(stream, None)
+    }
+
+    /// [`run_unix`](Self::run_unix), naming `peer` when known.
+    #[cfg(unix)]
+    fn unix(&self, stream: &mut UnixStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<UnixStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
         };
-        let peer = |s: &UnixStream| {
-            s.peer_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
+        let peer = |s: &UnixStream| match peer {
+            Some(peer) => Ok(peer.clone()),
+            None => s
+                .peer_addr()
+                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())),
         };
         self.run_stream(stream, Some((both, UnixStream::set_read_timeout)), peer)
     }
