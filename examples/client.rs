@@ -1,4 +1,5 @@
-//! The tutorial's client: connect, send the greeting, print the reply.
+//! `cargo run --example client -- [OPTIONS]`: the tutorial's client, which
+//! connects, sends its greeting and prints the reply.
 //!
 //! ```text
 //! cargo run --example client                          # to 127.0.0.1:8080

@@ -1,4 +1,5 @@
-//! The tutorial's server: wait for a client, print its greeting, answer.
+//! `cargo run --example server -- [OPTIONS]`: the tutorial's server, which
+//! waits for a client, prints its greeting and answers.
 //!
 //! ```text
 //! cargo run --example server                    # 0.0.0.0:8080, one client, then exit
