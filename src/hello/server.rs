@@ -554,7 +554,6 @@ impl Server {
     {
         *shared.slots.lock() += 1;
         let slot = Slot(&shared.slots);
-        let name = format!("hello {peer}");
         let shown = peer.clone();
         let serve = move || {
             let _slot = slot;
@@ -573,7 +572,10 @@ impl Server {
             drop(stream);
             shared.report(Outcome { peer, result });
         };
-        if let Err(e) = thread::Builder::new().name(name).spawn_scoped(scope, serve) {
+        if let Err(e) = thread::Builder::new()
+            .name("hello-client".to_owned())
+            .spawn_scoped(scope, serve)
+        {
             // The closure, with its stream and slot, went with the failed
             // spawn: the connection is closed and the slot freed.
             warn!("cannot start a thread for hello client {shown}: {e}");
