@@ -298,7 +298,7 @@ mod misbehaving_peers {
 mod forever {
     use super::*;
     use hello_util::{load, peak_rss_kib, raise_fd_limit, Stream};
-    use sockwright::hello::Exchange;
+    use sockwright::hello::{Exchange, DEFAULT_MAX_CLIENTS};
     use std::time::{Duration, Instant};
 
     /// Reads the server's output until it shows `served` exchanges and
@@ -342,6 +342,100 @@ mod forever {
         println!(
             "200 clients served in {:?} beside 5 silent ones",
             result.elapsed
+        );
+    }
+
+    #[test]
+    fn backlog_overflow_is_a_connect_timeout_for_the_client() {
+        let limit = raise_fd_limit(1024);
+        assert!(limit >= 400, "need 400 open files, may have {limit}");
+        // The server logs each accept, so the test knows when all slots are
+        // taken; its 60 s timeout does not free any slot during the test (the
+        // silent clients hang up at the end instead).
+        let mut server = Running::start(
+            example_command(
+                "server",
+                &[
+                    "--addr",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--forever",
+                    "--timeout",
+                    "60",
+                    "--backlog",
+                    "64",
+                ],
+            )
+            .env("RUST_LOG", "sockwright::hello::server=debug"),
+        );
+        let addr: SocketAddr = server.listening_addr().parse().unwrap();
+        // Every one of the server's 256 client slots held by a silent client...
+        let mut held: Vec<std::net::TcpStream> = (0..DEFAULT_MAX_CLIENTS)
+            .map(|_| std::net::TcpStream::connect(addr).expect("connect a silent client"))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut accepted = 0;
+        while accepted < DEFAULT_MAX_CLIENTS {
+            match server.next_line(deadline) {
+                Some((Stream::Err, line)) if line.contains("accepted a connection from") => {
+                    accepted += 1
+                }
+                Some(_) => {}
+                None => panic!("the server accepted only {accepted} connections"),
+            }
+        }
+        // ...and its accept queue (backlog 64) filled, until a connect times out.
+        let probe = sockwright::ConnectorBuilder::new()
+            .connect_timeout(Duration::from_millis(300))
+            .clone();
+        let mut full = false;
+        for _ in 0..200 {
+            match probe.connect(addr) {
+                Ok(stream) => held.push(stream),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    full = true;
+                    break;
+                }
+                Err(e) => panic!("filling the accept queue: {e}"),
+            }
+        }
+        assert!(
+            full,
+            "the accept queue never filled ({} connections)",
+            held.len()
+        );
+        let queued = held.len() - DEFAULT_MAX_CLIENTS;
+
+        let port = addr.port().to_string();
+        let started = Instant::now();
+        let client = run(&mut example_command(
+            "client",
+            &["--port", &port, "--timeout", "1"],
+        ));
+        let took = started.elapsed();
+        assert_eq!(
+            client.stderr,
+            format!("error: connect 127.0.0.1:{port}: timed out\n")
+        );
+        assert!(!client.status.success());
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_millis(2500),
+            "took {took:?}"
+        );
+
+        // Once the silent clients hang up, the server serves again.
+        drop(held);
+        let client = run(&mut example_command("client", &["--port", &port]));
+        assert_eq!(
+            client.stdout, "Hello message sent\nHello from server\n",
+            "{client:?}"
+        );
+        let (ok, _, _) = tally(&mut server, 1, 0, Duration::from_secs(20));
+        assert_eq!(ok, 1);
+        println!(
+            "{DEFAULT_MAX_CLIENTS} clients in progress and {queued} queued (backlog 64): \
+             the next client's connect timed out after {took:?}"
         );
     }
 
