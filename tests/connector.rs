@@ -11,10 +11,10 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
-#[cfg(unix)]
-use faults_util::TempDir;
 #[cfg(target_os = "linux")]
 use faults_util::full_unix_listener;
+#[cfg(unix)]
+use faults_util::TempDir;
 use faults_util::{has_ipv6_loopback, refused_port};
 use socket2::SockRef;
 use sockwright::{ConnectorBuilder, Error};
