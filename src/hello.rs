@@ -439,6 +439,9 @@ impl Exchange {
     ///
     /// # Platform-specific behavior
     ///
+    /// Windows does not tell the sender of a datagram that is too long: the
+    /// server side's error then names its own address instead.
+    ///
     /// When no socket is bound at the server's address, Linux and the BSDs
     /// report the ICMP error to the client's receive as
     /// [`ConnectionRefused`](io::ErrorKind::ConnectionRefused); Windows
@@ -549,6 +552,15 @@ impl Exchange {
                     socket.set_read_timeout(Some(left))?;
                 }
                 Err(e) if is_timeout(&e) => return Err(self.timed_out(0)),
+                // Windows fails the receive of a datagram longer than the
+                // buffer, where Unix returns it truncated.
+                #[cfg(windows)]
+                Err(e)
+                    if e.raw_os_error()
+                        == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE) =>
+                {
+                    return Err(too_long(self.max_message))
+                }
                 other => return other,
             }
         }
