@@ -50,6 +50,12 @@
 //! Datagram exchanges need none of this: one datagram is one message, and
 //! it may be empty.
 //!
+//! # Serving many clients
+//!
+//! [`Server`] accepts connections and runs the server side for each client
+//! on its own thread, at most [`DEFAULT_MAX_CLIENTS`] at once, reporting
+//! each client's [`Outcome`] to a callback.
+//!
 //! # Examples
 //!
 //! ```
@@ -79,6 +85,10 @@ use std::time::{Duration, Instant};
 use log::{debug, trace};
 
 use crate::{Address, Error, Result};
+
+mod server;
+
+pub use server::{Outcome, Server, Summary, DEFAULT_MAX_CLIENTS};
 
 /// What the client sends: `Hello from client` (17 bytes, no terminator).
 pub const CLIENT_GREETING: &str = "Hello from client";
@@ -339,12 +349,21 @@ impl Exchange {
     ///
     /// See the [module documentation](self).
     pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
+        self.tcp(stream, None)
+    }
+
+    /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
+    /// `accept`) rather than asking the socket.
+    fn tcp(&self, stream: &mut TcpStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<TcpStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
         };
-        let peer = |s: &TcpStream| s.peer_addr().map(Address::Inet);
+        let peer = |s: &TcpStream| match peer {
+            Some(peer) => Ok(peer.clone()),
+            None => s.peer_addr().map(Address::Inet),
+        };
         self.run_stream(stream, Some((both, TcpStream::set_read_timeout)), peer)
     }
 
@@ -374,14 +393,22 @@ impl Exchange {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn run_unix(&self, stream: &mut UnixStream) -> Result<Vec<u8>> {
+        self.unix(stream, None)
+    }
+
+    /// [`run_unix`](Self::run_unix), naming `peer` when known.
+    #[cfg(unix)]
+    fn unix(&self, stream: &mut UnixStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<UnixStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
         };
-        let peer = |s: &UnixStream| {
-            s.peer_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
+        let peer = |s: &UnixStream| match peer {
+            Some(peer) => Ok(peer.clone()),
+            None => s
+                .peer_addr()
+                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())),
         };
         self.run_stream(stream, Some((both, UnixStream::set_read_timeout)), peer)
     }
@@ -596,15 +623,14 @@ impl Exchange {
         timeouts: Option<(Setter<S>, Setter<S>)>,
         peer: impl Fn(&S) -> io::Result<Address>,
     ) -> Result<Vec<u8>> {
-        // Read once, before any I/O: a connection the peer has reset can no
-        // longer report the peer's address.
-        let named = peer(stream).unwrap_or(Address::Inet(unspecified()));
-        let shown = |_: &S| named.clone();
+        // Read once, before any I/O: a peer that resets the connection has
+        // no address any more when the error is reported.
+        let shown = peer(stream).unwrap_or(Address::Inet(unspecified()));
         let set_read_timeout = match &timeouts {
             Some((both, read)) => {
                 if let Err(source) = both(stream, Some(self.timeout)) {
                     return Err(Error::SetOption {
-                        addr: shown(stream),
+                        addr: shown,
                         option: "SO_RCVTIMEO/SO_SNDTIMEO",
                         source,
                     });
@@ -616,21 +642,25 @@ impl Exchange {
         if self.role == Role::Client {
             self.send(stream, &shown)?;
         }
-        let received = self
-            .receive(stream, set_read_timeout)
-            .map_err(|e| exchange_error(self.role.receive_step(), shown(stream), e))?;
+        let received = match self.receive(stream, set_read_timeout) {
+            Ok(received) => {
+                debug!("received {} bytes from {shown}", received.len());
+                received
+            }
+            Err(e) => return Err(exchange_error(self.role.receive_step(), shown, e)),
+        };
         if self.role == Role::Server {
             self.send(stream, &shown)?;
         }
         Ok(received)
     }
 
-    fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
+    fn send<S: Write>(&self, stream: &mut S, peer: &Address) -> Result<()> {
         stream
             .write_all(&self.message)
             .and_then(|()| stream.flush())
-            .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
-        debug!("sent {} bytes", self.message.len());
+            .map_err(|e| exchange_error(self.role.send_step(), peer.clone(), e))?;
+        debug!("sent {} bytes to {peer}", self.message.len());
         Ok(())
     }
 
@@ -729,7 +759,6 @@ impl Exchange {
             }
         }
         buf.truncate(len);
-        debug!("received {len} bytes");
         Ok(buf)
     }
 
