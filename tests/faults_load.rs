@@ -1,30 +1,29 @@
 //! The hello server under load: 1,000 connections held at once, 50 of them
 //! stalled, and a full accept queue.
 //!
-//! The server is a bounded loop in this file: it accepts on a listener from
-//! `ListenerBuilder` and runs `Exchange::server()` on each connection in a
-//! thread of its own. Each handler reports its outcome on a channel, which is
-//! how the test knows, without sleeping, when every connection has been
-//! handled.
+//! The server is the library's own, `hello::Server`, accepting on a
+//! listener from `ListenerBuilder` and serving each connection on a thread
+//! of its own. It reports each client's outcome to a callback, which passes
+//! it on a channel: that is how the test knows, without sleeping, when every
+//! connection has been handled.
 //!
 //! Linux only: the figures come from `/proc/self/status` (peak resident set
-//! size) and `/proc/self/fd`, and a full accept queue drops SYNs on Linux
-//! (other systems refuse or reset such a connect instead).
+//! size), `/proc/self/fd` and `/proc/self/task`, and a full accept queue
+//! drops SYNs on Linux (other systems refuse or reset such a connect instead).
 #![cfg(target_os = "linux")]
 
 mod faults_util;
 
 use std::fs;
 use std::io::{ErrorKind, Read};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Mutex;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use faults_util::{fd_count, full_listener};
-use sockwright::hello::{Exchange, SERVER_GREETING};
+use sockwright::hello::{Exchange, Outcome, Server, CLIENT_GREETING, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 
 /// Connections the test holds open at once.
@@ -46,87 +45,35 @@ const RSS_CEILING_KIB: u64 = 256 * 1024;
 /// file descriptor count or memory peak.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// How one connection ended, as its handler saw it.
+/// How one connection ended, as the server reported it.
 #[derive(Debug)]
-enum Outcome {
+enum Ended {
     Served,
-    TimedOut(Duration),
+    TimedOut,
     Failed(String),
 }
 
-/// The server's counters.
-#[derive(Default)]
-struct Held {
-    now: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-/// Accepts `accepts` connections (or until `deadline`), each handled on a
-/// thread of its own that reports on `outcomes`; tells `loaded` once
-/// `CONNECTIONS` connections have been accepted.
-fn serve(
-    listener: TcpListener,
-    accepts: usize,
-    held: Arc<Held>,
-    outcomes: Sender<Outcome>,
-    loaded: Sender<()>,
-) -> JoinHandle<usize> {
-    thread::spawn(move || {
-        listener.set_nonblocking(true).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let mut accepted = 0;
-        while accepted < accepts && Instant::now() < deadline {
-            let stream = match listener.accept() {
-                Ok((stream, _)) => stream,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    // Paces the poll of an empty queue.
-                    thread::sleep(Duration::from_millis(1));
-                    continue;
-                }
-                Err(e) => {
-                    let _ = outcomes.send(Outcome::Failed(format!("accept: {e}")));
-                    continue;
-                }
-            };
-            accepted += 1;
-            let now = held.now.fetch_add(1, Ordering::SeqCst) + 1;
-            held.peak.fetch_max(now, Ordering::SeqCst);
-            if accepted == CONNECTIONS {
-                let _ = loaded.send(());
-            }
-            let report = outcomes.clone();
-            let counter = Arc::clone(&held);
-            let spawned = thread::Builder::new()
-                .stack_size(128 * 1024)
-                .spawn(move || {
-                    let outcome = handle(stream);
-                    counter.now.fetch_sub(1, Ordering::SeqCst);
-                    let _ = report.send(outcome);
-                });
-            if let Err(e) = spawned {
-                held.now.fetch_sub(1, Ordering::SeqCst);
-                let _ = outcomes.send(Outcome::Failed(format!("spawn: {e}")));
-            }
+impl From<Outcome> for Ended {
+    fn from(outcome: Outcome) -> Ended {
+        match outcome.result {
+            Ok(message) if message == CLIENT_GREETING.as_bytes() => Ended::Served,
+            Ok(message) => Ended::Failed(format!("{}: got {message:?}", outcome.peer)),
+            Err(e) if e.kind() == ErrorKind::TimedOut => Ended::TimedOut,
+            Err(e) => Ended::Failed(e.to_string()),
         }
-        accepted
-    })
+    }
 }
 
-/// One connection: the hello exchange, then close. The stream is closed
-/// before the outcome is reported.
-fn handle(mut stream: TcpStream) -> Outcome {
-    stream.set_nonblocking(false).unwrap();
-    let started = Instant::now();
-    let result = Exchange::server()
-        .timeout(SERVER_TIMEOUT)
-        .run_tcp(&mut stream);
-    let took = started.elapsed();
-    drop(stream);
-    match result {
-        Ok(_) => Outcome::Served,
-        Err(e) if e.kind() == ErrorKind::TimedOut => Outcome::TimedOut(took),
-        Err(e) => Outcome::Failed(e.to_string()),
-    }
+/// Threads of this process that `hello::Server` runs clients on.
+fn client_threads() -> usize {
+    fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter(|task| {
+            fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|c| c.trim_end() == "hello-client")
+        })
+        .count()
 }
 
 /// Raises the soft limit on open files to at least `needed`, if the hard
@@ -158,7 +105,7 @@ fn status_kib(field: &str) -> u64 {
 }
 
 /// Collects `n` outcomes, waiting at most `limit` in all.
-fn collect(outcomes: &Receiver<Outcome>, n: usize, limit: Duration) -> Vec<Outcome> {
+fn collect(outcomes: &Receiver<Ended>, n: usize, limit: Duration) -> Vec<Ended> {
     let deadline = Instant::now() + limit;
     let mut got = Vec::with_capacity(n);
     while got.len() < n {
@@ -227,34 +174,47 @@ fn a_thousand_connections_fifty_stalled() {
         .listen("127.0.0.1:0")
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let held = Arc::new(Held::default());
-    let (outcomes_tx, outcomes) = mpsc::channel();
-    let (loaded_tx, loaded) = mpsc::channel();
-    let server = serve(
-        listener,
-        CONNECTIONS + AFTER,
-        Arc::clone(&held),
-        outcomes_tx,
-        loaded_tx,
-    );
+    let (report, outcomes) = mpsc::channel();
+    let server = thread::spawn(move || {
+        let mut exchange = Exchange::server();
+        exchange.timeout(SERVER_TIMEOUT);
+        Server::new(exchange)
+            .max_clients(CONNECTIONS + AFTER)
+            .clients((CONNECTIONS + AFTER) as u64)
+            .serve_tcp(&listener, move |outcome| {
+                let _ = report.send(Ended::from(outcome));
+            })
+    });
 
-    // Every connection is open before any client sends a byte.
+    // Every connection is open, and has its server thread, before any
+    // client sends a byte.
     let mut active = Vec::new();
     let mut stalled = Vec::new();
     for i in 0..CONNECTIONS {
         let stream = connect(addr);
         if i % STALL_EVERY == STALL_EVERY - 1 {
-            stalled.push(stream);
+            stalled.push((stream, Instant::now()));
         } else {
             active.push(stream);
         }
     }
-    loaded
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the server did not accept every connection");
-    let peak = held.peak.load(Ordering::SeqCst);
-    let connected = started.elapsed();
-    assert_eq!(peak, CONNECTIONS, "connections held at once");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut held = client_threads();
+    while held < CONNECTIONS {
+        assert!(
+            Instant::now() < deadline,
+            "only {held} of {CONNECTIONS} connections had a server thread after 60 s"
+        );
+        // Paces the poll of /proc.
+        thread::sleep(Duration::from_millis(5));
+        held = client_threads();
+    }
+    let all_held = Instant::now();
+    let connected = all_held - started;
+    assert!(
+        outcomes.try_recv().is_err(),
+        "a connection ended before all were held"
+    );
 
     let n_active = active.len();
     let n_stalled = stalled.len();
@@ -262,8 +222,10 @@ fn a_thousand_connections_fifty_stalled() {
     assert_eq!(served, n_active, "clients that got the reply");
     let exchanged = started.elapsed();
 
-    // Each stalled connection is closed by the server, with no reply.
-    for mut stream in stalled {
+    // Each stalled connection is closed by the server once its timeout
+    // (counted from its accept, at most `all_held`) runs out, with no reply.
+    let mut closed_after = Vec::new();
+    for (mut stream, connected_at) in stalled {
         stream
             .set_read_timeout(Some(SERVER_TIMEOUT + Duration::from_secs(10)))
             .unwrap();
@@ -273,46 +235,51 @@ fn a_thousand_connections_fifty_stalled() {
             0,
             "a stalled client got bytes"
         );
+        let after = connected_at.elapsed();
+        let latest = SERVER_TIMEOUT + (all_held - connected_at) + MARGIN;
+        assert!(
+            after >= SERVER_TIMEOUT && after <= latest,
+            "a stalled client was closed after {after:?}, not within {SERVER_TIMEOUT:?}..={latest:?}"
+        );
+        closed_after.push(after);
     }
-    let outcomes_seen = collect(&outcomes, CONNECTIONS, Duration::from_secs(60));
+    let ended = collect(&outcomes, CONNECTIONS, Duration::from_secs(60));
     let mut n_served = 0;
-    let mut timed_out = Vec::new();
-    for outcome in &outcomes_seen {
+    let mut n_timed_out = 0;
+    for outcome in &ended {
         match outcome {
-            Outcome::Served => n_served += 1,
-            Outcome::TimedOut(took) => timed_out.push(*took),
-            Outcome::Failed(why) => panic!("a connection failed: {why}"),
+            Ended::Served => n_served += 1,
+            Ended::TimedOut => n_timed_out += 1,
+            Ended::Failed(why) => panic!("a connection failed: {why}"),
         }
     }
     assert_eq!(n_served, n_active, "connections served");
-    assert_eq!(timed_out.len(), n_stalled, "stalled connections timed out");
-    for took in &timed_out {
-        assert!(
-            *took >= SERVER_TIMEOUT && *took <= SERVER_TIMEOUT + MARGIN,
-            "a stalled connection ended after {took:?}"
-        );
-    }
+    assert_eq!(n_timed_out, n_stalled, "stalled connections timed out");
 
     // The server keeps accepting afterwards.
     let after: Vec<_> = (0..AFTER).map(|_| connect(addr)).collect();
     assert_eq!(run_clients(after), AFTER, "clients served after the load");
     let late = collect(&outcomes, AFTER, Duration::from_secs(30));
-    assert!(
-        late.iter().all(|o| matches!(o, Outcome::Served)),
-        "{late:?}"
+    assert!(late.iter().all(|o| matches!(o, Ended::Served)), "{late:?}");
+    let summary = server.join().unwrap().expect("the server failed");
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.failed),
+        (
+            (CONNECTIONS + AFTER) as u64,
+            (n_active + AFTER) as u64,
+            n_stalled as u64
+        )
     );
-    assert_eq!(server.join().unwrap(), CONNECTIONS + AFTER);
 
     let fds_after = fd_count();
     let rss_peak = status_kib("VmHWM");
     eprintln!(
-        "{CONNECTIONS} connections held at once ({n_stalled} stalled) after {connected:?}; \
-         {n_served} served by {exchanged:?}; {} timed out after {:?} to {:?}; \
+        "{held} connections held at once ({n_stalled} stalled) after {connected:?}; \
+         {n_served} served by {exchanged:?}; {n_timed_out} closed by the server after {:?} to {:?}; \
          {AFTER} more served afterwards; fds {fds_before} before, {fds_after} after; \
          peak RSS {} MiB (was {} MiB before); {:?} in all",
-        timed_out.len(),
-        timed_out.iter().min().unwrap(),
-        timed_out.iter().max().unwrap(),
+        closed_after.iter().min().unwrap(),
+        closed_after.iter().max().unwrap(),
         rss_peak / 1024,
         rss_before / 1024,
         started.elapsed(),
