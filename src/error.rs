@@ -160,9 +160,12 @@ pub enum Error {
         step: &'static str,
         /// The peer's address.
         peer: Address,
-        /// The cause; [`io::ErrorKind::TimedOut`] or [`io::ErrorKind::WouldBlock`]
-        /// when the peer was too slow, [`io::ErrorKind::UnexpectedEof`] when it
-        /// closed early, [`io::ErrorKind::InvalidData`] when it sent too much.
+        /// The cause; [`io::ErrorKind::TimedOut`] when the peer was too slow
+        /// to send (or [`io::ErrorKind::WouldBlock`] when a send timed out on
+        /// Unix), [`io::ErrorKind::UnexpectedEof`] when it closed early,
+        /// [`io::ErrorKind::InvalidData`] when it sent too much, and the OS
+        /// error otherwise, such as [`io::ErrorKind::ConnectionReset`] when
+        /// it reset the connection.
         source: io::Error,
     },
 }

@@ -205,6 +205,9 @@ impl ListenerBuilder {
     /// If `addr` resolves to several addresses, each is tried on a fresh
     /// socket until one succeeds.
     ///
+    /// A signal that interrupts [`TcpListener::accept`] on the result does
+    /// not end it with an error: std retries `accept` on `EINTR`.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] or [`Error::Unsupported`] before any system

@@ -21,7 +21,8 @@
 //!    they are split;
 //! 2. **end of file**: the peer closed its side after sending something;
 //! 3. **a quiet gap**: for any other message, no new byte for
-//!    [`Exchange::quiet`] (default [`DEFAULT_QUIET`]) after the last one.
+//!    [`Exchange::quiet`] (default [`DEFAULT_QUIET`]) after the last one,
+//!    the whole gap within the timeout.
 //!
 //! Closing before sending anything, or part way through the expected
 //! message, is an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error;
@@ -31,9 +32,23 @@
 //! how much is allocated; nothing at all within [`Exchange::timeout`]
 //! (default [`DEFAULT_TIMEOUT`]) is a [`TimedOut`](io::ErrorKind::TimedOut)
 //! error. The timeout bounds each side's whole receive, so a peer sending one
-//! byte at a time cannot hold it open for longer.
+//! byte at a time cannot hold it open for longer: when the time runs out
+//! with bytes still arriving, or during a quiet gap, that too is a
+//! [`TimedOut`](io::ErrorKind::TimedOut) error.
 //!
-//! Datagram exchanges need none of this: one datagram is one message.
+//! A peer that resets the connection (closing it with `SO_LINGER` 0, or
+//! closing with unread data) gives the operating system's error,
+//! [`ConnectionReset`](io::ErrorKind::ConnectionReset) on Linux. Every error
+//! names the peer by the address it had when the exchange began, even when
+//! the reset socket can no longer report it. A signal that interrupts a read
+//! or a write ([`Interrupted`](io::ErrorKind::Interrupted)) is retried, and
+//! does not make the receive outlast its timeout.
+//!
+//! The bytes are returned as they arrived, UTF-8 or not; the crate's log
+//! lines show how many bytes moved, never the bytes themselves.
+//!
+//! Datagram exchanges need none of this: one datagram is one message, and
+//! it may be empty.
 //!
 //! # Serving many clients
 //!
@@ -257,8 +272,11 @@ impl Exchange {
     /// Sets the largest message accepted from the peer, in bytes; a longer
     /// one is an [`InvalidData`](io::ErrorKind::InvalidData) error.
     ///
-    /// Default: [`DEFAULT_MAX_MESSAGE`]. Zero is an
-    /// [`Error::InvalidConfig`] when the exchange runs.
+    /// Each run allocates a receive buffer of `bytes + 1`, whatever the peer
+    /// sends.
+    ///
+    /// Default: [`DEFAULT_MAX_MESSAGE`]. Zero, or [`isize::MAX`] and above,
+    /// is an [`Error::InvalidConfig`] when the exchange runs.
     ///
     /// # Examples
     ///
@@ -316,7 +334,9 @@ impl Exchange {
     /// Runs the exchange over a TCP stream and returns the peer's message.
     ///
     /// Sets the stream's read and write timeouts (`SO_RCVTIMEO`,
-    /// `SO_SNDTIMEO`) to [`timeout`](Self::timeout); they stay set afterwards.
+    /// `SO_SNDTIMEO`) to [`timeout`](Self::timeout), shortening the read
+    /// timeout as the receive goes on (to what is left of the timeout, or to
+    /// the quiet gap); they stay set as they were last set.
     ///
     /// # Errors
     ///
@@ -431,16 +451,28 @@ impl Exchange {
     ///
     /// The client side needs a connected socket (as
     /// [`ConnectorBuilder::connect_udp`](crate::ConnectorBuilder::connect_udp)
-    /// returns): it sends, then waits for the reply from that peer. The server
-    /// side waits for a datagram from anyone, then replies to its sender.
-    /// Returns the peer's message and address.
+    /// returns): it sends, then waits for the reply from that peer; the
+    /// kernel drops datagrams from anyone else. The server side waits for a
+    /// datagram from anyone, then replies to its sender. Returns the peer's
+    /// message and address; the message may be empty, as a datagram may.
     ///
     /// # Errors
     ///
-    /// As for [`run_tcp`](Self::run_tcp); a datagram longer than
-    /// [`max_message`](Self::max_message) is an
-    /// [`InvalidData`](io::ErrorKind::InvalidData) error and an unconnected
+    /// As for [`run_tcp`](Self::run_tcp); no datagram within
+    /// [`timeout`](Self::timeout) is a [`TimedOut`](io::ErrorKind::TimedOut)
+    /// error, a datagram longer than [`max_message`](Self::max_message) is an
+    /// [`InvalidData`](io::ErrorKind::InvalidData) error, and an unconnected
     /// client socket fails to send.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Windows does not tell the sender of a datagram that is too long: the
+    /// server side's error then names its own address instead.
+    ///
+    /// When no socket is bound at the server's address, Linux and the BSDs
+    /// report the ICMP error to the client's receive as
+    /// [`ConnectionRefused`](io::ErrorKind::ConnectionRefused); Windows
+    /// reports it as [`ConnectionReset`](io::ErrorKind::ConnectionReset).
     ///
     /// # Examples
     ///
@@ -480,14 +512,16 @@ impl Exchange {
                 socket
                     .send(&self.message)
                     .map_err(|e| exchange_error(send, Address::Inet(peer), e))?;
-                let n = socket.recv(&mut buf).map_err(|e| {
-                    exchange_error(self.role.receive_step(), Address::Inet(peer), e)
-                })?;
+                let n = self
+                    .receive_datagram(socket, |s| s.recv(&mut buf))
+                    .map_err(|e| {
+                        exchange_error(self.role.receive_step(), Address::Inet(peer), e)
+                    })?;
                 self.datagram(buf, n, peer)
             }
             Role::Server => {
-                let (n, from) = socket
-                    .recv_from(&mut buf)
+                let (n, from) = self
+                    .receive_datagram(socket, |s| s.recv_from(&mut buf))
                     .map_err(|e| exchange_error(self.role.receive_step(), local(), e))?;
                 let (message, from) = self.datagram(buf, n, from)?;
                 socket
@@ -504,6 +538,14 @@ impl Exchange {
         if self.max_message == 0 {
             return Err(Error::invalid("hello max_message must not be zero"));
         }
+        // The receive buffer holds one byte more.
+        if self.max_message >= isize::MAX as usize {
+            return Err(Error::invalid(format!(
+                "hello max_message must be below {} bytes, not {}",
+                isize::MAX,
+                self.max_message
+            )));
+        }
         if self.message.is_empty() || self.message.len() > self.max_message {
             return Err(Error::invalid(format!(
                 "hello message must be 1 to {} bytes, not {}",
@@ -517,6 +559,38 @@ impl Exchange {
             ));
         }
         Ok(())
+    }
+
+    /// Waits for one datagram with `recv`, within the timeout: a signal does
+    /// not end the wait early, and running out of time is `TimedOut`.
+    fn receive_datagram<T>(
+        &self,
+        socket: &UdpSocket,
+        mut recv: impl FnMut(&UdpSocket) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            match recv(socket) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(self.timed_out(0));
+                    }
+                    socket.set_read_timeout(Some(left))?;
+                }
+                Err(e) if is_timeout(&e) => return Err(self.timed_out(0)),
+                // Windows fails the receive of a datagram longer than the
+                // buffer, where Unix returns it truncated.
+                #[cfg(windows)]
+                Err(e)
+                    if e.raw_os_error()
+                        == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE) =>
+                {
+                    return Err(too_long(self.max_message))
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Takes a received datagram of `n` bytes from `buf`.
@@ -609,8 +683,29 @@ impl Exchange {
         loop {
             let n = match stream.read(&mut buf[len..]) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if is_timeout(&e) && quiet && len > 0 => break,
+                // A signal: read again, but no longer than the deadline
+                // allows (a socket's read timeout would start over).
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(self.timed_out(len));
+                    }
+                    if let (Some(set), true) = (set_read_timeout, left < wait) {
+                        set(stream, Some(left))?;
+                        wait = left;
+                    }
+                    continue;
+                }
+                // The whole quiet gap passed: the message is complete. A gap
+                // cut short by the deadline is not.
+                Err(e)
+                    if is_timeout(&e)
+                        && quiet
+                        && len > 0
+                        && (set_read_timeout.is_none() || wait >= self.quiet) =>
+                {
+                    break
+                }
                 Err(e) if is_timeout(&e) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if let (Some(set), false) = (set_read_timeout, left.is_zero()) {
@@ -619,14 +714,7 @@ impl Exchange {
                         wait = left;
                         continue;
                     }
-                    let what = match len {
-                        0 => "nothing".to_owned(),
-                        _ => format!("only {len} bytes of its message"),
-                    };
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("peer sent {what} within {:?}", self.timeout),
-                    ));
+                    return Err(self.timed_out(len));
                 }
                 Err(e) => return Err(e),
             };
@@ -672,6 +760,18 @@ impl Exchange {
         }
         buf.truncate(len);
         Ok(buf)
+    }
+
+    /// The error for a receive that ran out of time after `len` bytes.
+    fn timed_out(&self, len: usize) -> io::Error {
+        let what = match len {
+            0 => "nothing".to_owned(),
+            _ => format!("only {len} bytes of its message"),
+        };
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("peer sent {what} within {:?}", self.timeout),
+        )
     }
 
     /// The expected message, if `got` is a proper beginning of it.
