@@ -35,6 +35,12 @@
 //!
 //! Datagram exchanges need none of this: one datagram is one message.
 //!
+//! # Serving many clients
+//!
+//! [`Server`] accepts connections and runs the server side for each client
+//! on its own thread, at most [`DEFAULT_MAX_CLIENTS`] at once, reporting
+//! each client's [`Outcome`] to a callback.
+//!
 //! # Examples
 //!
 //! ```
@@ -64,6 +70,10 @@ use std::time::{Duration, Instant};
 use log::{debug, trace};
 
 use crate::{Address, Error, Result};
+
+mod server;
+
+pub use server::{Outcome, Server, Summary, DEFAULT_MAX_CLIENTS};
 
 /// What the client sends: `Hello from client` (17 bytes, no terminator).
 pub const CLIENT_GREETING: &str = "Hello from client";
@@ -522,12 +532,14 @@ impl Exchange {
         timeouts: Option<(Setter<S>, Setter<S>)>,
         peer: impl Fn(&S) -> io::Result<Address>,
     ) -> Result<Vec<u8>> {
-        let shown = |s: &S| peer(s).unwrap_or(Address::Inet(unspecified()));
+        // Read once, before any I/O: a peer that resets the connection has
+        // no address any more when the error is reported.
+        let shown = peer(stream).unwrap_or(Address::Inet(unspecified()));
         let set_read_timeout = match &timeouts {
             Some((both, read)) => {
                 if let Err(source) = both(stream, Some(self.timeout)) {
                     return Err(Error::SetOption {
-                        addr: shown(stream),
+                        addr: shown,
                         option: "SO_RCVTIMEO/SO_SNDTIMEO",
                         source,
                     });
@@ -539,21 +551,22 @@ impl Exchange {
         if self.role == Role::Client {
             self.send(stream, &shown)?;
         }
-        let received = self
-            .receive(stream, set_read_timeout)
-            .map_err(|e| exchange_error(self.role.receive_step(), shown(stream), e))?;
+        let received = match self.receive(stream, set_read_timeout) {
+            Ok(received) => received,
+            Err(e) => return Err(exchange_error(self.role.receive_step(), shown, e)),
+        };
         if self.role == Role::Server {
             self.send(stream, &shown)?;
         }
         Ok(received)
     }
 
-    fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
+    fn send<S: Write>(&self, stream: &mut S, peer: &Address) -> Result<()> {
         stream
             .write_all(&self.message)
             .and_then(|()| stream.flush())
-            .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
-        debug!("sent {} bytes", self.message.len());
+            .map_err(|e| exchange_error(self.role.send_step(), peer.clone(), e))?;
+        debug!("sent {} bytes to {peer}", self.message.len());
         Ok(())
     }
 
