@@ -325,16 +325,31 @@ impl Exchange {
     /// [`Error::Exchange`] naming the step and the peer when sending or
     /// receiving fails (see the [module documentation](self) for each kind).
     ///
+    /// The peer's address is read (`getpeername(2)`) only when an error
+    /// names it, so a successful exchange makes no call for it. A peer that
+    /// reset the connection has no address any more and is shown as
+    /// `0.0.0.0:0`; [`Server`] names each client by the address `accept`
+    /// returned instead.
+    ///
     /// # Examples
     ///
     /// See the [module documentation](self).
     pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
+        self.run_tcp_named(stream, |s| s.peer_addr().map(Address::Inet))
+    }
+
+    /// [`run_tcp`](Self::run_tcp), naming the peer in errors with `peer`,
+    /// called only when an error is reported.
+    pub(crate) fn run_tcp_named(
+        &self,
+        stream: &mut TcpStream,
+        peer: impl Fn(&TcpStream) -> io::Result<Address>,
+    ) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<TcpStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
         };
-        let peer = |s: &TcpStream| s.peer_addr().map(Address::Inet);
         self.run_stream(stream, Some((both, TcpStream::set_read_timeout)), peer)
     }
 
@@ -364,14 +379,24 @@ impl Exchange {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn run_unix(&self, stream: &mut UnixStream) -> Result<Vec<u8>> {
+        self.run_unix_named(stream, |s| {
+            s.peer_addr()
+                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
+        })
+    }
+
+    /// [`run_unix`](Self::run_unix), naming the peer in errors with `peer`,
+    /// called only when an error is reported.
+    #[cfg(unix)]
+    pub(crate) fn run_unix_named(
+        &self,
+        stream: &mut UnixStream,
+        peer: impl Fn(&UnixStream) -> io::Result<Address>,
+    ) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<UnixStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
-        };
-        let peer = |s: &UnixStream| {
-            s.peer_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
         };
         self.run_stream(stream, Some((both, UnixStream::set_read_timeout)), peer)
     }
@@ -532,14 +557,14 @@ impl Exchange {
         timeouts: Option<(Setter<S>, Setter<S>)>,
         peer: impl Fn(&S) -> io::Result<Address>,
     ) -> Result<Vec<u8>> {
-        // Read once, before any I/O: a peer that resets the connection has
-        // no address any more when the error is reported.
-        let shown = peer(stream).unwrap_or(Address::Inet(unspecified()));
+        // Looked up only when an error names it: a successful exchange makes
+        // no system call for it.
+        let shown = |s: &S| peer(s).unwrap_or(Address::Inet(unspecified()));
         let set_read_timeout = match &timeouts {
             Some((both, read)) => {
                 if let Err(source) = both(stream, Some(self.timeout)) {
                     return Err(Error::SetOption {
-                        addr: shown,
+                        addr: shown(stream),
                         option: "SO_RCVTIMEO/SO_SNDTIMEO",
                         source,
                     });
@@ -553,7 +578,7 @@ impl Exchange {
         }
         let received = match self.receive(stream, set_read_timeout) {
             Ok(received) => received,
-            Err(e) => return Err(exchange_error(self.role.receive_step(), shown, e)),
+            Err(e) => return Err(exchange_error(self.role.receive_step(), shown(stream), e)),
         };
         if self.role == Role::Server {
             self.send(stream, &shown)?;
@@ -561,12 +586,12 @@ impl Exchange {
         Ok(received)
     }
 
-    fn send<S: Write>(&self, stream: &mut S, peer: &Address) -> Result<()> {
+    fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
         stream
             .write_all(&self.message)
             .and_then(|()| stream.flush())
-            .map_err(|e| exchange_error(self.role.send_step(), peer.clone(), e))?;
-        debug!("sent {} bytes to {peer}", self.message.len());
+            .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
+        debug!("sent {} bytes", self.message.len());
         Ok(())
     }
 

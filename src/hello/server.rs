@@ -277,11 +277,11 @@ impl Server {
                 Ok((stream, Address::Inet(peer)))
             },
             addr,
-            |exchange, stream: &mut TcpStream| {
+            |exchange, stream: &mut TcpStream, peer: &Address| {
                 stream
                     .set_nonblocking(false)
                     .map_err(|e| exchange_error("set blocking mode for", addr(), e))?;
-                exchange.run_tcp(stream)
+                exchange.run_tcp_named(stream, |_| Ok(peer.clone()))
             },
             on_client,
         )
@@ -343,11 +343,11 @@ impl Server {
                 Ok((stream, path(&peer)))
             },
             addr,
-            |exchange, stream: &mut UnixStream| {
+            |exchange, stream: &mut UnixStream, peer: &Address| {
                 stream
                     .set_nonblocking(false)
                     .map_err(|e| exchange_error("set blocking mode for", addr(), e))?;
-                exchange.run_unix(stream)
+                exchange.run_unix_named(stream, |_| Ok(peer.clone()))
             },
             on_client,
         )
@@ -486,7 +486,7 @@ impl Server {
         &self,
         accept: impl Fn() -> io::Result<(S, Address)>,
         local: impl Fn() -> Address,
-        run: impl Fn(&Exchange, &mut S) -> Result<Vec<u8>> + Sync,
+        run: impl Fn(&Exchange, &mut S, &Address) -> Result<Vec<u8>> + Sync,
         on_client: F,
     ) -> Result<Summary>
     where
@@ -545,7 +545,7 @@ impl Server {
         &'env self,
         scope: &'scope Scope<'scope, 'env>,
         shared: &'env Shared<F>,
-        run: &'env (impl Fn(&Exchange, &mut S) -> Result<Vec<u8>> + Sync),
+        run: &'env (impl Fn(&Exchange, &mut S, &Address) -> Result<Vec<u8>> + Sync),
         mut stream: S,
         peer: Address,
     ) where
@@ -558,17 +558,18 @@ impl Server {
         let shown = peer.clone();
         let serve = move || {
             let _slot = slot;
-            let result = panic::catch_unwind(AssertUnwindSafe(|| run(&self.exchange, &mut stream)))
-                .unwrap_or_else(|panic| {
-                    Err(exchange_error(
-                        "serve",
-                        peer.clone(),
-                        io::Error::new(
-                            io::ErrorKind::Other,
-                            format!("panicked: {}", panic_message(&*panic)),
-                        ),
-                    ))
-                });
+            let result =
+                panic::catch_unwind(AssertUnwindSafe(|| run(&self.exchange, &mut stream, &peer)))
+                    .unwrap_or_else(|panic| {
+                        Err(exchange_error(
+                            "serve",
+                            peer.clone(),
+                            io::Error::new(
+                                io::ErrorKind::Other,
+                                format!("panicked: {}", panic_message(&*panic)),
+                            ),
+                        ))
+                    });
             drop(stream);
             shared.report(Outcome { peer, result });
         };
