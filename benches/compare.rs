@@ -30,13 +30,13 @@ use std::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use sockwright::hello::{
-    Exchange, CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, SERVER_GREETING,
+    Exchange, Server, Summary, CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, SERVER_GREETING,
 };
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
@@ -473,32 +473,29 @@ mod c_reference {
 // ---------------------------------------------------------------------------
 // serve
 
-/// Server threads per server (split between its listeners).
-const SERVE_WORKERS: usize = 16;
 /// Concurrent clients measured.
 const SERVE_CLIENTS: [usize; 3] = [1, 8, 64];
 
 fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
-    let mut servers = vec![(1, WorkerServer::start(1)?)];
+    let server_failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut servers = vec![(1, HelloServer::start(1, &server_failures)?)];
     #[cfg(target_os = "linux")]
-    servers.push((2, WorkerServer::start(2)?));
+    servers.push((2, HelloServer::start(2, &server_failures)?));
     #[cfg(not(target_os = "linux"))]
     println!(
         "\nserve: two reuse-port listeners skipped: only Linux balances connections between them"
     );
 
-    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client_failures = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut variants = Vec::new();
     for (listeners, server) in &servers {
         for clients in SERVE_CLIENTS {
             let addr = server.addr;
             let window = plan.serve_window;
-            let failures = Arc::clone(&failures);
+            let failures = Arc::clone(&client_failures);
+            let plural = if *listeners == 1 { "" } else { "s" };
             variants.push(Variant::new(
-                format!(
-                    "{clients:>2} clients, {listeners} listener{}",
-                    if *listeners == 1 { "" } else { "s" }
-                ),
+                format!("{clients:>2} clients, {listeners} listener{plural}"),
                 move || {
                     let (done, failed, elapsed) = run_clients(addr, clients, window, &failures);
                     if failed > 0 {
@@ -516,34 +513,36 @@ fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let samples = interleave(&mut variants, plan.serve_rounds);
     let names = names(&variants);
     drop(variants);
-    let mut server_errors = Vec::new();
+    let mut stop_errors = Vec::new();
     for (_, server) in servers {
-        server_errors.extend(server.stop());
+        stop_errors.extend(server.stop());
     }
-    let failures = std::mem::take(&mut *failures.lock().expect("failure list"));
-    for failure in failures.iter().take(5) {
-        report.error(format!("serve: client: {failure}"));
-    }
-    for err in server_errors.iter().take(5) {
-        report.error(format!("serve: server: {err}"));
+    let client_failures = std::mem::take(&mut *client_failures.lock().expect("failure list"));
+    let server_failures = std::mem::take(&mut *server_failures.lock().expect("failure list"));
+    for (side, failures) in [
+        ("client", &client_failures),
+        ("server", &server_failures),
+        ("server", &stop_errors),
+    ] {
+        for failure in failures.iter().take(5) {
+            report.error(format!("serve: {side}: {failure}"));
+        }
     }
     let samples = samples?;
-    let reference = 1; // 8 clients, one listener
     let table = Table::new(
         "serve",
-        &format!(
-            "hello exchanges per second from K concurrent clients (each: connect, exchange, close), \
-             {SERVE_WORKERS} server threads accepting on the listener(s); reference: 8 clients, 1 listener"
-        ),
+        "hello exchanges per second from K concurrent clients, each looping connect, \
+         exchange, close; server: hello::Server (a thread per client) on each listener; \
+         reference: 8 clients, 1 listener",
         Unit::PerSecond,
         names,
         samples,
-        reference,
+        1,
     );
     table.print();
     for group in 0..table.names.len() / SERVE_CLIENTS.len() {
         let (k8, k64) = (group * 3 + 1, group * 3 + 2);
-        let ratio = table.median(k64) / table.median(k8);
+        let ratio = table.ratio_between(k64, k8);
         report.check(
             !plan.quick,
             ratio >= 0.8,
@@ -556,11 +555,11 @@ fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
     }
     report.check(
         true,
-        failures.is_empty() && server_errors.is_empty(),
+        client_failures.is_empty() && server_failures.is_empty() && stop_errors.is_empty(),
         format!(
             "serve: no client or server failed ({} client and {} server errors)",
-            failures.len(),
-            server_errors.len()
+            client_failures.len(),
+            server_failures.len() + stop_errors.len()
         ),
     );
     Ok(())
@@ -633,19 +632,18 @@ fn client_exchange(
     expect_reply(&reply)
 }
 
-/// The hello server: `SERVE_WORKERS` threads blocking in `accept` on the
-/// listener(s), each running `Exchange::server` on what it accepts.
-struct WorkerServer {
+/// `hello::Server` running on each of one or more listeners on one port
+/// (reuse-port when there are several), until stopped.
+struct HelloServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    running: Arc<AtomicUsize>,
-    workers: Vec<JoinHandle<Vec<String>>>,
+    /// Per listener: a handle on the listener, to stop it, and the thread
+    /// that serves it.
+    running: Vec<(TcpListener, JoinHandle<sockwright::Result<Summary>>)>,
 }
 
-impl WorkerServer {
-    /// Starts a server with `listeners` listeners on one port (reuse-port
-    /// when there are several).
-    fn start(listeners: usize) -> Fallible<WorkerServer> {
+impl HelloServer {
+    /// Starts the server; each failed exchange it sees goes to `failures`.
+    fn start(listeners: usize, failures: &Arc<Mutex<Vec<String>>>) -> Fallible<HelloServer> {
         let mut builder = ListenerBuilder::new();
         builder.reuse_address(true);
         #[cfg(unix)]
@@ -658,70 +656,82 @@ impl WorkerServer {
         for _ in 1..listeners {
             all.push(builder.listen(addr)?);
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        let running = Arc::new(AtomicUsize::new(0));
-        let mut workers = Vec::new();
-        for (i, listener) in all.iter().enumerate() {
-            let per_listener =
-                SERVE_WORKERS / listeners + usize::from(i < SERVE_WORKERS % listeners);
-            for _ in 0..per_listener {
-                let listener = listener.try_clone()?;
-                let (stop, running) = (Arc::clone(&stop), Arc::clone(&running));
-                running.fetch_add(1, Ordering::SeqCst);
-                workers.push(thread::spawn(move || {
-                    let errors = worker(&listener, &stop);
-                    running.fetch_sub(1, Ordering::SeqCst);
-                    errors
-                }));
-            }
+        let mut running = Vec::new();
+        for listener in all {
+            let handle = listener.try_clone()?;
+            let failures = Arc::clone(failures);
+            let thread = thread::spawn(move || {
+                Server::new(Exchange::server()).serve_tcp(&listener, |outcome| {
+                    if let Err(e) = outcome.result {
+                        failures
+                            .lock()
+                            .expect("failure list")
+                            .push(format!("{}: {e}", outcome.peer));
+                    }
+                })
+            });
+            running.push((handle, thread));
         }
-        Ok(WorkerServer {
-            addr,
-            stop,
-            running,
-            workers,
-        })
+        Ok(HelloServer { addr, running })
     }
 
-    /// Stops every worker (each takes one more connection and sees the stop
-    /// flag) and returns their errors.
+    /// Stops the server and returns what went wrong. Each listener is made
+    /// nonblocking, so that `Server` ends at the first `accept` that finds
+    /// no connection waiting (it treats that as a listener that can accept
+    /// no more); one more exchange wakes a thread blocked in `accept`.
     fn stop(self) -> Vec<String> {
-        /// Wake-up connections, at most: far more than there are workers.
-        const MAX_WAKES: usize = 100 * SERVE_WORKERS;
-        self.stop.store(true, Ordering::SeqCst);
+        /// Wake-up exchanges, at most: a few per listener are needed.
+        const MAX_WAKES: usize = 100;
+        let mut errors = Vec::new();
+        let mut running = Vec::new();
+        for (listener, thread) in self.running {
+            match listener.set_nonblocking(true) {
+                Ok(()) => running.push((listener, thread)),
+                Err(e) => errors.push(format!("cannot stop the server: {e}")),
+            }
+        }
+        let mut connector = ConnectorBuilder::new();
+        connector.connect_timeout(Duration::from_secs(1));
+        let mut wake = Exchange::client();
+        wake.timeout(Duration::from_secs(1));
         for _ in 0..MAX_WAKES {
-            if self.running.load(Ordering::SeqCst) == 0 {
+            // A stopped server's listener is closed here, so that no wake-up
+            // connection waits in its queue.
+            let (stopped, still): (Vec<_>, Vec<_>) = running
+                .into_iter()
+                .partition(|(_, thread)| thread.is_finished());
+            running = still;
+            for (listener, thread) in stopped {
+                drop(listener);
+                errors.extend(stop_error(thread.join()));
+            }
+            if running.is_empty() {
                 break;
             }
-            let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-            thread::yield_now();
+            // Its outcome does not matter: it only has to reach an `accept`.
+            let _ = client_exchange(&connector, &wake, self.addr);
         }
-        let mut errors = Vec::new();
-        for worker in self.workers {
-            match worker.join() {
-                Ok(e) => errors.extend(e),
-                Err(_) => errors.push("server thread panicked".to_owned()),
-            }
+        if !running.is_empty() {
+            errors.push(format!("{} server thread(s) did not stop", running.len()));
         }
         errors
     }
 }
 
-fn worker(listener: &TcpListener, stop: &AtomicBool) -> Vec<String> {
-    let exchange = Exchange::server();
-    let mut errors = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok(_) if stop.load(Ordering::SeqCst) => break,
-            Ok((mut conn, _)) => {
-                if let Err(e) = exchange.run_tcp(&mut conn) {
-                    errors.push(e.to_string());
-                }
-            }
-            Err(e) => errors.push(format!("accept: {e}")),
+/// What is wrong with how a server thread ended, if anything: the expected
+/// end is `accept` failing with `WouldBlock` on the listener made nonblocking.
+fn stop_error(ended: thread::Result<sockwright::Result<Summary>>) -> Option<String> {
+    match ended {
+        Err(_) => Some("server thread panicked".to_owned()),
+        Ok(Ok(summary)) => Some(format!("server ended by itself: {summary:?}")),
+        Ok(Err(e))
+            if matches!(e, sockwright::Error::Accept { .. })
+                && e.kind() == io::ErrorKind::WouldBlock =>
+        {
+            None
         }
+        Ok(Err(e)) => Some(e.to_string()),
     }
-    errors
 }
 
 // ---------------------------------------------------------------------------
