@@ -4,8 +4,8 @@
 //! This is a plain program (`harness = false` in Cargo.toml), not a criterion
 //! or divan benchmark: it adds nothing to compile, and it has full control
 //! over the order of measurement. Each group runs its variants interleaved in
-//! rounds (A B C A B C ...), so a change in the load of a shared machine falls
-//! on every variant alike; the ratio of a variant to the group's reference is
+//! rounds (A B C, B C A, C A B, ...), so a change in the load of a shared
+//! machine falls on every variant alike; the ratio of a variant to the group's reference is
 //! taken within each round, then the median of those ratios is reported.
 //!
 //! Groups:
@@ -65,25 +65,25 @@ impl Plan {
         if quick {
             Plan {
                 quick,
-                setup_rounds: 15,
+                setup_rounds: 30,
                 setup_batch: 100,
-                exchange_rounds: 15,
+                exchange_rounds: 30,
                 exchange_batch: 50,
                 serve_rounds: 2,
-                serve_window: Duration::from_millis(300),
+                serve_window: Duration::from_millis(250),
                 bulk_rounds: 4,
                 bulk_total: 64 << 20,
             }
         } else {
             Plan {
                 quick,
-                setup_rounds: 120,
+                setup_rounds: 500,
                 setup_batch: 200,
-                exchange_rounds: 100,
+                exchange_rounds: 400,
                 exchange_batch: 100,
-                serve_rounds: 7,
-                serve_window: Duration::from_millis(700),
-                bulk_rounds: 8,
+                serve_rounds: 11,
+                serve_window: Duration::from_millis(500),
+                bulk_rounds: 16,
                 bulk_total: 1 << 30,
             }
         }
@@ -865,11 +865,16 @@ fn names(variants: &[Variant<'_>]) -> Vec<String> {
 }
 
 /// Runs one warm-up round, then `rounds` rounds of every variant in turn;
-/// returns each variant's samples in round order.
+/// returns each variant's samples in round order. Each round starts one
+/// variant later than the one before (A B C, B C A, C A B, ...), so that no
+/// variant always runs first or always follows the same one.
 fn interleave(variants: &mut [Variant<'_>], rounds: usize) -> Fallible<Vec<Vec<f64>>> {
-    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
+    let n = variants.len();
+    let mut samples = vec![Vec::with_capacity(rounds); n];
     for round in 0..=rounds {
-        for (i, variant) in variants.iter_mut().enumerate() {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let variant = &mut variants[i];
             let sample = (variant.sample)().map_err(|e| format!("{}: {e}", variant.name))?;
             if round > 0 {
                 samples[i].push(sample);
