@@ -476,11 +476,19 @@ mod c_reference {
 /// Concurrent clients measured.
 const SERVE_CLIENTS: [usize; 3] = [1, 8, 64];
 
+/// Listeners on the server's port: one and, on Linux, which balances
+/// connections between reuse-port listeners, two.
+#[cfg(target_os = "linux")]
+const SERVE_LISTENERS: &[usize] = &[1, 2];
+#[cfg(not(target_os = "linux"))]
+const SERVE_LISTENERS: &[usize] = &[1];
+
 fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let server_failures = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut servers = vec![(1, HelloServer::start(1, &server_failures)?)];
-    #[cfg(target_os = "linux")]
-    servers.push((2, HelloServer::start(2, &server_failures)?));
+    let mut servers = Vec::new();
+    for &listeners in SERVE_LISTENERS {
+        servers.push((listeners, HelloServer::start(listeners, &server_failures)?));
+    }
     #[cfg(not(target_os = "linux"))]
     println!(
         "\nserve: two reuse-port listeners skipped: only Linux balances connections between them"
