@@ -80,14 +80,19 @@ fn sockwright_makes_no_more_calls_than_hand_written_code() {
         return;
     };
     println!(
-        "{:<48} {:>10} {:>12}  hand-written with",
-        "system calls per", "sockwright", "hand-written"
+        "{:<48} {:>10} {:>12}  {:<8} sockwright's calls",
+        "system calls per", "sockwright", "hand-written", "with"
     );
     let mut worse = Vec::new();
     for (what, label, hand) in AUDIT {
         let ours = trace.calls(&format!("{label}-sockwright"));
         let theirs = trace.calls(&format!("{label}-hand"));
-        println!("{what:<48} {:>10} {:>12}  {hand}", ours.len(), theirs.len());
+        println!(
+            "{what:<48} {:>10} {:>12}  {hand:<8} {}",
+            ours.len(),
+            theirs.len(),
+            names(&ours).join(" ")
+        );
         if ours.len() > theirs.len() {
             worse.push(format!(
                 "{what}: sockwright {:?}, hand-written {:?}",
