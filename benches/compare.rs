@@ -192,13 +192,19 @@ fn socket2_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
 const GREETING_LEN: usize = SERVER_GREETING.len();
 
 fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    // Before any server thread or the C loop starts, so that they inherit it.
+    #[cfg(target_os = "linux")]
+    let _one_cpu = one_cpu::OneCpu::pin()?;
+    // The listener is not measured, only the connections to it: both servers
+    // listen with the options std's `TcpListener::bind` sets (reuse-address
+    // only; reuse-port would add the kernel's group lookup to every connect).
     let mut listener = ListenerBuilder::new();
     listener.reuse_address(true);
-    #[cfg(unix)]
-    listener.reuse_port(true);
 
-    let ours = SequentialServer::start(listener.listen("127.0.0.1:0")?, |conn| {
-        Exchange::server().run_tcp(conn)?;
+    // Built once, as a server would; each connection runs it again.
+    let server_exchange = Exchange::server();
+    let ours = SequentialServer::start(listener.listen("127.0.0.1:0")?, move |conn| {
+        server_exchange.run_tcp(conn)?;
         Ok(())
     });
     let hand = SequentialServer::start(TcpListener::bind("127.0.0.1:0")?, std_server);
@@ -224,14 +230,16 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
             time_per_op(batch, || {
                 let mut stream = connector.connect(ours_addr)?;
                 let reply = client.run_tcp(&mut stream)?;
-                expect_reply(&reply)
+                expect_reply(&reply)?;
+                await_close(&mut stream)
             })
         }),
         Variant::new("std, hand-written exchange", move || {
             time_per_op(batch, || {
                 let mut stream = TcpStream::connect(hand_addr)?;
                 let reply = std_client(&mut stream)?;
-                expect_reply(&reply)
+                expect_reply(&reply)?;
+                await_close(&mut stream)
             })
         }),
     ];
@@ -253,7 +261,8 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let table = Table::new(
         "exchange",
         "sequential connect, \"Hello from client\" / \"Hello from server\", close; \
-         the Rust variants set 5 s read and write timeouts on both sides, the C loop none",
+         the Rust variants set 5 s read and write timeouts on both sides, the C loop none; \
+         clients and servers share one CPU (Linux)",
         Unit::MicrosPerOp,
         names,
         samples?,
@@ -276,6 +285,24 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         ),
     );
     Ok(())
+}
+
+/// Waits for the server to close the connection (a read that returns end
+/// of file) before the client closes its side.
+///
+/// Every client here does this, the C loop too, so that the server, which
+/// closes right after its reply as the tutorial's server does, is always the
+/// first to close and holds the `TIME_WAIT` state. Otherwise which side
+/// closes first is a race, and at tens of thousands of connections per
+/// second the clients' ephemeral ports to one server fill with `TIME_WAIT`
+/// entries, slowing every `connect` to that server while the port search
+/// skips them: a cost of the test set-up, not of the code measured.
+fn await_close(stream: &mut TcpStream) -> Fallible<()> {
+    let mut byte = [0; 1];
+    match stream.read(&mut byte)? {
+        0 => Ok(()),
+        _ => Err("data after the reply".into()),
+    }
 }
 
 fn expect_reply(reply: &[u8]) -> Fallible<()> {
@@ -319,7 +346,10 @@ struct SequentialServer {
 }
 
 impl SequentialServer {
-    fn start(listener: TcpListener, serve: fn(&mut TcpStream) -> Fallible<()>) -> SequentialServer {
+    fn start(
+        listener: TcpListener,
+        mut serve: impl FnMut(&mut TcpStream) -> Fallible<()> + Send + 'static,
+    ) -> SequentialServer {
         let addr = listener
             .local_addr()
             .expect("local address of a bound listener");
@@ -342,6 +372,64 @@ impl SequentialServer {
         // Refused when the thread already ended on an error: it then has nothing to wake.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5));
         self.thread.join().map_err(|_| "server thread panicked")?
+    }
+}
+
+/// Keeps the exchange group on one CPU.
+///
+/// A client and its server thread ping-pong for every exchange. On two CPUs
+/// each hand-over may have to wake the other CPU, which on a virtual machine
+/// can cost more than the exchange itself, and whether it does depends on
+/// where the scheduler happened to put each server thread: one variant's
+/// server can sit on the other CPU for a whole run and look three times
+/// slower. On one CPU every variant pays only for its own work.
+#[cfg(target_os = "linux")]
+mod one_cpu {
+    use std::io;
+    use std::mem;
+
+    /// The calling thread, and the threads and processes it starts, run on
+    /// one CPU until this is dropped, when the thread's former set returns.
+    pub struct OneCpu {
+        saved: libc::cpu_set_t,
+    }
+
+    impl OneCpu {
+        pub fn pin() -> io::Result<OneCpu> {
+            let size = mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: `cpu_set_t` is plain data for which all zeroes is a
+            // valid (empty) set; each call gets a pointer to a set that lives
+            // across the call and that set's own size.
+            unsafe {
+                let mut saved: libc::cpu_set_t = mem::zeroed();
+                if libc::sched_getaffinity(0, size, &mut saved) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                let cpu = (0..libc::CPU_SETSIZE as usize)
+                    .find(|&cpu| libc::CPU_ISSET(cpu, &saved))
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::Other, "no CPU allowed"))?;
+                let mut one: libc::cpu_set_t = mem::zeroed();
+                libc::CPU_SET(cpu, &mut one);
+                if libc::sched_setaffinity(0, size, &one) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(OneCpu { saved })
+            }
+        }
+    }
+
+    impl Drop for OneCpu {
+        fn drop(&mut self) {
+            let size = mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: as in `pin`: a valid set and its own size.
+            let restored = unsafe { libc::sched_setaffinity(0, size, &self.saved) };
+            if restored != 0 {
+                eprintln!(
+                    "cannot restore this thread's CPUs: {}",
+                    io::Error::last_os_error()
+                );
+            }
+        }
     }
 }
 
@@ -501,9 +589,13 @@ fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
             let addr = server.addr;
             let window = plan.serve_window;
             let failures = Arc::clone(&client_failures);
-            let plural = if *listeners == 1 { "" } else { "s" };
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
             variants.push(Variant::new(
-                format!("{clients:>2} clients, {listeners} listener{plural}"),
+                format!(
+                    "{clients:>2} client{}, {listeners} listener{}",
+                    plural(clients),
+                    plural(*listeners)
+                ),
                 move || {
                     let (done, failed, elapsed) = run_clients(addr, clients, window, &failures);
                     if failed > 0 {
@@ -540,8 +632,8 @@ fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let table = Table::new(
         "serve",
         "hello exchanges per second from K concurrent clients, each looping connect, \
-         exchange, close; server: hello::Server (a thread per client) on each listener; \
-         reference: 8 clients, 1 listener",
+         exchange, close; server: hello::Server (a thread per client) on each of N listeners \
+         on one port; reference: 8 clients, 1 listener",
         Unit::PerSecond,
         names,
         samples,
@@ -637,7 +729,8 @@ fn client_exchange(
 ) -> Fallible<()> {
     let mut stream = connector.connect(addr)?;
     let reply = exchange.run_tcp(&mut stream)?;
-    expect_reply(&reply)
+    expect_reply(&reply)?;
+    await_close(&mut stream)
 }
 
 /// `hello::Server` running on each of one or more listeners on one port

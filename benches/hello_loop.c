@@ -11,7 +11,8 @@
  * Protocol on standard input and output, so that the bench can interleave
  * this loop with its own variants: each input line holds a count N; the
  * client then makes N sequential exchanges (socket, connect, send the
- * greeting, read the reply, close) and prints one line with the elapsed
+ * greeting, read the reply, read end of file once the server has closed,
+ * close) and prints one line with the elapsed
  * nanoseconds (CLOCK_MONOTONIC). End of input ends the program. Any failure
  * is printed on standard error and exits with status 1.
  */
@@ -61,6 +62,22 @@ static void send_full(int fd, const char *buf, size_t len, const char *what) {
         if (n < 0)
             die(what);
         sent += (size_t)n;
+    }
+}
+
+/* Reads until end of file: one read that returns 0. */
+static void await_close(int fd) {
+    char byte;
+    for (;;) {
+        ssize_t n = read(fd, &byte, 1);
+        if (n == 0)
+            return;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            die("client read end of file");
+        fprintf(stderr, "client read: data after the reply\n");
+        exit(1);
     }
 }
 
@@ -134,6 +151,9 @@ int main(void) {
                 fprintf(stderr, "client read: unexpected reply\n");
                 return 1;
             }
+            /* As the Rust clients do: wait for the server's close (end of
+             * file), so that the server always closes first. */
+            await_close(fd);
             close(fd);
         }
         clock_gettime(CLOCK_MONOTONIC, &end);
