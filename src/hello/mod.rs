@@ -67,7 +67,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use log::{debug, trace};
+use log::{debug, log_enabled, trace, Level};
 
 use crate::{Address, Error, Result};
 
@@ -325,30 +325,30 @@ impl Exchange {
     /// [`Error::Exchange`] naming the step and the peer when sending or
     /// receiving fails (see the [module documentation](self) for each kind).
     ///
-    /// The peer's address is read (`getpeername(2)`) only when an error
-    /// names it, so a successful exchange makes no call for it. A peer that
-    /// reset the connection has no address any more and is shown as
-    /// `0.0.0.0:0`; [`Server`] names each client by the address `accept`
-    /// returned instead.
+    /// The peer's address is read (`getpeername(2)`) only when an error or a
+    /// `debug` log line names it, so a successful exchange makes no call for
+    /// it. A peer that reset the connection has no address any more and is
+    /// shown as `0.0.0.0:0`; [`Server`] names each client by the address
+    /// `accept` returned instead.
     ///
     /// # Examples
     ///
     /// See the [module documentation](self).
     pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
-        self.run_tcp_named(stream, |s| s.peer_addr().map(Address::Inet))
+        self.tcp(stream, None)
     }
 
-    /// [`run_tcp`](Self::run_tcp), naming the peer in errors with `peer`,
-    /// called only when an error is reported.
-    pub(crate) fn run_tcp_named(
-        &self,
-        stream: &mut TcpStream,
-        peer: impl Fn(&TcpStream) -> io::Result<Address>,
-    ) -> Result<Vec<u8>> {
+    /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
+    /// `accept`) rather than asking the socket.
+    fn tcp(&self, stream: &mut TcpStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<TcpStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
+        };
+        let peer = |s: &TcpStream| match peer {
+            Some(peer) => Ok(peer.clone()),
+            None => s.peer_addr().map(Address::Inet),
         };
         self.run_stream(stream, Some((both, TcpStream::set_read_timeout)), peer)
     }
@@ -379,24 +379,22 @@ impl Exchange {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn run_unix(&self, stream: &mut UnixStream) -> Result<Vec<u8>> {
-        self.run_unix_named(stream, |s| {
-            s.peer_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
-        })
+        self.unix(stream, None)
     }
 
-    /// [`run_unix`](Self::run_unix), naming the peer in errors with `peer`,
-    /// called only when an error is reported.
+    /// [`run_unix`](Self::run_unix), naming `peer` when known.
     #[cfg(unix)]
-    pub(crate) fn run_unix_named(
-        &self,
-        stream: &mut UnixStream,
-        peer: impl Fn(&UnixStream) -> io::Result<Address>,
-    ) -> Result<Vec<u8>> {
+    fn unix(&self, stream: &mut UnixStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let both: Setter<UnixStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
+        };
+        let peer = |s: &UnixStream| match peer {
+            Some(peer) => Ok(peer.clone()),
+            None => s
+                .peer_addr()
+                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())),
         };
         self.run_stream(stream, Some((both, UnixStream::set_read_timeout)), peer)
     }
@@ -557,8 +555,9 @@ impl Exchange {
         timeouts: Option<(Setter<S>, Setter<S>)>,
         peer: impl Fn(&S) -> io::Result<Address>,
     ) -> Result<Vec<u8>> {
-        // Looked up only when an error names it: a successful exchange makes
-        // no system call for it.
+        // Looked up only when an error or a debug line names it, so that a
+        // successful exchange makes no call for it. (`Server` passes the
+        // address `accept` returned, which survives a reset.)
         let shown = |s: &S| peer(s).unwrap_or(Address::Inet(unspecified()));
         let set_read_timeout = match &timeouts {
             Some((both, read)) => {
@@ -577,7 +576,12 @@ impl Exchange {
             self.send(stream, &shown)?;
         }
         let received = match self.receive(stream, set_read_timeout) {
-            Ok(received) => received,
+            Ok(received) => {
+                if log_enabled!(Level::Debug) {
+                    debug!("received {} bytes from {}", received.len(), shown(stream));
+                }
+                received
+            }
             Err(e) => return Err(exchange_error(self.role.receive_step(), shown(stream), e)),
         };
         if self.role == Role::Server {
@@ -591,7 +595,9 @@ impl Exchange {
             .write_all(&self.message)
             .and_then(|()| stream.flush())
             .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
-        debug!("sent {} bytes", self.message.len());
+        if log_enabled!(Level::Debug) {
+            debug!("sent {} bytes to {}", self.message.len(), shown(stream));
+        }
         Ok(())
     }
 
@@ -685,7 +691,6 @@ impl Exchange {
                 wait = next;
             }
         }
-        debug!("received {len} bytes");
         Ok(buf[..len].to_vec())
     }
 

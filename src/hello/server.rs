@@ -277,11 +277,11 @@ impl Server {
                 Ok((stream, Address::Inet(peer)))
             },
             addr,
-            |exchange, stream: &mut TcpStream, peer: &Address| {
+            |exchange, stream: &mut TcpStream, peer| {
                 stream
                     .set_nonblocking(false)
-                    .map_err(|e| exchange_error("set blocking mode for", addr(), e))?;
-                exchange.run_tcp_named(stream, |_| Ok(peer.clone()))
+                    .map_err(|e| exchange_error("set blocking mode for", peer.clone(), e))?;
+                exchange.tcp(stream, Some(peer))
             },
             on_client,
         )
@@ -343,11 +343,11 @@ impl Server {
                 Ok((stream, path(&peer)))
             },
             addr,
-            |exchange, stream: &mut UnixStream, peer: &Address| {
+            |exchange, stream: &mut UnixStream, peer| {
                 stream
                     .set_nonblocking(false)
-                    .map_err(|e| exchange_error("set blocking mode for", addr(), e))?;
-                exchange.run_unix_named(stream, |_| Ok(peer.clone()))
+                    .map_err(|e| exchange_error("set blocking mode for", peer.clone(), e))?;
+                exchange.unix(stream, Some(peer))
             },
             on_client,
         )
@@ -554,7 +554,6 @@ impl Server {
     {
         *shared.slots.lock() += 1;
         let slot = Slot(&shared.slots);
-        let name = format!("hello {peer}");
         let shown = peer.clone();
         let serve = move || {
             let _slot = slot;
@@ -573,7 +572,10 @@ impl Server {
             drop(stream);
             shared.report(Outcome { peer, result });
         };
-        if let Err(e) = thread::Builder::new().name(name).spawn_scoped(scope, serve) {
+        if let Err(e) = thread::Builder::new()
+            .name("hello-client".to_owned())
+            .spawn_scoped(scope, serve)
+        {
             // The closure, with its stream and slot, went with the failed
             // spawn: the connection is closed and the slot freed.
             warn!("cannot start a thread for hello client {shown}: {e}");

@@ -1,0 +1,102 @@
+//! `cargo run --example server -- [OPTIONS]`: the tutorial's server, which
+//! waits for a client, prints its greeting and answers.
+//!
+//! ```text
+//! cargo run --example server                    # 0.0.0.0:8080, one client, then exit
+//! cargo run --example server -- --forever       # many clients at once, until killed
+//! cargo run --example server -- --port 0 --udp  # any free port, UDP
+//! RUST_LOG=debug cargo run --example server     # and every socket step
+//! ```
+//!
+//! Run `cargo run --example server -- --help` for every option. Prints
+//! `listening on ADDRESS` to stderr once ready; then, for each client, its
+//! message on one line of stdout followed by `Hello message sent`, as the C
+//! program does. A client whose exchange fails gets one `error: ...` line on
+//! stderr; after a counted run the exit status is non-zero if any did.
+
+mod common;
+
+use std::error::Error;
+use std::io::Write;
+use std::process::ExitCode;
+
+use common::args::{self, Count, Parsed, ServerConfig, Transport};
+use sockwright::hello::{Exchange, Outcome, Server, Summary};
+use sockwright::ListenerBuilder;
+
+fn main() -> ExitCode {
+    env_logger::init();
+    match common::argv().and_then(|argv| args::parse_server(&argv)) {
+        Ok(Parsed::Help) => {
+            print!("{}", args::SERVER_USAGE);
+            ExitCode::SUCCESS
+        }
+        Ok(Parsed::Run(config)) => match run(&config) {
+            Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::FAILURE,
+            Err(err) => common::fail(&*err),
+        },
+        Err(err) => common::usage_error(&err),
+    }
+}
+
+fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
+    let mut exchange = Exchange::server();
+    exchange
+        .message(config.message.as_str())
+        .timeout(config.timeout);
+    let mut server = Server::new(exchange);
+    match config.count {
+        Count::Clients(n) => server.clients(n),
+        Count::Forever => server.forever(),
+    };
+    let mut builder = ListenerBuilder::new();
+    builder.backlog(config.backlog);
+    match &config.transport {
+        Transport::Tcp | Transport::Udp => {
+            if config.reuse {
+                builder.reuse_address(true);
+                #[cfg(unix)]
+                builder.reuse_port(true);
+            }
+            let addr = (config.addr, config.port);
+            if config.transport == Transport::Udp {
+                let socket = builder.bind_udp(addr)?;
+                eprintln!("listening on {}", socket.local_addr()?);
+                Ok(server.serve_udp(&socket, report)?)
+            } else {
+                let listener = builder.listen(addr)?;
+                eprintln!("listening on {}", listener.local_addr()?);
+                Ok(server.serve_tcp(&listener, report)?)
+            }
+        }
+        #[cfg(unix)]
+        Transport::Unix(path) => {
+            // A socket file left by a server that was killed is replaced;
+            // a live server's socket or any other file is not.
+            let listener = builder.remove_stale_socket(true).listen_unix(path)?;
+            eprintln!("listening on {}", path.display());
+            let served = server.serve_unix(&listener, report);
+            let _ = std::fs::remove_file(path);
+            Ok(served?)
+        }
+        #[cfg(not(unix))]
+        Transport::Unix(_) => {
+            Err("--unix: Unix-domain sockets are not available on this platform".into())
+        }
+    }
+}
+
+/// Prints one client's outcome: its message and `Hello message sent`, or an
+/// error line.
+fn report(outcome: Outcome) {
+    match outcome.result {
+        Ok(message) => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", String::from_utf8_lossy(&message));
+            let _ = writeln!(out, "Hello message sent");
+            let _ = out.flush();
+        }
+        Err(err) => eprintln!("error: {}", common::chain(&err)),
+    }
+}

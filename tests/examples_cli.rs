@@ -1,0 +1,468 @@
+//! The example binaries as a user runs them: `--help`, the one-command demo,
+//! a client with no server, exchanges over TCP, UDP and Unix streams,
+//! misbehaving peers, and the `--forever` server under load.
+
+mod hello_util;
+
+use std::net::SocketAddr;
+use std::process::Command;
+
+use hello_util::{example, run, Running, CLIENT_OUTPUT, SERVER_OUTPUT};
+use socket2::{Domain, Socket, Type};
+
+/// Runs an example with `args`, without any `RUST_LOG` from the caller.
+fn example_command(name: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(example(name));
+    command.args(args).env_remove("RUST_LOG");
+    command
+}
+
+/// The example server on an ephemeral loopback port, with `args` added.
+fn start_server(args: &[&str]) -> (Running, SocketAddr) {
+    let mut all = vec!["--addr", "127.0.0.1", "--port", "0"];
+    all.extend_from_slice(args);
+    let mut server = Running::start(&mut example_command("server", &all));
+    let addr = server.listening_addr().parse().expect("listening address");
+    (server, addr)
+}
+
+#[test]
+fn help_of_each_example() {
+    for (name, first, options) in [
+        (
+            "server",
+            "Usage: server [OPTIONS]",
+            &[
+                "--addr IP",
+                "--port N",
+                "--message TEXT",
+                "--backlog N",
+                "--count N",
+                "--forever",
+                "--timeout SECS",
+                "--no-reuse",
+                "--udp",
+                "--unix PATH",
+            ][..],
+        ),
+        (
+            "client",
+            "Usage: client [OPTIONS]",
+            &[
+                "--addr HOST",
+                "--port N",
+                "--message TEXT",
+                "--bind IP[:PORT]",
+                "--timeout SECS",
+                "--udp",
+                "--unix PATH",
+            ][..],
+        ),
+        ("hello", "Usage: hello", &["-h, --help"][..]),
+    ] {
+        let out = run(&mut example_command(name, &["--help"]));
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(out.stdout.lines().next(), Some(first), "{out:?}");
+        for option in options {
+            assert!(
+                out.stdout.contains(&format!("  {option} ")),
+                "{name} --help lacks {option}: {out:?}"
+            );
+        }
+        assert_eq!(out.stderr, "");
+        let bad = run(&mut example_command(name, &["--no-such-option"]));
+        assert_eq!(
+            bad.stderr,
+            "error: unknown option --no-such-option (see --help)\n"
+        );
+        assert_eq!(bad.status.code(), Some(2));
+    }
+}
+
+#[test]
+fn hello_example_prints_both_sides() {
+    let out = run(&mut example_command("hello", &[]));
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "{out:?}");
+    let addr = lines[0]
+        .strip_prefix("server: listening on 127.0.0.1:")
+        .expect("first line");
+    assert!(addr.parse::<u16>().is_ok(), "{out:?}");
+    assert_eq!(lines[1], format!("client: connected to 127.0.0.1:{addr}"));
+    assert_eq!(
+        lines[2..],
+        [
+            "client: Hello message sent",
+            "server: Hello from client",
+            "server: Hello message sent",
+            "client: Hello from server",
+        ]
+    );
+}
+
+#[test]
+fn client_without_server_prints_one_error_line() {
+    // Bound but not listening: connects are refused while it is held.
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+    let out = run(&mut example_command(
+        "client",
+        &["--port", &port.to_string()],
+    ));
+    assert!(!out.status.success(), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    let prefix = format!("error: connect 127.0.0.1:{port}: ");
+    assert!(out.stderr.starts_with(&prefix), "{out:?}");
+    assert!(out.stderr.to_lowercase().contains("refused"), "{out:?}");
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        out.stderr,
+        format!("{prefix}connection refused (os error 111)\n")
+    );
+}
+
+#[test]
+fn tcp_exchange_between_examples() {
+    let (server, addr) = start_server(&["--count", "2"]);
+    let port = addr.port().to_string();
+    let first = run(&mut example_command("client", &["--port", &port]));
+    assert_eq!(
+        (first.stdout.as_str(), first.stderr.as_str()),
+        (CLIENT_OUTPUT, "")
+    );
+    let second = run(&mut example_command(
+        "client",
+        &[
+            "--port",
+            &port,
+            "--message",
+            "Hi, it's me",
+            "--bind",
+            "127.0.0.1",
+        ],
+    ));
+    assert_eq!(second.stdout, CLIENT_OUTPUT, "{second:?}");
+    let server = server.finish();
+    assert!(server.status.success(), "{server:?}");
+    assert_eq!(
+        server.stdout,
+        format!("{SERVER_OUTPUT}Hi, it's me\nHello message sent\n")
+    );
+}
+
+#[test]
+fn udp_exchange_between_examples() {
+    let (server, addr) = start_server(&["--udp", "--message", "Hello over UDP"]);
+    let client = run(&mut example_command(
+        "client",
+        &["--udp", "--port", &addr.port().to_string()],
+    ));
+    assert_eq!(
+        client.stdout, "Hello message sent\nHello over UDP\n",
+        "{client:?}"
+    );
+    assert!(client.status.success());
+    let server = server.finish();
+    assert_eq!(server.stdout, SERVER_OUTPUT, "{server:?}");
+    assert!(server.status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_exchange_between_examples() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("examples-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hello.sock");
+    let path_arg = path.to_str().unwrap();
+    let mut server = Running::start(&mut example_command("server", &["--unix", path_arg]));
+    assert_eq!(server.listening_addr(), path_arg);
+    let client = run(&mut example_command("client", &["--unix", path_arg]));
+    assert_eq!(client.stdout, CLIENT_OUTPUT, "{client:?}");
+    let server = server.finish();
+    assert_eq!(server.stdout, SERVER_OUTPUT, "{server:?}");
+    assert!(server.status.success());
+    assert!(
+        !path.exists(),
+        "the server removes its socket file when done"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Peers that misbehave, each against a one-client server with a 1 s
+/// timeout: the outcome, and when it came.
+#[cfg(unix)]
+mod misbehaving_peers {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    const TIMEOUT: Duration = Duration::from_secs(1);
+    /// The most a result may come after it is due, on a loaded machine.
+    const MARGIN: Duration = Duration::from_millis(1500);
+
+    /// Runs a one-client server, lets `peer` talk to it, and returns the
+    /// server's output, how long after the connect it ended, and the
+    /// client's port.
+    fn against(peer: impl FnOnce(&mut TcpStream)) -> (hello_util::Finished, Duration, u16) {
+        let (server, addr) = start_server(&["--timeout", "1"]);
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let connected = Instant::now();
+        let port = stream.local_addr().unwrap().port();
+        peer(&mut stream);
+        let out = server.finish();
+        (out, connected.elapsed(), port)
+    }
+
+    #[test]
+    fn silent_peer_times_out() {
+        let mut held = None;
+        let (out, took, port) = against(|s| held = Some(s.try_clone().unwrap()));
+        assert_eq!(
+            out.stderr,
+            format!("error: receive greeting from 127.0.0.1:{port}: peer sent nothing within 1s\n")
+        );
+        assert_eq!(out.stdout, "");
+        assert!(!out.status.success());
+        assert!(took >= TIMEOUT && took <= TIMEOUT + MARGIN, "took {took:?}");
+    }
+
+    #[test]
+    fn oversized_greeting_is_refused() {
+        let (out, took, port) = against(|s| s.write_all(&[b'x'; 2000]).unwrap());
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: receive greeting from 127.0.0.1:{port}: message longer than 1024 bytes\n"
+            )
+        );
+        assert_eq!(out.stdout, "");
+        assert!(took <= TIMEOUT + MARGIN, "took {took:?}");
+    }
+
+    #[test]
+    fn peer_closing_mid_greeting() {
+        let (out, took, port) = against(|s| {
+            s.write_all(b"Hello fr").unwrap();
+            s.shutdown(Shutdown::Both).unwrap();
+        });
+        assert_eq!(
+            out.stderr,
+            format!("error: receive greeting from 127.0.0.1:{port}: peer closed the connection after 8 of 17 bytes\n")
+        );
+        assert!(took <= TIMEOUT + MARGIN, "took {took:?}");
+    }
+
+    #[test]
+    fn greeting_one_byte_at_a_time_is_served() {
+        let mut reply = Vec::new();
+        let (out, _, _) = against(|s| {
+            s.set_nodelay(true).unwrap();
+            for byte in b"Hello from client" {
+                s.write_all(&[*byte]).unwrap();
+                thread::sleep(Duration::from_millis(30)); // pacing, 0.5 s in all
+            }
+            s.set_read_timeout(Some(TIMEOUT + MARGIN)).unwrap();
+            s.read_to_end(&mut reply).unwrap();
+        });
+        assert_eq!(out.stdout, SERVER_OUTPUT, "{out:?}");
+        assert_eq!(reply, b"Hello from server");
+        assert!(out.status.success());
+    }
+
+    #[test]
+    fn non_utf8_greeting_is_printed_lossily_and_answered() {
+        let mut reply = Vec::new();
+        let (out, _, _) = against(|s| {
+            s.write_all(b"\xff\xfehi").unwrap();
+            s.set_read_timeout(Some(TIMEOUT + MARGIN)).unwrap();
+            s.read_to_end(&mut reply).unwrap();
+        });
+        assert_eq!(
+            out.stdout, "\u{fffd}\u{fffd}hi\nHello message sent\n",
+            "{out:?}"
+        );
+        assert_eq!(reply, b"Hello from server");
+    }
+}
+
+/// The `--forever` server with many clients at once.
+#[cfg(target_os = "linux")]
+mod forever {
+    use super::*;
+    use hello_util::{load, peak_rss_kib, raise_fd_limit, Stream};
+    use sockwright::hello::{Exchange, DEFAULT_MAX_CLIENTS};
+    use std::time::{Duration, Instant};
+
+    /// Reads the server's output until it shows `served` exchanges and
+    /// `timed_out` timeouts (or the deadline passes); returns both counts.
+    fn tally(
+        server: &mut Running,
+        served: usize,
+        timed_out: usize,
+        within: Duration,
+    ) -> (usize, usize, Vec<String>) {
+        let deadline = Instant::now() + within;
+        let (mut ok, mut late, mut other) = (0, 0, Vec::new());
+        while ok < served || late < timed_out {
+            match server.next_line(deadline) {
+                Some((Stream::Out, line)) if line == "Hello message sent" => ok += 1,
+                Some((Stream::Out, line)) if line == "Hello from client" => {}
+                Some((Stream::Err, line)) if line.contains(": peer sent nothing within ") => {
+                    late += 1
+                }
+                Some((_, line)) => other.push(line),
+                None => break,
+            }
+        }
+        (ok, late, other)
+    }
+
+    #[test]
+    fn serves_200_clients_while_5_stay_silent() {
+        let (mut server, addr) = start_server(&["--forever", "--timeout", "5", "--backlog", "256"]);
+        let result = load(addr, 200, 5, 8, Duration::from_secs(20));
+        assert_eq!(result.served, 200, "{:?}", result.failures);
+        // Served while the silent clients still held their threads.
+        assert!(
+            result.elapsed < Duration::from_secs(5),
+            "200 clients took {:?}",
+            result.elapsed
+        );
+        let (ok, late, other) = tally(&mut server, 200, 5, Duration::from_secs(20));
+        assert_eq!((ok, late), (200, 5), "other lines: {other:?}");
+        assert!(other.is_empty(), "{other:?}");
+        println!(
+            "200 clients served in {:?} beside 5 silent ones",
+            result.elapsed
+        );
+    }
+
+    #[test]
+    fn backlog_overflow_is_a_connect_timeout_for_the_client() {
+        let limit = raise_fd_limit(1024);
+        assert!(limit >= 400, "need 400 open files, may have {limit}");
+        // The server logs each accept, so the test knows when all slots are
+        // taken; its 60 s timeout does not free any slot during the test (the
+        // silent clients hang up at the end instead).
+        let mut server = Running::start(
+            example_command(
+                "server",
+                &[
+                    "--addr",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--forever",
+                    "--timeout",
+                    "60",
+                    "--backlog",
+                    "64",
+                ],
+            )
+            .env("RUST_LOG", "sockwright::hello::server=debug"),
+        );
+        let addr: SocketAddr = server.listening_addr().parse().unwrap();
+        // Every one of the server's 256 client slots held by a silent client...
+        let mut held: Vec<std::net::TcpStream> = (0..DEFAULT_MAX_CLIENTS)
+            .map(|_| std::net::TcpStream::connect(addr).expect("connect a silent client"))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut accepted = 0;
+        while accepted < DEFAULT_MAX_CLIENTS {
+            match server.next_line(deadline) {
+                Some((Stream::Err, line)) if line.contains("accepted a connection from") => {
+                    accepted += 1
+                }
+                Some(_) => {}
+                None => panic!("the server accepted only {accepted} connections"),
+            }
+        }
+        // ...and its accept queue (backlog 64) filled, until a connect times out.
+        let probe = sockwright::ConnectorBuilder::new()
+            .connect_timeout(Duration::from_millis(300))
+            .clone();
+        let mut full = false;
+        for _ in 0..200 {
+            match probe.connect(addr) {
+                Ok(stream) => held.push(stream),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    full = true;
+                    break;
+                }
+                Err(e) => panic!("filling the accept queue: {e}"),
+            }
+        }
+        assert!(
+            full,
+            "the accept queue never filled ({} connections)",
+            held.len()
+        );
+        let queued = held.len() - DEFAULT_MAX_CLIENTS;
+
+        let port = addr.port().to_string();
+        let started = Instant::now();
+        let client = run(&mut example_command(
+            "client",
+            &["--port", &port, "--timeout", "1"],
+        ));
+        let took = started.elapsed();
+        assert_eq!(
+            client.stderr,
+            format!("error: connect 127.0.0.1:{port}: timed out\n")
+        );
+        assert!(!client.status.success());
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_millis(2500),
+            "took {took:?}"
+        );
+
+        // Once the silent clients hang up, the server serves again.
+        drop(held);
+        let client = run(&mut example_command("client", &["--port", &port]));
+        assert_eq!(
+            client.stdout, "Hello message sent\nHello from server\n",
+            "{client:?}"
+        );
+        let (ok, _, _) = tally(&mut server, 1, 0, Duration::from_secs(20));
+        assert_eq!(ok, 1);
+        println!(
+            "{DEFAULT_MAX_CLIENTS} clients in progress and {queued} queued (backlog 64): \
+             the next client's connect timed out after {took:?}"
+        );
+    }
+
+    #[test]
+    fn thousand_connections_with_50_stalled() {
+        let limit = raise_fd_limit(4096);
+        assert!(limit >= 1100, "need 1,100 open files, may have {limit}");
+        let (mut server, addr) =
+            start_server(&["--forever", "--timeout", "3", "--backlog", "1024"]);
+        let pid = server.child.id();
+        let result = load(addr, 950, 50, 10, Duration::from_secs(30));
+        assert_eq!(result.served, 950, "{:?}", result.failures);
+        let (ok, late, other) = tally(&mut server, 950, 50, Duration::from_secs(30));
+        assert_eq!((ok, late), (950, 50), "other lines: {other:?}");
+        drop(result.stalled);
+
+        // Still accepting afterwards.
+        let mut stream = sockwright::ConnectorBuilder::new().connect(addr).unwrap();
+        let reply = Exchange::client().run_tcp(&mut stream).unwrap();
+        assert_eq!(reply, b"Hello from server");
+
+        let peak = peak_rss_kib(pid);
+        println!(
+            "1,000 connections (950 served in {:?}, 50 stalled until their 3 s timeout): \
+             server peak RSS {} KiB",
+            result.elapsed, peak
+        );
+        assert!(peak < 256 * 1024, "server peak RSS {peak} KiB");
+    }
+}

@@ -1,0 +1,195 @@
+//! `hello::Server`: clients served concurrently within the bound, panics
+//! contained, and 1,000 connections with 50 stalled.
+
+mod hello_util;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sockwright::hello::{Exchange, Outcome, Server, Summary, SERVER_GREETING};
+use sockwright::{ConnectorBuilder, ListenerBuilder};
+
+/// The most a result may come after it is due, on a loaded machine.
+const MARGIN: Duration = Duration::from_millis(1500);
+
+fn listener() -> (TcpListener, SocketAddr) {
+    let listener = ListenerBuilder::new()
+        .backlog(64)
+        .listen("127.0.0.1:0")
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+fn client(addr: SocketAddr) -> sockwright::Result<Vec<u8>> {
+    Exchange::client().run_tcp(&mut ConnectorBuilder::new().connect(addr)?)
+}
+
+/// Two silent clients, then one real client, against a server serving at
+/// most `max` at once with a 1 s timeout. Returns how long after the first
+/// connect the real client had its reply, and the server's summary.
+fn third_client_wait(max: usize) -> (Duration, Summary) {
+    const TIMEOUT: Duration = Duration::from_secs(1);
+    let (listener, addr) = listener();
+    let server = thread::spawn(move || {
+        let mut exchange = Exchange::server();
+        exchange.timeout(TIMEOUT);
+        Server::new(exchange)
+            .max_clients(max)
+            .clients(3)
+            .serve_tcp(&listener, |_| {})
+    });
+    let start = Instant::now();
+    let silent: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    let waited = start.elapsed();
+    let summary = server.join().unwrap().unwrap();
+    drop(silent);
+    (waited, summary)
+}
+
+#[test]
+fn clients_beyond_the_maximum_wait_for_a_free_slot() {
+    // Both slots held by silent clients: the third is accepted only when
+    // one of them times out.
+    let (waited, summary) = third_client_wait(2);
+    assert!(
+        waited >= Duration::from_secs(1) && waited <= Duration::from_secs(1) + MARGIN,
+        "waited {waited:?}"
+    );
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.failed),
+        (3, 1, 2)
+    );
+
+    // With a third slot it is served at once, beside the silent ones.
+    let (waited, summary) = third_client_wait(3);
+    assert!(waited < Duration::from_secs(1), "waited {waited:?}");
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.failed),
+        (3, 1, 2)
+    );
+}
+
+#[test]
+fn a_panicking_callback_does_not_reach_the_caller() {
+    let (listener, addr) = listener();
+    let clients = thread::spawn(move || (0..3).map(|_| client(addr).is_ok()).collect::<Vec<_>>());
+    let mut calls = 0;
+    let summary = Server::new(Exchange::server())
+        .clients(3)
+        .serve_tcp(&listener, |outcome: Outcome| {
+            calls += 1;
+            assert!(outcome.result.is_err(), "callback panics on purpose");
+        })
+        .unwrap();
+    assert_eq!(calls, 3);
+    assert_eq!((summary.accepted, summary.succeeded), (3, 3));
+    assert_eq!(clients.join().unwrap(), [true, true, true]);
+}
+
+#[test]
+fn a_nonblocking_listener_is_an_accept_error_not_a_busy_loop() {
+    let (listener, _) = listener();
+    listener.set_nonblocking(true).unwrap();
+    let err = Server::default()
+        .clients(1)
+        .serve_tcp(&listener, |_| {})
+        .unwrap_err();
+    assert!(matches!(err, sockwright::Error::Accept { .. }), "{err}");
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn shutting_the_listener_down_ends_an_endless_run() {
+    let (listener, addr) = listener();
+    let listener = std::sync::Arc::new(listener);
+    let server = thread::spawn({
+        let listener = listener.clone();
+        move || Server::default().serve_tcp(&listener, |_| {})
+    });
+    assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    socket2::SockRef::from(&*listener)
+        .shutdown(std::net::Shutdown::Both)
+        .unwrap();
+    let err = server.join().unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn thousand_connections_with_50_stalled() {
+    use std::sync::mpsc;
+    let limit = hello_util::raise_fd_limit(4096);
+    assert!(limit >= 2200, "need 2,200 open files, may have {limit}");
+    let listener = ListenerBuilder::new()
+        .backlog(1024)
+        .listen("127.0.0.1:0")
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (sender, outcomes) = mpsc::channel::<bool>();
+    let server = thread::spawn(move || {
+        let mut exchange = Exchange::server();
+        exchange.timeout(Duration::from_secs(3));
+        Server::new(exchange)
+            .clients(1001)
+            .serve_tcp(&listener, move |outcome| {
+                let _ = sender.send(outcome.result.is_ok());
+            })
+    });
+    let load = hello_util::load(addr, 950, 50, 10, Duration::from_secs(30));
+    assert_eq!(load.served, 950, "{:?}", load.failures);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut ok, mut failed) = (0, 0);
+    while ok + failed < 1000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match outcomes.recv_timeout(left) {
+            Ok(true) => ok += 1,
+            Ok(false) => failed += 1,
+            Err(e) => panic!("{e} after {ok} served and {failed} failed"),
+        }
+    }
+    assert_eq!((ok, failed), (950, 50));
+    // Every stalled client has timed out; the server still accepts.
+    assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    let summary = server.join().unwrap().unwrap();
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.failed),
+        (1001, 951, 50)
+    );
+    println!(
+        "library server: 1,000 connections, 950 served in {:?}, 50 timed out",
+        load.elapsed
+    );
+}
+
+/// Linux only: there `accept` still returns a connection reset while it
+/// waited in the queue (BSDs may drop it with `ECONNABORTED`).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_that_resets_is_named_by_its_address() {
+    let (listener, addr) = listener();
+    // Greets in part, then resets the connection (SO_LINGER 0) before the
+    // server has even accepted it.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let client = socket.local_addr().unwrap().as_socket().unwrap();
+    socket.send(b"Hello fr").unwrap();
+    socket.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(socket);
+
+    let mut outcomes = Vec::new();
+    Server::default()
+        .clients(1)
+        .serve_tcp(&listener, |outcome| outcomes.push(outcome))
+        .unwrap();
+    assert_eq!(outcomes[0].peer, sockwright::Address::Inet(client));
+    let err = outcomes[0].result.as_ref().unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("receive greeting from {client}: ")),
+        "{err}"
+    );
+}
