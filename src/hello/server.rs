@@ -601,7 +601,7 @@ impl Server {
             while let Some(Client {
                 mut stream,
                 peer,
-                _slot,
+                _slot: slot,
             }) = next
             {
                 let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -619,8 +619,7 @@ impl Server {
                 });
                 drop(stream);
                 shared.report(Outcome { peer, result });
-                drop(_slot);
-                next = handoff.wait_for_next();
+                next = handoff.wait_for_next(slot);
             }
         };
         if let Err(e) = thread::Builder::new()
@@ -721,9 +720,15 @@ impl<C> Handoff<C> {
 
     /// Called by a thread done with its client: the next client handed
     /// over within [`IDLE_THREAD`], or `None` when the thread should end.
-    fn wait_for_next(&self) -> Option<C> {
+    ///
+    /// `finished` (the finished client's slot) is dropped once this thread
+    /// counts as idle, so that the client that takes the slot finds this
+    /// thread rather than starting another: there are never more threads
+    /// than slots.
+    fn wait_for_next<D>(&self, finished: D) -> Option<C> {
         let mut state = self.lock();
         state.idle += 1;
+        drop(finished);
         loop {
             // A client offered to this thread (or to another idle one) is
             // taken before anything else: an offer never goes unserved.
@@ -846,14 +851,14 @@ mod tests {
             "no idle thread: a new one is needed"
         );
         thread::scope(|scope| {
-            let waiter = scope.spawn(|| handoff.wait_for_next());
+            let waiter = scope.spawn(|| handoff.wait_for_next(()));
             until_idle(&handoff, 1);
             assert_eq!(handoff.offer(2), None, "taken by the idle thread");
             assert_eq!(waiter.join().unwrap(), Some(2));
 
             let waiters = [
-                scope.spawn(|| handoff.wait_for_next()),
-                scope.spawn(|| handoff.wait_for_next()),
+                scope.spawn(|| handoff.wait_for_next(())),
+                scope.spawn(|| handoff.wait_for_next(())),
             ];
             until_idle(&handoff, 2);
             assert_eq!(handoff.offer(3), None);
@@ -867,14 +872,14 @@ mod tests {
             );
         });
         assert_eq!(handoff.lock().idle, 0);
-        assert_eq!(handoff.wait_for_next(), None, "closed: no waiting");
+        assert_eq!(handoff.wait_for_next(()), None, "closed: no waiting");
     }
 
     #[test]
     fn idle_thread_ends_after_its_idle_time() {
         let handoff = Handoff::<u32>::new();
         let start = std::time::Instant::now();
-        assert_eq!(handoff.wait_for_next(), None);
+        assert_eq!(handoff.wait_for_next(()), None);
         let waited = start.elapsed();
         assert!(
             waited >= IDLE_THREAD && waited < IDLE_THREAD + Duration::from_millis(1500),
