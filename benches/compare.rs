@@ -130,7 +130,11 @@ fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let backlog = ListenerBuilder::DEFAULT_BACKLOG;
     let mut builder = ListenerBuilder::new();
     builder.reuse_address(true).backlog(backlog);
-    #[cfg(unix)]
+    // Where the OS has SO_REUSEPORT, as the builder's `reuse_port` setter.
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
     builder.reuse_port(true);
     let batch = plan.setup_batch;
     let mut variants: Vec<Variant<'_>> = vec![
@@ -178,7 +182,10 @@ fn socket2_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
-    #[cfg(unix)]
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
     socket.set_reuse_port(true)?;
     socket.bind(&addr.into())?;
     socket.listen(backlog as i32)?;
@@ -747,7 +754,10 @@ impl HelloServer {
     fn start(listeners: usize, failures: &Arc<Mutex<Vec<String>>>) -> Fallible<HelloServer> {
         let mut builder = ListenerBuilder::new();
         builder.reuse_address(true);
-        #[cfg(unix)]
+        #[cfg(all(
+            unix,
+            not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+        ))]
         if listeners > 1 {
             builder.reuse_port(true);
         }
