@@ -201,7 +201,9 @@ const GREETING_LEN: usize = SERVER_GREETING.len();
 fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     // Before any server thread or the C loop starts, so that they inherit it.
     #[cfg(target_os = "linux")]
-    let _one_cpu = one_cpu::OneCpu::pin()?;
+    let _one_cpu = one_cpu::OneCpu::pin()
+        .map_err(|e| println!("\nexchange: not kept on one CPU ({e}); figures will spread more"))
+        .ok();
     // The listener is not measured, only the connections to it: both servers
     // listen with the options std's `TcpListener::bind` sets (reuse-address
     // only; reuse-port would add the kernel's group lookup to every connect).
