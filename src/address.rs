@@ -25,6 +25,10 @@ pub enum Address {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     Unix(PathBuf),
+    /// An address that could not be read back when the error was made,
+    /// such as the peer of a connection that it has just reset; shown as
+    /// `(unknown address)`.
+    Unknown,
 }
 
 impl fmt::Display for Address {
@@ -35,6 +39,7 @@ impl fmt::Display for Address {
             Address::Unix(path) if path.as_os_str().is_empty() => f.write_str("(unnamed)"),
             #[cfg(unix)]
             Address::Unix(path) => path.display().fmt(f),
+            Address::Unknown => f.write_str("(unknown address)"),
         }
     }
 }

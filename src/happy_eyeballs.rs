@@ -42,7 +42,7 @@ enum Begun {
 pub(crate) fn connect(
     builder: &ConnectorBuilder,
     settings: &race::Settings,
-    target: String,
+    target: resolve::Target<'_>,
     addrs: &[SocketAddr],
 ) -> Result<TcpStream> {
     let order = race::interleave(addrs, settings.family, settings.first_count);
@@ -119,7 +119,10 @@ pub(crate) fn connect(
         }
     }
     errors.sort_by_key(|(index, _)| *index);
-    resolve::all_failed(target, errors.into_iter().map(|(_, e)| e).collect())
+    resolve::all_failed(
+        target.to_string(),
+        errors.into_iter().map(|(_, e)| e).collect(),
+    )
 }
 
 /// Looks at the attempts the readiness wait reported, in the order they

@@ -9,36 +9,46 @@ use log::debug;
 use crate::options::Options;
 use crate::{Error, Result};
 
+/// What the user asked to reach, as given: formatted only when an error
+/// message or a log line shows it, so a build that succeeds pays nothing
+/// for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a>(&'a dyn fmt::Debug);
+
+impl fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(self.0))
+    }
+}
+
 /// Resolves `addr`, keeps the addresses the configuration can use, and
-/// returns them with the target's text for error messages.
+/// returns them with the target for error messages.
 ///
 /// A literal address is parsed without a system call, so a mismatch between
 /// it and the configuration is reported before any.
-pub(crate) fn resolve<A>(addr: &A, opts: &Options) -> Result<(String, Vec<SocketAddr>)>
+pub(crate) fn resolve<'a, A>(addr: &'a A, opts: &Options) -> Result<(Target<'a>, Vec<SocketAddr>)>
 where
-    A: ToSocketAddrs + fmt::Debug + ?Sized,
+    A: ToSocketAddrs + fmt::Debug,
 {
-    let target = describe(addr);
-    let all: Vec<SocketAddr> = addr
+    let target = Target(addr);
+    let mut usable: Vec<SocketAddr> = addr
         .to_socket_addrs()
         .map_err(|source| Error::Resolve {
-            target: target.clone(),
+            target: target.to_string(),
             source,
         })?
         .collect();
     let mut first_mismatch = None;
-    let mut usable = Vec::with_capacity(all.len());
-    for a in all {
-        match opts.check_inet(&a) {
-            Ok(()) => usable.push(a),
-            Err(e) => {
-                first_mismatch.get_or_insert(e);
-            }
+    usable.retain(|a| match opts.check_inet(a) {
+        Ok(()) => true,
+        Err(e) => {
+            first_mismatch.get_or_insert(e);
+            false
         }
-    }
+    });
     if usable.is_empty() {
         return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
-            target: target.clone(),
+            target: target.to_string(),
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         }));
     }
@@ -58,7 +68,7 @@ fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 pub(crate) fn each<T>(
-    target: String,
+    target: Target<'_>,
     addrs: &[SocketAddr],
     mut attempt: impl FnMut(SocketAddr) -> Result<T>,
 ) -> Result<T> {
@@ -72,7 +82,7 @@ pub(crate) fn each<T>(
             }
         }
     }
-    all_failed(target, errors)
+    all_failed(target.to_string(), errors)
 }
 
 /// Folds the per-address errors into one error.
@@ -111,7 +121,7 @@ mod tests {
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
         let (_, kept) = resolve(&both, &opts).unwrap();
         assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
-        let err = resolve("127.0.0.1:1", &opts).unwrap_err();
+        let err = resolve(&"127.0.0.1:1", &opts).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
             err.to_string()

@@ -95,8 +95,12 @@ impl Wire for TcpStream {
         let (server, _) = listener.accept().unwrap();
         (client, server)
     }
+    /// Names the peer as a server that has it from `accept` does, so the
+    /// name survives a reset; `run_tcp` alone is checked in
+    /// `reset_without_a_known_peer_is_named_unknown`.
     fn run(ex: &Exchange, stream: &mut Self) -> sockwright::Result<Vec<u8>> {
-        ex.run_tcp(stream)
+        let peer = stream.peer_addr().unwrap();
+        ex.run_tcp_with_peer(stream, peer)
     }
     fn shutdown_write(&self) {
         self.shutdown(Shutdown::Write).unwrap();
@@ -590,6 +594,27 @@ fn reset_mid_exchange() {
     let text = assert_fails(&out, &ex, &[ErrorKind::ConnectionReset]);
     assert!(out.took < MARGIN + pause, "took {:?}", out.took);
     eprintln!("client side, reset after 8 bytes: {text}");
+}
+
+/// `run_tcp` reads the peer's address only when an error names it; after a
+/// reset there is none left to read (Linux), and the error says so rather
+/// than showing a made-up address.
+#[cfg(target_os = "linux")]
+#[test]
+fn reset_without_a_known_peer_is_named_unknown() {
+    let (mut peer, mut server) = TcpStream::pair();
+    peer.write_all(b"Hello fr").unwrap();
+    reset(peer);
+    let err = Exchange::server()
+        .timeout(Duration::from_secs(30))
+        .run_tcp(&mut server)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("receive greeting from (unknown address): "),
+        "{err}"
+    );
 }
 
 /// A client whose server is gone gets a connect error naming the address.

@@ -82,7 +82,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use log::{debug, trace};
+use log::{debug, log_enabled, trace, Level};
 
 use crate::{Address, Error, Result};
 
@@ -345,11 +345,48 @@ impl Exchange {
     /// [`Error::Exchange`] naming the step and the peer when sending or
     /// receiving fails (see the [module documentation](self) for each kind).
     ///
+    /// The peer's address is read (`getpeername(2)`) only when an error or a
+    /// `debug` log line names it, so a successful exchange makes no call for
+    /// it. A peer that reset the connection has no address any more and is
+    /// shown as [`Address::Unknown`]; when you know the address (from
+    /// `accept` or the connect), use [`run_tcp_with_peer`](Self::run_tcp_with_peer),
+    /// as [`Server`] does.
+    ///
     /// # Examples
     ///
     /// See the [module documentation](self).
     pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
         self.tcp(stream, None)
+    }
+
+    /// [`run_tcp`](Self::run_tcp), naming `peer` in errors and log lines
+    /// instead of asking the socket: no `getpeername(2)`, and the name
+    /// survives a peer that resets the connection.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp`](Self::run_tcp).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::thread;
+    /// use sockwright::hello::{Exchange, SERVER_GREETING};
+    /// use sockwright::{ConnectorBuilder, ListenerBuilder};
+    ///
+    /// let listener = ListenerBuilder::new().listen("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let client = thread::spawn(move || -> sockwright::Result<Vec<u8>> {
+    ///     let mut stream = ConnectorBuilder::new().connect(addr)?;
+    ///     Exchange::client().run_tcp_with_peer(&mut stream, addr)
+    /// });
+    /// let (mut conn, peer) = listener.accept()?;
+    /// Exchange::server().run_tcp_with_peer(&mut conn, peer)?;
+    /// assert_eq!(client.join().unwrap()?, SERVER_GREETING.as_bytes());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_tcp_with_peer(&self, stream: &mut TcpStream, peer: SocketAddr) -> Result<Vec<u8>> {
+        self.tcp(stream, Some(&Address::Inet(peer)))
     }
 
     /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
@@ -491,7 +528,7 @@ impl Exchange {
     /// ```
     pub fn run_udp(&self, socket: &UdpSocket) -> Result<(Vec<u8>, SocketAddr)> {
         self.check()?;
-        let local = || Address::Inet(socket.local_addr().unwrap_or_else(|_| unspecified()));
+        let local = || socket.local_addr().map_or(Address::Unknown, Address::Inet);
         if let Err(source) = socket
             .set_read_timeout(Some(self.timeout))
             .and_then(|()| socket.set_write_timeout(Some(self.timeout)))
@@ -623,14 +660,15 @@ impl Exchange {
         timeouts: Option<(Setter<S>, Setter<S>)>,
         peer: impl Fn(&S) -> io::Result<Address>,
     ) -> Result<Vec<u8>> {
-        // Read once, before any I/O: a peer that resets the connection has
-        // no address any more when the error is reported.
-        let shown = peer(stream).unwrap_or(Address::Inet(unspecified()));
+        // Looked up only when an error or a debug line names it, so that a
+        // successful exchange makes no call for it. (`Server` passes the
+        // address `accept` returned, which survives a reset.)
+        let shown = |s: &S| peer(s).unwrap_or(Address::Unknown);
         let set_read_timeout = match &timeouts {
             Some((both, read)) => {
                 if let Err(source) = both(stream, Some(self.timeout)) {
                     return Err(Error::SetOption {
-                        addr: shown,
+                        addr: shown(stream),
                         option: "SO_RCVTIMEO/SO_SNDTIMEO",
                         source,
                     });
@@ -644,10 +682,12 @@ impl Exchange {
         }
         let received = match self.receive(stream, set_read_timeout) {
             Ok(received) => {
-                debug!("received {} bytes from {shown}", received.len());
+                if log_enabled!(Level::Debug) {
+                    debug!("received {} bytes from {}", received.len(), shown(stream));
+                }
                 received
             }
-            Err(e) => return Err(exchange_error(self.role.receive_step(), shown, e)),
+            Err(e) => return Err(exchange_error(self.role.receive_step(), shown(stream), e)),
         };
         if self.role == Role::Server {
             self.send(stream, &shown)?;
@@ -655,12 +695,14 @@ impl Exchange {
         Ok(received)
     }
 
-    fn send<S: Write>(&self, stream: &mut S, peer: &Address) -> Result<()> {
+    fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
         stream
             .write_all(&self.message)
             .and_then(|()| stream.flush())
-            .map_err(|e| exchange_error(self.role.send_step(), peer.clone(), e))?;
-        debug!("sent {} bytes to {peer}", self.message.len());
+            .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
+        if log_enabled!(Level::Debug) {
+            debug!("sent {} bytes to {}", self.message.len(), shown(stream));
+        }
         Ok(())
     }
 
@@ -674,7 +716,17 @@ impl Exchange {
         set_read_timeout: Option<Setter<S>>,
     ) -> io::Result<Vec<u8>> {
         let deadline = Instant::now() + self.timeout;
-        let mut buf = vec![0; self.max_message + 1];
+        // One byte more than the maximum, to tell a message that is too long.
+        // Up to the default maximum it lives on the stack, which spares each
+        // exchange an allocation and the zeroing of a kilobyte of heap.
+        let mut on_stack = [0; DEFAULT_MAX_MESSAGE + 1];
+        let mut on_heap = Vec::new();
+        let buf = if self.max_message < on_stack.len() {
+            &mut on_stack[..self.max_message + 1]
+        } else {
+            on_heap.resize(self.max_message + 1, 0);
+            &mut on_heap[..]
+        };
         let mut len = 0;
         // Set once the message can only end by a quiet gap or end of file.
         let mut quiet = false;
@@ -758,8 +810,7 @@ impl Exchange {
                 wait = next;
             }
         }
-        buf.truncate(len);
-        Ok(buf)
+        Ok(buf[..len].to_vec())
     }
 
     /// The error for a receive that ran out of time after `len` bytes.
@@ -813,11 +864,6 @@ fn too_long(max: usize) -> io::Error {
         io::ErrorKind::InvalidData,
         format!("message longer than {max} bytes"),
     )
-}
-
-/// Stands for an address that could not be read back (`0.0.0.0:0`).
-fn unspecified() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 0))
 }
 
 fn exchange_error(step: &'static str, peer: Address, source: io::Error) -> Error {

@@ -1,6 +1,7 @@
 //! A concurrent hello server: accept, and run the exchange for each client
 //! on its own thread.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 #[cfg(unix)]
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use log::{debug, warn};
 
-use super::{exchange_error, too_long, unspecified, Exchange, Role};
+use super::{exchange_error, too_long, Exchange, Role};
 use crate::{Address, Error, Result};
 
 /// How many clients a [`Server`] serves at once unless
@@ -34,19 +35,27 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// the connection it would have returned.
 const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 
+/// How long a client thread with no client waits for the next one before it
+/// ends.
+const IDLE_THREAD: Duration = Duration::from_secs(1);
+
 /// Serves the hello exchange to many clients: `accept(2)` in a loop, each
 /// connection served by [`Exchange::run_tcp`] (or
 /// [`run_unix`](Exchange::run_unix)) on its own thread.
 ///
 /// - **Concurrent**: each client has its own thread, so a client that stalls
 ///   never delays another; its exchange ends when the
-///   [`Exchange::timeout`] runs out.
+///   [`Exchange::timeout`] runs out. A thread that has finished with its
+///   client takes the next one that arrives within a second (then it ends),
+///   so a busy server does not start a thread per connection: starting and
+///   ending threads would cost more than the exchanges themselves.
 /// - **Bounded**: at most [`max_clients`](Self::max_clients) clients
 ///   (default [`DEFAULT_MAX_CLIENTS`]) are served at once. When that many are
 ///   in progress the server stops calling `accept` until one finishes, so
 ///   further clients wait in the kernel's accept queue (the listener's
 ///   backlog) and memory stays bounded: one thread and one receive buffer of
-///   [`Exchange::max_message`] bytes per client in progress.
+///   [`Exchange::max_message`] bytes per client in progress, and no more
+///   threads than [`max_clients`](Self::max_clients), idle ones included.
 /// - **Counted or endless**: [`clients`](Self::clients) sets how many
 ///   connections to accept before returning; by default the server runs until
 ///   the listener fails for good.
@@ -270,7 +279,11 @@ impl Server {
     where
         F: FnMut(Outcome) + Send,
     {
-        let addr = || Address::Inet(listener.local_addr().unwrap_or_else(|_| unspecified()));
+        let addr = || {
+            listener
+                .local_addr()
+                .map_or(Address::Unknown, Address::Inet)
+        };
         self.serve_stream(
             || {
                 let (stream, peer) = listener.accept()?;
@@ -396,7 +409,7 @@ impl Server {
         F: FnMut(Outcome),
     {
         self.check()?;
-        let local = || Address::Inet(socket.local_addr().unwrap_or_else(|_| unspecified()));
+        let local = || socket.local_addr().map_or(Address::Unknown, Address::Inet);
         if let Err(source) = socket
             .set_read_timeout(None)
             .and_then(|()| socket.set_write_timeout(Some(self.exchange.timeout)))
@@ -503,8 +516,33 @@ impl Server {
             succeeded: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         };
+        let handoff = Handoff::new();
         let mut summary = Summary::default();
         let result = thread::scope(|scope| -> Result<()> {
+            let result =
+                self.accept_loop(&accept, &local, &shared, &mut summary, |stream, peer| {
+                    self.spawn(scope, &shared, &handoff, &run, stream, peer);
+                });
+            // Idle client threads end now; busy ones finish their client.
+            handoff.close();
+            result
+        });
+        summary.succeeded = shared.succeeded.load(Ordering::Relaxed);
+        summary.failed = shared.failed.load(Ordering::Relaxed);
+        result.map(|()| summary)
+    }
+
+    /// Accepts until the count is reached or the listener fails for good,
+    /// handing each connection to `serve`.
+    fn accept_loop<S, F>(
+        &self,
+        accept: &impl Fn() -> io::Result<(S, Address)>,
+        local: &impl Fn() -> Address,
+        shared: &Shared<F>,
+        summary: &mut Summary,
+        mut serve: impl FnMut(S, Address),
+    ) -> Result<()> {
+        {
             let mut backoff = FIRST_BACKOFF;
             while self.clients.map_or(true, |n| summary.accepted < n) {
                 let active = shared.slots.wait_below(self.max_clients);
@@ -531,46 +569,62 @@ impl Server {
                 backoff = FIRST_BACKOFF;
                 summary.accepted += 1;
                 debug!("accepted a connection from {peer}");
-                self.spawn(scope, &shared, &run, stream, peer);
+                serve(stream, peer);
             }
             Ok(())
-        });
-        summary.succeeded = shared.succeeded.load(Ordering::Relaxed);
-        summary.failed = shared.failed.load(Ordering::Relaxed);
-        result.map(|()| summary)
+        }
     }
 
-    /// Serves one client on a thread of its own, holding one slot.
-    fn spawn<'scope, 'env, S, F>(
+    /// Serves one client, holding one slot: on an idle client thread if
+    /// there is one, otherwise on a new thread.
+    fn spawn<'scope, 'env, 'slots, S, F>(
         &'env self,
         scope: &'scope Scope<'scope, 'env>,
-        shared: &'env Shared<F>,
+        shared: &'slots Shared<F>,
+        handoff: &'env Handoff<Client<'slots, S>>,
         run: &'env (impl Fn(&Exchange, &mut S, &Address) -> Result<Vec<u8>> + Sync),
-        mut stream: S,
+        stream: S,
         peer: Address,
     ) where
+        'slots: 'env,
         S: Send + 'env,
         F: FnMut(Outcome) + Send,
     {
         *shared.slots.lock() += 1;
-        let slot = Slot(&shared.slots);
-        let shown = peer.clone();
+        let client = Client {
+            stream,
+            peer,
+            _slot: Slot(&shared.slots),
+        };
+        let Some(client) = handoff.offer(client) else {
+            return;
+        };
+        let shown = client.peer.clone();
         let serve = move || {
-            let _slot = slot;
-            let result =
-                panic::catch_unwind(AssertUnwindSafe(|| run(&self.exchange, &mut stream, &peer)))
-                    .unwrap_or_else(|panic| {
-                        Err(exchange_error(
-                            "serve",
-                            peer.clone(),
-                            io::Error::new(
-                                io::ErrorKind::Other,
-                                format!("panicked: {}", panic_message(&*panic)),
-                            ),
-                        ))
-                    });
-            drop(stream);
-            shared.report(Outcome { peer, result });
+            let mut next = Some(client);
+            while let Some(Client {
+                mut stream,
+                peer,
+                _slot: slot,
+            }) = next
+            {
+                let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                    run(&self.exchange, &mut stream, &peer)
+                }))
+                .unwrap_or_else(|panic| {
+                    Err(exchange_error(
+                        "serve",
+                        peer.clone(),
+                        io::Error::new(
+                            io::ErrorKind::Other,
+                            format!("panicked: {}", panic_message(&*panic)),
+                        ),
+                    ))
+                });
+                drop(stream);
+                shared.report(Outcome { peer, result });
+                next = handoff.wait_for_next(slot);
+            }
         };
         if let Err(e) = thread::Builder::new()
             .name("hello-client".to_owned())
@@ -615,6 +669,96 @@ impl<F: FnMut(Outcome)> Shared<F> {
         if panic::catch_unwind(AssertUnwindSafe(|| (*on_client)(outcome))).is_err() {
             warn!("the hello server's callback panicked for {peer}");
         }
+    }
+}
+
+/// An accepted client on its way to a thread, holding its slot.
+struct Client<'a, S> {
+    stream: S,
+    peer: Address,
+    _slot: Slot<'a>,
+}
+
+/// Hands accepted clients to client threads that have none.
+struct Handoff<C> {
+    state: Mutex<HandoffState<C>>,
+    ready: Condvar,
+}
+
+struct HandoffState<C> {
+    /// Clients handed over and not yet taken, one per claimed idle thread.
+    waiting: VecDeque<C>,
+    /// Idle threads not yet claimed by a waiting client.
+    idle: usize,
+    /// Set when the server stops: idle threads end.
+    closed: bool,
+}
+
+impl<C> Handoff<C> {
+    fn new() -> Handoff<C> {
+        Handoff {
+            state: Mutex::new(HandoffState {
+                waiting: VecDeque::new(),
+                idle: 0,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HandoffState<C>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Gives `client` to an idle thread; returns it when there is none.
+    fn offer(&self, client: C) -> Option<C> {
+        let mut state = self.lock();
+        if state.idle == 0 {
+            return Some(client);
+        }
+        state.idle -= 1;
+        state.waiting.push_back(client);
+        self.ready.notify_one();
+        None
+    }
+
+    /// Called by a thread done with its client: the next client handed
+    /// over within [`IDLE_THREAD`], or `None` when the thread should end.
+    ///
+    /// `finished` (the finished client's slot) is dropped once this thread
+    /// counts as idle, so that the client that takes the slot finds this
+    /// thread rather than starting another: there are never more threads
+    /// than slots.
+    fn wait_for_next<D>(&self, finished: D) -> Option<C> {
+        let mut state = self.lock();
+        state.idle += 1;
+        drop(finished);
+        loop {
+            // A client offered to this thread (or to another idle one) is
+            // taken before anything else: an offer never goes unserved.
+            if let Some(client) = state.waiting.pop_front() {
+                return Some(client);
+            }
+            if state.closed {
+                state.idle -= 1;
+                return None;
+            }
+            let (next, wait) = self
+                .ready
+                .wait_timeout(state, IDLE_THREAD)
+                .unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            if wait.timed_out() && state.waiting.is_empty() {
+                state.idle -= 1;
+                return None;
+            }
+        }
+    }
+
+    /// Ends the idle threads and those that become idle from now on.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
     }
 }
 
@@ -692,6 +836,62 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Waits (bounded) until `n` threads are idle in `handoff`.
+    fn until_idle<C>(handoff: &Handoff<C>, n: usize) {
+        let start = std::time::Instant::now();
+        while handoff.lock().idle != n {
+            assert!(start.elapsed() < Duration::from_secs(10), "no idle thread");
+            thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn handoff_gives_clients_to_idle_threads_and_ends_them_on_close() {
+        let handoff = Handoff::new();
+        assert_eq!(
+            handoff.offer(1),
+            Some(1),
+            "no idle thread: a new one is needed"
+        );
+        thread::scope(|scope| {
+            let waiter = scope.spawn(|| handoff.wait_for_next(()));
+            until_idle(&handoff, 1);
+            assert_eq!(handoff.offer(2), None, "taken by the idle thread");
+            assert_eq!(waiter.join().unwrap(), Some(2));
+
+            let waiters = [
+                scope.spawn(|| handoff.wait_for_next(())),
+                scope.spawn(|| handoff.wait_for_next(())),
+            ];
+            until_idle(&handoff, 2);
+            assert_eq!(handoff.offer(3), None);
+            handoff.close();
+            let mut got: Vec<_> = waiters.map(|w| w.join().unwrap()).into_iter().collect();
+            got.sort();
+            assert_eq!(
+                got,
+                [None, Some(3)],
+                "the offer is served even when closing"
+            );
+        });
+        assert_eq!(handoff.lock().idle, 0);
+        assert_eq!(handoff.wait_for_next(()), None, "closed: no waiting");
+    }
+
+    #[test]
+    fn idle_thread_ends_after_its_idle_time() {
+        let handoff = Handoff::<u32>::new();
+        let start = std::time::Instant::now();
+        assert_eq!(handoff.wait_for_next(()), None);
+        let waited = start.elapsed();
+        assert!(
+            waited >= IDLE_THREAD && waited < IDLE_THREAD + Duration::from_millis(1500),
+            "{waited:?}"
+        );
+        assert_eq!(handoff.lock().idle, 0);
+        assert_eq!(handoff.offer(1), Some(1), "no idle thread left");
+    }
 
     #[test]
     fn accept_failures_are_classified() {

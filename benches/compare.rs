@@ -1,0 +1,1207 @@
+//! `cargo bench`: sockwright side by side with hand-written socket2 and std
+//! code, and with the C tutorial's calls, in one run on one machine.
+//!
+//! This is a plain program (`harness = false` in Cargo.toml), not a criterion
+//! or divan benchmark: it adds nothing to compile, and it has full control
+//! over the order of measurement. Each group runs its variants interleaved in
+//! rounds (A B C, B C A, C A B, ...), so a change in the load of a shared
+//! machine falls on every variant alike; the ratio of a variant to the group's reference is
+//! taken within each round, then the median of those ratios is reported.
+//!
+//! Groups:
+//! - **setup**: create, set reuse-address, reuse-port (Unix), backlog, bind
+//!   `127.0.0.1:0` and listen a TCP listener, then drop it.
+//! - **exchange**: sequential connect, hello exchange, close on loopback.
+//! - **serve**: a hello server under K concurrent clients, with one listener
+//!   and (Linux) with two reuse-port listeners on one port.
+//! - **bulk**: bytes per second through a builder-made stream and a std one,
+//!   each direction.
+//!
+//! Each table shows, per variant, the median and the 10th to 90th percentile
+//! of the samples (one sample per round) and the ratio to the reference in
+//! throughput terms (above 1 is faster). The run ends with PASS/FAIL lines.
+//! A full run exits non-zero when a check fails; `SOCKWRIGHT_BENCH_QUICK=1`
+//! makes a short run that exits non-zero only when something fails outright
+//! (a client error, a failed build), not when a ratio misses because the
+//! few samples were noisy. `cargo bench -- setup exchange` runs only the
+//! groups named.
+
+use std::error::Error;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use sockwright::hello::{
+    Exchange, Server, Summary, CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, SERVER_GREETING,
+};
+use sockwright::{ConnectorBuilder, ListenerBuilder};
+
+type Fallible<T> = Result<T, Box<dyn Error + Send + Sync>>;
+
+/// A group of measurements, adding its table's checks to the report.
+type Group = fn(&Plan, &mut Report) -> Fallible<()>;
+
+/// How much each group measures.
+struct Plan {
+    quick: bool,
+    setup_rounds: usize,
+    setup_batch: u64,
+    exchange_rounds: usize,
+    exchange_batch: u64,
+    serve_rounds: usize,
+    serve_window: Duration,
+    bulk_rounds: usize,
+    /// Bytes per variant and direction, over all rounds.
+    bulk_total: u64,
+}
+
+impl Plan {
+    fn from_env() -> Plan {
+        let quick = std::env::var_os("SOCKWRIGHT_BENCH_QUICK").is_some_and(|v| v != "0");
+        if quick {
+            Plan {
+                quick,
+                setup_rounds: 30,
+                setup_batch: 100,
+                exchange_rounds: 30,
+                exchange_batch: 50,
+                serve_rounds: 2,
+                serve_window: Duration::from_millis(250),
+                bulk_rounds: 4,
+                bulk_total: 64 << 20,
+            }
+        } else {
+            Plan {
+                quick,
+                setup_rounds: 500,
+                setup_batch: 200,
+                exchange_rounds: 400,
+                exchange_batch: 100,
+                serve_rounds: 11,
+                serve_window: Duration::from_millis(500),
+                bulk_rounds: 16,
+                bulk_total: 1 << 30,
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let plan = Plan::from_env();
+    println!(
+        "sockwright benchmarks ({} run; {} logical CPUs)",
+        if plan.quick { "quick" } else { "full" },
+        thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut report = Report::default();
+    let started = Instant::now();
+    let groups: [(&str, Group); 4] = [
+        ("setup", setup),
+        ("exchange", exchange),
+        ("serve", serve),
+        ("bulk", bulk),
+    ];
+    // `cargo bench -- NAME...` runs only the groups named; cargo itself passes `--bench`.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for (name, group) in groups {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
+        if let Err(err) = group(&plan, &mut report) {
+            report.error(format!("{name}: {err}"));
+        }
+    }
+    println!("\ntotal time {:.1} s", started.elapsed().as_secs_f64());
+    report.finish(plan.quick)
+}
+
+// ---------------------------------------------------------------------------
+// setup
+
+fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let backlog = ListenerBuilder::DEFAULT_BACKLOG;
+    let mut builder = ListenerBuilder::new();
+    builder.reuse_address(true).backlog(backlog);
+    // Where the OS has SO_REUSEPORT, as the builder's `reuse_port` setter.
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
+    builder.reuse_port(true);
+    let batch = plan.setup_batch;
+    let mut variants: Vec<Variant<'_>> = vec![
+        Variant::new("sockwright ListenerBuilder", move || {
+            time_per_op(batch, || {
+                drop(builder.listen(addr)?);
+                Ok(())
+            })
+        }),
+        Variant::new("socket2, hand-written", move || {
+            time_per_op(batch, || {
+                drop(socket2_listener(addr, backlog)?);
+                Ok(())
+            })
+        }),
+        Variant::new("std TcpListener::bind", move || {
+            time_per_op(batch, || {
+                drop(TcpListener::bind(addr)?);
+                Ok(())
+            })
+        }),
+    ];
+    let samples = interleave(&mut variants, plan.setup_rounds)?;
+    let table = Table::new(
+        "setup",
+        "create, reuse-address, reuse-port (Unix), backlog, bind 127.0.0.1:0, listen, drop; \
+         std::net::TcpListener::bind sets reuse-address only",
+        Unit::MicrosPerOp,
+        names(&variants),
+        samples,
+        1,
+    );
+    table.print();
+    let ratio = table.ratio(0);
+    report.check(
+        !plan.quick,
+        ratio >= 0.95,
+        format!("setup: sockwright / socket2 = {ratio:.3} (needs >= 0.95)"),
+    );
+    Ok(())
+}
+
+/// The same listener as the builder's, one call at a time.
+fn socket2_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog as i32)?;
+    Ok(socket.into())
+}
+
+// ---------------------------------------------------------------------------
+// exchange
+
+/// `SERVER_GREETING.len()`, which equals `CLIENT_GREETING.len()`.
+const GREETING_LEN: usize = SERVER_GREETING.len();
+
+fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    // Before any server thread or the C loop starts, so that they inherit it.
+    #[cfg(target_os = "linux")]
+    let _one_cpu = one_cpu::OneCpu::pin()
+        .map_err(|e| println!("\nexchange: not kept on one CPU ({e}); figures will spread more"))
+        .ok();
+    // The listener is not measured, only the connections to it: both servers
+    // listen with the options std's `TcpListener::bind` sets (reuse-address
+    // only; reuse-port would add the kernel's group lookup to every connect).
+    let mut listener = ListenerBuilder::new();
+    listener.reuse_address(true);
+
+    // Built once, as a server would; each connection runs it again.
+    let server_exchange = Exchange::server();
+    let ours = SequentialServer::start(listener.listen("127.0.0.1:0")?, move |conn| {
+        server_exchange.run_tcp(conn)?;
+        Ok(())
+    });
+    let hand = SequentialServer::start(TcpListener::bind("127.0.0.1:0")?, std_server);
+    let (ours_addr, hand_addr) = (ours.addr, hand.addr);
+
+    let c_loop = c_reference::start();
+    let mut c_loop = match c_loop {
+        Ok(c) => Some(c),
+        Err(Skip::Reason(reason)) => {
+            println!("\nexchange: C reference skipped: {reason}");
+            None
+        }
+        Err(Skip::Failed(err)) => {
+            report.error(format!("exchange: C reference: {err}"));
+            None
+        }
+    };
+    let connector = ConnectorBuilder::new();
+    let client = Exchange::client();
+    let batch = plan.exchange_batch;
+    let mut variants: Vec<Variant<'_>> = vec![
+        Variant::new("sockwright builders + hello::Exchange", move || {
+            time_per_op(batch, || {
+                let mut stream = connector.connect(ours_addr)?;
+                let reply = client.run_tcp(&mut stream)?;
+                expect_reply(&reply)?;
+                await_close(&mut stream)
+            })
+        }),
+        Variant::new("std, hand-written exchange", move || {
+            time_per_op(batch, || {
+                let mut stream = TcpStream::connect(hand_addr)?;
+                let reply = std_client(&mut stream)?;
+                expect_reply(&reply)?;
+                await_close(&mut stream)
+            })
+        }),
+    ];
+    if let Some(c) = c_loop.as_mut() {
+        variants.push(Variant::new("C tutorial loop (cc -O2)", move || {
+            c.run(batch)
+        }));
+    }
+    let samples = interleave(&mut variants, plan.exchange_rounds);
+    let names = names(&variants);
+    drop(variants);
+    let server_errors = [ours.stop(), hand.stop()];
+    if let Some(c) = c_loop {
+        c.finish()?;
+    }
+    for result in server_errors {
+        result?;
+    }
+    let table = Table::new(
+        "exchange",
+        "sequential connect, \"Hello from client\" / \"Hello from server\", close; \
+         the Rust variants set 5 s read and write timeouts on both sides, the C loop none; \
+         clients and servers share one CPU (Linux)",
+        Unit::MicrosPerOp,
+        names,
+        samples?,
+        1,
+    );
+    table.print();
+    let ratio = table.ratio(0);
+    report.check(
+        !plan.quick,
+        ratio >= 0.95,
+        format!("exchange: sockwright / std = {ratio:.3} (needs >= 0.95)"),
+    );
+    let median = Duration::from_secs_f64(table.median(0) * 1e-9);
+    report.check(
+        true,
+        median < DEFAULT_QUIET / 4,
+        format!(
+            "exchange: completes at the expected greeting, without a quiet-gap wait \
+             (median {median:.1?} per exchange; the quiet gap is {DEFAULT_QUIET:?})"
+        ),
+    );
+    Ok(())
+}
+
+/// Waits for the server to close the connection (a read that returns end
+/// of file) before the client closes its side.
+///
+/// Every client here does this, the C loop too, so that the server, which
+/// closes right after its reply as the tutorial's server does, is always the
+/// first to close and holds the `TIME_WAIT` state. Otherwise which side
+/// closes first is a race, and at tens of thousands of connections per
+/// second the clients' ephemeral ports to one server fill with `TIME_WAIT`
+/// entries, slowing every `connect` to that server while the port search
+/// skips them: a cost of the test set-up, not of the code measured.
+fn await_close(stream: &mut TcpStream) -> Fallible<()> {
+    let mut byte = [0; 1];
+    match stream.read(&mut byte)? {
+        0 => Ok(()),
+        _ => Err("data after the reply".into()),
+    }
+}
+
+fn expect_reply(reply: &[u8]) -> Fallible<()> {
+    if reply == SERVER_GREETING.as_bytes() {
+        Ok(())
+    } else {
+        Err(format!("unexpected reply {:?}", String::from_utf8_lossy(reply)).into())
+    }
+}
+
+/// The client side written by hand with std, with the same 5 s read and
+/// write timeouts as `Exchange`.
+fn std_client(stream: &mut TcpStream) -> io::Result<[u8; GREETING_LEN]> {
+    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.write_all(CLIENT_GREETING.as_bytes())?;
+    let mut reply = [0; GREETING_LEN];
+    stream.read_exact(&mut reply)?;
+    Ok(reply)
+}
+
+/// The server side written by hand with std, with the same timeouts.
+fn std_server(stream: &mut TcpStream) -> Fallible<()> {
+    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
+    let mut greeting = [0; GREETING_LEN];
+    stream.read_exact(&mut greeting)?;
+    if greeting != CLIENT_GREETING.as_bytes() {
+        return Err("unexpected greeting".into());
+    }
+    stream.write_all(SERVER_GREETING.as_bytes())?;
+    Ok(())
+}
+
+/// A server thread that accepts and serves one connection at a time until
+/// stopped.
+struct SequentialServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Fallible<()>>,
+}
+
+impl SequentialServer {
+    fn start(
+        listener: TcpListener,
+        mut serve: impl FnMut(&mut TcpStream) -> Fallible<()> + Send + 'static,
+    ) -> SequentialServer {
+        let addr = listener
+            .local_addr()
+            .expect("local address of a bound listener");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = thread::spawn(move || loop {
+            let (mut conn, _) = listener.accept()?;
+            if stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            serve(&mut conn).map_err(|e| format!("server: {e}"))?;
+        });
+        SequentialServer { addr, stop, thread }
+    }
+
+    /// Stops the thread (a last connection wakes its `accept`) and returns
+    /// its error, if any.
+    fn stop(self) -> Fallible<()> {
+        self.stop.store(true, Ordering::SeqCst);
+        // Refused when the thread already ended on an error: it then has nothing to wake.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5));
+        self.thread.join().map_err(|_| "server thread panicked")?
+    }
+}
+
+/// Keeps the exchange group on one CPU.
+///
+/// A client and its server thread ping-pong for every exchange. On two CPUs
+/// each hand-over may have to wake the other CPU, which on a virtual machine
+/// can cost more than the exchange itself, and whether it does depends on
+/// where the scheduler happened to put each server thread: one variant's
+/// server can sit on the other CPU for a whole run and look three times
+/// slower. On one CPU every variant pays only for its own work.
+#[cfg(target_os = "linux")]
+mod one_cpu {
+    use std::io;
+    use std::mem;
+
+    /// The calling thread, and the threads and processes it starts, run on
+    /// one CPU until this is dropped, when the thread's former set returns.
+    pub struct OneCpu {
+        saved: libc::cpu_set_t,
+    }
+
+    impl OneCpu {
+        pub fn pin() -> io::Result<OneCpu> {
+            let size = mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: `cpu_set_t` is plain data for which all zeroes is a
+            // valid (empty) set; each call gets a pointer to a set that lives
+            // across the call and that set's own size.
+            unsafe {
+                let mut saved: libc::cpu_set_t = mem::zeroed();
+                if libc::sched_getaffinity(0, size, &mut saved) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                let cpu = (0..libc::CPU_SETSIZE as usize)
+                    .find(|&cpu| libc::CPU_ISSET(cpu, &saved))
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::Other, "no CPU allowed"))?;
+                let mut one: libc::cpu_set_t = mem::zeroed();
+                libc::CPU_SET(cpu, &mut one);
+                if libc::sched_setaffinity(0, size, &one) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(OneCpu { saved })
+            }
+        }
+    }
+
+    impl Drop for OneCpu {
+        fn drop(&mut self) {
+            let size = mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: as in `pin`: a valid set and its own size.
+            let restored = unsafe { libc::sched_setaffinity(0, size, &self.saved) };
+            if restored != 0 {
+                eprintln!(
+                    "cannot restore this thread's CPUs: {}",
+                    io::Error::last_os_error()
+                );
+            }
+        }
+    }
+}
+
+/// Why a variant is left out.
+enum Skip {
+    /// A missing capability of this machine, printed as the reason.
+    Reason(String),
+    /// Something that should have worked and did not.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Failed(Box<dyn Error + Send + Sync>),
+}
+
+/// The C tutorial's calls in a loop (benches/hello_loop.c), built with the
+/// system C compiler and driven over its standard input and output.
+#[cfg(unix)]
+mod c_reference {
+    use std::io::{BufRead, BufReader, ErrorKind, Write};
+    use std::path::PathBuf;
+    use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+    use super::{Fallible, Skip};
+
+    const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/hello_loop.c");
+
+    pub struct CLoop {
+        child: Child,
+        stdin: Option<ChildStdin>,
+        stdout: BufReader<ChildStdout>,
+    }
+
+    /// Compiles the C loop into cargo's temporary directory and starts it.
+    pub fn start() -> Result<CLoop, Skip> {
+        let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+        let binary = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sockwright-hello-loop");
+        let output = Command::new(&compiler)
+            .args(["-O2", "-pthread", "-o"])
+            .arg(&binary)
+            .arg(SOURCE)
+            .output();
+        let output = match output {
+            Ok(output) => output,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(Skip::Reason(format!(
+                    "no C compiler ({compiler} not found)"
+                )))
+            }
+            Err(e) => return Err(Skip::Failed(format!("running {compiler}: {e}").into())),
+        };
+        if !output.status.success() {
+            return Err(Skip::Failed(
+                format!(
+                    "{compiler} failed ({}): {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim()
+                )
+                .into(),
+            ));
+        }
+        let mut child = Command::new(&binary)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Skip::Failed(format!("starting {}: {e}", binary.display()).into()))?;
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        Ok(CLoop {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    impl CLoop {
+        /// Runs `count` exchanges in the child; returns the nanoseconds per
+        /// exchange that it measured itself.
+        pub fn run(&mut self, count: u64) -> Fallible<f64> {
+            let stdin = self.stdin.as_mut().ok_or("C loop already finished")?;
+            writeln!(stdin, "{count}")?;
+            stdin.flush()?;
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line)? == 0 {
+                let status = self.child.wait()?;
+                return Err(format!("C loop ended early ({status})").into());
+            }
+            let nanos: f64 = line
+                .trim()
+                .parse()
+                .map_err(|e| format!("C loop printed {line:?}: {e}"))?;
+            Ok(nanos / count as f64)
+        }
+
+        /// Ends the child (end of input) and checks its exit status.
+        pub fn finish(mut self) -> Fallible<()> {
+            drop(self.stdin.take());
+            let status = self.child.wait()?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("C loop exited with {status}").into())
+            }
+        }
+    }
+}
+
+/// Where there are no POSIX sockets the C loop is not built.
+#[cfg(not(unix))]
+mod c_reference {
+    use super::{Fallible, Skip};
+
+    pub enum CLoop {}
+
+    pub fn start() -> Result<CLoop, Skip> {
+        Err(Skip::Reason(
+            "the C loop uses POSIX sockets, which this platform does not have".to_owned(),
+        ))
+    }
+
+    impl CLoop {
+        pub fn run(&mut self, _: u64) -> Fallible<f64> {
+            match *self {}
+        }
+
+        pub fn finish(self) -> Fallible<()> {
+            match self {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// serve
+
+/// Concurrent clients measured.
+const SERVE_CLIENTS: [usize; 3] = [1, 8, 64];
+
+/// Listeners on the server's port: one and, on Linux, which balances
+/// connections between reuse-port listeners, two.
+#[cfg(target_os = "linux")]
+const SERVE_LISTENERS: &[usize] = &[1, 2];
+#[cfg(not(target_os = "linux"))]
+const SERVE_LISTENERS: &[usize] = &[1];
+
+fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let server_failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut servers = Vec::new();
+    for &listeners in SERVE_LISTENERS {
+        servers.push((listeners, HelloServer::start(listeners, &server_failures)?));
+    }
+    #[cfg(not(target_os = "linux"))]
+    println!(
+        "\nserve: two reuse-port listeners skipped: only Linux balances connections between them"
+    );
+
+    let client_failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut variants = Vec::new();
+    for (listeners, server) in &servers {
+        for clients in SERVE_CLIENTS {
+            let addr = server.addr;
+            let window = plan.serve_window;
+            let failures = Arc::clone(&client_failures);
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            variants.push(Variant::new(
+                format!(
+                    "{clients:>2} client{}, {listeners} listener{}",
+                    plural(clients),
+                    plural(*listeners)
+                ),
+                move || {
+                    let (done, failed, elapsed) = run_clients(addr, clients, window, &failures);
+                    if failed > 0 {
+                        return Err(format!(
+                            "{failed} of {} client exchanges failed",
+                            done + failed
+                        )
+                        .into());
+                    }
+                    Ok(done as f64 / elapsed.as_secs_f64())
+                },
+            ));
+        }
+    }
+    let samples = interleave(&mut variants, plan.serve_rounds);
+    let names = names(&variants);
+    drop(variants);
+    let mut stop_errors = Vec::new();
+    for (_, server) in servers {
+        stop_errors.extend(server.stop());
+    }
+    let client_failures = std::mem::take(&mut *client_failures.lock().expect("failure list"));
+    let server_failures = std::mem::take(&mut *server_failures.lock().expect("failure list"));
+    for (side, failures) in [
+        ("client", &client_failures),
+        ("server", &server_failures),
+        ("server", &stop_errors),
+    ] {
+        for failure in failures.iter().take(5) {
+            report.error(format!("serve: {side}: {failure}"));
+        }
+    }
+    let samples = samples?;
+    let table = Table::new(
+        "serve",
+        "hello exchanges per second from K concurrent clients, each looping connect, \
+         exchange, close; server: hello::Server (a thread per client) on each of N listeners \
+         on one port; reference: 8 clients, 1 listener",
+        Unit::PerSecond,
+        names,
+        samples,
+        1,
+    );
+    table.print();
+    for group in 0..table.names.len() / SERVE_CLIENTS.len() {
+        let (k8, k64) = (group * 3 + 1, group * 3 + 2);
+        let ratio = table.ratio_between(k64, k8);
+        report.check(
+            !plan.quick,
+            ratio >= 0.8,
+            format!(
+                "serve: {} / {} = {ratio:.3} (needs >= 0.8)",
+                table.names[k64].trim(),
+                table.names[k8].trim()
+            ),
+        );
+    }
+    report.check(
+        true,
+        client_failures.is_empty() && server_failures.is_empty() && stop_errors.is_empty(),
+        format!(
+            "serve: no client or server failed ({} client and {} server errors)",
+            client_failures.len(),
+            server_failures.len() + stop_errors.len()
+        ),
+    );
+    Ok(())
+}
+
+/// Runs `clients` threads that exchange with `addr` for `window`; returns
+/// the exchanges completed, those failed, and the time from the start until
+/// the last client finished.
+fn run_clients(
+    addr: SocketAddr,
+    clients: usize,
+    window: Duration,
+    failures: &Mutex<Vec<String>>,
+) -> (u64, u64, Duration) {
+    /// Upper bound on one client's exchanges in one window.
+    const MAX_PER_CLIENT: u64 = 1_000_000;
+    let done = AtomicU64::new(0);
+    let failed = AtomicU64::new(0);
+    let start_line = Barrier::new(clients + 1);
+    let deadline = OnceLock::new();
+    let mut connector = ConnectorBuilder::new();
+    connector.connect_timeout(DEFAULT_TIMEOUT);
+    let exchange = Exchange::client();
+    let mut elapsed = Duration::ZERO;
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|_| {
+                scope.spawn(|| {
+                    start_line.wait();
+                    let deadline: Instant = *deadline.get().expect("deadline set before the start");
+                    let mut count = 0;
+                    while Instant::now() < deadline && count < MAX_PER_CLIENT {
+                        count += 1;
+                        match client_exchange(&connector, &exchange, addr) {
+                            Ok(()) => done.fetch_add(1, Ordering::Relaxed),
+                            Err(e) => {
+                                failures.lock().expect("failure list").push(e.to_string());
+                                failed.fetch_add(1, Ordering::Relaxed)
+                            }
+                        };
+                    }
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        deadline.set(start + window).expect("deadline set once");
+        start_line.wait();
+        for handle in handles {
+            if handle.join().is_err() {
+                failures
+                    .lock()
+                    .expect("failure list")
+                    .push("client thread panicked".to_owned());
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        elapsed = start.elapsed();
+    });
+    (done.into_inner(), failed.into_inner(), elapsed)
+}
+
+/// One client exchange: connect, `Exchange::client`, check the reply, close.
+fn client_exchange(
+    connector: &ConnectorBuilder,
+    exchange: &Exchange,
+    addr: SocketAddr,
+) -> Fallible<()> {
+    let mut stream = connector.connect(addr)?;
+    let reply = exchange.run_tcp(&mut stream)?;
+    expect_reply(&reply)?;
+    await_close(&mut stream)
+}
+
+/// `hello::Server` running on each of one or more listeners on one port
+/// (reuse-port when there are several), until stopped.
+struct HelloServer {
+    addr: SocketAddr,
+    /// Per listener: a handle on the listener, to stop it, and the thread
+    /// that serves it.
+    running: Vec<(TcpListener, JoinHandle<sockwright::Result<Summary>>)>,
+}
+
+impl HelloServer {
+    /// Starts the server; each failed exchange it sees goes to `failures`.
+    fn start(listeners: usize, failures: &Arc<Mutex<Vec<String>>>) -> Fallible<HelloServer> {
+        let mut builder = ListenerBuilder::new();
+        builder.reuse_address(true);
+        #[cfg(all(
+            unix,
+            not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+        ))]
+        if listeners > 1 {
+            builder.reuse_port(true);
+        }
+        let first = builder.listen("127.0.0.1:0")?;
+        let addr = first.local_addr()?;
+        let mut all = vec![first];
+        for _ in 1..listeners {
+            all.push(builder.listen(addr)?);
+        }
+        let mut running = Vec::new();
+        for listener in all {
+            let handle = listener.try_clone()?;
+            let failures = Arc::clone(failures);
+            let thread = thread::spawn(move || {
+                Server::new(Exchange::server()).serve_tcp(&listener, |outcome| {
+                    if let Err(e) = outcome.result {
+                        failures
+                            .lock()
+                            .expect("failure list")
+                            .push(format!("{}: {e}", outcome.peer));
+                    }
+                })
+            });
+            running.push((handle, thread));
+        }
+        Ok(HelloServer { addr, running })
+    }
+
+    /// Stops the server and returns what went wrong. Each listener is made
+    /// nonblocking, so that `Server` ends at the first `accept` that finds
+    /// no connection waiting (it treats that as a listener that can accept
+    /// no more); one more exchange wakes a thread blocked in `accept`.
+    fn stop(self) -> Vec<String> {
+        /// Wake-up exchanges, at most: a few per listener are needed.
+        const MAX_WAKES: usize = 100;
+        let mut errors = Vec::new();
+        let mut running = Vec::new();
+        for (listener, thread) in self.running {
+            match listener.set_nonblocking(true) {
+                Ok(()) => running.push((listener, thread)),
+                Err(e) => errors.push(format!("cannot stop the server: {e}")),
+            }
+        }
+        let mut connector = ConnectorBuilder::new();
+        connector.connect_timeout(Duration::from_secs(1));
+        let mut wake = Exchange::client();
+        wake.timeout(Duration::from_secs(1));
+        for _ in 0..MAX_WAKES {
+            // A stopped server's listener is closed here, so that no wake-up
+            // connection waits in its queue.
+            let (stopped, still): (Vec<_>, Vec<_>) = running
+                .into_iter()
+                .partition(|(_, thread)| thread.is_finished());
+            running = still;
+            for (listener, thread) in stopped {
+                drop(listener);
+                errors.extend(stop_error(thread.join()));
+            }
+            if running.is_empty() {
+                break;
+            }
+            // Its outcome does not matter: it only has to reach an `accept`.
+            let _ = client_exchange(&connector, &wake, self.addr);
+        }
+        if !running.is_empty() {
+            errors.push(format!("{} server thread(s) did not stop", running.len()));
+        }
+        errors
+    }
+}
+
+/// What is wrong with how a server thread ended, if anything: the expected
+/// end is `accept` failing with `WouldBlock` on the listener made nonblocking.
+fn stop_error(ended: thread::Result<sockwright::Result<Summary>>) -> Option<String> {
+    match ended {
+        Err(_) => Some("server thread panicked".to_owned()),
+        Ok(Ok(summary)) => Some(format!("server ended by itself: {summary:?}")),
+        Ok(Err(e))
+            if matches!(e, sockwright::Error::Accept { .. })
+                && e.kind() == io::ErrorKind::WouldBlock =>
+        {
+            None
+        }
+        Ok(Err(e)) => Some(e.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// bulk
+
+/// Bytes per `write` call.
+const BULK_CHUNK: usize = 256 * 1024;
+
+fn bulk(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let per_sample = plan.bulk_total / plan.bulk_rounds as u64;
+    let (mut ours_client, mut ours_server) = connected_pair(true)?;
+    let (mut std_client, mut std_server) = connected_pair(false)?;
+    let bytes = per_sample;
+    let ours = Mutex::new((&mut ours_client, &mut ours_server));
+    let theirs = Mutex::new((&mut std_client, &mut std_server));
+    let mut variants: Vec<Variant<'_>> = vec![
+        Variant::new("sockwright stream, client -> server", || {
+            let mut pair = ours.lock().expect("pair");
+            let (client, server) = &mut *pair;
+            transfer(client, server, bytes)
+        }),
+        Variant::new("std stream, client -> server", || {
+            let mut pair = theirs.lock().expect("pair");
+            let (client, server) = &mut *pair;
+            transfer(client, server, bytes)
+        }),
+        Variant::new("sockwright stream, server -> client", || {
+            let mut pair = ours.lock().expect("pair");
+            let (client, server) = &mut *pair;
+            transfer(server, client, bytes)
+        }),
+        Variant::new("std stream, server -> client", || {
+            let mut pair = theirs.lock().expect("pair");
+            let (client, server) = &mut *pair;
+            transfer(server, client, bytes)
+        }),
+    ];
+    let samples = interleave(&mut variants, plan.bulk_rounds)?;
+    let mut table = Table::new(
+        "bulk",
+        &format!(
+            "{} MiB per variant, {} MiB per sample, {} KiB writes; ratios: sockwright / std, same direction",
+            plan.bulk_total >> 20,
+            per_sample >> 20,
+            BULK_CHUNK >> 10
+        ),
+        Unit::GibPerSecond,
+        names(&variants),
+        samples,
+        1,
+    );
+    // Each direction has its own reference: the std stream in that direction.
+    table.set_reference(2, 3);
+    table.set_reference(3, 3);
+    table.print();
+    for (ours, theirs, direction) in [(0, 1, "client -> server"), (2, 3, "server -> client")] {
+        let ratio = table.ratio_between(ours, theirs);
+        report.note(format!("bulk {direction}: sockwright / std = {ratio:.3}"));
+    }
+    Ok(())
+}
+
+/// A connected client and accepted server stream, both made with the
+/// builders or both with std.
+fn connected_pair(builders: bool) -> Fallible<(TcpStream, TcpStream)> {
+    let listener = if builders {
+        ListenerBuilder::new().listen("127.0.0.1:0")?
+    } else {
+        TcpListener::bind("127.0.0.1:0")?
+    };
+    let addr = listener.local_addr()?;
+    let client = if builders {
+        ConnectorBuilder::new().connect(addr)?
+    } else {
+        TcpStream::connect(addr)?
+    };
+    let (server, _) = listener.accept()?;
+    Ok((client, server))
+}
+
+/// Sends `bytes` from `tx` to `rx`; returns bytes per second, timed from
+/// the first write until the last byte is read.
+fn transfer(tx: &mut TcpStream, rx: &mut TcpStream, bytes: u64) -> Fallible<f64> {
+    let start = Instant::now();
+    let received = thread::scope(|scope| -> Fallible<u64> {
+        let sender = scope.spawn(move || -> io::Result<()> {
+            let chunk = vec![0x5a; BULK_CHUNK];
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(BULK_CHUNK as u64) as usize;
+                tx.write_all(&chunk[..n])?;
+                left -= n as u64;
+            }
+            Ok(())
+        });
+        let mut buf = vec![0; BULK_CHUNK];
+        let mut got = 0;
+        while got < bytes {
+            let want = (bytes - got).min(BULK_CHUNK as u64) as usize;
+            match rx.read(&mut buf[..want])? {
+                0 => return Err("stream closed during the transfer".into()),
+                n => got += n as u64,
+            }
+        }
+        sender.join().map_err(|_| "sender panicked")??;
+        Ok(got)
+    })?;
+    Ok(received as f64 / start.elapsed().as_secs_f64())
+}
+
+// ---------------------------------------------------------------------------
+// measurement and report
+
+/// One variant of a group: a name and a closure that returns one sample.
+struct Variant<'a> {
+    name: String,
+    sample: Box<dyn FnMut() -> Fallible<f64> + 'a>,
+}
+
+impl<'a> Variant<'a> {
+    fn new(name: impl Into<String>, sample: impl FnMut() -> Fallible<f64> + 'a) -> Variant<'a> {
+        Variant {
+            name: name.into(),
+            sample: Box::new(sample),
+        }
+    }
+}
+
+fn names(variants: &[Variant<'_>]) -> Vec<String> {
+    variants.iter().map(|v| v.name.clone()).collect()
+}
+
+/// Runs one warm-up round, then `rounds` rounds of every variant in turn;
+/// returns each variant's samples in round order. Each round starts one
+/// variant later than the one before (A B C, B C A, C A B, ...), so that no
+/// variant always runs first or always follows the same one.
+fn interleave(variants: &mut [Variant<'_>], rounds: usize) -> Fallible<Vec<Vec<f64>>> {
+    let n = variants.len();
+    let mut samples = vec![Vec::with_capacity(rounds); n];
+    for round in 0..=rounds {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let variant = &mut variants[i];
+            let sample = (variant.sample)().map_err(|e| format!("{}: {e}", variant.name))?;
+            if round > 0 {
+                samples[i].push(sample);
+            }
+        }
+    }
+    Ok(samples)
+}
+
+/// Runs `op` `batch` times; returns the mean nanoseconds per run.
+fn time_per_op(batch: u64, mut op: impl FnMut() -> Fallible<()>) -> Fallible<f64> {
+    let start = Instant::now();
+    for _ in 0..batch {
+        op()?;
+    }
+    Ok(start.elapsed().as_nanos() as f64 / batch as f64)
+}
+
+#[derive(Clone, Copy)]
+enum Unit {
+    /// Samples are nanoseconds per operation (lower is faster).
+    MicrosPerOp,
+    /// Samples are operations per second.
+    PerSecond,
+    /// Samples are bytes per second.
+    GibPerSecond,
+}
+
+impl Unit {
+    /// A sample in the unit shown.
+    fn show(self, sample: f64) -> f64 {
+        match self {
+            Unit::MicrosPerOp => sample / 1e3,
+            Unit::PerSecond => sample,
+            Unit::GibPerSecond => sample / f64::from(1u32 << 30),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Unit::MicrosPerOp => "µs/op",
+            Unit::PerSecond => "/s",
+            Unit::GibPerSecond => "GiB/s",
+        }
+    }
+
+    /// Throughput of `a` relative to `b`, both samples.
+    fn throughput_ratio(self, a: f64, b: f64) -> f64 {
+        match self {
+            Unit::MicrosPerOp => b / a,
+            Unit::PerSecond | Unit::GibPerSecond => a / b,
+        }
+    }
+}
+
+/// A group's samples, one row per variant.
+struct Table {
+    group: String,
+    what: String,
+    unit: Unit,
+    names: Vec<String>,
+    samples: Vec<Vec<f64>>,
+    references: Vec<usize>,
+}
+
+impl Table {
+    fn new(
+        group: &str,
+        what: &str,
+        unit: Unit,
+        names: Vec<String>,
+        samples: Vec<Vec<f64>>,
+        reference: usize,
+    ) -> Table {
+        let references = vec![reference; names.len()];
+        Table {
+            group: group.to_owned(),
+            what: what.to_owned(),
+            unit,
+            names,
+            samples,
+            references,
+        }
+    }
+
+    fn set_reference(&mut self, row: usize, reference: usize) {
+        self.references[row] = reference;
+    }
+
+    fn median(&self, row: usize) -> f64 {
+        percentile(&self.samples[row], 0.5)
+    }
+
+    /// The row's throughput ratio to its reference.
+    fn ratio(&self, row: usize) -> f64 {
+        self.ratio_between(row, self.references[row])
+    }
+
+    /// The median over rounds of the throughput ratio of `row` to `other`
+    /// within the same round.
+    fn ratio_between(&self, row: usize, other: usize) -> f64 {
+        let per_round: Vec<f64> = self.samples[row]
+            .iter()
+            .zip(&self.samples[other])
+            .map(|(&a, &b)| self.unit.throughput_ratio(a, b))
+            .collect();
+        percentile(&per_round, 0.5)
+    }
+
+    fn print(&self) {
+        let unit = self.unit;
+        println!("\n## {} ({})", self.group, self.what);
+        println!(
+            "{:<40} {:>12} {:>25} {:>8}",
+            "variant",
+            format!("median {}", unit.label()),
+            "p10 - p90",
+            "vs ref"
+        );
+        let width = self
+            .names
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .max(40);
+        for (row, name) in self.names.iter().enumerate() {
+            let samples = &self.samples[row];
+            let ratio = if self.references[row] == row {
+                "ref".to_owned()
+            } else {
+                format!("{:.3}", self.ratio(row))
+            };
+            println!(
+                "{name:<width$} {:>12} {:>25} {ratio:>8}",
+                fmt(unit.show(self.median(row))),
+                format!(
+                    "{} - {}",
+                    fmt(unit.show(percentile(samples, 0.1))),
+                    fmt(unit.show(percentile(samples, 0.9)))
+                ),
+            );
+        }
+        println!(
+            "({} samples per variant, interleaved)",
+            self.samples[0].len()
+        );
+    }
+}
+
+/// Three significant digits, at least.
+fn fmt(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// The `q` quantile of `samples` (nearest rank).
+fn percentile(samples: &[f64], q: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank]
+}
+
+/// The PASS/FAIL lines and errors, printed at the end.
+#[derive(Default)]
+struct Report {
+    lines: Vec<String>,
+    failed: bool,
+}
+
+impl Report {
+    /// A check; a miss fails the run when `binding`.
+    fn check(&mut self, binding: bool, pass: bool, what: String) {
+        let verdict = match (pass, binding) {
+            (true, _) => "PASS",
+            (false, true) => "FAIL",
+            (false, false) => "MISS (quick run: noted, not failed)",
+        };
+        self.failed |= !pass && binding;
+        self.lines.push(format!("{verdict} {what}"));
+    }
+
+    fn note(&mut self, what: String) {
+        self.lines.push(format!("INFO {what}"));
+    }
+
+    fn error(&mut self, what: String) {
+        self.failed = true;
+        self.lines.push(format!("FAIL error: {what}"));
+    }
+
+    fn finish(self, quick: bool) -> ExitCode {
+        println!("\n## checks");
+        for line in &self.lines {
+            println!("{line}");
+        }
+        if self.failed {
+            ExitCode::FAILURE
+        } else {
+            if quick {
+                println!(
+                    "quick run: figures are too few to judge ratios; run `cargo bench` for those"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
