@@ -4,7 +4,7 @@
 #![cfg(any(unix, windows))]
 
 #[cfg(unix)]
-mod faults_util;
+mod util;
 
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
@@ -27,7 +27,7 @@ struct UnixSockets {
     listener: std::os::unix::net::UnixListener,
     datagram: std::os::unix::net::UnixDatagram,
     stream: std::os::unix::net::UnixStream,
-    _dir: faults_util::TempDir,
+    _dir: util::TempDir,
 }
 
 struct Peers {
@@ -62,7 +62,7 @@ fn open_every_kind() -> Sockets {
 
 #[cfg(unix)]
 fn open_unix_kinds() -> UnixSockets {
-    let dir = faults_util::TempDir::new("cloexec");
+    let dir = util::TempDir::new("cloexec");
     let listener = ListenerBuilder::new()
         .listen_unix(dir.join("stream.sock"))
         .unwrap();

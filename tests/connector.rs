@@ -2,7 +2,7 @@
 //! in `TimedOut` on time, every failed address of a name is listed in order,
 //! and the UDP and Unix finishing calls connect.
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 #[cfg(unix)]
@@ -11,13 +11,13 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
-#[cfg(target_os = "linux")]
-use faults_util::full_unix_listener;
-#[cfg(unix)]
-use faults_util::TempDir;
-use faults_util::{has_ipv6_loopback, refused_port};
 use socket2::SockRef;
 use sockwright::{ConnectorBuilder, Error};
+#[cfg(target_os = "linux")]
+use util::full_unix_listener;
+#[cfg(unix)]
+use util::TempDir;
+use util::{has_ipv6_loopback, refused_port};
 
 #[test]
 fn source_address_with_port_zero_is_honoured() {

@@ -4,13 +4,13 @@
 //! The listeners bind the IPv6 wildcard `::`, the only address that can take
 //! both families; every client connects to loopback.
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 
-use faults_util::has_ipv6_loopback;
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
+use util::has_ipv6_loopback;
 
 const V4_LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// `::ffff:127.0.0.1`, how an IPv6 socket sees an IPv4 loopback peer.

@@ -9,13 +9,13 @@
 // The TCP and UDP cases state Linux's rules and are compiled on Linux only.
 #![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
 
-mod faults_util;
+mod util;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use faults_util::has_ipv6_loopback;
 use sockwright::{Error, ListenerBuilder};
+use util::has_ipv6_loopback;
 
 /// Reuse options for one side of a conflict.
 #[derive(Debug, Clone, Copy)]
@@ -260,7 +260,7 @@ fn dual_stack_port_in_use() {
 
 #[cfg(unix)]
 mod unix_paths {
-    use super::faults_util::TempDir;
+    use super::util::TempDir;
     use super::*;
     use std::fs;
     use std::os::unix::fs::FileTypeExt;

@@ -2,18 +2,18 @@
 //! full accept queue drops the SYN), and a name whose every address fails.
 //! Each gives the documented error, naming the address, within its timeout.
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
-use faults_util::full_listener;
-use faults_util::{has_ipv6_loopback, refused_port};
-#[cfg(target_os = "linux")]
 use sockwright::ListenerBuilder;
 use sockwright::{ConnectorBuilder, Error};
+#[cfg(target_os = "linux")]
+use util::full_listener;
+use util::{has_ipv6_loopback, refused_port};
 
 /// Slack allowed on top of a timeout for scheduling on a busy machine.
 const MARGIN: Duration = Duration::from_secs(1);
@@ -154,7 +154,7 @@ fn timeout_is_honoured_on_ipv4_and_ipv6() {
                 Err(e) => panic!("{e}"),
             }
         }
-        targets.push(faults_util::FullListener {
+        targets.push(util::FullListener {
             listener,
             addr,
             queued,
@@ -184,7 +184,7 @@ fn timeout_is_honoured_on_ipv4_and_ipv6() {
 #[cfg(unix)]
 #[test]
 fn unix_paths_refused_and_missing() {
-    let dir = faults_util::TempDir::new("connect-unix");
+    let dir = util::TempDir::new("connect-unix");
     let stale = dir.join("stale.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
     let missing = dir.join("missing.sock");
@@ -253,7 +253,7 @@ fn write_timeout_does_not_cut_the_connect_short() {
 #[cfg(target_os = "linux")]
 #[test]
 fn unix_connect_timeout_waits_for_a_full_queue() {
-    let dir = faults_util::TempDir::new("connect-unix-full");
+    let dir = util::TempDir::new("connect-unix-full");
     let path = dir.join("full.sock");
     let listener = ListenerBuilder::new()
         .backlog(0)

@@ -12,7 +12,7 @@
 //! drops SYNs on Linux (other systems refuse or reset such a connect instead).
 #![cfg(target_os = "linux")]
 
-mod faults_util;
+mod util;
 
 use std::fs;
 use std::io::{ErrorKind, Read};
@@ -22,9 +22,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use faults_util::{fd_count, full_listener};
 use sockwright::hello::{Exchange, Outcome, Server, CLIENT_GREETING, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
+use util::{fd_count, full_listener};
 
 /// Connections the test holds open at once.
 const CONNECTIONS: usize = 1_000;

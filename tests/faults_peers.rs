@@ -8,7 +8,7 @@
 //! peer) and how long it took. The stream cases run over TCP and, on Unix,
 //! over Unix-domain streams; the datagram cases over UDP.
 
-mod faults_util;
+mod util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use faults_util::refused_port;
 use sockwright::hello::{Exchange, Role, CLIENT_GREETING, DEFAULT_MAX_MESSAGE, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
+use util::refused_port;
 
 /// Slack allowed on top of a timeout for scheduling on a busy machine.
 const MARGIN: Duration = Duration::from_millis(1500);
@@ -88,12 +88,7 @@ trait Wire: Read + Write + Send + Sized + 'static {
 
 impl Wire for TcpStream {
     fn pair() -> (Self, Self) {
-        let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
-        let client = ConnectorBuilder::new()
-            .connect(listener.local_addr().unwrap())
-            .unwrap();
-        let (server, _) = listener.accept().unwrap();
-        (client, server)
+        util::tcp_pair()
     }
     /// Names the peer as a server that has it from `accept` does, so the
     /// name survives a reset; `run_tcp` alone is checked in
@@ -117,7 +112,7 @@ impl Wire for TcpStream {
 #[cfg(unix)]
 impl Wire for std::os::unix::net::UnixStream {
     fn pair() -> (Self, Self) {
-        let dir = faults_util::TempDir::new("peers");
+        let dir = util::TempDir::new("peers");
         let path = dir.join("hello.sock");
         let listener = ListenerBuilder::new().listen_unix(&path).unwrap();
         let client = ConnectorBuilder::new().connect_unix(&path).unwrap();
@@ -670,7 +665,7 @@ fn memory_does_not_depend_on_what_the_peer_sends() {
 #[cfg(unix)]
 #[test]
 fn refused_unix_connect_names_the_path() {
-    let dir = faults_util::TempDir::new("peers-refused");
+    let dir = util::TempDir::new("peers-refused");
     let path = dir.join("gone.sock");
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
     let err = ConnectorBuilder::new()
@@ -691,7 +686,7 @@ fn non_utf8_unix_path_is_shown_in_errors() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
-    let dir = faults_util::TempDir::new("peers-path");
+    let dir = util::TempDir::new("peers-path");
     let path = dir.path().join(OsStr::from_bytes(b"\xff\xfe.sock"));
     let listener = ListenerBuilder::new().listen_unix(&path).unwrap();
     let mut stream = ConnectorBuilder::new().connect_unix(&path).unwrap();

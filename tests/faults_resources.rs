@@ -7,16 +7,14 @@
 //! starts threads while it counts.
 #![cfg(target_os = "linux")]
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
-use faults_util::{
-    fd_count, full_listener, full_unix_listener, refused_port, thread_count, TempDir,
-};
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder};
+use util::{fd_count, full_listener, full_unix_listener, refused_port, thread_count, TempDir};
 
 /// How many times each fast failure is repeated.
 const ROUNDS: usize = 10_000;

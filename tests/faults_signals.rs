@@ -16,20 +16,20 @@
     any(target_arch = "x86_64", target_arch = "aarch64")
 ))]
 
-mod faults_util;
+mod util;
 
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use faults_util::full_listener;
 use sockwright::hello::{Exchange, CLIENT_GREETING, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
+use util::{full_listener, tcp_pair};
 
 /// System call numbers this file waits in.
 #[cfg(target_arch = "x86_64")]
@@ -223,9 +223,9 @@ fn connect_with_timeout_survives_a_signal() {
 /// accept queue; a signal there does not end it.
 #[test]
 fn unix_connect_with_timeout_survives_a_signal() {
-    let dir = faults_util::TempDir::new("signals-unix");
+    let dir = util::TempDir::new("signals-unix");
     let path = dir.join("full.sock");
-    let (listener, _queued) = faults_util::full_unix_listener(&path);
+    let (listener, _queued) = util::full_unix_listener(&path);
     let target = path.clone();
     let handle = interrupt("sig-unix", nr::CONNECT, move || {
         ConnectorBuilder::new()
@@ -250,16 +250,6 @@ fn happy_eyeballs_race_survives_a_signal() {
     drop(second.listener.accept().unwrap());
     let stream = handle.join().unwrap().expect("race after a signal");
     assert_eq!(stream.peer_addr().unwrap(), second.addr);
-}
-
-/// A TCP connection on loopback: (client end, accepted end).
-fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
-    let client = ConnectorBuilder::new()
-        .connect(listener.local_addr().unwrap())
-        .unwrap();
-    let (server, _) = listener.accept().unwrap();
-    (client, server)
 }
 
 /// The control for accepts: a bare `accept(2)` hit by the signal fails with
@@ -298,7 +288,7 @@ fn accept_on_a_built_listener_survives_a_signal() {
 /// The same for a built Unix listener.
 #[test]
 fn accept_on_a_built_unix_listener_survives_a_signal() {
-    let dir = faults_util::TempDir::new("signals-accept");
+    let dir = util::TempDir::new("signals-accept");
     let path = dir.join("accept.sock");
     let listener = ListenerBuilder::new().listen_unix(&path).unwrap();
     let handle = interrupt("sig-accept-unix", nr::ACCEPT, move || listener.accept());

@@ -7,14 +7,14 @@
 //! listener shows the race reaching IPv4 after one connection attempt delay,
 //! where the sequential mode waits for its whole timeout first.
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
-use faults_util::{has_ipv6_loopback, refused_port};
 use sockwright::{ConnectorBuilder, Domain, Error};
+use util::{has_ipv6_loopback, refused_port};
 
 /// Slack allowed on top of an expected wait for scheduling on a busy machine.
 #[cfg(target_os = "linux")]
@@ -23,12 +23,12 @@ const MARGIN: Duration = Duration::from_millis(1500);
 /// A black-holed `[::1]` address, or `None` (with the reason printed) on a
 /// host without IPv6 loopback.
 #[cfg(target_os = "linux")]
-fn black_hole_v6() -> Option<faults_util::FullListener> {
+fn black_hole_v6() -> Option<util::FullListener> {
     if !has_ipv6_loopback() {
         eprintln!("skipped: this host has no IPv6 loopback (::1)");
         return None;
     }
-    let full = faults_util::full_listener_at("[::1]:0", Duration::from_millis(200))
+    let full = util::full_listener_at("[::1]:0", Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on [::1]");
     Some(full)
 }
@@ -115,7 +115,7 @@ fn sequential_mode_waits_for_its_timeout_on_the_black_hole() {
 fn the_connect_timeout_bounds_the_whole_race() {
     init_log();
     let Some(hole6) = black_hole_v6() else { return };
-    let hole4 = faults_util::full_listener(Duration::from_millis(200))
+    let hole4 = util::full_listener(Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on 127.0.0.1");
     let timeout = Duration::from_millis(600);
 
@@ -378,7 +378,7 @@ fn a_fixed_source_port_tries_one_address_at_a_time() {
     // SO_REUSEADDR the second bind fails), so the race falls back to the
     // sequential mode: the black-holed address is tried alone until the
     // timeout, then the live one connects from the fixed port.
-    let hole = faults_util::full_listener(Duration::from_millis(200))
+    let hole = util::full_listener(Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on 127.0.0.1");
     let live = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = TcpListener::bind("127.0.0.1:0")

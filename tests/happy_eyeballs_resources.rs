@@ -9,14 +9,14 @@
 //! or starts threads while it counts.
 #![cfg(target_os = "linux")]
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use faults_util::{fd_count, full_listener, full_listener_at, has_ipv6_loopback, thread_count};
 use sockwright::{ConnectorBuilder, Error};
+use util::{fd_count, full_listener, full_listener_at, has_ipv6_loopback, thread_count};
 
 /// Races won by IPv4 while the black-holed IPv6 attempt is pending.
 const WON_ROUNDS: usize = 200;

@@ -5,14 +5,14 @@
 //! One test runs the whole table, so no other test in this program opens
 //! descriptors while it counts them.
 
-mod faults_util;
+mod util;
 
 use std::io::ErrorKind;
 use std::time::Duration;
 
-#[cfg(target_os = "linux")]
-use faults_util::fd_count;
 use sockwright::{ConnectorBuilder, Domain, Error, Keepalive, ListenerBuilder, Protocol, Type};
+#[cfg(target_os = "linux")]
+use util::fd_count;
 
 /// What a row expects.
 enum Expect {

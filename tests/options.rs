@@ -7,7 +7,7 @@
 //! row (the last call wins and `false` is written); the others have at least
 //! one value that differs from the OS default.
 
-mod faults_util;
+mod util;
 
 use std::io;
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -16,9 +16,9 @@ use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::Path;
 use std::time::Duration;
 
-use faults_util::{has_ipv6_loopback, TempDir};
 use socket2::SockRef;
 use sockwright::{ConnectorBuilder, Keepalive, ListenerBuilder};
+use util::{has_ipv6_loopback, TempDir};
 
 /// The sockets a finishing call can return. For the listener builder,
 /// `Tcp4` is a `TcpListener` on 127.0.0.1; for the connector builder, a
@@ -216,39 +216,10 @@ fn nonblocking(s: &SockRef<'_>) -> io::Result<bool> {
     }
 }
 
-/// `getsockopt(level, name)` for an `int` option socket2 has no getter for.
-#[cfg(windows)]
-#[allow(unsafe_code)]
-fn sockopt_int(s: &SockRef<'_>, level: i32, name: i32) -> io::Result<i32> {
-    use std::os::windows::io::AsRawSocket;
-    use windows_sys::Win32::Networking::WinSock::{
-        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
-    };
-    let mut value: i32 = 0;
-    let mut len = std::mem::size_of::<i32>() as i32;
-    // SAFETY: the handle is valid while `s` is borrowed; `value` and `len`
-    // are live locals and `len` holds the size of `value`.
-    let rc = unsafe {
-        getsockopt(
-            s.as_raw_socket() as SOCKET,
-            level,
-            name,
-            (&mut value as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads this thread's last Winsock error; no arguments.
-        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
-    }
-    Ok(value)
-}
-
 /// `SO_EXCLUSIVEADDRUSE`.
 #[cfg(windows)]
 fn exclusive_address_use(s: &SockRef<'_>) -> io::Result<bool> {
-    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
-    Ok(sockopt_int(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
+    util::exclusive_address_use(&**s)
 }
 
 /// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` in seconds (Windows 10 1709 and later).
@@ -257,8 +228,8 @@ fn keepalive_times(s: &SockRef<'_>) -> io::Result<(Duration, Duration)> {
     use windows_sys::Win32::Networking::WinSock::{IPPROTO_TCP, TCP_KEEPIDLE, TCP_KEEPINTVL};
     let secs = |v: i32| Duration::from_secs(u64::try_from(v).unwrap_or(0));
     Ok((
-        secs(sockopt_int(s, IPPROTO_TCP, TCP_KEEPIDLE)?),
-        secs(sockopt_int(s, IPPROTO_TCP, TCP_KEEPINTVL)?),
+        secs(util::sockopt_int(&**s, IPPROTO_TCP, TCP_KEEPIDLE)?),
+        secs(util::sockopt_int(&**s, IPPROTO_TCP, TCP_KEEPINTVL)?),
     ))
 }
 

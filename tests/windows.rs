@@ -3,11 +3,13 @@
 //! codes. Runs only on Windows (CI runs it under Wine).
 #![cfg(windows)]
 
+mod util;
+
 use std::io;
 use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::os::windows::io::AsRawSocket;
 
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
+use util::exclusive_address_use;
 
 /// `WSAEADDRINUSE`
 const WSAEADDRINUSE: i32 = 10048;
@@ -15,32 +17,6 @@ const WSAEADDRINUSE: i32 = 10048;
 const WSAEACCES: i32 = 10013;
 /// `WSAECONNREFUSED`
 const WSAECONNREFUSED: i32 = 10061;
-
-/// `getsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`; socket2 has no getter for it.
-#[allow(unsafe_code)]
-fn exclusive_address_use(socket: &impl AsRawSocket) -> io::Result<bool> {
-    use windows_sys::Win32::Networking::WinSock::{
-        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
-    };
-    let mut value: i32 = 0;
-    let mut len = std::mem::size_of::<i32>() as i32;
-    // SAFETY: the handle is valid while `socket` is borrowed; `value` and
-    // `len` are live locals and `len` holds the size of `value`.
-    let rc = unsafe {
-        getsockopt(
-            socket.as_raw_socket() as SOCKET,
-            SOL_SOCKET,
-            SO_EXCLUSIVEADDRUSE,
-            (&mut value as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads this thread's last Winsock error; no arguments.
-        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
-    }
-    Ok(value != 0)
-}
 
 fn loopback_v4() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))

@@ -1,8 +1,8 @@
-//! Helpers shared by the `faults_*` test files: counting the process's open
-//! file descriptors and threads, provoking refused and timed-out connects on
-//! loopback, and private temporary directories.
+//! Helpers shared by the test files: counting the process's open file
+//! descriptors and threads, loopback connection pairs, provoking refused and
+//! timed-out connects on loopback, and private temporary directories.
 //!
-//! Each `faults_*` file uses only some of these, so unused ones are allowed.
+//! Each test file uses only some of these, so unused ones are allowed.
 #![allow(dead_code)]
 
 use std::fs;
@@ -44,6 +44,17 @@ pub fn refused_port() -> (Socket, SocketAddr) {
         .expect("bind 127.0.0.1:0");
     let addr = socket.local_addr().unwrap().as_socket().unwrap();
     (socket, addr)
+}
+
+/// A TCP connection on loopback made with the crate's builders:
+/// (client end, accepted end).
+pub fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let client = ConnectorBuilder::new()
+        .connect(listener.local_addr().unwrap())
+        .unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (client, server)
 }
 
 /// A listener whose accept queue is full and is never drained, with the
@@ -152,4 +163,42 @@ pub fn full_unix_listener(
             "the accept queue of a backlog-0 Unix listener never filled"
         );
     }
+}
+
+/// `getsockopt(level, name)` for an `int` option socket2 has no getter for.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+pub fn sockopt_int(
+    socket: &impl std::os::windows::io::AsRawSocket,
+    level: i32,
+    name: i32,
+) -> io::Result<i32> {
+    use windows_sys::Win32::Networking::WinSock::{
+        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
+    };
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as i32;
+    // SAFETY: the handle is valid while `socket` is borrowed; `value` and
+    // `len` are live locals and `len` holds the size of `value`.
+    let rc = unsafe {
+        getsockopt(
+            socket.as_raw_socket() as SOCKET,
+            level,
+            name,
+            (&mut value as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    if rc == SOCKET_ERROR {
+        // SAFETY: reads this thread's last Winsock error; no arguments.
+        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+    }
+    Ok(value)
+}
+
+/// `getsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`; socket2 has no getter for it.
+#[cfg(windows)]
+pub fn exclusive_address_use(socket: &impl std::os::windows::io::AsRawSocket) -> io::Result<bool> {
+    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
+    Ok(sockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
 }
