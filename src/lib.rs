@@ -12,6 +12,10 @@
 //!   [`TcpStream`](std::net::TcpStream), a connected `UdpSocket`, or a `UnixStream`.
 //! - Every failure is an [`Error`] that names the step and the address, such
 //!   as `bind 0.0.0.0:8080: address already in use (os error 98)`.
+//! - [`hello`] carries the tutorial's exchange itself, `Hello from client` /
+//!   `Hello from server`, wire-compatible with the C programs:
+//!   [`hello::Exchange`] runs one side on a stream or socket, and
+//!   [`hello::Server`] serves it to many clients at once.
 //!
 //! Because the results are std types, they work anywhere: with std, with
 //! tokio's `from_std` (set [`nonblocking`](ListenerBuilder::nonblocking)), or
