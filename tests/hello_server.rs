@@ -193,3 +193,53 @@ fn a_client_that_resets_is_named_by_its_address() {
         "{err}"
     );
 }
+
+/// A datagram longer than the maximum is one failed client (`InvalidData`),
+/// not a receive error that pauses the server: the next client is answered.
+#[test]
+fn udp_oversized_datagram_is_a_failed_client_and_the_next_is_served() {
+    use sockwright::Address;
+    use std::io::ErrorKind;
+    use std::net::UdpSocket;
+
+    let socket = ListenerBuilder::new().bind_udp("127.0.0.1:0").unwrap();
+    let addr = socket.local_addr().unwrap();
+    let mut exchange = Exchange::server();
+    exchange.max_message(64).timeout(Duration::from_secs(5));
+    let server = thread::spawn(move || {
+        let mut outcomes = Vec::new();
+        let summary = Server::new(exchange)
+            .clients(2)
+            .serve_udp(&socket, |outcome| outcomes.push(outcome))
+            .unwrap();
+        (summary, outcomes)
+    });
+
+    let big = UdpSocket::bind("127.0.0.1:0").unwrap();
+    big.send_to(&[b'x'; 200], addr).unwrap();
+    let good = ConnectorBuilder::new().connect_udp(addr).unwrap();
+    let (reply, from) = Exchange::client().run_udp(&good).unwrap();
+    assert_eq!((reply.as_slice(), from), (SERVER_GREETING.as_bytes(), addr));
+
+    let (summary, outcomes) = server.join().unwrap();
+    assert_eq!(
+        (
+            summary.accepted,
+            summary.succeeded,
+            summary.failed,
+            summary.accept_errors
+        ),
+        (2, 1, 1, 0),
+        "{summary:?}"
+    );
+    let err = outcomes[0].result.as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+    // Windows does not say who sent a datagram too long for the buffer.
+    let sender = if cfg!(windows) {
+        Address::Unknown
+    } else {
+        Address::Inet(big.local_addr().unwrap())
+    };
+    assert_eq!(outcomes[0].peer, sender, "{err}");
+    assert_eq!(outcomes[1].peer, Address::Inet(good.local_addr().unwrap()));
+}

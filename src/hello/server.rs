@@ -387,8 +387,10 @@ impl Server {
     /// # Platform-specific behavior
     ///
     /// On Windows, a reply sent to a port nobody listens on makes a later
-    /// `recvfrom` fail with `WSAECONNRESET`; that failure is retried like any
-    /// other.
+    /// `recvfrom` fail with `WSAECONNRESET`; that is logged at `debug` level
+    /// and the next datagram is received at once. A datagram longer than
+    /// the maximum fails its `recvfrom` there (`WSAEMSGSIZE`) without naming
+    /// its sender, so its [`Outcome`] names [`Address::Unknown`].
     ///
     /// # Examples
     ///
@@ -427,6 +429,37 @@ impl Server {
             let (n, from) = match socket.recv_from(&mut buf) {
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Windows reports an ICMP "port unreachable" for an earlier
+                // reply (a client that went away) on the next receive; the
+                // socket is fine and the next datagram is waiting.
+                #[cfg(windows)]
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    debug!("an earlier reply from {} was not delivered: {e}", local());
+                    continue;
+                }
+                // Windows fails the receive of a datagram longer than the
+                // buffer (where Unix returns it truncated) and does not say
+                // who sent it: one client, failed, whose address is unknown.
+                #[cfg(windows)]
+                Err(e)
+                    if e.raw_os_error()
+                        == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE) =>
+                {
+                    summary.accepted += 1;
+                    summary.failed += 1;
+                    let outcome = Outcome {
+                        peer: Address::Unknown,
+                        result: Err(exchange_error(
+                            self.exchange.role.receive_step(),
+                            Address::Unknown,
+                            too_long(self.exchange.max_message),
+                        )),
+                    };
+                    if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
+                        warn!("the hello server's callback panicked for an oversized datagram");
+                    }
+                    continue;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     return Err(Error::Accept {
                         addr: local(),
