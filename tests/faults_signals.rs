@@ -75,6 +75,21 @@ fn install_handler() {
     });
 }
 
+/// Installs the handler, runs `work` on a new thread named `name`, and
+/// returns its handle and its kernel thread id.
+fn spawn_to_interrupt<T: Send + 'static>(
+    name: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> (JoinHandle<T>, String) {
+    install_handler();
+    let handle = thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(work)
+        .unwrap();
+    let tid = wait_for_task(name);
+    (handle, tid)
+}
+
 /// Runs `work` on a new thread, waits until that thread is blocked in one of
 /// the system calls `nrs`, and sends it `SIGUSR1`. Returns the thread handle,
 /// for the caller to unblock (if needed) and join.
@@ -83,12 +98,7 @@ fn interrupt<T: Send + 'static>(
     nrs: &'static [u64],
     work: impl FnOnce() -> T + Send + 'static,
 ) -> JoinHandle<T> {
-    install_handler();
-    let handle = thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(work)
-        .unwrap();
-    let tid = wait_for_task(name);
+    let (handle, tid) = spawn_to_interrupt(name, work);
     wait_until_in_syscall(&tid, nrs);
     signal(&handle);
     handle
@@ -118,12 +128,7 @@ fn keep_interrupting<T: Send + 'static>(
     max: usize,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> (T, usize) {
-    install_handler();
-    let handle = thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(work)
-        .unwrap();
-    let tid = wait_for_task(name);
+    let (handle, tid) = spawn_to_interrupt(name, work);
     let file = format!("/proc/self/task/{tid}/syscall");
     let mut sent = 0;
     let deadline = Instant::now() + Duration::from_secs(30);
