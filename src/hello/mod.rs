@@ -91,21 +91,68 @@ mod server;
 pub use server::{Outcome, Server, Summary, DEFAULT_MAX_CLIENTS};
 
 /// What the client sends: `Hello from client` (17 bytes, no terminator).
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::{Exchange, CLIENT_GREETING};
+///
+/// assert_eq!(Exchange::client().message_bytes(), CLIENT_GREETING.as_bytes());
+/// assert_eq!(CLIENT_GREETING.len(), 17);
+/// ```
 pub const CLIENT_GREETING: &str = "Hello from client";
 
 /// What the server answers: `Hello from server` (17 bytes, no terminator).
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::{Exchange, SERVER_GREETING};
+///
+/// assert_eq!(Exchange::server().message_bytes(), SERVER_GREETING.as_bytes());
+/// ```
 pub const SERVER_GREETING: &str = "Hello from server";
 
 /// The longest message accepted by default: 1024 bytes, one more than the C
 /// server's single `read` takes.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::{Exchange, DEFAULT_MAX_MESSAGE};
+///
+/// // Accept greetings up to four times the default.
+/// let mut exchange = Exchange::server();
+/// exchange.max_message(4 * DEFAULT_MAX_MESSAGE);
+/// ```
 pub const DEFAULT_MAX_MESSAGE: usize = 1024;
 
 /// How long each side may take by default to receive its message, and how
 /// long each write may block: 5 seconds.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::{Exchange, DEFAULT_TIMEOUT};
+///
+/// // Give a slow network twice the default.
+/// let mut exchange = Exchange::client();
+/// exchange.timeout(DEFAULT_TIMEOUT * 2);
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a message that is not the expected one may pause before it is
 /// taken as complete: 200 milliseconds.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::{Exchange, DEFAULT_QUIET};
+///
+/// // A peer on a slow link may pause longer between the parts of its message.
+/// let mut exchange = Exchange::server();
+/// exchange.quiet(DEFAULT_QUIET * 5);
+/// ```
 pub const DEFAULT_QUIET: Duration = Duration::from_millis(200);
 
 /// Which side of the exchange an [`Exchange`] plays.
