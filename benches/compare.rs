@@ -83,8 +83,8 @@ impl Plan {
                 exchange_batch: 100,
                 serve_rounds: 11,
                 serve_window: Duration::from_millis(500),
-                bulk_rounds: 16,
-                bulk_total: 1 << 30,
+                bulk_rounds: 64,
+                bulk_total: 2 << 30,
             }
         }
     }
@@ -855,44 +855,100 @@ const BULK_CHUNK: usize = 256 * 1024;
 
 fn bulk(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let per_sample = plan.bulk_total / plan.bulk_rounds as u64;
-    let (mut ours_client, mut ours_server) = connected_pair(true)?;
-    let (mut std_client, mut std_server) = connected_pair(false)?;
-    let bytes = per_sample;
-    let ours = Mutex::new((&mut ours_client, &mut ours_server));
-    let theirs = Mutex::new((&mut std_client, &mut std_server));
-    let mut variants: Vec<Variant<'_>> = vec![
-        Variant::new("sockwright stream, client -> server", || {
-            let mut pair = ours.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(client, server, bytes)
-        }),
-        Variant::new("std stream, client -> server", || {
-            let mut pair = theirs.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(client, server, bytes)
-        }),
-        Variant::new("sockwright stream, server -> client", || {
-            let mut pair = ours.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(server, client, bytes)
-        }),
-        Variant::new("std stream, server -> client", || {
-            let mut pair = theirs.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(server, client, bytes)
-        }),
+    let mut ours = connected_pair(true)?;
+    let mut theirs = connected_pair(false)?;
+    // The claim measured: a builder-made stream is a plain `TcpStream` with
+    // the same options as std's. Checked before any byte moves (the kernel
+    // tunes the buffer sizes of both as they are used).
+    let options = [
+        (
+            "client",
+            socket_options(&ours.0)?,
+            socket_options(&theirs.0)?,
+        ),
+        (
+            "server",
+            socket_options(&ours.1)?,
+            socket_options(&theirs.1)?,
+        ),
     ];
-    let samples = interleave(&mut variants, plan.bulk_rounds)?;
+    let mut differ = Vec::new();
+    for (side, a, b) in &options {
+        println!(
+            "\nbulk: {side} stream options, sockwright / std: {}",
+            show_options(a, b)
+        );
+        differ.extend(
+            a.iter()
+                .zip(b)
+                .filter(|(x, y)| x != y)
+                .map(|((name, x), (_, y))| format!("{side} {name}: {x} / {y}")),
+        );
+    }
+    report.check(
+        true,
+        differ.is_empty(),
+        format!(
+            "bulk: both pairs have the same socket options ({})",
+            if differ.is_empty() {
+                "getsockopt of each".to_owned()
+            } else {
+                differ.join(", ")
+            }
+        ),
+    );
+
+    // One buffer each way for every sample of every variant, filled once, so
+    // that no variant pays for fresh pages another one does not.
+    let send_buf = vec![0x5a; BULK_CHUNK];
+    let mut recv_buf = vec![0; BULK_CHUNK];
+    // Rows: sockwright c->s, std c->s, sockwright s->c, std s->c.
+    let mut samples = vec![Vec::new(); 4];
+    // Per direction and round: the first transfer's rate over the second's,
+    // whichever pair went first: what the position in a round alone is worth.
+    let mut position = Vec::with_capacity(2 * plan.bulk_rounds);
+    for round in 0..=plan.bulk_rounds {
+        for (dir, ours_first) in bulk_order(round) {
+            let order = if ours_first {
+                [true, false]
+            } else {
+                [false, true]
+            };
+            let mut rates = [0.0; 2];
+            for (k, builders) in order.into_iter().enumerate() {
+                let (client, server) = if builders { &mut ours } else { &mut theirs };
+                let (tx, rx) = if dir == 0 {
+                    (client, server)
+                } else {
+                    (server, client)
+                };
+                let rate = transfer(tx, rx, per_sample, &send_buf, &mut recv_buf)?;
+                rates[k] = rate;
+                if round > 0 {
+                    samples[dir * 2 + usize::from(!builders)].push(rate);
+                }
+            }
+            if round > 0 {
+                position.push(rates[0] / rates[1]);
+            }
+        }
+    }
     let mut table = Table::new(
         "bulk",
         &format!(
-            "{} MiB per variant, {} MiB per sample, {} KiB writes; ratios: sockwright / std, same direction",
+            "{} MiB per variant, {} MiB per sample, {} KiB writes; ratios: sockwright / std, \
+             same direction, from the two samples of each round taken back to back",
             plan.bulk_total >> 20,
             per_sample >> 20,
             BULK_CHUNK >> 10
         ),
         Unit::GibPerSecond,
-        names(&variants),
+        vec![
+            "sockwright stream, client -> server".to_owned(),
+            "std stream, client -> server".to_owned(),
+            "sockwright stream, server -> client".to_owned(),
+            "std stream, server -> client".to_owned(),
+        ],
         samples,
         1,
     );
@@ -902,9 +958,86 @@ fn bulk(plan: &Plan, report: &mut Report) -> Fallible<()> {
     table.print();
     for (ours, theirs, direction) in [(0, 1, "client -> server"), (2, 3, "server -> client")] {
         let ratio = table.ratio_between(ours, theirs);
-        report.note(format!("bulk {direction}: sockwright / std = {ratio:.3}"));
+        let (low, high) = table.ratio_interval(ours, theirs);
+        report.check(
+            !plan.quick,
+            (0.97..=1.03).contains(&ratio),
+            format!(
+                "bulk {direction}: sockwright / std = {ratio:.3}, 95% interval {low:.3} to \
+                 {high:.3} (needs 0.97 to 1.03)"
+            ),
+        );
     }
+    report.note(format!(
+        "bulk: first transfer of a direction in a round / second, either pair = {:.3} \
+         (what a fixed order would have added to the ratios)",
+        percentile(&position, 0.5)
+    ));
     Ok(())
+}
+
+/// The order of one bulk round: each direction (0: client to server, 1:
+/// server to client) with whether the sockwright pair goes first in it.
+///
+/// Over every four rounds each variant runs first and second in its
+/// direction equally often, and first after a change of direction equally
+/// often. A fixed rotation (A B C D, B C D A, ...) would always run the std
+/// pair right after the sockwright pair in the same direction, and the
+/// sockwright pair right after the other direction: the ratio would then
+/// measure what a change of direction costs the next transfer (the stream's
+/// buffers and the CPUs' caches left by the one before), not the stream.
+fn bulk_order(round: usize) -> [(usize, bool); 2] {
+    let ours_first = (round / 2) % 2 == 0;
+    if round % 2 == 0 {
+        [(0, ours_first), (1, !ours_first)]
+    } else {
+        [(1, ours_first), (0, !ours_first)]
+    }
+}
+
+/// The options of a connected stream that decide how it moves bytes, each
+/// read with its own `getsockopt` (or `fcntl`), as a name and a value.
+fn socket_options(stream: &TcpStream) -> io::Result<Vec<(&'static str, String)>> {
+    let s = socket2::SockRef::from(stream);
+    let mut options = vec![
+        ("SO_SNDBUF", s.send_buffer_size()?.to_string()),
+        ("SO_RCVBUF", s.recv_buffer_size()?.to_string()),
+        ("TCP_NODELAY", s.tcp_nodelay()?.to_string()),
+        ("SO_KEEPALIVE", s.keepalive()?.to_string()),
+        ("SO_LINGER", format!("{:?}", s.linger()?)),
+        ("SO_RCVTIMEO", format!("{:?}", s.read_timeout()?)),
+        ("SO_SNDTIMEO", format!("{:?}", s.write_timeout()?)),
+        ("IP_TTL", s.ttl_v4()?.to_string()),
+    ];
+    #[cfg(unix)]
+    options.extend([
+        ("O_NONBLOCK", s.nonblocking()?.to_string()),
+        ("TCP_MAXSEG", s.tcp_mss()?.to_string()),
+        ("IP_TOS", s.tos_v4()?.to_string()),
+    ]);
+    #[cfg(target_os = "linux")]
+    options.push((
+        "TCP_CONGESTION",
+        String::from_utf8_lossy(&s.tcp_congestion()?)
+            .trim_end_matches('\0')
+            .to_owned(),
+    ));
+    Ok(options)
+}
+
+/// `NAME=a` where both sides agree, `NAME=a/b` where they do not.
+fn show_options(a: &[(&str, String)], b: &[(&str, String)]) -> String {
+    a.iter()
+        .zip(b)
+        .map(|((name, x), (_, y))| {
+            if x == y {
+                format!("{name}={x}")
+            } else {
+                format!("{name}={x}/{y}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A connected client and accepted server stream, both made with the
@@ -925,26 +1058,31 @@ fn connected_pair(builders: bool) -> Fallible<(TcpStream, TcpStream)> {
     Ok((client, server))
 }
 
-/// Sends `bytes` from `tx` to `rx`; returns bytes per second, timed from
-/// the first write until the last byte is read.
-fn transfer(tx: &mut TcpStream, rx: &mut TcpStream, bytes: u64) -> Fallible<f64> {
+/// Sends `bytes` from `tx` to `rx`, writing from `send_buf` and reading into
+/// `recv_buf`; returns bytes per second, timed from the first write until
+/// the last byte is read.
+fn transfer(
+    tx: &mut TcpStream,
+    rx: &mut TcpStream,
+    bytes: u64,
+    send_buf: &[u8],
+    recv_buf: &mut [u8],
+) -> Fallible<f64> {
     let start = Instant::now();
     let received = thread::scope(|scope| -> Fallible<u64> {
         let sender = scope.spawn(move || -> io::Result<()> {
-            let chunk = vec![0x5a; BULK_CHUNK];
             let mut left = bytes;
             while left > 0 {
-                let n = left.min(BULK_CHUNK as u64) as usize;
-                tx.write_all(&chunk[..n])?;
+                let n = left.min(send_buf.len() as u64) as usize;
+                tx.write_all(&send_buf[..n])?;
                 left -= n as u64;
             }
             Ok(())
         });
-        let mut buf = vec![0; BULK_CHUNK];
         let mut got = 0;
         while got < bytes {
-            let want = (bytes - got).min(BULK_CHUNK as u64) as usize;
-            match rx.read(&mut buf[..want])? {
+            let want = (bytes - got).min(recv_buf.len() as u64) as usize;
+            match rx.read(&mut recv_buf[..want])? {
                 0 => return Err("stream closed during the transfer".into()),
                 n => got += n as u64,
             }
@@ -1089,12 +1227,32 @@ impl Table {
     /// The median over rounds of the throughput ratio of `row` to `other`
     /// within the same round.
     fn ratio_between(&self, row: usize, other: usize) -> f64 {
-        let per_round: Vec<f64> = self.samples[row]
+        percentile(&self.round_ratios(row, other), 0.5)
+    }
+
+    /// The throughput ratio of `row` to `other` in each round.
+    fn round_ratios(&self, row: usize, other: usize) -> Vec<f64> {
+        self.samples[row]
             .iter()
             .zip(&self.samples[other])
             .map(|(&a, &b)| self.unit.throughput_ratio(a, b))
-            .collect();
-        percentile(&per_round, 0.5)
+            .collect()
+    }
+
+    /// A 95% confidence interval for [`ratio_between`](Self::ratio_between),
+    /// from the order statistics of the per-round ratios (the sign test's
+    /// interval: it assumes nothing about how the ratios spread).
+    fn ratio_interval(&self, row: usize, other: usize) -> (f64, f64) {
+        let mut ratios = self.round_ratios(row, other);
+        ratios.sort_by(f64::total_cmp);
+        let n = ratios.len();
+        if n == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let half = 1.96 * (n as f64).sqrt() / 2.0;
+        let low = ((n as f64 / 2.0 - half).floor().max(0.0)) as usize;
+        let high = ((n as f64 / 2.0 + half).ceil() as usize).min(n - 1);
+        (ratios[low], ratios[high])
     }
 
     fn print(&self) {
