@@ -16,6 +16,9 @@
 //!   and (Linux) with two reuse-port listeners on one port.
 //! - **bulk**: bytes per second through a builder-made stream and a std one,
 //!   each direction.
+//! - **instructions**: user-space instructions per listener build and per
+//!   exchange, sockwright and hand-written, counted by valgrind's cachegrind
+//!   (`compare/instructions.rs`).
 //!
 //! Each table shows, per variant, the median and the 10th to 90th percentile
 //! of the samples (one sample per round) and the ratio to the reference in
@@ -90,7 +93,13 @@ impl Plan {
     }
 }
 
+#[path = "compare/instructions.rs"]
+mod instructions;
+
 fn main() -> ExitCode {
+    if let Ok(spec) = std::env::var(instructions::CHILD_VAR) {
+        return instructions::child(&spec);
+    }
     let plan = Plan::from_env();
     println!(
         "sockwright benchmarks ({} run; {} logical CPUs)",
@@ -99,11 +108,12 @@ fn main() -> ExitCode {
     );
     let mut report = Report::default();
     let started = Instant::now();
-    let groups: [(&str, Group); 4] = [
+    let groups: [(&str, Group); 5] = [
         ("setup", setup),
         ("exchange", exchange),
         ("serve", serve),
         ("bulk", bulk),
+        ("instructions", instructions::group),
     ];
     // `cargo bench -- NAME...` runs only the groups named; cargo itself passes `--bench`.
     let only: Vec<String> = std::env::args()
@@ -125,17 +135,23 @@ fn main() -> ExitCode {
 // ---------------------------------------------------------------------------
 // setup
 
-fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let backlog = ListenerBuilder::DEFAULT_BACKLOG;
+/// The listener the setup group builds: reuse-address, reuse-port where the
+/// OS has `SO_REUSEPORT` (as the builder's `reuse_port` setter), `backlog`.
+fn setup_builder(backlog: u32) -> ListenerBuilder {
     let mut builder = ListenerBuilder::new();
     builder.reuse_address(true).backlog(backlog);
-    // Where the OS has SO_REUSEPORT, as the builder's `reuse_port` setter.
     #[cfg(all(
         unix,
         not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
     ))]
     builder.reuse_port(true);
+    builder
+}
+
+fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let backlog = ListenerBuilder::DEFAULT_BACKLOG;
+    let builder = setup_builder(backlog);
     let batch = plan.setup_batch;
     let mut variants: Vec<Variant<'_>> = vec![
         Variant::new("sockwright ListenerBuilder", move || {

@@ -21,38 +21,67 @@ impl fmt::Display for Target<'_> {
     }
 }
 
+/// The usable addresses of a target. One address, by far the most common
+/// case (a literal address, a name with one record), is held inline: a
+/// build or connect to it allocates nothing.
+#[derive(Debug)]
+pub(crate) enum Addrs {
+    One([SocketAddr; 1]),
+    Many(Vec<SocketAddr>),
+}
+
+impl std::ops::Deref for Addrs {
+    type Target = [SocketAddr];
+
+    fn deref(&self) -> &[SocketAddr] {
+        match self {
+            Addrs::One(one) => one,
+            Addrs::Many(many) => many,
+        }
+    }
+}
+
 /// Resolves `addr`, keeps the addresses the configuration can use, and
 /// returns them with the target for error messages.
 ///
 /// A literal address is parsed without a system call, so a mismatch between
 /// it and the configuration is reported before any.
-pub(crate) fn resolve<'a, A>(addr: &'a A, opts: &Options) -> Result<(Target<'a>, Vec<SocketAddr>)>
+pub(crate) fn resolve<'a, A>(addr: &'a A, opts: &Options) -> Result<(Target<'a>, Addrs)>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
     let target = Target(addr);
-    let mut usable: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|source| Error::Resolve {
-            target: target.to_string(),
-            source,
-        })?
-        .collect();
+    let resolved = addr.to_socket_addrs().map_err(|source| Error::Resolve {
+        target: target.to_string(),
+        source,
+    })?;
     let mut first_mismatch = None;
-    usable.retain(|a| match opts.check_inet(a) {
-        Ok(()) => true,
-        Err(e) => {
+    let mut one = None;
+    let mut many = Vec::new();
+    for a in resolved {
+        if let Err(e) = opts.check_inet(&a) {
             first_mismatch.get_or_insert(e);
-            false
+            continue;
         }
-    });
-    if usable.is_empty() {
-        return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
-            target: target.to_string(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        }));
+        match one.take() {
+            None if many.is_empty() => one = Some(a),
+            first => {
+                many.extend(first);
+                many.push(a);
+            }
+        }
     }
-    debug!("resolved {target} to {usable:?}");
+    let usable = match one {
+        Some(a) => Addrs::One([a]),
+        None if !many.is_empty() => Addrs::Many(many),
+        None => {
+            return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
+                target: target.to_string(),
+                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            }))
+        }
+    };
+    debug!("resolved {target} to {:?}", &*usable);
     Ok((target, usable))
 }
 
@@ -120,7 +149,7 @@ mod tests {
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
         let (_, kept) = resolve(&both, &opts).unwrap();
-        assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(*kept, ["[::1]:1".parse::<SocketAddr>().unwrap()]);
         let err = resolve(&"127.0.0.1:1", &opts).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
@@ -129,6 +158,8 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(resolve(&both, &opts).unwrap().1.len(), 2);
+        assert_eq!(*resolve(&both, &opts).unwrap().1, *both);
+        let three: &[SocketAddr] = &[both[0], both[1], "127.0.0.2:1".parse().unwrap()];
+        assert_eq!(*resolve(&three, &opts).unwrap().1, *three);
     }
 }
