@@ -16,6 +16,9 @@
 //!   and (Linux) with two reuse-port listeners on one port.
 //! - **bulk**: bytes per second through a builder-made stream and a std one,
 //!   each direction.
+//! - **happy-eyeballs**: connect latency to a black-holed `[::1]` plus a
+//!   live `127.0.0.1`: sockwright's race, its sequential mode, and Python
+//!   asyncio's `create_connection` (`compare/happy_eyeballs.rs`).
 //! - **instructions**: user-space instructions per listener build and per
 //!   exchange, sockwright and hand-written, counted by valgrind's cachegrind
 //!   (`compare/instructions.rs`).
@@ -93,6 +96,8 @@ impl Plan {
     }
 }
 
+#[path = "compare/happy_eyeballs.rs"]
+mod happy_eyeballs;
 #[path = "compare/instructions.rs"]
 mod instructions;
 
@@ -108,11 +113,12 @@ fn main() -> ExitCode {
     );
     let mut report = Report::default();
     let started = Instant::now();
-    let groups: [(&str, Group); 5] = [
+    let groups: [(&str, Group); 6] = [
         ("setup", setup),
         ("exchange", exchange),
         ("serve", serve),
         ("bulk", bulk),
+        ("happy-eyeballs", happy_eyeballs::group),
         ("instructions", instructions::group),
     ];
     // `cargo bench -- NAME...` runs only the groups named; cargo itself passes `--bench`.
@@ -1164,6 +1170,8 @@ fn time_per_op(batch: u64, mut op: impl FnMut() -> Fallible<()>) -> Fallible<f64
 enum Unit {
     /// Samples are nanoseconds per operation (lower is faster).
     MicrosPerOp,
+    /// Samples are nanoseconds per operation, shown in milliseconds.
+    Millis,
     /// Samples are operations per second.
     PerSecond,
     /// Samples are bytes per second.
@@ -1175,6 +1183,7 @@ impl Unit {
     fn show(self, sample: f64) -> f64 {
         match self {
             Unit::MicrosPerOp => sample / 1e3,
+            Unit::Millis => sample / 1e6,
             Unit::PerSecond => sample,
             Unit::GibPerSecond => sample / f64::from(1u32 << 30),
         }
@@ -1183,6 +1192,7 @@ impl Unit {
     fn label(self) -> &'static str {
         match self {
             Unit::MicrosPerOp => "µs/op",
+            Unit::Millis => "ms",
             Unit::PerSecond => "/s",
             Unit::GibPerSecond => "GiB/s",
         }
@@ -1191,7 +1201,7 @@ impl Unit {
     /// Throughput of `a` relative to `b`, both samples.
     fn throughput_ratio(self, a: f64, b: f64) -> f64 {
         match self {
-            Unit::MicrosPerOp => b / a,
+            Unit::MicrosPerOp | Unit::Millis => b / a,
             Unit::PerSecond | Unit::GibPerSecond => a / b,
         }
     }
