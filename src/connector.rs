@@ -617,7 +617,7 @@ impl ConnectorBuilder {
             .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
         let shown = Address::Unix(path.to_path_buf());
         let socket = self.prepare_unix(&shown)?;
-        self.connect_socket(&socket, &sockaddr, &shown)?;
+        self.connect_socket(&socket, &sockaddr, &shown, false)?;
         Ok(socket.into())
     }
 

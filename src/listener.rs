@@ -381,9 +381,9 @@ impl ListenerBuilder {
     fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
+        // Nonblocking from `socket(2)` when asked for: no mode change after.
         let socket = self.opts.create(domain, implied, &shown)?;
         self.opts.apply(&socket, domain, &shown)?;
-        self.opts.apply_nonblocking(&socket, &shown)?;
         options::bind(&socket, &addr.into(), &shown)?;
         Ok(socket)
     }
@@ -400,7 +400,6 @@ impl ListenerBuilder {
         }
         let socket = self.opts.create(Domain::Unix, implied, &shown)?;
         self.opts.apply(&socket, Domain::Unix, &shown)?;
-        self.opts.apply_nonblocking(&socket, &shown)?;
         options::bind(&socket, &sockaddr, &shown)?;
         Ok((socket, shown))
     }

@@ -149,24 +149,45 @@ impl Options {
         Ok(())
     }
 
-    /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it) no SIGPIPE.
+    /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it)
+    /// no SIGPIPE, nonblocking when `nonblocking(true)` was asked for.
     pub(crate) fn create(&self, domain: Domain, implied: Type, addr: &Address) -> Result<Socket> {
+        self.create_with(domain, implied, addr, self.nonblocking == Some(true))
+    }
+
+    /// [`create`](Self::create), nonblocking or not as `nonblocking` says.
+    ///
+    /// A nonblocking socket gets `SOCK_NONBLOCK` at `socket(2)` where the OS
+    /// takes it (Linux, Android, the BSDs, illumos): no further call. Where
+    /// it does not (macOS, Windows), one `ioctl(FIONBIO)` / `ioctlsocket`
+    /// follows.
+    pub(crate) fn create_with(
+        &self,
+        domain: Domain,
+        implied: Type,
+        addr: &Address,
+        nonblocking: bool,
+    ) -> Result<Socket> {
         let ty = self.socket_type.unwrap_or(implied);
-        let socket = Socket::new(
-            domain.to_socket2(),
-            ty.to_socket2(),
-            self.protocol.to_socket2(),
-        )
-        .map_err(|source| Error::Create {
-            addr: addr.clone(),
-            domain,
-            socket_type: ty,
-            protocol: self.protocol,
-            source,
-        })?;
+        let (os_type, set_later) = match (nonblocking, sys::nonblocking_type(ty.to_socket2())) {
+            (true, Some(with_flag)) => (with_flag, false),
+            (later, _) => (ty.to_socket2(), later),
+        };
+        let socket = Socket::new(domain.to_socket2(), os_type, self.protocol.to_socket2())
+            .map_err(|source| Error::Create {
+                addr: addr.clone(),
+                domain,
+                socket_type: ty,
+                protocol: self.protocol,
+                source,
+            })?;
+        if set_later {
+            set_result("O_NONBLOCK", addr, sys::set_nonblocking(&socket, true))?;
+        }
         debug!(
-            "created {domain} {ty} socket ({}) for {addr}",
-            self.protocol
+            "created {domain} {ty} socket ({}{}) for {addr}",
+            self.protocol,
+            if nonblocking { ", nonblocking" } else { "" }
         );
         Ok(socket)
     }
@@ -226,11 +247,20 @@ impl Options {
         Ok(())
     }
 
-    /// `ioctl(FIONBIO)` when nonblocking mode was asked for.
-    pub(crate) fn apply_nonblocking(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(on) = self.nonblocking {
-            set_result("O_NONBLOCK", addr, socket.set_nonblocking(on))?;
-            debug!("set nonblocking={on} for {addr}");
+    /// Puts a socket that [`create_with`](Self::create_with) made with
+    /// `nonblocking_now` in the mode asked for, with one `ioctl(FIONBIO)`
+    /// (`ioctlsocket`) when the two differ and none when they agree. Unset
+    /// means blocking, the mode of a fresh socket.
+    pub(crate) fn finish_nonblocking(
+        &self,
+        socket: &Socket,
+        addr: &Address,
+        nonblocking_now: bool,
+    ) -> Result<()> {
+        let wanted = self.nonblocking == Some(true);
+        if wanted != nonblocking_now {
+            set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, wanted))?;
+            debug!("set nonblocking={wanted} for {addr}");
         }
         Ok(())
     }
@@ -441,11 +471,18 @@ macro_rules! common_setters {
             self
         }
 
-        /// Puts the returned socket in nonblocking mode (`ioctl(FIONBIO)`).
+        /// Puts the returned socket in nonblocking mode (`O_NONBLOCK`).
         ///
         /// Default: blocking, as std's own constructors return. Set this to
         /// hand the socket to an event loop (for example tokio's `from_std`,
         /// which requires nonblocking sockets).
+        ///
+        /// # Platform-specific behavior
+        ///
+        /// Where `socket(2)` takes `SOCK_NONBLOCK` (Linux, Android, the BSDs,
+        /// illumos) the socket is created nonblocking, with no further call;
+        /// on macOS one `ioctl(FIONBIO)` follows `socket(2)`, on Windows one
+        /// `ioctlsocket(FIONBIO)`.
         ///
         /// # Examples
         ///

@@ -15,8 +15,8 @@ use std::net::{SocketAddr, TcpStream};
 use socket2::{SockRef, Socket};
 
 use super::{outcome, schedule, Attempt, Attempts, Next};
-use crate::options::set_result;
-use crate::{resolve, sys, Address, ConnectorBuilder, Error, Result};
+use crate::sys::{self, Connecting};
+use crate::{resolve, Address, ConnectorBuilder, Error, Result};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream, or every attempt's error in the order tried.
@@ -48,13 +48,21 @@ pub(crate) fn connect(
                 // wins; the failed ones leave the race.
                 let mut winner = None;
                 let mut rest = Vec::with_capacity(pending.len());
-                for (attempt, is_ready) in pending.into_iter().zip(ready) {
-                    if !is_ready || winner.is_some() {
-                        rest.push(attempt);
-                        continue;
+                for (attempt, state) in pending.into_iter().zip(ready) {
+                    let result = match state {
+                        _ if winner.is_some() => Err(attempt),
+                        Connecting::Pending => Err(attempt),
+                        // Writable with no error: connected, no `SO_ERROR` to read.
+                        Connecting::Connected => Ok((attempt, Ok(()))),
+                        Connecting::Failed => {
+                            let result = outcome(SockRef::from(&attempt.socket));
+                            Ok((attempt, result))
+                        }
+                    };
+                    match result {
+                        Ok((attempt, result)) => winner = attempts.settled(attempt, result),
+                        Err(attempt) => rest.push(attempt),
                     }
-                    let result = outcome(SockRef::from(&attempt.socket));
-                    winner = attempts.settled(attempt, result);
                 }
                 pending = rest;
                 if let Some(winner) = winner {
@@ -77,7 +85,8 @@ fn won(
     attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
     let socket = winner.socket;
-    set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
-    builder.connected(&socket, &shown)?;
+    // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
+    // none if a nonblocking stream was asked for.
+    builder.connected(&socket, &shown, true)?;
     Ok(socket.into())
 }
