@@ -14,8 +14,9 @@
 //! - **exchange**: sequential connect, hello exchange, close on loopback.
 //! - **serve**: a hello server under K concurrent clients, with one listener
 //!   and (Linux) with two reuse-port listeners on one port.
-//! - **bulk**: bytes per second through a builder-made stream and a std one,
-//!   each direction.
+//! - **bulk**: bytes per second (elapsed, and per CPU second) through a
+//!   builder-made stream and a std one, each direction, after comparing the
+//!   two pairs' socket options.
 //! - **happy-eyeballs**: connect latency to a black-holed `[::1]` plus a
 //!   live `127.0.0.1`: sockwright's race, its sequential mode, and Python
 //!   asyncio's `create_connection` (`compare/happy_eyeballs.rs`).

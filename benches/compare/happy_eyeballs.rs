@@ -32,8 +32,9 @@ use super::{interleave, names, Fallible, Plan, Report, Table, Unit, Variant};
 const DELAY: Duration = ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY;
 
 /// The connect timeout of the sequential mode, for each attempt: what it
-/// waits on the black hole before it tries IPv4.
+/// waits on the black hole before it tries IPv4 (a quick run waits less).
 const SEQUENTIAL_TIMEOUT: Duration = Duration::from_secs(1);
+const QUICK_SEQUENTIAL_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The bound on a whole race: far above what it should take.
 const RACE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,6 +51,11 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
         println!("\nhappy-eyeballs: skipped: this host has no IPv6 loopback (::1)");
         return Ok(());
     }
+    let sequential_timeout = if plan.quick {
+        QUICK_SEQUENTIAL_TIMEOUT
+    } else {
+        SEQUENTIAL_TIMEOUT
+    };
     let hole = BlackHole::new()?;
     let live = LiveServer::start()?;
     let targets = [hole.addr, live.addr];
@@ -66,7 +72,7 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let mut sequential = ConnectorBuilder::new();
     sequential
         .happy_eyeballs(false)
-        .connect_timeout(SEQUENTIAL_TIMEOUT);
+        .connect_timeout(sequential_timeout);
     let mut variants: Vec<Variant<'_>> = vec![
         Variant::new("sockwright race (blocking)", || {
             timed_connect(&race, &targets)
@@ -98,7 +104,7 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
         "happy-eyeballs",
         &format!(
             "connect to [black-holed [::1], live 127.0.0.1], IPv6 first; races: {DELAY:?} \
-             between attempts; sequential: {SEQUENTIAL_TIMEOUT:?} connect timeout per attempt; \
+             between attempts; sequential: {sequential_timeout:?} connect timeout per attempt; \
              reference: Python asyncio (happy_eyeballs_delay=0.25) when present"
         ),
         Unit::Millis,
@@ -109,20 +115,30 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
     table.print();
     let race = Duration::from_secs_f64(table.median(0) * 1e-9);
     let sequential = Duration::from_secs_f64(table.median(1) * 1e-9);
+    // Lower bounds are what the schedule guarantees, on any machine; the
+    // upper one is a time, which a quick run on a busy machine only notes.
     report.check(
         true,
-        race >= DELAY && race < SEQUENTIAL_TIMEOUT,
+        race >= DELAY,
         format!(
-            "happy-eyeballs: the race connects over IPv4 after one attempt delay, not after a \
-             timeout (median {race:.1?}; needs {DELAY:?} to {SEQUENTIAL_TIMEOUT:?})"
+            "happy-eyeballs: the race starts IPv4 one attempt delay after IPv6 \
+             (median {race:.1?}; needs >= {DELAY:?})"
+        ),
+    );
+    report.check(
+        !plan.quick,
+        race < sequential_timeout,
+        format!(
+            "happy-eyeballs: the race connects before the sequential mode's timeout \
+             (median {race:.1?}; needs < {sequential_timeout:?})"
         ),
     );
     report.check(
         true,
-        sequential >= SEQUENTIAL_TIMEOUT,
+        sequential >= sequential_timeout,
         format!(
             "happy-eyeballs: the sequential mode waits out its timeout on the black hole first \
-             (median {sequential:.1?}; needs >= {SEQUENTIAL_TIMEOUT:?})"
+             (median {sequential:.1?}; needs >= {sequential_timeout:?})"
         ),
     );
     if table.names.len() > 2 {
