@@ -51,10 +51,10 @@ impl ConnectorBuilder {
     /// Whether a sequential attempt's socket is nonblocking from
     /// `socket(2)`: for a TCP connect with a timeout (its wait is then
     /// `poll(2)`), and wherever the socket is to be returned nonblocking
-    /// (a datagram connect never waits). A blocking connect that returns a
-    /// nonblocking stream is left to Windows, whose `WSAPoll` does not
-    /// report a failed connect before Windows 10 version 2004 and would
-    /// wait forever on one with no timeout.
+    /// (a datagram connect never waits). On Windows a nonblocking TCP
+    /// connector without a timeout still connects blocking and then changes
+    /// mode: `WSAPoll` before Windows 10 version 2004 does not report a
+    /// failed connect, and with no timeout that wait would never end.
     fn connects_nonblocking(&self, implied: Type) -> bool {
         let stream = implied == Type::Stream;
         let wanted = self.opts.nonblocking == Some(true);
