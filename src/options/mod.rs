@@ -269,9 +269,9 @@ impl Options {
             ));
         }
         let stream = implied.is_connection_oriented();
-        let (transport, shown) = match place {
-            Place::Inet if stream => (Transport::Tcp, "a stream socket".to_owned()),
-            Place::Inet => (Transport::Udp, "a datagram socket".to_owned()),
+        let transport = match place {
+            Place::Inet if stream => Transport::Tcp,
+            Place::Inet => Transport::Udp,
             #[cfg(unix)]
             Place::Unix(path) => {
                 if self.protocol != Protocol::Default {
@@ -281,25 +281,32 @@ impl Options {
                         path.display()
                     )));
                 }
-                let transport = if stream {
+                if stream {
                     Transport::UnixStream
                 } else {
                     Transport::UnixDatagram
-                };
-                (transport, format!("Unix path {}", path.display()))
+                }
             }
             #[cfg(not(unix))]
             Place::Never(_) => unreachable!("no Unix paths on this platform"),
         };
         self.set.each(|decl| {
             if decl.applies.transport(transport) {
-                Ok(())
-            } else {
-                Err(Error::invalid(format!(
-                    "{} ({}) does not apply to {shown}",
-                    decl.setter, decl.name
-                )))
+                return Ok(());
             }
+            // Formatted only for the error: a build that passes allocates nothing here.
+            let shown = match place {
+                Place::Inet if stream => "a stream socket".to_owned(),
+                Place::Inet => "a datagram socket".to_owned(),
+                #[cfg(unix)]
+                Place::Unix(path) => format!("Unix path {}", path.display()),
+                #[cfg(not(unix))]
+                Place::Never(_) => unreachable!("no Unix paths on this platform"),
+            };
+            Err(Error::invalid(format!(
+                "{} ({}) does not apply to {shown}",
+                decl.setter, decl.name
+            )))
         })
     }
 
