@@ -398,6 +398,7 @@ impl Options {
 
     /// One `setsockopt` per option of `phase` asked for, in the table's
     /// order; after the [`Phase::Fresh`] options, every `configure` hook.
+    #[inline]
     pub(crate) fn apply(
         &self,
         phase: Phase,
