@@ -13,7 +13,10 @@ use log::{debug, log_enabled, Level};
 use socket2::{SockAddr, Socket};
 
 use crate::options::{self, common_setters, set_result, Options};
-use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+use crate::{
+    happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepalive, Result, Type,
+    CONNECTOR_LOG,
+};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -516,10 +519,11 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream)?;
         self.race.validate()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        self.log_start(&addr);
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
-                debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+                debug!(target: CONNECTOR_LOG, "a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
             } else {
                 return happy_eyeballs::connect(self, &self.race, target, &addrs);
             }
@@ -558,7 +562,8 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram)?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        self.log_start(&addr);
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;
             Ok(socket.into())
@@ -616,11 +621,23 @@ impl ConnectorBuilder {
         let sockaddr = SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
         let shown = Address::Unix(path.to_path_buf());
+        self.log_start(&shown);
         let socket = self.opts.create(Domain::Unix, Type::Stream, &shown)?;
         self.opts.apply(&socket, Domain::Unix, &shown)?;
         self.apply_linger(&socket, &shown)?;
         self.connect_socket(&socket, &sockaddr, &shown)?;
+        self.connected(&socket, &shown)?;
         Ok(socket.into())
+    }
+
+    /// The line that starts every connect, so that a connect that hangs is
+    /// not silence: `connecting to localhost:8080 (timeout 2s)`.
+    fn log_start(&self, target: &dyn fmt::Debug) {
+        let shown = resolve::Target::new(target, CONNECTOR_LOG);
+        match self.connect_timeout {
+            Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
+            None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),
+        }
     }
 
     /// Checks the configuration before any system call.
@@ -674,16 +691,44 @@ impl ConnectorBuilder {
     }
 
     /// One attempt on a fresh socket: create, configure, bind the source
-    /// address, connect.
+    /// address, connect. A TCP socket that connected to itself is closed;
+    /// with an ephemeral source port the attempt is made again on a fresh
+    /// socket, at most [`SELF_CONNECT_RETRIES`] times, as the kernel then
+    /// picks another port.
     fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
-        let socket = self.prepare(addr, implied)?;
-        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr))?;
-        Ok(socket)
+        let shown = Address::Inet(addr);
+        let mut retries = 0;
+        loop {
+            let socket = self.prepare(addr, implied)?;
+            self.connect_socket(&socket, &addr.into(), &shown)?;
+            if implied == Type::Stream {
+                if let Err(err) = check_self_connect(&socket, addr) {
+                    drop(socket);
+                    if self.fixed_source_port_for(addr) || retries == SELF_CONNECT_RETRIES {
+                        return Err(err);
+                    }
+                    retries += 1;
+                    debug!(target: CONNECTOR_LOG, "{err}; trying again on a fresh socket");
+                    continue;
+                }
+            }
+            self.connected(&socket, &shown)?;
+            return Ok(socket);
+        }
     }
 
     /// The connect timeout, if one is set.
     pub(crate) fn timeout(&self) -> Option<Duration> {
         self.connect_timeout
+    }
+
+    /// Whether the source address for `addr`'s family has a port other than 0.
+    fn fixed_source_port_for(&self, addr: SocketAddr) -> bool {
+        let local = match addr {
+            SocketAddr::V4(_) => self.local_v4,
+            SocketAddr::V6(_) => self.local_v6,
+        };
+        local.is_some_and(|local| local.port() != 0)
     }
 
     /// Whether a source address with a port other than 0 is set.
@@ -724,7 +769,7 @@ impl ConnectorBuilder {
     fn apply_tcp_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if let Some(on) = self.nodelay {
             set_result("TCP_NODELAY", addr, socket.set_tcp_nodelay(on))?;
-            debug!("set TCP_NODELAY={on} for {addr}");
+            debug!(target: CONNECTOR_LOG, "set TCP_NODELAY={on} for {addr}");
         }
         if let Some(ka) = &self.keepalive {
             set_result("SO_KEEPALIVE", addr, socket.set_keepalive(true))?;
@@ -736,7 +781,7 @@ impl ConnectorBuilder {
                     socket.set_tcp_keepalive(&params),
                 )?;
             }
-            debug!("set SO_KEEPALIVE={ka:?} for {addr}");
+            debug!(target: CONNECTOR_LOG, "set SO_KEEPALIVE={ka:?} for {addr}");
         }
         Ok(())
     }
@@ -746,7 +791,7 @@ impl ConnectorBuilder {
         if let Some(linger) = self.linger {
             let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
             set_result("SO_LINGER", addr, socket.set_linger(linger))?;
-            debug!("set SO_LINGER={linger:?} for {addr}");
+            debug!(target: CONNECTOR_LOG, "set SO_LINGER={linger:?} for {addr}");
         }
         Ok(())
     }
@@ -757,16 +802,16 @@ impl ConnectorBuilder {
     fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
         if let Some(t) = self.read_timeout.map(os_timeout) {
             set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
-            debug!("set SO_RCVTIMEO={t:?} for {addr}");
+            debug!(target: CONNECTOR_LOG, "set SO_RCVTIMEO={t:?} for {addr}");
         }
         if let Some(t) = self.write_timeout.map(os_timeout) {
             set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
-            debug!("set SO_SNDTIMEO={t:?} for {addr}");
+            debug!(target: CONNECTOR_LOG, "set SO_SNDTIMEO={t:?} for {addr}");
         }
         Ok(())
     }
 
-    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
+    /// `connect(2)`, bounded by the connect timeout.
     fn connect_socket(&self, socket: &Socket, sockaddr: &SockAddr, addr: &Address) -> Result<()> {
         let result = match (self.connect_timeout, addr) {
             #[cfg(unix)]
@@ -776,23 +821,56 @@ impl ConnectorBuilder {
         };
         result.map_err(|source| Error::Connect {
             addr: addr.clone(),
-            source,
-        })?;
-        self.connected(socket, addr)
+            source: match self.connect_timeout {
+                Some(after) if is_our_timeout(&source) => timed_out(after),
+                _ => source,
+            },
+        })
     }
 
     /// What follows a successful connect: the log line, the read and write
     /// timeouts, then nonblocking mode if asked.
     pub(crate) fn connected(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if log_enabled!(Level::Debug) {
+        if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-                Some(local) => debug!("connected {local} -> {addr}"),
-                None => debug!("connected to {addr}"),
+                Some(local) => debug!(target: CONNECTOR_LOG, "connected {local} -> {addr}"),
+                None => debug!(target: CONNECTOR_LOG, "connected to {addr}"),
             }
         }
         self.apply_timeouts(socket, addr)?;
         self.opts.apply_nonblocking(socket, addr)
     }
+}
+
+/// How many times a connect that met itself is made again with a fresh
+/// ephemeral port before [`Error::SelfConnect`] is returned.
+const SELF_CONNECT_RETRIES: u32 = 2;
+
+/// [`Error::SelfConnect`] if the TCP socket connected to `peer` is its own
+/// peer: a simultaneous open with itself, possible when nothing listens on
+/// a port of this host and the socket's local port is that same port.
+pub(crate) fn check_self_connect(socket: &Socket, peer: SocketAddr) -> Result<()> {
+    match socket.local_addr().ok().and_then(|a| a.as_socket()) {
+        Some(local) if local == peer => Err(Error::SelfConnect {
+            addr: Address::Inet(peer),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The error of a connect whose timeout ran out, saying after how long:
+/// `timed out after 1s`.
+pub(crate) fn timed_out(after: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("timed out after {after:?}"),
+    )
+}
+
+/// Whether `err` is the timeout of the connect's own wait (which carries no
+/// OS code), rather than the OS giving up (`ETIMEDOUT`), which keeps its code.
+fn is_our_timeout(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::TimedOut && err.raw_os_error().is_none()
 }
 
 /// A blocking `connect(2)`, made again when a signal interrupts it (as std's
@@ -804,7 +882,7 @@ fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
     loop {
         match socket.connect(sockaddr) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                debug!("connect interrupted by a signal; waiting again");
+                debug!(target: CONNECTOR_LOG, "connect interrupted by a signal; waiting again");
                 interrupted = true;
             }
             Err(_) if interrupted && socket.peer_addr().is_ok() => return Ok(()),

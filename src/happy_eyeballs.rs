@@ -19,7 +19,9 @@ use socket2::Socket;
 
 use crate::options::set_result;
 use crate::race::{self, Race, Step};
-use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type};
+use crate::{
+    connector, resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type, CONNECTOR_LOG,
+};
 
 /// An attempt whose connect is under way.
 struct Attempt {
@@ -47,6 +49,7 @@ pub(crate) fn connect(
 ) -> Result<TcpStream> {
     let order = race::interleave(addrs, settings.family, settings.first_count);
     debug!(
+        target: CONNECTOR_LOG,
         "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
         settings.delay
     );
@@ -60,6 +63,7 @@ pub(crate) fn connect(
             Step::Start { index, addr } => {
                 race.started(now);
                 debug!(
+                    target: CONNECTOR_LOG,
                     "attempt {} to {addr} ({}) started",
                     index + 1,
                     Domain::for_address(&addr)
@@ -79,7 +83,7 @@ pub(crate) fn connect(
                         socket,
                     }),
                     Err(err) => {
-                        debug!("attempt {} failed: {err}", index + 1);
+                        debug!(target: CONNECTOR_LOG, "attempt {} failed: {err}", index + 1);
                         race.failed(index, Instant::now());
                         errors.push((index, err));
                     }
@@ -108,9 +112,12 @@ pub(crate) fn connect(
                 for attempt in pending.drain(..) {
                     let err = Error::Connect {
                         addr: Address::Inet(attempt.addr),
-                        source: io::ErrorKind::TimedOut.into(),
+                        source: match builder.timeout() {
+                            Some(after) => connector::timed_out(after),
+                            None => io::ErrorKind::TimedOut.into(),
+                        },
                     };
-                    debug!("attempt {} cancelled: {err}", attempt.index + 1);
+                    debug!(target: CONNECTOR_LOG, "attempt {} cancelled: {err}", attempt.index + 1);
                     errors.push((attempt.index, err));
                 }
                 break;
@@ -150,7 +157,7 @@ fn settle(
                     addr: Address::Inet(attempt.addr),
                     source,
                 };
-                debug!("attempt {} failed: {err}", attempt.index + 1);
+                debug!(target: CONNECTOR_LOG, "attempt {} failed: {err}", attempt.index + 1);
                 race.failed(attempt.index, now);
                 errors.push((attempt.index, err));
             }
@@ -200,14 +207,19 @@ fn won(
         socket,
     } = winner;
     debug!(
+        target: CONNECTOR_LOG,
         "attempt {} to {addr} won after {:?}",
         index + 1,
         began.elapsed()
     );
     for loser in losers {
-        debug!("attempt {} to {} cancelled", loser.index + 1, loser.addr);
+        debug!(target: CONNECTOR_LOG, "attempt {} to {} cancelled", loser.index + 1, loser.addr);
         drop(loser.socket);
     }
+    // Every attempt has an ephemeral source port (a fixed one makes the
+    // connect sequential), so a self-connect is rare enough here to fail
+    // the race rather than start it again.
+    connector::check_self_connect(&socket, addr)?;
     let shown = Address::Inet(addr);
     set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
     builder.connected(&socket, &shown)?;

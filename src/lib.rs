@@ -12,10 +12,10 @@
 //!   [`TcpStream`](std::net::TcpStream), a connected `UdpSocket`, or a `UnixStream`.
 //! - Every failure is an [`Error`] that names the step and the address, such
 //!   as `bind 0.0.0.0:8080: address already in use (os error 98)`.
-//! - [`hello`] carries the tutorial's exchange itself, `Hello from client` /
-//!   `Hello from server`, wire-compatible with the C programs:
-//!   [`hello::Exchange`] runs one side on a stream or socket, and
-//!   [`hello::Server`] serves it to many clients at once.
+//! - [`hello`] (the default `hello` feature) carries the tutorial's exchange
+//!   itself, `Hello from client` / `Hello from server`, wire-compatible with
+//!   the C programs: [`hello::Exchange`] runs one side on a stream or socket,
+//!   and [`hello::Server`] serves it to many clients at once.
 //!
 //! Because the results are std types, they work anywhere: with std, with
 //! tokio's `from_std` (set [`nonblocking`](ListenerBuilder::nonblocking)), or
@@ -99,6 +99,20 @@
 //! Options a platform lacks have no setter there, so asking for them does not
 //! compile; values that are out of range fail with [`Error::InvalidConfig`]
 //! before any system call.
+//!
+//! # Features
+//!
+//! - `hello` (default): the [`hello`] module and [`Error::Exchange`]. With
+//!   `default-features = false` the crate is the builders alone:
+//!
+//! ```toml
+//! [dependencies]
+//! sockwright = { version = "0.1", default-features = false }
+//! ```
+#![cfg_attr(
+    not(feature = "hello"),
+    doc = "\n[`hello`]: #features\n[`hello::Exchange`]: #features\n[`hello::Server`]: #features\n[`Error::Exchange`]: #features"
+)]
 #![deny(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
@@ -108,6 +122,8 @@ mod address;
 mod connector;
 mod error;
 mod happy_eyeballs;
+#[cfg(feature = "hello")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
 pub mod hello;
 mod keepalive;
 mod kind;
@@ -116,6 +132,15 @@ mod options;
 mod race;
 mod resolve;
 mod sys;
+
+/// The log target of the listener side: what a user filters by
+/// (`RUST_LOG=sockwright::listener=debug`), whichever file logs.
+pub(crate) const LISTENER_LOG: &str = "sockwright::listener";
+/// The log target of the connector side, Happy Eyeballs races included.
+pub(crate) const CONNECTOR_LOG: &str = "sockwright::connector";
+/// The log target of the hello exchange and server.
+#[cfg(feature = "hello")]
+pub(crate) const HELLO_LOG: &str = "sockwright::hello";
 
 pub use address::Address;
 pub use connector::ConnectorBuilder;

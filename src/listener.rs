@@ -11,7 +11,7 @@ use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
 use crate::options::{self, common_setters, Options};
-use crate::{resolve, Address, Domain, Error, Result, Type};
+use crate::{resolve, Address, Domain, Error, Result, Type, LISTENER_LOG};
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
 /// and, for stream sockets, `listen(2)`.
@@ -238,7 +238,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream)?;
         let backlog = self.backlog_int()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Stream)?;
             listen(&socket, &Address::Inet(a), backlog)?;
@@ -276,7 +276,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.opts.validate(Type::Datagram)?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
             Ok(socket.into())
@@ -415,7 +415,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
 
     let is_socket = std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket());
     if !matches!(is_socket, Ok(true)) {
-        log::trace!("{shown} is not an existing socket file; nothing to remove");
+        log::trace!(target: LISTENER_LOG, "{shown} is not an existing socket file; nothing to remove");
         return Ok(());
     }
     let probe = Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
@@ -424,7 +424,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
     match probe {
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             match std::fs::remove_file(path) {
-                Ok(()) => debug!("removed stale socket file {shown}"),
+                Ok(()) => debug!(target: LISTENER_LOG, "removed stale socket file {shown}"),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
                     return Err(Error::Bind {
@@ -434,8 +434,12 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
                 }
             }
         }
-        Ok(()) => debug!("socket file {shown} has a live server; left in place"),
-        Err(e) => debug!("socket file {shown} left in place: connect says {e}"),
+        Ok(()) => {
+            debug!(target: LISTENER_LOG, "socket file {shown} has a live server; left in place")
+        }
+        Err(e) => {
+            debug!(target: LISTENER_LOG, "socket file {shown} left in place: connect says {e}")
+        }
     }
     Ok(())
 }
@@ -447,10 +451,10 @@ fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
         backlog,
         source,
     })?;
-    if log_enabled!(Level::Debug) {
+    if log_enabled!(target: LISTENER_LOG, Level::Debug) {
         match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-            Some(local) => debug!("listening on {local} (backlog {backlog})"),
-            None => debug!("listening on {addr} (backlog {backlog})"),
+            Some(local) => debug!(target: LISTENER_LOG, "listening on {local} (backlog {backlog})"),
+            None => debug!(target: LISTENER_LOG, "listening on {addr} (backlog {backlog})"),
         }
     }
     Ok(())

@@ -368,7 +368,7 @@ mod forever {
                     "64",
                 ],
             )
-            .env("RUST_LOG", "sockwright::hello::server=debug"),
+            .env("RUST_LOG", "sockwright::hello=debug"),
         );
         let addr: SocketAddr = server.listening_addr().parse().unwrap();
         // Every one of the server's 256 client slots held by a silent client...
@@ -417,7 +417,7 @@ mod forever {
         let took = started.elapsed();
         assert_eq!(
             client.stderr,
-            format!("error: connect 127.0.0.1:{port}: timed out\n")
+            format!("error: connect 127.0.0.1:{port}: timed out after 1s\n")
         );
         assert!(!client.status.success());
         assert!(
