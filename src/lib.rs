@@ -119,9 +119,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod address;
+mod connect;
 mod connector;
 mod error;
-mod happy_eyeballs;
 #[cfg(feature = "hello")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
 pub mod hello;
@@ -129,7 +129,6 @@ mod keepalive;
 mod kind;
 mod listener;
 mod options;
-mod race;
 mod resolve;
 mod sys;
 
