@@ -615,8 +615,9 @@ impl ConnectorBuilder {
                 path.display()
             )));
         }
-        let sockaddr = SockAddr::unix(path)
-            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let sockaddr = SockAddr::unix(path).map_err(|e| {
+            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
+        })?;
         let shown = Address::Unix(path.to_path_buf());
         self.log_start(&shown);
         let socket = self.prepare_unix(&shown)?;

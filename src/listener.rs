@@ -393,8 +393,9 @@ impl ListenerBuilder {
     fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
         self.opts.check_unix(path)?;
         let shown = Address::Unix(path.to_path_buf());
-        let sockaddr = socket2::SockAddr::unix(path)
-            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let sockaddr = socket2::SockAddr::unix(path).map_err(|e| {
+            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
+        })?;
         if self.remove_stale_socket {
             remove_if_stale(path, &sockaddr, &shown)?;
         }

@@ -47,7 +47,12 @@ where
     A: ToSocketAddrs + fmt::Debug,
 {
     let target = Target::new(addr, log);
-    if let Some(hint) = missing_port(addr) {
+    // Only a string can lack its port; other targets are not formatted.
+    let string = matches!(
+        std::any::type_name::<A>().trim_start_matches('&'),
+        "str" | "alloc::string::String"
+    );
+    if let Some(hint) = string.then(|| missing_port(addr)).flatten() {
         return Err(Error::Resolve {
             target: target.to_string(),
             source: io::Error::new(io::ErrorKind::InvalidInput, hint),
