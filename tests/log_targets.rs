@@ -83,6 +83,7 @@ fn log_lines_use_the_user_facing_targets() {
         .unwrap();
     let port = listener.local_addr().unwrap().port();
     let listened = take();
+    #[cfg_attr(not(feature = "hello"), allow(unused_mut))]
     let mut stream = ConnectorBuilder::new()
         .connect_timeout(Duration::from_secs(2))
         .connect(("127.0.0.1", port))
