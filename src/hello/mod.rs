@@ -24,6 +24,15 @@
 //!    [`Exchange::quiet`] (default [`DEFAULT_QUIET`]) after the last one,
 //!    the whole gap within the timeout.
 //!
+//! A proper beginning of the expected message (`Hello`, or `Hello fr`) is
+//! not "any other message": it is the expected one still arriving, so the
+//! quiet gap does not end it, and a greeting split across slow segments is
+//! never cut short. It completes when the rest arrives; if the rest never
+//! does, the receive fails at the timeout with a
+//! [`TimedOut`](io::ErrorKind::TimedOut) error (`peer sent only 5 bytes of
+//! its message within 5s`), or at end of file with the
+//! [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error described below.
+//!
 //! Closing before sending anything, or part way through the expected
 //! message, is an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error;
 //! more than [`Exchange::max_message`] bytes (default [`DEFAULT_MAX_MESSAGE`])
