@@ -516,7 +516,7 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream)?;
         self.race.validate()?;
-        self.log_start(&addr);
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
@@ -559,7 +559,7 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram)?;
-        self.log_start(&addr);
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;
@@ -628,8 +628,7 @@ impl ConnectorBuilder {
 
     /// The line that starts every connect, so that a connect that hangs is
     /// not silence: `connecting to localhost:8080 (timeout 2s)`.
-    fn log_start(&self, target: &dyn fmt::Debug) {
-        let shown = resolve::Target::new(target, CONNECTOR_LOG);
+    fn log_start(&self, shown: &dyn fmt::Display) {
         match self.connect_timeout {
             Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
             None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),
