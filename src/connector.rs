@@ -317,41 +317,15 @@ impl ConnectorBuilder {
     ///
     /// Default: on. It only changes anything when a target resolves to more
     /// than one address; one address is always a single plain `connect(2)`.
-    ///
-    /// The race, for [`connect`](Self::connect):
-    /// 1. the addresses are put in an interleaved order: the first
-    ///    [`first_address_family_count`](Self::first_address_family_count)
-    ///    addresses (default 1) of the [`preferred_family`](Self::preferred_family)
-    ///    (default IPv6), then one of the other family and one of the
-    ///    preferred family in turn; within a family the resolver's order is kept;
-    /// 2. the first attempt starts (a socket prepared with every option, like
-    ///    a sequential attempt, then a nonblocking `connect(2)`); the next one
-    ///    starts [`connection_attempt_delay`](Self::connection_attempt_delay)
-    ///    later (default 250 ms), or at once if the latest one fails, while
-    ///    earlier ones go on;
-    /// 3. the pending sockets are waited for together in the OS readiness
-    ///    wait (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread
-    ///    is started and nothing spins;
-    /// 4. the first connection made wins: it is put back in blocking mode and
-    ///    returned; every other attempt is closed at once;
-    /// 5. the [`connect_timeout`](Self::connect_timeout) bounds the whole
-    ///    race; when it runs out, the pending attempts fail with `TimedOut`.
-    ///
-    /// Why it is the default: a name often resolves to an IPv6 and an IPv4
-    /// address, and when one of them is black-holed (a broken route or a
-    /// firewall that drops packets), a sequential connect waits for the OS's
-    /// full SYN timeout (over two minutes on Linux) before trying the next.
-    /// The race costs at most one extra half-open attempt per delay and
-    /// returns the same `TcpStream`.
-    ///
-    /// What the sequential mode still offers: a predictable order (exactly
-    /// the resolver's), one socket at a time (nothing for the server to see
-    /// but the connection that is kept), and the connect timeout applied to
-    /// each attempt rather than to the whole connect. It is also what a
-    /// source address with a fixed port (not 0) gets even with racing on,
-    /// since parallel attempts cannot share one local port, and what
-    /// [`connect_udp`](Self::connect_udp) and `connect_unix` always do
-    /// (nothing to race: a datagram connect sends nothing, a path is one address).
+    /// The race interleaves the families, starts a new attempt every
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay) (or at
+    /// once when the latest fails), waits for every pending socket on the
+    /// calling thread, and returns the first connection, all within the
+    /// [`connect_timeout`](Self::connect_timeout). A source address with a
+    /// fixed port, [`connect_udp`](Self::connect_udp) and `connect_unix`
+    /// stay sequential. The steps, why racing is the default and what the
+    /// sequential mode still offers are in the crate documentation's
+    /// [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Platform-specific behavior
     ///

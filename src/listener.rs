@@ -132,29 +132,16 @@ impl ListenerBuilder {
         self
     }
 
-    /// Removes a stale Unix socket file at the path before binding it.
-    ///
-    /// A server that dies leaves its socket file behind, and the next `bind`
-    /// on that path fails with [`AddrInUse`](std::io::ErrorKind::AddrInUse).
-    /// With this option on, [`listen_unix`](Self::listen_unix) and
-    /// [`bind_unix_datagram`](Self::bind_unix_datagram) first look at the path
-    /// and `unlink(2)` it only when both hold:
-    /// 1. it is a socket file (`lstat(2)`; a symbolic link is not followed);
-    /// 2. a nonblocking `connect(2)` to it is refused (`ECONNREFUSED`): no
-    ///    process has a socket bound there any more.
-    ///
-    /// A regular file, a directory, a symbolic link, or a socket that some
-    /// process still holds is never removed: binding then fails with
-    /// [`Error::Bind`] and [`AddrInUse`](std::io::ErrorKind::AddrInUse), as
-    /// without this option. A live stream server sees the probe as one
-    /// connection that closes at once.
+    /// Removes a stale Unix socket file at the path before binding it: one
+    /// that is a socket file (`lstat(2)`) and that refuses a connect
+    /// (`ECONNREFUSED`), so that no process holds it any more.
     ///
     /// Default: off; the builder never removes a file unless asked. IP
-    /// listeners ignore it.
-    ///
-    /// The check and the removal are two steps: a server that binds the same
-    /// path between them loses its path. Use this only where no other process
-    /// races to bind the same path (for example, a path owned by one service).
+    /// listeners ignore it. A regular file, a directory, a symbolic link or a
+    /// live server's socket is never removed, and binding then fails as
+    /// without this option. Why the check has two steps, and what that
+    /// leaves open, is in the crate documentation's
+    /// [stale socket files](crate#stale-unix-socket-files) section.
     ///
     /// # Errors
     ///
