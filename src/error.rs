@@ -114,6 +114,18 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A [`configure`](crate::ListenerBuilder::configure) hook returned an
+    /// error; the socket it was given is closed.
+    ///
+    /// Shown as `configure ADDR: REASON`.
+    #[non_exhaustive]
+    Configure {
+        /// The address the socket was about to be bound or connected to.
+        addr: Address,
+        /// The hook's error.
+        source: io::Error,
+    },
+
     /// `bind(2)` failed.
     ///
     /// Shown as `bind ADDR: REASON`, with a hint for a link-local IPv6
@@ -243,6 +255,7 @@ impl fmt::Display for Error {
                 option,
                 source,
             } => write!(f, "set {option} on socket for {addr}: {}", Cause(source)),
+            Error::Configure { addr, source } => write!(f, "configure {addr}: {}", Cause(source)),
             Error::Bind { addr, source } => {
                 write!(f, "bind {addr}: {}{}", Cause(source), ScopeHint(addr))
             }
@@ -356,6 +369,7 @@ impl Error {
             Error::Resolve { source, .. }
             | Error::Create { source, .. }
             | Error::SetOption { source, .. }
+            | Error::Configure { source, .. }
             | Error::Bind { source, .. }
             | Error::Listen { source, .. }
             | Error::Connect { source, .. }
@@ -620,6 +634,17 @@ mod tests {
                 ],
             ),
             (
+                Error::Configure {
+                    addr: inet("127.0.0.1:80"),
+                    source: io::Error::other(Outer(os(13))),
+                },
+                vec![
+                    "configure 127.0.0.1:80".to_owned(),
+                    "outer layer".to_owned(),
+                    reason(&os(13)),
+                ],
+            ),
+            (
                 Error::Bind {
                     addr: inet("0.0.0.0:8080"),
                     source: os(98),
@@ -704,6 +729,7 @@ mod tests {
             Error::Resolve { .. } => "Resolve",
             Error::Create { .. } => "Create",
             Error::SetOption { .. } => "SetOption",
+            Error::Configure { .. } => "Configure",
             Error::Bind { .. } => "Bind",
             Error::Listen { .. } => "Listen",
             Error::Connect { .. } => "Connect",

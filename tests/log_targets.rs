@@ -108,13 +108,11 @@ fn log_lines_use_the_user_facing_targets() {
     }
     assert!(!listened.is_empty() && !connected.is_empty());
 
-    // Where src/options.rs logs (the socket and each option, shared by both
-    // builders) its lines are its own to name; every other line is checked.
+    // Every line, whichever file logs it (the option code is shared by
+    // both builders), is under the target of the builder that asked.
     let checked = |lines: &[(String, Level, String, String)], want: &str| {
         for (target, _, module, message) in lines {
-            if module != "sockwright::options" {
-                assert_eq!(target, want, "{message:?} from {module}");
-            }
+            assert_eq!(target, want, "{message:?} from {module}");
         }
     };
     checked(&listened, "sockwright::listener");
