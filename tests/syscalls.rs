@@ -119,20 +119,28 @@ fn sockwright_makes_no_more_calls_than_hand_written_code() {
 }
 
 #[test]
-fn connect_with_timeout_and_nodelay_makes_five_calls() {
+fn connect_with_timeout_and_nodelay_makes_six_calls() {
     let Some(trace) = Trace::run("audit") else {
         return;
     };
     let calls = trace.calls("connect-timeout-sockwright");
+    // `getsockname`: the check that the socket did not connect to itself.
     assert_eq!(
         names(&calls),
-        ["socket", "setsockopt", "connect", "poll", "ioctl"],
+        [
+            "socket",
+            "setsockopt",
+            "connect",
+            "poll",
+            "getsockname",
+            "ioctl"
+        ],
         "calls: {calls:#?}"
     );
     // Nonblocking from socket(2); one ioctl back to blocking; no SO_ERROR read.
     assert!(calls[0].line.contains("SOCK_NONBLOCK"), "{}", calls[0].line);
     assert!(calls[1].line.contains("TCP_NODELAY"), "{}", calls[1].line);
-    assert!(calls[4].line.contains("FIONBIO, [0]"), "{}", calls[4].line);
+    assert!(calls[5].line.contains("FIONBIO, [0]"), "{}", calls[5].line);
     let hand = trace.calls("connect-timeout-hand");
     assert_eq!(
         names(&hand),
@@ -144,7 +152,8 @@ fn connect_with_timeout_and_nodelay_makes_five_calls() {
             "connect",
             "fcntl",
             "fcntl",
-            "poll"
+            "poll",
+            "getsockname"
         ],
         "socket2's connect_timeout changed; update the comparison: {hand:#?}"
     );
@@ -170,7 +179,7 @@ fn nonblocking_sockets_are_nonblocking_from_socket() {
     let connector = trace.calls("nonblocking-connect-sockwright");
     assert_eq!(
         names(&connector),
-        ["socket", "connect", "poll"],
+        ["socket", "connect", "poll", "getsockname"],
         "calls: {connector:#?}"
     );
     assert!(
@@ -210,7 +219,11 @@ fn happy_eyeballs_race_makes_no_more_calls_per_socket_than_hand_written() {
             "{what}: sockwright {a:?}, hand-written {b:?}"
         );
     }
-    assert_eq!(ours.winner, ["socket", "connect", "ioctl"], "{ours:#?}");
+    assert_eq!(
+        ours.winner,
+        ["socket", "connect", "getsockname", "ioctl"],
+        "{ours:#?}"
+    );
     assert_eq!(ours.loser, ["socket", "connect", "close"], "{ours:#?}");
     assert_eq!(ours.waits, ["poll", "poll"], "{ours:#?}");
 }
@@ -310,7 +323,8 @@ fn one_setsockopt_per_option_asked_for() {
         let expected: &[&str] = if label.starts_with("options-listener") {
             &["socket", "bind", "listen"]
         } else {
-            &["socket", "connect"]
+            // `getsockname`: the check that the socket did not connect to itself.
+            &["socket", "connect", "getsockname"]
         };
         assert_eq!(rest, expected, "{label}: {calls:#?}");
     }
@@ -501,7 +515,10 @@ fn audit_scenario() {
         |()| TcpListener::bind("127.0.0.1:0").unwrap(),
     ));
 
-    // Connects, to a listener that queues them without accepting.
+    // Connects, to a listener that queues them without accepting. The
+    // hand-written code does the same work as the builder: after connecting,
+    // it reads the local address back (`getsockname`) to catch a socket
+    // connected to itself, which std's connect does not check.
     let target = tutorial_listener();
     let addr = target.local_addr().unwrap();
     drop(measure(
@@ -512,7 +529,11 @@ fn audit_scenario() {
     drop(measure(
         "connect-hand",
         || (),
-        |()| TcpStream::connect(addr).unwrap(),
+        |()| {
+            let stream = TcpStream::connect(addr).unwrap();
+            assert_ne!(stream.local_addr().unwrap(), addr, "connected to itself");
+            stream
+        },
     ));
     let timeout = Duration::from_secs(5);
     drop(measure(
@@ -534,6 +555,8 @@ fn audit_scenario() {
             let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
             socket.set_tcp_nodelay(true).unwrap();
             socket.connect_timeout(&addr.into(), timeout).unwrap();
+            let local = socket.local_addr().unwrap().as_socket();
+            assert_ne!(local, Some(addr), "connected to itself");
             TcpStream::from(socket)
         },
     ));
@@ -554,6 +577,8 @@ fn audit_scenario() {
             use socket2::{Domain, Socket, Type};
             let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
             socket.connect(&addr.into()).unwrap();
+            let local = socket.local_addr().unwrap().as_socket();
+            assert_ne!(local, Some(addr), "connected to itself");
             socket.set_nonblocking(true).unwrap();
             TcpStream::from(socket)
         },
@@ -666,6 +691,8 @@ fn hand_race(targets: &[SocketAddr; 2]) -> TcpStream {
     let ready = hand_poll(&[&first, &second], Duration::from_secs(5));
     assert_eq!(ready, [false, true]);
     assert!(second.take_error().unwrap().is_none());
+    let local = second.local_addr().unwrap().as_socket();
+    assert_ne!(local, Some(targets[1]), "connected to itself");
     drop(first);
     second.set_nonblocking(false).unwrap();
     TcpStream::from(second)

@@ -85,6 +85,10 @@ fn won(
     attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
     let socket = winner.socket;
+    // Every attempt of a race has an ephemeral source port (a fixed one
+    // makes the connect sequential), so a self-connect, rare as it is,
+    // fails the race rather than starting it again.
+    super::check_self_connect(&socket, winner.addr)?;
     // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
     // none if a nonblocking stream was asked for.
     builder.connected(&socket, &shown, true)?;

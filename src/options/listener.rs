@@ -392,7 +392,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .tcp_user_timeout(Duration::from_secs(30))
         ///     .listen("127.0.0.1:0")?;
@@ -434,7 +435,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .tcp_defer_accept(Duration::from_secs(5))
         ///     .listen("127.0.0.1:0")?;
@@ -459,7 +461,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```no_run
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let socket = sockwright::ListenerBuilder::new()
         ///     .busy_poll(Duration::from_micros(50))
         ///     .bind_udp("127.0.0.1:0")?;
@@ -531,7 +534,8 @@ impl ListenerBuilder {
         ///
         /// ```
         /// # #[cfg(target_os = "linux")] {
-        ///         ///
+        /// use std::num::NonZeroU32;
+        ///
         /// // Index 1 is the loopback interface on Linux.
         /// let lo = NonZeroU32::new(1).unwrap();
         /// let listener = sockwright::ListenerBuilder::new().bind_device_by_index(lo).listen("127.0.0.1:0")?;
@@ -660,7 +664,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         /// use sockwright::{Keepalive, ListenerBuilder};
+        /// use std::time::Duration;
+        /// use sockwright::{Keepalive, ListenerBuilder};
         ///
         /// let listener = ListenerBuilder::new()
         ///     .keepalive(Keepalive::new().time(Duration::from_secs(60)))
@@ -693,7 +698,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .linger(Some(Duration::from_secs(2)))
         ///     .listen("127.0.0.1:0")?;
