@@ -228,6 +228,7 @@ pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
 /// Whether sockets that `accept(2)` returns inherit `O_NONBLOCK` from the
 /// listener: not on Linux (nor Android), which starts every accepted socket
 /// blocking; yes on the BSDs and macOS.
+#[cfg(feature = "hello")]
 pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool =
     !cfg!(any(target_os = "linux", target_os = "android"));
 

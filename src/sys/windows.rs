@@ -101,6 +101,7 @@ pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
 
 /// Whether sockets that `accept` returns inherit nonblocking mode from the
 /// listener: Winsock gives an accepted socket the listener's properties.
+#[cfg(feature = "hello")]
 pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool = true;
 
 /// The state of a connect under way, as `WSAPoll` reports it.
