@@ -152,6 +152,25 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A file descriptor passed by a service manager or named by number
+    /// cannot be used as the socket asked for; it was left open and unchanged.
+    ///
+    /// See [`activation`](crate::activation).
+    #[error("adopt fd {fd}{}: {reason}", crate::activation::Named(name.as_deref()))]
+    #[non_exhaustive]
+    Adopt {
+        /// The descriptor number.
+        fd: i32,
+        /// Its name from `LISTEN_FDNAMES`, if it was selected by one.
+        name: Option<String>,
+        /// What it is and what was asked for, such as `it is a regular
+        /// file, not a socket; a listening TCP socket was asked for`.
+        reason: String,
+        /// The OS error, when a system call failed (such as `EBADF` for a
+        /// number that is not open).
+        source: Option<io::Error>,
+    },
+
     /// A step of a [`hello`](crate::hello) exchange failed.
     #[error("{step} {peer}: {}", Cause(source))]
     #[non_exhaustive]
@@ -191,6 +210,7 @@ impl Error {
         match self {
             Error::InvalidConfig { .. } => io::ErrorKind::InvalidInput,
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
+            Error::Adopt { source: None, .. } => io::ErrorKind::InvalidInput,
             _ => self
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
@@ -227,6 +247,7 @@ impl Error {
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
             Error::InvalidConfig { .. } | Error::Unsupported { .. } => None,
+            Error::Adopt { source, .. } => source.as_ref(),
             Error::AllAttemptsFailed { attempts, .. } => attempts.last().and_then(Error::io_error),
             Error::Resolve { source, .. }
             | Error::Create { source, .. }

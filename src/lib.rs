@@ -104,8 +104,11 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod activation;
 mod address;
+mod any_listener;
 mod connector;
+mod endpoint;
 mod error;
 mod happy_eyeballs;
 pub mod hello;
@@ -118,7 +121,9 @@ mod resolve;
 mod sys;
 
 pub use address::Address;
+pub use any_listener::{Listener, Stream};
 pub use connector::ConnectorBuilder;
+pub use endpoint::{Endpoint, EndpointParseError};
 pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};
