@@ -373,64 +373,19 @@ impl ListenerBuilder {
         });
         let mut v6 = self.clone();
         v6.opts.only_v6 = Some(true);
-        let mut attempt = 1;
-        loop {
-            let mut listeners = Vec::with_capacity(addrs.len());
-            let mut chosen: Option<u16> = None;
-            let mut failed = None;
-            for &given in &addrs {
-                let mut a = given;
-                let reused = a.port() == 0 && chosen.is_some();
-                if let (0, Some(port)) = (a.port(), chosen) {
-                    a.set_port(port);
-                }
-                let builder = if a.is_ipv6() { &v6 } else { self };
-                let made = builder.bound_inet(a, Type::Stream).and_then(|socket| {
-                    listen(&socket, &Address::Inet(a), backlog)?;
-                    Ok(socket)
-                });
-                match made {
-                    Ok(socket) => {
-                        if a.port() == 0 && chosen.is_none() {
-                            chosen = socket
-                                .local_addr()
-                                .ok()
-                                .and_then(|l| l.as_socket())
-                                .map(|l| l.port());
-                        }
-                        listeners.push(TcpListener::from(socket));
-                    }
-                    Err(err) => {
-                        failed = Some((err, reused, a));
-                        break;
-                    }
-                }
-            }
-            match failed {
-                None => {
-                    debug!("listening on all {} addresses of {target}", listeners.len());
-                    return Ok(listeners);
-                }
-                Some((err, true, a))
-                    if err.kind() == std::io::ErrorKind::AddrInUse
-                        && attempt < Self::LISTEN_ALL_ATTEMPTS =>
-                {
-                    debug!(
-                        "port {} is taken at {a}; closing {} listeners and starting over",
-                        a.port(),
-                        listeners.len()
-                    );
-                    attempt += 1;
-                }
-                Some((err, _, _)) => {
-                    debug!(
-                        "{err}; closing the {} listeners made for {target}",
-                        listeners.len()
-                    );
-                    return Err(err);
-                }
-            }
-        }
+        let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {
+            let builder = if a.is_ipv6() { &v6 } else { self };
+            let socket = builder.bound_inet(a, Type::Stream)?;
+            listen(&socket, &Address::Inet(a), backlog)?;
+            let port = socket
+                .local_addr()
+                .ok()
+                .and_then(|l| l.as_socket())
+                .map_or(a.port(), |l| l.port());
+            Ok((TcpListener::from(socket), port))
+        })?;
+        debug!("listening on all {} addresses of {target}", listeners.len());
+        Ok(listeners)
     }
 
     /// How many times [`listen_all`](Self::listen_all) starts over when the
@@ -723,6 +678,64 @@ impl ListenerBuilder {
     }
 }
 
+/// Makes one value per address with `make`, which returns the value and the
+/// port it was bound to. Addresses with port 0 after the first such one get
+/// the port that one was given. If that port is taken (`AddrInUse`) for a
+/// later address, everything made so far is dropped and the list starts
+/// over, up to `attempts` times; any other failure drops everything made
+/// and is returned as it is.
+fn on_one_port<T>(
+    addrs: &[SocketAddr],
+    attempts: u32,
+    mut make: impl FnMut(SocketAddr) -> Result<(T, u16)>,
+) -> Result<Vec<T>> {
+    let mut attempt = 1;
+    loop {
+        let mut made = Vec::with_capacity(addrs.len());
+        let mut chosen: Option<u16> = None;
+        let mut failed = None;
+        for &given in addrs {
+            let mut a = given;
+            let reused = match (a.port(), chosen) {
+                (0, Some(port)) => {
+                    a.set_port(port);
+                    true
+                }
+                _ => false,
+            };
+            match make(a) {
+                Ok((value, port)) => {
+                    if given.port() == 0 && chosen.is_none() {
+                        chosen = Some(port);
+                    }
+                    made.push(value);
+                }
+                Err(err) => {
+                    failed = Some((err, reused, a));
+                    break;
+                }
+            }
+        }
+        match failed {
+            None => return Ok(made),
+            Some((err, true, a))
+                if err.kind() == std::io::ErrorKind::AddrInUse && attempt < attempts =>
+            {
+                debug!(
+                    "port {} is taken at {a}; closing {} listeners and starting over",
+                    a.port(),
+                    made.len()
+                );
+                attempt += 1;
+            }
+            Some((err, _, _)) => {
+                debug!("{err}; closing the {} listeners made before it", made.len());
+                return Err(err);
+            }
+        }
+    }
+}
+
 /// A Linux abstract socket name as the path socket2 binds: a NUL byte, then the name.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn abstract_path(name: &[u8]) -> std::path::PathBuf {
@@ -806,4 +819,77 @@ fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_use(a: SocketAddr) -> Error {
+        Error::Bind {
+            addr: Address::Inet(a),
+            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+        }
+    }
+
+    #[test]
+    fn a_shared_port_taken_elsewhere_starts_over_with_a_new_one() {
+        let addrs: Vec<SocketAddr> =
+            vec!["[::1]:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap()];
+        let mut calls = Vec::new();
+        let mut next_port = 40_000;
+        let made = on_one_port(&addrs, 8, |a| {
+            calls.push(a);
+            if a.port() == 0 {
+                next_port += 1;
+                return Ok((a.to_string(), next_port));
+            }
+            // The first port chosen is busy on IPv4; the second is free.
+            if a.port() == 40_001 {
+                return Err(in_use(a));
+            }
+            Ok((a.to_string(), a.port()))
+        })
+        .unwrap();
+        assert_eq!(made, ["[::1]:0", "127.0.0.1:40002"]);
+        let tried: Vec<String> = calls.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            tried,
+            ["[::1]:0", "127.0.0.1:40001", "[::1]:0", "127.0.0.1:40002"]
+        );
+    }
+
+    #[test]
+    fn starting_over_stops_after_the_attempts_and_other_errors_stop_at_once() {
+        let addrs: Vec<SocketAddr> =
+            vec!["[::1]:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap()];
+        let mut calls = 0;
+        let err = on_one_port(&addrs, 3, |a| {
+            calls += 1;
+            if a.port() == 0 {
+                Ok(((), 40_000))
+            } else {
+                Err(in_use(a))
+            }
+        })
+        .unwrap_err();
+        assert_eq!(calls, 6);
+        assert!(err.to_string().starts_with("bind 127.0.0.1:40000"), "{err}");
+
+        // An explicit port that is busy is not retried.
+        let fixed: Vec<SocketAddr> =
+            vec!["127.0.0.1:0".parse().unwrap(), "[::1]:9".parse().unwrap()];
+        let mut calls = 0;
+        let err = on_one_port(&fixed, 8, |a| {
+            calls += 1;
+            if a.port() == 9 {
+                Err(in_use(a))
+            } else {
+                Ok(((), 40_000))
+            }
+        })
+        .unwrap_err();
+        assert_eq!(calls, 2);
+        assert!(err.to_string().starts_with("bind [::1]:9"), "{err}");
+    }
 }
