@@ -107,16 +107,15 @@
 pub mod activation;
 mod address;
 mod any_listener;
+mod connect;
 mod connector;
 mod endpoint;
 mod error;
-mod happy_eyeballs;
 pub mod hello;
 mod keepalive;
 mod kind;
 mod listener;
 mod options;
-mod race;
 mod resolve;
 mod sys;
 
