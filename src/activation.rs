@@ -558,10 +558,14 @@ impl ListenFds {
 /// Adopts descriptor `fd` as a TCP listener, after checking that it is a
 /// listening IPv4 or IPv6 stream socket, and sets it close-on-exec.
 ///
-/// The descriptor is handed over: on success the returned listener owns it
-/// and closes it when dropped, so nothing else may use or close that number
-/// afterwards. A number can be adopted once per process; asking again is an
-/// error. On failure the descriptor is left open and unchanged.
+/// This is for a descriptor the process inherited, whose number its user
+/// names (`fd:N`, or a launcher's convention). The descriptor is handed
+/// over: on success the returned listener owns it and closes it when
+/// dropped, so nothing else may use or close that number afterwards. A
+/// number can be adopted once per process, as an inherited descriptor is
+/// inherited once: asking again, even after the adopted value was dropped
+/// and the number reused, is an error. On failure the descriptor is left
+/// open and unchanged.
 ///
 /// # Errors
 ///

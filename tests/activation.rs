@@ -20,7 +20,7 @@ use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::Instant;
 
-use hello_util::{reserve_port, Running, PROGRAM_LIMIT};
+use hello_util::{example, reserve_port, run, Running, PROGRAM_LIMIT, SERVER_OUTPUT};
 use sockwright::activation::{self, ListenFds};
 use sockwright::{Error, Listener, ListenerBuilder};
 use util::TempDir;
@@ -274,6 +274,57 @@ fn two_sockets_by_name_leave_the_other_untouched_until_asked() {
     child_passed(running);
 }
 
+/// The tutorial's client in Python: `python3 -c` with the `socket` module.
+const CLIENT_PY: &str = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"Hello from client")
+print("Hello message sent", flush=True)
+print(s.recv(1023).decode("utf-8", "replace"), flush=True)
+"#;
+
+#[test]
+fn the_example_server_under_socket_activation_answers_a_python_client() {
+    if !have_activate() {
+        return;
+    }
+    if Command::new("python3").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 must run under CI"
+        );
+        eprintln!("skipped: python3 cannot run here");
+        return;
+    }
+    let server = example("server").display().to_string();
+    for (name, listen) in [("", "sd-listen"), ("hello", "sd-listen:hello")] {
+        let (running, port) = (0..5)
+            .find_map(|_| {
+                let port = reserve_port();
+                let addr = format!("127.0.0.1:{port}");
+                let program = [server.as_str(), "--listen", listen];
+                activate(&[(addr, name)], "", Some(&program[..])).map(|r| (r, port))
+            })
+            .expect("systemd-socket-activate could not bind a reserved port 5 times");
+        let client = run(Command::new("python3")
+            .arg("-c")
+            .arg(CLIENT_PY)
+            .arg(port.to_string()));
+        assert!(client.status.success(), "{client:?}");
+        assert_eq!(client.stdout, "Hello message sent\nHello from server\n");
+        let served = running.finish();
+        assert!(served.status.success(), "{served:?}");
+        assert_eq!(served.stdout, SERVER_OUTPUT);
+        assert!(
+            served
+                .stderr
+                .contains(&format!("listening on 127.0.0.1:{port}")),
+            "{served:?}"
+        );
+    }
+}
+
 #[test]
 fn a_regular_file_is_refused_and_left_open() {
     let dir = TempDir::new("adopt-file");
@@ -341,8 +392,15 @@ fn a_udp_socket_is_not_a_tcp_listener() {
     );
     // What it is asked as, it is: a UDP socket (adopted below, from a copy).
     let copy = udp.try_clone().unwrap().into_raw_fd();
-    let adopted = activation::udp_socket(copy).unwrap();
+    let adopted = keep(activation::udp_socket(copy).unwrap());
     assert_eq!(adopted.local_addr().unwrap(), udp.local_addr().unwrap());
+}
+
+/// Keeps an adopted socket open until the process ends. A number is adopted
+/// once per process (as an inherited descriptor is); closing it here would
+/// let another test's socket take the number and find it "adopted before".
+fn keep<T: 'static>(adopted: T) -> &'static T {
+    Box::leak(Box::new(adopted))
 }
 
 #[test]
@@ -364,7 +422,7 @@ fn an_adopted_descriptor_is_close_on_exec_and_adopted_once() {
     let addr = listener.local_addr().unwrap();
     let fd = listener.into_raw_fd();
     clear_cloexec(fd);
-    let adopted = activation::tcp_listener(fd).unwrap();
+    let adopted = keep(activation::tcp_listener(fd).unwrap());
     assert!(cloexec(fd), "adopted fd {fd} is not close-on-exec");
     assert_eq!(adopted.local_addr().unwrap(), addr);
     let again = activation::tcp_listener(fd).unwrap_err().to_string();
