@@ -226,9 +226,9 @@ fn parse(text: &str) -> Result<Endpoint, String> {
         return Err("missing port (write HOST:PORT, or unix:PATH for a socket file)".to_owned());
     };
     if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        let port = port_number(port).map_or_else(|_| "PORT".to_owned(), |p| p.to_string());
         return Err(format!(
-            "an IPv6 address takes brackets around it: [{host}]:{}",
-            port.get(..5).unwrap_or(port)
+            "an IPv6 address takes brackets around it: [{host}]:{port}"
         ));
     }
     let port = port_number(port)?;
@@ -394,6 +394,10 @@ mod tests {
                 "port \"http\" is not a number from 0 to 65535",
             ),
             ("localhost:-1", "port \"-1\" is not a number"),
+            (
+                "::1:x\u{e9}\u{e9}\u{e9}\u{e9}",
+                "an IPv6 address takes brackets around it: [::1]:PORT",
+            ),
             ("localhost:000008080", "port \"000008080\" is not a number"),
             (":80", "missing host before ':PORT'"),
             ("256.1.1.1:80", "\"256.1.1.1\" is not an IPv4 address"),
