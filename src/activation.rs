@@ -43,7 +43,7 @@
 //!     fds.tcp_listener(0)?
 //! };
 //! println!("listening on {}", listener.local_addr()?);
-//! # Ok::<(), sockwright::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Run it under `systemd-socket-activate -l 127.0.0.1:8080 ./server`, or

@@ -213,11 +213,10 @@ impl ListenerBuilder {
     ///    is refused whatever the mode, so no client connects through a
     ///    wider mode.
     ///
-    /// Default: unset; the file's mode comes from the umask (usually
-    /// `0o755` less nothing, as `bind` asks for `0o777`). IP listeners and
-    /// Linux abstract names (which have no file) ignore it... except that
-    /// an abstract name with a mode set is an [`Error::InvalidConfig`], as
-    /// the mode could not protect it.
+    /// Default: unset; the file's mode is `0o777` less the umask (with the
+    /// usual umask `0o022`, `0o755`). IP listeners ignore it. A Linux
+    /// abstract name has no file for a mode to protect: asking for both is
+    /// an [`Error::InvalidConfig`].
     ///
     /// # Errors
     ///
@@ -546,8 +545,8 @@ impl ListenerBuilder {
     /// ```
     /// use sockwright::{Endpoint, Listener, ListenerBuilder};
     ///
-    /// let endpoint: Endpoint = "[::]:0".parse()?;
-    /// # let endpoint: Endpoint = "127.0.0.1:0".parse()?;
+    /// // From a `--listen` flag or a configuration file:
+    /// let endpoint: Endpoint = "127.0.0.1:0".parse()?;
     /// let listener = ListenerBuilder::new().reuse_address(true).listen_endpoint(&endpoint)?;
     /// assert!(matches!(listener, Listener::Tcp(_)));
     /// println!("listening on {}", listener.local_addr()?);
