@@ -305,3 +305,70 @@ fn an_abstract_endpoint_listens_without_a_file() {
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "{err}");
 }
+
+/// The mode's order of calls, read with `strace`: `fchmod` before `bind`
+/// (Linux), `chmod` after it, then `listen`. Skipped, saying why, where
+/// strace cannot run.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_mode_is_set_between_bind_and_listen() {
+    let dir = TempDir::new("mode-strace");
+    let path = dir.join("traced.sock");
+    let log = dir.join("trace");
+    let traceable = Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "true"])
+        .output();
+    if !matches!(&traceable, Ok(out) if out.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "strace must run under CI: {traceable:?}"
+        );
+        eprintln!("skipped: strace cannot trace here: {traceable:?}");
+        return;
+    }
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e"])
+        .arg("trace=socket,fchmod,bind,chmod,fchmodat,listen")
+        .arg("-o")
+        .arg(&log)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "mode_child", "--nocapture"])
+        .env(CLIENT_VAR, &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the traced listener failed: {out:?}");
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let shown = path.display().to_string();
+    // The calls on the socket and its path, in order, by name.
+    let calls: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            l.contains("AF_UNIX")
+                || l.contains(&shown)
+                || l.contains("fchmod(")
+                || l.contains("listen(")
+        })
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter_map(|call| call.split('(').next())
+        .collect();
+    let shown_calls = format!("{calls:?} in\n{trace}");
+    assert_eq!(calls.len(), 5, "{shown_calls}");
+    assert_eq!(calls[..3], ["socket", "fchmod", "bind"], "{shown_calls}");
+    assert!(matches!(calls[3], "chmod" | "fchmodat"), "{shown_calls}");
+    assert_eq!(calls[4], "listen", "{shown_calls}");
+    assert!(trace.contains(", 0600)"), "{trace}");
+}
+
+/// The traced half of [`the_mode_is_set_between_bind_and_listen`].
+#[test]
+#[ignore = "run under strace by the_mode_is_set_between_bind_and_listen"]
+fn mode_child() {
+    let Some(path) = std::env::var_os(CLIENT_VAR) else {
+        eprintln!("skipped: {CLIENT_VAR} is not set; this runs only under strace");
+        return;
+    };
+    let _listener = ListenerBuilder::new()
+        .mode(0o600)
+        .listen_unix(&path)
+        .unwrap();
+}
