@@ -11,7 +11,7 @@ use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
 use crate::options::{self, common_setters, Options};
-use crate::{resolve, sys, Address, Domain, Endpoint, Error, Listener, Result, Type};
+use crate::{resolve, Address, Domain, Endpoint, Error, Listener, Result, Type};
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
 /// and, for stream sockets, `listen(2)`.
@@ -656,7 +656,7 @@ impl ListenerBuilder {
         self.opts.apply(&socket, Domain::Unix, &shown)?;
         self.opts.apply_nonblocking(&socket, &shown)?;
         if let Some(mode) = mode {
-            options::set_result("fchmod", &shown, sys::fchmod_socket(&socket, mode))?;
+            options::set_result("fchmod", &shown, crate::sys::fchmod_socket(&socket, mode))?;
         }
         options::bind(&socket, &sockaddr, &shown).map_err(|err| in_the_way(path, err))?;
         if let Some(mode) = mode {
