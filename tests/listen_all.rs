@@ -5,6 +5,8 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use sockwright::{Error, ListenerBuilder};
 
@@ -53,21 +55,37 @@ fn an_ipv6_and_an_ipv4_client_reach_one_port() {
 }
 
 #[test]
-fn every_option_applies_to_each_listener() {
+fn every_option_and_the_configure_hook_apply_to_each_listener() {
     if !util::has_ipv6_loopback() {
         eprintln!("skipped: no IPv6 loopback here");
         return;
     }
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&hooked);
     let listeners = ListenerBuilder::new()
-        .recv_buffer_size(64 * 1024)
         .nonblocking(true)
+        .configure(move |socket| {
+            count.fetch_add(1, Ordering::SeqCst);
+            socket2::SockRef::from(&socket).set_recv_buffer_size(64 * 1024)
+        })
         .listen_all(&[v4(0), v6(0)][..])
         .unwrap();
+    assert_eq!(
+        hooked.load(Ordering::SeqCst),
+        2,
+        "the hook ran once per listener"
+    );
     for listener in &listeners {
         assert_eq!(
             listener.accept().unwrap_err().kind(),
             std::io::ErrorKind::WouldBlock,
             "{:?} is blocking",
+            listener.local_addr()
+        );
+        let size = socket2::SockRef::from(listener).recv_buffer_size().unwrap();
+        assert!(
+            size >= 64 * 1024,
+            "{:?}: SO_RCVBUF {size}",
             listener.local_addr()
         );
     }
