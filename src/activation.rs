@@ -472,6 +472,7 @@ impl ListenFds {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn tcp_listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<TcpListener> {
         let fd = self.select(which.into())?;
         adopt(fd.fd, fd.name(), Want::TcpListener).map(|(owned, _)| owned.into())
@@ -491,6 +492,7 @@ impl ListenFds {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn udp_socket<'a>(&self, which: impl Into<Select<'a>>) -> Result<UdpSocket> {
         let fd = self.select(which.into())?;
         adopt(fd.fd, fd.name(), Want::Udp).map(|(owned, _)| owned.into())
@@ -511,6 +513,7 @@ impl ListenFds {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn unix_listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<UnixListener> {
         let fd = self.select(which.into())?;
         adopt(fd.fd, fd.name(), Want::UnixListener).map(|(owned, _)| owned.into())
@@ -530,6 +533,7 @@ impl ListenFds {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn unix_datagram<'a>(&self, which: impl Into<Select<'a>>) -> Result<UnixDatagram> {
         let fd = self.select(which.into())?;
         adopt(fd.fd, fd.name(), Want::UnixDatagram).map(|(owned, _)| owned.into())
@@ -582,6 +586,7 @@ impl ListenFds {
 /// assert!(err.to_string().starts_with("adopt fd 0: "), "{err}");
 /// ```
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub fn tcp_listener(fd: i32) -> Result<TcpListener> {
     adopt(fd, None, Want::TcpListener).map(|(owned, _)| owned.into())
 }
@@ -599,6 +604,7 @@ pub fn tcp_listener(fd: i32) -> Result<TcpListener> {
 /// assert!(sockwright::activation::udp_socket(-1).is_err());
 /// ```
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub fn udp_socket(fd: i32) -> Result<UdpSocket> {
     adopt(fd, None, Want::Udp).map(|(owned, _)| owned.into())
 }
@@ -617,6 +623,7 @@ pub fn udp_socket(fd: i32) -> Result<UdpSocket> {
 /// assert!(sockwright::activation::unix_listener(-1).is_err());
 /// ```
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub fn unix_listener(fd: i32) -> Result<UnixListener> {
     adopt(fd, None, Want::UnixListener).map(|(owned, _)| owned.into())
 }
@@ -634,6 +641,7 @@ pub fn unix_listener(fd: i32) -> Result<UnixListener> {
 /// assert!(sockwright::activation::unix_datagram(-1).is_err());
 /// ```
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub fn unix_datagram(fd: i32) -> Result<UnixDatagram> {
     adopt(fd, None, Want::UnixDatagram).map(|(owned, _)| owned.into())
 }
