@@ -54,7 +54,13 @@ fn as_nobody(kind: &str, path: &Path) -> Option<Result<(), i32>> {
         eprintln!("skipped: not root, so no client can run as another uid");
         return None;
     }
-    let exe = std::env::current_exe().unwrap();
+    // A copy of this test binary where nobody can run it: the checkout
+    // itself may sit under a directory only root can enter (such as /root).
+    let bin = TempDir::new("nobody-bin");
+    std::fs::set_permissions(bin.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = bin.join("client");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let uid = NOBODY.to_string();
     let tools: [(&str, Vec<String>); 2] = [
         (
