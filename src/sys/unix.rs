@@ -291,3 +291,174 @@ pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecti
     }
     Ok(connect_state(fd.revents))
 }
+
+/// What a file descriptor is, as `fstat(2)` and, for a socket,
+/// `getsockopt(2)` report it. Nothing about the descriptor is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FdFacts {
+    /// A socket: its `SO_TYPE` and family (raw numbers) and `SO_ACCEPTCONN`.
+    Socket {
+        ty: libc::c_int,
+        family: libc::c_int,
+        listening: bool,
+    },
+    /// Not a socket: what `st_mode` says it is, in words.
+    Other(&'static str),
+}
+
+pub(crate) const SOCK_STREAM: libc::c_int = libc::SOCK_STREAM;
+pub(crate) const SOCK_DGRAM: libc::c_int = libc::SOCK_DGRAM;
+pub(crate) const SOCK_SEQPACKET: libc::c_int = libc::SOCK_SEQPACKET;
+pub(crate) const AF_INET: libc::c_int = libc::AF_INET;
+pub(crate) const AF_INET6: libc::c_int = libc::AF_INET6;
+pub(crate) const AF_UNIX: libc::c_int = libc::AF_UNIX;
+
+/// Looks at `fd` without changing it: `fstat(2)`, then `SO_TYPE`, the
+/// family (`SO_DOMAIN` where the OS has it, else `getsockname(2)`) and
+/// `SO_ACCEPTCONN`. A number that is not open is `EBADF`.
+#[allow(unsafe_code)]
+pub(crate) fn fd_facts(fd: i32) -> io::Result<FdFacts> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid, writable `stat` that outlives the call; fstat
+    // only reads the descriptor's metadata and writes `st`. A number that is
+    // not open is reported as EBADF, not undefined behaviour.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let what = match st.st_mode & libc::S_IFMT {
+        libc::S_IFSOCK => None,
+        libc::S_IFREG => Some("a regular file"),
+        libc::S_IFDIR => Some("a directory"),
+        libc::S_IFIFO => Some("a pipe"),
+        libc::S_IFCHR => Some("a character device"),
+        libc::S_IFBLK => Some("a block device"),
+        libc::S_IFLNK => Some("a symbolic link"),
+        _ => Some("not a socket"),
+    };
+    if let Some(what) = what {
+        return Ok(FdFacts::Other(what));
+    }
+    let ty = getsockopt_int(fd, libc::SO_TYPE)?;
+    let family = family(fd)?;
+    let listening = getsockopt_int(fd, libc::SO_ACCEPTCONN)? != 0;
+    Ok(FdFacts::Socket {
+        ty,
+        family,
+        listening,
+    })
+}
+
+/// One `int`-valued `SOL_SOCKET` option of `fd`, read with `getsockopt(2)`.
+#[allow(unsafe_code)]
+fn getsockopt_int(fd: i32, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid and writable for the call, `len`
+    // holds the size of `value`, and getsockopt writes at most `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn family(fd: i32) -> io::Result<libc::c_int> {
+    getsockopt_int(fd, libc::SO_DOMAIN)
+}
+
+/// The socket's family from `getsockname(2)`, where there is no `SO_DOMAIN`.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[allow(unsafe_code)]
+fn family(fd: i32) -> io::Result<libc::c_int> {
+    // SAFETY: an all-zero `sockaddr_storage` is a valid value of this C struct.
+    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `addr` is writable for `len` bytes, the size of the storage;
+    // getsockname writes at most that many and updates `len`.
+    let rc = unsafe {
+        libc::getsockname(
+            fd,
+            (&mut addr as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(libc::c_int::from(addr.ss_family))
+}
+
+/// Whether `fd` is an open descriptor: `fcntl(F_GETFD)`, which reads its
+/// flags and changes nothing.
+#[allow(unsafe_code)]
+pub(crate) fn fd_is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD takes no argument and only reads the descriptor's
+    // flags; a number that is not open gives EBADF.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0
+}
+
+/// Takes ownership of `fd`, after setting it close-on-exec
+/// (`fcntl(F_SETFD, FD_CLOEXEC)`); if that fails, `fd` is left as it was
+/// and not owned.
+///
+/// The caller has checked with [`fd_facts`] that `fd` is an open socket of
+/// the kind it needs, and has recorded it as adopted so that this process
+/// never adopts the same number twice (see `activation::claim`).
+#[allow(unsafe_code)]
+pub(crate) fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd> {
+    use std::os::unix::io::FromRawFd;
+
+    // SAFETY: F_GETFD reads the descriptor's flags only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::FD_CLOEXEC == 0 {
+        // SAFETY: F_SETFD with an int argument changes only this
+        // descriptor's flags, keeping every other flag it had.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: `fd` is open (fcntl just succeeded on it) and is a socket
+    // (checked by the caller with fd_facts). Ownership comes from whoever
+    // passed it: the service manager through LISTEN_FDS, or the caller who
+    // named the number, as documented on the public adopting functions; the
+    // caller's claim record makes sure no second OwnedFd is ever made for
+    // the same number by this crate.
+    Ok(unsafe { std::os::unix::io::OwnedFd::from_raw_fd(fd) })
+}
+
+/// `fchmod(2)` on a Unix socket before `bind(2)`: on Linux the socket file
+/// that `bind` creates takes this mode (less the umask), so the file is never
+/// wider than asked, not even for an instant.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+pub(crate) fn fchmod_socket(socket: &Socket, mode: u32) -> io::Result<()> {
+    // SAFETY: fchmod takes a descriptor number and a mode and touches no
+    // memory of ours; `socket` keeps the descriptor open during the call.
+    if unsafe { libc::fchmod(socket.as_raw_fd(), mode as libc::mode_t) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Elsewhere `fchmod(2)` on a socket does not reach the file `bind` creates
+/// (and may fail), so nothing is done before `bind`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn fchmod_socket(_: &Socket, _: u32) -> io::Result<()> {
+    Ok(())
+}
