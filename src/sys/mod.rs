@@ -12,8 +12,13 @@
 //! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express.
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background.
-//! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
-//!   `WSAPoll`) on sockets with a connect under way; which ones are ready.
+//! - `poll_connecting(&[&Socket], wait_ms)`: the readiness wait on sockets
+//!   with a connect under way; which ones are ready.
+//! - The general readiness wait, used by the hello server: `PollFd` (one
+//!   socket's entry, `pollfd` / `WSAPOLLFD`), `Interest` (`Read`, `Write`),
+//!   `poll_fd(&socket, Interest)`, `set_interest(&mut PollFd, Interest)`,
+//!   `is_ready(&PollFd)`, and `poll(&mut [PollFd], wait_ms) -> ready count`
+//!   (`poll(2)`, `WSAPoll`; a signal is 0 ready, never an error).
 //!
 //! The readiness wait is the crate's only `unsafe` code besides
 //! `SO_EXCLUSIVEADDRUSE` on Windows: one small function per platform, each

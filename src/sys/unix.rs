@@ -114,26 +114,74 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
 /// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, whether it
 /// is ready; a wait interrupted by a signal returns none ready, and the
 /// caller waits again for the time left.
-#[allow(unsafe_code)]
 pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
-    let mut fds: Vec<libc::pollfd> = sockets
+    let mut fds: Vec<PollFd> = sockets
         .iter()
-        .map(|s| libc::pollfd {
-            fd: s.as_raw_fd(),
-            events: libc::POLLOUT,
-            revents: 0,
-        })
+        .map(|s| poll_fd(*s, Interest::Write))
         .collect();
+    poll(&mut fds, wait_ms)?;
+    Ok(fds.iter().map(is_ready).collect())
+}
+
+/// One socket's entry in a readiness wait: a `pollfd`.
+pub(crate) type PollFd = libc::pollfd;
+
+/// What a readiness wait waits for on one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interest {
+    /// Data to read, end of file, or an error (`POLLIN`).
+    Read,
+    /// Room to write, or an error (`POLLOUT`).
+    Write,
+}
+
+fn events(interest: Interest) -> libc::c_short {
+    match interest {
+        Interest::Read => libc::POLLIN,
+        Interest::Write => libc::POLLOUT,
+    }
+}
+
+/// The entry for `socket`, waiting for `interest`. The socket must stay open
+/// while the entry is waited on.
+pub(crate) fn poll_fd(socket: &impl AsRawFd, interest: Interest) -> PollFd {
+    libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: events(interest),
+        revents: 0,
+    }
+}
+
+/// Changes what `entry` waits for.
+pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
+    entry.events = events(interest);
+}
+
+/// Whether the last wait found `entry` ready: readable or writable as asked,
+/// or in error, or hung up (`revents` not empty).
+pub(crate) fn is_ready(entry: &PollFd) -> bool {
+    entry.revents != 0
+}
+
+/// The readiness wait, `poll(2)`: waits until at least one entry is ready,
+/// for at most `wait_ms` milliseconds (`-1`: no limit), and returns how many
+/// are. A wait interrupted by a signal returns 0 with no entry ready, and the
+/// caller waits again for the time left.
+#[allow(unsafe_code)]
+pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
     // SAFETY: `fds` points to `fds.len()` initialised `pollfd` structs that
-    // this call borrows exclusively; each descriptor stays open while
-    // `sockets` is borrowed; `poll` writes only the `revents` fields.
+    // this call borrows exclusively; the caller keeps each descriptor open
+    // while its entry is waited on (a closed one is reported as `POLLNVAL`,
+    // never touched); `poll` writes only the `revents` fields.
     let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
     if rc < 0 {
         let err = io::Error::last_os_error();
+        // `poll` leaves `revents` as they were when it fails.
+        fds.iter_mut().for_each(|fd| fd.revents = 0);
         if err.kind() == io::ErrorKind::Interrupted {
-            return Ok(vec![false; fds.len()]);
+            return Ok(0);
         }
         return Err(err);
     }
-    Ok(fds.iter().map(|fd| fd.revents != 0).collect())
+    Ok(rc as usize)
 }
