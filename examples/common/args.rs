@@ -39,6 +39,8 @@ Options:
   --backlog N       listen(2) backlog [default: 3]
   --count N         serve N clients, then exit [default: 1]
   --forever         serve clients until killed, many at once
+  --max-clients N   clients in progress at once, beyond which the rest wait
+                    in the accept queue [default: 16384]
   --timeout SECS    time each client has to send its greeting [default: 5]
   --no-reuse        set neither SO_REUSEADDR nor (Unix) SO_REUSEPORT
   --udp             answer UDP datagrams instead of TCP connections
@@ -114,6 +116,8 @@ pub struct ServerConfig {
     pub backlog: u32,
     pub count: Count,
     pub timeout: Duration,
+    /// `hello::Server::max_clients`, when given.
+    pub max_clients: Option<usize>,
     /// `SO_REUSEADDR` and (Unix) `SO_REUSEPORT`, each its own option.
     pub reuse: bool,
     pub transport: Transport,
@@ -156,6 +160,7 @@ pub fn parse_server(args: &[String]) -> Result<Parsed<ServerConfig>, ArgError> {
         backlog: DEFAULT_BACKLOG,
         count: Count::Clients(1),
         timeout: DEFAULT_TIMEOUT,
+        max_clients: None,
         reuse: true,
         transport: Transport::Tcp,
     };
@@ -177,6 +182,10 @@ pub fn parse_server(args: &[String]) -> Result<Parsed<ServerConfig>, ArgError> {
             "--count" => count = Some(number(&option, words.value(&option)?, 1, u64::MAX)?),
             "--forever" => forever = words.flag(&option, true)?,
             "--timeout" => config.timeout = timeout(&option, words.value(&option)?)?,
+            "--max-clients" => {
+                let max = number(&option, words.value(&option)?, 1, u32::MAX as u64)?;
+                config.max_clients = Some(max as usize);
+            }
             "--no-reuse" => config.reuse = !words.flag(&option, true)?,
             "--udp" => udp = words.flag(&option, true)?,
             "--unix" => unix = Some(path(&option, words.value(&option)?)?),
@@ -194,7 +203,7 @@ pub fn parse_server(args: &[String]) -> Result<Parsed<ServerConfig>, ArgError> {
         seen.none_of(&["--addr", "--port", "--no-reuse"], "--unix")?;
     }
     if config.transport == Transport::Udp {
-        seen.none_of(&["--backlog"], "--udp")?;
+        seen.none_of(&["--backlog", "--max-clients"], "--udp")?;
     }
     Ok(Parsed::Run(config))
 }
