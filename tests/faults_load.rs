@@ -64,7 +64,6 @@ impl From<Outcome> for Ended {
     }
 }
 
-
 /// Raises the soft limit on open files to at least `needed`, if the hard
 /// limit allows. Returns whether it is now high enough.
 fn raise_nofile(needed: u64) -> bool {
