@@ -53,8 +53,10 @@
 //! # Serving many clients
 //!
 //! [`Server`] accepts connections and runs the server side for each client
-//! on its own thread, at most [`DEFAULT_MAX_CLIENTS`] at once, reporting
-//! each client's [`Outcome`] to a callback.
+//! on a few worker threads driven by readiness (`poll(2)`, `WSAPoll`), so a
+//! client that stalls costs its socket, not a thread; at most
+//! [`DEFAULT_MAX_CLIENTS`] at once, each client's [`Outcome`] reported to a
+//! callback.
 //!
 //! # Examples
 //!
