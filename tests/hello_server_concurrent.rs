@@ -256,3 +256,111 @@ fn client_process() {
     }
     writeln!(out, "timings {timings}").unwrap();
 }
+
+/// A flood of connections that each send part of the greeting and reset
+/// at once costs nothing beyond their own descriptors: each is one failed
+/// outcome, every descriptor is closed, and the next client is served.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_flood_of_resets_mid_greeting_leaves_nothing_behind() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    const FLOOD: usize = 300;
+    let fds_before = util::fd_count();
+    let (addr, server, outcomes) = serve(FLOOD + 1, Duration::from_secs(5));
+    let flood: Vec<socket2::Socket> = (0..FLOOD)
+        .map(|_| {
+            let socket =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket.connect(&addr.into()).unwrap();
+            socket.send(b"Hello fr").unwrap();
+            socket.set_linger(Some(Duration::ZERO)).unwrap();
+            socket
+        })
+        .collect();
+    drop(flood);
+    let mut failed = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while failed < FLOOD {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match outcomes.recv_timeout(left) {
+            Ok((_, Err(kind))) => {
+                assert!(
+                    matches!(kind, ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof),
+                    "{kind:?}"
+                );
+                failed += 1;
+            }
+            Ok((peer, Ok(message))) => panic!("{peer} was served {message:?}"),
+            Err(e) => panic!("{e} after {failed} of {FLOOD} outcomes"),
+        }
+    }
+    let mut stream = ConnectorBuilder::new().connect(addr).unwrap();
+    assert_eq!(
+        Exchange::client().run_tcp(&mut stream).unwrap(),
+        SERVER_GREETING.as_bytes()
+    );
+    drop(stream);
+    let summary = server.join().unwrap().expect("the server failed");
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.failed),
+        (FLOOD as u64 + 1, 1, FLOOD as u64)
+    );
+    assert_eq!(util::fd_count(), fds_before, "file descriptors left open");
+    println!("{FLOOD} connections reset mid-greeting: {FLOOD} failed outcomes, no descriptor left");
+}
+
+/// Unix-domain clients take the same path: silent ones time out, the ones
+/// greeting byte by byte are served, each reported once.
+#[cfg(unix)]
+#[test]
+fn unix_clients_half_silent_half_byte_by_byte() {
+    use std::os::unix::net::UnixStream;
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    const EACH: usize = 50;
+    let dir = util::TempDir::new("serve-unix-concurrent");
+    let path = dir.join("hello.sock");
+    let listener = ListenerBuilder::new().listen_unix(&path).unwrap();
+    let (report, outcomes) = mpsc::channel::<Reported>();
+    let timeout = Duration::from_secs(2);
+    let server = thread::spawn(move || {
+        let mut exchange = Exchange::server();
+        exchange.timeout(timeout);
+        Server::new(exchange)
+            .clients(2 * EACH as u64)
+            .serve_unix(&listener, move |outcome| {
+                let _ = report.send(outcome.result.map_err(|e| e.kind()));
+            })
+    });
+    let silent: Vec<UnixStream> = (0..EACH)
+        .map(|_| UnixStream::connect(&path).unwrap())
+        .collect();
+    let mut greeters: Vec<UnixStream> = (0..EACH)
+        .map(|_| UnixStream::connect(&path).unwrap())
+        .collect();
+    for byte in CLIENT_GREETING.as_bytes() {
+        for stream in &mut greeters {
+            stream.write_all(&[*byte]).unwrap();
+        }
+    }
+    for stream in &mut greeters {
+        stream.set_read_timeout(Some(timeout * 2)).unwrap();
+        let mut reply = Vec::new();
+        stream.take(64).read_to_end(&mut reply).unwrap();
+        assert_eq!(reply, SERVER_GREETING.as_bytes());
+    }
+    let summary = server.join().unwrap().expect("the server failed");
+    drop(silent);
+    let (mut ok, mut timed_out) = (0, 0);
+    for outcome in outcomes.try_iter() {
+        match outcome {
+            Ok(message) if message == CLIENT_GREETING.as_bytes() => ok += 1,
+            Err(ErrorKind::TimedOut) => timed_out += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((ok, timed_out), (EACH, EACH));
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.failed),
+        (2 * EACH as u64, EACH as u64, EACH as u64)
+    );
+}

@@ -30,7 +30,7 @@ use worker::Worker;
 /// How many clients a [`Server`] serves at once unless
 /// [`Server::max_clients`] says otherwise: 16,384.
 ///
-/// A client in progress costs a socket and about a hundred bytes of the
+/// A client in progress costs a socket and a few hundred bytes of the
 /// server's memory (a silent one holds no buffer), not a thread, so the
 /// bound is set by what a process can hold rather than by threads: most
 /// systems run out of file descriptors first (a soft limit of 1,024 is
