@@ -1,7 +1,6 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
 use std::fmt;
-use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
@@ -9,11 +8,12 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use log::{debug, log_enabled, Level};
-use socket2::{SockAddr, Socket};
+use log::debug;
+use socket2::SockAddr;
 
-use crate::options::{self, common_setters, set_result, Options};
-use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+use crate::connect::{self, schedule};
+use crate::options::{Options, Place};
+use crate::{resolve, Address, Domain, Error, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -38,8 +38,9 @@ use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepaliv
 /// addresses races them as RFC 8305 describes ([`happy_eyeballs`](Self::happy_eyeballs):
 /// IPv6 first, 250 ms between attempts).
 ///
-/// Options this builder does not cover can be set on the returned value with
-/// `socket2::SockRef::from(&stream)`.
+/// Options the builder has no setter for are set by a
+/// [`configure`](Self::configure) hook, which runs on each attempt's socket
+/// before `connect(2)`.
 ///
 /// # Examples
 ///
@@ -57,16 +58,11 @@ use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepaliv
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ConnectorBuilder {
-    opts: Options,
-    local_v4: Option<SocketAddr>,
-    local_v6: Option<SocketAddr>,
-    connect_timeout: Option<Duration>,
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
-    nodelay: Option<bool>,
-    keepalive: Option<Keepalive>,
-    linger: Option<Option<Duration>>,
-    race: race::Settings,
+    pub(crate) opts: Options,
+    pub(crate) local_v4: Option<SocketAddr>,
+    pub(crate) local_v6: Option<SocketAddr>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) race: schedule::Settings,
 }
 
 impl ConnectorBuilder {
@@ -88,14 +84,6 @@ impl ConnectorBuilder {
     pub fn new() -> ConnectorBuilder {
         ConnectorBuilder::default()
     }
-
-    common_setters!(
-        "ConnectorBuilder",
-        "# let server = std::net::TcpListener::bind(\"127.0.0.1:0\")?;",
-        ".connect(server.local_addr()?)",
-        "# let server = std::net::TcpListener::bind(\"[::1]:0\")?;",
-        ".connect(server.local_addr()?)"
-    );
 
     /// Binds the socket to this local (source) address before connecting.
     ///
@@ -162,141 +150,6 @@ impl ConnectorBuilder {
         self
     }
 
-    /// Sets `SO_RCVTIMEO`: a blocking read waits at most this long.
-    ///
-    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
-    /// is set once the socket is connected.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// The OS holds whole microseconds (Unix) or milliseconds (Windows); a
-    /// finer timeout is rounded up, never down to "no timeout". Linux also
-    /// rounds up to its clock tick (a few milliseconds).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new()
-    ///     .read_timeout(Duration::from_secs(5))
-    ///     .connect(server.local_addr()?)?;
-    /// assert_eq!(stream.read_timeout()?, Some(Duration::from_secs(5)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn read_timeout(&mut self, timeout: Duration) -> &mut Self {
-        self.read_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets `SO_SNDTIMEO`: a blocking write waits at most this long.
-    ///
-    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
-    /// is set once the socket is connected, so it never bounds the connect
-    /// itself (Linux would end a blocking connect after `SO_SNDTIMEO` with
-    /// "operation now in progress"); use
-    /// [`connect_timeout`](Self::connect_timeout) for that.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// As for [`read_timeout`](Self::read_timeout): rounded up to whole
-    /// microseconds (Unix) or milliseconds (Windows).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new()
-    ///     .write_timeout(Duration::from_secs(5))
-    ///     .connect(server.local_addr()?)?;
-    /// assert_eq!(stream.write_timeout()?, Some(Duration::from_secs(5)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn write_timeout(&mut self, timeout: Duration) -> &mut Self {
-        self.write_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets `TCP_NODELAY`: send small writes at once instead of waiting
-    /// to coalesce them (Nagle's algorithm off).
-    ///
-    /// Default: not set (the OS default, Nagle on). TCP only: with a datagram
-    /// or Unix socket it is an [`Error::InvalidConfig`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new().nodelay(true).connect(server.local_addr()?)?;
-    /// assert!(stream.nodelay()?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn nodelay(&mut self, nodelay: bool) -> &mut Self {
-        self.nodelay = Some(nodelay);
-        self
-    }
-
-    /// Turns TCP keepalive on (`SO_KEEPALIVE`) with the given parameters.
-    ///
-    /// Default: not set (the OS default, off). TCP only.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// See [`Keepalive`] for which parameters each OS has.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use sockwright::{ConnectorBuilder, Keepalive};
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = ConnectorBuilder::new()
-    ///     .keepalive(Keepalive::new().time(Duration::from_secs(60)))
-    ///     .connect(server.local_addr()?)?;
-    /// assert!(socket2::SockRef::from(&stream).keepalive()?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn keepalive(&mut self, keepalive: Keepalive) -> &mut Self {
-        self.keepalive = Some(keepalive);
-        self
-    }
-
-    /// Sets `SO_LINGER`: `Some(d)` makes `close` wait up to `d` for unsent
-    /// data; `Some(Duration::ZERO)` makes it reset the connection at once;
-    /// `None` turns lingering off.
-    ///
-    /// Default: not set (the OS default, off). TCP and Unix streams only:
-    /// with a datagram socket it is an [`Error::InvalidConfig`].
-    ///
-    /// `SO_LINGER` counts whole seconds, so a fraction is rounded up: a short
-    /// linger never becomes the zero that resets the connection.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// The OS holds at most `i32::MAX` seconds (65,535 on Windows); a longer
-    /// linger is an [`Error::InvalidConfig`] before any system call.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new()
-    ///     .linger(Some(Duration::from_secs(1)))
-    ///     .connect(server.local_addr()?)?;
-    /// assert_eq!(socket2::SockRef::from(&stream).linger()?, Some(Duration::from_secs(1)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn linger(&mut self, linger: Option<Duration>) -> &mut Self {
-        self.linger = Some(linger);
-        self
-    }
-
     /// The wait between the start of one connection attempt and the next in
     /// a Happy Eyeballs connect, unless
     /// [`connection_attempt_delay`](Self::connection_attempt_delay) says
@@ -310,7 +163,7 @@ impl ConnectorBuilder {
     ///
     /// assert_eq!(ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY, Duration::from_millis(250));
     /// ```
-    pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = race::DEFAULT_DELAY;
+    pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = schedule::DEFAULT_DELAY;
 
     /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs")
     /// describes, or, with `false`, tries them one at a time.
@@ -514,14 +367,14 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.validate(Type::Stream)?;
+        self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
                 debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
             } else {
-                return happy_eyeballs::connect(self, &self.race, target, &addrs);
+                return connect::blocking::connect(self, target, &addrs);
             }
         }
         resolve::each(target, &addrs, |a| {
@@ -557,7 +410,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.validate(Type::Datagram)?;
+        self.validate(Type::Datagram, Place::Inet)?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;
@@ -597,290 +450,28 @@ impl ConnectorBuilder {
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn connect_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
         let path = path.as_ref();
-        self.validate(Type::Stream)?;
+        self.validate(Type::Stream, Place::Unix(path))?;
         self.opts.check_unix(path)?;
-        let tcp_only = [
-            (
-                "a source address",
-                self.local_v4.or(self.local_v6).is_some(),
-            ),
-            ("nodelay (TCP_NODELAY)", self.nodelay.is_some()),
-            ("keepalive (SO_KEEPALIVE)", self.keepalive.is_some()),
-        ];
-        if let Some((name, _)) = tcp_only.iter().find(|(_, set)| *set) {
+        if self.local_v4.or(self.local_v6).is_some() {
             return Err(Error::invalid(format!(
-                "{name} does not apply to Unix path {}",
+                "a source address does not apply to Unix path {}",
                 path.display()
             )));
         }
         let sockaddr = SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
         let shown = Address::Unix(path.to_path_buf());
-        let socket = self.opts.create(Domain::Unix, Type::Stream, &shown)?;
-        self.opts.apply(&socket, Domain::Unix, &shown)?;
-        self.apply_linger(&socket, &shown)?;
+        let socket = self.prepare_unix(&shown)?;
         self.connect_socket(&socket, &sockaddr, &shown)?;
         Ok(socket.into())
     }
 
     /// Checks the configuration before any system call.
-    fn validate(&self, implied: Type) -> Result<()> {
-        self.opts.validate(implied)?;
-        for (name, timeout) in [
-            ("connect timeout", self.connect_timeout),
-            ("read timeout (SO_RCVTIMEO)", self.read_timeout),
-            ("write timeout (SO_SNDTIMEO)", self.write_timeout),
-        ] {
-            if timeout == Some(Duration::ZERO) {
-                return Err(Error::invalid(format!("{name} must not be zero")));
-            }
-        }
-        if implied == Type::Datagram {
-            let tcp_only = [
-                ("nodelay (TCP_NODELAY)", self.nodelay.is_some()),
-                ("keepalive (SO_KEEPALIVE)", self.keepalive.is_some()),
-                ("linger (SO_LINGER)", self.linger.is_some()),
-            ];
-            if let Some((name, _)) = tcp_only.iter().find(|(_, set)| *set) {
-                return Err(Error::invalid(format!(
-                    "{name} does not apply to a datagram socket"
-                )));
-            }
-        }
-        if let Some(Some(linger)) = self.linger {
-            if linger > sys::MAX_LINGER {
-                return Err(Error::invalid(format!(
-                    "linger (SO_LINGER) {linger:?} does not fit the OS type (at most {} s)",
-                    sys::MAX_LINGER.as_secs()
-                )));
-            }
-        }
-        if let Some(ka) = &self.keepalive {
-            if ka.time == Some(Duration::ZERO) || ka.interval == Some(Duration::ZERO) {
-                return Err(Error::invalid("keepalive durations must not be zero"));
-            }
-            if ka.retries == Some(0) {
-                return Err(Error::invalid(
-                    "keepalive retries (TCP_KEEPCNT) must not be zero",
-                ));
-            }
-            if !sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
-                return Err(Error::Unsupported {
-                    what: "keepalive interval and retries (TCP_KEEPINTVL, TCP_KEEPCNT)",
-                });
-            }
+    fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
+        self.opts.validate(implied, place)?;
+        if self.connect_timeout == Some(Duration::ZERO) {
+            return Err(Error::invalid("connect timeout must not be zero"));
         }
         Ok(())
-    }
-
-    /// One attempt on a fresh socket: create, configure, bind the source
-    /// address, connect.
-    fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
-        let socket = self.prepare(addr, implied)?;
-        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr))?;
-        Ok(socket)
-    }
-
-    /// The connect timeout, if one is set.
-    pub(crate) fn timeout(&self) -> Option<Duration> {
-        self.connect_timeout
-    }
-
-    /// Whether a source address with a port other than 0 is set.
-    fn fixed_source_port(&self) -> bool {
-        [self.local_v4, self.local_v6]
-            .iter()
-            .flatten()
-            .any(|local| local.port() != 0)
-    }
-
-    /// Everything an attempt does before `connect(2)`: create a fresh
-    /// socket, set every option, bind the source address of its family.
-    pub(crate) fn prepare(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
-        let domain = Domain::for_address(&addr);
-        let shown = Address::Inet(addr);
-        let local = match (domain, self.local_v4, self.local_v6) {
-            (Domain::Ipv4, Some(local), _) | (Domain::Ipv6, _, Some(local)) => Some(local),
-            (_, None, None) => None,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "no {domain} source address set to connect to {addr}"
-                )))
-            }
-        };
-        let socket = self.opts.create(domain, implied, &shown)?;
-        self.opts.apply(&socket, domain, &shown)?;
-        if implied == Type::Stream {
-            self.apply_tcp_options(&socket, &shown)?;
-        }
-        self.apply_linger(&socket, &shown)?;
-        if let Some(local) = local {
-            options::bind(&socket, &local.into(), &Address::Inet(local))?;
-        }
-        Ok(socket)
-    }
-
-    /// `TCP_NODELAY`, `SO_KEEPALIVE` and its parameters.
-    fn apply_tcp_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(on) = self.nodelay {
-            set_result("TCP_NODELAY", addr, socket.set_tcp_nodelay(on))?;
-            debug!("set TCP_NODELAY={on} for {addr}");
-        }
-        if let Some(ka) = &self.keepalive {
-            set_result("SO_KEEPALIVE", addr, socket.set_keepalive(true))?;
-            if ka.time.is_some() || ka.interval.is_some() || ka.retries.is_some() {
-                let params = sys::keepalive(ka);
-                set_result(
-                    "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT",
-                    addr,
-                    socket.set_tcp_keepalive(&params),
-                )?;
-            }
-            debug!("set SO_KEEPALIVE={ka:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `SO_LINGER`, before connecting.
-    fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(linger) = self.linger {
-            let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
-            set_result("SO_LINGER", addr, socket.set_linger(linger))?;
-            debug!("set SO_LINGER={linger:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `SO_RCVTIMEO`, `SO_SNDTIMEO`, after connecting: Linux would otherwise
-    /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
-    /// a write timeout would act as a connect timeout with a misleading error.
-    fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(t) = self.read_timeout.map(os_timeout) {
-            set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
-            debug!("set SO_RCVTIMEO={t:?} for {addr}");
-        }
-        if let Some(t) = self.write_timeout.map(os_timeout) {
-            set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
-            debug!("set SO_SNDTIMEO={t:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
-    fn connect_socket(&self, socket: &Socket, sockaddr: &SockAddr, addr: &Address) -> Result<()> {
-        let result = match (self.connect_timeout, addr) {
-            #[cfg(unix)]
-            (Some(timeout), Address::Unix(_)) => connect_unix_bounded(socket, sockaddr, timeout),
-            (Some(timeout), _) => socket.connect_timeout(sockaddr, at_least(timeout)),
-            (None, _) => connect_blocking(socket, sockaddr),
-        };
-        result.map_err(|source| Error::Connect {
-            addr: addr.clone(),
-            source,
-        })?;
-        self.connected(socket, addr)
-    }
-
-    /// What follows a successful connect: the log line, the read and write
-    /// timeouts, then nonblocking mode if asked.
-    pub(crate) fn connected(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if log_enabled!(Level::Debug) {
-            match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-                Some(local) => debug!("connected {local} -> {addr}"),
-                None => debug!("connected to {addr}"),
-            }
-        }
-        self.apply_timeouts(socket, addr)?;
-        self.opts.apply_nonblocking(socket, addr)
-    }
-}
-
-/// A blocking `connect(2)`, made again when a signal interrupts it (as std's
-/// `TcpStream::connect` does): the kernel carries on with the attempt, and
-/// the second call waits for it, or fails because it finished meanwhile, in
-/// which case the socket is connected.
-fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
-    let mut interrupted = false;
-    loop {
-        match socket.connect(sockaddr) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                debug!("connect interrupted by a signal; waiting again");
-                interrupted = true;
-            }
-            Err(_) if interrupted && socket.peer_addr().is_ok() => return Ok(()),
-            other => return other,
-        }
-    }
-}
-
-/// A Unix-domain `connect(2)` bounded by `timeout`. socket2's nonblocking
-/// connect cannot wait for a Unix listener whose accept queue is full (it
-/// fails at once, saying only "no error set after POLLHUP"); a blocking
-/// connect waits for room, bounded by `SO_SNDTIMEO`, and reports
-/// `EAGAIN` when that runs out, shown here as `TimedOut`. The send timeout
-/// is cleared afterwards; the builder's own write timeout is set after connecting.
-#[cfg(unix)]
-fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
-    socket.set_write_timeout(Some(os_timeout(timeout)))?;
-    let result = connect_blocking(socket, sockaddr);
-    socket.set_write_timeout(None)?;
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
-        other => other,
-    }
-}
-
-/// `timeout` rounded up to whole [`sys::TIMEOUT_UNIT`]s, the finest timeout
-/// the OS takes. socket2 truncates instead, and a timeout that truncates to
-/// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
-/// wait forever.
-fn os_timeout(timeout: Duration) -> Duration {
-    sys::round_up(timeout, sys::TIMEOUT_UNIT)
-}
-
-/// The timeout to give socket2's `connect_timeout` so that it waits at least
-/// `timeout`: it waits in `poll(2)` for the time left rounded *down* to whole
-/// milliseconds and reports `TimedOut` when that poll ends, so it could give
-/// up to 1 ms early. Rounding up to whole milliseconds and adding one more
-/// makes the wait at least `timeout` and at most about 2 ms longer.
-fn at_least(timeout: Duration) -> Duration {
-    const MS: u32 = 1_000_000;
-    let below_ms = timeout.subsec_nanos() % MS;
-    let round_up = if below_ms == 0 { 0 } else { MS - below_ms };
-    timeout.saturating_add(Duration::from_nanos(u64::from(round_up + MS)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_up_never_rounds_to_zero() {
-        use sys::round_up;
-        let us = Duration::from_micros(1);
-        assert_eq!(round_up(Duration::from_nanos(1), us), us);
-        assert_eq!(round_up(Duration::from_nanos(999), us), us);
-        assert_eq!(round_up(Duration::from_nanos(1_001), us), 2 * us);
-        assert_eq!(
-            round_up(Duration::from_millis(1500), us),
-            Duration::from_millis(1500)
-        );
-        let ms = Duration::from_millis(1);
-        assert_eq!(round_up(Duration::from_micros(1), ms), ms);
-        assert_eq!(round_up(Duration::MAX, ms), Duration::MAX);
-        let s = Duration::from_secs(1);
-        assert_eq!(round_up(Duration::from_millis(1), s), s);
-        assert_eq!(round_up(Duration::from_millis(1500), s), 2 * s);
-        assert_eq!(round_up(Duration::from_secs(3), s), 3 * s);
-        assert_eq!(round_up(Duration::MAX, s), Duration::MAX);
-    }
-
-    #[test]
-    fn at_least_rounds_up_to_whole_milliseconds_plus_one() {
-        let ms = Duration::from_millis;
-        assert_eq!(at_least(ms(500)), ms(501));
-        assert_eq!(at_least(Duration::from_micros(1)), ms(2));
-        assert_eq!(at_least(Duration::from_micros(499_700)), ms(501));
-        assert_eq!(at_least(Duration::MAX), Duration::MAX);
     }
 }
