@@ -222,12 +222,20 @@ fn five_thousand_silent_connections_do_not_delay_honest_clients() {
         rss_held,
         peak,
     );
-    for (i, waited) in answered.iter().enumerate() {
-        assert!(
-            *waited <= ANSWER_WITHIN,
-            "honest client {i} waited {waited:?} for its reply"
-        );
-    }
+    let late: Vec<(usize, Duration)> = answered
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, waited)| *waited > ANSWER_WITHIN)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "honest clients (index, wait) answered later than {ANSWER_WITHIN:?}: {late:?}; \
+         load average {} (a machine this busy may not run the server for that long)",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
     // The server's threads: the one that accepts and the workers.
     for threads in [threads_held, threads_serving] {
         assert!(
