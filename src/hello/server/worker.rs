@@ -14,7 +14,8 @@
 //!    ([`Conn::timer`]); a timer that fires early is armed again, and one
 //!    left by a finished connection (whose id no longer matches) is
 //!    dropped when it comes up, so changing a deadline never searches the
-//!    heap.
+//!    heap; when those left by finished connections outnumber the live
+//!    ones, they are dropped in one pass.
 //!
 //! Each turn takes the connections handed over, waits until a socket is
 //! ready or the earliest timer is due, serves the ready sockets, then the
@@ -194,6 +195,21 @@ impl<S: Stream> Conns<S> {
         }
     }
 
+    /// Drops the timers of finished connections once they outnumber the
+    /// live ones, so that a busy worker's heap holds O(connections) entries
+    /// rather than one per connection finished within a timeout.
+    fn prune_timers(&mut self) {
+        if self.timers.len() <= 2 * self.len() + 1024 {
+            return;
+        }
+        let slab = &self.slab;
+        self.timers.retain(|Reverse((due, key, id))| {
+            slab[*key]
+                .as_ref()
+                .is_some_and(|entry| entry.id == *id && entry.armed == *due)
+        });
+    }
+
     /// How long the wait may last: until the earliest timer, in whole
     /// milliseconds rounded up (`-1`: no timer).
     fn wait_ms(&self, now: Instant) -> i32 {
@@ -330,6 +346,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
                 }
             }
         }
+        conns.prune_timers();
     }
 }
 
