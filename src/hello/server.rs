@@ -1,5 +1,6 @@
-//! A concurrent hello server: one thread accepts, a few worker threads run
-//! every client's exchange, each worker many at once, driven by readiness.
+//! A concurrent hello server: one thread accepts (and answers a client whose
+//! greeting is in already), a few worker threads run every other exchange,
+//! each worker many at once, driven by readiness.
 //!
 //! - `conn.rs`: one connection's exchange as a nonblocking state machine;
 //! - `worker.rs`: a worker's readiness wait, connections and timers;
@@ -13,7 +14,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
@@ -25,6 +26,7 @@ mod conn;
 mod waker;
 mod worker;
 
+use conn::Conn;
 use worker::Worker;
 
 /// How many clients a [`Server`] serves at once unless
@@ -57,11 +59,12 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 /// (`poll(2)`, `WSAPoll`).
 ///
 /// - **Concurrent without a thread per client**: each accepted connection
-///   goes to a worker (at most [`workers`](Self::workers), by default the
-///   available parallelism, started as the first connections arrive). A
-///   worker puts the socket in nonblocking mode and keeps its state: the
-///   bytes of the greeting received so far, then the reply sent so far. It
-///   reads when the socket is readable, answers as soon as the greeting is
+///   is put in nonblocking mode and read once at once; a greeting already
+///   complete is answered there and then. Any other connection goes to a
+///   worker (at most [`workers`](Self::workers), by default the available
+///   parallelism, started as connections need them), which keeps its state:
+///   the bytes of the greeting received so far, then the reply sent so far.
+///   It reads when the socket is readable, answers as soon as the greeting is
 ///   complete (framed as [`Exchange`] frames it), and ends the exchange
 ///   when its [`Exchange::timeout`] runs out, measured by one timer heap per
 ///   worker. A client that stalls costs its socket and a few hundred bytes,
@@ -88,9 +91,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 ///
 /// The callback receives one [`Outcome`] per accepted connection: the peer's
 /// address and its message or the [`Error`] that ended its exchange. It runs
-/// on a worker thread, one call at a time, so it may print without
-/// interleaving, push to a `Vec` or send on a channel; keep it short, as
-/// the worker's other clients wait for it.
+/// on the accepting thread or a worker thread, one call at a time, so it may
+/// print without interleaving, push to a `Vec` or send on a channel; keep it
+/// short, as other clients wait for it.
 ///
 /// # Examples
 ///
@@ -285,7 +288,8 @@ impl Server {
     }
 
     /// Accepts TCP connections on `listener` and runs the exchange with each
-    /// one on a worker thread, calling `on_client` with each [`Outcome`].
+    /// one without a thread of its own (see [`Server`]), calling `on_client`
+    /// with each [`Outcome`].
     ///
     /// The exchange is the one [`Exchange::run_tcp`] runs, with the same
     /// framing, limits, errors and log lines, but nonblocking: accepted
@@ -627,9 +631,32 @@ impl Server {
                 debug!("started hello worker {} of at most {limit}", workers.len());
                 Ok(())
             };
+            let exchange = &self.exchange;
+            let mut scratch = vec![0; exchange.max_message + 1];
             let result = self.accept_loop(&accept, &local, shared, &mut summary, |stream, peer| {
                 // Freed when the client is reported.
                 shared.slots.take();
+                if let Err(e) = stream.set_nonblocking(true) {
+                    drop(stream);
+                    shared.report(Outcome {
+                        result: Err(exchange_error("set nonblocking mode for", peer.clone(), e)),
+                        peer,
+                    });
+                    return;
+                }
+                // The greeting is often in by the time `accept` returns: then
+                // the client is answered here, with no hand-over.
+                let mut conn = Conn::new(stream, peer, exchange, Instant::now());
+                let interest = match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch))
+                {
+                    conn::Step::Wait(interest) => interest,
+                    conn::Step::Done(result) => {
+                        let Conn { stream, peer, .. } = conn;
+                        drop(stream);
+                        shared.report(Outcome { peer, result });
+                        return;
+                    }
+                };
                 if workers.len() < limit {
                     if let Err(e) = start_worker(&mut workers) {
                         warn!(
@@ -637,6 +664,7 @@ impl Server {
                             workers.len()
                         );
                         if workers.is_empty() {
+                            let Conn { stream, peer, .. } = conn;
                             drop(stream);
                             shared.report(Outcome {
                                 result: Err(exchange_error("start a worker for", peer.clone(), e)),
@@ -652,7 +680,7 @@ impl Server {
                     .rev()
                     .min_by_key(|w| w.load())
                     .expect("at least one worker");
-                worker.hand(stream, peer);
+                worker.hand(conn, interest);
             });
             // The workers end once their clients are served.
             for worker in &workers {

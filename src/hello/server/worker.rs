@@ -36,7 +36,6 @@ use super::conn::{Conn, Step};
 use super::waker::{self, Waker, Wakeup};
 use super::{panic_message, Outcome, Shared, Stream};
 use crate::sys::{self, Interest, PollFd};
-use crate::Address;
 
 /// A worker as the accepting thread sees it: where to put connections.
 #[derive(Debug)]
@@ -52,7 +51,9 @@ pub(super) struct Worker<S> {
 
 #[derive(Debug)]
 struct Inbox<S> {
-    new: Vec<(S, Address)>,
+    /// Connections whose first read found no complete greeting, with what
+    /// they wait for.
+    new: Vec<(Conn<S>, Interest)>,
     /// No more connections will come: end once the last one is served.
     closing: bool,
 }
@@ -82,10 +83,11 @@ impl<S> Worker<S> {
         self.load.load(Ordering::Relaxed)
     }
 
-    /// Hands a connection to this worker.
-    pub(super) fn hand(&self, stream: S, peer: Address) {
+    /// Hands a connection to this worker, in nonblocking mode, waiting for
+    /// `interest`.
+    pub(super) fn hand(&self, conn: Conn<S>, interest: Interest) {
         self.load.fetch_add(1, Ordering::Relaxed);
-        self.lock().new.push((stream, peer));
+        self.lock().new.push((conn, interest));
         self.wake();
     }
 
@@ -248,23 +250,8 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
             let mut inbox = worker.lock();
             (std::mem::take(&mut inbox.new), inbox.closing)
         };
-        for (stream, peer) in new {
-            if let Err(e) = stream.set_nonblocking(true) {
-                let err = exchange_error("set nonblocking mode for", peer.clone(), e);
-                worker.load.fetch_sub(1, Ordering::Relaxed);
-                drop(stream);
-                shared.report(Outcome {
-                    peer,
-                    result: Err(err),
-                });
-                continue;
-            }
-            let mut conn = Conn::new(stream, peer, exchange, Instant::now());
-            // The greeting is often in already: no wait for it.
-            match step(&mut conn, |c| c.on_ready(exchange, &mut scratch)) {
-                Step::Wait(interest) => conns.insert(conn, interest),
-                Step::Done(result) => finish(conn, result),
-            }
+        for (conn, interest) in new {
+            conns.insert(conn, interest);
         }
         if closing && conns.len() == 0 {
             debug!("hello worker done");
@@ -351,7 +338,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
 }
 
 /// Runs one step of a connection, containing a panic as a failed exchange.
-fn step<S: Stream>(conn: &mut Conn<S>, f: impl FnOnce(&mut Conn<S>) -> Step) -> Step {
+pub(super) fn step<S: Stream>(conn: &mut Conn<S>, f: impl FnOnce(&mut Conn<S>) -> Step) -> Step {
     match panic::catch_unwind(AssertUnwindSafe(|| f(conn))) {
         Ok(step) => step,
         Err(panic) => Step::Done(Err(exchange_error(
