@@ -9,11 +9,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use log::debug;
+#[cfg(unix)]
 use socket2::SockAddr;
 
 use crate::connect::{self, schedule};
 use crate::options::{Options, Place};
-use crate::{resolve, Address, Domain, Error, Result, Type};
+#[cfg(unix)]
+use crate::Address;
+use crate::{resolve, Domain, Error, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.

@@ -5,7 +5,7 @@ use std::os::unix::io::AsRawFd;
 
 use socket2::{Socket, TcpKeepalive};
 
-use crate::{Domain, Keepalive};
+use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a C `int` value, for the options socket2
 /// does not expose.
@@ -76,7 +76,7 @@ pub(crate) fn set_tcp_fastopen_connect(socket: &Socket, on: bool) -> io::Result<
 }
 
 /// `SO_BINDTODEVICE` by interface name.
-pub(crate) fn bind_device(socket: &Socket, _: Domain, interface: &str) -> io::Result<()> {
+pub(crate) fn bind_device(socket: &Socket, _: crate::Domain, interface: &str) -> io::Result<()> {
     socket.bind_device(Some(interface.as_bytes()))
 }
 }
@@ -84,9 +84,9 @@ pub(crate) fn bind_device(socket: &Socket, _: Domain, interface: &str) -> io::Re
 cfg_bound_if! {
 /// `IP_BOUND_IF` / `IPV6_BOUND_IF` by the index of the named interface
 /// (`if_nametoindex(3)`).
-pub(crate) fn bind_device(socket: &Socket, domain: Domain, interface: &str) -> io::Result<()> {
+pub(crate) fn bind_device(socket: &Socket, domain: crate::Domain, interface: &str) -> io::Result<()> {
     let index = interface_index(interface)?;
-    if domain == Domain::Ipv6 {
+    if domain == crate::Domain::Ipv6 {
         socket.bind_device_by_index_v6(Some(index))
     } else {
         socket.bind_device_by_index_v4(Some(index))
