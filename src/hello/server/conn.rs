@@ -210,3 +210,145 @@ impl<S: Stream> Conn<S> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::hello::{CLIENT_GREETING, SERVER_GREETING};
+    use crate::sys;
+
+    /// A client stream and the server's nonblocking end in a `Conn`.
+    fn pair(exchange: &Exchange) -> (TcpStream, Conn<TcpStream>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let conn = Conn::new(server, Address::Inet(peer), exchange, Instant::now());
+        (client, conn)
+    }
+
+    /// Waits (at most 5 s) until the server's end is readable.
+    fn readable(conn: &Conn<TcpStream>) {
+        let mut fds = [conn.stream.poll_fd(Interest::Read)];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !sys::is_ready(&fds[0]) {
+            assert!(Instant::now() < deadline, "never readable");
+            sys::poll(&mut fds, 100).unwrap();
+        }
+    }
+
+    fn send(client: &mut TcpStream, conn: &Conn<TcpStream>, bytes: &[u8]) {
+        client.write_all(bytes).unwrap();
+        readable(conn);
+    }
+
+    fn error_of(step: Step) -> crate::Error {
+        match step {
+            Step::Done(Err(e)) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn greeting_in_parts_is_answered_when_complete() {
+        let exchange = Exchange::server();
+        let mut scratch = vec![0; exchange.max_message + 1];
+        let (mut client, mut conn) = pair(&exchange);
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        let (head, tail) = CLIENT_GREETING.as_bytes().split_at(5);
+        send(&mut client, &conn, head);
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        assert_eq!(conn.quiet_until, None, "a beginning of the greeting");
+        send(&mut client, &conn, tail);
+        match conn.on_ready(&exchange, &mut scratch) {
+            Step::Done(Ok(message)) => assert_eq!(message, CLIENT_GREETING.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+        let mut reply = [0; SERVER_GREETING.len()];
+        client.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, SERVER_GREETING.as_bytes());
+    }
+
+    #[test]
+    fn another_message_completes_after_the_quiet_gap() {
+        let exchange = Exchange::server();
+        let mut scratch = vec![0; exchange.max_message + 1];
+        let (mut client, mut conn) = pair(&exchange);
+        send(&mut client, &conn, b"hi there");
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        let quiet = conn.quiet_until.expect("quiet gap armed");
+        assert_eq!(conn.timer(), quiet);
+        let early = quiet - Duration::from_millis(1);
+        assert!(matches!(
+            conn.on_timer(&exchange, early),
+            Step::Wait(Interest::Read)
+        ));
+        match conn.on_timer(&exchange, quiet) {
+            Step::Done(Ok(message)) => assert_eq!(message, b"hi there"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn silence_times_out_at_the_deadline() {
+        let mut exchange = Exchange::server();
+        exchange.timeout(Duration::from_secs(2));
+        let (_client, mut conn) = pair(&exchange);
+        let deadline = conn.timer();
+        assert!(matches!(
+            conn.on_timer(&exchange, deadline - Duration::from_millis(1)),
+            Step::Wait(Interest::Read)
+        ));
+        let err = error_of(conn.on_timer(&exchange, deadline));
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(
+            err.to_string().contains("peer sent nothing within 2s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn end_of_file_mid_greeting_and_oversized_messages_fail() {
+        let exchange = Exchange::server();
+        let mut scratch = vec![0; exchange.max_message + 1];
+        let (mut client, mut conn) = pair(&exchange);
+        send(&mut client, &conn, b"Hello fr");
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        readable(&conn);
+        let err = error_of(conn.on_ready(&exchange, &mut scratch));
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("after 8 of 17 bytes"), "{err}");
+
+        let mut small = Exchange::server();
+        small.max_message(32);
+        let mut scratch = vec![0; 33];
+        let (mut client, mut conn) = pair(&small);
+        send(&mut client, &conn, &[b'x'; 40]);
+        let step = loop {
+            match conn.on_ready(&small, &mut scratch) {
+                Step::Wait(_) => readable(&conn),
+                done => break done,
+            }
+        };
+        let err = error_of(step);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("longer than 32 bytes"), "{err}");
+    }
+}
