@@ -373,7 +373,7 @@ mod forever {
                     &MAX_CLIENTS.to_string(),
                 ],
             )
-            .env("RUST_LOG", "sockwright::hello::server=debug"),
+            .env("RUST_LOG", "sockwright::hello=debug"),
         );
         let addr: SocketAddr = server.listening_addr().parse().unwrap();
         // Every one of the server's MAX_CLIENTS client slots held by a silent client...

@@ -26,6 +26,10 @@ mod conn;
 mod waker;
 mod worker;
 
+/// The target of the server's log lines: the hello module's, which users
+/// filter by (`RUST_LOG=sockwright::hello=debug`).
+const TARGET: &str = "sockwright::hello";
+
 use conn::Conn;
 use worker::Worker;
 
@@ -473,7 +477,7 @@ impl Server {
                 // socket is fine and the next datagram is waiting.
                 #[cfg(windows)]
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    debug!("an earlier reply from {} was not delivered: {e}", local());
+                    debug!(target: TARGET, "an earlier reply from {} was not delivered: {e}", local());
                     continue;
                 }
                 // Windows fails the receive of a datagram longer than the
@@ -495,7 +499,7 @@ impl Server {
                         )),
                     };
                     if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
-                        warn!("the hello server's callback panicked for an oversized datagram");
+                        warn!(target: TARGET, "the hello server's callback panicked for an oversized datagram");
                     }
                     continue;
                 }
@@ -507,7 +511,7 @@ impl Server {
                 }
                 Err(e) => {
                     summary.accept_errors += 1;
-                    warn!("recvfrom on {}: {e}; retrying in {backoff:?}", local());
+                    warn!(target: TARGET, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
                     thread::sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -515,7 +519,7 @@ impl Server {
             };
             backoff = FIRST_BACKOFF;
             summary.accepted += 1;
-            debug!("received {n} bytes from {from}");
+            debug!(target: TARGET, "received {n} bytes from {from}");
             let result = self.answer_datagram(socket, &buf, n, from);
             match result {
                 Ok(_) => summary.succeeded += 1,
@@ -526,7 +530,7 @@ impl Server {
                 result,
             };
             if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
-                warn!("the hello server's callback panicked for {from}");
+                warn!(target: TARGET, "the hello server's callback panicked for {from}");
             }
         }
         Ok(summary)
@@ -550,7 +554,7 @@ impl Server {
         socket
             .send_to(&exchange.message, from)
             .map_err(|e| exchange_error(exchange.role.send_step(), Address::Inet(from), e))?;
-        debug!("sent {} bytes to {from}", exchange.message.len());
+        debug!(target: TARGET, "sent {} bytes to {from}", exchange.message.len());
         Ok(buf[..n].to_vec())
     }
 
@@ -624,11 +628,11 @@ impl Server {
                             worker::run(&running, wakeup, exchange, shared)
                         }));
                         if served.is_err() {
-                            warn!("a hello worker panicked; its connections are closed");
+                            warn!(target: TARGET, "a hello worker panicked; its connections are closed");
                         }
                     })?;
                 workers.push(worker);
-                debug!("started hello worker {} of at most {limit}", workers.len());
+                debug!(target: TARGET, "started hello worker {} of at most {limit}", workers.len());
                 Ok(())
             };
             let exchange = &self.exchange;
@@ -659,7 +663,7 @@ impl Server {
                 };
                 if workers.len() < limit {
                     if let Err(e) = start_worker(&mut workers) {
-                        warn!(
+                        warn!(target: TARGET,
                             "cannot start a hello worker ({} running): {e}",
                             workers.len()
                         );
@@ -718,7 +722,7 @@ impl Server {
                     }
                     Failure::Backoff => {
                         summary.accept_errors += 1;
-                        warn!("accept on {}: {e}; retrying in {backoff:?}", local());
+                        warn!(target: TARGET, "accept on {}: {e}; retrying in {backoff:?}", local());
                         shared.slots.pause(backoff);
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                         continue;
@@ -727,7 +731,7 @@ impl Server {
             };
             backoff = FIRST_BACKOFF;
             summary.accepted += 1;
-            debug!("accepted a connection from {peer}");
+            debug!(target: TARGET, "accepted a connection from {peer}");
             serve(stream, peer);
         }
         Ok(())
@@ -787,7 +791,7 @@ impl<F: FnMut(Outcome)> Shared<F> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if panic::catch_unwind(AssertUnwindSafe(|| (*on_client)(outcome))).is_err() {
-            warn!("the hello server's callback panicked for {peer}");
+            warn!(target: TARGET, "the hello server's callback panicked for {peer}");
         }
     }
 }
@@ -862,7 +866,7 @@ fn accept_failure(e: &io::Error) -> Failure {
     match e.kind() {
         io::ErrorKind::Interrupted => Failure::Retry,
         io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset => {
-            debug!("accept: {e}; accepting the next connection");
+            debug!(target: TARGET, "accept: {e}; accepting the next connection");
             Failure::Retry
         }
         io::ErrorKind::WouldBlock | io::ErrorKind::InvalidInput => Failure::Fatal,

@@ -34,7 +34,7 @@ use log::{debug, warn};
 use super::super::{exchange_error, Exchange};
 use super::conn::{Conn, Step};
 use super::waker::{self, Waker, Wakeup};
-use super::{panic_message, Outcome, Shared, Stream};
+use super::{panic_message, Outcome, Shared, Stream, TARGET};
 use crate::sys::{self, Interest, PollFd};
 
 /// A worker as the accepting thread sees it: where to put connections.
@@ -254,7 +254,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
             conns.insert(conn, interest);
         }
         if closing && conns.len() == 0 {
-            debug!("hello worker done");
+            debug!(target: TARGET, "hello worker done");
             return;
         }
 
@@ -263,7 +263,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
         if let Err(e) = sys::poll(&mut conns.fds, wait) {
             // No wait is possible: every connection here fails, rather than
             // the worker spinning on them.
-            warn!(
+            warn!(target: TARGET,
                 "hello worker cannot wait for its {} connections: {e}",
                 conns.len()
             );
