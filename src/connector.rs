@@ -16,7 +16,7 @@ use crate::connect::{self, schedule};
 use crate::options::{Options, Place};
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, Domain, Error, Result, Type};
+use crate::{resolve, Domain, Error, Result, Type, CONNECTOR_LOG};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -173,41 +173,15 @@ impl ConnectorBuilder {
     ///
     /// Default: on. It only changes anything when a target resolves to more
     /// than one address; one address is always a single plain `connect(2)`.
-    ///
-    /// The race, for [`connect`](Self::connect):
-    /// 1. the addresses are put in an interleaved order: the first
-    ///    [`first_address_family_count`](Self::first_address_family_count)
-    ///    addresses (default 1) of the [`preferred_family`](Self::preferred_family)
-    ///    (default IPv6), then one of the other family and one of the
-    ///    preferred family in turn; within a family the resolver's order is kept;
-    /// 2. the first attempt starts (a socket prepared with every option, like
-    ///    a sequential attempt, then a nonblocking `connect(2)`); the next one
-    ///    starts [`connection_attempt_delay`](Self::connection_attempt_delay)
-    ///    later (default 250 ms), or at once if the latest one fails, while
-    ///    earlier ones go on;
-    /// 3. the pending sockets are waited for together in the OS readiness
-    ///    wait (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread
-    ///    is started and nothing spins;
-    /// 4. the first connection made wins: it is put back in blocking mode and
-    ///    returned; every other attempt is closed at once;
-    /// 5. the [`connect_timeout`](Self::connect_timeout) bounds the whole
-    ///    race; when it runs out, the pending attempts fail with `TimedOut`.
-    ///
-    /// Why it is the default: a name often resolves to an IPv6 and an IPv4
-    /// address, and when one of them is black-holed (a broken route or a
-    /// firewall that drops packets), a sequential connect waits for the OS's
-    /// full SYN timeout (over two minutes on Linux) before trying the next.
-    /// The race costs at most one extra half-open attempt per delay and
-    /// returns the same `TcpStream`.
-    ///
-    /// What the sequential mode still offers: a predictable order (exactly
-    /// the resolver's), one socket at a time (nothing for the server to see
-    /// but the connection that is kept), and the connect timeout applied to
-    /// each attempt rather than to the whole connect. It is also what a
-    /// source address with a fixed port (not 0) gets even with racing on,
-    /// since parallel attempts cannot share one local port, and what
-    /// [`connect_udp`](Self::connect_udp) and `connect_unix` always do
-    /// (nothing to race: a datagram connect sends nothing, a path is one address).
+    /// The race interleaves the families, starts a new attempt every
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay) (or at
+    /// once when the latest fails), waits for every pending socket on the
+    /// calling thread, and returns the first connection, all within the
+    /// [`connect_timeout`](Self::connect_timeout). A source address with a
+    /// fixed port, [`connect_udp`](Self::connect_udp) and `connect_unix`
+    /// stay sequential. The steps, why racing is the default and what the
+    /// sequential mode still offers are in the crate documentation's
+    /// [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Platform-specific behavior
     ///
@@ -372,10 +346,11 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
-                debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+                debug!(target: CONNECTOR_LOG, "a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
             } else {
                 return connect::blocking::connect(self, target, &addrs);
             }
@@ -414,7 +389,8 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram, Place::Inet)?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;
             Ok(socket.into())
@@ -461,12 +437,24 @@ impl ConnectorBuilder {
                 path.display()
             )));
         }
-        let sockaddr = SockAddr::unix(path)
-            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let sockaddr = SockAddr::unix(path).map_err(|e| {
+            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
+        })?;
         let shown = Address::Unix(path.to_path_buf());
+        self.log_start(&shown);
         let socket = self.prepare_unix(&shown)?;
         self.connect_socket(&socket, &sockaddr, &shown)?;
+        self.connected(&socket, &shown)?;
         Ok(socket.into())
+    }
+
+    /// The line that starts every connect, so that a connect that hangs is
+    /// not silence: `connecting to localhost:8080 (timeout 2s)`.
+    fn log_start(&self, shown: &dyn fmt::Display) {
+        match self.connect_timeout {
+            Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
+            None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),
+        }
     }
 
     /// Checks the configuration before any system call.

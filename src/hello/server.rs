@@ -18,17 +18,13 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
-use super::{exchange_error, too_long, Exchange, Role};
+use super::{exchange_error, too_long, Exchange, Role, Step};
 use crate::sys::{self, Interest, PollFd};
-use crate::{Address, Error, Result};
+use crate::{Address, Error, Result, HELLO_LOG};
 
 mod conn;
 mod waker;
 mod worker;
-
-/// The target of the server's log lines: the hello module's, which users
-/// filter by (`RUST_LOG=sockwright::hello=debug`).
-const TARGET: &str = "sockwright::hello";
 
 use conn::Conn;
 use worker::Worker;
@@ -468,7 +464,7 @@ impl Server {
         let mut summary = Summary::default();
         let mut buf = vec![0; self.exchange.max_message + 1];
         let mut backoff = FIRST_BACKOFF;
-        while self.clients.map_or(true, |n| summary.accepted < n) {
+        while self.clients.is_none_or(|n| summary.accepted < n) {
             let (n, from) = match socket.recv_from(&mut buf) {
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -477,7 +473,7 @@ impl Server {
                 // socket is fine and the next datagram is waiting.
                 #[cfg(windows)]
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    debug!(target: TARGET, "an earlier reply from {} was not delivered: {e}", local());
+                    debug!(target: HELLO_LOG, "an earlier reply from {} was not delivered: {e}", local());
                     continue;
                 }
                 // Windows fails the receive of a datagram longer than the
@@ -499,7 +495,7 @@ impl Server {
                         )),
                     };
                     if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
-                        warn!(target: TARGET, "the hello server's callback panicked for an oversized datagram");
+                        warn!(target: HELLO_LOG, "the hello server's callback panicked for an oversized datagram");
                     }
                     continue;
                 }
@@ -511,7 +507,7 @@ impl Server {
                 }
                 Err(e) => {
                     summary.accept_errors += 1;
-                    warn!(target: TARGET, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
+                    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
                     thread::sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -519,7 +515,7 @@ impl Server {
             };
             backoff = FIRST_BACKOFF;
             summary.accepted += 1;
-            debug!(target: TARGET, "received {n} bytes from {from}");
+            debug!(target: HELLO_LOG, "received {n} bytes from {from}");
             let result = self.answer_datagram(socket, &buf, n, from);
             match result {
                 Ok(_) => summary.succeeded += 1,
@@ -530,7 +526,7 @@ impl Server {
                 result,
             };
             if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
-                warn!(target: TARGET, "the hello server's callback panicked for {from}");
+                warn!(target: HELLO_LOG, "the hello server's callback panicked for {from}");
             }
         }
         Ok(summary)
@@ -554,7 +550,7 @@ impl Server {
         socket
             .send_to(&exchange.message, from)
             .map_err(|e| exchange_error(exchange.role.send_step(), Address::Inet(from), e))?;
-        debug!(target: TARGET, "sent {} bytes to {from}", exchange.message.len());
+        debug!(target: HELLO_LOG, "sent {} bytes to {from}", exchange.message.len());
         Ok(buf[..n].to_vec())
     }
 
@@ -628,11 +624,11 @@ impl Server {
                             worker::run(&running, wakeup, exchange, shared)
                         }));
                         if served.is_err() {
-                            warn!(target: TARGET, "a hello worker panicked; its connections are closed");
+                            warn!(target: HELLO_LOG, "a hello worker panicked; its connections are closed");
                         }
                     })?;
                 workers.push(worker);
-                debug!(target: TARGET, "started hello worker {} of at most {limit}", workers.len());
+                debug!(target: HELLO_LOG, "started hello worker {} of at most {limit}", workers.len());
                 Ok(())
             };
             let exchange = &self.exchange;
@@ -643,7 +639,7 @@ impl Server {
                 if let Err(e) = stream.set_nonblocking(true) {
                     drop(stream);
                     shared.report(Outcome {
-                        result: Err(exchange_error("set nonblocking mode for", peer.clone(), e)),
+                        result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
                         peer,
                     });
                     return;
@@ -663,7 +659,7 @@ impl Server {
                 };
                 if workers.len() < limit {
                     if let Err(e) = start_worker(&mut workers) {
-                        warn!(target: TARGET,
+                        warn!(target: HELLO_LOG,
                             "cannot start a hello worker ({} running): {e}",
                             workers.len()
                         );
@@ -671,7 +667,7 @@ impl Server {
                             let Conn { stream, peer, .. } = conn;
                             drop(stream);
                             shared.report(Outcome {
-                                result: Err(exchange_error("start a worker for", peer.clone(), e)),
+                                result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
                                 peer,
                             });
                             return;
@@ -708,7 +704,7 @@ impl Server {
         mut serve: impl FnMut(S, Address),
     ) -> Result<()> {
         let mut backoff = FIRST_BACKOFF;
-        while self.clients.map_or(true, |n| summary.accepted < n) {
+        while self.clients.is_none_or(|n| summary.accepted < n) {
             shared.slots.wait_below(self.max_clients);
             let (stream, peer) = match accept() {
                 Ok(accepted) => accepted,
@@ -722,7 +718,7 @@ impl Server {
                     }
                     Failure::Backoff => {
                         summary.accept_errors += 1;
-                        warn!(target: TARGET, "accept on {}: {e}; retrying in {backoff:?}", local());
+                        warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
                         shared.slots.pause(backoff);
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                         continue;
@@ -731,7 +727,7 @@ impl Server {
             };
             backoff = FIRST_BACKOFF;
             summary.accepted += 1;
-            debug!(target: TARGET, "accepted a connection from {peer}");
+            debug!(target: HELLO_LOG, "accepted a connection from {peer}");
             serve(stream, peer);
         }
         Ok(())
@@ -791,7 +787,7 @@ impl<F: FnMut(Outcome)> Shared<F> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if panic::catch_unwind(AssertUnwindSafe(|| (*on_client)(outcome))).is_err() {
-            warn!(target: TARGET, "the hello server's callback panicked for {peer}");
+            warn!(target: HELLO_LOG, "the hello server's callback panicked for {peer}");
         }
     }
 }
@@ -866,7 +862,7 @@ fn accept_failure(e: &io::Error) -> Failure {
     match e.kind() {
         io::ErrorKind::Interrupted => Failure::Retry,
         io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset => {
-            debug!(target: TARGET, "accept: {e}; accepting the next connection");
+            debug!(target: HELLO_LOG, "accept: {e}; accepting the next connection");
             Failure::Retry
         }
         io::ErrorKind::WouldBlock | io::ErrorKind::InvalidInput => Failure::Fatal,

@@ -197,6 +197,8 @@ pub(crate) type PollFd = libc::pollfd;
 
 /// What a readiness wait waits for on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the hello server only connects are waited for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) enum Interest {
     /// Data to read, end of file, or an error (`POLLIN`).
     Read,
@@ -222,6 +224,7 @@ pub(crate) fn poll_fd(socket: &impl AsRawFd, interest: Interest) -> PollFd {
 }
 
 /// Changes what `entry` waits for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
     entry.events = events(interest);
 }

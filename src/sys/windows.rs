@@ -110,6 +110,8 @@ pub(crate) type PollFd = windows_sys::Win32::Networking::WinSock::WSAPOLLFD;
 
 /// What a readiness wait waits for on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the hello server only connects are waited for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) enum Interest {
     /// Data to read, end of file, or an error (`POLLRDNORM`).
     Read,
@@ -138,6 +140,7 @@ pub(crate) fn poll_fd(socket: &impl AsRawSocket, interest: Interest) -> PollFd {
 }
 
 /// Changes what `entry` waits for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
     entry.events = events(interest);
 }

@@ -247,3 +247,21 @@ pub fn status_kib(field: &str) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
 }
+
+/// The path of an example binary, built by `cargo test` next to the test
+/// binaries (`target/<profile>/examples/NAME`).
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("test binary directory");
+    let path = deps
+        .join("..")
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "example binary {} is missing: build the examples first (plain `cargo test` does, \
+         or `cargo build --examples`)",
+        path.display()
+    );
+    path
+}

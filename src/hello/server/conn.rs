@@ -12,9 +12,9 @@ use std::time::Instant;
 use log::{debug, log_enabled, trace, Level};
 
 use super::super::{exchange_error, too_long, Exchange};
-use super::{Stream, TARGET};
+use super::Stream;
 use crate::sys::Interest;
-use crate::{Address, Result};
+use crate::{Address, Result, HELLO_LOG};
 
 /// What a connection needs next.
 #[derive(Debug)]
@@ -85,7 +85,7 @@ impl<S: Stream> Conn<S> {
         }
         self.received.extend_from_slice(&scratch[..n]);
         let len = self.received.len();
-        trace!(target: TARGET, "read {n} bytes ({len} so far)");
+        trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
         if len > exchange.max_message {
             return self.receive_failed(exchange, too_long(exchange.max_message));
         }
@@ -163,8 +163,8 @@ impl<S: Stream> Conn<S> {
     /// The message is complete: sends the reply, with the timeout starting
     /// over for it.
     fn complete(&mut self, exchange: &Exchange) -> Step {
-        if log_enabled!(target: TARGET, Level::Debug) {
-            debug!(target: TARGET, "received {} bytes from {}", self.received.len(), self.peer);
+        if log_enabled!(target: HELLO_LOG, Level::Debug) {
+            debug!(target: HELLO_LOG, "received {} bytes from {}", self.received.len(), self.peer);
         }
         self.sent = Some(0);
         self.deadline = Instant::now() + exchange.timeout;
@@ -188,8 +188,8 @@ impl<S: Stream> Conn<S> {
                 Err(e) => return self.send_failed(exchange, e),
             }
         }
-        if log_enabled!(target: TARGET, Level::Debug) {
-            debug!(target: TARGET, "sent {} bytes to {}", exchange.message.len(), self.peer);
+        if log_enabled!(target: HELLO_LOG, Level::Debug) {
+            debug!(target: HELLO_LOG, "sent {} bytes to {}", exchange.message.len(), self.peer);
         }
         Step::Done(Ok(std::mem::take(&mut self.received)))
     }

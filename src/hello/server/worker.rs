@@ -31,11 +31,12 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
-use super::super::{exchange_error, Exchange};
+use super::super::{exchange_error, Exchange, Step as HelloStep};
 use super::conn::{Conn, Step};
 use super::waker::{self, Waker, Wakeup};
-use super::{panic_message, Outcome, Shared, Stream, TARGET};
+use super::{panic_message, Outcome, Shared, Stream};
 use crate::sys::{self, Interest, PollFd};
+use crate::HELLO_LOG;
 
 /// A worker as the accepting thread sees it: where to put connections.
 #[derive(Debug)]
@@ -219,7 +220,7 @@ impl<S: Stream> Conns<S> {
             None => -1,
             Some(Reverse((due, _, _))) => {
                 let left = due.saturating_duration_since(now);
-                let ms = (left.as_nanos() + 999_999) / 1_000_000;
+                let ms = left.as_nanos().div_ceil(1_000_000);
                 i32::try_from(ms).unwrap_or(i32::MAX)
             }
         }
@@ -254,7 +255,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
             conns.insert(conn, interest);
         }
         if closing && conns.len() == 0 {
-            debug!(target: TARGET, "hello worker done");
+            debug!(target: HELLO_LOG, "hello worker done");
             return;
         }
 
@@ -263,7 +264,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
         if let Err(e) = sys::poll(&mut conns.fds, wait) {
             // No wait is possible: every connection here fails, rather than
             // the worker spinning on them.
-            warn!(target: TARGET,
+            warn!(target: HELLO_LOG,
                 "hello worker cannot wait for its {} connections: {e}",
                 conns.len()
             );
@@ -271,7 +272,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
             for key in keys {
                 let conn = conns.remove(key);
                 let err = io::Error::new(e.kind(), e.to_string());
-                let result = Err(exchange_error("wait for", conn.peer.clone(), err));
+                let result = Err(exchange_error(HelloStep::Wait, conn.peer.clone(), err));
                 finish(conn, result);
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -342,12 +343,9 @@ pub(super) fn step<S: Stream>(conn: &mut Conn<S>, f: impl FnOnce(&mut Conn<S>) -
     match panic::catch_unwind(AssertUnwindSafe(|| f(conn))) {
         Ok(step) => step,
         Err(panic) => Step::Done(Err(exchange_error(
-            "serve",
+            HelloStep::Serve,
             conn.peer.clone(),
-            io::Error::new(
-                io::ErrorKind::Other,
-                format!("panicked: {}", panic_message(&*panic)),
-            ),
+            io::Error::other(format!("panicked: {}", panic_message(&*panic))),
         ))),
     }
 }
