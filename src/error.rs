@@ -57,11 +57,20 @@ pub enum Error {
     },
 
     /// Name resolution failed or found no address.
-    #[error("resolve {target}: {}", Cause(source))]
+    ///
+    /// When a name is resolved one address family at a time and only one
+    /// family fails, the connect goes on with the other; this error then
+    /// appears only if no connection can be made, among the attempts of
+    /// [`Error::AllAttemptsFailed`].
+    #[error("resolve {target}{}: {}", Family(*family), Cause(source))]
     #[non_exhaustive]
     Resolve {
-        /// The name that was resolved, as given.
+        /// The name that was resolved, as given (with its port when the
+        /// whole target failed, without it for one family's question).
         target: String,
+        /// The address family whose question failed (IPv6 for AAAA, IPv4
+        /// for A), or `None` when the whole resolution failed.
+        family: Option<Domain>,
         /// The resolver's error.
         source: io::Error,
     },
@@ -132,8 +141,10 @@ pub enum Error {
     /// A name resolved to several addresses and each one failed.
     ///
     /// `attempts` holds each address's own error (each naming its step and
-    /// address), in the order tried.
-    #[error("{target}: all {} addresses failed: {}", attempts.len(), List(attempts))]
+    /// address), in the order tried, followed by the error of an address
+    /// family whose resolution failed, if one did. The message counts the
+    /// addresses tried.
+    #[error("{target}: {} failed: {}", Count(attempts), List(attempts))]
     #[non_exhaustive]
     AllAttemptsFailed {
         /// The target as given.
@@ -227,7 +238,12 @@ impl Error {
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
             Error::InvalidConfig { .. } | Error::Unsupported { .. } => None,
-            Error::AllAttemptsFailed { attempts, .. } => attempts.last().and_then(Error::io_error),
+            Error::AllAttemptsFailed { attempts, .. } => attempts
+                .iter()
+                .rev()
+                .find(|e| !matches!(e, Error::Resolve { .. }))
+                .or(attempts.last())
+                .and_then(Error::io_error),
             Error::Resolve { source, .. }
             | Error::Create { source, .. }
             | Error::SetOption { source, .. }
@@ -269,6 +285,36 @@ impl fmt::Display for Cause<'_> {
                 f.write_str(chars.as_str())
             }
             _ => f.write_str(&text),
+        }
+    }
+}
+
+/// The number of addresses tried among the attempts (a failed family's
+/// resolve error is listed but is not an address).
+struct Count<'a>(&'a [Error]);
+
+impl fmt::Display for Count<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tried = self
+            .0
+            .iter()
+            .filter(|e| !matches!(e, Error::Resolve { .. }))
+            .count();
+        match tried {
+            1 => f.write_str("the only address"),
+            n => write!(f, "all {n} addresses"),
+        }
+    }
+}
+
+/// Shows the family of a per-family resolve error as ` (IPv6)`, or nothing.
+struct Family(Option<Domain>);
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(family) => write!(f, " ({family})"),
+            None => Ok(()),
         }
     }
 }

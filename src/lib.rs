@@ -112,9 +112,12 @@ pub mod hello;
 mod keepalive;
 mod kind;
 mod listener;
+mod lookup;
 mod options;
 mod race;
+mod resolution;
 mod resolve;
+mod resolver;
 mod sys;
 
 pub use address::Address;
@@ -123,3 +126,4 @@ pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
+pub use resolver::{Resolve, StaticResolver};

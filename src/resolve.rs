@@ -35,6 +35,7 @@ where
         .to_socket_addrs()
         .map_err(|source| Error::Resolve {
             target: target.to_string(),
+            family: None,
             source,
         })?
         .collect();
@@ -49,6 +50,7 @@ where
     if usable.is_empty() {
         return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
             target: target.to_string(),
+            family: None,
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         }));
     }
@@ -90,6 +92,7 @@ pub(crate) fn all_failed<T>(target: String, mut errors: Vec<Error>) -> Result<T>
     match errors.len() {
         0 => Err(Error::Resolve {
             target,
+            family: None,
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         }),
         1 => Err(errors.remove(0)),
