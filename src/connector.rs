@@ -1,7 +1,6 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
 use std::fmt;
-use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
@@ -9,11 +8,12 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use log::{debug, log_enabled, Level};
-use socket2::{SockAddr, Socket};
+use log::debug;
+use socket2::SockAddr;
 
-use crate::options::{self, common_setters, set_result, Options};
-use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+use crate::connect::{self, schedule};
+use crate::options::{common_setters, Options};
+use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -57,16 +57,16 @@ use crate::{happy_eyeballs, race, resolve, sys, Address, Domain, Error, Keepaliv
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ConnectorBuilder {
-    opts: Options,
-    local_v4: Option<SocketAddr>,
-    local_v6: Option<SocketAddr>,
-    connect_timeout: Option<Duration>,
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
-    nodelay: Option<bool>,
-    keepalive: Option<Keepalive>,
-    linger: Option<Option<Duration>>,
-    race: race::Settings,
+    pub(crate) opts: Options,
+    pub(crate) local_v4: Option<SocketAddr>,
+    pub(crate) local_v6: Option<SocketAddr>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) nodelay: Option<bool>,
+    pub(crate) keepalive: Option<Keepalive>,
+    pub(crate) linger: Option<Option<Duration>>,
+    pub(crate) race: schedule::Settings,
 }
 
 impl ConnectorBuilder {
@@ -310,7 +310,7 @@ impl ConnectorBuilder {
     ///
     /// assert_eq!(ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY, Duration::from_millis(250));
     /// ```
-    pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = race::DEFAULT_DELAY;
+    pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = schedule::DEFAULT_DELAY;
 
     /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs")
     /// describes, or, with `false`, tries them one at a time.
@@ -521,7 +521,7 @@ impl ConnectorBuilder {
             if self.fixed_source_port() {
                 debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
             } else {
-                return happy_eyeballs::connect(self, &self.race, target, &addrs);
+                return connect::blocking::connect(self, target, &addrs);
             }
         }
         resolve::each(target, &addrs, |a| {
@@ -616,9 +616,7 @@ impl ConnectorBuilder {
         let sockaddr = SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
         let shown = Address::Unix(path.to_path_buf());
-        let socket = self.opts.create(Domain::Unix, Type::Stream, &shown)?;
-        self.opts.apply(&socket, Domain::Unix, &shown)?;
-        self.apply_linger(&socket, &shown)?;
+        let socket = self.prepare_unix(&shown)?;
         self.connect_socket(&socket, &sockaddr, &shown)?;
         Ok(socket.into())
     }
@@ -671,216 +669,5 @@ impl ConnectorBuilder {
             }
         }
         Ok(())
-    }
-
-    /// One attempt on a fresh socket: create, configure, bind the source
-    /// address, connect.
-    fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
-        let socket = self.prepare(addr, implied)?;
-        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr))?;
-        Ok(socket)
-    }
-
-    /// The connect timeout, if one is set.
-    pub(crate) fn timeout(&self) -> Option<Duration> {
-        self.connect_timeout
-    }
-
-    /// Whether a source address with a port other than 0 is set.
-    fn fixed_source_port(&self) -> bool {
-        [self.local_v4, self.local_v6]
-            .iter()
-            .flatten()
-            .any(|local| local.port() != 0)
-    }
-
-    /// Everything an attempt does before `connect(2)`: create a fresh
-    /// socket, set every option, bind the source address of its family.
-    pub(crate) fn prepare(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
-        let domain = Domain::for_address(&addr);
-        let shown = Address::Inet(addr);
-        let local = match (domain, self.local_v4, self.local_v6) {
-            (Domain::Ipv4, Some(local), _) | (Domain::Ipv6, _, Some(local)) => Some(local),
-            (_, None, None) => None,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "no {domain} source address set to connect to {addr}"
-                )))
-            }
-        };
-        let socket = self.opts.create(domain, implied, &shown)?;
-        self.opts.apply(&socket, domain, &shown)?;
-        if implied == Type::Stream {
-            self.apply_tcp_options(&socket, &shown)?;
-        }
-        self.apply_linger(&socket, &shown)?;
-        if let Some(local) = local {
-            options::bind(&socket, &local.into(), &Address::Inet(local))?;
-        }
-        Ok(socket)
-    }
-
-    /// `TCP_NODELAY`, `SO_KEEPALIVE` and its parameters.
-    fn apply_tcp_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(on) = self.nodelay {
-            set_result("TCP_NODELAY", addr, socket.set_tcp_nodelay(on))?;
-            debug!("set TCP_NODELAY={on} for {addr}");
-        }
-        if let Some(ka) = &self.keepalive {
-            set_result("SO_KEEPALIVE", addr, socket.set_keepalive(true))?;
-            if ka.time.is_some() || ka.interval.is_some() || ka.retries.is_some() {
-                let params = sys::keepalive(ka);
-                set_result(
-                    "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT",
-                    addr,
-                    socket.set_tcp_keepalive(&params),
-                )?;
-            }
-            debug!("set SO_KEEPALIVE={ka:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `SO_LINGER`, before connecting.
-    fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(linger) = self.linger {
-            let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
-            set_result("SO_LINGER", addr, socket.set_linger(linger))?;
-            debug!("set SO_LINGER={linger:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `SO_RCVTIMEO`, `SO_SNDTIMEO`, after connecting: Linux would otherwise
-    /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
-    /// a write timeout would act as a connect timeout with a misleading error.
-    fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(t) = self.read_timeout.map(os_timeout) {
-            set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
-            debug!("set SO_RCVTIMEO={t:?} for {addr}");
-        }
-        if let Some(t) = self.write_timeout.map(os_timeout) {
-            set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
-            debug!("set SO_SNDTIMEO={t:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
-    fn connect_socket(&self, socket: &Socket, sockaddr: &SockAddr, addr: &Address) -> Result<()> {
-        let result = match (self.connect_timeout, addr) {
-            #[cfg(unix)]
-            (Some(timeout), Address::Unix(_)) => connect_unix_bounded(socket, sockaddr, timeout),
-            (Some(timeout), _) => socket.connect_timeout(sockaddr, at_least(timeout)),
-            (None, _) => connect_blocking(socket, sockaddr),
-        };
-        result.map_err(|source| Error::Connect {
-            addr: addr.clone(),
-            source,
-        })?;
-        self.connected(socket, addr)
-    }
-
-    /// What follows a successful connect: the log line, the read and write
-    /// timeouts, then nonblocking mode if asked.
-    pub(crate) fn connected(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if log_enabled!(Level::Debug) {
-            match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-                Some(local) => debug!("connected {local} -> {addr}"),
-                None => debug!("connected to {addr}"),
-            }
-        }
-        self.apply_timeouts(socket, addr)?;
-        self.opts.apply_nonblocking(socket, addr)
-    }
-}
-
-/// A blocking `connect(2)`, made again when a signal interrupts it (as std's
-/// `TcpStream::connect` does): the kernel carries on with the attempt, and
-/// the second call waits for it, or fails because it finished meanwhile, in
-/// which case the socket is connected.
-fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
-    let mut interrupted = false;
-    loop {
-        match socket.connect(sockaddr) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                debug!("connect interrupted by a signal; waiting again");
-                interrupted = true;
-            }
-            Err(_) if interrupted && socket.peer_addr().is_ok() => return Ok(()),
-            other => return other,
-        }
-    }
-}
-
-/// A Unix-domain `connect(2)` bounded by `timeout`. socket2's nonblocking
-/// connect cannot wait for a Unix listener whose accept queue is full (it
-/// fails at once, saying only "no error set after POLLHUP"); a blocking
-/// connect waits for room, bounded by `SO_SNDTIMEO`, and reports
-/// `EAGAIN` when that runs out, shown here as `TimedOut`. The send timeout
-/// is cleared afterwards; the builder's own write timeout is set after connecting.
-#[cfg(unix)]
-fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
-    socket.set_write_timeout(Some(os_timeout(timeout)))?;
-    let result = connect_blocking(socket, sockaddr);
-    socket.set_write_timeout(None)?;
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
-        other => other,
-    }
-}
-
-/// `timeout` rounded up to whole [`sys::TIMEOUT_UNIT`]s, the finest timeout
-/// the OS takes. socket2 truncates instead, and a timeout that truncates to
-/// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
-/// wait forever.
-fn os_timeout(timeout: Duration) -> Duration {
-    sys::round_up(timeout, sys::TIMEOUT_UNIT)
-}
-
-/// The timeout to give socket2's `connect_timeout` so that it waits at least
-/// `timeout`: it waits in `poll(2)` for the time left rounded *down* to whole
-/// milliseconds and reports `TimedOut` when that poll ends, so it could give
-/// up to 1 ms early. Rounding up to whole milliseconds and adding one more
-/// makes the wait at least `timeout` and at most about 2 ms longer.
-fn at_least(timeout: Duration) -> Duration {
-    const MS: u32 = 1_000_000;
-    let below_ms = timeout.subsec_nanos() % MS;
-    let round_up = if below_ms == 0 { 0 } else { MS - below_ms };
-    timeout.saturating_add(Duration::from_nanos(u64::from(round_up + MS)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_up_never_rounds_to_zero() {
-        use sys::round_up;
-        let us = Duration::from_micros(1);
-        assert_eq!(round_up(Duration::from_nanos(1), us), us);
-        assert_eq!(round_up(Duration::from_nanos(999), us), us);
-        assert_eq!(round_up(Duration::from_nanos(1_001), us), 2 * us);
-        assert_eq!(
-            round_up(Duration::from_millis(1500), us),
-            Duration::from_millis(1500)
-        );
-        let ms = Duration::from_millis(1);
-        assert_eq!(round_up(Duration::from_micros(1), ms), ms);
-        assert_eq!(round_up(Duration::MAX, ms), Duration::MAX);
-        let s = Duration::from_secs(1);
-        assert_eq!(round_up(Duration::from_millis(1), s), s);
-        assert_eq!(round_up(Duration::from_millis(1500), s), 2 * s);
-        assert_eq!(round_up(Duration::from_secs(3), s), 3 * s);
-        assert_eq!(round_up(Duration::MAX, s), Duration::MAX);
-    }
-
-    #[test]
-    fn at_least_rounds_up_to_whole_milliseconds_plus_one() {
-        let ms = Duration::from_millis;
-        assert_eq!(at_least(ms(500)), ms(501));
-        assert_eq!(at_least(Duration::from_micros(1)), ms(2));
-        assert_eq!(at_least(Duration::from_micros(499_700)), ms(501));
-        assert_eq!(at_least(Duration::MAX), Duration::MAX);
     }
 }

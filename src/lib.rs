@@ -105,17 +105,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod address;
+mod connect;
 mod connector;
 mod error;
-mod happy_eyeballs;
 pub mod hello;
 mod keepalive;
 mod kind;
 mod listener;
-mod lookup;
 mod options;
-mod race;
-mod resolution;
 mod resolve;
 mod resolver;
 mod sys;

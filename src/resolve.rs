@@ -88,18 +88,24 @@ pub(crate) fn each<T>(
 }
 
 /// Folds the per-address errors into one error.
-pub(crate) fn all_failed<T>(target: String, mut errors: Vec<Error>) -> Result<T> {
+pub(crate) fn all_failed<T>(target: String, errors: Vec<Error>) -> Result<T> {
+    Err(failure(target, errors))
+}
+
+/// The one error for a target whose every address failed: one failure as
+/// it is, several as [`Error::AllAttemptsFailed`] in the order given.
+pub(crate) fn failure(target: String, mut errors: Vec<Error>) -> Error {
     match errors.len() {
-        0 => Err(Error::Resolve {
+        0 => Error::Resolve {
             target,
             family: None,
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        }),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::AllAttemptsFailed {
+        },
+        1 => errors.remove(0),
+        _ => Error::AllAttemptsFailed {
             target,
             attempts: errors,
-        }),
+        },
     }
 }
 

@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::thread::{self, JoinHandle};
 
-use log::{debug, trace};
+use log::trace;
 use socket2::Socket;
 
 use crate::resolver::Source;
@@ -103,7 +103,7 @@ impl Lookups {
             if let Some(waiting) = map.get_mut(&key) {
                 waiting.retain(|w| w.strong_count() > 0);
                 waiting.push(Arc::downgrade(&inbox));
-                trace!("joined the {family} lookup of {name} already in flight");
+                trace!(target: "sockwright::connector", "joined the {family} lookup of {name} already in flight");
                 continue;
             }
             map.insert(key.clone(), vec![Arc::downgrade(&inbox)]);
@@ -162,7 +162,7 @@ impl Drop for Lookups {
 
 /// A lookup's thread: asks, then tells every connect still waiting.
 fn run(source: &Source, name: &str, family: Domain, key: Key) {
-    debug!(target: "sockwright::connector", "looking up {name} ({family})");
+    debug!("looking up {name} ({family})");
     let answer = catch_unwind(AssertUnwindSafe(|| source.lookup(name, family)))
         .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::Other, "the resolver panicked")));
     let waiting = lock(flights()).remove(&key).unwrap_or_default();

@@ -2,10 +2,11 @@
 //! without any socket: the order in which addresses are tried, when the next
 //! attempt is due, and when the whole race is over.
 //!
-//! [`ConnectorBuilder`](crate::ConnectorBuilder) drives a [`Race`] with the
-//! events it sees (an attempt started, an attempt failed) and the clock, and
-//! does what [`Race::step`] says; this module never touches the network, so
-//! its unit tests need none.
+//! Each driver (the blocking one in [`blocking`](super::blocking)) runs a
+//! [`Race`] through [`Attempts`](super::Attempts): it reports the events it
+//! sees (an attempt started, an attempt failed) with the clock, and does what
+//! [`Race::step`] says; this module never touches the network, so its unit
+//! tests need none.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -111,6 +112,11 @@ pub(crate) enum Step {
 
 /// The state of one race: which addresses are left, how many attempts are
 /// pending, when the next one is due and when the whole race ends.
+///
+/// The addresses not yet tried are `order[next..]`: addresses learnt while
+/// the race runs (RFC 8305, section 3: a second answer arriving late) belong
+/// there, merged into the interleaved order, without touching the attempts
+/// already started; [`Race::step`] then offers them like any other.
 #[derive(Debug)]
 pub(crate) struct Race {
     order: Vec<SocketAddr>,

@@ -1,0 +1,454 @@
+//! The connect machinery, shared by every finishing call of
+//! [`ConnectorBuilder`]: one race, and a driver for each way of waiting.
+//!
+//! - [`schedule`]: the rules of a Happy Eyeballs connect (RFC 8305), a pure
+//!   state machine with the clock passed in;
+//! - this file: what every attempt does, whichever driver runs it (create a
+//!   socket, set every option, bind the source address, start the connect,
+//!   read how it ended, finish the winner), and [`Attempts`], which runs the
+//!   schedule and gathers the errors into the one error a caller sees;
+//! - [`blocking`]: the driver for [`ConnectorBuilder::connect`], waiting in
+//!   the OS readiness wait (`poll(2)`, `WSAPoll`) on the calling thread.
+//!
+//! A driver only waits: it asks [`Attempts::next`] what to do, keeps the
+//! pending sockets in whatever form its wait needs, and reports each one
+//! its wait says is done to [`Attempts::settled`].
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use log::{log_enabled, Level};
+use socket2::{SockAddr, SockRef, Socket};
+
+use crate::options::{self, set_result};
+use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type};
+
+/// `log::debug!` with the target a user filters the client side by,
+/// whichever file of this module logs.
+macro_rules! debug {
+    ($($arg:tt)+) => {
+        log::debug!(target: "sockwright::connector", $($arg)+)
+    };
+}
+
+pub(crate) mod blocking;
+pub(crate) mod lookup;
+pub(crate) mod resolution;
+pub(crate) mod schedule;
+
+use schedule::{Race, Step};
+
+impl ConnectorBuilder {
+    /// One attempt on a fresh socket: create, configure, bind the source
+    /// address, connect.
+    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+        let socket = self.prepare(addr, implied)?;
+        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr))?;
+        Ok(socket)
+    }
+
+    /// The connect timeout, if one is set.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.connect_timeout
+    }
+
+    /// Whether a source address with a port other than 0 is set.
+    pub(crate) fn fixed_source_port(&self) -> bool {
+        [self.local_v4, self.local_v6]
+            .iter()
+            .flatten()
+            .any(|local| local.port() != 0)
+    }
+
+    /// Everything an attempt does before `connect(2)`: create a fresh
+    /// socket, set every option, bind the source address of its family.
+    pub(crate) fn prepare(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+        let domain = Domain::for_address(&addr);
+        let shown = Address::Inet(addr);
+        let local = match (domain, self.local_v4, self.local_v6) {
+            (Domain::Ipv4, Some(local), _) | (Domain::Ipv6, _, Some(local)) => Some(local),
+            (_, None, None) => None,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "no {domain} source address set to connect to {addr}"
+                )))
+            }
+        };
+        let socket = self.opts.create(domain, implied, &shown)?;
+        self.opts.apply(&socket, domain, &shown)?;
+        if implied == Type::Stream {
+            self.apply_tcp_options(&socket, &shown)?;
+        }
+        self.apply_linger(&socket, &shown)?;
+        if let Some(local) = local {
+            options::bind(&socket, &local.into(), &Address::Inet(local))?;
+        }
+        Ok(socket)
+    }
+
+    /// Everything a Unix-domain connect does before `connect(2)`: create a
+    /// fresh socket, set every option that applies to it.
+    #[cfg(unix)]
+    pub(crate) fn prepare_unix(&self, shown: &Address) -> Result<Socket> {
+        let socket = self.opts.create(Domain::Unix, Type::Stream, shown)?;
+        self.opts.apply(&socket, Domain::Unix, shown)?;
+        self.apply_linger(&socket, shown)?;
+        Ok(socket)
+    }
+
+    /// `TCP_NODELAY`, `SO_KEEPALIVE` and its parameters.
+    fn apply_tcp_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if let Some(on) = self.nodelay {
+            set_result("TCP_NODELAY", addr, socket.set_tcp_nodelay(on))?;
+            debug!("set TCP_NODELAY={on} for {addr}");
+        }
+        if let Some(ka) = &self.keepalive {
+            set_result("SO_KEEPALIVE", addr, socket.set_keepalive(true))?;
+            if ka.time.is_some() || ka.interval.is_some() || ka.retries.is_some() {
+                let params = sys::keepalive(ka);
+                set_result(
+                    "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT",
+                    addr,
+                    socket.set_tcp_keepalive(&params),
+                )?;
+            }
+            debug!("set SO_KEEPALIVE={ka:?} for {addr}");
+        }
+        Ok(())
+    }
+
+    /// `SO_LINGER`, before connecting.
+    fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if let Some(linger) = self.linger {
+            let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
+            set_result("SO_LINGER", addr, socket.set_linger(linger))?;
+            debug!("set SO_LINGER={linger:?} for {addr}");
+        }
+        Ok(())
+    }
+
+    /// `SO_RCVTIMEO`, `SO_SNDTIMEO`, after connecting: Linux would otherwise
+    /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
+    /// a write timeout would act as a connect timeout with a misleading error.
+    fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if let Some(t) = self.read_timeout.map(os_timeout) {
+            set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
+            debug!("set SO_RCVTIMEO={t:?} for {addr}");
+        }
+        if let Some(t) = self.write_timeout.map(os_timeout) {
+            set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
+            debug!("set SO_SNDTIMEO={t:?} for {addr}");
+        }
+        Ok(())
+    }
+
+    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
+    pub(crate) fn connect_socket(
+        &self,
+        socket: &Socket,
+        sockaddr: &SockAddr,
+        addr: &Address,
+    ) -> Result<()> {
+        let result = match (self.connect_timeout, addr) {
+            #[cfg(unix)]
+            (Some(timeout), Address::Unix(_)) => connect_unix_bounded(socket, sockaddr, timeout),
+            (Some(timeout), _) => socket.connect_timeout(sockaddr, at_least(timeout)),
+            (None, _) => connect_blocking(socket, sockaddr),
+        };
+        result.map_err(|source| Error::Connect {
+            addr: addr.clone(),
+            source,
+        })?;
+        self.connected(socket, addr)
+    }
+
+    /// What follows a successful connect: the log line, the read and write
+    /// timeouts, then nonblocking mode if asked.
+    pub(crate) fn connected(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if log_enabled!(Level::Debug) {
+            match socket.local_addr().ok().and_then(|a| a.as_socket()) {
+                Some(local) => debug!("connected {local} -> {addr}"),
+                None => debug!("connected to {addr}"),
+            }
+        }
+        self.apply_timeouts(socket, addr)?;
+        self.opts.apply_nonblocking(socket, addr)
+    }
+}
+
+/// A blocking `connect(2)`, made again when a signal interrupts it (as std's
+/// `TcpStream::connect` does): the kernel carries on with the attempt, and
+/// the second call waits for it, or fails because it finished meanwhile, in
+/// which case the socket is connected.
+fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
+    let mut interrupted = false;
+    loop {
+        match socket.connect(sockaddr) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                debug!("connect interrupted by a signal; waiting again");
+                interrupted = true;
+            }
+            Err(_) if interrupted && socket.peer_addr().is_ok() => return Ok(()),
+            other => return other,
+        }
+    }
+}
+
+/// A Unix-domain `connect(2)` bounded by `timeout`. socket2's nonblocking
+/// connect cannot wait for a Unix listener whose accept queue is full (it
+/// fails at once, saying only "no error set after POLLHUP"); a blocking
+/// connect waits for room, bounded by `SO_SNDTIMEO`, and reports
+/// `EAGAIN` when that runs out, shown here as `TimedOut`. The send timeout
+/// is cleared afterwards; the builder's own write timeout is set after connecting.
+#[cfg(unix)]
+fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
+    socket.set_write_timeout(Some(os_timeout(timeout)))?;
+    let result = connect_blocking(socket, sockaddr);
+    socket.set_write_timeout(None)?;
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
+        other => other,
+    }
+}
+
+/// `timeout` rounded up to whole [`sys::TIMEOUT_UNIT`]s, the finest timeout
+/// the OS takes. socket2 truncates instead, and a timeout that truncates to
+/// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
+/// wait forever.
+fn os_timeout(timeout: Duration) -> Duration {
+    sys::round_up(timeout, sys::TIMEOUT_UNIT)
+}
+
+/// The timeout to give socket2's `connect_timeout` so that it waits at least
+/// `timeout`: it waits in `poll(2)` for the time left rounded *down* to whole
+/// milliseconds and reports `TimedOut` when that poll ends, so it could give
+/// up to 1 ms early. Rounding up to whole milliseconds and adding one more
+/// makes the wait at least `timeout` and at most about 2 ms longer.
+fn at_least(timeout: Duration) -> Duration {
+    const MS: u32 = 1_000_000;
+    let below_ms = timeout.subsec_nanos() % MS;
+    let round_up = if below_ms == 0 { 0 } else { MS - below_ms };
+    timeout.saturating_add(Duration::from_nanos(u64::from(round_up + MS)))
+}
+
+/// One attempt of a race: its place in the order tried (for the error
+/// list), its address, and its socket in the form the driver waits on.
+#[derive(Debug)]
+pub(crate) struct Attempt<S> {
+    pub(crate) index: usize,
+    pub(crate) addr: SocketAddr,
+    pub(crate) socket: S,
+}
+
+/// What a driver does next, as [`Attempts::next`] says.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// This attempt connected at once (possible on loopback): it wins.
+    Won(Attempt<Socket>),
+    /// This attempt's connect is under way: wait for it with the others.
+    Pending(Attempt<Socket>),
+    /// Wait for a pending attempt to finish, at most this long (`None`: no limit).
+    Wait(Option<Duration>),
+    /// The race is lost: every address failed, or the connect timeout ran
+    /// out. [`Attempts::lost`] gives the error.
+    Over,
+}
+
+/// One Happy Eyeballs race as both drivers run it: the schedule, the
+/// attempts it starts, and the errors of the ones that failed.
+#[derive(Debug)]
+pub(crate) struct Attempts<'b, T> {
+    builder: &'b ConnectorBuilder,
+    target: T,
+    race: Race,
+    errors: Vec<(usize, Error)>,
+    began: Instant,
+}
+
+impl<'b, T: fmt::Display> Attempts<'b, T> {
+    /// A race over `addrs` (resolved and checked), in the order the
+    /// builder's race settings give, starting now.
+    pub(crate) fn new(builder: &'b ConnectorBuilder, target: T, addrs: &[SocketAddr]) -> Self {
+        let settings = &builder.race;
+        let order = schedule::interleave(addrs, settings.family, settings.first_count);
+        debug!(
+            "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
+            settings.delay
+        );
+        let began = Instant::now();
+        Attempts {
+            race: Race::new(order, settings.delay, began, builder.timeout()),
+            builder,
+            target,
+            errors: Vec::new(),
+            began,
+        }
+    }
+
+    /// Asks the schedule what to do now; starts the attempt it asks for.
+    pub(crate) fn next(&mut self) -> Next {
+        loop {
+            let now = Instant::now();
+            let (index, addr) = match self.race.step(now) {
+                Step::Start { index, addr } => (index, addr),
+                Step::Wait(wait) => return Next::Wait(wait),
+                Step::TimedOut | Step::Exhausted => return Next::Over,
+            };
+            self.race.started(now);
+            debug!(
+                "attempt {} to {addr} ({}) started",
+                index + 1,
+                Domain::for_address(&addr)
+            );
+            match begin(self.builder, addr) {
+                Ok(Begun::Connected(socket)) => {
+                    return Next::Won(Attempt {
+                        index,
+                        addr,
+                        socket,
+                    })
+                }
+                Ok(Begun::Pending(socket)) => {
+                    return Next::Pending(Attempt {
+                        index,
+                        addr,
+                        socket,
+                    })
+                }
+                Err(err) => self.failed(index, err),
+            }
+        }
+    }
+
+    /// Records how a pending attempt that the wait reported ended: the
+    /// attempt back if it connected (the winner), `None` if it failed.
+    pub(crate) fn settled<S>(
+        &mut self,
+        attempt: Attempt<S>,
+        result: io::Result<()>,
+    ) -> Option<Attempt<S>> {
+        match result {
+            Ok(()) => Some(attempt),
+            Err(source) => {
+                let err = Error::Connect {
+                    addr: Address::Inet(attempt.addr),
+                    source,
+                };
+                self.failed(attempt.index, err);
+                None
+            }
+        }
+    }
+
+    /// Records a failed attempt: the next one is due at once if it was the latest.
+    fn failed(&mut self, index: usize, err: Error) {
+        debug!("attempt {} failed: {err}", index + 1);
+        self.race.failed(index, Instant::now());
+        self.errors.push((index, err));
+    }
+
+    /// Ends a won race: logs the winner, closes every loser at once.
+    pub(crate) fn won<S>(self, winner: &Attempt<S>, losers: Vec<Attempt<S>>) {
+        debug!(
+            "attempt {} to {} won after {:?}",
+            winner.index + 1,
+            winner.addr,
+            self.began.elapsed()
+        );
+        for loser in losers {
+            debug!("attempt {} to {} cancelled", loser.index + 1, loser.addr);
+            drop(loser.socket);
+        }
+    }
+
+    /// Ends a lost race: the attempts still pending (the connect timeout
+    /// ran out) fail with `TimedOut` and are closed; the error lists every
+    /// attempt in the order tried.
+    pub(crate) fn lost<S>(mut self, pending: Vec<Attempt<S>>) -> Error {
+        for attempt in pending {
+            let err = Error::Connect {
+                addr: Address::Inet(attempt.addr),
+                source: io::ErrorKind::TimedOut.into(),
+            };
+            debug!("attempt {} cancelled: {err}", attempt.index + 1);
+            self.errors.push((attempt.index, err));
+        }
+        self.errors.sort_by_key(|(index, _)| *index);
+        resolve::failure(
+            self.target.to_string(),
+            self.errors.into_iter().map(|(_, e)| e).collect(),
+        )
+    }
+}
+
+/// How a nonblocking connect began.
+enum Begun {
+    /// Connected at once (possible on loopback).
+    Connected(Socket),
+    /// Going on in the background.
+    Pending(Socket),
+}
+
+/// Prepares a socket for `addr` like any attempt, then starts a nonblocking connect.
+fn begin(builder: &ConnectorBuilder, addr: SocketAddr) -> Result<Begun> {
+    let socket = builder.prepare(addr, Type::Stream)?;
+    let shown = Address::Inet(addr);
+    set_result("O_NONBLOCK", &shown, socket.set_nonblocking(true))?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => Ok(Begun::Connected(socket)),
+        // A signal during a nonblocking connect leaves it going on in the background.
+        Err(e) if sys::connect_in_progress(&e) || e.kind() == io::ErrorKind::Interrupted => {
+            Ok(Begun::Pending(socket))
+        }
+        Err(source) => Err(Error::Connect {
+            addr: shown,
+            source,
+        }),
+    }
+}
+
+/// How a socket whose connect the wait reported as done ended: the pending
+/// error (`SO_ERROR`) if there is one, otherwise connected if it has a peer.
+pub(crate) fn outcome(socket: SockRef<'_>) -> io::Result<()> {
+    if let Some(err) = socket.take_error()? {
+        return Err(err);
+    }
+    socket.peer_addr().map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_up_never_rounds_to_zero() {
+        use sys::round_up;
+        let us = Duration::from_micros(1);
+        assert_eq!(round_up(Duration::from_nanos(1), us), us);
+        assert_eq!(round_up(Duration::from_nanos(999), us), us);
+        assert_eq!(round_up(Duration::from_nanos(1_001), us), 2 * us);
+        assert_eq!(
+            round_up(Duration::from_millis(1500), us),
+            Duration::from_millis(1500)
+        );
+        let ms = Duration::from_millis(1);
+        assert_eq!(round_up(Duration::from_micros(1), ms), ms);
+        assert_eq!(round_up(Duration::MAX, ms), Duration::MAX);
+        let s = Duration::from_secs(1);
+        assert_eq!(round_up(Duration::from_millis(1), s), s);
+        assert_eq!(round_up(Duration::from_millis(1500), s), 2 * s);
+        assert_eq!(round_up(Duration::from_secs(3), s), 3 * s);
+        assert_eq!(round_up(Duration::MAX, s), Duration::MAX);
+    }
+
+    #[test]
+    fn at_least_rounds_up_to_whole_milliseconds_plus_one() {
+        let ms = Duration::from_millis;
+        assert_eq!(at_least(ms(500)), ms(501));
+        assert_eq!(at_least(Duration::from_micros(1)), ms(2));
+        assert_eq!(at_least(Duration::from_micros(499_700)), ms(501));
+        assert_eq!(at_least(Duration::MAX), Duration::MAX);
+    }
+}
