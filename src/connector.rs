@@ -11,9 +11,10 @@ use std::time::Duration;
 use log::debug;
 use socket2::SockAddr;
 
-use crate::connect::{self, schedule};
+use crate::connect::{self, resolution, schedule};
 use crate::options::{common_setters, Options};
-use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+use crate::resolver::Source;
+use crate::{resolve, sys, Address, Domain, Error, Keepalive, Resolve, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -67,6 +68,7 @@ pub struct ConnectorBuilder {
     pub(crate) keepalive: Option<Keepalive>,
     pub(crate) linger: Option<Option<Duration>>,
     pub(crate) race: schedule::Settings,
+    pub(crate) resolver: Source,
 }
 
 impl ConnectorBuilder {
@@ -468,6 +470,108 @@ impl ConnectorBuilder {
         self
     }
 
+    /// How long a Happy Eyeballs connect to a name waits for the answer of
+    /// the preferred family once the other family has answered, unless
+    /// [`resolution_delay`](Self::resolution_delay) says otherwise: 50 ms,
+    /// the value RFC 8305 recommends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// assert_eq!(ConnectorBuilder::DEFAULT_RESOLUTION_DELAY, Duration::from_millis(50));
+    /// ```
+    pub const DEFAULT_RESOLUTION_DELAY: Duration = resolution::DEFAULT_DELAY;
+
+    /// Sets how long a connect to a name waits for the preferred family's
+    /// answer (AAAA, with the default [`preferred_family`](Self::preferred_family))
+    /// once the other family's answer is in, before it starts connecting
+    /// with what it has (RFC 8305's "Resolution Delay").
+    ///
+    /// Default: [`DEFAULT_RESOLUTION_DELAY`](Self::DEFAULT_RESOLUTION_DELAY),
+    /// 50 ms. Accepted: 1 ms to 2 s; a value outside is an
+    /// [`Error::InvalidConfig`] from the finishing call, before any system
+    /// call. An answer that comes later still joins the race. See the
+    /// crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305) section.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::{ConnectorBuilder, Error, StaticResolver};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let port = server.local_addr()?.port();
+    /// let resolver = StaticResolver::new().insert("v4only.internal", "127.0.0.1".parse()?);
+    /// let stream = ConnectorBuilder::new()
+    ///     .resolver(resolver.clone())
+    ///     .resolution_delay(Duration::from_millis(20))
+    ///     .connect(("v4only.internal", port))?;
+    /// # drop(stream);
+    /// let err = ConnectorBuilder::new()
+    ///     .resolver(resolver)
+    ///     .resolution_delay(Duration::ZERO)
+    ///     .connect(("v4only.internal", port))
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::InvalidConfig { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolution_delay(&mut self, delay: Duration) -> &mut Self {
+        self.race.resolution_delay = delay;
+        self
+    }
+
+    /// Resolves names with `resolver` instead of the system resolver.
+    ///
+    /// Default: the system resolver, asked once per address family
+    /// (`getaddrinfo` with `AF_INET6` and with `AF_INET`). A name given as
+    /// `"host:port"` or `(host, port)` is looked up through it, one family at
+    /// a time and both at once, for [`connect`](Self::connect) and
+    /// [`connect_udp`](Self::connect_udp); a literal address needs no lookup,
+    /// and other [`ToSocketAddrs`] types resolve through std whatever the
+    /// resolver. See [`Resolve`] for what a resolver is asked, and the
+    /// crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305) section for
+    /// how the answers feed the race.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ConnectorBuilder, StaticResolver};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let resolver = StaticResolver::new().insert("api.internal", "127.0.0.1".parse()?);
+    /// let stream = ConnectorBuilder::new()
+    ///     .resolver(resolver)
+    ///     .connect(format!("api.internal:{}", server.local_addr()?.port()))?;
+    /// assert_eq!(stream.peer_addr()?, server.local_addr()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolver(&mut self, resolver: impl Resolve) -> &mut Self {
+        self.resolver = Source::Custom(std::sync::Arc::new(resolver));
+        self
+    }
+
+    /// The address families a lookup for this configuration asks for: both,
+    /// unless the domain or only-v6 rules one out. The preferred one first.
+    pub(crate) fn families(&self) -> Vec<Domain> {
+        let mut families = vec![self.race.family];
+        families.push(if self.race.family == Domain::Ipv6 {
+            Domain::Ipv4
+        } else {
+            Domain::Ipv6
+        });
+        families.retain(|family| {
+            let probe = match family {
+                Domain::Ipv4 => SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+                _ => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+            };
+            self.opts.check_inet(&probe).is_ok()
+        });
+        families
+    }
+
     /// Creates, configures and connects a TCP (or MPTCP) socket, and returns
     /// it as a [`TcpStream`].
     ///
@@ -516,6 +620,22 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream)?;
         self.race.validate()?;
+        if let Some((name, port)) = resolve::name_of(&addr) {
+            let target = resolve::Target::new(&addr);
+            let families = self.families();
+            if families.is_empty() {
+                // Neither family fits: let the usual path report why.
+            } else if self.race.enabled && !self.fixed_source_port() {
+                return connect::blocking::connect_name(self, target, &name, port, &families);
+            } else {
+                let shown = target.to_string();
+                let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
+                return resolve::each(target, &addrs, |a| {
+                    let socket = self.attempt(a, Type::Stream)?;
+                    Ok(socket.into())
+                });
+            }
+        }
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
@@ -558,6 +678,19 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram)?;
+        self.race.validate()?;
+        if let Some((name, port)) = resolve::name_of(&addr) {
+            let families = self.families();
+            if !families.is_empty() {
+                let target = resolve::Target::new(&addr);
+                let shown = target.to_string();
+                let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
+                return resolve::each(target, &addrs, |a| {
+                    let socket = self.attempt(a, Type::Datagram)?;
+                    Ok(socket.into())
+                });
+            }
+        }
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;

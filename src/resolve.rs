@@ -15,6 +15,13 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a>(&'a dyn fmt::Debug);
 
+impl<'a> Target<'a> {
+    /// The target `addr`, as given.
+    pub(crate) fn new(addr: &'a dyn fmt::Debug) -> Target<'a> {
+        Target(addr)
+    }
+}
+
 impl fmt::Display for Target<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&describe(self.0))
@@ -56,6 +63,30 @@ where
     }
     debug!("resolved {target} to {usable:?}");
     Ok((target, usable))
+}
+
+/// The host name and port of a target given as a name: a string
+/// `"host:port"` or a `(host, port)` tuple (of `&str` or `String`), read
+/// from the target's `Debug` form, the one view of a `ToSocketAddrs` value
+/// there is. `None` for everything else: a literal address (which needs no
+/// lookup), a socket address, a list, or a text that does not look like a
+/// plain name (escaped characters), all resolved the way std resolves them.
+pub(crate) fn name_of<A: fmt::Debug + ?Sized>(addr: &A) -> Option<(String, u16)> {
+    let text = format!("{addr:?}");
+    let (host, port) = if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+    {
+        let (host, port) = inner.rsplit_once(':')?;
+        (host, port.parse::<u16>().ok()?)
+    } else {
+        let inner = text.strip_prefix("(\"")?.strip_suffix(')')?;
+        let (host, port) = inner.rsplit_once("\", ")?;
+        (host, port.parse::<u16>().ok()?)
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if host.is_empty() || !host.chars().all(plain) || host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    Some((host.to_owned(), port))
 }
 
 /// The target as a user would write it: `localhost:80`, not `"localhost:80"`.
@@ -119,6 +150,39 @@ mod tests {
         assert_eq!(describe(&("localhost", 80u16)), r#"("localhost", 80)"#);
         let addr: SocketAddr = "[::1]:9".parse().unwrap();
         assert_eq!(describe(&addr), "[::1]:9");
+    }
+
+    #[test]
+    fn name_of_finds_names_and_leaves_literals_and_lists() {
+        let name = |host: &str, port| Some((host.to_owned(), port));
+        assert_eq!(name_of("example.com:443"), name("example.com", 443));
+        assert_eq!(
+            name_of(&"db-1.internal:5432".to_owned()),
+            name("db-1.internal", 5432)
+        );
+        assert_eq!(name_of(&("localhost", 80u16)), name("localhost", 80));
+        assert_eq!(
+            name_of(&("svc_a.test".to_owned(), 8u16)),
+            name("svc_a.test", 8)
+        );
+        for literal in [
+            "127.0.0.1:80",
+            "[::1]:80",
+            "::1:80",
+            "1.2.3.4:x",
+            "host",
+            ":80",
+            "a b:80",
+        ] {
+            assert_eq!(name_of(literal), None, "{literal}");
+        }
+        assert_eq!(name_of(&("127.0.0.1", 80u16)), None);
+        assert_eq!(name_of(&("x\"y", 80u16)), None);
+        let addr: SocketAddr = "[::1]:9".parse().unwrap();
+        assert_eq!(name_of(&addr), None);
+        assert_eq!(name_of(&[addr][..]), None);
+        let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(name_of(&(ip, 80u16)), None);
     }
 
     #[test]

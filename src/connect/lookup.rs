@@ -57,7 +57,9 @@ fn flights() -> &'static Mutex<HashMap<Key, Vec<Weak<Inbox>>>> {
 /// A lock that a panic elsewhere does not poison for good: the data (lists
 /// of answers and waiters) is valid after any panic.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The lookups of one connect.
@@ -142,7 +144,8 @@ impl Lookups {
         let mut buf = [0u8; 16];
         while matches!((&self.reader).read(&mut buf), Ok(n) if n > 0) {}
         let answers = std::mem::take(&mut *lock(&self.inbox.answers));
-        self.answered.extend(answers.iter().map(|(family, _)| *family));
+        self.answered
+            .extend(answers.iter().map(|(family, _)| *family));
         answers
     }
 }
@@ -163,8 +166,13 @@ impl Drop for Lookups {
 /// A lookup's thread: asks, then tells every connect still waiting.
 fn run(source: &Source, name: &str, family: Domain, key: Key) {
     debug!("looking up {name} ({family})");
-    let answer = catch_unwind(AssertUnwindSafe(|| source.lookup(name, family)))
-        .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::Other, "the resolver panicked")));
+    let answer =
+        catch_unwind(AssertUnwindSafe(|| source.lookup(name, family))).unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::Other,
+                "the resolver panicked",
+            ))
+        });
     let waiting = lock(flights()).remove(&key).unwrap_or_default();
     for inbox in waiting.iter().filter_map(Weak::upgrade) {
         inbox.deliver(family, copy(&answer));

@@ -12,12 +12,16 @@
 //! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express.
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background.
-//! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
-//!   `WSAPoll`) on sockets with a connect under way; which ones are ready.
+//! - `poll_connecting(&[&Socket], Option<&Socket>, wait_ms)`: the OS
+//!   readiness wait (`poll(2)`, `WSAPoll`) on sockets with a connect under
+//!   way and on the wake socket of a name's lookups; which ones are ready.
+//! - `wake_pair()`: the two sockets through which a lookup's thread wakes
+//!   that wait (`socketpair(2)`; a loopback UDP pair on Windows).
+//! - `lookup(name, Domain)`: `getaddrinfo` for one address family.
 //!
-//! The readiness wait is the crate's only `unsafe` code besides
-//! `SO_EXCLUSIVEADDRUSE` on Windows: one small function per platform, each
-//! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`.
+//! The readiness wait and `getaddrinfo` are the crate's only `unsafe` code
+//! besides `SO_EXCLUSIVEADDRUSE` on Windows: small functions per platform,
+//! each `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`.
 //! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes.
 //! - `MAX_LINGER`: the longest `SO_LINGER` the OS's `linger` struct holds.
 

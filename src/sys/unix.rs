@@ -114,15 +114,12 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
 /// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, whether it
 /// is ready; a wait interrupted by a signal returns none ready, and the
 /// caller waits again for the time left.
-pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
-    poll_connecting_or_woken(sockets, None, wait_ms).map(|(ready, _)| ready)
-}
-
-/// [`poll_connecting`], also waking when `wake` is readable (a resolver
-/// answer came in). Returns the per-socket readiness and whether `wake` is
-/// readable.
+///
+/// With `wake`, also waits until that socket is readable (an answer of a
+/// resolver came in). Returns the per-socket readiness and whether `wake`
+/// is readable.
 #[allow(unsafe_code)]
-pub(crate) fn poll_connecting_or_woken(
+pub(crate) fn poll_connecting(
     sockets: &[&Socket],
     wake: Option<&Socket>,
     wait_ms: i32,
@@ -151,7 +148,10 @@ pub(crate) fn poll_connecting_or_woken(
         }
         return Err(err);
     }
-    let ready = fds[..sockets.len()].iter().map(|fd| fd.revents != 0).collect();
+    let ready = fds[..sockets.len()]
+        .iter()
+        .map(|fd| fd.revents != 0)
+        .collect();
     let woken = wake.is_some() && fds[sockets.len()].revents != 0;
     Ok((ready, woken))
 }

@@ -90,15 +90,12 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
 /// failed connect through `WSAPoll`; there such an attempt counts as pending
 /// until the connect timeout runs out (socket2's own `connect_timeout` has
 /// the same limit).
-pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
-    poll_connecting_or_woken(sockets, None, wait_ms).map(|(ready, _)| ready)
-}
-
-/// [`poll_connecting`], also waking when `wake` is readable (a resolver
-/// answer came in). Returns the per-socket readiness and whether `wake` is
-/// readable.
+///
+/// With `wake`, also waits until that socket is readable (an answer of a
+/// resolver came in). Returns the per-socket readiness and whether `wake`
+/// is readable.
 #[allow(unsafe_code)]
-pub(crate) fn poll_connecting_or_woken(
+pub(crate) fn poll_connecting(
     sockets: &[&Socket],
     wake: Option<&Socket>,
     wait_ms: i32,
@@ -128,7 +125,10 @@ pub(crate) fn poll_connecting_or_woken(
         // SAFETY: reads the calling thread's last Winsock error; no arguments.
         return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
     }
-    let ready = fds[..sockets.len()].iter().map(|fd| fd.revents != 0).collect();
+    let ready = fds[..sockets.len()]
+        .iter()
+        .map(|fd| fd.revents != 0)
+        .collect();
     let woken = wake.is_some() && fds[sockets.len()].revents != 0;
     Ok((ready, woken))
 }
@@ -163,7 +163,11 @@ pub(crate) fn lookup(name: &str, family: Domain) -> io::Result<Vec<std::net::Soc
     let c_name = CString::new(name)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"))?;
     let hints = ADDRINFOA {
-        ai_family: i32::from(if family == Domain::Ipv6 { AF_INET6 } else { AF_INET }),
+        ai_family: i32::from(if family == Domain::Ipv6 {
+            AF_INET6
+        } else {
+            AF_INET
+        }),
         ai_socktype: SOCK_STREAM,
         ..ADDRINFOA::default()
     };

@@ -234,9 +234,19 @@ impl TestResolver {
         self.add(family, addrs, Duration::ZERO, true)
     }
 
-    fn add(self, family: sockwright::Domain, addrs: &[&str], latency: Duration, gated: bool) -> Self {
+    fn add(
+        self,
+        family: sockwright::Domain,
+        addrs: &[&str],
+        latency: Duration,
+        gated: bool,
+    ) -> Self {
         let addrs = addrs.iter().map(|a| a.parse().unwrap()).collect();
-        self.inner.answers.lock().unwrap().push((family, addrs, latency, gated));
+        self.inner
+            .answers
+            .lock()
+            .unwrap()
+            .push((family, addrs, latency, gated));
         self
     }
 
