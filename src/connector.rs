@@ -621,7 +621,8 @@ impl ConnectorBuilder {
         self.validate(Type::Stream)?;
         self.race.validate()?;
         if let Some((name, port)) = resolve::name_of(&addr) {
-            let target = resolve::Target::new(&addr);
+            let given = format!("{name}:{port}");
+            let target = resolve::Target::new(&given);
             let families = self.families();
             if families.is_empty() {
                 // Neither family fits: let the usual path report why.
@@ -682,7 +683,8 @@ impl ConnectorBuilder {
         if let Some((name, port)) = resolve::name_of(&addr) {
             let families = self.families();
             if !families.is_empty() {
-                let target = resolve::Target::new(&addr);
+                let given = format!("{name}:{port}");
+                let target = resolve::Target::new(&given);
                 let shown = target.to_string();
                 let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
                 return resolve::each(target, &addrs, |a| {

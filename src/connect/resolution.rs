@@ -154,8 +154,14 @@ impl Resolution {
     }
 
     /// The errors of the families that failed, taken out.
+    /// The preferred family's first, whatever order they came in.
     pub(crate) fn take_errors(&mut self) -> Vec<Error> {
-        std::mem::take(&mut self.errors)
+        let preferred = self.preferred;
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.sort_by_key(
+            |e| !matches!(e, Error::Resolve { family: Some(f), .. } if *f == preferred),
+        );
+        errors
     }
 
     /// The error for a resolution that gave no address at all: the one
@@ -292,8 +298,8 @@ mod tests {
     fn errors_name_each_family_and_both_failing_is_one_resolve_error() {
         let t0 = Instant::now();
         let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv6, failed(Domain::Ipv6), t0);
         r.answered(Domain::Ipv4, failed(Domain::Ipv4), t0);
+        r.answered(Domain::Ipv6, failed(Domain::Ipv6), t0);
         assert!(!r.pending());
         assert!(r.release(t0).is_empty());
         let err = r.no_address("x.test:80");
