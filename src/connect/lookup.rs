@@ -166,6 +166,7 @@ impl Drop for Lookups {
 /// A lookup's thread: asks, then tells every connect still waiting.
 fn run(source: &Source, name: &str, family: Domain, key: Key) {
     debug!("looking up {name} ({family})");
+    let began = std::time::Instant::now();
     let answer =
         catch_unwind(AssertUnwindSafe(|| source.lookup(name, family))).unwrap_or_else(|_| {
             Err(io::Error::new(
@@ -174,6 +175,19 @@ fn run(source: &Source, name: &str, family: Domain, key: Key) {
             ))
         });
     let waiting = lock(flights()).remove(&key).unwrap_or_default();
+    let still = waiting.iter().filter(|w| w.strong_count() > 0).count();
+    match &answer {
+        Ok(addrs) => trace!(
+            target: "sockwright::connector",
+            "lookup of {name} ({family}) answered after {:?}: {addrs:?}; {still} connect(s) still waiting",
+            began.elapsed()
+        ),
+        Err(err) => trace!(
+            target: "sockwright::connector",
+            "lookup of {name} ({family}) failed after {:?}: {err}; {still} connect(s) still waiting",
+            began.elapsed()
+        ),
+    }
     for inbox in waiting.iter().filter_map(Weak::upgrade) {
         inbox.deliver(family, copy(&answer));
     }
