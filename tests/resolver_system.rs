@@ -28,6 +28,10 @@ const TEST_NAME: &str = "the_system_resolver_asks_each_family_apart";
 /// (the name `many`).
 const ROUNDS: usize = 1_000;
 const SLACK: Duration = Duration::from_millis(100);
+/// Where only the order of events is checked (a late answer joined, IPv6
+/// went first), an upper bound that a busy machine cannot miss but a
+/// connect waiting for the black hole's timeout would.
+const MARGIN: Duration = Duration::from_millis(1500);
 
 /// name, type, address, delay in ms.
 const RECORDS: &[(&str, &str, &str, u32)] = &[
@@ -295,7 +299,7 @@ fn aaaa_within_the_delay_is_tried_first() {
         took >= first + attempt_delay,
         "IPv6 was not tried first: {took:?}"
     );
-    assert!(took <= first + attempt_delay + SLACK, "took {took:?}");
+    assert!(took <= first + attempt_delay + MARGIN, "took {took:?}");
 }
 
 fn a_late_a_answer_joins_the_race() {
@@ -309,5 +313,5 @@ fn a_late_a_answer_joins_the_race() {
     let took = started.elapsed();
     println!("late4 (A after 300 ms, [::1] black-holed): IPv4 won after {took:?}");
     assert_eq!(stream.peer_addr().unwrap(), live.local_addr().unwrap());
-    assert!(took >= late && took <= late + SLACK, "took {took:?}");
+    assert!(took >= late && took <= late + MARGIN, "took {took:?}");
 }
