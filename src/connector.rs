@@ -317,10 +317,18 @@ impl ConnectorBuilder {
     /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs")
     /// describes, or, with `false`, tries them one at a time.
     ///
-    /// Default: on. It only changes anything when a target resolves to more
-    /// than one address; one address is always a single plain `connect(2)`.
+    /// Default: on. For a list of addresses or a socket address it only
+    /// changes anything when there is more than one (one address is a single
+    /// plain `connect(2)`); a name is looked up per family and raced as its
+    /// answers come, however many addresses it has.
     ///
     /// The race, for [`connect`](Self::connect):
+    /// 0. a name given as `"host:port"` or `(host, port)` is looked up once
+    ///    per address family, both at once, each on a thread of its own
+    ///    (RFC 8305, section 3): the race starts on the IPv6 answer, or on
+    ///    the IPv4 answer once the [`resolution_delay`](Self::resolution_delay)
+    ///    (default 50 ms) has passed without the IPv6 one; an answer that
+    ///    comes later joins the race in the order of step 1;
     /// 1. the addresses are put in an interleaved order: the first
     ///    [`first_address_family_count`](Self::first_address_family_count)
     ///    addresses (default 1) of the [`preferred_family`](Self::preferred_family)
@@ -331,13 +339,19 @@ impl ConnectorBuilder {
     ///    starts [`connection_attempt_delay`](Self::connection_attempt_delay)
     ///    later (default 250 ms), or at once if the latest one fails, while
     ///    earlier ones go on;
-    /// 3. the pending sockets are waited for together in the OS readiness
-    ///    wait (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread
-    ///    is started and nothing spins;
+    /// 3. the pending sockets (and, while a name is being looked up, the
+    ///    socket through which an answer announces itself) are waited for
+    ///    together in the OS readiness wait (`poll(2)`, `WSAPoll`) by the
+    ///    calling thread: nothing spins, and no thread is started but the
+    ///    lookups of step 0;
     /// 4. the first connection made wins: it is put back in blocking mode and
     ///    returned; every other attempt is closed at once;
     /// 5. the [`connect_timeout`](Self::connect_timeout) bounds the whole
-    ///    race; when it runs out, the pending attempts fail with `TimedOut`.
+    ///    race, the lookups included; when it runs out, the pending attempts
+    ///    fail with `TimedOut`.
+    ///
+    /// The crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305) section
+    /// walks through the RFC's steps and what the OS resolver can do.
     ///
     /// Why it is the default: a name often resolves to an IPv6 and an IPv4
     /// address, and when one of them is black-holed (a broken route or a
@@ -347,7 +361,9 @@ impl ConnectorBuilder {
     /// returns the same `TcpStream`.
     ///
     /// What the sequential mode still offers: a predictable order (exactly
-    /// the resolver's), one socket at a time (nothing for the server to see
+    /// the system resolver's, from one `getaddrinfo` for both families; with
+    /// a [`resolver`](Self::resolver) of the program's own, both families
+    /// are awaited and the preferred one comes first), one socket at a time (nothing for the server to see
     /// but the connection that is kept), and the connect timeout applied to
     /// each attempt rather than to the whole connect. It is also what a
     /// source address with a fixed port (not 0) gets even with racing on,
@@ -428,7 +444,9 @@ impl ConnectorBuilder {
     /// Default: [`Domain::Ipv6`], as RFC 6724's default policy and RFC 8305
     /// prefer. Only [`Domain::Ipv4`] and [`Domain::Ipv6`] are accepted;
     /// another is an [`Error::InvalidConfig`] from the finishing call. It
-    /// orders the race only: the sequential mode keeps the resolver's order.
+    /// orders the race, and says whose answer a connect to a name waits
+    /// for (the [`resolution_delay`](Self::resolution_delay)); the
+    /// sequential mode keeps the system resolver's order.
     ///
     /// # Examples
     ///
@@ -553,6 +571,11 @@ impl ConnectorBuilder {
         self
     }
 
+    /// Whether a resolver of the program's own is set.
+    fn custom_resolver(&self) -> bool {
+        matches!(self.resolver, Source::Custom(_))
+    }
+
     /// The address families a lookup for this configuration asks for: both,
     /// unless the domain or only-v6 rules one out. The preferred one first.
     pub(crate) fn families(&self) -> Vec<Domain> {
@@ -577,7 +600,10 @@ impl ConnectorBuilder {
     ///
     /// The steps, each logged at `debug` level:
     /// 1. resolve `addr` (a literal address needs no system call) and keep
-    ///    the addresses that fit the configured domain;
+    ///    the addresses that fit the configured domain; a name given as
+    ///    `"host:port"` or `(host, port)` is looked up once per family that
+    ///    fits, both at once, and raced from the first answer (see
+    ///    [`happy_eyeballs`](Self::happy_eyeballs));
     /// 2. each attempt, on a fresh socket: `socket(domain, SOCK_STREAM,
     ///    protocol)`, one `setsockopt` per option, `bind(source)` if a source
     ///    address of that family is set, then `connect(addr)`;
@@ -596,7 +622,12 @@ impl ConnectorBuilder {
     /// call for a configuration that cannot work; otherwise the failing step's
     /// error ([`Error::Connect`] with [`TimedOut`](std::io::ErrorKind::TimedOut)
     /// when the timeout ran out), or [`Error::AllAttemptsFailed`] listing every
-    /// address tried and why each failed, in the order tried.
+    /// address tried and why each failed, in the order tried, then the
+    /// [`Error::Resolve`] of an address family whose lookup failed, if one
+    /// did. A name that no family resolved is an [`Error::Resolve`]: the one
+    /// family's error naming the family, or, when both failed, one error
+    /// giving each family's cause; [`TimedOut`](std::io::ErrorKind::TimedOut)
+    /// if no answer came within the connect timeout.
     ///
     /// # Examples
     ///
@@ -621,14 +652,14 @@ impl ConnectorBuilder {
         self.validate(Type::Stream)?;
         self.race.validate()?;
         if let Some((name, port)) = resolve::name_of(&addr) {
-            let given = format!("{name}:{port}");
-            let target = resolve::Target::new(&given);
             let families = self.families();
-            if families.is_empty() {
-                // Neither family fits: let the usual path report why.
-            } else if self.race.enabled && !self.fixed_source_port() {
-                return connect::blocking::connect_name(self, target, &name, port, &families);
-            } else {
+            let race = self.race.enabled && !self.fixed_source_port();
+            if !families.is_empty() && (race || self.custom_resolver()) {
+                let given = format!("{name}:{port}");
+                let target = resolve::Target::new(&given);
+                if race {
+                    return connect::blocking::connect_name(self, target, &name, port, &families);
+                }
                 let shown = target.to_string();
                 let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
                 return resolve::each(target, &addrs, |a| {
@@ -682,7 +713,7 @@ impl ConnectorBuilder {
         self.race.validate()?;
         if let Some((name, port)) = resolve::name_of(&addr) {
             let families = self.families();
-            if !families.is_empty() {
+            if !families.is_empty() && self.custom_resolver() {
                 let given = format!("{name}:{port}");
                 let target = resolve::Target::new(&given);
                 let shown = target.to_string();

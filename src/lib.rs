@@ -31,6 +31,7 @@
 //! | `bind(fd, addr)` | the address given to [`listen`](ListenerBuilder::listen) or [`bind_udp`](ListenerBuilder::bind_udp) |
 //! | `listen(fd, 3)` | [`backlog`](ListenerBuilder::backlog) |
 //! | `accept(fd)` | [`TcpListener::accept`](std::net::TcpListener::accept) on the result |
+//! | `getaddrinfo(name, ...)` | done by [`ConnectorBuilder::connect`] once per address family, or by a [`Resolve`] of your own; see [Happy Eyeballs](#happy-eyeballs-rfc-8305) |
 //! | `connect(fd, addr)` | [`ConnectorBuilder::connect`] (each attempt on a fresh socket; several addresses race as RFC 8305 describes, see [`happy_eyeballs`](ConnectorBuilder::happy_eyeballs)) |
 //!
 //! The tutorial writes `setsockopt(fd, SOL_SOCKET, SO_REUSEADDR | SO_REUSEPORT, ...)`.
@@ -62,6 +63,94 @@
 //! assert_eq!(&reply, b"Hello from server");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Happy Eyeballs (RFC 8305)
+//!
+//! [`ConnectorBuilder::connect`] to a name that has IPv6 and IPv4
+//! addresses follows RFC 8305 ("Happy Eyeballs Version 2"), so that a slow
+//! DNS answer or a broken route of one family costs milliseconds, not the
+//! seconds or minutes of a timeout. The steps, with sockwright's defaults:
+//!
+//! 1. **Ask both questions at once** (section 3). A name given as
+//!    `"host:port"` or `(host, port)` is looked up once for IPv6 (the AAAA
+//!    question) and once for IPv4 (A), each on a thread of its own, by the
+//!    system resolver (`getaddrinfo` with `AF_INET6` and with `AF_INET`) or
+//!    by the program's own [`Resolve`] ([`ConnectorBuilder::resolver`]). A
+//!    literal address needs no lookup; a family the configuration rules out
+//!    ([`domain`](ConnectorBuilder::domain), `only_v6`) is not asked.
+//! 2. **Start on the first useful answer** (section 3). The IPv6 answer
+//!    starts the race at once. An IPv4 answer that comes first waits the
+//!    [Resolution Delay](ConnectorBuilder::resolution_delay), **50 ms**, for
+//!    the IPv6 one, then the race starts with what is there. A family that
+//!    fails or has no address does not hold the other back: the failure
+//!    shows in `debug` logs, and in the error only if no connection can be
+//!    made.
+//! 3. **Order the addresses** (section 4): IPv6 first
+//!    ([`preferred_family`](ConnectorBuilder::preferred_family)), **1**
+//!    address of it ([`first_address_family_count`](ConnectorBuilder::first_address_family_count)),
+//!    then the families alternate; within a family the resolver's order is
+//!    kept. An answer that comes after the race started joins the addresses
+//!    not yet tried in this order, without waiting for anything.
+//! 4. **Stagger the attempts** (section 5): the next attempt starts
+//!    [**250 ms**](ConnectorBuilder::connection_attempt_delay) after the
+//!    latest one, or at once when the latest one fails; earlier attempts go
+//!    on. The first connection made wins and every other attempt is closed.
+//! 5. **Bound the whole** with [`connect_timeout`](ConnectorBuilder::connect_timeout):
+//!    lookups and attempts together (no limit by default).
+//!
+//! Not done: sorting the addresses of both families together by RFC 6724
+//! (each family keeps its resolver's order, which the system resolver has
+//! already sorted), section 6's use of past round-trip times, and section
+//! 7's IPv4 address synthesis for NAT64 networks (left to the OS resolver).
+//!
+//! ```
+//! use std::time::Duration;
+//! use sockwright::{ConnectorBuilder, StaticResolver};
+//!
+//! let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let table = StaticResolver::new()
+//!     .insert("app.internal", "::1".parse()?)
+//!     .insert("app.internal", "127.0.0.1".parse()?);
+//! let stream = ConnectorBuilder::new()
+//!     .resolver(table)
+//!     .resolution_delay(Duration::from_millis(50))
+//!     .connection_attempt_delay(Duration::from_millis(250))
+//!     .connect_timeout(Duration::from_secs(5))
+//!     .connect(("app.internal", server.local_addr()?.port()))?;
+//! // [::1] refuses (nothing listens there), so IPv4 wins at once.
+//! assert_eq!(stream.peer_addr()?, server.local_addr()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## What the OS resolver can and cannot do
+//!
+//! - **Linux (glibc).** `getaddrinfo` with `AF_INET6` sends the AAAA
+//!   question only, with `AF_INET` the A question only (checked by this
+//!   crate's tests against a DNS server of their own, glibc 2.36); with
+//!   both families at once (`AF_UNSPEC`, what std's `ToSocketAddrs` asks)
+//!   it returns nothing until both answers are in, which is why sockwright
+//!   asks per family. It honours `/etc/nsswitch.conf` (`/etc/hosts` first)
+//!   and `/etc/resolv.conf`: `timeout` and `attempts` bound each lookup;
+//!   `single-request` changes nothing here (it orders the two questions of
+//!   one `AF_UNSPEC` call); with `no-aaaa` the IPv6 lookup fails at once
+//!   ("no address associated with hostname", after an A question of its
+//!   own), so the race starts on the A answer without waiting the
+//!   Resolution Delay. A lookup cannot be stopped: once a connect is
+//!   over, a lookup still waiting finishes on its thread (bounded by the
+//!   resolver's own timeout, 5 s per try by default), and connects asking the
+//!   same question meanwhile share it, so a slow answer costs one thread.
+//! - **Other Unix (macOS, the BSDs, musl).** The same two `getaddrinfo`
+//!   calls; whether each sends only its own question is the resolver's
+//!   business (POSIX only says which addresses come back). The same limits:
+//!   a lookup cannot be stopped, and its timeout is the resolver's.
+//! - **Windows.** `getaddrinfo` from Winsock, once per family, through the
+//!   DNS Client service and its cache; the same limits.
+//! - **Everywhere.** No resolver here reports TTLs or SVCB/HTTPS records, and
+//!   no lookup is cached by sockwright. Other `ToSocketAddrs` values (a
+//!   `SocketAddr`, a list, an `IpAddr` with a port) resolve through std.
+//!   A resolver of the program's own (hickory-resolver, a service-discovery
+//!   client) plugs in through [`Resolve`]; [`StaticResolver`] is a fixed
+//!   table for tests.
 //!
 //! # Logging
 //!

@@ -211,9 +211,12 @@ pub struct TestResolver {
     inner: std::sync::Arc<TestResolverInner>,
 }
 
+/// One family's answer: the family, the addresses, the latency, whether gated.
+type TestAnswer = (sockwright::Domain, Vec<std::net::IpAddr>, Duration, bool);
+
 #[derive(Debug, Default)]
 struct TestResolverInner {
-    answers: std::sync::Mutex<Vec<(sockwright::Domain, Vec<std::net::IpAddr>, Duration, bool)>>,
+    answers: std::sync::Mutex<Vec<TestAnswer>>,
     gate: std::sync::Mutex<bool>,
     opened: std::sync::Condvar,
     asked: std::sync::Mutex<Vec<sockwright::Domain>>,
