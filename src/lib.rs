@@ -156,8 +156,9 @@
 //!
 //! The library logs each step through the [`log`](https://docs.rs/log) facade:
 //! a `debug` line when a socket is created, each option set, the socket
-//! bound, listening or connected, and each attempt of a Happy Eyeballs race
-//! started, failed, won or cancelled. It never installs a logger. In a library,
+//! bound, listening or connected, each lookup of a name (per family: asked,
+//! answered or failed, and the Resolution Delay when it starts), and each
+//! attempt of a Happy Eyeballs race started, failed, won or cancelled. It never installs a logger. In a library,
 //! that is all there is to know; in an executable, install one (for example
 //! `env_logger`) and run with `RUST_LOG=debug` to see the same story as the
 //! tutorial's four steps.
