@@ -5,7 +5,7 @@ use std::os::windows::io::AsRawSocket;
 
 use socket2::{Socket, TcpKeepalive};
 
-use crate::Keepalive;
+use crate::{Domain, Keepalive};
 
 /// `setsockopt(level, name)` with a 32-bit value, for the options socket2
 /// does not expose.
