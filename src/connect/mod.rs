@@ -284,9 +284,12 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         let began = Instant::now();
         let mut race = Race::new(Vec::new(), settings.delay, began, builder.timeout());
         race.expect(true);
+        let asked: Vec<String> = families.iter().map(ToString::to_string).collect();
         debug!(
-            "racing {target} (RFC 8305) while {name} is looked up ({families:?}): {:?} between attempts, {:?} resolution delay",
-            settings.delay, settings.resolution_delay
+            "racing {target} (RFC 8305) as the {} answers for {name} come: {:?} between attempts, {:?} resolution delay",
+            asked.join(" and "),
+            settings.delay,
+            settings.resolution_delay
         );
         Attempts {
             race,
@@ -342,8 +345,8 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         resolving.resolution.answered(family, answer, now);
         if resolving.resolution.holding() {
             debug!(
-                "{}: waiting up to {:?} for the preferred family's answer (RFC 8305 resolution delay)",
-                resolving.name, self.builder.race.resolution_delay
+                "{}: waiting up to {:?} for the {} answer (RFC 8305 resolution delay)",
+                resolving.name, self.builder.race.resolution_delay, self.builder.race.family
             );
         }
     }
@@ -354,10 +357,17 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         let Some(resolving) = &mut self.resolving else {
             return;
         };
+        let holding = resolving.resolution.holding();
         let new = resolving.resolution.release(now);
         if !new.is_empty() {
             let settings = &self.builder.race;
             let before = self.race.known();
+            if holding {
+                debug!(
+                    "{}: no {} answer within the resolution delay; starting with {new:?}",
+                    resolving.name, settings.family
+                );
+            }
             self.race.add(&new, settings.family, settings.first_count);
             if before > 0 {
                 debug!("{new:?} joined the race for {}", self.target);

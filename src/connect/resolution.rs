@@ -148,9 +148,19 @@ impl Resolution {
         self.hold_until
     }
 
-    /// Whether the resolution delay is running (for a log line).
+    /// Whether the resolution delay is running: addresses are held while
+    /// the preferred family's answer is awaited.
     pub(crate) fn holding(&self) -> bool {
-        self.hold_until.is_some() && !self.started
+        self.hold_until.is_some()
+            && !self.started
+            && matches!(
+                if self.preferred == Domain::Ipv6 {
+                    &self.v6
+                } else {
+                    &self.v4
+                },
+                Question::Pending
+            )
     }
 
     /// The errors of the families that failed, taken out.
@@ -260,6 +270,7 @@ mod tests {
         let t1 = t0 + Duration::from_millis(20);
         assert!(r.release(t1).is_empty());
         r.answered(Domain::Ipv6, Ok(a(&[V6])), t1);
+        assert!(!r.holding());
         assert_eq!(r.release(t1), a(&[V4, V6]));
     }
 
