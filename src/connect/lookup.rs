@@ -155,6 +155,8 @@ impl Drop for Lookups {
     /// ending, so this is brief) and leaves the others to end on their own
     /// once their answer comes: a blocking lookup cannot be stopped.
     fn drop(&mut self) {
+        let unread: Vec<Domain> = lock(&self.inbox.answers).iter().map(|(f, _)| *f).collect();
+        self.answered.extend(unread);
         for (family, handle) in self.threads.drain(..) {
             if self.answered.contains(&family) {
                 let _ = handle.join();
