@@ -312,3 +312,57 @@ fn a_panicking_resolver_is_a_failed_family_not_a_hang() {
         .unwrap();
     assert_eq!(stream.peer_addr().unwrap(), live.local_addr().unwrap());
 }
+
+/// The sockets a connect to a name opens besides its attempts (the pair
+/// through which an answer wakes the race) are close-on-exec like every
+/// other: a resolver that looks while the connect runs finds every socket
+/// of the process marked.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_sockets_of_a_lookup_are_close_on_exec() {
+    #[derive(Debug, Default)]
+    struct Inspecting(std::sync::Mutex<Vec<(i32, bool)>>);
+    impl Resolve for Inspecting {
+        fn lookup(&self, _: &str, family: Domain) -> std::io::Result<Vec<std::net::IpAddr>> {
+            if family == Domain::Ipv4 {
+                let mut seen = self.0.lock().unwrap();
+                for entry in std::fs::read_dir("/proc/self/fd")? {
+                    let entry = entry?;
+                    let Ok(link) = std::fs::read_link(entry.path()) else {
+                        continue;
+                    };
+                    if !link.to_string_lossy().starts_with("socket:") {
+                        continue;
+                    }
+                    let fd: i32 = entry.file_name().to_string_lossy().parse().unwrap();
+                    // SAFETY: F_GETFD only reads the descriptor's flags; a
+                    // descriptor closed meanwhile gives -1, not undefined behaviour.
+                    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+                    if flags >= 0 {
+                        seen.push((fd, flags & libc::FD_CLOEXEC != 0));
+                    }
+                }
+                return Ok(vec!["127.0.0.1".parse().unwrap()]);
+            }
+            Ok(Vec::new())
+        }
+    }
+    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let resolver = std::sync::Arc::new(Inspecting::default());
+    #[derive(Debug)]
+    struct Shared(std::sync::Arc<Inspecting>);
+    impl Resolve for Shared {
+        fn lookup(&self, name: &str, family: Domain) -> std::io::Result<Vec<std::net::IpAddr>> {
+            self.0.lookup(name, family)
+        }
+    }
+    ConnectorBuilder::new()
+        .resolver(Shared(resolver.clone()))
+        .connect((NAME, live.local_addr().unwrap().port()))
+        .unwrap();
+    let seen = resolver.0.lock().unwrap();
+    // At least the listener and the two ends of the wake pair.
+    assert!(seen.len() >= 3, "sockets seen: {seen:?}");
+    let inherited: Vec<_> = seen.iter().filter(|(_, cloexec)| !cloexec).collect();
+    assert!(inherited.is_empty(), "not close-on-exec: {inherited:?}");
+}
