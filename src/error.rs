@@ -397,6 +397,42 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_family_is_named_listed_last_and_not_counted_as_an_address() {
+        let family = Error::Resolve {
+            target: "db.internal".into(),
+            family: Some(Domain::Ipv6),
+            source: io::Error::new(io::ErrorKind::Other, "No address associated with hostname"),
+        };
+        assert_eq!(
+            family.to_string(),
+            "resolve db.internal (IPv6): no address associated with hostname"
+        );
+        let whole = Error::Resolve {
+            target: "db.internal:5432".into(),
+            family: None,
+            source: io::ErrorKind::TimedOut.into(),
+        };
+        assert_eq!(whole.to_string(), "resolve db.internal:5432: timed out");
+        let err = Error::AllAttemptsFailed {
+            target: "db.internal:5432".into(),
+            attempts: vec![
+                Error::Connect {
+                    addr: Address::Inet("127.0.0.1:5432".parse().unwrap()),
+                    source: io::ErrorKind::ConnectionRefused.into(),
+                },
+                family,
+            ],
+        };
+        assert_eq!(
+            err.to_string(),
+            "db.internal:5432: the only address failed: connect 127.0.0.1:5432: connection refused; \
+             resolve db.internal (IPv6): no address associated with hostname"
+        );
+        // The kind is the connect's, not the resolver's.
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
     fn errors_are_send_sync_static() {
         fn check<T: std::error::Error + Send + Sync + 'static>() {}
         check::<Error>();
