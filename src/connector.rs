@@ -9,12 +9,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use log::debug;
+#[cfg(unix)]
 use socket2::SockAddr;
 
 use crate::connect::{self, resolution, schedule};
 use crate::options::{Options, Place};
 use crate::resolver::Source;
-use crate::{resolve, Address, Domain, Error, Resolve, Result, Type};
+#[cfg(unix)]
+use crate::Address;
+use crate::{resolve, Domain, Error, Resolve, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.

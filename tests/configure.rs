@@ -9,11 +9,11 @@ use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use socket2::SockRef;
 use sockwright::{Address, ConnectorBuilder, Domain, Error, ListenerBuilder, Purpose, Type};
-use util::{full_listener, full_listener_at, has_ipv6_loopback, refused_port};
+use util::{full_listener_at, has_ipv6_loopback, refused_port};
 
 /// What a hook saw of its socket.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +145,8 @@ fn hook_runs_on_unix_sockets_too() {
 mod before_connect {
     use super::*;
     use std::os::fd::AsRawFd;
+    use std::time::Instant;
+    use util::full_listener;
 
     fn set_int(socket: &impl AsRawFd, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
         // SAFETY: `value` is a live local of the size passed; the descriptor

@@ -2,7 +2,7 @@
 //! group and share its port both receive one datagram sent to the group on
 //! loopback. And the multicast options refused where they cannot work.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
@@ -98,7 +98,7 @@ fn ipv6_groups_are_joined_while_the_socket_lives() {
     let groups = ["ff02::7761", "ff02::7762"];
     let joined = |group: &str| {
         let hex: String = group
-            .parse::<Ipv6Addr>()
+            .parse::<std::net::Ipv6Addr>()
             .unwrap()
             .octets()
             .iter()

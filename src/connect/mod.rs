@@ -187,6 +187,7 @@ fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration)
 /// the OS takes. socket2 truncates instead, and a timeout that truncates to
 /// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
 /// wait forever.
+#[cfg(unix)]
 fn os_timeout(timeout: Duration) -> Duration {
     sys::round_up(timeout, sys::TIMEOUT_UNIT)
 }

@@ -4,7 +4,6 @@
 
 use std::io;
 use std::net::Ipv4Addr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -537,8 +536,7 @@ impl ConnectorBuilder {
         ///
         /// ```
         /// # #[cfg(target_os = "linux")] {
-        /// use std::num::NonZeroU32;
-        ///
+        ///         ///
         /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
         /// // Index 1 is the loopback interface on Linux.
         /// let lo = NonZeroU32::new(1).unwrap();
@@ -547,7 +545,7 @@ impl ConnectorBuilder {
         /// # }
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        pub fn bind_device_by_index(&mut self, index: NonZeroU32) -> &mut Self {
+        pub fn bind_device_by_index(&mut self, index: std::num::NonZeroU32) -> &mut Self {
             self.opts.set.bind_device_by_index = Some(index);
             self
         }

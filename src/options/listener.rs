@@ -4,11 +4,9 @@
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::{Domain, Keepalive, ListenerBuilder, Protocol, SocketRef, Type};
+use crate::{Domain, ListenerBuilder, Protocol, SocketRef, Type};
 
 impl ListenerBuilder {
     /// Sets the domain (address family) explicitly: the `domain` argument of `socket(2)`.
@@ -386,15 +384,14 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        /// use std::time::Duration;
-        ///
+        ///         ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .tcp_user_timeout(Duration::from_secs(30))
         ///     .listen("127.0.0.1:0")?;
         /// assert_eq!(socket2::SockRef::from(&listener).tcp_user_timeout()?, Some(Duration::from_secs(30)));
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        pub fn tcp_user_timeout(&mut self, timeout: Duration) -> &mut Self {
+        pub fn tcp_user_timeout(&mut self, timeout: std::time::Duration) -> &mut Self {
             self.opts.set.tcp_user_timeout = Some(timeout);
             self
         }
@@ -429,15 +426,14 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        /// use std::time::Duration;
-        ///
+        ///         ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .tcp_defer_accept(Duration::from_secs(5))
         ///     .listen("127.0.0.1:0")?;
         /// # drop(listener);
         /// # Ok::<(), sockwright::Error>(())
         /// ```
-        pub fn tcp_defer_accept(&mut self, timeout: Duration) -> &mut Self {
+        pub fn tcp_defer_accept(&mut self, timeout: std::time::Duration) -> &mut Self {
             self.opts.set.tcp_defer_accept = Some(timeout);
             self
         }
@@ -455,15 +451,14 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```no_run
-        /// use std::time::Duration;
-        ///
+        ///         ///
         /// let socket = sockwright::ListenerBuilder::new()
         ///     .busy_poll(Duration::from_micros(50))
         ///     .bind_udp("127.0.0.1:0")?;
         /// # drop(socket);
         /// # Ok::<(), sockwright::Error>(())
         /// ```
-        pub fn busy_poll(&mut self, duration: Duration) -> &mut Self {
+        pub fn busy_poll(&mut self, duration: std::time::Duration) -> &mut Self {
             self.opts.set.busy_poll = Some(duration);
             self
         }
@@ -528,8 +523,7 @@ impl ListenerBuilder {
         ///
         /// ```
         /// # #[cfg(target_os = "linux")] {
-        /// use std::num::NonZeroU32;
-        ///
+        ///         ///
         /// // Index 1 is the loopback interface on Linux.
         /// let lo = NonZeroU32::new(1).unwrap();
         /// let listener = sockwright::ListenerBuilder::new().bind_device_by_index(lo).listen("127.0.0.1:0")?;
@@ -537,7 +531,7 @@ impl ListenerBuilder {
         /// # }
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        pub fn bind_device_by_index(&mut self, index: NonZeroU32) -> &mut Self {
+        pub fn bind_device_by_index(&mut self, index: std::num::NonZeroU32) -> &mut Self {
             self.opts.set.bind_device_by_index = Some(index);
             self
         }
@@ -648,7 +642,7 @@ impl ListenerBuilder {
         /// on the listening socket, which accepted connections inherit: a
         /// server notices clients that vanished without closing.
         ///
-        /// Default: not set (the OS default, off). See [`Keepalive`] for each
+        /// Default: not set (the OS default, off). See [`Keepalive`](crate::Keepalive) for each
         /// parameter and what each OS has.
         ///
         /// # Platform-specific behavior
@@ -658,8 +652,7 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        /// use std::time::Duration;
-        /// use sockwright::{Keepalive, ListenerBuilder};
+        ///         /// use sockwright::{Keepalive, ListenerBuilder};
         ///
         /// let listener = ListenerBuilder::new()
         ///     .keepalive(Keepalive::new().time(Duration::from_secs(60)))
@@ -669,7 +662,7 @@ impl ListenerBuilder {
         /// assert!(socket2::SockRef::from(&conn).keepalive()?);
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        pub fn keepalive(&mut self, keepalive: Keepalive) -> &mut Self {
+        pub fn keepalive(&mut self, keepalive: crate::Keepalive) -> &mut Self {
             self.opts.set.keepalive = Some(keepalive);
             self
         }
@@ -692,8 +685,7 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        /// use std::time::Duration;
-        ///
+        ///         ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .linger(Some(Duration::from_secs(2)))
         ///     .listen("127.0.0.1:0")?;
@@ -702,7 +694,7 @@ impl ListenerBuilder {
         /// assert_eq!(socket2::SockRef::from(&conn).linger()?, Some(Duration::from_secs(2)));
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        pub fn linger(&mut self, linger: Option<Duration>) -> &mut Self {
+        pub fn linger(&mut self, linger: Option<std::time::Duration>) -> &mut Self {
             self.opts.set.linger = Some(linger);
             self
         }

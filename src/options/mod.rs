@@ -39,6 +39,7 @@ pub(crate) enum Phase {
 
 /// The kinds of socket an option applies to.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(unix), allow(dead_code))] // no Unix sockets to apply to
 pub(crate) struct Applies {
     tcp: bool,
     udp: bool,
@@ -95,7 +96,9 @@ impl Applies {
         match transport {
             Transport::Tcp => self.tcp,
             Transport::Udp => self.udp,
+            #[cfg(unix)]
             Transport::UnixStream => self.unix_stream,
+            #[cfg(unix)]
             Transport::UnixDatagram => self.unix_datagram,
         }
     }
@@ -139,7 +142,9 @@ impl Decl {
 pub(crate) enum Transport {
     Tcp,
     Udp,
+    #[cfg(unix)]
     UnixStream,
+    #[cfg(unix)]
     UnixDatagram,
 }
 

@@ -5,7 +5,7 @@ use std::os::unix::io::AsRawFd;
 
 use socket2::{Socket, TcpKeepalive};
 
-use crate::{Domain, Keepalive};
+use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a C `int` value, for the options socket2
 /// does not expose.
@@ -76,7 +76,7 @@ pub(crate) fn set_tcp_fastopen_connect(socket: &Socket, on: bool) -> io::Result<
 }
 
 /// `SO_BINDTODEVICE` by interface name.
-pub(crate) fn bind_device(socket: &Socket, _: Domain, interface: &str) -> io::Result<()> {
+pub(crate) fn bind_device(socket: &Socket, _: crate::Domain, interface: &str) -> io::Result<()> {
     socket.bind_device(Some(interface.as_bytes()))
 }
 }
@@ -84,9 +84,9 @@ pub(crate) fn bind_device(socket: &Socket, _: Domain, interface: &str) -> io::Re
 cfg_bound_if! {
 /// `IP_BOUND_IF` / `IPV6_BOUND_IF` by the index of the named interface
 /// (`if_nametoindex(3)`).
-pub(crate) fn bind_device(socket: &Socket, domain: Domain, interface: &str) -> io::Result<()> {
+pub(crate) fn bind_device(socket: &Socket, domain: crate::Domain, interface: &str) -> io::Result<()> {
     let index = interface_index(interface)?;
-    if domain == Domain::Ipv6 {
+    if domain == crate::Domain::Ipv6 {
         socket.bind_device_by_index_v6(Some(index))
     } else {
         socket.bind_device_by_index_v4(Some(index))
@@ -237,7 +237,7 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
 /// `AF_INET` in the hints, `SOCK_STREAM`, no flags): the addresses with port
 /// 0, in the resolver's order, duplicates removed.
 #[allow(unsafe_code)]
-pub(crate) fn lookup(name: &str, family: Domain) -> io::Result<Vec<std::net::SocketAddr>> {
+pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::net::SocketAddr>> {
     use std::ffi::{CStr, CString};
     use std::ptr;
 
@@ -246,7 +246,7 @@ pub(crate) fn lookup(name: &str, family: Domain) -> io::Result<Vec<std::net::Soc
     // SAFETY: `addrinfo` is a plain C struct of integers and pointers, for
     // which all zeros (null pointers, no flags) is a valid value.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_family = if family == Domain::Ipv6 {
+    hints.ai_family = if family == crate::Domain::Ipv6 {
         libc::AF_INET6
     } else {
         libc::AF_INET

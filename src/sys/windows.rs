@@ -5,7 +5,7 @@ use std::os::windows::io::AsRawSocket;
 
 use socket2::{Socket, TcpKeepalive};
 
-use crate::{Domain, Keepalive};
+use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a 32-bit value, for the options socket2
 /// does not expose.
@@ -158,7 +158,7 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
 /// the resolver's order, duplicates removed. Winsock is started by then:
 /// the wake pair, created first, goes through socket2, which starts it.
 #[allow(unsafe_code)]
-pub(crate) fn lookup(name: &str, family: Domain) -> io::Result<Vec<std::net::SocketAddr>> {
+pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::net::SocketAddr>> {
     use std::ffi::CString;
     use std::ptr;
     use windows_sys::Win32::Networking::WinSock::{
@@ -168,7 +168,7 @@ pub(crate) fn lookup(name: &str, family: Domain) -> io::Result<Vec<std::net::Soc
     let c_name = CString::new(name)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"))?;
     let hints = ADDRINFOA {
-        ai_family: i32::from(if family == Domain::Ipv6 {
+        ai_family: i32::from(if family == crate::Domain::Ipv6 {
             AF_INET6
         } else {
             AF_INET
