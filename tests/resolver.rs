@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Domain, Error, Resolve, StaticResolver};
-use util::{has_ipv6_loopback, TestResolver};
+use util::TestResolver;
 
 const NAME: &str = "dual.sockwright.test";
 /// What a connect may take on top of what the RFC makes it wait, on a busy
@@ -76,7 +76,7 @@ fn a_shorter_resolution_delay_is_honoured() {
 /// the same port number (a name has one port for both families).
 #[cfg(target_os = "linux")]
 fn black_hole_and_live_on_one_port() -> Option<(util::FullListener, TcpListener)> {
-    if !has_ipv6_loopback() {
+    if !util::has_ipv6_loopback() {
         eprintln!("skipped: this host has no IPv6 loopback (::1)");
         return None;
     }
