@@ -17,7 +17,7 @@ use crate::options::{Options, Place};
 use crate::resolver::Source;
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, Domain, Error, Resolve, Result, Type};
+use crate::{resolve, Domain, Error, Resolve, Result, Type, CONNECTOR_LOG};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -174,58 +174,22 @@ impl ConnectorBuilder {
     /// describes, or, with `false`, tries them one at a time.
     ///
     /// Default: on. For a list of addresses or a socket address it only
-    /// changes anything when there is more than one (one address is a single
-    /// plain `connect(2)`); a name is looked up per family and raced as its
-    /// answers come, however many addresses it has.
-    ///
-    /// The race, for [`connect`](Self::connect):
-    /// 0. a name given as `"host:port"` or `(host, port)` is looked up once
-    ///    per address family, both at once, each on a thread of its own
-    ///    (RFC 8305, section 3): the race starts on the IPv6 answer, or on
-    ///    the IPv4 answer once the [`resolution_delay`](Self::resolution_delay)
-    ///    (default 50 ms) has passed without the IPv6 one; an answer that
-    ///    comes later joins the race in the order of step 1;
-    /// 1. the addresses are put in an interleaved order: the first
-    ///    [`first_address_family_count`](Self::first_address_family_count)
-    ///    addresses (default 1) of the [`preferred_family`](Self::preferred_family)
-    ///    (default IPv6), then one of the other family and one of the
-    ///    preferred family in turn; within a family the resolver's order is kept;
-    /// 2. the first attempt starts (a socket prepared with every option, like
-    ///    a sequential attempt, then a nonblocking `connect(2)`); the next one
-    ///    starts [`connection_attempt_delay`](Self::connection_attempt_delay)
-    ///    later (default 250 ms), or at once if the latest one fails, while
-    ///    earlier ones go on;
-    /// 3. the pending sockets (and, while a name is being looked up, the
-    ///    socket through which an answer announces itself) are waited for
-    ///    together in the OS readiness wait (`poll(2)`, `WSAPoll`) by the
-    ///    calling thread: nothing spins, and no thread is started but the
-    ///    lookups of step 0;
-    /// 4. the first connection made wins: it is put back in blocking mode and
-    ///    returned; every other attempt is closed at once;
-    /// 5. the [`connect_timeout`](Self::connect_timeout) bounds the whole
-    ///    race, the lookups included; when it runs out, the pending attempts
-    ///    fail with `TimedOut`.
-    ///
-    /// The crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305) section
-    /// walks through the RFC's steps and what the OS resolver can do.
-    ///
-    /// Why it is the default: a name often resolves to an IPv6 and an IPv4
-    /// address, and when one of them is black-holed (a broken route or a
-    /// firewall that drops packets), a sequential connect waits for the OS's
-    /// full SYN timeout (over two minutes on Linux) before trying the next.
-    /// The race costs at most one extra half-open attempt per delay and
-    /// returns the same `TcpStream`.
-    ///
-    /// What the sequential mode still offers: a predictable order (exactly
-    /// the system resolver's, from one `getaddrinfo` for both families; with
-    /// a [`resolver`](Self::resolver) of the program's own, both families
-    /// are awaited and the preferred one comes first), one socket at a time (nothing for the server to see
-    /// but the connection that is kept), and the connect timeout applied to
-    /// each attempt rather than to the whole connect. It is also what a
-    /// source address with a fixed port (not 0) gets even with racing on,
-    /// since parallel attempts cannot share one local port, and what
-    /// [`connect_udp`](Self::connect_udp) and `connect_unix` always do
-    /// (nothing to race: a datagram connect sends nothing, a path is one address).
+    /// changes anything when there is more than one (one address is always a
+    /// single plain `connect(2)`); a name given as `"host:port"` or
+    /// `(host, port)` is looked up once per address family, both at once,
+    /// and raced from the first answer (RFC 8305, section 3: the IPv6 answer
+    /// starts the race, an IPv4 answer first waits the
+    /// [`resolution_delay`](Self::resolution_delay) for it, later answers
+    /// join), however many addresses it has.
+    /// The race interleaves the families, starts a new attempt every
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay) (or at
+    /// once when the latest fails), waits for every pending socket (and the
+    /// answers still to come) on the calling thread, and returns the first
+    /// connection, all within the [`connect_timeout`](Self::connect_timeout).
+    /// A source address with a fixed port, [`connect_udp`](Self::connect_udp)
+    /// and `connect_unix` stay sequential. The steps, why racing is the
+    /// default and what the sequential mode still offers are in the crate
+    /// documentation's [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Platform-specific behavior
     ///
@@ -368,7 +332,7 @@ impl ConnectorBuilder {
     /// 50 ms. Accepted: 1 ms to 2 s; a value outside is an
     /// [`Error::InvalidConfig`] from the finishing call, before any system
     /// call. An answer that comes later still joins the race. See the
-    /// crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305) section.
+    /// crate's [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Examples
     ///
@@ -406,7 +370,7 @@ impl ConnectorBuilder {
     /// [`connect_udp`](Self::connect_udp); a literal address needs no lookup,
     /// and other [`ToSocketAddrs`] types resolve through std whatever the
     /// resolver. See [`Resolve`] for what a resolver is asked, and the
-    /// crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305) section for
+    /// crate's [Happy Eyeballs](crate#happy-eyeballs) section for
     /// how the answers feed the race.
     ///
     /// # Examples
@@ -507,12 +471,12 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
         if let Some((name, port)) = resolve::name_of(&addr) {
             let families = self.families();
             let race = self.race.enabled && !self.fixed_source_port();
             if !families.is_empty() && (race || self.custom_resolver()) {
-                let given = format!("{name}:{port}");
-                let target = resolve::Target::new(&given);
+                let target = resolve::Target::new(&addr, CONNECTOR_LOG);
                 if race {
                     return connect::blocking::connect_name(self, target, &name, port, &families);
                 }
@@ -524,10 +488,10 @@ impl ConnectorBuilder {
                 });
             }
         }
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
-                debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+                debug!(target: CONNECTOR_LOG, "a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
             } else {
                 return connect::blocking::connect(self, target, &addrs);
             }
@@ -567,11 +531,11 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Datagram, Place::Inet)?;
         self.race.validate()?;
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
         if let Some((name, port)) = resolve::name_of(&addr) {
             let families = self.families();
             if !families.is_empty() && self.custom_resolver() {
-                let given = format!("{name}:{port}");
-                let target = resolve::Target::new(&given);
+                let target = resolve::Target::new(&addr, CONNECTOR_LOG);
                 let shown = target.to_string();
                 let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
                 return resolve::each(target, &addrs, |a| {
@@ -580,7 +544,7 @@ impl ConnectorBuilder {
                 });
             }
         }
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;
             Ok(socket.into())
@@ -627,12 +591,24 @@ impl ConnectorBuilder {
                 path.display()
             )));
         }
-        let sockaddr = SockAddr::unix(path)
-            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let sockaddr = SockAddr::unix(path).map_err(|e| {
+            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
+        })?;
         let shown = Address::Unix(path.to_path_buf());
+        self.log_start(&shown);
         let socket = self.prepare_unix(&shown)?;
         self.connect_socket(&socket, &sockaddr, &shown)?;
+        self.connected(&socket, &shown)?;
         Ok(socket.into())
+    }
+
+    /// The line that starts every connect, so that a connect that hangs is
+    /// not silence: `connecting to localhost:8080 (timeout 2s)`.
+    fn log_start(&self, shown: &dyn fmt::Display) {
+        match self.connect_timeout {
+            Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
+            None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),
+        }
     }
 
     /// Checks the configuration before any system call.

@@ -9,35 +9,56 @@ use log::debug;
 use crate::options::Options;
 use crate::{Error, Result};
 
-/// What the user asked to reach, as given: formatted only when an error
-/// message or a log line shows it, so a build that succeeds pays nothing
-/// for it.
+/// What the user asked to reach, as given, and the log target of the
+/// builder that asked: formatted only when an error message or a log line
+/// shows it, so a build that succeeds pays nothing for it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Target<'a>(&'a dyn fmt::Debug);
+pub(crate) struct Target<'a> {
+    addr: &'a dyn fmt::Debug,
+    /// `sockwright::listener` or `sockwright::connector`.
+    pub(crate) log: &'static str,
+}
 
 impl<'a> Target<'a> {
-    /// The target `addr`, as given.
-    pub(crate) fn new(addr: &'a dyn fmt::Debug) -> Target<'a> {
-        Target(addr)
+    pub(crate) fn new(addr: &'a dyn fmt::Debug, log: &'static str) -> Target<'a> {
+        Target { addr, log }
     }
 }
 
 impl fmt::Display for Target<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(self.0))
+        f.write_str(&describe(self.addr))
     }
 }
 
 /// Resolves `addr`, keeps the addresses the configuration can use, and
-/// returns them with the target for error messages.
+/// returns them with the target for error messages; `log` is the log target
+/// of the builder that asks.
 ///
 /// A literal address is parsed without a system call, so a mismatch between
-/// it and the configuration is reported before any.
-pub(crate) fn resolve<'a, A>(addr: &'a A, opts: &Options) -> Result<(Target<'a>, Vec<SocketAddr>)>
+/// it and the configuration, or a literal without a port, is reported before
+/// any.
+pub(crate) fn resolve<'a, A>(
+    addr: &'a A,
+    opts: &Options,
+    log: &'static str,
+) -> Result<(Target<'a>, Vec<SocketAddr>)>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
-    let target = Target(addr);
+    let target = Target::new(addr, log);
+    // Only a string can lack its port; other targets are not formatted.
+    let string = matches!(
+        std::any::type_name::<A>().trim_start_matches('&'),
+        "str" | "alloc::string::String"
+    );
+    if let Some(hint) = string.then(|| missing_port(addr)).flatten() {
+        return Err(Error::Resolve {
+            target: target.to_string(),
+            family: None,
+            source: io::Error::new(io::ErrorKind::InvalidInput, hint),
+        });
+    }
     let mut usable: Vec<SocketAddr> = addr
         .to_socket_addrs()
         .map_err(|source| Error::Resolve {
@@ -61,7 +82,7 @@ where
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         }));
     }
-    debug!("resolved {target} to {usable:?}");
+    debug!(target: log, "resolved {target} to {usable:?}");
     Ok((target, usable))
 }
 
@@ -89,13 +110,56 @@ pub(crate) fn name_of<A: fmt::Debug + ?Sized>(addr: &A) -> Option<(String, u16)>
     Some((host.to_owned(), port))
 }
 
-/// The target as a user would write it: `localhost:80`, not `"localhost:80"`.
+/// For a string target that has no port (`127.0.0.1`, `::1`, `[::1]`,
+/// `localhost`), what to write instead; `None` for anything else.
+fn missing_port<A: fmt::Debug + ?Sized>(addr: &A) -> Option<String> {
+    let text = format!("{addr:?}");
+    let given = unquote(&text)?;
+    let host = given
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(given);
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        Some(format!("missing port (write [{host}]:PORT)"))
+    } else if !given.is_empty() && !given.contains(':') {
+        Some(format!("missing port (write {given}:PORT)"))
+    } else {
+        None
+    }
+}
+
+/// The text inside a string's `Debug` quotes, if `text` is one.
+fn unquote(text: &str) -> Option<&str> {
+    text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+}
+
+/// The target as a person writes it, from its `Debug` form: `localhost:80`,
+/// not `"localhost:80"`; `localhost:80` and `[::1]:80`, not
+/// `("localhost", 80)` and `(V6(::1), 80)`.
 fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
     let text = format!("{addr:?}");
-    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) => inner.to_owned(),
-        None => text,
+    if let Some(inner) = unquote(&text) {
+        return inner.to_owned();
     }
+    // A (host, port) tuple: host a quoted name, an IP address, or an
+    // `IpAddr` shown as `V4(..)` / `V6(..)`.
+    let pair = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .and_then(|t| t.rsplit_once(", "))
+        .filter(|(_, port)| port.parse::<u16>().is_ok());
+    if let Some((host, port)) = pair {
+        let host = unquote(host)
+            .or_else(|| host.strip_prefix("V4(").and_then(|h| h.strip_suffix(')')))
+            .or_else(|| host.strip_prefix("V6(").and_then(|h| h.strip_suffix(')')))
+            .unwrap_or(host);
+        return if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+    }
+    text
 }
 
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
@@ -110,7 +174,7 @@ pub(crate) fn each<T>(
         match attempt(addr) {
             Ok(value) => return Ok(value),
             Err(err) => {
-                debug!("{err}");
+                debug!(target: target.log, "{err}");
                 errors.push(err);
             }
         }
@@ -145,11 +209,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn describe_drops_string_quotes_only() {
+    fn describe_writes_targets_as_a_person_does() {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
         assert_eq!(describe("localhost:80"), "localhost:80");
-        assert_eq!(describe(&("localhost", 80u16)), r#"("localhost", 80)"#);
+        assert_eq!(describe(&("localhost", 80u16)), "localhost:80");
+        assert_eq!(describe(&("localhost".to_owned(), 80u16)), "localhost:80");
+        assert_eq!(describe(&("::1", 80u16)), "[::1]:80");
+        let v4 = Ipv4Addr::LOCALHOST;
+        assert_eq!(describe(&(v4, 8080u16)), "127.0.0.1:8080");
+        assert_eq!(describe(&(IpAddr::V4(v4), 8080u16)), "127.0.0.1:8080");
+        assert_eq!(describe(&(Ipv6Addr::LOCALHOST, 1u16)), "[::1]:1");
+        assert_eq!(
+            describe(&(IpAddr::V6(Ipv6Addr::LOCALHOST), 1u16)),
+            "[::1]:1"
+        );
         let addr: SocketAddr = "[::1]:9".parse().unwrap();
         assert_eq!(describe(&addr), "[::1]:9");
+        let list = [addr, "127.0.0.1:9".parse().unwrap()];
+        assert_eq!(describe(&&list[..]), "[[::1]:9, 127.0.0.1:9]");
+    }
+
+    #[test]
+    fn missing_port_only_for_a_string_without_one() {
+        assert_eq!(
+            missing_port("127.0.0.1").as_deref(),
+            Some("missing port (write 127.0.0.1:PORT)")
+        );
+        assert_eq!(
+            missing_port("::1").as_deref(),
+            Some("missing port (write [::1]:PORT)")
+        );
+        assert_eq!(
+            missing_port("[::1]").as_deref(),
+            Some("missing port (write [::1]:PORT)")
+        );
+        assert_eq!(
+            missing_port("localhost").as_deref(),
+            Some("missing port (write localhost:PORT)")
+        );
+        for fine in ["127.0.0.1:1", "[::1]:1", "localhost:80", "host:port", ""] {
+            assert_eq!(missing_port(fine), None, "{fine}");
+        }
+        assert_eq!(missing_port(&("localhost", 1u16)), None);
     }
 
     #[test]
@@ -192,9 +293,9 @@ mod tests {
             ..Options::default()
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
-        let (_, kept) = resolve(&both, &opts).unwrap();
+        let (_, kept) = resolve(&both, &opts, "t").unwrap();
         assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
-        let err = resolve(&"127.0.0.1:1", &opts).unwrap_err();
+        let err = resolve(&"127.0.0.1:1", &opts, "t").unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
             err.to_string()
@@ -202,6 +303,6 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(resolve(&both, &opts).unwrap().1.len(), 2);
+        assert_eq!(resolve(&both, &opts, "t").unwrap().1.len(), 2);
     }
 }

@@ -16,7 +16,7 @@ use crate::{sys, Domain};
 /// one. A connect to a name asks it once per family it needs, IPv6 (the
 /// AAAA question) and IPv4 (the A question), each on its own thread, at the
 /// same time, and feeds the race with each answer as it arrives (RFC 8305,
-/// section 3; see the crate's [Happy Eyeballs](crate#happy-eyeballs-rfc-8305)
+/// section 3; see the crate's [Happy Eyeballs](crate#happy-eyeballs)
 /// section). A resolver of another crate (hickory-resolver, a
 /// service-discovery client) plugs in by calling its own lookup for the
 /// family asked and returning the addresses.

@@ -19,7 +19,7 @@ use socket2::{SockRef, Socket};
 use super::lookup::Lookups;
 use super::{outcome, schedule, Attempt, Attempts, Next};
 use crate::options::set_result;
-use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result};
+use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, CONNECTOR_LOG};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream, or every attempt's error in the order tried.
@@ -214,6 +214,10 @@ fn won(
     attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
     let socket = winner.socket;
+    // Every attempt of a race has an ephemeral source port (a fixed one
+    // makes the connect sequential), so a self-connect, rare as it is,
+    // fails the race rather than starting it again.
+    super::check_self_connect(&socket, winner.addr)?;
     set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
     builder.connected(&socket, &shown)?;
     Ok(socket.into())

@@ -23,7 +23,7 @@ use log::trace;
 use socket2::Socket;
 
 use crate::resolver::Source;
-use crate::{sys, Domain};
+use crate::{sys, Domain, CONNECTOR_LOG};
 
 /// One family's answer: the addresses (port 0) or the resolver's error.
 pub(crate) type Answer = (Domain, io::Result<Vec<SocketAddr>>);
@@ -105,7 +105,7 @@ impl Lookups {
             if let Some(waiting) = map.get_mut(&key) {
                 waiting.retain(|w| w.strong_count() > 0);
                 waiting.push(Arc::downgrade(&inbox));
-                trace!(target: "sockwright::connector", "joined the {family} lookup of {name} already in flight");
+                trace!(target: CONNECTOR_LOG, "joined the {family} lookup of {name} already in flight");
                 continue;
             }
             map.insert(key.clone(), vec![Arc::downgrade(&inbox)]);
@@ -169,23 +169,18 @@ impl Drop for Lookups {
 fn run(source: &Source, name: &str, family: Domain, key: Key) {
     debug!("looking up {name} ({family})");
     let began = std::time::Instant::now();
-    let answer =
-        catch_unwind(AssertUnwindSafe(|| source.lookup(name, family))).unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::Other,
-                "the resolver panicked",
-            ))
-        });
+    let answer = catch_unwind(AssertUnwindSafe(|| source.lookup(name, family)))
+        .unwrap_or_else(|_| Err(io::Error::other("the resolver panicked")));
     let waiting = lock(flights()).remove(&key).unwrap_or_default();
     let still = waiting.iter().filter(|w| w.strong_count() > 0).count();
     match &answer {
         Ok(addrs) => trace!(
-            target: "sockwright::connector",
+            target: CONNECTOR_LOG,
             "lookup of {name} ({family}) answered after {:?}: {addrs:?}; {still} connect(s) still waiting",
             began.elapsed()
         ),
         Err(err) => trace!(
-            target: "sockwright::connector",
+            target: CONNECTOR_LOG,
             "lookup of {name} ({family}) failed after {:?}: {err}; {still} connect(s) still waiting",
             began.elapsed()
         ),
