@@ -92,7 +92,18 @@ where
 /// there is. `None` for everything else: a literal address (which needs no
 /// lookup), a socket address, a list, or a text that does not look like a
 /// plain name (escaped characters), all resolved the way std resolves them.
+///
+/// Only a string or a `(string, port)` tuple is formatted (known by its type
+/// name, as for a missing port), so a connect to anything else formats
+/// nothing unless a log line or an error shows it.
 pub(crate) fn name_of<A: fmt::Debug + ?Sized>(addr: &A) -> Option<(String, u16)> {
+    let named = matches!(
+        std::any::type_name::<A>().trim_start_matches('&'),
+        "str" | "alloc::string::String" | "(&str, u16)" | "(alloc::string::String, u16)"
+    );
+    if !named {
+        return None;
+    }
     let text = format!("{addr:?}");
     let (host, port) = if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
     {
