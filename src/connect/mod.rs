@@ -302,6 +302,21 @@ pub(crate) struct Attempts<'b, T> {
     resolving: Option<Resolving>,
 }
 
+/// The families asked, for a log line: `IPv6 and IPv4`.
+struct Families<'a>(&'a [Domain]);
+
+impl fmt::Display for Families<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, family) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" and ")?;
+            }
+            write!(f, "{family}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A name being resolved per family while its race runs.
 #[derive(Debug)]
 struct Resolving {
@@ -346,10 +361,9 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         let began = Instant::now();
         let mut race = Race::new(Vec::new(), settings.delay, began, builder.timeout());
         race.expect(true);
-        let asked: Vec<String> = families.iter().map(ToString::to_string).collect();
         debug!(
             "racing {target} (RFC 8305) as the {} answers for {name} come: {:?} between attempts, {:?} resolution delay",
-            asked.join(" and "),
+            Families(families),
             settings.delay,
             settings.resolution_delay
         );
@@ -400,7 +414,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                     family: Some(family),
                     source,
                 };
-                debug!("{err}; going on with the other family");
+                debug!("{err}");
                 Err(err)
             }
         };
