@@ -597,8 +597,8 @@ impl ConnectorBuilder {
         let shown = Address::Unix(path.to_path_buf());
         self.log_start(&shown);
         let socket = self.prepare_unix(&shown)?;
-        self.connect_socket(&socket, &sockaddr, &shown)?;
-        self.connected(&socket, &shown)?;
+        self.connect_socket(&socket, &sockaddr, &shown, false)?;
+        self.connected(&socket, &shown, false)?;
         Ok(socket.into())
     }
 

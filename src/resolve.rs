@@ -31,6 +31,26 @@ impl fmt::Display for Target<'_> {
     }
 }
 
+/// The usable addresses of a target. One address, by far the most common
+/// case (a literal address, a name with one record), is held inline: a
+/// build or connect to it allocates nothing.
+#[derive(Debug)]
+pub(crate) enum Addrs {
+    One([SocketAddr; 1]),
+    Many(Vec<SocketAddr>),
+}
+
+impl std::ops::Deref for Addrs {
+    type Target = [SocketAddr];
+
+    fn deref(&self) -> &[SocketAddr] {
+        match self {
+            Addrs::One(one) => one,
+            Addrs::Many(many) => many,
+        }
+    }
+}
+
 /// Resolves `addr`, keeps the addresses the configuration can use, and
 /// returns them with the target for error messages; `log` is the log target
 /// of the builder that asks.
@@ -42,7 +62,7 @@ pub(crate) fn resolve<'a, A>(
     addr: &'a A,
     opts: &Options,
     log: &'static str,
-) -> Result<(Target<'a>, Vec<SocketAddr>)>
+) -> Result<(Target<'a>, Addrs)>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
@@ -59,30 +79,39 @@ where
             source: io::Error::new(io::ErrorKind::InvalidInput, hint),
         });
     }
-    let mut usable: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|source| Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            source,
-        })?
-        .collect();
+    let resolved = addr.to_socket_addrs().map_err(|source| Error::Resolve {
+        target: target.to_string(),
+        family: None,
+        source,
+    })?;
     let mut first_mismatch = None;
-    usable.retain(|a| match opts.check_inet(a) {
-        Ok(()) => true,
-        Err(e) => {
+    let mut one = None;
+    let mut many = Vec::new();
+    for a in resolved {
+        if let Err(e) = opts.check_inet(&a) {
             first_mismatch.get_or_insert(e);
-            false
+            continue;
         }
-    });
-    if usable.is_empty() {
-        return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        }));
+        match one.take() {
+            None if many.is_empty() => one = Some(a),
+            first => {
+                many.extend(first);
+                many.push(a);
+            }
+        }
     }
-    debug!(target: log, "resolved {target} to {usable:?}");
+    let usable = match one {
+        Some(a) => Addrs::One([a]),
+        None if !many.is_empty() => Addrs::Many(many),
+        None => {
+            return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
+                target: target.to_string(),
+                family: None,
+                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            }))
+        }
+    };
+    debug!(target: log, "resolved {target} to {:?}", &*usable);
     Ok((target, usable))
 }
 
@@ -220,6 +249,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn name_of_finds_names_and_leaves_literals_and_lists() {
+        let name = |host: &str, port| Some((host.to_owned(), port));
+        assert_eq!(name_of("example.com:443"), name("example.com", 443));
+        assert_eq!(
+            name_of(&"db-1.internal:5432".to_owned()),
+            name("db-1.internal", 5432)
+        );
+        assert_eq!(name_of(&("localhost", 80u16)), name("localhost", 80));
+        assert_eq!(
+            name_of(&("svc_a.test".to_owned(), 8u16)),
+            name("svc_a.test", 8)
+        );
+        for literal in [
+            "127.0.0.1:80",
+            "[::1]:80",
+            "::1:80",
+            "1.2.3.4:x",
+            "host",
+            ":80",
+            "a b:80",
+        ] {
+            assert_eq!(name_of(literal), None, "{literal}");
+        }
+        assert_eq!(name_of(&("127.0.0.1", 80u16)), None);
+        assert_eq!(name_of(&("x\"y", 80u16)), None);
+        let addr: SocketAddr = "[::1]:9".parse().unwrap();
+        assert_eq!(name_of(&addr), None);
+        assert_eq!(name_of(&[addr][..]), None);
+        let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(name_of(&(ip, 80u16)), None);
+    }
+
+    #[test]
     fn describe_writes_targets_as_a_person_does() {
         use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
         assert_eq!(describe("localhost:80"), "localhost:80");
@@ -265,39 +327,6 @@ mod tests {
     }
 
     #[test]
-    fn name_of_finds_names_and_leaves_literals_and_lists() {
-        let name = |host: &str, port| Some((host.to_owned(), port));
-        assert_eq!(name_of("example.com:443"), name("example.com", 443));
-        assert_eq!(
-            name_of(&"db-1.internal:5432".to_owned()),
-            name("db-1.internal", 5432)
-        );
-        assert_eq!(name_of(&("localhost", 80u16)), name("localhost", 80));
-        assert_eq!(
-            name_of(&("svc_a.test".to_owned(), 8u16)),
-            name("svc_a.test", 8)
-        );
-        for literal in [
-            "127.0.0.1:80",
-            "[::1]:80",
-            "::1:80",
-            "1.2.3.4:x",
-            "host",
-            ":80",
-            "a b:80",
-        ] {
-            assert_eq!(name_of(literal), None, "{literal}");
-        }
-        assert_eq!(name_of(&("127.0.0.1", 80u16)), None);
-        assert_eq!(name_of(&("x\"y", 80u16)), None);
-        let addr: SocketAddr = "[::1]:9".parse().unwrap();
-        assert_eq!(name_of(&addr), None);
-        assert_eq!(name_of(&[addr][..]), None);
-        let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
-        assert_eq!(name_of(&(ip, 80u16)), None);
-    }
-
-    #[test]
     fn domain_filter_keeps_matching_family_and_rejects_none() {
         let mut opts = Options {
             domain: Some(crate::Domain::Ipv6),
@@ -305,7 +334,7 @@ mod tests {
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
         let (_, kept) = resolve(&both, &opts, "t").unwrap();
-        assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(*kept, ["[::1]:1".parse::<SocketAddr>().unwrap()]);
         let err = resolve(&"127.0.0.1:1", &opts, "t").unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
@@ -314,6 +343,8 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(resolve(&both, &opts, "t").unwrap().1.len(), 2);
+        assert_eq!(*resolve(&both, &opts, "t").unwrap().1, *both);
+        let three: &[SocketAddr] = &[both[0], both[1], "127.0.0.2:1".parse().unwrap()];
+        assert_eq!(*resolve(&three, &opts, "t").unwrap().1, *three);
     }
 }

@@ -2,7 +2,8 @@
 //! [`ConnectorBuilder::connect`]: the addresses of a name are tried in an
 //! interleaved order, a new attempt starts every connection attempt delay
 //! (or at once when the latest one fails) while the earlier ones go on, and
-//! the first connection made wins.
+//! the first connection made wins. A name's addresses join the race as its
+//! per-family lookups answer (RFC 8305, section 3).
 //!
 //! The calling thread waits for all pending sockets at once in the OS
 //! readiness wait (`poll(2)`, `WSAPoll`), for no longer than the time until
@@ -18,8 +19,8 @@ use socket2::{SockRef, Socket};
 
 use super::lookup::Lookups;
 use super::{outcome, schedule, Attempt, Attempts, Next};
-use crate::options::set_result;
-use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, CONNECTOR_LOG};
+use crate::sys::{self, Connecting};
+use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result, CONNECTOR_LOG};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream, or every attempt's error in the order tried.
@@ -64,8 +65,11 @@ fn run(
             Next::Pending(attempt) => pending.push(attempt),
             Next::Wait(wait) => {
                 let sockets: Vec<&Socket> = pending.iter().map(|a| &a.socket).collect();
-                let wake = lookups.as_deref().map(Lookups::wake_socket);
-                let waited = sys::poll_connecting(&sockets, wake, schedule::poll_millis(wait));
+                let ms = schedule::poll_millis(wait);
+                let waited = match lookups.as_deref() {
+                    Some(l) => sys::poll_connecting_or_woken(&sockets, l.wake_socket(), ms),
+                    None => sys::poll_connecting(&sockets, ms).map(|ready| (ready, false)),
+                };
                 let (ready, woken) = match waited {
                     Ok(waited) => waited,
                     // Not expected with open sockets; the pending ones are closed.
@@ -94,13 +98,21 @@ fn run(
                 // wins; the failed ones leave the race.
                 let mut winner = None;
                 let mut rest = Vec::with_capacity(pending.len());
-                for (attempt, is_ready) in pending.into_iter().zip(ready) {
-                    if !is_ready || winner.is_some() {
-                        rest.push(attempt);
-                        continue;
+                for (attempt, state) in pending.into_iter().zip(ready) {
+                    let result = match state {
+                        _ if winner.is_some() => Err(attempt),
+                        Connecting::Pending => Err(attempt),
+                        // Writable with no error: connected, no `SO_ERROR` to read.
+                        Connecting::Connected => Ok((attempt, Ok(()))),
+                        Connecting::Failed => {
+                            let result = outcome(SockRef::from(&attempt.socket));
+                            Ok((attempt, result))
+                        }
+                    };
+                    match result {
+                        Ok((attempt, result)) => winner = attempts.settled(attempt, result),
+                        Err(attempt) => rest.push(attempt),
                     }
-                    let result = outcome(SockRef::from(&attempt.socket));
-                    winner = attempts.settled(attempt, result);
                 }
                 pending = rest;
                 if let Some(winner) = winner {
@@ -146,11 +158,8 @@ pub(crate) fn lookup_all(
                 ),
             });
         }
-        let waited = sys::poll_connecting(
-            &[],
-            Some(lookups.wake_socket()),
-            schedule::poll_millis(wait),
-        );
+        let waited =
+            sys::poll_connecting_or_woken(&[], lookups.wake_socket(), schedule::poll_millis(wait));
         if let Err(source) = waited {
             return Err(Error::Resolve {
                 target: target.to_owned(),
@@ -218,7 +227,8 @@ fn won(
     // makes the connect sequential), so a self-connect, rare as it is,
     // fails the race rather than starting it again.
     super::check_self_connect(&socket, winner.addr)?;
-    set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
-    builder.connected(&socket, &shown)?;
+    // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
+    // none if a nonblocking stream was asked for.
+    builder.connected(&socket, &shown, true)?;
     Ok(socket.into())
 }

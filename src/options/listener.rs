@@ -207,11 +207,19 @@ impl ListenerBuilder {
         self
     }
 
-    /// Puts the returned socket in nonblocking mode (`ioctl(FIONBIO)`).
+    /// Returns the socket in nonblocking mode (`O_NONBLOCK`).
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
     /// the listener to an event loop (tokio's `TcpListener::from_std`
     /// requires it).
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Where `socket(2)` takes `SOCK_NONBLOCK` (Linux, Android, the BSDs,
+    /// illumos) the socket is created nonblocking, with no further call; on
+    /// macOS one `ioctl(FIONBIO)` follows `socket(2)`, on Windows one
+    /// `ioctlsocket(FIONBIO)`. A hook added with
+    /// [`configure`](Self::configure) sees the socket already nonblocking.
     ///
     /// # Examples
     ///

@@ -5,12 +5,20 @@
 //!   `KEEPALIVE_DETAILS`: whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist;
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background;
-//! - `poll_connecting(&[&Socket], Option<&Socket>, wait_ms)`: the OS
-//!   readiness wait (`poll(2)`, `WSAPoll`) on sockets with a connect under
-//!   way and on the wake socket of a name's lookups; which ones are ready;
+//! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
+//!   `WSAPoll`) on sockets with a connect under way; how each one stands
+//!   ([`Connecting`]); `poll_connect(&Socket, wait_ms)`: the same for one;
+//!   `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`: the same,
+//!   also waking when the wake socket of a name's lookups is readable;
 //! - `wake_pair()`: the two sockets through which a lookup's thread wakes
 //!   that wait (`socketpair(2)`; a loopback UDP pair on Windows);
 //! - `lookup(name, Domain)`: `getaddrinfo` for one address family;
+//! - `nonblocking_type(Type)`: the type with `SOCK_NONBLOCK`, where
+//!   `socket(2)` takes it (`None` elsewhere);
+//! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one
+//!   call (`ioctl(FIONBIO)`, `ioctlsocket(FIONBIO)`);
+//! - `ACCEPT_INHERITS_NONBLOCKING`: whether an accepted socket starts in the
+//!   listener's nonblocking mode;
 //! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes;
 //!   `MAX_LINGER`: the longest `SO_LINGER` its `linger` struct holds;
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
@@ -33,6 +41,18 @@
 mod imp;
 
 pub(crate) use imp::*;
+
+/// How a nonblocking connect stands after a readiness wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connecting {
+    /// Still under way (or the wait ended first).
+    Pending,
+    /// Writable with no error or hang-up reported: connected. No
+    /// `getsockopt(SO_ERROR)` is needed to know it.
+    Connected,
+    /// An error or hang-up was reported: `SO_ERROR` says which error.
+    Failed,
+}
 
 /// `SO_LINGER` counts whole seconds everywhere.
 pub(crate) const LINGER_UNIT: std::time::Duration = std::time::Duration::from_secs(1);
