@@ -12,11 +12,12 @@ use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
-use crate::connect::{self, schedule};
+use crate::connect::{self, resolution, schedule};
 use crate::options::{Options, Place};
+use crate::resolver::Source;
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, Domain, Error, Result, Type, CONNECTOR_LOG};
+use crate::{resolve, Domain, Error, Resolve, Result, Type, CONNECTOR_LOG};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -66,6 +67,7 @@ pub struct ConnectorBuilder {
     pub(crate) local_v6: Option<SocketAddr>,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) race: schedule::Settings,
+    pub(crate) resolver: Source,
 }
 
 impl ConnectorBuilder {
@@ -171,17 +173,23 @@ impl ConnectorBuilder {
     /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs")
     /// describes, or, with `false`, tries them one at a time.
     ///
-    /// Default: on. It only changes anything when a target resolves to more
-    /// than one address; one address is always a single plain `connect(2)`.
+    /// Default: on. For a list of addresses or a socket address it only
+    /// changes anything when there is more than one (one address is always a
+    /// single plain `connect(2)`); a name given as `"host:port"` or
+    /// `(host, port)` is looked up once per address family, both at once,
+    /// and raced from the first answer (RFC 8305, section 3: the IPv6 answer
+    /// starts the race, an IPv4 answer first waits the
+    /// [`resolution_delay`](Self::resolution_delay) for it, later answers
+    /// join), however many addresses it has.
     /// The race interleaves the families, starts a new attempt every
     /// [`connection_attempt_delay`](Self::connection_attempt_delay) (or at
-    /// once when the latest fails), waits for every pending socket on the
-    /// calling thread, and returns the first connection, all within the
-    /// [`connect_timeout`](Self::connect_timeout). A source address with a
-    /// fixed port, [`connect_udp`](Self::connect_udp) and `connect_unix`
-    /// stay sequential. The steps, why racing is the default and what the
-    /// sequential mode still offers are in the crate documentation's
-    /// [Happy Eyeballs](crate#happy-eyeballs) section.
+    /// once when the latest fails), waits for every pending socket (and the
+    /// answers still to come) on the calling thread, and returns the first
+    /// connection, all within the [`connect_timeout`](Self::connect_timeout).
+    /// A source address with a fixed port, [`connect_udp`](Self::connect_udp)
+    /// and `connect_unix` stay sequential. The steps, why racing is the
+    /// default and what the sequential mode still offers are in the crate
+    /// documentation's [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Platform-specific behavior
     ///
@@ -256,7 +264,9 @@ impl ConnectorBuilder {
     /// Default: [`Domain::Ipv6`], as RFC 6724's default policy and RFC 8305
     /// prefer. Only [`Domain::Ipv4`] and [`Domain::Ipv6`] are accepted;
     /// another is an [`Error::InvalidConfig`] from the finishing call. It
-    /// orders the race only: the sequential mode keeps the resolver's order.
+    /// orders the race, and says whose answer a connect to a name waits
+    /// for (the [`resolution_delay`](Self::resolution_delay)); the
+    /// sequential mode keeps the system resolver's order.
     ///
     /// # Examples
     ///
@@ -298,12 +308,122 @@ impl ConnectorBuilder {
         self
     }
 
+    /// How long a Happy Eyeballs connect to a name waits for the answer of
+    /// the preferred family once the other family has answered, unless
+    /// [`resolution_delay`](Self::resolution_delay) says otherwise: 50 ms,
+    /// the value RFC 8305 recommends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// assert_eq!(ConnectorBuilder::DEFAULT_RESOLUTION_DELAY, Duration::from_millis(50));
+    /// ```
+    pub const DEFAULT_RESOLUTION_DELAY: Duration = resolution::DEFAULT_DELAY;
+
+    /// Sets how long a connect to a name waits for the preferred family's
+    /// answer (AAAA, with the default [`preferred_family`](Self::preferred_family))
+    /// once the other family's answer is in, before it starts connecting
+    /// with what it has (RFC 8305's "Resolution Delay").
+    ///
+    /// Default: [`DEFAULT_RESOLUTION_DELAY`](Self::DEFAULT_RESOLUTION_DELAY),
+    /// 50 ms. Accepted: 1 ms to 2 s; a value outside is an
+    /// [`Error::InvalidConfig`] from the finishing call, before any system
+    /// call. An answer that comes later still joins the race. See the
+    /// crate's [Happy Eyeballs](crate#happy-eyeballs) section.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::{ConnectorBuilder, Error, StaticResolver};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let port = server.local_addr()?.port();
+    /// let resolver = StaticResolver::new().insert("v4only.internal", "127.0.0.1".parse()?);
+    /// let stream = ConnectorBuilder::new()
+    ///     .resolver(resolver.clone())
+    ///     .resolution_delay(Duration::from_millis(20))
+    ///     .connect(("v4only.internal", port))?;
+    /// # drop(stream);
+    /// let err = ConnectorBuilder::new()
+    ///     .resolver(resolver)
+    ///     .resolution_delay(Duration::ZERO)
+    ///     .connect(("v4only.internal", port))
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::InvalidConfig { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolution_delay(&mut self, delay: Duration) -> &mut Self {
+        self.race.resolution_delay = delay;
+        self
+    }
+
+    /// Resolves names with `resolver` instead of the system resolver.
+    ///
+    /// Default: the system resolver, asked once per address family
+    /// (`getaddrinfo` with `AF_INET6` and with `AF_INET`). A name given as
+    /// `"host:port"` or `(host, port)` is looked up through it, one family at
+    /// a time and both at once, for [`connect`](Self::connect) and
+    /// [`connect_udp`](Self::connect_udp); a literal address needs no lookup,
+    /// and other [`ToSocketAddrs`] types resolve through std whatever the
+    /// resolver. See [`Resolve`] for what a resolver is asked, and the
+    /// crate's [Happy Eyeballs](crate#happy-eyeballs) section for
+    /// how the answers feed the race.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ConnectorBuilder, StaticResolver};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let resolver = StaticResolver::new().insert("api.internal", "127.0.0.1".parse()?);
+    /// let stream = ConnectorBuilder::new()
+    ///     .resolver(resolver)
+    ///     .connect(format!("api.internal:{}", server.local_addr()?.port()))?;
+    /// assert_eq!(stream.peer_addr()?, server.local_addr()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolver(&mut self, resolver: impl Resolve) -> &mut Self {
+        self.resolver = Source::Custom(std::sync::Arc::new(resolver));
+        self
+    }
+
+    /// Whether a resolver of the program's own is set.
+    fn custom_resolver(&self) -> bool {
+        matches!(self.resolver, Source::Custom(_))
+    }
+
+    /// The address families a lookup for this configuration asks for: both,
+    /// unless the domain or only-v6 rules one out. The preferred one first.
+    pub(crate) fn families(&self) -> Vec<Domain> {
+        let mut families = vec![self.race.family];
+        families.push(if self.race.family == Domain::Ipv6 {
+            Domain::Ipv4
+        } else {
+            Domain::Ipv6
+        });
+        families.retain(|family| {
+            let probe = match family {
+                Domain::Ipv4 => SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+                _ => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+            };
+            self.opts.check_inet(&probe).is_ok()
+        });
+        families
+    }
+
     /// Creates, configures and connects a TCP (or MPTCP) socket, and returns
     /// it as a [`TcpStream`].
     ///
     /// The steps, each logged at `debug` level:
     /// 1. resolve `addr` (a literal address needs no system call) and keep
-    ///    the addresses that fit the configured domain;
+    ///    the addresses that fit the configured domain; a name given as
+    ///    `"host:port"` or `(host, port)` is looked up once per family that
+    ///    fits, both at once, and raced from the first answer (see
+    ///    [`happy_eyeballs`](Self::happy_eyeballs));
     /// 2. each attempt, on a fresh socket: `socket(domain, SOCK_STREAM,
     ///    protocol)`, one `setsockopt` per option, `bind(source)` if a source
     ///    address of that family is set, then `connect(addr)`;
@@ -322,7 +442,12 @@ impl ConnectorBuilder {
     /// call for a configuration that cannot work; otherwise the failing step's
     /// error ([`Error::Connect`] with [`TimedOut`](std::io::ErrorKind::TimedOut)
     /// when the timeout ran out), or [`Error::AllAttemptsFailed`] listing every
-    /// address tried and why each failed, in the order tried.
+    /// address tried and why each failed, in the order tried, then the
+    /// [`Error::Resolve`] of an address family whose lookup failed, if one
+    /// did. A name that no family resolved is an [`Error::Resolve`]: the one
+    /// family's error naming the family, or, when both failed, one error
+    /// giving each family's cause; [`TimedOut`](std::io::ErrorKind::TimedOut)
+    /// if no answer came within the connect timeout.
     ///
     /// # Examples
     ///
@@ -347,6 +472,22 @@ impl ConnectorBuilder {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
         self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        if let Some((name, port)) = resolve::name_of(&addr) {
+            let families = self.families();
+            let race = self.race.enabled && !self.fixed_source_port();
+            if !families.is_empty() && (race || self.custom_resolver()) {
+                let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+                if race {
+                    return connect::blocking::connect_name(self, target, &name, port, &families);
+                }
+                let shown = target.to_string();
+                let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
+                return resolve::each(target, &addrs, |a| {
+                    let socket = self.attempt(a, Type::Stream)?;
+                    Ok(socket.into())
+                });
+            }
+        }
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.race.enabled && addrs.len() > 1 {
             if self.fixed_source_port() {
@@ -389,7 +530,20 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram, Place::Inet)?;
+        self.race.validate()?;
         self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        if let Some((name, port)) = resolve::name_of(&addr) {
+            let families = self.families();
+            if !families.is_empty() && self.custom_resolver() {
+                let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+                let shown = target.to_string();
+                let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
+                return resolve::each(target, &addrs, |a| {
+                    let socket = self.attempt(a, Type::Datagram)?;
+                    Ok(socket.into())
+                });
+            }
+        }
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram)?;

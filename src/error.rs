@@ -74,12 +74,22 @@ pub enum Error {
     /// an address at all (such as `127.0.0.1` with no port, reported as
     /// `missing port` before any system call).
     ///
-    /// Shown as `resolve TARGET: REASON`.
+    /// When a name is looked up one address family at a time and only one
+    /// family fails, the connect goes on with the other; that family's
+    /// error then appears only if no connection can be made, after the
+    /// attempts of [`Error::AllAttemptsFailed`].
+    ///
+    /// Shown as `resolve TARGET: REASON`, or `resolve NAME (FAMILY): REASON`
+    /// for one family's lookup.
     #[non_exhaustive]
     Resolve {
         /// The target as a person writes it: `localhost:8080`,
-        /// `no-such-host.invalid:80`, `[::1]:80`.
+        /// `no-such-host.invalid:80`, `[::1]:80`; for one family's lookup,
+        /// the name alone.
         target: String,
+        /// The address family whose lookup failed (IPv6 for the AAAA
+        /// question, IPv4 for A), or `None` when the whole target failed.
+        family: Option<Domain>,
         /// The resolver's error.
         source: io::Error,
     },
@@ -187,11 +197,15 @@ pub enum Error {
     /// A name resolved to several addresses and each one failed.
     ///
     /// [`Error::attempts`] returns each address's own error (each naming its
-    /// step and address), in the order tried. The message lists them all,
-    /// so [`source`](std::error::Error::source) returns `None` rather than
-    /// any one of them.
+    /// step and address), in the order tried, followed by the
+    /// [`Error::Resolve`] of an address family whose lookup failed, if one
+    /// did. The message lists them all, so
+    /// [`source`](std::error::Error::source) returns `None` rather than any
+    /// one of them.
     ///
-    /// Shown as `TARGET: all N addresses failed: ERROR; ERROR`.
+    /// Shown as `TARGET: all N addresses failed: ERROR; ERROR`, or `TARGET:
+    /// the only address failed: ERROR; ERROR` when one address was tried
+    /// and a family's lookup failed; N counts the addresses only.
     #[non_exhaustive]
     AllAttemptsFailed {
         /// The target as a person writes it.
@@ -258,7 +272,16 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
             Error::Unsupported { what } => write!(f, "{what} is not supported on this platform"),
-            Error::Resolve { target, source } => write!(f, "resolve {target}: {}", Cause(source)),
+            Error::Resolve {
+                target,
+                family: None,
+                source,
+            } => write!(f, "resolve {target}: {}", Cause(source)),
+            Error::Resolve {
+                target,
+                family: Some(family),
+                source,
+            } => write!(f, "resolve {target} ({family}): {}", Cause(source)),
             Error::Create {
                 addr,
                 domain,
@@ -293,12 +316,17 @@ impl fmt::Display for Error {
                     "connect {addr}: connected to itself (nothing listens there)"
                 )
             }
-            Error::AllAttemptsFailed { target, attempts } => write!(
-                f,
-                "{target}: all {} addresses failed: {}",
-                attempts.len(),
-                List(attempts)
-            ),
+            Error::AllAttemptsFailed { target, attempts } => {
+                // A failed family's lookup is listed but is not an address.
+                let tried = attempts
+                    .iter()
+                    .filter(|e| !matches!(e, Error::Resolve { .. }))
+                    .count();
+                match tried {
+                    1 => write!(f, "{target}: the only address failed: {}", List(attempts)),
+                    n => write!(f, "{target}: all {n} addresses failed: {}", List(attempts)),
+                }
+            }
             Error::Accept { addr, source } => write!(f, "accept on {addr}: {}", Cause(source)),
             Error::Adopt {
                 fd, name, reason, ..
@@ -394,7 +422,12 @@ impl Error {
                 None
             }
             Error::Adopt { source, .. } => source.as_ref(),
-            Error::AllAttemptsFailed { attempts, .. } => attempts.last().and_then(Error::io_error),
+            Error::AllAttemptsFailed { attempts, .. } => attempts
+                .iter()
+                .rev()
+                .find(|e| !matches!(e, Error::Resolve { .. }))
+                .or(attempts.last())
+                .and_then(Error::io_error),
             Error::Resolve { source, .. }
             | Error::Create { source, .. }
             | Error::SetOption { source, .. }
@@ -632,6 +665,7 @@ mod tests {
             (
                 Error::Resolve {
                     target: "no-such-host.invalid:80".into(),
+                    family: None,
                     source: io::Error::other(Outer(os(2))),
                 },
                 vec![
@@ -827,6 +861,7 @@ mod tests {
         assert!(std::error::Error::source(&err).is_none());
         let err = Error::Resolve {
             target: "x:1".into(),
+            family: None,
             source: io::Error::other(Outer(os(2))),
         };
         let source = std::error::Error::source(&err).expect("the payload's source");
@@ -893,5 +928,35 @@ mod tests {
     fn errors_are_send_sync_static() {
         fn check<T: std::error::Error + Send + Sync + 'static>() {}
         check::<Error>();
+    }
+
+    #[test]
+    fn a_failed_family_is_named_listed_last_and_not_counted_as_an_address() {
+        let family = Error::Resolve {
+            target: "db.internal".into(),
+            family: Some(Domain::Ipv6),
+            source: io::Error::other("No address associated with hostname"),
+        };
+        assert_eq!(
+            family.to_string(),
+            "resolve db.internal (IPv6): no address associated with hostname"
+        );
+        let err = Error::AllAttemptsFailed {
+            target: "db.internal:5432".into(),
+            attempts: vec![
+                Error::Connect {
+                    addr: inet("127.0.0.1:5432"),
+                    source: io::ErrorKind::ConnectionRefused.into(),
+                },
+                family,
+            ],
+        };
+        assert_eq!(
+            err.to_string(),
+            "db.internal:5432: the only address failed: connect 127.0.0.1:5432: connection refused; \
+             resolve db.internal (IPv6): no address associated with hostname"
+        );
+        // The kind is the connect's, not the resolver's.
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
     }
 }

@@ -36,6 +36,7 @@
 //! | `bind(fd, addr)` | the address given to [`listen`](ListenerBuilder::listen) or [`bind_udp`](ListenerBuilder::bind_udp) |
 //! | `listen(fd, 3)` | [`backlog`](ListenerBuilder::backlog) |
 //! | `accept(fd)` | [`TcpListener::accept`](std::net::TcpListener::accept) on the result |
+//! | `getaddrinfo(name, ...)` | done by [`ConnectorBuilder::connect`] once per address family, or by a [`Resolve`] of your own; see [Happy Eyeballs](#happy-eyeballs) |
 //! | `connect(fd, addr)` | [`ConnectorBuilder::connect`] (each attempt on a fresh socket; several addresses race as RFC 8305 describes, see [`happy_eyeballs`](ConnectorBuilder::happy_eyeballs)) |
 //!
 //! The tutorial writes `setsockopt(fd, SOL_SOCKET, SO_REUSEADDR | SO_REUSEPORT, ...)`.
@@ -72,8 +73,10 @@
 //!
 //! The library logs each step through the [`log`](https://docs.rs/log) facade:
 //! a `debug` line when a socket is created, each option set, the socket
-//! bound, listening or connected, and each attempt of a Happy Eyeballs race
-//! started, failed, won or cancelled. Every connect starts with a line that
+//! bound, listening or connected, each lookup of a name (per address
+//! family: asked, answered or failed, and the Resolution Delay when it
+//! starts), and each attempt of a Happy Eyeballs race started, failed, won
+//! or cancelled. Every connect starts with a line that
 //! says what it waits for and how long, so a connect that hangs is not
 //! silence: `connecting to localhost:8080 (timeout 2s)`. The targets are
 //! what a user filters by, whichever file logs:
@@ -90,27 +93,70 @@
 //!
 //! # Happy Eyeballs
 //!
-//! When a name resolves to several addresses, [`ConnectorBuilder::connect`]
-//! races them as RFC 8305 describes (turn it off with
-//! [`happy_eyeballs(false)`](ConnectorBuilder::happy_eyeballs)):
+//! [`ConnectorBuilder::connect`] to a name that has IPv6 and IPv4
+//! addresses follows RFC 8305 ("Happy Eyeballs Version 2"), so that a slow
+//! DNS answer or a broken route of one family costs milliseconds, not the
+//! seconds or minutes of a timeout. The steps, with sockwright's defaults:
 //!
-//! 1. the addresses are put in an interleaved order: the first
-//!    [`first_address_family_count`](ConnectorBuilder::first_address_family_count)
-//!    addresses (default 1) of the [`preferred_family`](ConnectorBuilder::preferred_family)
-//!    (default IPv6), then one of the other family and one of the preferred
-//!    family in turn; within a family the resolver's order is kept;
-//! 2. the first attempt starts (a socket prepared with every option, like a
-//!    sequential attempt, then a nonblocking `connect(2)`); the next one
-//!    starts [`connection_attempt_delay`](ConnectorBuilder::connection_attempt_delay)
-//!    later (default 250 ms), or at once if the latest one fails, while
-//!    earlier ones go on;
-//! 3. the pending sockets are waited for together in the OS readiness wait
-//!    (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread is
-//!    started and nothing spins;
-//! 4. the first connection made wins: it is put back in blocking mode and
-//!    returned; every other attempt is closed at once;
-//! 5. the [`connect_timeout`](ConnectorBuilder::connect_timeout) bounds the
-//!    whole race; when it runs out, the pending attempts fail with `TimedOut`.
+//! 1. **Ask both questions at once** (section 3). A name given as
+//!    `"host:port"` or `(host, port)` is looked up once for IPv6 (the AAAA
+//!    question) and once for IPv4 (A), each on a thread of its own, by the
+//!    system resolver (`getaddrinfo` with `AF_INET6` and with `AF_INET`) or
+//!    by the program's own [`Resolve`] ([`ConnectorBuilder::resolver`]). A
+//!    literal address needs no lookup; a family the configuration rules out
+//!    ([`domain`](ConnectorBuilder::domain), `only_v6`) is not asked.
+//! 2. **Start on the first useful answer** (section 3). The IPv6 answer
+//!    starts the race at once. An IPv4 answer that comes first waits the
+//!    [Resolution Delay](ConnectorBuilder::resolution_delay), **50 ms**, for
+//!    the IPv6 one, then the race starts with what is there. A family that
+//!    fails or has no address does not hold the other back: the failure
+//!    shows in `debug` logs, and in the error only if no connection can be
+//!    made.
+//! 3. **Order the addresses** (section 4): IPv6 first
+//!    ([`preferred_family`](ConnectorBuilder::preferred_family)), **1**
+//!    address of it ([`first_address_family_count`](ConnectorBuilder::first_address_family_count)),
+//!    then the families alternate; within a family the resolver's order is
+//!    kept. An answer that comes after the race started joins the addresses
+//!    not yet tried in this order, without waiting for anything.
+//! 4. **Stagger the attempts** (section 5): the next attempt starts
+//!    [**250 ms**](ConnectorBuilder::connection_attempt_delay) after the
+//!    latest one, or at once when the latest one fails; earlier attempts go
+//!    on. The first connection made wins and every other attempt is closed.
+//! 5. **Wait without spinning.** The pending sockets, and while a name is
+//!    looked up the socket through which an answer announces itself, are
+//!    waited for together in the OS readiness wait (`poll(2)`, `WSAPoll`) by
+//!    the calling thread; the only threads started are the lookups'.
+//! 6. **Bound the whole** with [`connect_timeout`](ConnectorBuilder::connect_timeout):
+//!    lookups and attempts together (no limit by default); when it runs
+//!    out, the pending attempts fail with `TimedOut`.
+//!
+//! Racing is on by default; [`happy_eyeballs(false)`](ConnectorBuilder::happy_eyeballs)
+//! turns it off. A list of addresses or a socket address is raced from
+//! step 3 when it has more than one.
+//!
+//! Not done: sorting the addresses of both families together by RFC 6724
+//! (each family keeps its resolver's order, which the system resolver has
+//! already sorted), section 6's use of past round-trip times, and section
+//! 7's IPv4 address synthesis for NAT64 networks (left to the OS resolver).
+//!
+//! ```
+//! use std::time::Duration;
+//! use sockwright::{ConnectorBuilder, StaticResolver};
+//!
+//! let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let table = StaticResolver::new()
+//!     .insert("app.internal", "::1".parse()?)
+//!     .insert("app.internal", "127.0.0.1".parse()?);
+//! let stream = ConnectorBuilder::new()
+//!     .resolver(table)
+//!     .resolution_delay(Duration::from_millis(50))
+//!     .connection_attempt_delay(Duration::from_millis(250))
+//!     .connect_timeout(Duration::from_secs(5))
+//!     .connect(("app.internal", server.local_addr()?.port()))?;
+//! // [::1] refuses (nothing listens there), so IPv4 wins at once.
+//! assert_eq!(stream.peer_addr()?, server.local_addr()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! Why it is the default: a name often resolves to an IPv6 and an IPv4
 //! address, and when one of them is black-holed (a broken route or a
@@ -120,14 +166,47 @@
 //! same `TcpStream`.
 //!
 //! What the sequential mode still offers: a predictable order (exactly the
-//! resolver's), one socket at a time (nothing for the server to see but the
-//! connection that is kept), and the connect timeout applied to each attempt
-//! rather than to the whole connect. It is also what a source address with a
+//! system resolver's, from one `getaddrinfo` for both families; with a
+//! [resolver](ConnectorBuilder::resolver) of the program's own, both
+//! families are awaited and the preferred one comes first), one socket at a
+//! time (nothing for the server to see but the connection that is kept),
+//! and the connect timeout applied to each attempt rather than to the whole
+//! connect. It is also what a source address with a
 //! fixed port (not 0) gets even with racing on, since parallel attempts
 //! cannot share one local port, and what
 //! [`connect_udp`](ConnectorBuilder::connect_udp) and `connect_unix` always
 //! do (nothing to race: a datagram connect sends nothing, a path is one
 //! address).
+//!
+//! ## What the OS resolver can and cannot do
+//!
+//! - **Linux (glibc).** `getaddrinfo` with `AF_INET6` sends the AAAA
+//!   question only, with `AF_INET` the A question only (checked by this
+//!   crate's tests against a DNS server of their own, glibc 2.36); with
+//!   both families at once (`AF_UNSPEC`, what std's `ToSocketAddrs` asks)
+//!   it returns nothing until both answers are in, which is why sockwright
+//!   asks per family. It honours `/etc/nsswitch.conf` (`/etc/hosts` first)
+//!   and `/etc/resolv.conf`: `timeout` and `attempts` bound each lookup;
+//!   `single-request` changes nothing here (it orders the two questions of
+//!   one `AF_UNSPEC` call); with `no-aaaa` the IPv6 lookup fails at once
+//!   ("no address associated with hostname", after an A question of its
+//!   own), so the race starts on the A answer without waiting the
+//!   Resolution Delay. A lookup cannot be stopped: once a connect is
+//!   over, a lookup still waiting finishes on its thread (bounded by the
+//!   resolver's own timeout, 5 s per try by default), and connects asking the
+//!   same question meanwhile share it, so a slow answer costs one thread.
+//! - **Other Unix (macOS, the BSDs, musl).** The same two `getaddrinfo`
+//!   calls; whether each sends only its own question is the resolver's
+//!   business (POSIX only says which addresses come back). The same limits:
+//!   a lookup cannot be stopped, and its timeout is the resolver's.
+//! - **Windows.** `getaddrinfo` from Winsock, once per family, through the
+//!   DNS Client service and its cache; the same limits.
+//! - **Everywhere.** No resolver here reports TTLs or SVCB/HTTPS records, and
+//!   no lookup is cached by sockwright. Other `ToSocketAddrs` values (a
+//!   `SocketAddr`, a list, an `IpAddr` with a port) resolve through std.
+//!   A resolver of the program's own (hickory-resolver, a service-discovery
+//!   client) plugs in through [`Resolve`]; [`StaticResolver`] is a fixed
+//!   table for tests.
 //!
 //! # Stale Unix socket files
 //!
@@ -276,6 +355,7 @@ mod kind;
 mod listener;
 mod options;
 mod resolve;
+mod resolver;
 mod socket_ref;
 mod sys;
 
@@ -296,4 +376,5 @@ pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
+pub use resolver::{Resolve, StaticResolver};
 pub use socket_ref::{Purpose, SocketRef};

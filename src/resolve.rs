@@ -75,11 +75,13 @@ where
     if let Some(hint) = string.then(|| missing_port(addr)).flatten() {
         return Err(Error::Resolve {
             target: target.to_string(),
+            family: None,
             source: io::Error::new(io::ErrorKind::InvalidInput, hint),
         });
     }
     let resolved = addr.to_socket_addrs().map_err(|source| Error::Resolve {
         target: target.to_string(),
+        family: None,
         source,
     })?;
     let mut first_mismatch = None;
@@ -104,12 +106,48 @@ where
         None => {
             return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
                 target: target.to_string(),
+                family: None,
                 source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
             }))
         }
     };
     debug!(target: log, "resolved {target} to {:?}", &*usable);
     Ok((target, usable))
+}
+
+/// The host name and port of a target given as a name: a string
+/// `"host:port"` or a `(host, port)` tuple (of `&str` or `String`), read
+/// from the target's `Debug` form, the one view of a `ToSocketAddrs` value
+/// there is. `None` for everything else: a literal address (which needs no
+/// lookup), a socket address, a list, or a text that does not look like a
+/// plain name (escaped characters), all resolved the way std resolves them.
+///
+/// Only a string or a `(string, port)` tuple is formatted (known by its type
+/// name, as for a missing port), so a connect to anything else formats
+/// nothing unless a log line or an error shows it.
+pub(crate) fn name_of<A: fmt::Debug + ?Sized>(addr: &A) -> Option<(String, u16)> {
+    let named = matches!(
+        std::any::type_name::<A>().trim_start_matches('&'),
+        "str" | "alloc::string::String" | "(&str, u16)" | "(alloc::string::String, u16)"
+    );
+    if !named {
+        return None;
+    }
+    let text = format!("{addr:?}");
+    let (host, port) = if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+    {
+        let (host, port) = inner.rsplit_once(':')?;
+        (host, port.parse::<u16>().ok()?)
+    } else {
+        let inner = text.strip_prefix("(\"")?.strip_suffix(')')?;
+        let (host, port) = inner.rsplit_once("\", ")?;
+        (host, port.parse::<u16>().ok()?)
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if host.is_empty() || !host.chars().all(plain) || host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    Some((host.to_owned(), port))
 }
 
 /// For a string target that has no port (`127.0.0.1`, `::1`, `[::1]`,
@@ -195,6 +233,7 @@ pub(crate) fn failure(target: String, mut errors: Vec<Error>) -> Error {
     match errors.len() {
         0 => Error::Resolve {
             target,
+            family: None,
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         },
         1 => errors.remove(0),
@@ -208,6 +247,39 @@ pub(crate) fn failure(target: String, mut errors: Vec<Error>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_of_finds_names_and_leaves_literals_and_lists() {
+        let name = |host: &str, port| Some((host.to_owned(), port));
+        assert_eq!(name_of("example.com:443"), name("example.com", 443));
+        assert_eq!(
+            name_of(&"db-1.internal:5432".to_owned()),
+            name("db-1.internal", 5432)
+        );
+        assert_eq!(name_of(&("localhost", 80u16)), name("localhost", 80));
+        assert_eq!(
+            name_of(&("svc_a.test".to_owned(), 8u16)),
+            name("svc_a.test", 8)
+        );
+        for literal in [
+            "127.0.0.1:80",
+            "[::1]:80",
+            "::1:80",
+            "1.2.3.4:x",
+            "host",
+            ":80",
+            "a b:80",
+        ] {
+            assert_eq!(name_of(literal), None, "{literal}");
+        }
+        assert_eq!(name_of(&("127.0.0.1", 80u16)), None);
+        assert_eq!(name_of(&("x\"y", 80u16)), None);
+        let addr: SocketAddr = "[::1]:9".parse().unwrap();
+        assert_eq!(name_of(&addr), None);
+        assert_eq!(name_of(&[addr][..]), None);
+        let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(name_of(&(ip, 80u16)), None);
+    }
 
     #[test]
     fn describe_writes_targets_as_a_person_does() {

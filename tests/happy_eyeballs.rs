@@ -341,6 +341,18 @@ fn invalid_race_settings_fail_before_any_system_call() {
             }),
         ),
         (
+            "resolution delay 0ns is outside 1ms..=2s",
+            Box::new(|b| {
+                b.resolution_delay(Duration::ZERO);
+            }),
+        ),
+        (
+            "resolution delay 2.5s is outside 1ms..=2s",
+            Box::new(|b| {
+                b.resolution_delay(Duration::from_millis(2500));
+            }),
+        ),
+        (
             // Checked even when racing is off: the value is wrong either way.
             "connection attempt delay 0ns",
             Box::new(|b| {

@@ -2,7 +2,8 @@
 //! [`ConnectorBuilder::connect`]: the addresses of a name are tried in an
 //! interleaved order, a new attempt starts every connection attempt delay
 //! (or at once when the latest one fails) while the earlier ones go on, and
-//! the first connection made wins.
+//! the first connection made wins. A name's addresses join the race as its
+//! per-family lookups answer (RFC 8305, section 3).
 //!
 //! The calling thread waits for all pending sockets at once in the OS
 //! readiness wait (`poll(2)`, `WSAPoll`), for no longer than the time until
@@ -10,13 +11,16 @@
 //! [`schedule`](super::schedule), the attempts in [`Attempts`]; this file
 //! only waits.
 
+use std::io;
 use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
 
 use socket2::{SockRef, Socket};
 
+use super::lookup::Lookups;
 use super::{outcome, schedule, Attempt, Attempts, Next};
 use crate::sys::{self, Connecting};
-use crate::{resolve, Address, ConnectorBuilder, Error, Result};
+use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result, CONNECTOR_LOG};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream, or every attempt's error in the order tried.
@@ -25,7 +29,35 @@ pub(crate) fn connect(
     target: resolve::Target<'_>,
     addrs: &[SocketAddr],
 ) -> Result<TcpStream> {
-    let mut attempts = Attempts::new(builder, target, addrs);
+    run(builder, Attempts::new(builder, target, addrs), None)
+}
+
+/// Looks up `name` once per family in `families`, at the same time, and
+/// races its addresses as the answers arrive (RFC 8305, section 3).
+pub(crate) fn connect_name(
+    builder: &ConnectorBuilder,
+    target: resolve::Target<'_>,
+    name: &str,
+    port: u16,
+    families: &[Domain],
+) -> Result<TcpStream> {
+    let mut lookups =
+        Lookups::start(&builder.resolver, name, families).map_err(|source| Error::Resolve {
+            target: target.to_string(),
+            family: None,
+            source,
+        })?;
+    let attempts = Attempts::resolving(builder, target, name, port, families);
+    run(builder, attempts, Some(&mut lookups))
+}
+
+/// Runs a race to its end: waits for the pending sockets and, while a name
+/// is being resolved, for its answers, in one readiness wait.
+fn run(
+    builder: &ConnectorBuilder,
+    mut attempts: Attempts<'_, resolve::Target<'_>>,
+    mut lookups: Option<&mut Lookups>,
+) -> Result<TcpStream> {
     let mut pending: Vec<Attempt<Socket>> = Vec::new();
     loop {
         match attempts.next() {
@@ -33,17 +65,35 @@ pub(crate) fn connect(
             Next::Pending(attempt) => pending.push(attempt),
             Next::Wait(wait) => {
                 let sockets: Vec<&Socket> = pending.iter().map(|a| &a.socket).collect();
-                let ready = match sys::poll_connecting(&sockets, schedule::poll_millis(wait)) {
-                    Ok(ready) => ready,
-                    // Not expected with open sockets (a wait means at least one is
-                    // pending); the pending ones are closed.
+                let ms = schedule::poll_millis(wait);
+                let waited = match lookups.as_deref() {
+                    Some(l) => sys::poll_connecting_or_woken(&sockets, l.wake_socket(), ms),
+                    None => sys::poll_connecting(&sockets, ms).map(|ready| (ready, false)),
+                };
+                let (ready, woken) = match waited {
+                    Ok(waited) => waited,
+                    // Not expected with open sockets; the pending ones are closed.
                     Err(source) => {
-                        return Err(Error::Connect {
-                            addr: Address::Inet(pending[0].addr),
-                            source,
+                        return Err(match pending.first() {
+                            Some(attempt) => Error::Connect {
+                                addr: Address::Inet(attempt.addr),
+                                source,
+                            },
+                            None => Error::Resolve {
+                                target: attempts.target().to_string(),
+                                family: None,
+                                source,
+                            },
                         })
                     }
                 };
+                if woken {
+                    if let Some(lookups) = lookups.as_deref_mut() {
+                        for (family, answer) in lookups.take() {
+                            attempts.answered(family, answer);
+                        }
+                    }
+                }
                 // In the order the attempts started: the first one connected
                 // wins; the failed ones leave the race.
                 let mut winner = None;
@@ -72,6 +122,94 @@ pub(crate) fn connect(
             Next::Over => return Err(attempts.lost(pending)),
         }
     }
+}
+
+/// Looks up `name` in `families` at the same time and returns every
+/// address once all answered, the preferred family first: for the
+/// sequential mode and for datagram sockets, which do not race. The connect
+/// timeout bounds the wait. A failed family is logged; only when no family
+/// gave an address is it the error.
+pub(crate) fn lookup_all(
+    builder: &ConnectorBuilder,
+    target: &str,
+    name: &str,
+    port: u16,
+    families: &[Domain],
+) -> Result<Vec<SocketAddr>> {
+    let mut lookups =
+        Lookups::start(&builder.resolver, name, families).map_err(|source| Error::Resolve {
+            target: target.to_owned(),
+            family: None,
+            source,
+        })?;
+    let deadline = builder
+        .timeout()
+        .and_then(|t| Instant::now().checked_add(t));
+    let mut answers: Vec<(Domain, io::Result<Vec<SocketAddr>>)> = Vec::new();
+    while answers.len() < families.len() {
+        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if wait == Some(Duration::ZERO) {
+            return Err(Error::Resolve {
+                target: target.to_owned(),
+                family: None,
+                source: io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no answer within the connect timeout",
+                ),
+            });
+        }
+        let waited =
+            sys::poll_connecting_or_woken(&[], lookups.wake_socket(), schedule::poll_millis(wait));
+        if let Err(source) = waited {
+            return Err(Error::Resolve {
+                target: target.to_owned(),
+                family: None,
+                source,
+            });
+        }
+        answers.extend(lookups.take());
+    }
+    let preferred = builder.race.family;
+    answers.sort_by_key(|(family, _)| *family != preferred);
+    let mut addrs = Vec::new();
+    let mut errors = Vec::new();
+    for (family, answer) in answers {
+        match answer {
+            Ok(found) => addrs.extend(found.into_iter().map(|mut a| {
+                a.set_port(port);
+                a
+            })),
+            Err(source) => {
+                let err = Error::Resolve {
+                    target: name.to_owned(),
+                    family: Some(family),
+                    source,
+                };
+                debug!("{err}");
+                errors.push(err);
+            }
+        }
+    }
+    if addrs.is_empty() {
+        return Err(match errors.len() {
+            0 => Error::Resolve {
+                target: target.to_owned(),
+                family: None,
+                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            },
+            1 => errors.remove(0),
+            _ => {
+                let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                Error::Resolve {
+                    target: target.to_owned(),
+                    family: None,
+                    source: io::Error::new(errors[0].kind(), causes.join("; ")),
+                }
+            }
+        });
+    }
+    debug!("resolved {target} to {addrs:?}");
+    Ok(addrs)
 }
 
 /// Closes the losers at once, puts the winner back in blocking mode and

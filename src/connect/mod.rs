@@ -34,8 +34,11 @@ macro_rules! debug {
 }
 
 pub(crate) mod blocking;
+pub(crate) mod lookup;
+pub(crate) mod resolution;
 pub(crate) mod schedule;
 
+use resolution::Resolution;
 use schedule::{Race, Step};
 
 impl ConnectorBuilder {
@@ -360,6 +363,32 @@ pub(crate) struct Attempts<'b, T> {
     race: Race,
     errors: Vec<(usize, Error)>,
     began: Instant,
+    /// For a name resolved one family at a time: the name, the port, and
+    /// which answers may enter the race when.
+    resolving: Option<Resolving>,
+}
+
+/// The families asked, for a log line: `IPv6 and IPv4`.
+struct Families<'a>(&'a [Domain]);
+
+impl fmt::Display for Families<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, family) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" and ")?;
+            }
+            write!(f, "{family}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A name being resolved per family while its race runs.
+#[derive(Debug)]
+struct Resolving {
+    name: String,
+    port: u16,
+    resolution: Resolution,
 }
 
 impl<'b, T: fmt::Display> Attempts<'b, T> {
@@ -379,6 +408,126 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             target,
             errors: Vec::new(),
             began,
+            resolving: None,
+        }
+    }
+
+    /// A race over the addresses of `name` that are still being looked up
+    /// in `families`, starting now: the answers come through
+    /// [`answered`](Self::answered) and enter the race as RFC 8305,
+    /// section 3, says. The connect timeout bounds resolution and race.
+    pub(crate) fn resolving(
+        builder: &'b ConnectorBuilder,
+        target: T,
+        name: &str,
+        port: u16,
+        families: &[Domain],
+    ) -> Self {
+        let settings = &builder.race;
+        let began = Instant::now();
+        let mut race = Race::new(Vec::new(), settings.delay, began, builder.timeout());
+        race.expect(true);
+        debug!(
+            "racing {target} (RFC 8305) as the {} answers for {name} come: {:?} between attempts, {:?} resolution delay",
+            Families(families),
+            settings.delay,
+            settings.resolution_delay
+        );
+        Attempts {
+            race,
+            builder,
+            target,
+            errors: Vec::new(),
+            began,
+            resolving: Some(Resolving {
+                name: name.to_owned(),
+                port,
+                resolution: Resolution::new(families, settings.family, settings.resolution_delay),
+            }),
+        }
+    }
+
+    /// Records one family's answer for the name being resolved; its
+    /// addresses enter the race when [`next`](Self::next) says so. A family
+    /// that failed is logged and kept for the error of a lost race.
+    pub(crate) fn answered(&mut self, family: Domain, answer: io::Result<Vec<SocketAddr>>) {
+        let Some(resolving) = &mut self.resolving else {
+            return;
+        };
+        let now = Instant::now();
+        let answer = match answer {
+            Ok(mut addrs) => {
+                addrs.retain(|a| match self.builder.opts.check_inet(a) {
+                    Ok(()) => true,
+                    Err(err) => {
+                        debug!("{} ({family}): {a} left out: {err}", resolving.name);
+                        false
+                    }
+                });
+                for addr in &mut addrs {
+                    addr.set_port(resolving.port);
+                }
+                debug!(
+                    "{} ({family}) answered after {:?}: {addrs:?}",
+                    resolving.name,
+                    self.began.elapsed()
+                );
+                Ok(addrs)
+            }
+            Err(source) => {
+                let err = Error::Resolve {
+                    target: resolving.name.clone(),
+                    family: Some(family),
+                    source,
+                };
+                debug!("{err}");
+                Err(err)
+            }
+        };
+        resolving.resolution.answered(family, answer, now);
+        if resolving.resolution.holding() {
+            debug!(
+                "{}: waiting up to {:?} for the {} answer (RFC 8305 resolution delay)",
+                resolving.name, self.builder.race.resolution_delay, self.builder.race.family
+            );
+        }
+    }
+
+    /// Gives the race the answers that may enter it now, and tells it
+    /// whether more may come.
+    fn release(&mut self, now: Instant) {
+        let Some(resolving) = &mut self.resolving else {
+            return;
+        };
+        let holding = resolving.resolution.holding();
+        let new = resolving.resolution.release(now);
+        if !new.is_empty() {
+            let settings = &self.builder.race;
+            let before = self.race.known();
+            if holding {
+                debug!(
+                    "{}: no {} answer within the resolution delay; starting with {new:?}",
+                    resolving.name, settings.family
+                );
+            }
+            self.race.add(&new, settings.family, settings.first_count);
+            if before > 0 {
+                debug!("{new:?} joined the race for {}", self.target);
+            }
+        }
+        self.race.expect(resolving.resolution.pending());
+    }
+
+    /// The end of the resolution delay, if it is running and comes before `wait` ends.
+    fn shorten(&self, wait: Option<Duration>, now: Instant) -> Option<Duration> {
+        let due = self
+            .resolving
+            .as_ref()
+            .and_then(|r| r.resolution.next_due())
+            .map(|t| t.saturating_duration_since(now));
+        match (wait, due) {
+            (Some(w), Some(d)) => Some(w.min(d)),
+            (w, d) => w.or(d),
         }
     }
 
@@ -386,9 +535,10 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
     pub(crate) fn next(&mut self) -> Next {
         loop {
             let now = Instant::now();
+            self.release(now);
             let (index, addr) = match self.race.step(now) {
                 Step::Start { index, addr } => (index, addr),
-                Step::Wait(wait) => return Next::Wait(wait),
+                Step::Wait(wait) => return Next::Wait(self.shorten(wait, now)),
                 Step::TimedOut | Step::Exhausted => return Next::Over,
             };
             self.race.started(now);
@@ -437,6 +587,11 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         }
     }
 
+    /// What the race is for, as given.
+    pub(crate) fn target(&self) -> &T {
+        &self.target
+    }
+
     /// Records a failed attempt: the next one is due at once if it was the latest.
     fn failed(&mut self, index: usize, err: Error) {
         debug!("attempt {} failed: {err}", index + 1);
@@ -474,10 +629,33 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             self.errors.push((attempt.index, err));
         }
         self.errors.sort_by_key(|(index, _)| *index);
-        resolve::failure(
-            self.target.to_string(),
-            self.errors.into_iter().map(|(_, e)| e).collect(),
-        )
+        let mut errors: Vec<Error> = self.errors.into_iter().map(|(_, e)| e).collect();
+        if let Some(mut resolving) = self.resolving {
+            let resolution = &mut resolving.resolution;
+            if errors.is_empty() {
+                if resolution.pending() {
+                    let timeout = self.builder.timeout().unwrap_or_default();
+                    return Error::Resolve {
+                        target: self.target.to_string(),
+                        family: None,
+                        source: io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no address within the connect timeout ({timeout:?})"),
+                        ),
+                    };
+                }
+                return resolution.no_address(&self.target.to_string());
+            }
+            let resolve_errors = resolution.take_errors();
+            if !resolve_errors.is_empty() {
+                errors.extend(resolve_errors);
+                return Error::AllAttemptsFailed {
+                    target: self.target.to_string(),
+                    attempts: errors,
+                };
+            }
+        }
+        resolve::failure(self.target.to_string(), errors)
     }
 }
 

@@ -27,6 +27,8 @@ pub(crate) struct Settings {
     pub(crate) delay: Duration,
     pub(crate) family: Domain,
     pub(crate) first_count: usize,
+    /// RFC 8305's Resolution Delay (see [`super::resolution`]).
+    pub(crate) resolution_delay: Duration,
 }
 
 impl Default for Settings {
@@ -36,6 +38,7 @@ impl Default for Settings {
             delay: DEFAULT_DELAY,
             family: Domain::Ipv6,
             first_count: 1,
+            resolution_delay: super::resolution::DEFAULT_DELAY,
         }
     }
 }
@@ -43,7 +46,8 @@ impl Default for Settings {
 impl Settings {
     /// Checks the settings before any system call.
     pub(crate) fn validate(&self) -> Result<()> {
-        validate(self.delay, self.family, self.first_count)
+        validate(self.delay, self.family, self.first_count)?;
+        super::resolution::validate(self.resolution_delay)
     }
 }
 
@@ -125,6 +129,8 @@ pub(crate) struct Race {
     delay: Duration,
     next_due: Option<Instant>,
     deadline: Option<Instant>,
+    /// Whether more addresses may still come (an answer is awaited).
+    expecting: bool,
 }
 
 impl Race {
@@ -143,7 +149,47 @@ impl Race {
             delay,
             next_due: Some(now),
             deadline: timeout.and_then(|t| now.checked_add(t)),
+            expecting: false,
         }
+    }
+
+    /// Says whether more addresses may still come: while they may, a race
+    /// with nothing left to try and nothing pending waits instead of ending.
+    pub(crate) fn expect(&mut self, more: bool) {
+        self.expecting = more;
+    }
+
+    /// Adds addresses learnt while the race runs (RFC 8305, section 3) to
+    /// the ones not yet tried, in the interleaved order of section 4: the
+    /// first one not yet tried is of the family other than the latest one
+    /// tried (or, before any attempt, the `preferred` family with its
+    /// `first_count`), then the families alternate. The attempts already
+    /// started keep their places.
+    pub(crate) fn add(&mut self, addrs: &[SocketAddr], preferred: Domain, first_count: usize) {
+        let mut untried: Vec<SocketAddr> = self.order.split_off(self.next);
+        untried.extend(addrs.iter().filter(|a| !self.order.contains(a)));
+        let mut seen = Vec::with_capacity(untried.len());
+        untried.retain(|a| {
+            let new = !seen.contains(a);
+            seen.push(*a);
+            new
+        });
+        let merged = match self.order.last() {
+            None => interleave(&untried, preferred, first_count),
+            Some(last) => {
+                let other = match Domain::for_address(last) {
+                    Domain::Ipv4 => Domain::Ipv6,
+                    _ => Domain::Ipv4,
+                };
+                interleave(&untried, other, 1)
+            }
+        };
+        self.order.extend(merged);
+    }
+
+    /// How many addresses the race knows, tried or not.
+    pub(crate) fn known(&self) -> usize {
+        self.order.len()
     }
 
     /// What to do at `now`.
@@ -158,7 +204,7 @@ impl Race {
                 addr: self.order[self.next],
             };
         }
-        if self.pending == 0 {
+        if self.pending == 0 && !self.expecting {
             return Step::Exhausted;
         }
         let due = if left { self.next_due } else { None };
@@ -381,6 +427,72 @@ mod tests {
         let mut race = Race::new(addrs(&[V6A]), DEFAULT_DELAY, t0, Some(Duration::MAX));
         started(&mut race, t0);
         assert_eq!(race.step(t0), Step::Wait(None));
+    }
+
+    #[test]
+    fn a_race_expecting_answers_waits_instead_of_ending() {
+        let t0 = Instant::now();
+        let timeout = Duration::from_secs(1);
+        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, t0, Some(timeout));
+        race.expect(true);
+        assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
+        race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
+        assert_eq!(started(&mut race, t0), V4A.parse().unwrap());
+        race.failed(0, t0);
+        // Everything tried failed, but an answer may still come.
+        assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
+        race.expect(false);
+        assert_eq!(race.step(t0), Step::Exhausted);
+        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, t0, Some(timeout));
+        race.expect(true);
+        assert_eq!(race.step(t0 + timeout), Step::TimedOut);
+    }
+
+    #[test]
+    fn late_answers_join_in_the_interleaved_order() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(250);
+        // A first: IPv4 tried alone after the resolution delay.
+        let mut race = Race::new(Vec::new(), delay, t0, None);
+        race.add(&addrs(&[V4A, V4B]), Domain::Ipv6, 1);
+        assert_eq!(started(&mut race, t0), V4A.parse().unwrap());
+        // AAAA arrives: IPv6 next, then the families alternate.
+        race.add(&addrs(&[V6A, V6B]), Domain::Ipv6, 1);
+        assert_eq!(race.known(), 4);
+        // The next attempt is still due one delay after the last start.
+        assert_eq!(race.step(t0), Step::Wait(Some(delay)));
+        let t1 = t0 + delay;
+        assert_eq!(started(&mut race, t1), V6A.parse().unwrap());
+        assert_eq!(started(&mut race, t1 + delay), V4B.parse().unwrap());
+        assert_eq!(started(&mut race, t1 + delay * 2), V6B.parse().unwrap());
+
+        // AAAA first, A late: after an IPv6 attempt, IPv4 comes next.
+        let mut race = Race::new(Vec::new(), delay, t0, None);
+        race.add(&addrs(&[V6A, V6B]), Domain::Ipv6, 1);
+        assert_eq!(started(&mut race, t0), V6A.parse().unwrap());
+        race.add(&addrs(&[V4A, V4B, V6A]), Domain::Ipv6, 1);
+        assert_eq!(
+            race.known(),
+            4,
+            "an address already known is not added twice"
+        );
+        assert_eq!(started(&mut race, t1), V4A.parse().unwrap());
+        assert_eq!(started(&mut race, t1 + delay), V6B.parse().unwrap());
+        assert_eq!(started(&mut race, t1 + delay * 2), V4B.parse().unwrap());
+    }
+
+    #[test]
+    fn an_answer_after_every_attempt_failed_starts_at_once() {
+        let t0 = Instant::now();
+        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, t0, None);
+        race.expect(true);
+        race.add(&addrs(&[V6A]), Domain::Ipv6, 1);
+        started(&mut race, t0);
+        let t1 = t0 + Duration::from_millis(5);
+        race.failed(0, t1);
+        assert_eq!(race.step(t1), Step::Wait(None));
+        race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
+        assert_eq!(started(&mut race, t1), V4A.parse().unwrap());
     }
 
     #[test]

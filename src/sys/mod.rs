@@ -8,6 +8,11 @@
 //! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
 //!   `WSAPoll`) on sockets with a connect under way; how each one stands
 //!   ([`Connecting`]); `poll_connect(&Socket, wait_ms)`: the same for one;
+//!   `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`: the same,
+//!   also waking when the wake socket of a name's lookups is readable;
+//! - `wake_pair()`: the two sockets through which a lookup's thread wakes
+//!   that wait (`socketpair(2)`; a loopback UDP pair on Windows);
+//! - `lookup(name, Domain)`: `getaddrinfo` for one address family;
 //! - `nonblocking_type(Type)`: the type with `SOCK_NONBLOCK`, where
 //!   `socket(2)` takes it (`None` elsewhere);
 //! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one

@@ -494,3 +494,126 @@ pub(crate) fn fchmod_socket(socket: &Socket, mode: u32) -> io::Result<()> {
 pub(crate) fn fchmod_socket(_: &Socket, _: u32) -> io::Result<()> {
     Ok(())
 }
+
+/// [`poll_connecting`], also waking when `wake` is readable (an answer of a
+/// name's lookup came in). Returns how each socket's connect stands and
+/// whether `wake` is readable; a wait interrupted by a signal returns every
+/// connect pending and `wake` not readable.
+#[allow(unsafe_code)]
+pub(crate) fn poll_connecting_or_woken(
+    sockets: &[&Socket],
+    wake: &Socket,
+    wait_ms: i32,
+) -> io::Result<(Vec<Connecting>, bool)> {
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        })
+        .collect();
+    fds.push(libc::pollfd {
+        fd: wake.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    // SAFETY: `fds` points to `fds.len()` initialised `pollfd` structs that
+    // this call borrows exclusively; each descriptor stays open while
+    // `sockets` and `wake` are borrowed; `poll` writes only the `revents` fields.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok((vec![Connecting::Pending; sockets.len()], false));
+        }
+        return Err(err);
+    }
+    let states = fds[..sockets.len()]
+        .iter()
+        .map(|fd| connect_state(fd.revents))
+        .collect();
+    Ok((states, fds[sockets.len()].revents != 0))
+}
+
+/// A connected pair of sockets through which a resolver thread wakes the
+/// thread that runs the race: `socketpair(AF_UNIX, SOCK_STREAM)`, each end
+/// close-on-exec (socket2's `Socket::pair`). Returns (the end that is
+/// waited on, the end that is written to).
+pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
+    Socket::pair(socket2::Domain::UNIX, socket2::Type::STREAM, None)
+}
+
+/// `getaddrinfo(3)` for `name` in one address family (`AF_INET6` or
+/// `AF_INET` in the hints, `SOCK_STREAM`, no flags): the addresses with port
+/// 0, in the resolver's order, duplicates removed.
+#[allow(unsafe_code)]
+pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::net::SocketAddr>> {
+    use std::ffi::{CStr, CString};
+    use std::ptr;
+
+    let c_name = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"))?;
+    // SAFETY: `addrinfo` is a plain C struct of integers and pointers, for
+    // which all zeros (null pointers, no flags) is a valid value.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = if family == crate::Domain::Ipv6 {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = ptr::null_mut();
+    // SAFETY: `c_name` is a NUL-terminated string that outlives the call, a
+    // null service is allowed, `hints` is a valid `addrinfo`, and `list` is
+    // a valid place for the result pointer.
+    let rc = unsafe { libc::getaddrinfo(c_name.as_ptr(), ptr::null(), &hints, &mut list) };
+    if rc != 0 {
+        if rc == libc::EAI_SYSTEM {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `gai_strerror` returns a pointer to a static NUL-terminated
+        // message for any code.
+        let message = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) };
+        let kind = if rc == libc::EAI_NONAME {
+            io::ErrorKind::NotFound
+        } else {
+            io::ErrorKind::Other
+        };
+        return Err(io::Error::new(kind, message.to_string_lossy().into_owned()));
+    }
+    let mut addrs = Vec::new();
+    let mut entry = list;
+    while !entry.is_null() {
+        // SAFETY: `entry` is a non-null node of the list `getaddrinfo`
+        // returned, not yet freed.
+        let ai = unsafe { &*entry };
+        if !ai.ai_addr.is_null() {
+            let len = ai.ai_addrlen;
+            let src = ai.ai_addr.cast::<u8>();
+            // SAFETY: `ai_addr` points to `ai_addrlen` readable bytes; at
+            // most the storage's size is copied into the zeroed storage,
+            // and the length written back is the number of bytes copied.
+            let copied = unsafe {
+                socket2::SockAddr::try_init(|storage, storage_len| {
+                    let n = (len as usize).min(*storage_len as usize);
+                    ptr::copy_nonoverlapping(src, storage.cast::<u8>(), n);
+                    *storage_len = n as libc::socklen_t;
+                    Ok(())
+                })
+            };
+            if let Ok(((), addr)) = copied {
+                if let Some(addr) = addr.as_socket() {
+                    if !addrs.contains(&addr) {
+                        addrs.push(addr);
+                    }
+                }
+            }
+        }
+        entry = ai.ai_next;
+    }
+    // SAFETY: `list` is the list `getaddrinfo` returned, freed once, and no
+    // reference into it outlives this point (the addresses were copied).
+    unsafe { libc::freeaddrinfo(list) };
+    Ok(addrs)
+}

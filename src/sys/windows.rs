@@ -203,6 +203,129 @@ pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
     Ok(rc as usize)
 }
 
+/// [`poll_connecting`], also waking when `wake` is readable (an answer of a
+/// name's lookup came in). Returns how each socket's connect stands and
+/// whether `wake` is readable.
+#[allow(unsafe_code)]
+pub(crate) fn poll_connecting_or_woken(
+    sockets: &[&Socket],
+    wake: &Socket,
+    wait_ms: i32,
+) -> io::Result<(Vec<Connecting>, bool)> {
+    use windows_sys::Win32::Networking::WinSock::{
+        WSAGetLastError, WSAPoll, POLLRDNORM, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAPOLLFD,
+    };
+    let mut fds: Vec<WSAPOLLFD> = sockets
+        .iter()
+        .map(|s| WSAPOLLFD {
+            fd: s.as_raw_socket() as SOCKET,
+            events: POLLWRNORM,
+            revents: 0,
+        })
+        .collect();
+    fds.push(WSAPOLLFD {
+        fd: wake.as_raw_socket() as SOCKET,
+        events: POLLRDNORM,
+        revents: 0,
+    });
+    let count = u32::try_from(fds.len()).unwrap_or(u32::MAX);
+    // SAFETY: `fds` points to `count` initialised `WSAPOLLFD` structs that
+    // this call borrows exclusively; each socket handle stays open while
+    // `sockets` and `wake` are borrowed; `WSAPoll` writes only the `revents` fields.
+    let rc = unsafe { WSAPoll(fds.as_mut_ptr(), count, wait_ms) };
+    if rc == SOCKET_ERROR {
+        // SAFETY: reads the calling thread's last Winsock error; no arguments.
+        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+    }
+    let states = fds[..sockets.len()]
+        .iter()
+        .map(|fd| connect_state(fd.revents))
+        .collect();
+    Ok((states, fds[sockets.len()].revents != 0))
+}
+
+/// A pair of sockets through which a resolver thread wakes the thread that
+/// runs the race. Windows has no `socketpair`: a UDP socket bound to
+/// `127.0.0.1:0` is waited on, and a second UDP socket connected to it is
+/// written to; both are created by socket2 (not inheritable). Returns (the
+/// end that is waited on, the end that is written to).
+pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
+    use socket2::{Domain as SDomain, SockAddr, Type as SType};
+    let loopback: std::net::SocketAddr = (std::net::Ipv4Addr::LOCALHOST, 0).into();
+    let reader = Socket::new(SDomain::IPV4, SType::DGRAM, None)?;
+    reader.bind(&SockAddr::from(loopback))?;
+    let writer = Socket::new(SDomain::IPV4, SType::DGRAM, None)?;
+    writer.connect(&reader.local_addr()?)?;
+    Ok((reader, writer))
+}
+
+/// `getaddrinfo` for `name` in one address family (`AF_INET6` or `AF_INET`
+/// in the hints, `SOCK_STREAM`, no flags): the addresses with port 0, in
+/// the resolver's order, duplicates removed. Winsock is started by then:
+/// the wake pair, created first, goes through socket2, which starts it.
+#[allow(unsafe_code)]
+pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::net::SocketAddr>> {
+    use std::ffi::CString;
+    use std::ptr;
+    use windows_sys::Win32::Networking::WinSock::{
+        freeaddrinfo, getaddrinfo, ADDRINFOA, AF_INET, AF_INET6, SOCK_STREAM,
+    };
+
+    let c_name = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"))?;
+    let hints = ADDRINFOA {
+        ai_family: i32::from(if family == crate::Domain::Ipv6 {
+            AF_INET6
+        } else {
+            AF_INET
+        }),
+        ai_socktype: SOCK_STREAM,
+        ..ADDRINFOA::default()
+    };
+    let mut list: *mut ADDRINFOA = ptr::null_mut();
+    // SAFETY: `c_name` is a NUL-terminated string that outlives the call, a
+    // null service is allowed, `hints` is a valid `ADDRINFOA`, and `list` is
+    // a valid place for the result pointer.
+    let rc = unsafe { getaddrinfo(c_name.as_ptr().cast(), ptr::null(), &hints, &mut list) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    let mut addrs = Vec::new();
+    let mut entry = list;
+    while !entry.is_null() {
+        // SAFETY: `entry` is a non-null node of the list `getaddrinfo`
+        // returned, not yet freed.
+        let ai = unsafe { &*entry };
+        if !ai.ai_addr.is_null() {
+            let len = ai.ai_addrlen;
+            let src = ai.ai_addr.cast::<u8>();
+            // SAFETY: `ai_addr` points to `ai_addrlen` readable bytes; at
+            // most the storage's size is copied into the zeroed storage,
+            // and the length written back is the number of bytes copied.
+            let copied = unsafe {
+                socket2::SockAddr::try_init(|storage, storage_len| {
+                    let n = len.min(*storage_len as usize);
+                    ptr::copy_nonoverlapping(src, storage.cast::<u8>(), n);
+                    *storage_len = n as i32;
+                    Ok(())
+                })
+            };
+            if let Ok(((), addr)) = copied {
+                if let Some(addr) = addr.as_socket() {
+                    if !addrs.contains(&addr) {
+                        addrs.push(addr);
+                    }
+                }
+            }
+        }
+        entry = ai.ai_next;
+    }
+    // SAFETY: `list` is the list `getaddrinfo` returned, freed once, and no
+    // reference into it outlives this point (the addresses were copied).
+    unsafe { freeaddrinfo(list) };
+    Ok(addrs)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -265,3 +265,91 @@ pub fn example_binary(name: &str) -> PathBuf {
     );
     path
 }
+
+/// A test resolver: one answer per family, each given after its own
+/// latency, or held until [`TestResolver::release`] for a family marked
+/// gated. Counts the questions it was asked.
+#[derive(Debug, Clone, Default)]
+pub struct TestResolver {
+    inner: std::sync::Arc<TestResolverInner>,
+}
+
+/// One family's answer: the family, the addresses, the latency, whether gated.
+type TestAnswer = (sockwright::Domain, Vec<std::net::IpAddr>, Duration, bool);
+
+#[derive(Debug, Default)]
+struct TestResolverInner {
+    answers: std::sync::Mutex<Vec<TestAnswer>>,
+    gate: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+    asked: std::sync::Mutex<Vec<sockwright::Domain>>,
+}
+
+impl TestResolver {
+    pub fn new() -> TestResolver {
+        TestResolver::default()
+    }
+
+    /// Answers `family` with `addrs` after `latency` (simulated network latency).
+    pub fn answer(self, family: sockwright::Domain, addrs: &[&str], latency: Duration) -> Self {
+        self.add(family, addrs, latency, false)
+    }
+
+    /// Answers `family` with `addrs` only once [`release`](Self::release) is called.
+    pub fn gated(self, family: sockwright::Domain, addrs: &[&str]) -> Self {
+        self.add(family, addrs, Duration::ZERO, true)
+    }
+
+    fn add(
+        self,
+        family: sockwright::Domain,
+        addrs: &[&str],
+        latency: Duration,
+        gated: bool,
+    ) -> Self {
+        let addrs = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        self.inner
+            .answers
+            .lock()
+            .unwrap()
+            .push((family, addrs, latency, gated));
+        self
+    }
+
+    /// Lets every gated answer go.
+    pub fn release(&self) {
+        *self.inner.gate.lock().unwrap() = true;
+        self.inner.opened.notify_all();
+    }
+
+    /// The families asked so far, in order.
+    pub fn asked(&self) -> Vec<sockwright::Domain> {
+        self.inner.asked.lock().unwrap().clone()
+    }
+}
+
+impl sockwright::Resolve for TestResolver {
+    fn lookup(&self, _name: &str, family: sockwright::Domain) -> io::Result<Vec<std::net::IpAddr>> {
+        self.inner.asked.lock().unwrap().push(family);
+        let found = self
+            .inner
+            .answers
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(f, ..)| *f == family)
+            .cloned();
+        let Some((_, addrs, latency, gated)) = found else {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no such record"));
+        };
+        if gated {
+            let mut open = self.inner.gate.lock().unwrap();
+            while !*open {
+                open = self.inner.opened.wait(open).unwrap();
+            }
+        } else if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
+        Ok(addrs)
+    }
+}
