@@ -8,10 +8,9 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use log::debug;
 use socket2::SockAddr;
 
-use crate::connect::{self, schedule};
+use crate::connect::{self, schedule, Io};
 use crate::options::{common_setters, Options};
 use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
 
@@ -517,15 +516,11 @@ impl ConnectorBuilder {
         self.validate(Type::Stream)?;
         self.race.validate()?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
-        if self.race.enabled && addrs.len() > 1 {
-            if self.fixed_source_port() {
-                debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
-            } else {
-                return connect::blocking::connect(self, target, &addrs);
-            }
+        if self.races(target, addrs.len()) {
+            return connect::blocking::connect(self, target, &addrs);
         }
         resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Stream)?;
+            let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
             Ok(socket.into())
         })
     }
@@ -560,7 +555,7 @@ impl ConnectorBuilder {
         self.validate(Type::Datagram)?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Datagram)?;
+            let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
             Ok(socket.into())
         })
     }
@@ -596,7 +591,16 @@ impl ConnectorBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn connect_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
-        let path = path.as_ref();
+        let (sockaddr, shown) = self.unix_target(path.as_ref())?;
+        let socket = self.prepare_unix(&shown)?;
+        self.connect_socket(&socket, &sockaddr, &shown, Io::Blocking)?;
+        Ok(socket.into())
+    }
+
+    /// `connect_unix`'s checks, before any system call: the configuration,
+    /// the options that do not apply to a path, and the path itself.
+    #[cfg(unix)]
+    pub(crate) fn unix_target(&self, path: &Path) -> Result<(SockAddr, Address)> {
         self.validate(Type::Stream)?;
         self.opts.check_unix(path)?;
         let tcp_only = [
@@ -615,14 +619,11 @@ impl ConnectorBuilder {
         }
         let sockaddr = SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
-        let shown = Address::Unix(path.to_path_buf());
-        let socket = self.prepare_unix(&shown)?;
-        self.connect_socket(&socket, &sockaddr, &shown)?;
-        Ok(socket.into())
+        Ok((sockaddr, Address::Unix(path.to_path_buf())))
     }
 
     /// Checks the configuration before any system call.
-    fn validate(&self, implied: Type) -> Result<()> {
+    pub(crate) fn validate(&self, implied: Type) -> Result<()> {
         self.opts.validate(implied)?;
         for (name, timeout) in [
             ("connect timeout", self.connect_timeout),

@@ -129,6 +129,19 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// Handing a socket to an async runtime failed: no runtime is running
+    /// on this thread, or its reactor would not take the socket (tokio's
+    /// `from_std`, with the `tokio` feature).
+    #[error("register {target} with the async runtime: {}", Cause(source))]
+    #[non_exhaustive]
+    Register {
+        /// What the socket is for: the address it is bound or connected
+        /// to, or the target as given when no socket was made yet.
+        target: String,
+        /// Why it failed.
+        source: io::Error,
+    },
+
     /// A name resolved to several addresses and each one failed.
     ///
     /// `attempts` holds each address's own error (each naming its step and
@@ -234,6 +247,7 @@ impl Error {
             | Error::Bind { source, .. }
             | Error::Listen { source, .. }
             | Error::Connect { source, .. }
+            | Error::Register { source, .. }
             | Error::Accept { source, .. }
             | Error::Exchange { source, .. } => Some(source),
         }

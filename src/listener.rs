@@ -55,7 +55,7 @@ use crate::{resolve, Address, Domain, Error, Result, Type};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ListenerBuilder {
-    opts: Options,
+    pub(crate) opts: Options,
     backlog: u32,
     #[cfg(unix)]
     remove_stale_socket: bool,
@@ -367,7 +367,7 @@ impl ListenerBuilder {
         Ok(socket.into())
     }
 
-    fn backlog_int(&self) -> Result<i32> {
+    pub(crate) fn backlog_int(&self) -> Result<i32> {
         i32::try_from(self.backlog).map_err(|_| {
             Error::invalid(format!(
                 "backlog {} does not fit the C int that listen() takes (at most {})",
@@ -378,7 +378,7 @@ impl ListenerBuilder {
     }
 
     /// `socket → setsockopt… → bind` for one IP address.
-    fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+    pub(crate) fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
         let socket = self.opts.create(domain, implied, &shown)?;
@@ -390,7 +390,7 @@ impl ListenerBuilder {
 
     /// `socket → setsockopt… → bind` for one Unix path.
     #[cfg(unix)]
-    fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
+    pub(crate) fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
         self.opts.check_unix(path)?;
         let shown = Address::Unix(path.to_path_buf());
         let sockaddr = socket2::SockAddr::unix(path)
@@ -441,7 +441,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.
-fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
+pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
     socket.listen(backlog).map_err(|source| Error::Listen {
         addr: addr.clone(),
         backlog,

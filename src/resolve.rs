@@ -31,13 +31,22 @@ where
     A: ToSocketAddrs + fmt::Debug,
 {
     let target = Target(addr);
-    let mut usable: Vec<SocketAddr> = addr
+    let found: Vec<SocketAddr> = addr
         .to_socket_addrs()
         .map_err(|source| Error::Resolve {
             target: target.to_string(),
             source,
         })?
         .collect();
+    Ok((target, usable(target, found, opts)?))
+}
+
+/// Keeps the addresses `target` resolved to that the configuration can use.
+pub(crate) fn usable(
+    target: impl fmt::Display,
+    mut usable: Vec<SocketAddr>,
+    opts: &Options,
+) -> Result<Vec<SocketAddr>> {
     let mut first_mismatch = None;
     usable.retain(|a| match opts.check_inet(a) {
         Ok(()) => true,
@@ -53,7 +62,28 @@ where
         }));
     }
     debug!("resolved {target} to {usable:?}");
-    Ok((target, usable))
+    Ok(usable)
+}
+
+/// The target as given, like [`Target`], for a value whose type is known:
+/// it can be sent to another thread when the value can, so a future that
+/// holds it across a wait stays `Send`.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[derive(Debug)]
+pub(crate) struct Named<'a, A: ?Sized>(pub(crate) &'a A);
+
+impl<A: ?Sized> Clone for Named<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A: ?Sized> Copy for Named<'_, A> {}
+
+impl<A: fmt::Debug + ?Sized> fmt::Display for Named<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(self.0))
+    }
 }
 
 /// The target as a user would write it: `localhost:80`, not `"localhost:80"`.
@@ -68,7 +98,7 @@ fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 pub(crate) fn each<T>(
-    target: Target<'_>,
+    target: impl fmt::Display,
     addrs: &[SocketAddr],
     mut attempt: impl FnMut(SocketAddr) -> Result<T>,
 ) -> Result<T> {

@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpStream};
 
 use socket2::{SockRef, Socket};
 
-use super::{outcome, schedule, Attempt, Attempts, Next};
+use super::{outcome, schedule, Attempt, Attempts, Io, Next};
 use crate::options::set_result;
 use crate::{resolve, sys, Address, ConnectorBuilder, Error, Result};
 
@@ -44,20 +44,13 @@ pub(crate) fn connect(
                         })
                     }
                 };
-                // In the order the attempts started: the first one connected
-                // wins; the failed ones leave the race.
-                let mut winner = None;
-                let mut rest = Vec::with_capacity(pending.len());
-                for (attempt, is_ready) in pending.into_iter().zip(ready) {
-                    if !is_ready || winner.is_some() {
-                        rest.push(attempt);
-                        continue;
-                    }
-                    let result = outcome(SockRef::from(&attempt.socket));
-                    winner = attempts.settled(attempt, result);
-                }
-                pending = rest;
-                if let Some(winner) = winner {
+                let mut ready = ready.into_iter();
+                let settled = attempts.settle(pending, |attempt| {
+                    let is_ready = ready.next().unwrap_or(false);
+                    is_ready.then(|| outcome(SockRef::from(&attempt.socket)))
+                });
+                pending = settled.pending;
+                if let Some(winner) = settled.winner {
                     return won(builder, attempts, winner, pending);
                 }
             }
@@ -78,6 +71,6 @@ fn won(
     let shown = Address::Inet(winner.addr);
     let socket = winner.socket;
     set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
-    builder.connected(&socket, &shown)?;
+    builder.connected(&socket, &shown, Io::Blocking)?;
     Ok(socket.into())
 }

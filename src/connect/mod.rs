@@ -9,6 +9,8 @@
 //!   schedule and gathers the errors into the one error a caller sees;
 //! - [`blocking`]: the driver for [`ConnectorBuilder::connect`], waiting in
 //!   the OS readiness wait (`poll(2)`, `WSAPoll`) on the calling thread.
+//! - `tokio` (with the `tokio` feature): the driver for `connect_async`,
+//!   waiting in tokio's reactor, and every other async finishing call.
 //!
 //! A driver only waits: it asks [`Attempts::next`] what to do, keeps the
 //! pending sockets in whatever form its wait needs, and reports each one
@@ -35,16 +37,32 @@ macro_rules! debug {
 
 pub(crate) mod blocking;
 pub(crate) mod schedule;
+#[cfg(feature = "tokio")]
+mod tokio;
 
 use schedule::{Race, Step};
 
 impl ConnectorBuilder {
     /// One attempt on a fresh socket: create, configure, bind the source
     /// address, connect.
-    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
         let socket = self.prepare(addr, implied)?;
-        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr))?;
+        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr), io)?;
         Ok(socket)
+    }
+
+    /// Whether a TCP connect to `count` addresses races them: the builder
+    /// asks for it, there is more than one, and no fixed source port forbids
+    /// parallel attempts.
+    pub(crate) fn races(&self, target: impl fmt::Display, count: usize) -> bool {
+        if !self.race.enabled || count < 2 {
+            return false;
+        }
+        if self.fixed_source_port() {
+            debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+            return false;
+        }
+        true
     }
 
     /// The connect timeout, if one is set.
@@ -53,7 +71,7 @@ impl ConnectorBuilder {
     }
 
     /// Whether a source address with a port other than 0 is set.
-    pub(crate) fn fixed_source_port(&self) -> bool {
+    fn fixed_source_port(&self) -> bool {
         [self.local_v4, self.local_v6]
             .iter()
             .flatten()
@@ -142,12 +160,14 @@ impl ConnectorBuilder {
         Ok(())
     }
 
-    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode if asked.
+    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode
+    /// as `io` says.
     pub(crate) fn connect_socket(
         &self,
         socket: &Socket,
         sockaddr: &SockAddr,
         addr: &Address,
+        io: Io,
     ) -> Result<()> {
         let result = match (self.connect_timeout, addr) {
             #[cfg(unix)]
@@ -159,12 +179,12 @@ impl ConnectorBuilder {
             addr: addr.clone(),
             source,
         })?;
-        self.connected(socket, addr)
+        self.connected(socket, addr, io)
     }
 
     /// What follows a successful connect: the log line, the read and write
-    /// timeouts, then nonblocking mode if asked.
-    pub(crate) fn connected(&self, socket: &Socket, addr: &Address) -> Result<()> {
+    /// timeouts, then nonblocking mode as `io` says.
+    pub(crate) fn connected(&self, socket: &Socket, addr: &Address, io: Io) -> Result<()> {
         if log_enabled!(Level::Debug) {
             match socket.local_addr().ok().and_then(|a| a.as_socket()) {
                 Some(local) => debug!("connected {local} -> {addr}"),
@@ -172,8 +192,22 @@ impl ConnectorBuilder {
             }
         }
         self.apply_timeouts(socket, addr)?;
-        self.opts.apply_nonblocking(socket, addr)
+        match io {
+            Io::Blocking => self.opts.apply_nonblocking(socket, addr),
+            Io::Async => Ok(()),
+        }
     }
+}
+
+/// Who will do I/O on a connected socket, which decides its final mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Io {
+    /// The caller, with std: blocking unless the builder's
+    /// [`nonblocking`](ConnectorBuilder::nonblocking) says otherwise.
+    Blocking,
+    /// An async runtime's reactor: left nonblocking, as [`start`] made it.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Async,
 }
 
 /// A blocking `connect(2)`, made again when a signal interrupts it (as std's
@@ -240,6 +274,14 @@ pub(crate) struct Attempt<S> {
     pub(crate) socket: S,
 }
 
+/// The pending attempts after [`Attempts::settle`]: the winner, if one
+/// connected, and the attempts still under way (the losers if there is a winner).
+#[derive(Debug)]
+pub(crate) struct Settled<S> {
+    pub(crate) winner: Option<Attempt<S>>,
+    pub(crate) pending: Vec<Attempt<S>>,
+}
+
 /// What a driver does next, as [`Attempts::next`] says.
 #[derive(Debug)]
 pub(crate) enum Next {
@@ -271,10 +313,12 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
     pub(crate) fn new(builder: &'b ConnectorBuilder, target: T, addrs: &[SocketAddr]) -> Self {
         let settings = &builder.race;
         let order = schedule::interleave(addrs, settings.family, settings.first_count);
-        debug!(
-            "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
-            settings.delay
-        );
+        if order.len() > 1 {
+            debug!(
+                "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
+                settings.delay
+            );
+        }
         let began = Instant::now();
         Attempts {
             race: Race::new(order, settings.delay, began, builder.timeout()),
@@ -320,23 +364,38 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         }
     }
 
-    /// Records how a pending attempt that the wait reported ended: the
-    /// attempt back if it connected (the winner), `None` if it failed.
-    pub(crate) fn settled<S>(
+    /// Goes through the pending attempts in the order they started, asking
+    /// `done` how each one ended (`None`: still pending): the first one
+    /// connected is the winner; the failed ones are recorded and leave the
+    /// race (the next attempt is then due at once if the latest one failed).
+    /// `done` is not asked about the attempts after a winner.
+    pub(crate) fn settle<S>(
         &mut self,
-        attempt: Attempt<S>,
-        result: io::Result<()>,
-    ) -> Option<Attempt<S>> {
-        match result {
-            Ok(()) => Some(attempt),
-            Err(source) => {
-                let err = Error::Connect {
-                    addr: Address::Inet(attempt.addr),
-                    source,
-                };
-                self.failed(attempt.index, err);
-                None
+        pending: Vec<Attempt<S>>,
+        mut done: impl FnMut(&Attempt<S>) -> Option<io::Result<()>>,
+    ) -> Settled<S> {
+        let mut winner = None;
+        let mut rest = Vec::with_capacity(pending.len());
+        for attempt in pending {
+            if winner.is_some() {
+                rest.push(attempt);
+                continue;
             }
+            match done(&attempt) {
+                None => rest.push(attempt),
+                Some(Ok(())) => winner = Some(attempt),
+                Some(Err(source)) => {
+                    let err = Error::Connect {
+                        addr: Address::Inet(attempt.addr),
+                        source,
+                    };
+                    self.failed(attempt.index, err);
+                }
+            }
+        }
+        Settled {
+            winner,
+            pending: rest,
         }
     }
 
@@ -382,7 +441,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
 }
 
 /// How a nonblocking connect began.
-enum Begun {
+pub(crate) enum Begun {
     /// Connected at once (possible on loopback).
     Connected(Socket),
     /// Going on in the background.
@@ -392,16 +451,20 @@ enum Begun {
 /// Prepares a socket for `addr` like any attempt, then starts a nonblocking connect.
 fn begin(builder: &ConnectorBuilder, addr: SocketAddr) -> Result<Begun> {
     let socket = builder.prepare(addr, Type::Stream)?;
-    let shown = Address::Inet(addr);
-    set_result("O_NONBLOCK", &shown, socket.set_nonblocking(true))?;
-    match socket.connect(&addr.into()) {
+    start(socket, &addr.into(), &Address::Inet(addr))
+}
+
+/// Starts a nonblocking connect on a prepared socket.
+pub(crate) fn start(socket: Socket, sockaddr: &SockAddr, shown: &Address) -> Result<Begun> {
+    set_result("O_NONBLOCK", shown, socket.set_nonblocking(true))?;
+    match socket.connect(sockaddr) {
         Ok(()) => Ok(Begun::Connected(socket)),
         // A signal during a nonblocking connect leaves it going on in the background.
         Err(e) if sys::connect_in_progress(&e) || e.kind() == io::ErrorKind::Interrupted => {
             Ok(Begun::Pending(socket))
         }
         Err(source) => Err(Error::Connect {
-            addr: shown,
+            addr: shown.clone(),
             source,
         }),
     }
