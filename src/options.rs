@@ -444,8 +444,10 @@ macro_rules! common_setters {
         /// Puts the returned socket in nonblocking mode (`ioctl(FIONBIO)`).
         ///
         /// Default: blocking, as std's own constructors return. Set this to
-        /// hand the socket to an event loop (for example tokio's `from_std`,
-        /// which requires nonblocking sockets).
+        /// hand the socket to an event loop (for example mio's or async-io's,
+        /// which require nonblocking sockets; see the crate's "Async
+        /// runtimes"). The async calls of the `tokio` feature always make
+        /// their sockets nonblocking and do not use this setting.
         ///
         /// # Examples
         ///

@@ -119,7 +119,7 @@ impl ConnectorBuilder {
             match race(self, target, &[addr]).await {
                 Ok(stream) => return Ok(stream),
                 Err(err) => {
-                    log::debug!(target: "sockwright::connector", "{err}");
+                    debug!("{err}");
                     errors.push(err);
                 }
             }
@@ -183,7 +183,7 @@ impl ConnectorBuilder {
             match connected {
                 Ok(socket) => return Ok(socket),
                 Err(err) => {
-                    log::debug!(target: "sockwright::connector", "{err}");
+                    debug!("{err}");
                     errors.push(err);
                 }
             }
