@@ -23,7 +23,7 @@ use sockwright::ConnectorBuilder;
 
 fn main() -> ExitCode {
     env_logger::init();
-    match common::argv().and_then(|argv| args::parse_client(&argv)) {
+    match args::parse_client(common::argv()) {
         Ok(Parsed::Help) => {
             print!("{}", args::CLIENT_USAGE);
             ExitCode::SUCCESS

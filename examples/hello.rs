@@ -24,7 +24,7 @@ use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 fn main() -> ExitCode {
     env_logger::init();
-    match common::argv().and_then(|argv| args::parse_hello(&argv)) {
+    match args::parse_hello(common::argv()) {
         Ok(Parsed::Help) => {
             print!("{}", args::HELLO_USAGE);
             ExitCode::SUCCESS

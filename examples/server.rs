@@ -26,7 +26,7 @@ use sockwright::ListenerBuilder;
 
 fn main() -> ExitCode {
     env_logger::init();
-    match common::argv().and_then(|argv| args::parse_server(&argv)) {
+    match args::parse_server(common::argv()) {
         Ok(Parsed::Help) => {
             print!("{}", args::SERVER_USAGE);
             ExitCode::SUCCESS
@@ -54,10 +54,17 @@ fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
     builder.backlog(config.backlog);
     match &config.transport {
         Transport::Tcp | Transport::Udp => {
-            if config.reuse {
-                builder.reuse_address(true);
+            // SO_REUSEADDR as the C tutorial means it: a restarted server can
+            // bind while its old connections linger in TIME_WAIT. Windows
+            // allows that without it, and there it would let another
+            // program bind the same port, so it is left off.
+            #[cfg(unix)]
+            builder.reuse_address(config.reuse_address);
+            if config.reuse_port {
                 #[cfg(unix)]
                 builder.reuse_port(true);
+                #[cfg(not(unix))]
+                return Err("--reuse-port: SO_REUSEPORT is not available on this platform".into());
             }
             let addr = (config.addr, config.port);
             if config.transport == Transport::Udp {

@@ -18,28 +18,28 @@ fn words(line: &str) -> Vec<String> {
 }
 
 fn server(line: &str) -> ServerConfig {
-    match parse_server(&words(line)) {
+    match parse_server(words(line)) {
         Ok(Parsed::Run(config)) => config,
         other => panic!("{line:?}: {other:?}"),
     }
 }
 
 fn client(line: &str) -> ClientConfig {
-    match parse_client(&words(line)) {
+    match parse_client(words(line)) {
         Ok(Parsed::Run(config)) => config,
         other => panic!("{line:?}: {other:?}"),
     }
 }
 
 fn server_error(line: &str) -> String {
-    match parse_server(&words(line)) {
+    match parse_server(words(line)) {
         Err(err) => err.to_string(),
         other => panic!("{line:?} was accepted: {other:?}"),
     }
 }
 
 fn client_error(line: &str) -> String {
-    match parse_client(&words(line)) {
+    match parse_client(words(line)) {
         Err(err) => err.to_string(),
         other => panic!("{line:?} was accepted: {other:?}"),
     }
@@ -56,7 +56,8 @@ fn server_defaults_mirror_the_tutorial() {
             backlog: 3,
             count: Count::Clients(1),
             timeout: Duration::from_secs(5),
-            reuse: true,
+            reuse_address: true,
+            reuse_port: false,
             transport: Transport::Tcp,
         }
     );
@@ -73,7 +74,9 @@ fn server_options_in_both_spellings() {
     assert_eq!(config.backlog, 1024);
     assert_eq!(config.count, Count::Clients(7));
     assert_eq!(config.timeout, Duration::from_millis(250));
-    assert!(!config.reuse);
+    assert!(!config.reuse_address && !config.reuse_port);
+    let config = server("--reuse-port");
+    assert!(config.reuse_address && config.reuse_port);
     assert_eq!(server("--forever").count, Count::Forever);
     assert_eq!(server("--udp").transport, Transport::Udp);
     assert_eq!(
@@ -99,6 +102,20 @@ fn client_defaults_and_options() {
     assert_eq!(config.bind, Some(SocketAddr::from(([127, 0, 0, 2], 0))));
     assert_eq!(config.timeout, Duration::from_secs(3));
     assert_eq!(config.transport, Transport::Udp);
+    // `--addr HOST:PORT`: the port is the one given, not the default
+    // glued onto a host name.
+    for (addr, host, port) in [
+        ("127.0.0.1:80", "127.0.0.1", 80),
+        ("localhost:9000", "localhost", 9000),
+        ("[::1]:443", "::1", 443),
+        ("::1", "::1", 8080),
+        ("fe80::1%2", "fe80::1%2", 8080),
+    ] {
+        let config = client(&format!("--addr {addr}"));
+        assert_eq!((config.host.as_str(), config.port), (host, port), "{addr}");
+    }
+    let config = server("--addr [::1]:0");
+    assert_eq!((config.addr, config.port), ("::1".parse().unwrap(), 0));
     assert_eq!(
         client("--bind [::1]:4000").bind,
         Some("[::1]:4000".parse().unwrap())
@@ -108,13 +125,13 @@ fn client_defaults_and_options() {
 #[test]
 fn help_wins_wherever_it_is_an_option() {
     for line in ["--help", "-h", "--port 1 --help", "--help --bogus"] {
-        assert_eq!(parse_server(&words(line)), Ok(Parsed::Help), "{line}");
-        assert_eq!(parse_client(&words(line)), Ok(Parsed::Help), "{line}");
+        assert_eq!(parse_server(words(line)), Ok(Parsed::Help), "{line}");
+        assert_eq!(parse_client(words(line)), Ok(Parsed::Help), "{line}");
     }
-    assert_eq!(parse_hello(&words("--help")), Ok(Parsed::Help));
-    assert_eq!(parse_hello(&[]), Ok(Parsed::Run(())));
-    assert!(parse_hello(&words("--port 1")).is_err());
-    assert!(parse_hello(&words("--help=1")).is_err());
+    assert_eq!(parse_hello(words("--help")), Ok(Parsed::Help));
+    assert_eq!(parse_hello(Vec::<String>::new()), Ok(Parsed::Run(())));
+    assert!(parse_hello(words("--port 1")).is_err());
+    assert!(parse_hello(words("--help=1")).is_err());
 }
 
 #[test]
@@ -131,7 +148,16 @@ fn bad_values_say_what_is_wrong() {
         ),
         (
             "--addr localhost",
-            "--addr must be an IPv4 or IPv6 address, not 'localhost'",
+            "--addr must be an IPv4 or IPv6 address, optionally with :PORT \
+             (IPv6 with a port as [IP]:PORT), not 'localhost'",
+        ),
+        (
+            "--addr 127.0.0.1:80 --port 81",
+            "--port does not apply with --addr IP:PORT",
+        ),
+        (
+            "--reuse-port --no-reuse",
+            "--reuse-port and --no-reuse cannot be combined",
         ),
         (
             "--backlog 2147483648",
@@ -189,7 +215,24 @@ fn bad_values_say_what_is_wrong() {
         parse_client(&["--addr".to_owned(), "two words".to_owned()])
             .unwrap_err()
             .to_string(),
-        "--addr must be a host name or an IP address, not 'two words'"
+        "--addr must be HOST or HOST:PORT (IPv6 with a port as [IP]:PORT), not 'two words'"
+    );
+    for bad in [
+        "host:",
+        "host:port",
+        "host:0",
+        "host:65536",
+        "[::1]",
+        "::1:x:",
+    ] {
+        assert!(
+            client_error(&format!("--addr {bad}")).starts_with("--addr must be HOST or HOST:PORT"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        client_error("--addr localhost:80 --port 81"),
+        "--port does not apply with --addr HOST:PORT"
     );
     assert!(client_error("--unix=").contains("non-empty path"));
 }

@@ -1,18 +1,20 @@
-//! Command-line parsing for the hello examples.
+//! Command-line parsing for the hello examples, on top of `lexopt`.
 //!
-//! Pure functions from the arguments (without the program name) to a
-//! configuration, [`Parsed::Help`], or an [`ArgError`] saying what is wrong.
-//! They touch no socket and never panic, whatever the arguments.
+//! Each function takes the arguments (without the program name) and returns
+//! a configuration, [`Parsed::Help`], or an [`ArgError`] saying what is
+//! wrong. They touch no socket and never panic, whatever the arguments.
 //!
 //! Each option is written `--name VALUE` or `--name=VALUE`; an option given
 //! twice, an unknown option, a stray argument or a combination that cannot
 //! work (such as `--udp` with `--unix`) is an error.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lexopt::Arg;
 use sockwright::hello::{CLIENT_GREETING, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT, SERVER_GREETING};
 
 /// The tutorial's port.
@@ -33,14 +35,18 @@ C tutorial's server. Prints `listening on ADDRESS` to stderr once ready; for
 each client, its message on one line of stdout, then `Hello message sent`.
 
 Options:
-  --addr IP         address to listen on [default: 0.0.0.0]
+  --addr IP[:PORT]  address to listen on, [IP]:PORT for IPv6 [default: 0.0.0.0]
   --port N          port to listen on, 0 for any free one [default: 8080]
   --message TEXT    the reply [default: Hello from server]
   --backlog N       listen(2) backlog [default: 3]
   --count N         serve N clients, then exit [default: 1]
   --forever         serve clients until killed, many at once
   --timeout SECS    time each client has to send its greeting [default: 5]
-  --no-reuse        set neither SO_REUSEADDR nor (Unix) SO_REUSEPORT
+  --reuse-port      also set SO_REUSEPORT, so that several servers share the
+                    port and the kernel splits the clients between them
+                    (Unix only)
+  --no-reuse        do not set SO_REUSEADDR (set by default, so that a restarted
+                    server can bind while old connections linger)
   --udp             answer UDP datagrams instead of TCP connections
   --unix PATH       listen on a Unix-domain socket at PATH (Unix only)
   -h, --help        print this help
@@ -54,14 +60,15 @@ Connects to a hello server, sends the greeting and prints the reply, like the
 C tutorial's client: `Hello message sent`, then the server's message.
 
 Options:
-  --addr HOST       server name or address [default: 127.0.0.1]
-  --port N          server port [default: 8080]
-  --message TEXT    the greeting [default: Hello from client]
-  --bind IP[:PORT]  local address to connect from
-  --timeout SECS    time allowed to connect and for the reply [default: 5]
-  --udp             use UDP datagrams instead of a TCP connection
-  --unix PATH       connect to a Unix-domain socket at PATH (Unix only)
-  -h, --help        print this help
+  --addr HOST[:PORT] server name or address, [IPv6]:PORT with a port
+                     [default: 127.0.0.1]
+  --port N           server port [default: 8080]
+  --message TEXT     the greeting [default: Hello from client]
+  --bind IP[:PORT]   local address to connect from
+  --timeout SECS     time allowed to connect and for the reply [default: 5]
+  --udp              use UDP datagrams instead of a TCP connection
+  --unix PATH        connect to a Unix-domain socket at PATH (Unix only)
+  -h, --help         print this help
 ";
 
 /// `--help` of the hello example.
@@ -114,8 +121,10 @@ pub struct ServerConfig {
     pub backlog: u32,
     pub count: Count,
     pub timeout: Duration,
-    /// `SO_REUSEADDR` and (Unix) `SO_REUSEPORT`, each its own option.
-    pub reuse: bool,
+    /// `SO_REUSEADDR`, on unless `--no-reuse`.
+    pub reuse_address: bool,
+    /// `SO_REUSEPORT`, only with `--reuse-port`.
+    pub reuse_port: bool,
     pub transport: Transport,
 }
 
@@ -147,8 +156,11 @@ fn err<T>(message: impl Into<String>) -> Result<T, ArgError> {
 }
 
 /// Parses the server example's arguments.
-pub fn parse_server(args: &[String]) -> Result<Parsed<ServerConfig>, ArgError> {
-    let mut seen = Seen::default();
+pub fn parse_server<I>(args: I) -> Result<Parsed<ServerConfig>, ArgError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
     let mut config = ServerConfig {
         addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         port: DEFAULT_PORT,
@@ -156,32 +168,43 @@ pub fn parse_server(args: &[String]) -> Result<Parsed<ServerConfig>, ArgError> {
         backlog: DEFAULT_BACKLOG,
         count: Count::Clients(1),
         timeout: DEFAULT_TIMEOUT,
-        reuse: true,
+        reuse_address: true,
+        reuse_port: false,
         transport: Transport::Tcp,
     };
     let mut unix = None;
     let mut udp = false;
     let mut count = None;
     let mut forever = false;
-    let mut words = Words::new(args);
-    while let Some(option) = words.next_option()? {
-        seen.once(&option)?;
-        match option.name {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--addr" => config.addr = ip(&option, words.value(&option)?)?,
-            "--port" => config.port = number(&option, words.value(&option)?, 0, 65_535)? as u16,
-            "--message" => config.message = message(&option, words.value(&option)?)?,
-            "--backlog" => {
-                config.backlog = number(&option, words.value(&option)?, 0, i32::MAX as u64)? as u32
+    let mut addr_port = None;
+    let mut options = Options::new(args);
+    while let Some(name) = options.next()? {
+        match name.as_str() {
+            "--help" => return Ok(Parsed::Help),
+            "--addr" => {
+                let value = options.value(&name)?;
+                let (ip, port) = ip_and_port(&name, &value)?;
+                config.addr = ip;
+                addr_port = port;
             }
-            "--count" => count = Some(number(&option, words.value(&option)?, 1, u64::MAX)?),
-            "--forever" => forever = words.flag(&option, true)?,
-            "--timeout" => config.timeout = timeout(&option, words.value(&option)?)?,
-            "--no-reuse" => config.reuse = !words.flag(&option, true)?,
-            "--udp" => udp = words.flag(&option, true)?,
-            "--unix" => unix = Some(path(&option, words.value(&option)?)?),
-            _ => return err(unknown(&option)),
+            "--port" => config.port = number(&name, &options.value(&name)?, 0, 65_535)? as u16,
+            "--message" => config.message = message(&name, &options.value(&name)?)?,
+            "--backlog" => {
+                config.backlog = number(&name, &options.value(&name)?, 0, i32::MAX as u64)? as u32
+            }
+            "--count" => count = Some(number(&name, &options.value(&name)?, 1, u64::MAX)?),
+            "--forever" => forever = true,
+            "--timeout" => config.timeout = timeout(&name, &options.value(&name)?)?,
+            "--reuse-port" => config.reuse_port = true,
+            "--no-reuse" => config.reuse_address = false,
+            "--udp" => udp = true,
+            "--unix" => unix = Some(path(&name, &options.value(&name)?)?),
+            _ => return err(unknown(&name)),
         }
+    }
+    if let Some(port) = addr_port {
+        options.none_of(&["--port"], "--addr IP:PORT")?;
+        config.port = port;
     }
     config.count = match (count, forever) {
         (Some(_), true) => return err("--count and --forever cannot be combined"),
@@ -191,17 +214,26 @@ pub fn parse_server(args: &[String]) -> Result<Parsed<ServerConfig>, ArgError> {
     };
     config.transport = transport(udp, unix)?;
     if let Transport::Unix(_) = config.transport {
-        seen.none_of(&["--addr", "--port", "--no-reuse"], "--unix")?;
+        options.none_of(
+            &["--addr", "--port", "--no-reuse", "--reuse-port"],
+            "--unix",
+        )?;
     }
     if config.transport == Transport::Udp {
-        seen.none_of(&["--backlog"], "--udp")?;
+        options.none_of(&["--backlog"], "--udp")?;
+    }
+    if config.reuse_port && !config.reuse_address {
+        return err("--reuse-port and --no-reuse cannot be combined");
     }
     Ok(Parsed::Run(config))
 }
 
 /// Parses the client example's arguments.
-pub fn parse_client(args: &[String]) -> Result<Parsed<ClientConfig>, ArgError> {
-    let mut seen = Seen::default();
+pub fn parse_client<I>(args: I) -> Result<Parsed<ClientConfig>, ArgError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
     let mut config = ClientConfig {
         host: "127.0.0.1".to_owned(),
         port: DEFAULT_PORT,
@@ -212,123 +244,122 @@ pub fn parse_client(args: &[String]) -> Result<Parsed<ClientConfig>, ArgError> {
     };
     let mut unix = None;
     let mut udp = false;
-    let mut words = Words::new(args);
-    while let Some(option) = words.next_option()? {
-        seen.once(&option)?;
-        match option.name {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--addr" => config.host = host(&option, words.value(&option)?)?,
-            "--port" => config.port = number(&option, words.value(&option)?, 1, 65_535)? as u16,
-            "--message" => config.message = message(&option, words.value(&option)?)?,
-            "--bind" => config.bind = Some(bind(&option, words.value(&option)?)?),
-            "--timeout" => config.timeout = timeout(&option, words.value(&option)?)?,
-            "--udp" => udp = words.flag(&option, true)?,
-            "--unix" => unix = Some(path(&option, words.value(&option)?)?),
-            _ => return err(unknown(&option)),
+    let mut addr_port = None;
+    let mut options = Options::new(args);
+    while let Some(name) = options.next()? {
+        match name.as_str() {
+            "--help" => return Ok(Parsed::Help),
+            "--addr" => {
+                let (host, port) = host_and_port(&name, &options.value(&name)?)?;
+                config.host = host;
+                addr_port = port;
+            }
+            "--port" => config.port = number(&name, &options.value(&name)?, 1, 65_535)? as u16,
+            "--message" => config.message = message(&name, &options.value(&name)?)?,
+            "--bind" => config.bind = Some(bind(&name, &options.value(&name)?)?),
+            "--timeout" => config.timeout = timeout(&name, &options.value(&name)?)?,
+            "--udp" => udp = true,
+            "--unix" => unix = Some(path(&name, &options.value(&name)?)?),
+            _ => return err(unknown(&name)),
         }
+    }
+    if let Some(port) = addr_port {
+        options.none_of(&["--port"], "--addr HOST:PORT")?;
+        config.port = port;
     }
     config.transport = transport(udp, unix)?;
     if let Transport::Unix(_) = config.transport {
-        seen.none_of(&["--addr", "--port", "--bind"], "--unix")?;
+        options.none_of(&["--addr", "--port", "--bind"], "--unix")?;
     }
     Ok(Parsed::Run(config))
 }
 
 /// Parses the hello example's arguments: only `--help`.
-pub fn parse_hello(args: &[String]) -> Result<Parsed<()>, ArgError> {
-    let mut words = Words::new(args);
-    match words.next_option()? {
+pub fn parse_hello<I>(args: I) -> Result<Parsed<()>, ArgError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let mut options = Options::new(args);
+    match options.next()? {
         None => Ok(Parsed::Run(())),
-        Some(option) if matches!(option.name, "-h" | "--help") => words.flag(&option, Parsed::Help),
-        Some(option) => err(unknown(&option)),
+        Some(name) if name == "--help" => {
+            // Anything after it, such as `--help=1`, is still checked.
+            options.next()?;
+            Ok(Parsed::Help)
+        }
+        Some(name) => err(unknown(&name)),
     }
 }
 
-/// One option as written: `--name` with the value given after `=`, if any.
-struct Given<'a> {
-    name: &'a str,
-    inline: Option<&'a str>,
+/// The command line, option by option, with each option's name recorded to
+/// reject repeats and conflicts.
+struct Options {
+    parser: lexopt::Parser,
+    seen: Vec<String>,
 }
 
-/// Walks the arguments, option by option.
-struct Words<'a> {
-    args: std::slice::Iter<'a, String>,
-}
-
-impl<'a> Words<'a> {
-    fn new(args: &'a [String]) -> Words<'a> {
-        Words { args: args.iter() }
+impl Options {
+    fn new<I>(args: I) -> Options
+    where
+        I: IntoIterator,
+        I::Item: Into<OsString>,
+    {
+        Options {
+            parser: lexopt::Parser::from_args(args),
+            seen: Vec::new(),
+        }
     }
 
-    /// The next option, or `None` at the end.
-    fn next_option(&mut self) -> Result<Option<Given<'a>>, ArgError> {
-        let Some(word) = self.args.next() else {
-            return Ok(None);
+    /// The next option's name with its dashes (`-h` is `--help`), or `None`
+    /// at the end.
+    fn next(&mut self) -> Result<Option<String>, ArgError> {
+        let name = match self.parser.next() {
+            Ok(None) => return Ok(None),
+            Ok(Some(Arg::Short('h'))) => "--help".to_owned(),
+            Ok(Some(Arg::Short(c))) => format!("-{c}"),
+            Ok(Some(Arg::Long(name))) => format!("--{name}"),
+            Ok(Some(Arg::Value(value))) => {
+                return err(format!(
+                    "unexpected argument '{}' (see --help)",
+                    value.to_string_lossy()
+                ))
+            }
+            Err(lexopt::Error::UnexpectedValue { option, .. }) => {
+                return err(format!("{option} takes no value"))
+            }
+            Err(other) => return err(other.to_string()),
         };
-        if word == "-h" {
-            return Ok(Some(Given {
-                name: "-h",
-                inline: None,
-            }));
+        if self.seen.contains(&name) {
+            return err(format!("{name} given more than once"));
         }
-        if !word.starts_with("--") || word == "--" {
-            return err(format!("unexpected argument '{word}' (see --help)"));
-        }
-        Ok(Some(match word.split_once('=') {
-            Some((name, value)) => Given {
-                name,
-                inline: Some(value),
-            },
-            None => Given {
-                name: word,
-                inline: None,
-            },
-        }))
+        self.seen.push(name.clone());
+        Ok(Some(name))
     }
 
-    /// The value of an option that takes one.
-    fn value(&mut self, option: &Given<'a>) -> Result<&'a str, ArgError> {
-        match option.inline {
-            Some(value) => Ok(value),
-            None => match self.args.next() {
-                Some(value) => Ok(value),
-                None => err(format!("{} needs a value (see --help)", option.name)),
-            },
+    /// The value of the option just returned, which must be valid UTF-8.
+    fn value(&mut self, name: &str) -> Result<String, ArgError> {
+        match self.parser.value() {
+            Ok(value) => value.into_string().or_else(|value| {
+                err(format!(
+                    "{name}: {:?} is not valid UTF-8",
+                    value.to_string_lossy()
+                ))
+            }),
+            Err(_) => err(format!("{name} needs a value (see --help)")),
         }
-    }
-
-    /// Checks that a flag was given no value, and returns `set`.
-    fn flag<T>(&self, option: &Given<'_>, set: T) -> Result<T, ArgError> {
-        match option.inline {
-            Some(_) => err(format!("{} takes no value", option.name)),
-            None => Ok(set),
-        }
-    }
-}
-
-/// The options given so far, to reject repeats and conflicts.
-#[derive(Default)]
-struct Seen(Vec<String>);
-
-impl Seen {
-    fn once(&mut self, option: &Given<'_>) -> Result<(), ArgError> {
-        if self.0.iter().any(|s| s == option.name) {
-            return err(format!("{} given more than once", option.name));
-        }
-        self.0.push(option.name.to_owned());
-        Ok(())
     }
 
     fn none_of(&self, names: &[&str], with: &str) -> Result<(), ArgError> {
-        match names.iter().find(|n| self.0.iter().any(|s| s == *n)) {
+        match names.iter().find(|n| self.seen.iter().any(|s| s == *n)) {
             Some(name) => err(format!("{name} does not apply with {with}")),
             None => Ok(()),
         }
     }
 }
 
-fn unknown(option: &Given<'_>) -> String {
-    format!("unknown option {} (see --help)", option.name)
+fn unknown(name: &str) -> String {
+    format!("unknown option {name} (see --help)")
 }
 
 fn transport(udp: bool, unix: Option<PathBuf>) -> Result<Transport, ArgError> {
@@ -340,64 +371,89 @@ fn transport(udp: bool, unix: Option<PathBuf>) -> Result<Transport, ArgError> {
     }
 }
 
-fn number(option: &Given<'_>, value: &str, min: u64, max: u64) -> Result<u64, ArgError> {
+fn number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ArgError> {
     match value.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => err(format!(
-            "{} must be a whole number from {min} to {max}, not '{value}'",
-            option.name
+            "{name} must be a whole number from {min} to {max}, not '{value}'"
         )),
     }
 }
 
-fn ip(option: &Given<'_>, value: &str) -> Result<IpAddr, ArgError> {
-    value.parse().or_else(|_| {
-        err(format!(
-            "{} must be an IPv4 or IPv6 address, not '{value}'",
-            option.name
-        ))
-    })
-}
-
-fn host(option: &Given<'_>, value: &str) -> Result<String, ArgError> {
-    if value.is_empty() || value.contains(char::is_whitespace) {
-        return err(format!(
-            "{} must be a host name or an IP address, not '{value}'",
-            option.name
-        ));
+/// `IP`, `IP:PORT` or `[IPv6]:PORT`.
+fn ip_and_port(name: &str, value: &str) -> Result<(IpAddr, Option<u16>), ArgError> {
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok((addr.ip(), Some(addr.port())));
     }
-    Ok(value.to_owned())
+    match value.parse() {
+        Ok(ip) => Ok((ip, None)),
+        Err(_) => err(format!(
+            "{name} must be an IPv4 or IPv6 address, optionally with :PORT \
+             (IPv6 with a port as [IP]:PORT), not '{value}'"
+        )),
+    }
 }
 
-fn bind(option: &Given<'_>, value: &str) -> Result<SocketAddr, ArgError> {
+/// `HOST`, `HOST:PORT`, an IPv6 address, or `[IPv6]:PORT`.
+fn host_and_port(name: &str, value: &str) -> Result<(String, Option<u16>), ArgError> {
+    let invalid = || {
+        err(format!(
+            "{name} must be HOST or HOST:PORT (IPv6 with a port as [IP]:PORT), not '{value}'"
+        ))
+    };
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        return invalid();
+    }
+    if value.parse::<IpAddr>().is_ok() {
+        return Ok((value.to_owned(), None));
+    }
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok((addr.ip().to_string(), Some(addr.port())));
+    }
+    // An IPv6 address with a scope (`fe80::1%eth0`), left to the resolver.
+    if let Some((ip, scope)) = value.split_once('%') {
+        if ip.parse::<std::net::Ipv6Addr>().is_ok() && !scope.is_empty() {
+            return Ok((value.to_owned(), None));
+        }
+    }
+    match value.rsplit_once(':') {
+        None => Ok((value.to_owned(), None)),
+        Some((host, port)) if !host.is_empty() && !host.contains([':', '[', ']']) => {
+            match port.parse::<u16>() {
+                Ok(port) if port != 0 => Ok((host.to_owned(), Some(port))),
+                _ => invalid(),
+            }
+        }
+        Some(_) => invalid(),
+    }
+}
+
+fn bind(name: &str, value: &str) -> Result<SocketAddr, ArgError> {
     if let Ok(addr) = value.parse::<SocketAddr>() {
         return Ok(addr);
     }
     match value.parse::<IpAddr>() {
         Ok(ip) => Ok(SocketAddr::new(ip, 0)),
         Err(_) => err(format!(
-            "{} must be IP or IP:PORT (IPv6 with a port as [IP]:PORT), not '{value}'",
-            option.name
+            "{name} must be IP or IP:PORT (IPv6 with a port as [IP]:PORT), not '{value}'"
         )),
     }
 }
 
-fn message(option: &Given<'_>, value: &str) -> Result<String, ArgError> {
+fn message(name: &str, value: &str) -> Result<String, ArgError> {
     if value.is_empty() || value.len() > DEFAULT_MAX_MESSAGE {
         return err(format!(
-            "{} must be 1 to {DEFAULT_MAX_MESSAGE} bytes, not {}",
-            option.name,
+            "{name} must be 1 to {DEFAULT_MAX_MESSAGE} bytes, not {}",
             value.len()
         ));
     }
     Ok(value.to_owned())
 }
 
-fn timeout(option: &Given<'_>, value: &str) -> Result<Duration, ArgError> {
+fn timeout(name: &str, value: &str) -> Result<Duration, ArgError> {
     let invalid = || {
         err(format!(
-            "{} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}, not '{value}'",
-            option.name
+            "{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}, not '{value}'"
         ))
     };
     let secs: f64 = match value.parse() {
@@ -414,12 +470,9 @@ fn timeout(option: &Given<'_>, value: &str) -> Result<Duration, ArgError> {
     }
 }
 
-fn path(option: &Given<'_>, value: &str) -> Result<PathBuf, ArgError> {
+fn path(name: &str, value: &str) -> Result<PathBuf, ArgError> {
     if value.is_empty() || value.contains('\0') {
-        return err(format!(
-            "{} must be a non-empty path without NUL bytes",
-            option.name
-        ));
+        return err(format!("{name} must be a non-empty path without NUL bytes"));
     }
     Ok(PathBuf::from(value))
 }

@@ -8,16 +8,9 @@ pub mod args;
 use std::error::Error;
 use std::process::ExitCode;
 
-/// The program's arguments, without its name; an argument that is not valid
-/// UTF-8 is an error rather than a panic.
-pub fn argv() -> Result<Vec<String>, args::ArgError> {
-    std::env::args_os()
-        .skip(1)
-        .map(|arg| {
-            arg.into_string()
-                .map_err(|arg| args::ArgError(format!("argument {arg:?} is not valid UTF-8")))
-        })
-        .collect()
+/// The program's arguments, without its name.
+pub fn argv() -> std::iter::Skip<std::env::ArgsOs> {
+    std::env::args_os().skip(1)
 }
 
 /// The error's message followed by each cause that it does not already
