@@ -25,6 +25,10 @@ use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
 /// it tries (a socket whose connect failed is not reused), and can be called
 /// again.
 ///
+/// With the `tokio` feature, each finishing method has an async twin
+/// (`connect_async`, `connect_udp_async`, `connect_unix_async`) that returns
+/// tokio's type, as the crate docs' "Async runtimes" list.
+///
 /// | C tutorial | builder |
 /// |---|---|
 /// | `socket(AF_INET, SOCK_STREAM, 0)` | inferred from the address, or [`domain`](Self::domain), [`socket_type`](Self::socket_type), [`protocol`](Self::protocol) |

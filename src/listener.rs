@@ -23,6 +23,11 @@ use crate::{resolve, Address, Domain, Error, Result, Type};
 /// [`bind_unix_datagram`](Self::bind_unix_datagram). A finishing method takes
 /// `&self`, creates a fresh socket every time, and can be called again.
 ///
+/// With the `tokio` feature, each finishing method has an async twin
+/// (`listen_async`, `bind_udp_async`, `listen_unix_async`,
+/// `bind_unix_datagram_async`) that returns tokio's type, as the crate docs'
+/// "Async runtimes" list.
+///
 /// | C tutorial | builder |
 /// |---|---|
 /// | `socket(AF_INET, SOCK_STREAM, 0)` | inferred from the address, or [`domain`](Self::domain), [`socket_type`](Self::socket_type), [`protocol`](Self::protocol) |

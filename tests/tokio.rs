@@ -495,3 +495,31 @@ fn a_thousand_concurrent_connects_trade_greetings() {
     );
     assert_eq!(served, CLIENTS);
 }
+
+/// Where the blocking `connect_unix` waits for room in a full accept queue
+/// (Linux), the async call fails at once with the OS's `EAGAIN`, as its
+/// docs say, rather than blocking the runtime's thread.
+#[cfg(target_os = "linux")]
+#[test]
+fn connect_unix_async_to_a_full_queue_fails_at_once() {
+    let dir = util::TempDir::new("tokio-unix-full");
+    let path = dir.join("full.sock");
+    let (_listener, _queued) = util::full_unix_listener(&path);
+    let rt = current_thread();
+    let started = Instant::now();
+    let err = rt
+        .block_on(
+            ConnectorBuilder::new()
+                .connect_timeout(Duration::from_secs(5))
+                .connect_unix_async(&path),
+        )
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("connect {}: ", path.display())),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(1), "failed after {took:?}");
+}
