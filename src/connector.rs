@@ -8,11 +8,14 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
+#[cfg(unix)]
 use socket2::SockAddr;
 
 use crate::connect::{self, schedule, Io};
 use crate::options::{common_setters, Options};
-use crate::{resolve, sys, Address, Domain, Error, Keepalive, Result, Type};
+#[cfg(unix)]
+use crate::Address;
+use crate::{resolve, sys, Domain, Error, Keepalive, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
