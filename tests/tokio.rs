@@ -12,6 +12,7 @@ mod util;
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,6 +62,7 @@ fn black_hole_v6_and_live_v4() -> Option<(util::FullListener, std::net::TcpListe
 
 /// Records the gaps between the ticks of a 10 ms sleep loop until `stop`,
 /// returning the largest.
+#[cfg(target_os = "linux")]
 async fn ticker(stop: Arc<AtomicBool>) -> (Duration, usize) {
     let mut largest = Duration::ZERO;
     let mut ticks = 0;
@@ -194,6 +196,7 @@ fn two_black_holes_time_out_together_at_the_connect_timeout() {
 
 #[test]
 fn a_refused_address_moves_the_async_race_on_at_once() {
+    init_log();
     let (_holder, refused) = util::refused_port();
     let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let live_addr = live.local_addr().unwrap();
