@@ -12,10 +12,10 @@ use std::time::Duration;
 use socket2::SockAddr;
 
 use crate::connect::{self, schedule, Io};
-use crate::options::{common_setters, Options};
+use crate::options::{Options, Place};
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, sys, Domain, Error, Keepalive, Result, Type};
+use crate::{resolve, Domain, Error, Result, Type};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -44,8 +44,9 @@ use crate::{resolve, sys, Domain, Error, Keepalive, Result, Type};
 /// addresses races them as RFC 8305 describes ([`happy_eyeballs`](Self::happy_eyeballs):
 /// IPv6 first, 250 ms between attempts).
 ///
-/// Options this builder does not cover can be set on the returned value with
-/// `socket2::SockRef::from(&stream)`.
+/// Options the builder has no setter for are set by a
+/// [`configure`](Self::configure) hook, which runs on each attempt's socket
+/// before `connect(2)`.
 ///
 /// # Examples
 ///
@@ -67,11 +68,6 @@ pub struct ConnectorBuilder {
     pub(crate) local_v4: Option<SocketAddr>,
     pub(crate) local_v6: Option<SocketAddr>,
     pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) write_timeout: Option<Duration>,
-    pub(crate) nodelay: Option<bool>,
-    pub(crate) keepalive: Option<Keepalive>,
-    pub(crate) linger: Option<Option<Duration>>,
     pub(crate) race: schedule::Settings,
 }
 
@@ -94,14 +90,6 @@ impl ConnectorBuilder {
     pub fn new() -> ConnectorBuilder {
         ConnectorBuilder::default()
     }
-
-    common_setters!(
-        "ConnectorBuilder",
-        "# let server = std::net::TcpListener::bind(\"127.0.0.1:0\")?;",
-        ".connect(server.local_addr()?)",
-        "# let server = std::net::TcpListener::bind(\"[::1]:0\")?;",
-        ".connect(server.local_addr()?)"
-    );
 
     /// Binds the socket to this local (source) address before connecting.
     ///
@@ -165,141 +153,6 @@ impl ConnectorBuilder {
     /// ```
     pub fn connect_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets `SO_RCVTIMEO`: a blocking read waits at most this long.
-    ///
-    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
-    /// is set once the socket is connected.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// The OS holds whole microseconds (Unix) or milliseconds (Windows); a
-    /// finer timeout is rounded up, never down to "no timeout". Linux also
-    /// rounds up to its clock tick (a few milliseconds).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new()
-    ///     .read_timeout(Duration::from_secs(5))
-    ///     .connect(server.local_addr()?)?;
-    /// assert_eq!(stream.read_timeout()?, Some(Duration::from_secs(5)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn read_timeout(&mut self, timeout: Duration) -> &mut Self {
-        self.read_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets `SO_SNDTIMEO`: a blocking write waits at most this long.
-    ///
-    /// Default: none (wait forever). Zero is an [`Error::InvalidConfig`]. It
-    /// is set once the socket is connected, so it never bounds the connect
-    /// itself (Linux would end a blocking connect after `SO_SNDTIMEO` with
-    /// "operation now in progress"); use
-    /// [`connect_timeout`](Self::connect_timeout) for that.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// As for [`read_timeout`](Self::read_timeout): rounded up to whole
-    /// microseconds (Unix) or milliseconds (Windows).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new()
-    ///     .write_timeout(Duration::from_secs(5))
-    ///     .connect(server.local_addr()?)?;
-    /// assert_eq!(stream.write_timeout()?, Some(Duration::from_secs(5)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn write_timeout(&mut self, timeout: Duration) -> &mut Self {
-        self.write_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets `TCP_NODELAY`: send small writes at once instead of waiting
-    /// to coalesce them (Nagle's algorithm off).
-    ///
-    /// Default: not set (the OS default, Nagle on). TCP only: with a datagram
-    /// or Unix socket it is an [`Error::InvalidConfig`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new().nodelay(true).connect(server.local_addr()?)?;
-    /// assert!(stream.nodelay()?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn nodelay(&mut self, nodelay: bool) -> &mut Self {
-        self.nodelay = Some(nodelay);
-        self
-    }
-
-    /// Turns TCP keepalive on (`SO_KEEPALIVE`) with the given parameters.
-    ///
-    /// Default: not set (the OS default, off). TCP only.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// See [`Keepalive`] for which parameters each OS has.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use sockwright::{ConnectorBuilder, Keepalive};
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = ConnectorBuilder::new()
-    ///     .keepalive(Keepalive::new().time(Duration::from_secs(60)))
-    ///     .connect(server.local_addr()?)?;
-    /// assert!(socket2::SockRef::from(&stream).keepalive()?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn keepalive(&mut self, keepalive: Keepalive) -> &mut Self {
-        self.keepalive = Some(keepalive);
-        self
-    }
-
-    /// Sets `SO_LINGER`: `Some(d)` makes `close` wait up to `d` for unsent
-    /// data; `Some(Duration::ZERO)` makes it reset the connection at once;
-    /// `None` turns lingering off.
-    ///
-    /// Default: not set (the OS default, off). TCP and Unix streams only:
-    /// with a datagram socket it is an [`Error::InvalidConfig`].
-    ///
-    /// `SO_LINGER` counts whole seconds, so a fraction is rounded up: a short
-    /// linger never becomes the zero that resets the connection.
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// The OS holds at most `i32::MAX` seconds (65,535 on Windows); a longer
-    /// linger is an [`Error::InvalidConfig`] before any system call.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = sockwright::ConnectorBuilder::new()
-    ///     .linger(Some(Duration::from_secs(1)))
-    ///     .connect(server.local_addr()?)?;
-    /// assert_eq!(socket2::SockRef::from(&stream).linger()?, Some(Duration::from_secs(1)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn linger(&mut self, linger: Option<Duration>) -> &mut Self {
-        self.linger = Some(linger);
         self
     }
 
@@ -520,7 +373,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.validate(Type::Stream)?;
+        self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         if self.races(target, addrs.len()) {
@@ -559,7 +412,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.validate(Type::Datagram)?;
+        self.validate(Type::Datagram, Place::Inet)?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
@@ -608,19 +461,11 @@ impl ConnectorBuilder {
     /// the options that do not apply to a path, and the path itself.
     #[cfg(unix)]
     pub(crate) fn unix_target(&self, path: &Path) -> Result<(SockAddr, Address)> {
-        self.validate(Type::Stream)?;
+        self.validate(Type::Stream, Place::Unix(path))?;
         self.opts.check_unix(path)?;
-        let tcp_only = [
-            (
-                "a source address",
-                self.local_v4.or(self.local_v6).is_some(),
-            ),
-            ("nodelay (TCP_NODELAY)", self.nodelay.is_some()),
-            ("keepalive (SO_KEEPALIVE)", self.keepalive.is_some()),
-        ];
-        if let Some((name, _)) = tcp_only.iter().find(|(_, set)| *set) {
+        if self.local_v4.or(self.local_v6).is_some() {
             return Err(Error::invalid(format!(
-                "{name} does not apply to Unix path {}",
+                "a source address does not apply to Unix path {}",
                 path.display()
             )));
         }
@@ -630,51 +475,10 @@ impl ConnectorBuilder {
     }
 
     /// Checks the configuration before any system call.
-    pub(crate) fn validate(&self, implied: Type) -> Result<()> {
-        self.opts.validate(implied)?;
-        for (name, timeout) in [
-            ("connect timeout", self.connect_timeout),
-            ("read timeout (SO_RCVTIMEO)", self.read_timeout),
-            ("write timeout (SO_SNDTIMEO)", self.write_timeout),
-        ] {
-            if timeout == Some(Duration::ZERO) {
-                return Err(Error::invalid(format!("{name} must not be zero")));
-            }
-        }
-        if implied == Type::Datagram {
-            let tcp_only = [
-                ("nodelay (TCP_NODELAY)", self.nodelay.is_some()),
-                ("keepalive (SO_KEEPALIVE)", self.keepalive.is_some()),
-                ("linger (SO_LINGER)", self.linger.is_some()),
-            ];
-            if let Some((name, _)) = tcp_only.iter().find(|(_, set)| *set) {
-                return Err(Error::invalid(format!(
-                    "{name} does not apply to a datagram socket"
-                )));
-            }
-        }
-        if let Some(Some(linger)) = self.linger {
-            if linger > sys::MAX_LINGER {
-                return Err(Error::invalid(format!(
-                    "linger (SO_LINGER) {linger:?} does not fit the OS type (at most {} s)",
-                    sys::MAX_LINGER.as_secs()
-                )));
-            }
-        }
-        if let Some(ka) = &self.keepalive {
-            if ka.time == Some(Duration::ZERO) || ka.interval == Some(Duration::ZERO) {
-                return Err(Error::invalid("keepalive durations must not be zero"));
-            }
-            if ka.retries == Some(0) {
-                return Err(Error::invalid(
-                    "keepalive retries (TCP_KEEPCNT) must not be zero",
-                ));
-            }
-            if !sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
-                return Err(Error::Unsupported {
-                    what: "keepalive interval and retries (TCP_KEEPINTVL, TCP_KEEPCNT)",
-                });
-            }
+    pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
+        self.opts.validate(implied, place)?;
+        if self.connect_timeout == Some(Duration::ZERO) {
+            return Err(Error::invalid("connect timeout must not be zero"));
         }
         Ok(())
     }

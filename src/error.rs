@@ -97,6 +97,17 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A [`configure`](crate::ListenerBuilder::configure) hook returned an
+    /// error; the socket it was given is closed.
+    #[error("configure {addr}: {}", Cause(source))]
+    #[non_exhaustive]
+    Configure {
+        /// The address the socket was about to be bound or connected to.
+        addr: Address,
+        /// The hook's error.
+        source: io::Error,
+    },
+
     /// `bind(2)` failed.
     #[error("bind {addr}: {}", Cause(source))]
     #[non_exhaustive]
@@ -244,6 +255,7 @@ impl Error {
             Error::Resolve { source, .. }
             | Error::Create { source, .. }
             | Error::SetOption { source, .. }
+            | Error::Configure { source, .. }
             | Error::Bind { source, .. }
             | Error::Listen { source, .. }
             | Error::Connect { source, .. }

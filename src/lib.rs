@@ -123,13 +123,75 @@
 //! `env_logger`) and run with `RUST_LOG=debug` to see the same story as the
 //! tutorial's four steps.
 //!
+//! # Socket options
+//!
+//! Each setter stores a value; the finishing call checks every value before
+//! any system call, then sets each option asked for with its own
+//! `setsockopt(2)`, in the order of this table, and nothing for options not
+//! asked for. L is [`ListenerBuilder`], C is [`ConnectorBuilder`]. "Later"
+//! says whether setting the option on the returned std value (through
+//! `socket2::SockRef`) would do the same: for most options here it would
+//! not, because the option must be in place before `bind`, `listen` or
+//! `connect` (or the SYN) to act.
+//!
+//! | setter | OS option | on | platforms | later |
+//! |---|---|---|---|---|
+//! | `reuse_address` | `SO_REUSEADDR` | L, C | all | no: before `bind` |
+//! | `reuse_port` | `SO_REUSEPORT` | L, C | Unix but Solaris, illumos | no: before `bind` |
+//! | `exclusive_address_use` | `SO_EXCLUSIVEADDRUSE` | L, C | Windows | no: before `bind` |
+//! | `only_v6` | `IPV6_V6ONLY` | L, C | all | no: before `bind` |
+//! | `send_buffer_size`, `recv_buffer_size` | `SO_SNDBUF`, `SO_RCVBUF` | L, C | all | partly: the window scale is fixed at the handshake |
+//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | L, C | all | partly: not for the SYN |
+//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | L, C | all but Solaris (IPv4 only on Windows, iOS) | partly: not for the SYN |
+//! | `mark` | `SO_MARK` | L, C | Linux | partly: not for the SYN |
+//! | `ip_transparent` | `IP_TRANSPARENT`, `IPV6_TRANSPARENT` | L, C | Linux | no: before `bind` |
+//! | `freebind` | `IP_FREEBIND`, `IPV6_FREEBIND` | L, C | Linux | no: before `bind` |
+//! | `bind_device`, `bind_device_by_index` | `SO_BINDTODEVICE`, `IP_BOUND_IF` | L, C | Linux, Apple, illumos, Solaris | no: before `bind` and `connect` |
+//! | `nodelay` | `TCP_NODELAY` | C; L on Linux, Windows | all | yes (per accepted stream) |
+//! | `keepalive` | `SO_KEEPALIVE`, `TCP_KEEPIDLE`... | C; L on Linux, Windows | all | yes (per accepted stream) |
+//! | `linger` | `SO_LINGER` | C; L on Linux, Windows | all | yes (per accepted stream) |
+//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | L, C | Linux | no: it bounds the connect only if set before |
+//! | `tcp_congestion` | `TCP_CONGESTION` | L, C | Linux, FreeBSD | yes |
+//! | `tcp_mss` | `TCP_MAXSEG` | L, C | Unix | no: announced in the SYN |
+//! | `tcp_notsent_lowat` | `TCP_NOTSENT_LOWAT` | L, C | Linux | yes |
+//! | `tcp_fastopen` | `TCP_FASTOPEN` | L | Linux, macOS, iOS, FreeBSD, Windows | no: before `listen` |
+//! | `tcp_defer_accept` | `TCP_DEFER_ACCEPT` | L | Linux | no: before `listen` |
+//! | `tcp_fastopen_connect` | `TCP_FASTOPEN_CONNECT` | C | Linux | no: refused after `connect` |
+//! | `busy_poll` | `SO_BUSY_POLL` | L, C | Linux | yes |
+//! | `cpu_affinity` | `SO_INCOMING_CPU` | L, C | Linux | partly: before `listen` for reuse-port groups |
+//! | `broadcast` | `SO_BROADCAST` | L, C (UDP) | all | yes |
+//! | `multicast_loop`, `multicast_ttl` | `IP_MULTICAST_LOOP`, `IP_MULTICAST_TTL` (IPv6: `_LOOP`, `_HOPS`) | L, C (UDP) | all | yes |
+//! | `multicast_if_v4`, `multicast_if_v6` | `IP_MULTICAST_IF`, `IPV6_MULTICAST_IF` | L, C (UDP) | all | yes |
+//! | `join_multicast_v4`, `join_multicast_v6` | `IP_ADD_MEMBERSHIP`, `IPV6_ADD_MEMBERSHIP` | L (UDP) | all | yes, after `bind` (where the builder joins) |
+//! | `read_timeout`, `write_timeout` | `SO_RCVTIMEO`, `SO_SNDTIMEO` | C | all | yes (set after `connect`) |
+//! | `nonblocking` | `O_NONBLOCK` (`FIONBIO`) | L, C | all | yes |
+//!
+//! An option set where it does not apply (nodelay on a datagram socket, a
+//! multicast join on TCP, an IP option on a Unix path) is an
+//! [`Error::InvalidConfig`] before any system call; an option that applies
+//! to one address family only makes the builder skip the addresses of the
+//! other (and fail if none is left).
+//!
+//! For anything else, [`ListenerBuilder::configure`] and
+//! [`ConnectorBuilder::configure`] take a hook that runs on each socket
+//! after these options and before `bind` or `connect`, with a [`SocketRef`]
+//! that any socket library can use (`AsFd`/`AsSocket`):
+//!
+//! ```
+//! use sockwright::ConnectorBuilder;
+//!
+//! let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let stream = ConnectorBuilder::new()
+//!     .configure(|socket| socket2::SockRef::from(&socket).set_tcp_nodelay(true))
+//!     .connect(server.local_addr()?)?;
+//! assert!(stream.nodelay()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Platform-specific behavior
 //!
 //! | | Linux | macOS, BSDs | Windows |
 //! |---|---|---|---|
-//! | `reuse_port` | yes (load-balanced) | yes | no |
-//! | `exclusive_address_use` | no | no | yes |
-//! | `bind_device`, `freebind` | yes | no | no |
 //! | Unix-domain sockets, `Type::SeqPacket` | yes | yes | no |
 //! | `Protocol::Mptcp` | yes | no | no |
 //! | `only_v6` default | off | off (on for OpenBSD) | on |
@@ -154,6 +216,9 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[macro_use]
+mod platform;
+
 mod address;
 mod connect;
 mod connector;
@@ -164,6 +229,7 @@ mod kind;
 mod listener;
 mod options;
 mod resolve;
+mod socket_ref;
 mod sys;
 
 pub use address::Address;
@@ -172,3 +238,4 @@ pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
+pub use socket_ref::{Purpose, SocketRef};

@@ -10,7 +10,7 @@ use std::path::Path;
 use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
-use crate::options::{self, common_setters, Options};
+use crate::options::{Options, Phase, Place, Side};
 use crate::{resolve, Address, Domain, Error, Result, Type};
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
@@ -40,8 +40,9 @@ use crate::{resolve, Address, Domain, Error, Result, Type};
 /// [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an existing
 /// Unix socket file left in place.
 ///
-/// Options this builder does not cover can be set on the returned value with
-/// `socket2::SockRef::from(&listener)`.
+/// Options the builder has no setter for are set by a
+/// [`configure`](Self::configure) hook, which runs on each socket before
+/// `bind(2)`.
 ///
 /// # Examples
 ///
@@ -97,20 +98,12 @@ impl ListenerBuilder {
     /// ```
     pub fn new() -> ListenerBuilder {
         ListenerBuilder {
-            opts: Options::default(),
+            opts: Options::new(Side::Listener),
             backlog: Self::DEFAULT_BACKLOG,
             #[cfg(unix)]
             remove_stale_socket: false,
         }
     }
-
-    common_setters!(
-        "ListenerBuilder",
-        "",
-        ".listen(\"127.0.0.1:0\")",
-        "",
-        ".listen(\"[::1]:0\")"
-    );
 
     /// Sets the backlog passed to `listen(2)`: how many connections the kernel
     /// queues before `accept` takes them.
@@ -241,7 +234,7 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.opts.validate(Type::Stream)?;
+        self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
@@ -280,7 +273,7 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.opts.validate(Type::Datagram)?;
+        self.opts.validate(Type::Datagram, Place::Inet)?;
         let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
@@ -326,9 +319,10 @@ impl ListenerBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn listen_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixListener> {
-        self.opts.validate(Type::Stream)?;
+        let path = path.as_ref();
+        self.opts.validate(Type::Stream, Place::Unix(path))?;
         let backlog = self.backlog_int()?;
-        let (socket, addr) = self.bound_unix(path.as_ref(), Type::Stream)?;
+        let (socket, addr) = self.bound_unix(path, Type::Stream)?;
         listen(&socket, &addr, backlog)?;
         Ok(socket.into())
     }
@@ -367,8 +361,9 @@ impl ListenerBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn bind_unix_datagram<P: AsRef<Path>>(&self, path: P) -> Result<UnixDatagram> {
-        self.opts.validate(Type::Datagram)?;
-        let (socket, _) = self.bound_unix(path.as_ref(), Type::Datagram)?;
+        let path = path.as_ref();
+        self.opts.validate(Type::Datagram, Place::Unix(path))?;
+        let (socket, _) = self.bound_unix(path, Type::Datagram)?;
         Ok(socket.into())
     }
 
@@ -387,9 +382,12 @@ impl ListenerBuilder {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
         let socket = self.opts.create(domain, implied, &shown)?;
-        self.opts.apply(&socket, domain, &shown)?;
+        self.opts
+            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
         self.opts.apply_nonblocking(&socket, &shown)?;
-        options::bind(&socket, &addr.into(), &shown)?;
+        self.opts.bind(&socket, &addr.into(), &shown)?;
+        self.opts
+            .apply(Phase::Bound, &socket, domain, implied, &shown)?;
         Ok(socket)
     }
 
@@ -404,9 +402,12 @@ impl ListenerBuilder {
             remove_if_stale(path, &sockaddr, &shown)?;
         }
         let socket = self.opts.create(Domain::Unix, implied, &shown)?;
-        self.opts.apply(&socket, Domain::Unix, &shown)?;
+        self.opts
+            .apply(Phase::Fresh, &socket, Domain::Unix, implied, &shown)?;
         self.opts.apply_nonblocking(&socket, &shown)?;
-        options::bind(&socket, &sockaddr, &shown)?;
+        self.opts.bind(&socket, &sockaddr, &shown)?;
+        self.opts
+            .apply(Phase::Bound, &socket, Domain::Unix, implied, &shown)?;
         Ok((socket, shown))
     }
 }

@@ -34,6 +34,9 @@ enum Kind {
     /// be read back only from a socket bound to the wildcard.
     Tcp6Any,
     Udp6Any,
+    /// A connection accepted by a listener on 127.0.0.1: for the listener
+    /// options meant for accepted sockets, read back where they act.
+    Accepted4,
     #[cfg(unix)]
     UnixStream,
     #[cfg(unix)]
@@ -44,6 +47,12 @@ const TCP: &[Kind] = &[Kind::Tcp4, Kind::Tcp6];
 const V6: &[Kind] = &[Kind::Tcp6, Kind::Udp6, Kind::Tcp6Any, Kind::Udp6Any];
 const V6_ANY: &[Kind] = &[Kind::Tcp6Any, Kind::Udp6Any];
 const INET: &[Kind] = &[Kind::Tcp4, Kind::Tcp6, Kind::Udp4, Kind::Udp6];
+const UDP: &[Kind] = &[Kind::Udp4, Kind::Udp6];
+const UDP4: &[Kind] = &[Kind::Udp4];
+const UDP6: &[Kind] = &[Kind::Udp6];
+/// A listener's option read back from the connection it accepted.
+#[cfg(any(target_os = "linux", windows))]
+const ACCEPTED: &[Kind] = &[Kind::Accepted4];
 #[cfg(unix)]
 const ALL: &[Kind] = &[
     Kind::Tcp4,
@@ -233,6 +242,80 @@ fn keepalive_times(s: &SockRef<'_>) -> io::Result<(Duration, Duration)> {
     ))
 }
 
+/// `IP_TOS` on IPv4, `IPV6_TCLASS` on IPv6.
+#[cfg(unix)]
+fn tos(s: &SockRef<'_>) -> io::Result<u32> {
+    if s.local_addr()?.is_ipv6() {
+        s.tclass_v6()
+    } else {
+        s.tos_v4()
+    }
+}
+
+/// `IP_TOS` (Windows has no `IPV6_TCLASS`, so `tos` is IPv4-only there).
+#[cfg(windows)]
+fn tos(s: &SockRef<'_>) -> io::Result<u32> {
+    s.tos_v4()
+}
+
+/// The kinds `tos` applies to: IPv4 and IPv6 where the OS has `IPV6_TCLASS`.
+#[cfg(unix)]
+const TOS: &[Kind] = INET;
+#[cfg(windows)]
+const TOS: &[Kind] = &[Kind::Tcp4, Kind::Udp4];
+
+/// `IP_MULTICAST_LOOP` on IPv4, `IPV6_MULTICAST_LOOP` on IPv6.
+fn multicast_loop(s: &SockRef<'_>) -> io::Result<bool> {
+    if s.local_addr()?.is_ipv6() {
+        s.multicast_loop_v6()
+    } else {
+        s.multicast_loop_v4()
+    }
+}
+
+/// `IP_MULTICAST_TTL` on IPv4, `IPV6_MULTICAST_HOPS` on IPv6.
+fn multicast_hops(s: &SockRef<'_>) -> io::Result<u32> {
+    if s.local_addr()?.is_ipv6() {
+        s.multicast_hops_v6()
+    } else {
+        s.multicast_ttl_v4()
+    }
+}
+
+/// `IP_TRANSPARENT` on IPv4, `IPV6_TRANSPARENT` on IPv6.
+#[cfg(target_os = "linux")]
+fn transparent(s: &SockRef<'_>) -> io::Result<bool> {
+    if s.local_addr()?.is_ipv6() {
+        s.ip_transparent_v6()
+    } else {
+        s.ip_transparent_v4()
+    }
+}
+
+/// An `int` option read with `getsockopt`, for the options socket2 has no
+/// getter for (`TCP_FASTOPEN`, `TCP_DEFER_ACCEPT`, `TCP_FASTOPEN_CONNECT`).
+#[cfg(target_os = "linux")]
+fn tcp_int(s: &SockRef<'_>, name: libc::c_int) -> io::Result<u32> {
+    use std::os::fd::AsRawFd;
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are live locals of the sizes passed; the
+    // descriptor is open for the borrow of `s`.
+    let rc = unsafe {
+        libc::getsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value as u32)
+}
+
 /// The rows both builders share, for builder type `$ty`; the only-v6 rows
 /// run on the kinds `$v6`.
 macro_rules! shared_rows {
@@ -251,7 +334,24 @@ macro_rules! shared_rows {
             row!($ty; INET, "ttl 42", |b| b.ttl(42), |s| hops(s), 42u32),
             row!($ty; INET, "ttl 1", |b| b.ttl(1), |s| hops(s), 1u32),
             row!($ty; INET, "ttl 255", |b| b.ttl(255), |s| hops(s), 255u32),
+            row!($ty; TOS, "tos 0x28 (DSCP AF11)", |b| b.tos(0x28), |s| tos(s), 0x28u32),
+            row!($ty; TOS, "tos 0xb8 (DSCP EF)", |b| b.tos(0xb8), |s| tos(s), 0xb8u32),
+            row!($ty; UDP, "multicast_loop off", |b| b.multicast_loop(false), |s| multicast_loop(s), false),
+            row!($ty; UDP, "multicast_loop off, then on", |b| b.multicast_loop(false).multicast_loop(true),
+                |s| multicast_loop(s), true),
+            row!($ty; UDP, "multicast_ttl 4", |b| b.multicast_ttl(4), |s| multicast_hops(s), 4u32),
+            row!($ty; UDP, "multicast_ttl 0", |b| b.multicast_ttl(0), |s| multicast_hops(s), 0u32),
+            row!($ty; UDP4, "broadcast on", |b| b.broadcast(true), |s| s.broadcast(), true),
+            row!($ty; UDP4, "broadcast on, then off", |b| b.broadcast(true).broadcast(false), |s| s.broadcast(), false),
+            row!($ty; UDP4, "multicast_if_v4 127.0.0.1", |b| b.multicast_if_v4(std::net::Ipv4Addr::LOCALHOST),
+                |s| s.multicast_if_v4().map(|a| a == std::net::Ipv4Addr::LOCALHOST), true),
+            row!($ty; UDP6, "multicast_if_v6 1", |b| b.multicast_if_v6(1), |s| s.multicast_if_v6(), 1u32),
         ];
+        #[cfg(unix)]
+        rows.extend([
+            row!($ty; TCP, "tcp_mss 1200", |b| b.tcp_mss(1200), |s| s.tcp_mss(),
+                test "1100 to 1200 (the MSS less TCP options)" |v| matches!(v, Value::Int(n) if (1100..=1200).contains(n))),
+        ]);
         #[cfg(all(
             unix,
             not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
@@ -274,18 +374,99 @@ macro_rules! shared_rows {
                 privileged: true,
                 ..row!($ty; INET, "bind_device lo", |b| b.bind_device("lo"), |s| s.device(), Some(b"lo".to_vec()))
             },
+            Row::<$ty> {
+                privileged: true,
+                ..row!($ty; INET, "bind_device_by_index 1 (lo)", |b| b.bind_device_by_index(std::num::NonZeroU32::MIN),
+                    |s| s.device(), Some(b"lo".to_vec()))
+            },
+            Row::<$ty> {
+                privileged: true,
+                ..row!($ty; INET, "mark 7", |b| b.mark(7), |s| s.mark(), 7u32)
+            },
+            Row::<$ty> {
+                privileged: true,
+                ..row!($ty; INET, "ip_transparent on", |b| b.ip_transparent(true), |s| transparent(s), true)
+            },
+            Row::<$ty> {
+                privileged: true,
+                ..row!($ty; INET, "ip_transparent on, then off", |b| b.ip_transparent(true).ip_transparent(false),
+                    |s| transparent(s), false)
+            },
+            row!($ty; TCP, "tcp_user_timeout 1.5 s", |b| b.tcp_user_timeout(Duration::from_millis(1500)),
+                |s| s.tcp_user_timeout(), Some(Duration::from_millis(1500))),
+            // TCP_USER_TIMEOUT counts milliseconds: a finer value rounds up,
+            // never down to the zero that means "no timeout".
+            row!($ty; TCP, "tcp_user_timeout 1 ns", |b| b.tcp_user_timeout(Duration::from_nanos(1)),
+                |s| s.tcp_user_timeout(), Some(Duration::from_millis(1))),
+            row!($ty; TCP, "tcp_notsent_lowat 16 KiB", |b| b.tcp_notsent_lowat(16 * 1024), |s| s.tcp_notsent_lowat(),
+                16u32 * 1024),
+            row!($ty; TCP, "tcp_congestion reno", |b| b.tcp_congestion("reno"), |s| s.tcp_congestion().map(Some),
+                test "reno" |v| matches!(v, Value::Bytes(Some(name)) if name.starts_with(b"reno\0") || name == b"reno")),
+            Row::<$ty> {
+                privileged: true,
+                ..row!($ty; INET, "busy_poll 50 us", |b| b.busy_poll(Duration::from_micros(50)), |s| s.busy_poll(), 50u32)
+            },
         ]);
         rows
     }};
 }
 
 fn listener_rows() -> Vec<Row<ListenerBuilder>> {
-    shared_rows!(ListenerBuilder, V6_ANY)
+    type L = ListenerBuilder;
+    #[allow(unused_mut)]
+    let mut rows = shared_rows!(L, V6_ANY);
+    #[cfg(target_os = "linux")]
+    rows.extend([
+        // A listener that no packet reached keeps the CPU it was given.
+        row!(L; INET, "cpu_affinity 1", |b| b.cpu_affinity(1), |s| s.cpu_affinity(), 1usize),
+        row!(L; TCP, "tcp_fastopen 256", |b| b.tcp_fastopen(256), |s| tcp_int(s, libc::TCP_FASTOPEN), 256u32),
+        row!(L; TCP, "tcp_fastopen 256, then 0 (off)", |b| b.tcp_fastopen(256).tcp_fastopen(0),
+            |s| tcp_int(s, libc::TCP_FASTOPEN), 0u32),
+        // Linux keeps a number of SYN-ACK retransmissions and reads back the
+        // seconds they cover: at least what was asked.
+        row!(L; TCP, "tcp_defer_accept 3 s", |b| b.tcp_defer_accept(Duration::from_secs(3)),
+            |s| tcp_int(s, libc::TCP_DEFER_ACCEPT), test "3 s or more" |v| matches!(v, Value::Int(n) if *n >= 3)),
+        row!(L; TCP, "tcp_defer_accept 1 ms (rounded up to 1 s)", |b| b.tcp_defer_accept(Duration::from_millis(1)),
+            |s| tcp_int(s, libc::TCP_DEFER_ACCEPT), test "1 s or more" |v| matches!(v, Value::Int(n) if *n >= 1)),
+    ]);
+    #[cfg(windows)]
+    rows.extend([row!(L; TCP, "tcp_fastopen on", |b| b.tcp_fastopen(1),
+            |s| util::sockopt_int(&**s, windows_sys::Win32::Networking::WinSock::IPPROTO_TCP,
+                windows_sys::Win32::Networking::WinSock::TCP_FASTOPEN).map(|v| v != 0), true)]);
+    #[cfg(any(target_os = "linux", windows))]
+    rows.extend([
+        row!(L; ACCEPTED, "nodelay on (accepted)", |b| b.nodelay(true), |s| s.tcp_nodelay(), true),
+        row!(L; ACCEPTED, "nodelay on, then off (accepted)", |b| b.nodelay(true).nodelay(false), |s| s.tcp_nodelay(), false),
+        row!(L; ACCEPTED, "keepalive on (accepted)", |b| b.keepalive(Keepalive::new()), |s| s.keepalive(), true),
+        row!(L; ACCEPTED, "linger 3 s (accepted)", |b| b.linger(Some(Duration::from_secs(3))), |s| s.linger(),
+            Duration::from_secs(3)),
+        row!(L; ACCEPTED, "linger 1.5 s (accepted, rounded up)", |b| b.linger(Some(Duration::from_millis(1500))),
+            |s| s.linger(), Duration::from_secs(2)),
+    ]);
+    #[cfg(target_os = "linux")]
+    rows.extend([
+        row!(L; ACCEPTED, "keepalive time 75 s (accepted)", |b| b.keepalive(Keepalive::new().time(Duration::from_secs(75))),
+            |s| s.tcp_keepalive_time(), Duration::from_secs(75)),
+        row!(L; ACCEPTED, "tos 0x28 (accepted)", |b| b.tos(0x28), |s| tos(s), 0x28u32),
+        row!(L; ACCEPTED, "tcp_user_timeout 1.5 s (accepted)", |b| b.tcp_user_timeout(Duration::from_millis(1500)),
+            |s| s.tcp_user_timeout(), Some(Duration::from_millis(1500))),
+    ]);
+    rows
 }
 
 fn connector_rows() -> Vec<Row<ConnectorBuilder>> {
     type C = ConnectorBuilder;
     let mut rows = shared_rows!(C, &[Kind::Tcp6, Kind::Udp6]);
+    #[cfg(target_os = "linux")]
+    rows.extend([
+        // A TCP client's incoming CPU follows the packets it receives; a
+        // connected UDP socket that received nothing keeps the one given.
+        row!(C; UDP, "cpu_affinity 1", |b| b.cpu_affinity(1), |s| s.cpu_affinity(), 1usize),
+        row!(C; TCP, "tcp_fastopen_connect on", |b| b.tcp_fastopen_connect(true),
+            |s| tcp_int(s, libc::TCP_FASTOPEN_CONNECT), 1u32),
+        row!(C; TCP, "tcp_fastopen_connect on, then off", |b| b.tcp_fastopen_connect(true).tcp_fastopen_connect(false),
+            |s| tcp_int(s, libc::TCP_FASTOPEN_CONNECT), 0u32),
+    ]);
     rows.extend([
         row!(C; ALL, "read_timeout 1.5 s", |b| b.read_timeout(Duration::from_millis(1500)), |s| s.read_timeout(),
             Duration::from_millis(1500)),
@@ -354,6 +535,7 @@ enum Built {
     TcpListener(TcpListener),
     Udp(UdpSocket),
     TcpStream(TcpStream, TcpListener),
+    Accepted(TcpStream, TcpStream, TcpListener),
     ConnectedUdp(UdpSocket, UdpSocket),
     #[cfg(unix)]
     UnixListener(UnixListener),
@@ -368,7 +550,7 @@ impl Built {
         match self {
             Built::TcpListener(s) => SockRef::from(s),
             Built::Udp(s) | Built::ConnectedUdp(s, _) => SockRef::from(s),
-            Built::TcpStream(s, _) => SockRef::from(s),
+            Built::TcpStream(s, _) | Built::Accepted(s, _, _) => SockRef::from(s),
             #[cfg(unix)]
             Built::UnixListener(s) => SockRef::from(s),
             #[cfg(unix)]
@@ -399,6 +581,12 @@ fn build_listener(b: &ListenerBuilder, kind: Kind, _dir: &Path) -> sockwright::R
     Ok(match kind {
         Kind::Tcp4 | Kind::Tcp6 | Kind::Tcp6Any => Built::TcpListener(b.listen(loopback(kind))?),
         Kind::Udp4 | Kind::Udp6 | Kind::Udp6Any => Built::Udp(b.bind_udp(loopback(kind))?),
+        Kind::Accepted4 => {
+            let listener = b.listen(loopback(kind))?;
+            let client = TcpStream::connect(listener.local_addr().unwrap()).expect("client");
+            let (accepted, _) = listener.accept().expect("accept");
+            Built::Accepted(accepted, client, listener)
+        }
         #[cfg(unix)]
         Kind::UnixStream => Built::UnixListener(b.listen_unix(fresh_path(_dir))?),
         #[cfg(unix)]
@@ -424,7 +612,9 @@ fn build_connector(b: &ConnectorBuilder, kind: Kind, _dir: &Path) -> sockwright:
         }
         #[cfg(unix)]
         Kind::UnixDatagram => unreachable!("the connector builder makes no Unix datagram socket"),
-        Kind::Tcp6Any | Kind::Udp6Any => unreachable!("a connector binds no wildcard"),
+        Kind::Tcp6Any | Kind::Udp6Any | Kind::Accepted4 => {
+            unreachable!("a connector binds no wildcard and accepts nothing")
+        }
     })
 }
 
@@ -469,7 +659,14 @@ fn check_all<B: Default>(
                 Ok(built) => built,
                 Err(e) if row.privileged && e.kind() == io::ErrorKind::PermissionDenied => {
                     eprintln!(
-                        "{builder} {} on {kind:?} skipped: {e} (needs CAP_NET_RAW on this kernel)",
+                        "{builder} {} on {kind:?} skipped: {e} (needs CAP_NET_ADMIN or CAP_NET_RAW)",
+                        row.name
+                    );
+                    continue;
+                }
+                Err(e) if e.io_error().is_some_and(unreadable) => {
+                    eprintln!(
+                        "{builder} {} on {kind:?} skipped: this OS does not have the option: {e}",
                         row.name
                     );
                     continue;
@@ -525,6 +722,7 @@ fn check_all<B: Default>(
 fn listener_options_read_back() {
     let mut makes = ALL.to_vec();
     makes.extend(V6_ANY);
+    makes.push(Kind::Accepted4);
     check_all("ListenerBuilder", listener_rows(), &makes, build_listener);
 }
 
@@ -644,6 +842,14 @@ mod async_calls {
                 Kind::Udp4 | Kind::Udp6 | Kind::Udp6Any => {
                     Built::Udp(back(b.bind_udp_async(loopback(kind)).await?.into_std()))
                 }
+                // A connection accepted from a tokio listener, taken back as std.
+                Kind::Accepted4 => {
+                    let listener = b.listen_async(loopback(kind)).await?;
+                    let client =
+                        TcpStream::connect(listener.local_addr().unwrap()).expect("client");
+                    let (accepted, _) = listener.accept().await.expect("accept");
+                    Built::Accepted(back(accepted.into_std()), client, back(listener.into_std()))
+                }
                 #[cfg(unix)]
                 Kind::UnixStream => Built::UnixListener(back(
                     b.listen_unix_async(fresh_path(_dir)).await?.into_std(),
@@ -682,7 +888,9 @@ mod async_calls {
                 Kind::UnixDatagram => {
                     unreachable!("the connector builder makes no Unix datagram socket")
                 }
-                Kind::Tcp6Any | Kind::Udp6Any => unreachable!("a connector binds no wildcard"),
+                Kind::Tcp6Any | Kind::Udp6Any | Kind::Accepted4 => {
+                    unreachable!("a connector binds no wildcard and accepts nothing")
+                }
             })
         })
     }
@@ -691,6 +899,7 @@ mod async_calls {
     fn listener_options_read_back_through_the_async_calls() {
         let mut makes = ALL.to_vec();
         makes.extend(V6_ANY);
+        makes.push(Kind::Accepted4);
         check_all(
             "ListenerBuilder, async",
             async_rows(listener_rows()),

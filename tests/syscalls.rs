@@ -26,7 +26,7 @@ use sockwright::hello::{Exchange, CLIENT_GREETING, DEFAULT_TIMEOUT, SERVER_GREET
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder, Type};
 
 const SCENARIO_VAR: &str = "SOCKWRIGHT_STRACE_SCENARIO";
-const SCENARIOS: [&str; 3] = ["listener", "invalid", "audit"];
+const SCENARIOS: [&str; 4] = ["listener", "invalid", "audit", "options"];
 const BACKLOG: u32 = 64;
 const GREETING_LEN: usize = CLIENT_GREETING.len();
 
@@ -140,6 +140,103 @@ fn names(calls: &[Call]) -> Vec<&str> {
     calls.iter().map(|c| c.name.as_str()).collect()
 }
 
+/// Each option asked for is one `setsockopt` naming it, in the option
+/// table's order, and an option not asked for is no call at all.
+#[test]
+fn one_setsockopt_per_option_asked_for() {
+    let Some(trace) = Trace::run("options") else {
+        return;
+    };
+    let plain = trace.calls("options-none");
+    assert_eq!(names(&plain), ["socket", "bind", "listen"], "{plain:#?}");
+    for (label, want) in OPTION_BUILDS {
+        let calls = trace.calls(label);
+        let set: Vec<&Call> = calls.iter().filter(|c| c.name == "setsockopt").collect();
+        let shown: Vec<&str> = set.iter().map(|c| c.line.as_str()).collect();
+        assert_eq!(set.len(), want.len(), "{label}: {shown:#?}");
+        for (call, option) in set.iter().zip(want.iter()) {
+            assert!(
+                call.line.contains(&format!(", {option}, ")),
+                "{label}: expected {option} in {}",
+                call.line
+            );
+        }
+        let rest: Vec<&str> = names(&calls)
+            .into_iter()
+            .filter(|n| *n != "setsockopt")
+            .collect();
+        let expected: &[&str] = if label.starts_with("options-listener") {
+            &["socket", "bind", "listen"]
+        } else {
+            &["socket", "connect"]
+        };
+        assert_eq!(rest, expected, "{label}: {calls:#?}");
+    }
+}
+
+/// The option builds the `options` scenario makes, with the option names
+/// strace shows for their `setsockopt` calls, in order.
+const OPTION_BUILDS: [(&str, &[&str]); 2] = [
+    (
+        "options-listener",
+        &[
+            "IP_TOS",
+            "TCP_NODELAY",
+            "TCP_USER_TIMEOUT",
+            "TCP_CONGESTION",
+            "TCP_NOTSENT_LOWAT",
+            "TCP_FASTOPEN",
+            "TCP_DEFER_ACCEPT",
+            "SO_INCOMING_CPU",
+        ],
+    ),
+    (
+        "options-connector",
+        &[
+            "IP_TOS",
+            "TCP_NODELAY",
+            "TCP_USER_TIMEOUT",
+            "TCP_FASTOPEN_CONNECT",
+        ],
+    ),
+];
+
+fn options_scenario() {
+    let plain = measure(
+        "options-none",
+        || (),
+        |_| ListenerBuilder::new().listen("127.0.0.1:0").unwrap(),
+    );
+    let mut listener = ListenerBuilder::new();
+    listener
+        .cpu_affinity(0)
+        .tcp_defer_accept(Duration::from_secs(1))
+        .tcp_fastopen(8)
+        .tcp_notsent_lowat(4096)
+        .tcp_congestion("reno")
+        .tcp_user_timeout(Duration::from_secs(5))
+        .nodelay(true)
+        .tos(0x28);
+    let built = measure(
+        "options-listener",
+        || (),
+        |_| listener.listen("127.0.0.1:0").unwrap(),
+    );
+    let mut connector = ConnectorBuilder::new();
+    connector
+        .tcp_fastopen_connect(true)
+        .tcp_user_timeout(Duration::from_secs(5))
+        .nodelay(true)
+        .tos(0x28);
+    let target = plain.local_addr().unwrap();
+    let stream = measure(
+        "options-connector",
+        || (),
+        |_| connector.connect(target).unwrap(),
+    );
+    drop((built, stream));
+}
+
 // ---------------------------------------------------------------------------
 // The scenarios
 
@@ -161,6 +258,7 @@ fn run_scenario(name: &str) {
         "listener" => listener_scenario(),
         "invalid" => invalid_scenario(),
         "audit" => audit_scenario(),
+        "options" => options_scenario(),
         other => panic!("unknown scenario {other:?}"),
     }
 }

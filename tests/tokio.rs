@@ -13,7 +13,8 @@ mod util;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 #[cfg(target_os = "linux")]
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,18 +78,17 @@ async fn ticker(stop: Arc<AtomicBool>) -> (Duration, usize) {
     (largest, ticks)
 }
 
+/// One race of a black-holed `[::1]:P` against a live `127.0.0.1:P` on a
+/// current-thread runtime with a 10 ms ticker: (time to win, largest gap
+/// between ticks, ticks).
 #[cfg(target_os = "linux")]
-#[test]
-fn connect_async_races_without_stalling_a_current_thread_runtime() {
-    init_log();
-    let Some((hole, live)) = black_hole_v6_and_live_v4() else {
-        return;
-    };
+fn race_with_a_ticker(
+    hole: &util::FullListener,
+    live: &std::net::TcpListener,
+) -> (Duration, Duration, usize) {
     let live_addr = live.local_addr().unwrap();
     let targets = [hole.addr, live_addr];
-    let delay = ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY;
     let rt = current_thread();
-
     let (stream, took, (largest, ticks)) = rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
         let ticking = tokio::spawn(ticker(stop.clone()));
@@ -104,23 +104,46 @@ fn connect_async_races_without_stalling_a_current_thread_runtime() {
         (stream, took, ticking.await.unwrap())
     });
     eprintln!(
-        "connect_async [black-holed {}, live {live_addr}]: won by {} after {took:?} \
-         (attempt delay {delay:?}); ticker: {ticks} ticks of 10 ms, largest gap {largest:?}",
+        "connect_async [black-holed {}, live {live_addr}]: won by {} after {took:?}; \
+         ticker: {ticks} ticks of 10 ms, largest gap {largest:?}",
         hole.addr,
         stream.peer_addr().unwrap()
     );
     assert_eq!(stream.peer_addr().unwrap(), live_addr);
     let (_server, peer) = live.accept().unwrap();
     assert_eq!(peer, stream.local_addr().unwrap());
-    // IPv6 went first and got nothing; IPv4 started one delay later.
-    assert!(
-        took >= delay && took < delay + Duration::from_millis(100),
-        "won after {took:?}"
-    );
     assert!(ticks > 0, "the ticker never ran");
-    assert!(
-        largest < Duration::from_millis(50),
-        "the runtime stalled: largest gap between ticks {largest:?}"
+    (took, largest, ticks)
+}
+
+/// A race that blocked the runtime would stall the ticker for a whole
+/// attempt delay (250 ms) every time; a machine busy with other work can
+/// delay one tick now and then. So a race is tried up to three times, and
+/// one that meets both bounds passes; every try is printed.
+#[cfg(target_os = "linux")]
+#[test]
+fn connect_async_races_without_stalling_a_current_thread_runtime() {
+    init_log();
+    let Some((hole, live)) = black_hole_v6_and_live_v4() else {
+        return;
+    };
+    let delay = ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY;
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let (took, largest, _) = race_with_a_ticker(&hole, &live);
+        // IPv6 went first and got nothing; IPv4 started one delay later.
+        assert!(
+            took >= delay,
+            "won after {took:?}, before the attempt delay"
+        );
+        tries.push((took, largest));
+        if took < delay + Duration::from_millis(100) && largest < Duration::from_millis(50) {
+            return;
+        }
+    }
+    panic!(
+        "no try won within the attempt delay + 100 ms with every tick gap under 50 ms: \
+         (won after, largest gap) = {tries:?}"
     );
 }
 
@@ -525,4 +548,121 @@ fn connect_unix_async_to_a_full_queue_fails_at_once() {
         "{err}"
     );
     assert!(took < Duration::from_secs(1), "failed after {took:?}");
+}
+
+/// The `configure` hook runs on every socket the async calls make, once per
+/// attempt and before `connect`, as in the blocking calls; what it sets is
+/// on the returned socket, and its failure is the same error.
+#[test]
+fn the_configure_hook_runs_on_every_async_socket() {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Mutex;
+
+    /// A hook that records, per call, whether the socket had a peer yet,
+    /// and sets a send buffer the test reads back.
+    fn recorder() -> (
+        Arc<Mutex<Vec<bool>>>,
+        impl Fn(sockwright::SocketRef<'_>) -> std::io::Result<()> + Send + Sync + 'static,
+    ) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let hook = move |socket: sockwright::SocketRef<'_>| {
+            let s = socket2::SockRef::from(&socket);
+            log.lock().unwrap().push(s.peer_addr().is_ok());
+            s.set_send_buffer_size(BUFFER)
+        };
+        (seen, hook)
+    }
+    const BUFFER: usize = 96 * 1024;
+    let granted = |s: socket2::SockRef<'_>| s.send_buffer_size().unwrap() >= BUFFER;
+
+    let rt = current_thread();
+    rt.block_on(async {
+        let (seen, hook) = recorder();
+        let listener = ListenerBuilder::new()
+            .configure(hook)
+            .listen_async("127.0.0.1:0")
+            .await
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), [false]);
+        assert!(granted(socket2::SockRef::from(&listener)));
+
+        // A race of two attempts: the refused one and the live one, each
+        // configured before its connect.
+        let (_holder, refused) = util::refused_port();
+        let (seen, hook) = recorder();
+        let stream = ConnectorBuilder::new()
+            .configure(hook)
+            .connect_async(&[refused, listener.local_addr().unwrap()][..])
+            .await
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), [false, false]);
+        assert!(granted(socket2::SockRef::from(&stream)));
+
+        let (seen, hook) = recorder();
+        let server = ListenerBuilder::new()
+            .configure(hook)
+            .bind_udp_async("127.0.0.1:0")
+            .await
+            .unwrap();
+        assert!(granted(socket2::SockRef::from(&server)));
+        let (client_seen, client_hook) = recorder();
+        let client = ConnectorBuilder::new()
+            .configure(client_hook)
+            .connect_udp_async(server.local_addr().unwrap())
+            .await
+            .unwrap();
+        assert!(granted(socket2::SockRef::from(&client)));
+        assert_eq!(*seen.lock().unwrap(), [false]);
+        assert_eq!(*client_seen.lock().unwrap(), [false]);
+
+        #[cfg(unix)]
+        {
+            let dir = util::TempDir::new("tokio-configure");
+            let path = dir.join("s.sock");
+            let (seen, hook) = recorder();
+            let unix = ListenerBuilder::new()
+                .configure(hook)
+                .listen_unix_async(&path)
+                .await
+                .unwrap();
+            let (client_seen, client_hook) = recorder();
+            let stream = ConnectorBuilder::new()
+                .configure(client_hook)
+                .connect_unix_async(&path)
+                .await
+                .unwrap();
+            assert!(granted(socket2::SockRef::from(&stream)));
+            let (seen_d, hook_d) = recorder();
+            let dgram = ListenerBuilder::new()
+                .configure(hook_d)
+                .bind_unix_datagram_async(dir.join("d.sock"))
+                .await
+                .unwrap();
+            assert!(granted(socket2::SockRef::from(&dgram)));
+            assert_eq!(*seen.lock().unwrap(), [false]);
+            assert_eq!(*client_seen.lock().unwrap(), [false]);
+            assert_eq!(*seen_d.lock().unwrap(), [false]);
+            drop(unix);
+        }
+
+        // A failing hook: the same error as from the blocking call, and no
+        // connection reaches the listener.
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let mut failing = ConnectorBuilder::new();
+        failing.configure(move |_| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            Err(std::io::Error::from_raw_os_error(13))
+        });
+        let addr = listener.local_addr().unwrap();
+        let blocking = failing.connect(addr).unwrap_err();
+        let err = failing.connect_async(addr).await.unwrap_err();
+        assert!(matches!(err, Error::Configure { .. }), "{err}");
+        assert_eq!(err.to_string(), blocking.to_string());
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+        let (_conn, _) = listener.accept().await.unwrap(); // the race's winner above
+        let idle = tokio::time::timeout(Duration::from_millis(50), listener.accept()).await;
+        assert!(idle.is_err(), "a connection reached the listener");
+    });
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use log::{log_enabled, Level};
 use socket2::{SockAddr, SockRef, Socket};
 
-use crate::options::{self, set_result};
+use crate::options::{set_result, Phase};
 use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type};
 
 /// `log::debug!` with the target a user filters the client side by,
@@ -93,13 +93,11 @@ impl ConnectorBuilder {
             }
         };
         let socket = self.opts.create(domain, implied, &shown)?;
-        self.opts.apply(&socket, domain, &shown)?;
-        if implied == Type::Stream {
-            self.apply_tcp_options(&socket, &shown)?;
-        }
-        self.apply_linger(&socket, &shown)?;
+        self.opts
+            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
         if let Some(local) = local {
-            options::bind(&socket, &local.into(), &Address::Inet(local))?;
+            self.opts
+                .bind(&socket, &local.into(), &Address::Inet(local))?;
         }
         Ok(socket)
     }
@@ -109,55 +107,9 @@ impl ConnectorBuilder {
     #[cfg(unix)]
     pub(crate) fn prepare_unix(&self, shown: &Address) -> Result<Socket> {
         let socket = self.opts.create(Domain::Unix, Type::Stream, shown)?;
-        self.opts.apply(&socket, Domain::Unix, shown)?;
-        self.apply_linger(&socket, shown)?;
+        self.opts
+            .apply(Phase::Fresh, &socket, Domain::Unix, Type::Stream, shown)?;
         Ok(socket)
-    }
-
-    /// `TCP_NODELAY`, `SO_KEEPALIVE` and its parameters.
-    fn apply_tcp_options(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(on) = self.nodelay {
-            set_result("TCP_NODELAY", addr, socket.set_tcp_nodelay(on))?;
-            debug!("set TCP_NODELAY={on} for {addr}");
-        }
-        if let Some(ka) = &self.keepalive {
-            set_result("SO_KEEPALIVE", addr, socket.set_keepalive(true))?;
-            if ka.time.is_some() || ka.interval.is_some() || ka.retries.is_some() {
-                let params = sys::keepalive(ka);
-                set_result(
-                    "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT",
-                    addr,
-                    socket.set_tcp_keepalive(&params),
-                )?;
-            }
-            debug!("set SO_KEEPALIVE={ka:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `SO_LINGER`, before connecting.
-    fn apply_linger(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(linger) = self.linger {
-            let linger = linger.map(|d| sys::round_up(d, sys::LINGER_UNIT));
-            set_result("SO_LINGER", addr, socket.set_linger(linger))?;
-            debug!("set SO_LINGER={linger:?} for {addr}");
-        }
-        Ok(())
-    }
-
-    /// `SO_RCVTIMEO`, `SO_SNDTIMEO`, after connecting: Linux would otherwise
-    /// end a blocking `connect` after the send timeout with `EINPROGRESS`, so
-    /// a write timeout would act as a connect timeout with a misleading error.
-    fn apply_timeouts(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(t) = self.read_timeout.map(os_timeout) {
-            set_result("SO_RCVTIMEO", addr, socket.set_read_timeout(Some(t)))?;
-            debug!("set SO_RCVTIMEO={t:?} for {addr}");
-        }
-        if let Some(t) = self.write_timeout.map(os_timeout) {
-            set_result("SO_SNDTIMEO", addr, socket.set_write_timeout(Some(t)))?;
-            debug!("set SO_SNDTIMEO={t:?} for {addr}");
-        }
-        Ok(())
     }
 
     /// `connect(2)`, bounded by the connect timeout, then nonblocking mode
@@ -191,7 +143,13 @@ impl ConnectorBuilder {
                 None => debug!("connected to {addr}"),
             }
         }
-        self.apply_timeouts(socket, addr)?;
+        self.opts.apply(
+            Phase::Connected,
+            socket,
+            domain_of(addr),
+            Type::Stream,
+            addr,
+        )?;
         match io {
             Io::Blocking => self.opts.apply_nonblocking(socket, addr),
             Io::Async => Ok(()),
@@ -208,6 +166,17 @@ pub(crate) enum Io {
     /// An async runtime's reactor: left nonblocking, as [`start`] made it.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     Async,
+}
+
+/// The domain of a connected address, which names the options set on it.
+fn domain_of(addr: &Address) -> Domain {
+    match addr {
+        Address::Inet(a) => Domain::for_address(a),
+        #[cfg(unix)]
+        _ => Domain::Unix,
+        #[cfg(not(unix))]
+        _ => Domain::Ipv4,
+    }
 }
 
 /// A blocking `connect(2)`, made again when a signal interrupts it (as std's
@@ -249,6 +218,7 @@ fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration)
 /// the OS takes. socket2 truncates instead, and a timeout that truncates to
 /// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
 /// wait forever.
+#[cfg(unix)]
 fn os_timeout(timeout: Duration) -> Duration {
     sys::round_up(timeout, sys::TIMEOUT_UNIT)
 }

@@ -30,7 +30,7 @@ use socket2::{SockRef, Socket};
 
 use super::{outcome, start, Attempt, Attempts, Begun, Io, Next};
 use crate::listener::listen;
-use crate::options::{set_result, Options};
+use crate::options::{set_result, Options, Place};
 use crate::resolve::{self, Named};
 use crate::{Address, ConnectorBuilder, Error, ListenerBuilder, Result, Type};
 
@@ -107,7 +107,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.validate(Type::Stream)?;
+        self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
         let target = Named(&addr);
         let addrs = lookup(target, &self.opts).await?;
@@ -164,7 +164,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.validate(Type::Datagram)?;
+        self.validate(Type::Datagram, Place::Inet)?;
         let target = Named(&addr);
         let addrs = lookup(target, &self.opts).await?;
         let mut errors = Vec::new();
@@ -325,7 +325,7 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.opts.validate(Type::Stream)?;
+        self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
         let target = Named(&addr);
         let addrs = lookup(target, &self.opts).await?;
@@ -369,7 +369,7 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs + fmt::Debug,
     {
-        self.opts.validate(Type::Datagram)?;
+        self.opts.validate(Type::Datagram, Place::Inet)?;
         let target = Named(&addr);
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
@@ -415,7 +415,8 @@ impl ListenerBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
     pub async fn listen_unix_async<P: AsRef<Path>>(&self, path: P) -> Result<UnixListener> {
-        self.opts.validate(Type::Stream)?;
+        self.opts
+            .validate(Type::Stream, Place::Unix(path.as_ref()))?;
         let backlog = self.backlog_int()?;
         running(&Address::Unix(path.as_ref().to_path_buf()))?;
         let (socket, shown) = self.bound_unix(path.as_ref(), Type::Stream)?;
@@ -462,7 +463,8 @@ impl ListenerBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
     pub async fn bind_unix_datagram_async<P: AsRef<Path>>(&self, path: P) -> Result<UnixDatagram> {
-        self.opts.validate(Type::Datagram)?;
+        self.opts
+            .validate(Type::Datagram, Place::Unix(path.as_ref()))?;
         running(&Address::Unix(path.as_ref().to_path_buf()))?;
         let (socket, shown) = self.bound_unix(path.as_ref(), Type::Datagram)?;
         nonblocking(&socket, &shown)?;

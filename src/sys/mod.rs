@@ -1,25 +1,28 @@
-//! Platform-specific socket options.
+//! The platform backends: the few calls socket2 does not make for us.
 //!
-//! Each backend provides the same functions; an option a platform lacks is
-//! never asked for there, because its builder setter does not exist, and the
-//! backend answers [`io::ErrorKind::Unsupported`] as a last line of defence.
-//!
-//! - `set_reuse_port(&Socket, bool)`: `SO_REUSEPORT`.
-//! - `set_exclusive_address_use(&Socket, bool)`: `SO_EXCLUSIVEADDRUSE`.
-//! - `bind_device(&Socket, &[u8])`: `SO_BINDTODEVICE`.
-//! - `set_freebind(&Socket, Domain, bool)`: `IP_FREEBIND` / `IPV6_FREEBIND`,
-//!   with the option's name.
-//! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express.
+//! Each backend (`unix.rs`, `windows.rs`) provides:
+//! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express;
+//!   `KEEPALIVE_DETAILS`: whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist;
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
-//!   in the background.
+//!   in the background;
 //! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
-//!   `WSAPoll`) on sockets with a connect under way; which ones are ready.
+//!   `WSAPoll`) on sockets with a connect under way; which ones are ready;
+//! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes;
+//!   `MAX_LINGER`: the longest `SO_LINGER` its `linger` struct holds;
+//!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
 //!
-//! The readiness wait is the crate's only `unsafe` code besides
-//! `SO_EXCLUSIVEADDRUSE` on Windows: one small function per platform, each
-//! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`.
-//! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes.
-//! - `MAX_LINGER`: the longest `SO_LINGER` the OS's `linger` struct holds.
+//! and, only where the platform has the option (the option table in
+//! `crate::options` calls them through `on_X!`, so other platforms never
+//! name them):
+//! - `set_exclusive_address_use(&Socket, bool)`: `SO_EXCLUSIVEADDRUSE` (Windows);
+//! - `set_tcp_fastopen(&Socket, u32)`: `TCP_FASTOPEN` on a listening socket;
+//! - `set_tcp_defer_accept`, `set_tcp_fastopen_connect` (Linux);
+//! - `bind_device(&Socket, Domain, &str)`: `SO_BINDTODEVICE`, or
+//!   `IP_BOUND_IF` by the interface's index (Apple, illumos, Solaris).
+//!
+//! `unsafe` code lives here only: one small function per call, each
+//! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`, each with
+//! a `// SAFETY:` comment.
 
 #[cfg_attr(unix, path = "unix.rs")]
 #[cfg_attr(windows, path = "windows.rs")]
@@ -49,6 +52,8 @@ pub(crate) fn round_up(
     }
 }
 
+/// The error an option this platform lacks would give, were it ever asked
+/// for (its setter does not exist here, so it is not).
 #[allow(dead_code)]
 pub(crate) fn unsupported(what: &str) -> std::io::Error {
     std::io::Error::new(

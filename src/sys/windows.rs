@@ -5,26 +5,22 @@ use std::os::windows::io::AsRawSocket;
 
 use socket2::{Socket, TcpKeepalive};
 
-use crate::{Domain, Keepalive};
+use crate::Keepalive;
 
-pub(crate) fn set_reuse_port(_: &Socket, _: bool) -> io::Result<()> {
-    Err(super::unsupported("SO_REUSEPORT"))
-}
-
-/// `setsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`, which socket2 does not expose.
+/// `setsockopt(level, name)` with a 32-bit value, for the options socket2
+/// does not expose.
 #[allow(unsafe_code)]
-pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result<()> {
+fn setsockopt_int(socket: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
     use windows_sys::Win32::Networking::WinSock::{
-        setsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
+        setsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
     };
-    let value: i32 = i32::from(on);
     // SAFETY: the socket handle is valid for the borrow of `socket`, and the
     // option value points to a live i32 whose size is passed alongside it.
     let rc = unsafe {
         setsockopt(
             socket.as_raw_socket() as SOCKET,
-            SOL_SOCKET,
-            SO_EXCLUSIVEADDRUSE,
+            level,
+            name,
             (&value as *const i32).cast(),
             std::mem::size_of::<i32>() as i32,
         )
@@ -37,13 +33,22 @@ pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result
     }
 }
 
-pub(crate) fn bind_device(_: &Socket, _: &[u8]) -> io::Result<()> {
-    Err(super::unsupported("SO_BINDTODEVICE"))
+/// `setsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`, which socket2 does not expose.
+pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
+    setsockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, i32::from(on))
 }
 
-pub(crate) fn set_freebind(_: &Socket, _: Domain, _: bool) -> (&'static str, io::Result<()>) {
-    ("IP_FREEBIND", Err(super::unsupported("IP_FREEBIND")))
+/// `setsockopt(IPPROTO_TCP, TCP_FASTOPEN)`: Windows' option is on or off, so
+/// any queue length but 0 turns it on.
+pub(crate) fn set_tcp_fastopen(socket: &Socket, queue_len: u32) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{IPPROTO_TCP, TCP_FASTOPEN};
+    setsockopt_int(socket, IPPROTO_TCP, TCP_FASTOPEN, i32::from(queue_len != 0))
 }
+
+/// The `TCP_MAXSEG` values the kernel takes (no setter here: listed for the
+/// shared validation).
+pub(crate) const MSS_RANGE: std::ops::RangeInclusive<u32> = 1..=65535;
 
 /// The finest timeout `SO_RCVTIMEO` / `SO_SNDTIMEO` take here: a `DWORD` of
 /// milliseconds, to which socket2 truncates.

@@ -1,0 +1,464 @@
+//! Socket configuration shared by both builders: validation before any
+//! system call, then one `setsockopt` per option asked for, then the
+//! `configure` hooks.
+//!
+//! Every option is declared once, in [`table`]: its C name, the sockets it
+//! applies to, when it is set, how its value is checked and how it is set.
+//! From that one declaration come the field that stores it, its validation,
+//! the check that it fits the socket, the `setsockopt` and the log line. A
+//! builder's setter only stores the value.
+
+mod connector;
+mod listener;
+mod table;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+#[cfg(unix)]
+use std::path::Path;
+use std::sync::Arc;
+
+use log::debug;
+use socket2::Socket;
+
+use crate::{Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type};
+
+pub(crate) use table::Settings;
+
+/// When an option is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// On a fresh socket, before `bind` and `connect`; the hooks run last.
+    Fresh,
+    /// Right after `bind`, before `listen` or the socket is returned.
+    Bound,
+    /// Once the socket is connected.
+    Connected,
+}
+
+/// The kinds of socket an option applies to.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(unix), allow(dead_code))] // no Unix sockets to apply to
+pub(crate) struct Applies {
+    tcp: bool,
+    udp: bool,
+    unix_stream: bool,
+    unix_datagram: bool,
+    v4: bool,
+    v6: bool,
+}
+
+impl Applies {
+    /// Every socket.
+    pub(crate) const ANY: Applies = Applies {
+        tcp: true,
+        udp: true,
+        unix_stream: true,
+        unix_datagram: true,
+        v4: true,
+        v6: true,
+    };
+    /// IP sockets, TCP and UDP.
+    pub(crate) const INET: Applies = Applies {
+        unix_stream: false,
+        unix_datagram: false,
+        ..Applies::ANY
+    };
+    /// TCP sockets.
+    pub(crate) const TCP: Applies = Applies {
+        udp: false,
+        ..Applies::INET
+    };
+    /// UDP sockets.
+    pub(crate) const UDP: Applies = Applies {
+        tcp: false,
+        ..Applies::INET
+    };
+    /// Connection-oriented sockets: TCP and Unix streams.
+    pub(crate) const STREAMS: Applies = Applies {
+        udp: false,
+        unix_datagram: false,
+        ..Applies::ANY
+    };
+
+    /// The same sockets, IPv4 only.
+    pub(crate) const fn v4_only(self) -> Applies {
+        Applies { v6: false, ..self }
+    }
+
+    /// The same sockets, IPv6 only.
+    pub(crate) const fn v6_only(self) -> Applies {
+        Applies { v4: false, ..self }
+    }
+
+    fn transport(&self, transport: Transport) -> bool {
+        match transport {
+            Transport::Tcp => self.tcp,
+            Transport::Udp => self.udp,
+            #[cfg(unix)]
+            Transport::UnixStream => self.unix_stream,
+            #[cfg(unix)]
+            Transport::UnixDatagram => self.unix_datagram,
+        }
+    }
+
+    fn family(&self, domain: Domain) -> bool {
+        match domain {
+            Domain::Ipv4 => self.v4,
+            Domain::Ipv6 => self.v6,
+            #[cfg(unix)]
+            Domain::Unix => true,
+        }
+    }
+}
+
+/// One option's declaration: what [`table`] says of it.
+#[derive(Debug)]
+pub(crate) struct Decl {
+    /// The setter's name, as the user wrote it.
+    pub(crate) setter: &'static str,
+    /// The C option set on IPv4 and Unix sockets.
+    pub(crate) name: &'static str,
+    /// The C option set on IPv6 sockets (the same for most options).
+    pub(crate) name_v6: &'static str,
+    pub(crate) applies: Applies,
+    pub(crate) phase: Phase,
+}
+
+impl Decl {
+    /// The C option this declaration sets on a socket of `domain`.
+    pub(crate) fn name(&self, domain: Domain) -> &'static str {
+        if domain == Domain::Ipv6 {
+            self.name_v6
+        } else {
+            self.name
+        }
+    }
+}
+
+/// A socket's transport, which decides which options apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Tcp,
+    Udp,
+    #[cfg(unix)]
+    UnixStream,
+    #[cfg(unix)]
+    UnixDatagram,
+}
+
+/// Where a finishing call's socket goes: the IP network or a Unix path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Place<'a> {
+    Inet,
+    #[cfg(unix)]
+    Unix(&'a Path),
+    #[cfg(not(unix))]
+    #[allow(dead_code)]
+    Never(std::marker::PhantomData<&'a ()>),
+}
+
+/// Which builder a socket is made by: its log lines go to that target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Side {
+    Listener,
+    #[default]
+    Connector,
+}
+
+impl Side {
+    /// What the builder on this side does with the socket's address.
+    fn purpose(self) -> Purpose {
+        match self {
+            Side::Listener => Purpose::Bind,
+            Side::Connector => Purpose::Connect,
+        }
+    }
+
+    /// The log target a user filters by.
+    pub(crate) fn target(self) -> &'static str {
+        match self {
+            Side::Listener => "sockwright::listener",
+            Side::Connector => "sockwright::connector",
+        }
+    }
+}
+
+/// What the socket about to be bound or connected is for, as a hook sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prepared<'a> {
+    pub(crate) domain: Domain,
+    pub(crate) socket_type: Type,
+    pub(crate) protocol: Protocol,
+    pub(crate) addr: &'a Address,
+}
+
+/// A `configure` hook.
+pub(crate) type HookFn = dyn Fn(SocketRef<'_>) -> io::Result<()> + Send + Sync;
+
+/// The `configure` hooks, in the order they were added.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks(Vec<Arc<HookFn>>);
+
+impl Hooks {
+    pub(crate) fn push(&mut self, hook: Arc<HookFn>) {
+        self.0.push(hook);
+    }
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} configure hook(s)", self.0.len())
+    }
+}
+
+/// The configuration both builders carry. `None` means "leave the OS default".
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    pub(crate) side: Side,
+    pub(crate) domain: Option<Domain>,
+    pub(crate) socket_type: Option<Type>,
+    pub(crate) protocol: Protocol,
+    pub(crate) nonblocking: Option<bool>,
+    /// Every socket option, declared in [`table`].
+    pub(crate) set: Settings,
+    pub(crate) hooks: Hooks,
+}
+
+impl Options {
+    /// Options for the builder on `side`, all unset.
+    pub(crate) fn new(side: Side) -> Options {
+        Options {
+            side,
+            ..Options::default()
+        }
+    }
+
+    /// Checks what can be checked without an address: values in range,
+    /// combinations that cannot work, and options that do not apply to the
+    /// kind of socket the finishing call makes.
+    pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
+        let ty = self.socket_type.unwrap_or(implied);
+        if ty.is_connection_oriented() != implied.is_connection_oriented() {
+            return Err(Error::invalid(format!(
+                "a {ty} socket cannot be used where a {implied} socket is needed"
+            )));
+        }
+        match (self.protocol, ty) {
+            (Protocol::Tcp | Protocol::Mptcp, Type::Stream)
+            | (Protocol::Udp, Type::Datagram)
+            | (Protocol::Default, _) => {}
+            (protocol, ty) => {
+                return Err(Error::invalid(format!(
+                    "protocol {protocol} does not go with a {ty} socket"
+                )))
+            }
+        }
+        if self.protocol == Protocol::Mptcp && !cfg!(target_os = "linux") {
+            return Err(Error::Unsupported {
+                what: "multipath TCP (IPPROTO_MPTCP)",
+            });
+        }
+        self.set.validate()?;
+        if let Some(ka) = &self.set.keepalive {
+            if !crate::sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
+                return Err(Error::Unsupported {
+                    what: "keepalive interval and retries (TCP_KEEPINTVL, TCP_KEEPCNT)",
+                });
+            }
+        }
+        if self.set.exclusive_address_use == Some(true) && self.set.reuse_address == Some(true) {
+            return Err(Error::invalid(
+                "exclusive_address_use (SO_EXCLUSIVEADDRUSE) and reuse_address (SO_REUSEADDR) exclude each other",
+            ));
+        }
+        let stream = implied.is_connection_oriented();
+        let (transport, shown) = match place {
+            Place::Inet if stream => (Transport::Tcp, "a stream socket".to_owned()),
+            Place::Inet => (Transport::Udp, "a datagram socket".to_owned()),
+            #[cfg(unix)]
+            Place::Unix(path) => {
+                if self.protocol != Protocol::Default {
+                    return Err(Error::invalid(format!(
+                        "protocol {} does not go with Unix path {}",
+                        self.protocol,
+                        path.display()
+                    )));
+                }
+                let transport = if stream {
+                    Transport::UnixStream
+                } else {
+                    Transport::UnixDatagram
+                };
+                (transport, format!("Unix path {}", path.display()))
+            }
+            #[cfg(not(unix))]
+            Place::Never(_) => unreachable!("no Unix paths on this platform"),
+        };
+        self.set.each(|decl| {
+            if decl.applies.transport(transport) {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!(
+                    "{} ({}) does not apply to {shown}",
+                    decl.setter, decl.name
+                )))
+            }
+        })
+    }
+
+    /// Checks that an IP address fits the configured domain and options.
+    pub(crate) fn check_inet(&self, addr: &SocketAddr) -> Result<()> {
+        let family = Domain::for_address(addr);
+        match self.domain {
+            Some(domain) if domain != family => {
+                return Err(Error::invalid(format!(
+                    "{family} address {addr} does not fit the {domain} domain"
+                )))
+            }
+            _ => {}
+        }
+        #[cfg(unix)]
+        if self.socket_type == Some(Type::SeqPacket) {
+            return Err(Error::invalid(format!(
+                "seqpacket sockets need a Unix path, not {addr}"
+            )));
+        }
+        self.set.each(|decl| {
+            if decl.applies.family(family) {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!(
+                    "{} ({}) does not apply to {family} address {addr}",
+                    decl.setter,
+                    decl.name(family)
+                )))
+            }
+        })
+    }
+
+    /// Checks that a Unix path fits the configured domain.
+    #[cfg(unix)]
+    pub(crate) fn check_unix(&self, path: &Path) -> Result<()> {
+        if let Some(domain) = self.domain.filter(|d| *d != Domain::Unix) {
+            return Err(Error::invalid(format!(
+                "Unix path {} does not fit the {domain} domain",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it) no SIGPIPE.
+    pub(crate) fn create(&self, domain: Domain, implied: Type, addr: &Address) -> Result<Socket> {
+        let ty = self.socket_type.unwrap_or(implied);
+        let socket = Socket::new(
+            domain.to_socket2(),
+            ty.to_socket2(),
+            self.protocol.to_socket2(),
+        )
+        .map_err(|source| Error::Create {
+            addr: addr.clone(),
+            domain,
+            socket_type: ty,
+            protocol: self.protocol,
+            source,
+        })?;
+        debug!(
+            target: self.side.target(),
+            "created {domain} {ty} socket ({}) for {addr}",
+            self.protocol
+        );
+        Ok(socket)
+    }
+
+    /// One `setsockopt` per option of `phase` asked for, in the table's
+    /// order; after the [`Phase::Fresh`] options, every `configure` hook.
+    pub(crate) fn apply(
+        &self,
+        phase: Phase,
+        socket: &Socket,
+        domain: Domain,
+        implied: Type,
+        addr: &Address,
+    ) -> Result<()> {
+        self.set
+            .apply(phase, socket, domain, addr, self.side.target())?;
+        if phase == Phase::Fresh {
+            let prepared = Prepared {
+                domain,
+                socket_type: self.socket_type.unwrap_or(implied),
+                protocol: self.protocol,
+                addr,
+            };
+            for hook in &self.hooks.0 {
+                hook(SocketRef::new(socket, prepared, self.side.purpose())).map_err(|source| {
+                    Error::Configure {
+                        addr: addr.clone(),
+                        source,
+                    }
+                })?;
+                debug!(target: self.side.target(), "ran configure hook for {addr}");
+            }
+        }
+        Ok(())
+    }
+
+    /// `ioctl(FIONBIO)` when nonblocking mode was asked for.
+    pub(crate) fn apply_nonblocking(&self, socket: &Socket, addr: &Address) -> Result<()> {
+        if let Some(on) = self.nonblocking {
+            set_result("O_NONBLOCK", addr, socket.set_nonblocking(on))?;
+            debug!(target: self.side.target(), "set nonblocking={on} for {addr}");
+        }
+        Ok(())
+    }
+
+    /// `bind(2)` with the error naming the address.
+    pub(crate) fn bind(
+        &self,
+        socket: &Socket,
+        sockaddr: &socket2::SockAddr,
+        addr: &Address,
+    ) -> Result<()> {
+        socket.bind(sockaddr).map_err(|source| Error::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        debug!(target: self.side.target(), "bound {addr}");
+        Ok(())
+    }
+}
+
+/// Maps the result of one `setsockopt` to [`Error::SetOption`].
+pub(crate) fn set_result(
+    option: &'static str,
+    addr: &Address,
+    result: io::Result<()>,
+) -> Result<()> {
+    result.map_err(|source| Error::SetOption {
+        addr: addr.clone(),
+        option,
+        source,
+    })
+}
+
+/// Checks that `value` lies in `range`, naming the option otherwise.
+pub(crate) fn in_range<T>(
+    what: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> std::result::Result<(), String>
+where
+    T: PartialOrd + fmt::Debug,
+{
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} {value:?} is outside {:?}..={:?}",
+            range.start(),
+            range.end()
+        ))
+    }
+}

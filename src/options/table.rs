@@ -1,0 +1,478 @@
+//! Every socket option either builder sets, each declared once.
+//!
+//! A declaration reads:
+//!
+//! ```text
+//! field: ValueType {
+//!     name: "C_OPTION" [/ "C_OPTION_ON_IPV6"],
+//!     applies: which sockets (Applies::TCP, ::UDP.v4_only(), ...),
+//!     phase: when it is set (Fresh: before bind and connect; Bound; Connected),
+//!     check: |value| Ok(()) or Err("what is wrong"), run before any system call,
+//!     set: |socket, domain, value| the setsockopt,
+//! }
+//! ```
+//!
+//! The order of the declarations is the order of the `setsockopt` calls.
+//! An option that only some platforms have is set through `on_X!` (see
+//! [`crate::platform`]); its setter exists only where `X` holds.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use log::debug;
+use socket2::Socket;
+
+use super::{in_range, set_result, Applies, Decl, Phase};
+use crate::platform::has;
+use crate::{sys, Address, Domain, Error, Keepalive, Result};
+
+/// Generates [`Settings`] and its methods from the declarations.
+macro_rules! table {
+    ($(
+        $(#[$doc:meta])*
+        $field:ident: $ty:ty {
+            name: $name:literal $(/ $name_v6:literal)?,
+            applies: $applies:expr,
+            phase: $phase:ident,
+            check: |$cv:ident| $check:expr,
+            set: |$s:ident, $d:ident, $v:ident| $set:expr $(,)?
+        }
+    )*) => {
+        /// The value of every option, `None` where it is not asked for.
+        #[derive(Debug, Clone, Default)]
+        pub(crate) struct Settings {
+            $( $(#[$doc])* pub(crate) $field: Option<$ty>, )*
+        }
+
+        /// The declaration of each option, by field name.
+        #[allow(non_upper_case_globals)]
+        mod decl {
+            use super::*;
+            $(
+                pub(crate) const $field: Decl = Decl {
+                    setter: stringify!($field),
+                    name: $name,
+                    name_v6: table!(@v6 $name $(, $name_v6)?),
+                    applies: $applies,
+                    phase: Phase::$phase,
+                };
+            )*
+        }
+
+        impl Settings {
+            /// Checks each value asked for, before any system call.
+            pub(crate) fn validate(&self) -> Result<()> {
+                $(
+                    if let Some($cv) = &self.$field {
+                        let checked: std::result::Result<(), String> = $check;
+                        checked.map_err(Error::invalid)?;
+                    }
+                )*
+                Ok(())
+            }
+
+            /// Calls `f` with the declaration of each option asked for.
+            pub(crate) fn each(&self, mut f: impl FnMut(&'static Decl) -> Result<()>) -> Result<()> {
+                $(
+                    if self.$field.is_some() {
+                        f(&decl::$field)?;
+                    }
+                )*
+                Ok(())
+            }
+
+            /// Sets each option of `phase` asked for, in declaration order.
+            pub(crate) fn apply(
+                &self,
+                phase: Phase,
+                socket: &Socket,
+                domain: Domain,
+                addr: &Address,
+                target: &str,
+            ) -> Result<()> {
+                $(
+                    if let Some(value) = &self.$field {
+                        if decl::$field.phase == phase {
+                            #[allow(unused_variables, clippy::ptr_arg)]
+                            fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
+                                $set
+                            }
+                            let name = decl::$field.name(domain);
+                            set_result(name, addr, set(socket, domain, value))?;
+                            debug!(target: target, "set {name}={value:?} for {addr}");
+                        }
+                    }
+                )*
+                Ok(())
+            }
+        }
+    };
+    (@v6 $name:literal) => { $name };
+    (@v6 $name:literal, $v6:literal) => { $v6 };
+}
+
+/// Longest interface name `SO_BINDTODEVICE` takes (`IFNAMSIZ` less the NUL).
+const MAX_DEVICE_NAME: usize = 15;
+/// Longest congestion control name (`TCP_CA_NAME_MAX` less the NUL).
+const MAX_CONGESTION_NAME: usize = 15;
+
+/// A name the kernel takes as a C string of at most `max` bytes.
+fn c_name(what: &str, name: &str, max: usize) -> std::result::Result<(), String> {
+    if name.is_empty() || name.len() > max || name.contains('\0') {
+        Err(format!(
+            "{what} {name:?} must be 1 to {max} bytes with no NUL"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A duration that is neither zero nor more than `max` of `unit`.
+fn duration(
+    what: &str,
+    value: Duration,
+    unit: Duration,
+    max: u64,
+) -> std::result::Result<(), String> {
+    let limit = unit.saturating_mul(u32::try_from(max).unwrap_or(u32::MAX));
+    if value.is_zero() {
+        Err(format!("{what} must not be zero"))
+    } else if sys::round_up(value, unit) > limit {
+        Err(format!(
+            "{what} {value:?} does not fit the OS type (at most {limit:?})"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A size that is neither zero nor more than a C `int` holds.
+fn size(what: &str, value: usize) -> std::result::Result<(), String> {
+    match value {
+        0 => Err(format!("{what} must not be zero")),
+        n if i32::try_from(n).is_err() => Err(format!(
+            "{what} {n} does not fit the OS type (at most {})",
+            i32::MAX
+        )),
+        _ => Ok(()),
+    }
+}
+
+const MS: Duration = Duration::from_millis(1);
+const US: Duration = Duration::from_micros(1);
+const SECOND: Duration = Duration::from_secs(1);
+
+/// `duration` in whole `unit`s, rounded up (checked to fit by `check`).
+/// Only Linux-only options use it.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn whole(duration: Duration, unit: Duration) -> u32 {
+    let units = sys::round_up(duration, unit).as_nanos() / unit.as_nanos();
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+table! {
+    reuse_address: bool {
+        name: "SO_REUSEADDR",
+        applies: Applies::ANY,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| s.set_reuse_address(*v),
+    }
+    reuse_port: bool {
+        name: "SO_REUSEPORT",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_reuse_port!(s.set_reuse_port(*v), "SO_REUSEPORT"),
+    }
+    exclusive_address_use: bool {
+        name: "SO_EXCLUSIVEADDRUSE",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_windows!(sys::set_exclusive_address_use(s, *v), "SO_EXCLUSIVEADDRUSE"),
+    }
+    only_v6: bool {
+        name: "IPV6_V6ONLY",
+        applies: Applies::INET.v6_only(),
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| s.set_only_v6(*v),
+    }
+    send_buffer_size: usize {
+        name: "SO_SNDBUF",
+        applies: Applies::ANY,
+        phase: Fresh,
+        check: |v| size("send_buffer_size (SO_SNDBUF)", *v),
+        set: |s, d, v| s.set_send_buffer_size(*v),
+    }
+    recv_buffer_size: usize {
+        name: "SO_RCVBUF",
+        applies: Applies::ANY,
+        phase: Fresh,
+        check: |v| size("recv_buffer_size (SO_RCVBUF)", *v),
+        set: |s, d, v| s.set_recv_buffer_size(*v),
+    }
+    ttl: u32 {
+        name: "IP_TTL" / "IPV6_UNICAST_HOPS",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |v| in_range("ttl", *v, 1..=255),
+        set: |s, d, v| if d == Domain::Ipv6 { s.set_unicast_hops_v6(*v) } else { s.set_ttl_v4(*v) },
+    }
+    tos: u32 {
+        name: "IP_TOS" / "IPV6_TCLASS",
+        applies: if has::TCLASS { Applies::INET } else { Applies::INET.v4_only() },
+        phase: Fresh,
+        check: |v| in_range("tos", *v, 0..=255),
+        set: |s, d, v| if d == Domain::Ipv6 {
+            on_tclass!(s.set_tclass_v6(*v), "IPV6_TCLASS")
+        } else {
+            on_tos!(s.set_tos_v4(*v), "IP_TOS")
+        },
+    }
+    mark: u32 {
+        name: "SO_MARK",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_linux!(s.set_mark(*v), "SO_MARK"),
+    }
+    ip_transparent: bool {
+        name: "IP_TRANSPARENT" / "IPV6_TRANSPARENT",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_linux!(if d == Domain::Ipv6 {
+            s.set_ip_transparent_v6(*v)
+        } else {
+            s.set_ip_transparent_v4(*v)
+        }, "IP_TRANSPARENT"),
+    }
+    freebind: bool {
+        name: "IP_FREEBIND" / "IPV6_FREEBIND",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_linux!(if d == Domain::Ipv6 {
+            s.set_freebind_v6(*v)
+        } else {
+            s.set_freebind_v4(*v)
+        }, "IP_FREEBIND"),
+    }
+    bind_device: String {
+        name: "SO_BINDTODEVICE",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |v| c_name("interface name", v, MAX_DEVICE_NAME),
+        set: |s, d, v| on_bind_device!(sys::bind_device(s, d, v), "SO_BINDTODEVICE"),
+    }
+    bind_device_by_index: NonZeroU32 {
+        name: "SO_BINDTOIFINDEX",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_bind_device!(if d == Domain::Ipv6 {
+            s.bind_device_by_index_v6(Some(*v))
+        } else {
+            s.bind_device_by_index_v4(Some(*v))
+        }, "SO_BINDTOIFINDEX"),
+    }
+    nodelay: bool {
+        name: "TCP_NODELAY",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| s.set_tcp_nodelay(*v),
+    }
+    keepalive: Keepalive {
+        name: "SO_KEEPALIVE",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |v| check_keepalive(v),
+        set: |s, d, v| {
+            s.set_keepalive(true)?;
+            if v.time.is_some() || v.interval.is_some() || v.retries.is_some() {
+                s.set_tcp_keepalive(&sys::keepalive(v))?;
+            }
+            Ok(())
+        },
+    }
+    linger: Option<Duration> {
+        name: "SO_LINGER",
+        applies: Applies::STREAMS,
+        phase: Fresh,
+        check: |v| match v {
+            Some(d) if *d > sys::MAX_LINGER => Err(format!(
+                "linger (SO_LINGER) {d:?} does not fit the OS type (at most {} s)",
+                sys::MAX_LINGER.as_secs()
+            )),
+            _ => Ok(()),
+        },
+        set: |s, d, v| s.set_linger(v.map(|t| sys::round_up(t, sys::LINGER_UNIT))),
+    }
+    tcp_user_timeout: Duration {
+        name: "TCP_USER_TIMEOUT",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |v| duration("tcp_user_timeout (TCP_USER_TIMEOUT)", *v, MS, u64::from(u32::MAX)),
+        set: |s, d, v| on_linux!(s.set_tcp_user_timeout(Some(sys::round_up(*v, MS))), "TCP_USER_TIMEOUT"),
+    }
+    tcp_congestion: String {
+        name: "TCP_CONGESTION",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |v| c_name("congestion control name", v, MAX_CONGESTION_NAME),
+        set: |s, d, v| on_congestion!(s.set_tcp_congestion(v.as_bytes()), "TCP_CONGESTION"),
+    }
+    tcp_mss: u32 {
+        name: "TCP_MAXSEG",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |v| in_range("tcp_mss (TCP_MAXSEG)", *v, sys::MSS_RANGE),
+        set: |s, d, v| on_unix!(s.set_tcp_mss(*v), "TCP_MAXSEG"),
+    }
+    tcp_notsent_lowat: u32 {
+        name: "TCP_NOTSENT_LOWAT",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_linux!(s.set_tcp_notsent_lowat(*v), "TCP_NOTSENT_LOWAT"),
+    }
+    tcp_fastopen: u32 {
+        name: "TCP_FASTOPEN",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |v| in_range("tcp_fastopen (TCP_FASTOPEN) queue length", *v, 0..=i32::MAX as u32),
+        set: |s, d, v| on_fastopen!(sys::set_tcp_fastopen(s, *v), "TCP_FASTOPEN"),
+    }
+    tcp_defer_accept: Duration {
+        name: "TCP_DEFER_ACCEPT",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |v| duration("tcp_defer_accept (TCP_DEFER_ACCEPT)", *v, SECOND, i32::MAX as u64),
+        set: |s, d, v| on_linux!(sys::set_tcp_defer_accept(s, whole(*v, SECOND)), "TCP_DEFER_ACCEPT"),
+    }
+    tcp_fastopen_connect: bool {
+        name: "TCP_FASTOPEN_CONNECT",
+        applies: Applies::TCP,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| on_linux!(sys::set_tcp_fastopen_connect(s, *v), "TCP_FASTOPEN_CONNECT"),
+    }
+    busy_poll: Duration {
+        name: "SO_BUSY_POLL",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |v| duration("busy_poll (SO_BUSY_POLL)", *v, US, i32::MAX as u64),
+        set: |s, d, v| on_linux_only!(s.set_busy_poll(whole(*v, US)), "SO_BUSY_POLL"),
+    }
+    cpu_affinity: usize {
+        name: "SO_INCOMING_CPU",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |v| in_range("cpu_affinity (SO_INCOMING_CPU)", *v, 0..=i32::MAX as usize),
+        set: |s, d, v| on_linux_only!(s.set_cpu_affinity(*v), "SO_INCOMING_CPU"),
+    }
+    broadcast: bool {
+        name: "SO_BROADCAST",
+        applies: Applies::UDP.v4_only(),
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| s.set_broadcast(*v),
+    }
+    multicast_loop: bool {
+        name: "IP_MULTICAST_LOOP" / "IPV6_MULTICAST_LOOP",
+        applies: Applies::UDP,
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| if d == Domain::Ipv6 {
+            s.set_multicast_loop_v6(*v)
+        } else {
+            s.set_multicast_loop_v4(*v)
+        },
+    }
+    multicast_ttl: u32 {
+        name: "IP_MULTICAST_TTL" / "IPV6_MULTICAST_HOPS",
+        applies: Applies::UDP,
+        phase: Fresh,
+        check: |v| in_range("multicast_ttl", *v, 0..=255),
+        set: |s, d, v| if d == Domain::Ipv6 {
+            s.set_multicast_hops_v6(*v)
+        } else {
+            s.set_multicast_ttl_v4(*v)
+        },
+    }
+    multicast_if_v4: Ipv4Addr {
+        name: "IP_MULTICAST_IF",
+        applies: Applies::UDP.v4_only(),
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| s.set_multicast_if_v4(v),
+    }
+    multicast_if_v6: u32 {
+        name: "IPV6_MULTICAST_IF",
+        applies: Applies::UDP.v6_only(),
+        phase: Fresh,
+        check: |_v| Ok(()),
+        set: |s, d, v| s.set_multicast_if_v6(*v),
+    }
+    join_multicast_v4: Vec<(Ipv4Addr, Ipv4Addr)> {
+        name: "IP_ADD_MEMBERSHIP",
+        applies: Applies::UDP.v4_only(),
+        phase: Bound,
+        check: |v| match v.iter().find(|(group, _)| !group.is_multicast()) {
+            Some((group, _)) => Err(format!(
+                "join_multicast_v4: {group} is not a multicast group (224.0.0.0/4)"
+            )),
+            None => Ok(()),
+        },
+        set: |s, d, v| v.iter().try_for_each(|(group, interface)| s.join_multicast_v4(group, interface)),
+    }
+    join_multicast_v6: Vec<(Ipv6Addr, u32)> {
+        name: "IPV6_ADD_MEMBERSHIP",
+        applies: Applies::UDP.v6_only(),
+        phase: Bound,
+        check: |v| match v.iter().find(|(group, _)| !group.is_multicast()) {
+            Some((group, _)) => Err(format!(
+                "join_multicast_v6: {group} is not a multicast group (ff00::/8)"
+            )),
+            None => Ok(()),
+        },
+        set: |s, d, v| v.iter().try_for_each(|(group, index)| s.join_multicast_v6(group, *index)),
+    }
+    read_timeout: Duration {
+        name: "SO_RCVTIMEO",
+        applies: Applies::ANY,
+        phase: Connected,
+        check: |v| nonzero("read_timeout (SO_RCVTIMEO)", *v),
+        set: |s, d, v| s.set_read_timeout(Some(sys::round_up(*v, sys::TIMEOUT_UNIT))),
+    }
+    write_timeout: Duration {
+        name: "SO_SNDTIMEO",
+        applies: Applies::ANY,
+        phase: Connected,
+        check: |v| nonzero("write_timeout (SO_SNDTIMEO)", *v),
+        set: |s, d, v| s.set_write_timeout(Some(sys::round_up(*v, sys::TIMEOUT_UNIT))),
+    }
+}
+
+fn nonzero(what: &str, value: Duration) -> std::result::Result<(), String> {
+    if value.is_zero() {
+        Err(format!("{what} must not be zero"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
+    if ka.time == Some(Duration::ZERO) || ka.interval == Some(Duration::ZERO) {
+        return Err("keepalive durations must not be zero".into());
+    }
+    if ka.retries == Some(0) {
+        return Err("keepalive retries (TCP_KEEPCNT) must not be zero".into());
+    }
+    Ok(())
+}
