@@ -538,7 +538,8 @@ impl ConnectorBuilder {
         ///
         /// ```
         /// # #[cfg(target_os = "linux")] {
-        ///         ///
+        /// use std::num::NonZeroU32;
+        ///
         /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
         /// // Index 1 is the loopback interface on Linux.
         /// let lo = NonZeroU32::new(1).unwrap();

@@ -386,7 +386,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .tcp_user_timeout(Duration::from_secs(30))
         ///     .listen("127.0.0.1:0")?;
@@ -428,7 +429,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .tcp_defer_accept(Duration::from_secs(5))
         ///     .listen("127.0.0.1:0")?;
@@ -453,7 +455,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```no_run
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let socket = sockwright::ListenerBuilder::new()
         ///     .busy_poll(Duration::from_micros(50))
         ///     .bind_udp("127.0.0.1:0")?;
@@ -525,7 +528,8 @@ impl ListenerBuilder {
         ///
         /// ```
         /// # #[cfg(target_os = "linux")] {
-        ///         ///
+        /// use std::num::NonZeroU32;
+        ///
         /// // Index 1 is the loopback interface on Linux.
         /// let lo = NonZeroU32::new(1).unwrap();
         /// let listener = sockwright::ListenerBuilder::new().bind_device_by_index(lo).listen("127.0.0.1:0")?;
@@ -654,7 +658,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         /// use sockwright::{Keepalive, ListenerBuilder};
+        /// use std::time::Duration;
+        /// use sockwright::{Keepalive, ListenerBuilder};
         ///
         /// let listener = ListenerBuilder::new()
         ///     .keepalive(Keepalive::new().time(Duration::from_secs(60)))
@@ -687,7 +692,8 @@ impl ListenerBuilder {
         /// # Examples
         ///
         /// ```
-        ///         ///
+        /// use std::time::Duration;
+        ///
         /// let listener = sockwright::ListenerBuilder::new()
         ///     .linger(Some(Duration::from_secs(2)))
         ///     .listen("127.0.0.1:0")?;
