@@ -449,11 +449,24 @@ fn every_async_call_returns_a_socket_tokio_does_io_on() {
     });
 }
 
-/// 1,000 `connect_async` calls at once on a multi-thread runtime, each
+/// Concurrent `connect_async` calls on a multi-thread runtime. 1,000, except
+/// on Windows, where this suite runs under Wine: Wine's socket polling
+/// slows down with the square of the sockets it watches (300 clients take
+/// 2 s there, 500 take 18 s, 1,000 over 90 s; here 1,000 take a quarter of
+/// a second), so 300 there.
+#[cfg(not(windows))]
+const CLIENTS: usize = 1000;
+#[cfg(windows)]
+const CLIENTS: usize = 300;
+/// A bound on the whole load test, so that a stuck client fails it.
+const LOAD_LIMIT: Duration = Duration::from_secs(60);
+
+/// [`CLIENTS`] `connect_async` calls at once on a multi-thread runtime, each
 /// trading the hello greetings with a tokio server made by `listen_async`.
 #[test]
 fn a_thousand_concurrent_connects_trade_greetings() {
-    const CLIENTS: usize = 1000;
+    #[cfg(windows)]
+    eprintln!("Windows: {CLIENTS} concurrent clients, not 1,000 (see CLIENTS)");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -461,65 +474,69 @@ fn a_thousand_concurrent_connects_trade_greetings() {
         .unwrap();
     let started = Instant::now();
     let served = rt.block_on(async {
-        let listener = ListenerBuilder::new()
-            .backlog(CLIENTS as u32)
-            .listen_async("127.0.0.1:0")
+        tokio::time::timeout(LOAD_LIMIT, serve_and_connect())
             .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let mut conns = Vec::with_capacity(CLIENTS);
-            for _ in 0..CLIENTS {
-                let (mut conn, _) = listener.accept().await.expect("accept");
-                conns.push(tokio::spawn(async move {
-                    let mut buf = [0; 17];
-                    conn.read_exact(&mut buf).await?;
-                    assert_eq!(&buf, CLIENT_GREETING.as_bytes());
-                    conn.write_all(SERVER_GREETING.as_bytes()).await?;
-                    conn.shutdown().await
-                }));
-            }
-            let mut served = 0;
-            for conn in conns {
-                conn.await.unwrap().expect("serve one client");
-                served += 1;
-            }
-            served
-        });
-        let builder = Arc::new({
-            let mut b = ConnectorBuilder::new();
-            b.connect_timeout(Duration::from_secs(20)).nodelay(true);
-            b
-        });
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                let builder = builder.clone();
-                tokio::spawn(async move {
-                    let mut stream = builder.connect_async(addr).await?;
-                    stream.write_all(CLIENT_GREETING.as_bytes()).await?;
-                    let mut reply = Vec::new();
-                    stream.read_to_end(&mut reply).await?;
-                    assert_eq!(reply, SERVER_GREETING.as_bytes());
-                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-                })
-            })
-            .collect();
-        for (i, client) in clients.into_iter().enumerate() {
-            client
-                .await
-                .unwrap()
-                .unwrap_or_else(|e| panic!("client {i}: {e}"));
-        }
-        tokio::time::timeout(Duration::from_secs(30), server)
-            .await
-            .expect("the server finished")
-            .unwrap()
+            .expect("the load test ran out of time")
     });
     eprintln!(
         "{CLIENTS} concurrent connect_async calls, each trading the greetings: {:?}",
         started.elapsed()
     );
     assert_eq!(served, CLIENTS);
+}
+
+/// The load test's server and clients; returns how many clients were served.
+async fn serve_and_connect() -> usize {
+    let listener = ListenerBuilder::new()
+        .backlog(CLIENTS as u32)
+        .listen_async("127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut conns = Vec::with_capacity(CLIENTS);
+        for _ in 0..CLIENTS {
+            let (mut conn, _) = listener.accept().await.expect("accept");
+            conns.push(tokio::spawn(async move {
+                let mut buf = [0; 17];
+                conn.read_exact(&mut buf).await?;
+                assert_eq!(&buf, CLIENT_GREETING.as_bytes());
+                conn.write_all(SERVER_GREETING.as_bytes()).await?;
+                conn.shutdown().await
+            }));
+        }
+        let mut served = 0;
+        for conn in conns {
+            conn.await.unwrap().expect("serve one client");
+            served += 1;
+        }
+        served
+    });
+    let builder = Arc::new({
+        let mut b = ConnectorBuilder::new();
+        b.connect_timeout(Duration::from_secs(20)).nodelay(true);
+        b
+    });
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let builder = builder.clone();
+            tokio::spawn(async move {
+                let mut stream = builder.connect_async(addr).await?;
+                stream.write_all(CLIENT_GREETING.as_bytes()).await?;
+                let mut reply = Vec::new();
+                stream.read_to_end(&mut reply).await?;
+                assert_eq!(reply, SERVER_GREETING.as_bytes());
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .collect();
+    for (i, client) in clients.into_iter().enumerate() {
+        client
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("client {i}: {e}"));
+    }
+    server.await.unwrap()
 }
 
 /// Where the blocking `connect_unix` waits for room in a full accept queue
