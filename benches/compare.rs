@@ -416,7 +416,7 @@ mod one_cpu {
                 }
                 let cpu = (0..libc::CPU_SETSIZE as usize)
                     .find(|&cpu| libc::CPU_ISSET(cpu, &saved))
-                    .ok_or_else(|| io::Error::new(io::ErrorKind::Other, "no CPU allowed"))?;
+                    .ok_or_else(|| io::Error::other("no CPU allowed"))?;
                 let mut one: libc::cpu_set_t = mem::zeroed();
                 libc::CPU_SET(cpu, &mut one);
                 if libc::sched_setaffinity(0, size, &one) != 0 {

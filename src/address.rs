@@ -21,7 +21,8 @@ use std::path::PathBuf;
 pub enum Address {
     /// An IPv4 or IPv6 socket address.
     Inet(SocketAddr),
-    /// A Unix-domain socket path (empty for an unnamed socket).
+    /// A Unix-domain socket path (empty for an unnamed socket). A path whose
+    /// first byte is NUL is a Linux abstract name, shown as `@name`.
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     Unix(PathBuf),
@@ -38,7 +39,31 @@ impl fmt::Display for Address {
             #[cfg(unix)]
             Address::Unix(path) if path.as_os_str().is_empty() => f.write_str("(unnamed)"),
             #[cfg(unix)]
-            Address::Unix(path) => path.display().fmt(f),
+            Address::Unix(path) => {
+                use std::os::unix::ffi::OsStrExt;
+                match path.as_os_str().as_bytes().split_first() {
+                    // Linux's abstract namespace: a name that starts with a
+                    // NUL byte, shown as `@name` as `ss` and `netstat` do,
+                    // with any other NUL or control byte escaped.
+                    Some((0, name)) => {
+                        f.write_str("@")?;
+                        for chunk in name.utf8_chunks() {
+                            for c in chunk.valid().chars() {
+                                if c.is_control() {
+                                    write!(f, "{}", c.escape_default())?;
+                                } else {
+                                    write!(f, "{c}")?;
+                                }
+                            }
+                            for b in chunk.invalid() {
+                                write!(f, "\\x{b:02x}")?;
+                            }
+                        }
+                        Ok(())
+                    }
+                    _ => path.display().fmt(f),
+                }
+            }
             Address::Unknown => f.write_str("(unknown address)"),
         }
     }
@@ -61,5 +86,30 @@ impl From<PathBuf> for Address {
 impl From<&std::path::Path> for Address {
     fn from(path: &std::path::Path) -> Self {
         Address::Unix(path.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_is_shown_as_a_person_writes_it() {
+        let inet = |s: &str| Address::Inet(s.parse().unwrap()).to_string();
+        assert_eq!(inet("127.0.0.1:80"), "127.0.0.1:80");
+        assert_eq!(inet("[::1]:80"), "[::1]:80");
+        assert_eq!(inet("[fe80::1%2]:80"), "[fe80::1%2]:80");
+        assert_eq!(Address::Unknown.to_string(), "(unknown address)");
+        #[cfg(unix)]
+        {
+            use std::ffi::OsStr;
+            use std::os::unix::ffi::OsStrExt;
+            let unix = |b: &[u8]| Address::Unix(OsStr::from_bytes(b).into()).to_string();
+            assert_eq!(unix(b"/run/app.sock"), "/run/app.sock");
+            assert_eq!(unix(b""), "(unnamed)");
+            assert_eq!(unix(b"\0app"), "@app");
+            assert_eq!(unix(b"\0a\0b\n\xff"), "@a\\u{0}b\\n\\xff");
+            assert!(!unix(b"\0app").contains('\0'));
+        }
     }
 }

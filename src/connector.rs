@@ -8,6 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
+use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
@@ -15,7 +16,7 @@ use crate::connect::{self, schedule, Io};
 use crate::options::{Options, Place};
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, Domain, Error, Result, Type};
+use crate::{resolve, Domain, Error, Result, Type, CONNECTOR_LOG};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -176,41 +177,15 @@ impl ConnectorBuilder {
     ///
     /// Default: on. It only changes anything when a target resolves to more
     /// than one address; one address is always a single plain `connect(2)`.
-    ///
-    /// The race, for [`connect`](Self::connect):
-    /// 1. the addresses are put in an interleaved order: the first
-    ///    [`first_address_family_count`](Self::first_address_family_count)
-    ///    addresses (default 1) of the [`preferred_family`](Self::preferred_family)
-    ///    (default IPv6), then one of the other family and one of the
-    ///    preferred family in turn; within a family the resolver's order is kept;
-    /// 2. the first attempt starts (a socket prepared with every option, like
-    ///    a sequential attempt, then a nonblocking `connect(2)`); the next one
-    ///    starts [`connection_attempt_delay`](Self::connection_attempt_delay)
-    ///    later (default 250 ms), or at once if the latest one fails, while
-    ///    earlier ones go on;
-    /// 3. the pending sockets are waited for together in the OS readiness
-    ///    wait (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread
-    ///    is started and nothing spins;
-    /// 4. the first connection made wins: it is put back in blocking mode and
-    ///    returned; every other attempt is closed at once;
-    /// 5. the [`connect_timeout`](Self::connect_timeout) bounds the whole
-    ///    race; when it runs out, the pending attempts fail with `TimedOut`.
-    ///
-    /// Why it is the default: a name often resolves to an IPv6 and an IPv4
-    /// address, and when one of them is black-holed (a broken route or a
-    /// firewall that drops packets), a sequential connect waits for the OS's
-    /// full SYN timeout (over two minutes on Linux) before trying the next.
-    /// The race costs at most one extra half-open attempt per delay and
-    /// returns the same `TcpStream`.
-    ///
-    /// What the sequential mode still offers: a predictable order (exactly
-    /// the resolver's), one socket at a time (nothing for the server to see
-    /// but the connection that is kept), and the connect timeout applied to
-    /// each attempt rather than to the whole connect. It is also what a
-    /// source address with a fixed port (not 0) gets even with racing on,
-    /// since parallel attempts cannot share one local port, and what
-    /// [`connect_udp`](Self::connect_udp) and `connect_unix` always do
-    /// (nothing to race: a datagram connect sends nothing, a path is one address).
+    /// The race interleaves the families, starts a new attempt every
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay) (or at
+    /// once when the latest fails), waits for every pending socket on the
+    /// calling thread, and returns the first connection, all within the
+    /// [`connect_timeout`](Self::connect_timeout). A source address with a
+    /// fixed port, [`connect_udp`](Self::connect_udp) and `connect_unix`
+    /// stay sequential. The steps, why racing is the default and what the
+    /// sequential mode still offers are in the crate documentation's
+    /// [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Platform-specific behavior
     ///
@@ -375,7 +350,8 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.races(target, addrs.len()) {
             return connect::blocking::connect(self, target, &addrs);
         }
@@ -413,7 +389,8 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram, Place::Inet)?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
             Ok(socket.into())
@@ -452,8 +429,10 @@ impl ConnectorBuilder {
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn connect_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
         let (sockaddr, shown) = self.unix_target(path.as_ref())?;
+        self.log_start(&shown);
         let socket = self.prepare_unix(&shown)?;
-        self.connect_socket(&socket, &sockaddr, &shown, Io::Blocking)?;
+        self.connect_socket(&socket, &sockaddr, &shown)?;
+        self.connected(&socket, &shown, Io::Blocking)?;
         Ok(socket.into())
     }
 
@@ -469,9 +448,19 @@ impl ConnectorBuilder {
                 path.display()
             )));
         }
-        let sockaddr = SockAddr::unix(path)
-            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let sockaddr = SockAddr::unix(path).map_err(|e| {
+            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
+        })?;
         Ok((sockaddr, Address::Unix(path.to_path_buf())))
+    }
+
+    /// The line that starts every connect, so that a connect that hangs is
+    /// not silence: `connecting to localhost:8080 (timeout 2s)`.
+    pub(crate) fn log_start(&self, shown: &dyn fmt::Display) {
+        match self.connect_timeout {
+            Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
+            None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),
+        }
     }
 
     /// Checks the configuration before any system call.

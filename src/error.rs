@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
 
 use crate::{Address, Domain, Protocol, Type};
 
@@ -14,13 +15,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Each variant names the step that failed and the address it was working on.
 /// The message ends with the operating system's reason, so the message alone
 /// tells `bind 0.0.0.0:8080: address already in use (os error 98)` from
-/// `connect 127.0.0.1:8080: connection refused (os error 111)`. The
-/// underlying [`io::Error`] is also kept as the [`source`](std::error::Error::source),
-/// for programs that match on it; error reporters that print the whole chain
-/// will therefore show the reason twice, so print the message alone.
+/// `connect 127.0.0.1:8080: connection refused (os error 111)`.
+///
+/// # The error chain
+///
+/// The message already shows the cause's text, so
+/// [`source`](std::error::Error::source) does not return that same cause
+/// again: it returns the cause's own source, as std's [`io::Error`] does for
+/// a custom payload. An error reporter that prints the whole chain (anyhow's
+/// `{:#}` or `{:?}`, a `source()` loop) therefore shows each fact once. For an
+/// OS error that source is `None`. The [`io::Error`] itself stays in the
+/// variant's `source` field for programs that match on it, and
+/// [`Error::io_error`] returns it from any variant.
 ///
 /// [`Error::kind`] gives the [`io::ErrorKind`], and `From<Error> for io::Error`
-/// keeps it, so `?` works in functions returning `io::Result`.
+/// keeps it, so `?` works in functions returning `io::Result`; see that impl
+/// for how to reach the OS error code from the converted error.
 ///
 /// # Examples
 ///
@@ -34,13 +44,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert!(matches!(err, Error::Bind { .. }));
 /// assert_eq!(err.kind(), ErrorKind::AddrInUse);
 /// assert!(err.to_string().starts_with(&format!("bind 127.0.0.1:{port}: ")));
+/// // The OS reason is in the message, and not repeated as a source.
+/// assert!(std::error::Error::source(&err).is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration cannot work; found before any system call.
-    #[error("invalid configuration: {reason}")]
+    ///
+    /// Shown as `invalid configuration: REASON`.
     #[non_exhaustive]
     InvalidConfig {
         /// What is wrong, in words.
@@ -49,28 +62,31 @@ pub enum Error {
 
     /// The configuration asks for something this platform does not have;
     /// found before any system call.
-    #[error("{what} is not supported on this platform")]
+    ///
+    /// Shown as `WHAT is not supported on this platform`.
     #[non_exhaustive]
     Unsupported {
         /// The option or feature asked for.
         what: &'static str,
     },
 
-    /// Name resolution failed or found no address.
-    #[error("resolve {target}: {}", Cause(source))]
+    /// Name resolution failed or found no address, or the target cannot be
+    /// an address at all (such as `127.0.0.1` with no port, reported as
+    /// `missing port` before any system call).
+    ///
+    /// Shown as `resolve TARGET: REASON`.
     #[non_exhaustive]
     Resolve {
-        /// The name that was resolved, as given.
+        /// The target as a person writes it: `localhost:8080`,
+        /// `no-such-host.invalid:80`, `[::1]:80`.
         target: String,
         /// The resolver's error.
         source: io::Error,
     },
 
     /// `socket(2)` failed.
-    #[error(
-        "create {domain} {socket_type} socket ({protocol}) for {addr}: {}",
-        Cause(source)
-    )]
+    ///
+    /// Shown as `create DOMAIN TYPE socket (PROTOCOL) for ADDR: REASON`.
     #[non_exhaustive]
     Create {
         /// The address the socket was for.
@@ -86,7 +102,8 @@ pub enum Error {
     },
 
     /// `setsockopt(2)` failed for one option.
-    #[error("set {option} on socket for {addr}: {}", Cause(source))]
+    ///
+    /// Shown as `set OPTION on socket for ADDR: REASON`.
     #[non_exhaustive]
     SetOption {
         /// The address the socket was for.
@@ -99,7 +116,8 @@ pub enum Error {
 
     /// A [`configure`](crate::ListenerBuilder::configure) hook returned an
     /// error; the socket it was given is closed.
-    #[error("configure {addr}: {}", Cause(source))]
+    ///
+    /// Shown as `configure ADDR: REASON`.
     #[non_exhaustive]
     Configure {
         /// The address the socket was about to be bound or connected to.
@@ -109,7 +127,9 @@ pub enum Error {
     },
 
     /// `bind(2)` failed.
-    #[error("bind {addr}: {}", Cause(source))]
+    ///
+    /// Shown as `bind ADDR: REASON`, with a hint for a link-local IPv6
+    /// address that has no scope id.
     #[non_exhaustive]
     Bind {
         /// The address being bound.
@@ -119,7 +139,8 @@ pub enum Error {
     },
 
     /// `listen(2)` failed.
-    #[error("listen on {addr} (backlog {backlog}): {}", Cause(source))]
+    ///
+    /// Shown as `listen on ADDR (backlog N): REASON`.
     #[non_exhaustive]
     Listen {
         /// The bound address.
@@ -131,19 +152,24 @@ pub enum Error {
     },
 
     /// `connect(2)` failed or timed out.
-    #[error("connect {addr}: {}", Cause(source))]
+    ///
+    /// Shown as `connect ADDR: REASON`: `connect 127.0.0.1:80: timed out
+    /// after 1s` when the connect timeout ran out, with a hint for a
+    /// link-local IPv6 address that has no scope id.
     #[non_exhaustive]
     Connect {
         /// The address being connected to.
         addr: Address,
-        /// The OS error; [`io::ErrorKind::TimedOut`] when the connect timeout ran out.
+        /// The OS error; [`io::ErrorKind::TimedOut`] when the connect timeout
+        /// ran out, its message saying after how long.
         source: io::Error,
     },
 
     /// Handing a socket to an async runtime failed: no runtime is running
     /// on this thread, or its reactor would not take the socket (tokio's
     /// `from_std`, with the `tokio` feature).
-    #[error("register {target} with the async runtime: {}", Cause(source))]
+    ///
+    /// Shown as `register TARGET with the async runtime: REASON`.
     #[non_exhaustive]
     Register {
         /// What the socket is for: the address it is bound or connected
@@ -153,21 +179,44 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A TCP connect ended connected to itself: its local address is the
+    /// peer address. Nothing listened on the port, and the kernel completed
+    /// a TCP simultaneous open of the socket with itself; such a stream
+    /// echoes every write back to its reader. The socket is closed.
+    ///
+    /// With an ephemeral local port the connect is first made again on a
+    /// fresh socket (twice at most), since the kernel picks another port;
+    /// with a fixed one ([`local_address`](crate::ConnectorBuilder::local_address)
+    /// with a port) it fails at once. Its [`kind`](Error::kind) is
+    /// [`ConnectionRefused`](io::ErrorKind::ConnectionRefused), what the
+    /// connect would have met had the socket not been its own peer.
+    ///
+    /// Shown as `connect ADDR: connected to itself (nothing listens there)`.
+    #[non_exhaustive]
+    SelfConnect {
+        /// The address being connected to, which is also the local address.
+        addr: Address,
+    },
+
     /// A name resolved to several addresses and each one failed.
     ///
-    /// `attempts` holds each address's own error (each naming its step and
-    /// address), in the order tried.
-    #[error("{target}: all {} addresses failed: {}", attempts.len(), List(attempts))]
+    /// [`Error::attempts`] returns each address's own error (each naming its
+    /// step and address), in the order tried. The message lists them all,
+    /// so [`source`](std::error::Error::source) returns `None` rather than
+    /// any one of them.
+    ///
+    /// Shown as `TARGET: all N addresses failed: ERROR; ERROR`.
     #[non_exhaustive]
     AllAttemptsFailed {
-        /// The target as given.
+        /// The target as a person writes it.
         target: String,
         /// One error per address tried, in order.
         attempts: Vec<Error>,
     },
 
     /// `accept(2)` failed.
-    #[error("accept on {addr}: {}", Cause(source))]
+    ///
+    /// Shown as `accept on ADDR: REASON`.
     #[non_exhaustive]
     Accept {
         /// The listening address.
@@ -177,11 +226,15 @@ pub enum Error {
     },
 
     /// A step of a [`hello`](crate::hello) exchange failed.
-    #[error("{step} {peer}: {}", Cause(source))]
+    ///
+    /// Shown as `STEP PEER: REASON`, such as `receive greeting from
+    /// 127.0.0.1:5000: peer sent nothing within 5s`.
+    #[cfg(feature = "hello")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
     #[non_exhaustive]
     Exchange {
-        /// What was being done, such as `receive greeting from`.
-        step: &'static str,
+        /// What was being done.
+        step: crate::hello::Step,
         /// The peer's address.
         peer: Address,
         /// The cause; [`io::ErrorKind::TimedOut`] when the peer was too slow
@@ -194,13 +247,91 @@ pub enum Error {
     },
 }
 
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
+            Error::Unsupported { what } => write!(f, "{what} is not supported on this platform"),
+            Error::Resolve { target, source } => write!(f, "resolve {target}: {}", Cause(source)),
+            Error::Create {
+                addr,
+                domain,
+                socket_type,
+                protocol,
+                source,
+            } => write!(
+                f,
+                "create {domain} {socket_type} socket ({protocol}) for {addr}: {}",
+                Cause(source)
+            ),
+            Error::SetOption {
+                addr,
+                option,
+                source,
+            } => write!(f, "set {option} on socket for {addr}: {}", Cause(source)),
+            Error::Configure { addr, source } => write!(f, "configure {addr}: {}", Cause(source)),
+            Error::Bind { addr, source } => {
+                write!(f, "bind {addr}: {}{}", Cause(source), ScopeHint(addr))
+            }
+            Error::Listen {
+                addr,
+                backlog,
+                source,
+            } => write!(f, "listen on {addr} (backlog {backlog}): {}", Cause(source)),
+            Error::Connect { addr, source } => {
+                write!(f, "connect {addr}: {}{}", Cause(source), ScopeHint(addr))
+            }
+            Error::Register { target, source } => {
+                write!(
+                    f,
+                    "register {target} with the async runtime: {}",
+                    Cause(source)
+                )
+            }
+            Error::SelfConnect { addr } => {
+                write!(
+                    f,
+                    "connect {addr}: connected to itself (nothing listens there)"
+                )
+            }
+            Error::AllAttemptsFailed { target, attempts } => write!(
+                f,
+                "{target}: all {} addresses failed: {}",
+                attempts.len(),
+                List(attempts)
+            ),
+            Error::Accept { addr, source } => write!(f, "accept on {addr}: {}", Cause(source)),
+            #[cfg(feature = "hello")]
+            Error::Exchange { step, peer, source } => {
+                write!(f, "{step} {peer}: {}", Cause(source))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    /// The source of the [`io::Error`] that the message already shows, as
+    /// std's `io::Error` returns its payload's source: `None` for an OS
+    /// error, so a chain printer shows no fact twice. `None` for
+    /// [`Error::AllAttemptsFailed`], whose message lists every attempt
+    /// (see [`Error::attempts`]).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::AllAttemptsFailed { .. } => None,
+            _ => self.io_error().and_then(std::error::Error::source),
+        }
+    }
+}
+
 impl Error {
     /// The [`io::ErrorKind`] that best describes the failure.
     ///
     /// This is the kind of the OS error where there is one,
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) for an invalid configuration,
     /// [`Unsupported`](io::ErrorKind::Unsupported) for a missing platform
-    /// feature, and the kind of the last attempt when every address failed.
+    /// feature, [`ConnectionRefused`](io::ErrorKind::ConnectionRefused) for a
+    /// [self-connect](Error::SelfConnect), and the kind of the last attempt
+    /// when every address failed.
     ///
     /// # Examples
     ///
@@ -215,6 +346,7 @@ impl Error {
         match self {
             Error::InvalidConfig { .. } => io::ErrorKind::InvalidInput,
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
+            Error::SelfConnect { .. } => io::ErrorKind::ConnectionRefused,
             _ => self
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
@@ -235,7 +367,8 @@ impl Error {
         self.io_error().and_then(io::Error::raw_os_error)
     }
 
-    /// The underlying [`io::Error`], if the failure came from the OS or the peer.
+    /// The underlying [`io::Error`], if the failure came from the OS or the
+    /// peer; for [`Error::AllAttemptsFailed`], the last attempt's.
     ///
     /// # Examples
     ///
@@ -250,7 +383,9 @@ impl Error {
     /// ```
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
-            Error::InvalidConfig { .. } | Error::Unsupported { .. } => None,
+            Error::InvalidConfig { .. } | Error::Unsupported { .. } | Error::SelfConnect { .. } => {
+                None
+            }
             Error::AllAttemptsFailed { attempts, .. } => attempts.last().and_then(Error::io_error),
             Error::Resolve { source, .. }
             | Error::Create { source, .. }
@@ -260,8 +395,38 @@ impl Error {
             | Error::Listen { source, .. }
             | Error::Connect { source, .. }
             | Error::Register { source, .. }
-            | Error::Accept { source, .. }
-            | Error::Exchange { source, .. } => Some(source),
+            | Error::Accept { source, .. } => Some(source),
+            #[cfg(feature = "hello")]
+            Error::Exchange { source, .. } => Some(source),
+        }
+    }
+
+    /// Each address's error when a name resolved to several addresses and
+    /// every one failed ([`Error::AllAttemptsFailed`]), in the order tried;
+    /// empty for every other error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::ConnectorBuilder;
+    /// use std::net::SocketAddr;
+    ///
+    /// // Two ports nobody listens on any more, tried one after the other.
+    /// let free = || -> std::io::Result<SocketAddr> {
+    ///     std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+    /// };
+    /// let targets = [free()?, free()?];
+    /// let err = ConnectorBuilder::new().connect(&targets[..]).unwrap_err();
+    /// assert_eq!(err.attempts().len(), 2);
+    /// for attempt in err.attempts() {
+    ///     assert_eq!(attempt.kind(), std::io::ErrorKind::ConnectionRefused);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attempts(&self) -> &[Error] {
+        match self {
+            Error::AllAttemptsFailed { attempts, .. } => attempts,
+            _ => &[],
         }
     }
 
@@ -272,9 +437,59 @@ impl Error {
     }
 }
 
+/// Converts to an [`io::Error`] of the same [`kind`](Error::kind) whose
+/// message is this error's message, with this error as its payload.
+///
+/// An [`io::Error`] holds either an OS error code or a payload, never both,
+/// so the converted error's own [`raw_os_error`](io::Error::raw_os_error) is
+/// `None`. The code is one step away: [`io::Error::get_ref`] (or
+/// [`into_inner`](io::Error::into_inner)) returns this error, whose
+/// [`Error::raw_os_error`] has it. The step and address are kept that way
+/// too, where an `io::Error` built from the code alone would lose them.
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+///
+/// let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let err = sockwright::ListenerBuilder::new()
+///     .listen(taken.local_addr()?)
+///     .unwrap_err();
+/// let code = err.raw_os_error();
+/// let io: io::Error = err.into();
+/// assert_eq!(io.kind(), io::ErrorKind::AddrInUse);
+/// let inner = io.get_ref().and_then(|e| e.downcast_ref::<sockwright::Error>());
+/// assert_eq!(inner.and_then(sockwright::Error::raw_os_error), code);
+/// assert!(code.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
         io::Error::new(err.kind(), err)
+    }
+}
+
+/// After the OS reason for a link-local IPv6 address without a scope id
+/// (`[fe80::1]:80`), which the OS cannot route: a hint saying how to write
+/// one. Empty for any other address.
+struct ScopeHint<'a>(&'a Address);
+
+impl fmt::Display for ScopeHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Address::Inet(SocketAddr::V6(v6))
+                if v6.scope_id() == 0 && (v6.ip().segments()[0] & 0xffc0) == 0xfe80 =>
+            {
+                write!(
+                    f,
+                    " (missing scope id: write [{}%INTERFACE]:{})",
+                    v6.ip(),
+                    v6.port()
+                )
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -333,7 +548,7 @@ mod tests {
 
     #[test]
     fn cause_lowercases_a_word_but_not_an_acronym() {
-        let shown = |text: &str| Cause(&io::Error::new(io::ErrorKind::Other, text)).to_string();
+        let shown = |text: &str| Cause(&io::Error::other(text)).to_string();
         assert_eq!(shown("Connection refused"), "connection refused");
         assert_eq!(
             shown("OS Error 10042 (FormatMessageW() returned error 317)"),
@@ -362,6 +577,307 @@ mod tests {
         assert!(text.starts_with("localhost:1: all 2 addresses failed: "));
         assert!(v6 < v4);
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    /// An error with a source of its own, as a custom `io::Error` payload
+    /// may have: the chain must reach `inner` once.
+    #[derive(Debug)]
+    struct Outer(io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("outer layer")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    fn os(code: i32) -> io::Error {
+        io::Error::from_raw_os_error(code)
+    }
+
+    fn inet(text: &str) -> Address {
+        Address::Inet(text.parse().unwrap())
+    }
+
+    /// One error of each variant, with the facts its chain must show exactly
+    /// once. `name` matches every variant without a wildcard, so a new
+    /// variant does not compile until it is named there and added here.
+    fn every_variant() -> Vec<(Error, Vec<String>)> {
+        let refused = os(111);
+        let reason = |e: &io::Error| Cause(e).to_string();
+        #[cfg_attr(not(feature = "hello"), allow(unused_mut))]
+        let mut all = vec![
+            (
+                Error::invalid("backlog 4294967295 does not fit an i32"),
+                vec!["backlog 4294967295 does not fit an i32".to_owned()],
+            ),
+            (
+                Error::Unsupported {
+                    what: "keepalive retries",
+                },
+                vec!["keepalive retries".to_owned()],
+            ),
+            (
+                Error::Resolve {
+                    target: "no-such-host.invalid:80".into(),
+                    source: io::Error::other(Outer(os(2))),
+                },
+                vec![
+                    "no-such-host.invalid:80".to_owned(),
+                    "outer layer".to_owned(),
+                    reason(&os(2)),
+                ],
+            ),
+            (
+                Error::Create {
+                    addr: inet("127.0.0.1:80"),
+                    domain: Domain::Ipv4,
+                    socket_type: Type::Stream,
+                    protocol: Protocol::Tcp,
+                    source: os(24),
+                },
+                vec!["127.0.0.1:80".to_owned(), reason(&os(24))],
+            ),
+            (
+                Error::SetOption {
+                    addr: inet("127.0.0.1:80"),
+                    option: "SO_RCVBUF",
+                    source: os(22),
+                },
+                vec![
+                    "SO_RCVBUF".to_owned(),
+                    "127.0.0.1:80".to_owned(),
+                    reason(&os(22)),
+                ],
+            ),
+            (
+                Error::Configure {
+                    addr: inet("127.0.0.1:80"),
+                    source: io::Error::other(Outer(os(13))),
+                },
+                vec![
+                    "configure 127.0.0.1:80".to_owned(),
+                    "outer layer".to_owned(),
+                    reason(&os(13)),
+                ],
+            ),
+            (
+                Error::Bind {
+                    addr: inet("0.0.0.0:8080"),
+                    source: os(98),
+                },
+                vec!["0.0.0.0:8080".to_owned(), reason(&os(98))],
+            ),
+            (
+                Error::Listen {
+                    addr: inet("[::1]:8080"),
+                    backlog: 3,
+                    source: os(95),
+                },
+                vec!["[::1]:8080".to_owned(), reason(&os(95))],
+            ),
+            (
+                Error::Connect {
+                    addr: inet("127.0.0.1:8080"),
+                    source: os(111),
+                },
+                vec!["127.0.0.1:8080".to_owned(), reason(&refused)],
+            ),
+            (
+                Error::Register {
+                    target: "127.0.0.1:80".into(),
+                    source: io::Error::other(Outer(os(12))),
+                },
+                vec![
+                    "register 127.0.0.1:80 with the async runtime".to_owned(),
+                    "outer layer".to_owned(),
+                    reason(&os(12)),
+                ],
+            ),
+            (
+                Error::SelfConnect {
+                    addr: inet("127.0.0.1:40000"),
+                },
+                vec!["127.0.0.1:40000".to_owned()],
+            ),
+            (
+                Error::AllAttemptsFailed {
+                    target: "localhost:8080".into(),
+                    attempts: vec![
+                        Error::Connect {
+                            addr: inet("[::1]:8080"),
+                            source: os(111),
+                        },
+                        Error::Connect {
+                            addr: inet("127.0.0.1:8080"),
+                            source: io::Error::new(io::ErrorKind::TimedOut, "timed out after 1s"),
+                        },
+                    ],
+                },
+                vec![
+                    "localhost:8080".to_owned(),
+                    "[::1]:8080".to_owned(),
+                    "127.0.0.1:8080".to_owned(),
+                    reason(&refused),
+                    "timed out after 1s".to_owned(),
+                ],
+            ),
+            (
+                Error::Accept {
+                    addr: inet("0.0.0.0:8080"),
+                    source: os(24),
+                },
+                vec!["0.0.0.0:8080".to_owned(), reason(&os(24))],
+            ),
+        ];
+        #[cfg(feature = "hello")]
+        all.push((
+            Error::Exchange {
+                step: crate::hello::Step::ReceiveGreeting,
+                peer: inet("127.0.0.1:5000"),
+                source: io::Error::new(io::ErrorKind::TimedOut, "peer sent nothing within 5s"),
+            },
+            vec![
+                "receive greeting from".to_owned(),
+                "127.0.0.1:5000".to_owned(),
+                "peer sent nothing within 5s".to_owned(),
+            ],
+        ));
+        let mut named: Vec<&str> = all.iter().map(|(e, _)| name(e)).collect();
+        named.sort_unstable();
+        named.dedup();
+        assert_eq!(named.len(), all.len(), "one error of each variant");
+        all
+    }
+
+    fn name(err: &Error) -> &'static str {
+        match err {
+            Error::InvalidConfig { .. } => "InvalidConfig",
+            Error::Unsupported { .. } => "Unsupported",
+            Error::Resolve { .. } => "Resolve",
+            Error::Create { .. } => "Create",
+            Error::SetOption { .. } => "SetOption",
+            Error::Configure { .. } => "Configure",
+            Error::Bind { .. } => "Bind",
+            Error::Listen { .. } => "Listen",
+            Error::Connect { .. } => "Connect",
+            Error::Register { .. } => "Register",
+            Error::SelfConnect { .. } => "SelfConnect",
+            Error::AllAttemptsFailed { .. } => "AllAttemptsFailed",
+            Error::Accept { .. } => "Accept",
+            #[cfg(feature = "hello")]
+            Error::Exchange { .. } => "Exchange",
+        }
+    }
+
+    #[test]
+    fn every_variant_shows_each_fact_once_through_a_chain_printer() {
+        for (err, facts) in every_variant() {
+            let variant = name(&err);
+            let mut chain = vec![err.to_string()];
+            let mut next = std::error::Error::source(&err);
+            while let Some(cause) = next {
+                chain.push(cause.to_string());
+                next = cause.source();
+            }
+            let looped = chain.join("\n");
+            println!("{variant}: source() loop: {chain:?}");
+            let err = anyhow::Error::new(err);
+            let alternate = format!("{err:#}");
+            let debug = format!("{err:?}");
+            println!("{variant}: anyhow {{:#}}: {alternate}");
+            for (printer, text) in [
+                ("source() loop", &looped),
+                ("{:#}", &alternate),
+                ("{:?}", &debug),
+            ] {
+                // Case aside: a cause shown in a message starts lowercase.
+                let text = text.to_lowercase();
+                for fact in &facts {
+                    assert_eq!(
+                        text.matches(fact.to_lowercase().as_str()).count(),
+                        1,
+                        "{variant} through {printer}: {fact:?} not exactly once in {text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn source_is_the_shown_causes_own_source() {
+        let err = Error::Bind {
+            addr: inet("127.0.0.1:1"),
+            source: os(98),
+        };
+        assert!(std::error::Error::source(&err).is_none());
+        let err = Error::Resolve {
+            target: "x:1".into(),
+            source: io::Error::other(Outer(os(2))),
+        };
+        let source = std::error::Error::source(&err).expect("the payload's source");
+        assert_eq!(source.to_string(), os(2).to_string());
+        assert_eq!(err.to_string(), "resolve x:1: outer layer");
+    }
+
+    #[test]
+    fn all_attempts_are_reachable_and_not_a_source() {
+        let (err, _) = every_variant()
+            .into_iter()
+            .find(|(e, _)| matches!(e, Error::AllAttemptsFailed { .. }))
+            .unwrap();
+        assert_eq!(err.attempts().len(), 2);
+        assert_eq!(err.attempts()[0].raw_os_error(), Some(111));
+        assert!(std::error::Error::source(&err).is_none());
+        assert!(Error::invalid("x").attempts().is_empty());
+    }
+
+    #[test]
+    fn io_error_keeps_the_kind_and_reaches_the_os_code() {
+        let err = Error::Connect {
+            addr: inet("127.0.0.1:1"),
+            source: os(111),
+        };
+        let text = err.to_string();
+        let io = io::Error::from(err);
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(io.to_string(), text);
+        let inner = io
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<Error>())
+            .unwrap();
+        assert_eq!(inner.raw_os_error(), Some(111));
+        // std's chain from the io::Error: its payload's source, none here.
+        assert!(std::error::Error::source(&io).is_none());
+        let back = io.into_inner().unwrap().downcast::<Error>().unwrap();
+        assert!(matches!(*back, Error::Connect { .. }));
+    }
+
+    #[test]
+    fn link_local_without_scope_gets_a_hint() {
+        let err = Error::Bind {
+            addr: inet("[fe80::1]:80"),
+            source: os(22),
+        };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "bind [fe80::1]:80: {} (missing scope id: write [fe80::1%INTERFACE]:80)",
+                Cause(&os(22))
+            )
+        );
+        for fine in ["[fe80::1%2]:80", "[::1]:80", "[fec0::1]:80", "127.0.0.1:80"] {
+            let err = Error::Connect {
+                addr: inet(fine),
+                source: os(22),
+            };
+            assert!(!err.to_string().contains("scope"), "{err}");
+        }
     }
 
     #[test]

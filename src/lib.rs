@@ -12,10 +12,10 @@
 //!   [`TcpStream`](std::net::TcpStream), a connected `UdpSocket`, or a `UnixStream`.
 //! - Every failure is an [`Error`] that names the step and the address, such
 //!   as `bind 0.0.0.0:8080: address already in use (os error 98)`.
-//! - [`hello`] carries the tutorial's exchange itself, `Hello from client` /
-//!   `Hello from server`, wire-compatible with the C programs:
-//!   [`hello::Exchange`] runs one side on a stream or socket, and
-//!   [`hello::Server`] serves it to many clients at once.
+//! - [`hello`] (the default `hello` feature) carries the tutorial's exchange
+//!   itself, `Hello from client` / `Hello from server`, wire-compatible with
+//!   the C programs: [`hello::Exchange`] runs one side on a stream or socket,
+//!   and [`hello::Server`] serves it to many clients at once.
 //!
 //! Because the results are std types, they work anywhere: with std, with an
 //! async runtime (see [Async runtimes](#async-runtimes)), or with your own code.
@@ -118,10 +118,83 @@
 //! The library logs each step through the [`log`](https://docs.rs/log) facade:
 //! a `debug` line when a socket is created, each option set, the socket
 //! bound, listening or connected, and each attempt of a Happy Eyeballs race
-//! started, failed, won or cancelled. It never installs a logger. In a library,
-//! that is all there is to know; in an executable, install one (for example
-//! `env_logger`) and run with `RUST_LOG=debug` to see the same story as the
-//! tutorial's four steps.
+//! started, failed, won or cancelled. Every connect starts with a line that
+//! says what it waits for and how long, so a connect that hangs is not
+//! silence: `connecting to localhost:8080 (timeout 2s)`. The targets are
+//! what a user filters by, whichever file logs:
+//!
+//! - `sockwright::listener` for [`ListenerBuilder`],
+//! - `sockwright::connector` for [`ConnectorBuilder`], its races included,
+//! - `sockwright::hello` for the [`hello`] exchange and server.
+//!
+//! It never installs a logger, and formats nothing while a level is off. In
+//! a library, that is all there is to know; in an executable, install one
+//! (for example `env_logger`) and run with `RUST_LOG=debug`, or
+//! `RUST_LOG=sockwright::connector=debug`, to see the same story as the
+//! tutorial's steps.
+//!
+//! # Happy Eyeballs
+//!
+//! When a name resolves to several addresses, [`ConnectorBuilder::connect`]
+//! races them as RFC 8305 describes (turn it off with
+//! [`happy_eyeballs(false)`](ConnectorBuilder::happy_eyeballs)):
+//!
+//! 1. the addresses are put in an interleaved order: the first
+//!    [`first_address_family_count`](ConnectorBuilder::first_address_family_count)
+//!    addresses (default 1) of the [`preferred_family`](ConnectorBuilder::preferred_family)
+//!    (default IPv6), then one of the other family and one of the preferred
+//!    family in turn; within a family the resolver's order is kept;
+//! 2. the first attempt starts (a socket prepared with every option, like a
+//!    sequential attempt, then a nonblocking `connect(2)`); the next one
+//!    starts [`connection_attempt_delay`](ConnectorBuilder::connection_attempt_delay)
+//!    later (default 250 ms), or at once if the latest one fails, while
+//!    earlier ones go on;
+//! 3. the pending sockets are waited for together in the OS readiness wait
+//!    (`poll(2)`, `WSAPoll`), by the calling thread alone: no thread is
+//!    started and nothing spins;
+//! 4. the first connection made wins: it is put back in blocking mode and
+//!    returned; every other attempt is closed at once;
+//! 5. the [`connect_timeout`](ConnectorBuilder::connect_timeout) bounds the
+//!    whole race; when it runs out, the pending attempts fail with `TimedOut`.
+//!
+//! Why it is the default: a name often resolves to an IPv6 and an IPv4
+//! address, and when one of them is black-holed (a broken route or a
+//! firewall that drops packets), a sequential connect waits for the OS's
+//! full SYN timeout (over two minutes on Linux) before trying the next. The
+//! race costs at most one extra half-open attempt per delay and returns the
+//! same `TcpStream`.
+//!
+//! What the sequential mode still offers: a predictable order (exactly the
+//! resolver's), one socket at a time (nothing for the server to see but the
+//! connection that is kept), and the connect timeout applied to each attempt
+//! rather than to the whole connect. It is also what a source address with a
+//! fixed port (not 0) gets even with racing on, since parallel attempts
+//! cannot share one local port, and what
+//! [`connect_udp`](ConnectorBuilder::connect_udp) and `connect_unix` always
+//! do (nothing to race: a datagram connect sends nothing, a path is one
+//! address).
+//!
+//! # Stale Unix socket files
+//!
+//! A server that dies leaves its socket file behind, and the next `bind` on
+//! that path fails with `AddrInUse`. With
+//! [`remove_stale_socket(true)`](ListenerBuilder::remove_stale_socket),
+//! `listen_unix` and `bind_unix_datagram` first look at the path and
+//! `unlink(2)` it only when both hold:
+//!
+//! 1. it is a socket file (`lstat(2)`; a symbolic link is not followed);
+//! 2. a nonblocking `connect(2)` to it is refused (`ECONNREFUSED`): no
+//!    process has a socket bound there any more.
+//!
+//! A regular file, a directory, a symbolic link, or a socket that some
+//! process still holds is never removed: binding then fails with
+//! [`Error::Bind`] and `AddrInUse`, as without the option. A live stream
+//! server sees the probe as one connection that closes at once.
+//!
+//! The check and the removal are two steps: a server that binds the same
+//! path between them loses its path. Use the option only where no other
+//! process races to bind the same path (for example, a path owned by one
+//! service).
 //!
 //! # Socket options
 //!
@@ -211,6 +284,20 @@
 //! Options a platform lacks have no setter there, so asking for them does not
 //! compile; values that are out of range fail with [`Error::InvalidConfig`]
 //! before any system call.
+//!
+//! # Features
+//!
+//! - `hello` (default): the [`hello`] module and [`Error::Exchange`]. With
+//!   `default-features = false` the crate is the builders alone:
+//!
+//! ```toml
+//! [dependencies]
+//! sockwright = { version = "0.1", default-features = false }
+//! ```
+#![cfg_attr(
+    not(feature = "hello"),
+    doc = "\n[`hello`]: #features\n[`hello::Exchange`]: #features\n[`hello::Server`]: #features\n[`Error::Exchange`]: #features"
+)]
 #![deny(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
@@ -223,6 +310,8 @@ mod address;
 mod connect;
 mod connector;
 mod error;
+#[cfg(feature = "hello")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
 pub mod hello;
 mod keepalive;
 mod kind;
@@ -231,6 +320,15 @@ mod options;
 mod resolve;
 mod socket_ref;
 mod sys;
+
+/// The log target of the listener side: what a user filters by
+/// (`RUST_LOG=sockwright::listener=debug`), whichever file logs.
+pub(crate) const LISTENER_LOG: &str = "sockwright::listener";
+/// The log target of the connector side, Happy Eyeballs races included.
+pub(crate) const CONNECTOR_LOG: &str = "sockwright::connector";
+/// The log target of the hello exchange and server.
+#[cfg(feature = "hello")]
+pub(crate) const HELLO_LOG: &str = "sockwright::hello";
 
 pub use address::Address;
 pub use connector::ConnectorBuilder;

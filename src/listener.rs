@@ -11,7 +11,7 @@ use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
 use crate::options::{Options, Phase, Place, Side};
-use crate::{resolve, Address, Domain, Error, Result, Type};
+use crate::{resolve, Address, Domain, Error, Result, Type, LISTENER_LOG};
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
 /// and, for stream sockets, `listen(2)`.
@@ -130,29 +130,16 @@ impl ListenerBuilder {
         self
     }
 
-    /// Removes a stale Unix socket file at the path before binding it.
-    ///
-    /// A server that dies leaves its socket file behind, and the next `bind`
-    /// on that path fails with [`AddrInUse`](std::io::ErrorKind::AddrInUse).
-    /// With this option on, [`listen_unix`](Self::listen_unix) and
-    /// [`bind_unix_datagram`](Self::bind_unix_datagram) first look at the path
-    /// and `unlink(2)` it only when both hold:
-    /// 1. it is a socket file (`lstat(2)`; a symbolic link is not followed);
-    /// 2. a nonblocking `connect(2)` to it is refused (`ECONNREFUSED`): no
-    ///    process has a socket bound there any more.
-    ///
-    /// A regular file, a directory, a symbolic link, or a socket that some
-    /// process still holds is never removed: binding then fails with
-    /// [`Error::Bind`] and [`AddrInUse`](std::io::ErrorKind::AddrInUse), as
-    /// without this option. A live stream server sees the probe as one
-    /// connection that closes at once.
+    /// Removes a stale Unix socket file at the path before binding it: one
+    /// that is a socket file (`lstat(2)`) and that refuses a connect
+    /// (`ECONNREFUSED`), so that no process holds it any more.
     ///
     /// Default: off; the builder never removes a file unless asked. IP
-    /// listeners ignore it.
-    ///
-    /// The check and the removal are two steps: a server that binds the same
-    /// path between them loses its path. Use this only where no other process
-    /// races to bind the same path (for example, a path owned by one service).
+    /// listeners ignore it. A regular file, a directory, a symbolic link or a
+    /// live server's socket is never removed, and binding then fails as
+    /// without this option. Why the check has two steps, and what that
+    /// leaves open, is in the crate documentation's
+    /// [stale socket files](crate#stale-unix-socket-files) section.
     ///
     /// # Errors
     ///
@@ -236,7 +223,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Stream)?;
             listen(&socket, &Address::Inet(a), backlog)?;
@@ -274,7 +261,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts)?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
             Ok(socket.into())
@@ -396,8 +383,9 @@ impl ListenerBuilder {
     pub(crate) fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
         self.opts.check_unix(path)?;
         let shown = Address::Unix(path.to_path_buf());
-        let sockaddr = socket2::SockAddr::unix(path)
-            .map_err(|e| Error::invalid(format!("Unix socket path {}: {e}", path.display())))?;
+        let sockaddr = socket2::SockAddr::unix(path).map_err(|e| {
+            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
+        })?;
         if self.remove_stale_socket {
             remove_if_stale(path, &sockaddr, &shown)?;
         }
@@ -421,7 +409,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
 
     let is_socket = std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket());
     if !matches!(is_socket, Ok(true)) {
-        log::trace!("{shown} is not an existing socket file; nothing to remove");
+        log::trace!(target: LISTENER_LOG, "{shown} is not an existing socket file; nothing to remove");
         return Ok(());
     }
     let probe = Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
@@ -430,7 +418,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
     match probe {
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             match std::fs::remove_file(path) {
-                Ok(()) => debug!("removed stale socket file {shown}"),
+                Ok(()) => debug!(target: LISTENER_LOG, "removed stale socket file {shown}"),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
                     return Err(Error::Bind {
@@ -440,8 +428,12 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
                 }
             }
         }
-        Ok(()) => debug!("socket file {shown} has a live server; left in place"),
-        Err(e) => debug!("socket file {shown} left in place: connect says {e}"),
+        Ok(()) => {
+            debug!(target: LISTENER_LOG, "socket file {shown} has a live server; left in place")
+        }
+        Err(e) => {
+            debug!(target: LISTENER_LOG, "socket file {shown} left in place: connect says {e}")
+        }
     }
     Ok(())
 }
@@ -453,10 +445,10 @@ pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()
         backlog,
         source,
     })?;
-    if log_enabled!(Level::Debug) {
+    if log_enabled!(target: LISTENER_LOG, Level::Debug) {
         match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-            Some(local) => debug!("listening on {local} (backlog {backlog})"),
-            None => debug!("listening on {addr} (backlog {backlog})"),
+            Some(local) => debug!(target: LISTENER_LOG, "listening on {local} (backlog {backlog})"),
+            None => debug!(target: LISTENER_LOG, "listening on {addr} (backlog {backlog})"),
         }
     }
     Ok(())

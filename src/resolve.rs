@@ -9,28 +9,89 @@ use log::debug;
 use crate::options::Options;
 use crate::{Error, Result};
 
-/// What the user asked to reach, as given: formatted only when an error
-/// message or a log line shows it, so a build that succeeds pays nothing
-/// for it.
+/// What the user asked to reach, as given, and the log target of the
+/// builder that asked: formatted only when an error message or a log line
+/// shows it, so a build that succeeds pays nothing for it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Target<'a>(&'a dyn fmt::Debug);
+pub(crate) struct Target<'a> {
+    addr: &'a dyn fmt::Debug,
+    /// `sockwright::listener` or `sockwright::connector`.
+    pub(crate) log: &'static str,
+}
+
+impl<'a> Target<'a> {
+    pub(crate) fn new(addr: &'a dyn fmt::Debug, log: &'static str) -> Target<'a> {
+        Target { addr, log }
+    }
+}
 
 impl fmt::Display for Target<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(self.0))
+        f.write_str(&describe(self.addr))
+    }
+}
+
+/// The target as given, like [`Target`], for a value whose type is known:
+/// it can be sent to another thread when the value can, so a future that
+/// holds it across a wait stays `Send`.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[derive(Debug)]
+pub(crate) struct Named<'a, A: ?Sized> {
+    pub(crate) addr: &'a A,
+    /// `sockwright::listener` or `sockwright::connector`.
+    pub(crate) log: &'static str,
+}
+
+impl<A: ?Sized> Clone for Named<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A: ?Sized> Copy for Named<'_, A> {}
+
+impl<A: fmt::Debug + ?Sized> fmt::Display for Named<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(self.addr))
+    }
+}
+
+/// A target as errors and log lines show it, with the log target of the
+/// builder that asked.
+pub(crate) trait Shown: fmt::Display {
+    /// `sockwright::listener` or `sockwright::connector`.
+    fn log(&self) -> &'static str;
+}
+
+impl Shown for Target<'_> {
+    fn log(&self) -> &'static str {
+        self.log
+    }
+}
+
+impl<A: fmt::Debug + ?Sized> Shown for Named<'_, A> {
+    fn log(&self) -> &'static str {
+        self.log
     }
 }
 
 /// Resolves `addr`, keeps the addresses the configuration can use, and
-/// returns them with the target for error messages.
+/// returns them with the target for error messages; `log` is the log target
+/// of the builder that asks.
 ///
 /// A literal address is parsed without a system call, so a mismatch between
-/// it and the configuration is reported before any.
-pub(crate) fn resolve<'a, A>(addr: &'a A, opts: &Options) -> Result<(Target<'a>, Vec<SocketAddr>)>
+/// it and the configuration, or a literal without a port, is reported before
+/// any.
+pub(crate) fn resolve<'a, A>(
+    addr: &'a A,
+    opts: &Options,
+    log: &'static str,
+) -> Result<(Target<'a>, Vec<SocketAddr>)>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
-    let target = Target(addr);
+    let target = Target::new(addr, log);
+    port_given(addr, target)?;
     let found: Vec<SocketAddr> = addr
         .to_socket_addrs()
         .map_err(|source| Error::Resolve {
@@ -41,9 +102,25 @@ where
     Ok((target, usable(target, found, opts)?))
 }
 
+/// Fails, before any system call, for a string target without a port.
+pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -> Result<()> {
+    // Only a string can lack its port; other targets are not formatted.
+    let string = matches!(
+        std::any::type_name::<A>().trim_start_matches('&'),
+        "str" | "alloc::string::String"
+    );
+    match string.then(|| missing_port(addr)).flatten() {
+        Some(hint) => Err(Error::Resolve {
+            target: target.to_string(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, hint),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Keeps the addresses `target` resolved to that the configuration can use.
 pub(crate) fn usable(
-    target: impl fmt::Display,
+    target: impl Shown,
     mut usable: Vec<SocketAddr>,
     opts: &Options,
 ) -> Result<Vec<SocketAddr>> {
@@ -61,44 +138,66 @@ pub(crate) fn usable(
             source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         }));
     }
-    debug!("resolved {target} to {usable:?}");
+    debug!(target: target.log(), "resolved {target} to {usable:?}");
     Ok(usable)
 }
 
-/// The target as given, like [`Target`], for a value whose type is known:
-/// it can be sent to another thread when the value can, so a future that
-/// holds it across a wait stays `Send`.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-#[derive(Debug)]
-pub(crate) struct Named<'a, A: ?Sized>(pub(crate) &'a A);
-
-impl<A: ?Sized> Clone for Named<'_, A> {
-    fn clone(&self) -> Self {
-        *self
+/// For a string target that has no port (`127.0.0.1`, `::1`, `[::1]`,
+/// `localhost`), what to write instead; `None` for anything else.
+fn missing_port<A: fmt::Debug + ?Sized>(addr: &A) -> Option<String> {
+    let text = format!("{addr:?}");
+    let given = unquote(&text)?;
+    let host = given
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(given);
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        Some(format!("missing port (write [{host}]:PORT)"))
+    } else if !given.is_empty() && !given.contains(':') {
+        Some(format!("missing port (write {given}:PORT)"))
+    } else {
+        None
     }
 }
 
-impl<A: ?Sized> Copy for Named<'_, A> {}
-
-impl<A: fmt::Debug + ?Sized> fmt::Display for Named<'_, A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(self.0))
-    }
+/// The text inside a string's `Debug` quotes, if `text` is one.
+fn unquote(text: &str) -> Option<&str> {
+    text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
 }
 
-/// The target as a user would write it: `localhost:80`, not `"localhost:80"`.
+/// The target as a person writes it, from its `Debug` form: `localhost:80`,
+/// not `"localhost:80"`; `localhost:80` and `[::1]:80`, not
+/// `("localhost", 80)` and `(V6(::1), 80)`.
 fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
     let text = format!("{addr:?}");
-    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) => inner.to_owned(),
-        None => text,
+    if let Some(inner) = unquote(&text) {
+        return inner.to_owned();
     }
+    // A (host, port) tuple: host a quoted name, an IP address, or an
+    // `IpAddr` shown as `V4(..)` / `V6(..)`.
+    let pair = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .and_then(|t| t.rsplit_once(", "))
+        .filter(|(_, port)| port.parse::<u16>().is_ok());
+    if let Some((host, port)) = pair {
+        let host = unquote(host)
+            .or_else(|| host.strip_prefix("V4(").and_then(|h| h.strip_suffix(')')))
+            .or_else(|| host.strip_prefix("V6(").and_then(|h| h.strip_suffix(')')))
+            .unwrap_or(host);
+        return if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+    }
+    text
 }
 
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 pub(crate) fn each<T>(
-    target: impl fmt::Display,
+    target: impl Shown,
     addrs: &[SocketAddr],
     mut attempt: impl FnMut(SocketAddr) -> Result<T>,
 ) -> Result<T> {
@@ -107,7 +206,7 @@ pub(crate) fn each<T>(
         match attempt(addr) {
             Ok(value) => return Ok(value),
             Err(err) => {
-                debug!("{err}");
+                debug!(target: target.log(), "{err}");
                 errors.push(err);
             }
         }
@@ -141,11 +240,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn describe_drops_string_quotes_only() {
+    fn describe_writes_targets_as_a_person_does() {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
         assert_eq!(describe("localhost:80"), "localhost:80");
-        assert_eq!(describe(&("localhost", 80u16)), r#"("localhost", 80)"#);
+        assert_eq!(describe(&("localhost", 80u16)), "localhost:80");
+        assert_eq!(describe(&("localhost".to_owned(), 80u16)), "localhost:80");
+        assert_eq!(describe(&("::1", 80u16)), "[::1]:80");
+        let v4 = Ipv4Addr::LOCALHOST;
+        assert_eq!(describe(&(v4, 8080u16)), "127.0.0.1:8080");
+        assert_eq!(describe(&(IpAddr::V4(v4), 8080u16)), "127.0.0.1:8080");
+        assert_eq!(describe(&(Ipv6Addr::LOCALHOST, 1u16)), "[::1]:1");
+        assert_eq!(
+            describe(&(IpAddr::V6(Ipv6Addr::LOCALHOST), 1u16)),
+            "[::1]:1"
+        );
         let addr: SocketAddr = "[::1]:9".parse().unwrap();
         assert_eq!(describe(&addr), "[::1]:9");
+        let list = [addr, "127.0.0.1:9".parse().unwrap()];
+        assert_eq!(describe(&&list[..]), "[[::1]:9, 127.0.0.1:9]");
+    }
+
+    #[test]
+    fn missing_port_only_for_a_string_without_one() {
+        assert_eq!(
+            missing_port("127.0.0.1").as_deref(),
+            Some("missing port (write 127.0.0.1:PORT)")
+        );
+        assert_eq!(
+            missing_port("::1").as_deref(),
+            Some("missing port (write [::1]:PORT)")
+        );
+        assert_eq!(
+            missing_port("[::1]").as_deref(),
+            Some("missing port (write [::1]:PORT)")
+        );
+        assert_eq!(
+            missing_port("localhost").as_deref(),
+            Some("missing port (write localhost:PORT)")
+        );
+        for fine in ["127.0.0.1:1", "[::1]:1", "localhost:80", "host:port", ""] {
+            assert_eq!(missing_port(fine), None, "{fine}");
+        }
+        assert_eq!(missing_port(&("localhost", 1u16)), None);
     }
 
     #[test]
@@ -155,9 +291,9 @@ mod tests {
             ..Options::default()
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
-        let (_, kept) = resolve(&both, &opts).unwrap();
+        let (_, kept) = resolve(&both, &opts, "t").unwrap();
         assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
-        let err = resolve(&"127.0.0.1:1", &opts).unwrap_err();
+        let err = resolve(&"127.0.0.1:1", &opts, "t").unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
             err.to_string()
@@ -165,6 +301,6 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(resolve(&both, &opts).unwrap().1.len(), 2);
+        assert_eq!(resolve(&both, &opts, "t").unwrap().1.len(), 2);
     }
 }

@@ -248,6 +248,38 @@ mod misbehaving_peers {
         assert!(took <= TIMEOUT + MARGIN, "took {took:?}");
     }
 
+    /// A beginning of the greeting is the greeting still arriving: the
+    /// quiet gap (200 ms) does not end it; the timeout does.
+    #[test]
+    fn prefix_of_the_greeting_waits_for_the_rest() {
+        let mut held = None;
+        let (out, took, port) = against(|s| {
+            s.write_all(b"Hello").unwrap();
+            held = Some(s.try_clone().unwrap());
+        });
+        assert_eq!(
+            out.stderr,
+            format!("error: receive greeting from 127.0.0.1:{port}: peer sent only 5 bytes of its message within 1s\n")
+        );
+        assert_eq!(out.stdout, "");
+        assert!(!out.status.success());
+        assert!(took >= TIMEOUT && took <= TIMEOUT + MARGIN, "took {took:?}");
+    }
+
+    /// The same five bytes followed by end of file are a greeting cut short.
+    #[test]
+    fn prefix_of_the_greeting_then_end_of_file() {
+        let (out, took, port) = against(|s| {
+            s.write_all(b"Hello").unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+        });
+        assert_eq!(
+            out.stderr,
+            format!("error: receive greeting from 127.0.0.1:{port}: peer closed the connection after 5 of 17 bytes\n")
+        );
+        assert!(took <= TIMEOUT + MARGIN, "took {took:?}");
+    }
+
     #[test]
     fn peer_closing_mid_greeting() {
         let (out, took, port) = against(|s| {
@@ -368,7 +400,7 @@ mod forever {
                     "64",
                 ],
             )
-            .env("RUST_LOG", "sockwright::hello::server=debug"),
+            .env("RUST_LOG", "sockwright::hello=debug"),
         );
         let addr: SocketAddr = server.listening_addr().parse().unwrap();
         // Every one of the server's 256 client slots held by a silent client...
@@ -417,7 +449,7 @@ mod forever {
         let took = started.elapsed();
         assert_eq!(
             client.stderr,
-            format!("error: connect 127.0.0.1:{port}: timed out\n")
+            format!("error: connect 127.0.0.1:{port}: timed out after 1s\n")
         );
         assert!(!client.status.success());
         assert!(

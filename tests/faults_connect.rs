@@ -288,7 +288,7 @@ fn unix_connect_timeout_waits_for_a_full_queue() {
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
     assert_eq!(
         err.to_string(),
-        format!("connect {}: timed out", path.display())
+        format!("connect {}: timed out after {timeout:?}", path.display())
     );
     assert!(took >= timeout && took < timeout + MARGIN, "took {took:?}");
 

@@ -316,7 +316,10 @@ fn backlog_overflow_times_out_the_clients_beyond_the_queue() {
     for client in overflow {
         let (err, took) = client.join().unwrap();
         assert!(matches!(err, Error::Connect { .. }), "{err}");
-        assert_eq!(err.to_string(), format!("connect {addr}: timed out"));
+        assert_eq!(
+            err.to_string(),
+            format!("connect {addr}: timed out after {timeout:?}")
+        );
         assert!(
             took >= timeout && took <= timeout + MARGIN,
             "gave up after {took:?}"

@@ -168,7 +168,8 @@ fn one_setsockopt_per_option_asked_for() {
         let expected: &[&str] = if label.starts_with("options-listener") {
             &["socket", "bind", "listen"]
         } else {
-            &["socket", "connect"]
+            // `getsockname`: the check that the socket did not connect to itself.
+            &["socket", "connect", "getsockname"]
         };
         assert_eq!(rest, expected, "{label}: {calls:#?}");
     }
@@ -357,7 +358,10 @@ fn audit_scenario() {
         |()| TcpListener::bind("127.0.0.1:0").unwrap(),
     ));
 
-    // Connects, to a listener that queues them without accepting.
+    // Connects, to a listener that queues them without accepting. The
+    // hand-written code does the same work as the builder: after connecting,
+    // it reads the local address back (`getsockname`) to catch a socket
+    // connected to itself, which std's connect does not check.
     let target = tutorial_listener();
     let addr = target.local_addr().unwrap();
     drop(measure(
@@ -368,7 +372,11 @@ fn audit_scenario() {
     drop(measure(
         "connect-hand",
         || (),
-        |()| TcpStream::connect(addr).unwrap(),
+        |()| {
+            let stream = TcpStream::connect(addr).unwrap();
+            assert_ne!(stream.local_addr().unwrap(), addr, "connected to itself");
+            stream
+        },
     ));
     let timeout = Duration::from_secs(5);
     drop(measure(
@@ -390,6 +398,8 @@ fn audit_scenario() {
             let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
             socket.set_tcp_nodelay(true).unwrap();
             socket.connect_timeout(&addr.into(), timeout).unwrap();
+            let local = socket.local_addr().unwrap().as_socket();
+            assert_ne!(local, Some(addr), "connected to itself");
             TcpStream::from(socket)
         },
     ));

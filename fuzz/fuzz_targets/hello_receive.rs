@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use sockwright::hello::{Exchange, Role};
+use sockwright::hello::{Exchange, Role, Step};
 use sockwright::{Address, Error};
 
 /// What the peer's side of the stream does on one read.
@@ -100,7 +100,7 @@ enum Expected {
     Invalid,
     Message(Vec<u8>),
     /// The step that failed and the error's kind.
-    Failed(&'static str, ErrorKind),
+    Failed(Step, ErrorKind),
 }
 
 struct Case {
@@ -280,8 +280,8 @@ fn model(case: &Case) -> (Expected, Vec<u8>) {
         return (Expected::Invalid, Vec::new());
     }
     let (send_step, receive_step) = match case.role {
-        Role::Client => ("send greeting to", "receive reply from"),
-        _ => ("send reply to", "receive greeting from"),
+        Role::Client => (Step::SendGreeting, Step::ReceiveReply),
+        _ => (Step::SendReply, Step::ReceiveGreeting),
     };
     let mut writes: VecDeque<WriteEvent> = case.writes.iter().copied().collect();
     let mut written = Vec::new();
@@ -344,13 +344,12 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
         Err(Error::InvalidConfig { .. }) => Expected::Invalid,
         Err(err @ Error::Exchange { step, .. }) => {
-            let step: &'static str = step;
             let text = err.to_string();
             assert!(
                 text.starts_with(&format!("{step} 127.0.0.1:9: ")),
                 "message does not name the step and the peer: {text}"
             );
-            Expected::Failed(step, err.kind())
+            Expected::Failed(*step, err.kind())
         }
         Err(other) => panic!("unexpected error {other}"),
     };
@@ -359,8 +358,8 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     } else {
         // An expired timeout may end the receive early, and nothing else.
         let receive_step = match case.role {
-            Role::Client => "receive reply from",
-            _ => "receive greeting from",
+            Role::Client => Step::ReceiveReply,
+            _ => Step::ReceiveGreeting,
         };
         assert!(
             case.expired && actual == Expected::Failed(receive_step, ErrorKind::TimedOut),

@@ -70,6 +70,10 @@ fn won(
     attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
     let socket = winner.socket;
+    // Every attempt of a race has an ephemeral source port (a fixed one
+    // makes the connect sequential), so a self-connect, rare as it is,
+    // fails the race rather than starting it again.
+    super::check_self_connect(&socket, winner.addr)?;
     set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
     builder.connected(&socket, &shown, Io::Blocking)?;
     Ok(socket.into())

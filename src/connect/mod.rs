@@ -25,13 +25,13 @@ use log::{log_enabled, Level};
 use socket2::{SockAddr, SockRef, Socket};
 
 use crate::options::{set_result, Phase};
-use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type};
+use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type, CONNECTOR_LOG};
 
 /// `log::debug!` with the target a user filters the client side by,
 /// whichever file of this module logs.
 macro_rules! debug {
     ($($arg:tt)+) => {
-        log::debug!(target: "sockwright::connector", $($arg)+)
+        log::debug!(target: $crate::CONNECTOR_LOG, $($arg)+)
     };
 }
 
@@ -44,11 +44,39 @@ use schedule::{Race, Step};
 
 impl ConnectorBuilder {
     /// One attempt on a fresh socket: create, configure, bind the source
-    /// address, connect.
+    /// address, connect, then finish the socket as `io` says. A TCP socket
+    /// that connected to itself is closed; with an ephemeral source port the
+    /// attempt is made again on a fresh socket, at most
+    /// [`SELF_CONNECT_RETRIES`] times, as the kernel then picks another port.
     pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
-        let socket = self.prepare(addr, implied)?;
-        self.connect_socket(&socket, &addr.into(), &Address::Inet(addr), io)?;
-        Ok(socket)
+        let shown = Address::Inet(addr);
+        let mut retries = 0;
+        loop {
+            let socket = self.prepare(addr, implied)?;
+            self.connect_socket(&socket, &addr.into(), &shown)?;
+            if implied == Type::Stream {
+                if let Err(err) = check_self_connect(&socket, addr) {
+                    drop(socket);
+                    if self.fixed_source_port_for(addr) || retries == SELF_CONNECT_RETRIES {
+                        return Err(err);
+                    }
+                    retries += 1;
+                    debug!("{err}; trying again on a fresh socket");
+                    continue;
+                }
+            }
+            self.connected(&socket, &shown, io)?;
+            return Ok(socket);
+        }
+    }
+
+    /// Whether the source address for `addr`'s family has a port other than 0.
+    fn fixed_source_port_for(&self, addr: SocketAddr) -> bool {
+        let local = match addr {
+            SocketAddr::V4(_) => self.local_v4,
+            SocketAddr::V6(_) => self.local_v6,
+        };
+        local.is_some_and(|local| local.port() != 0)
     }
 
     /// Whether a TCP connect to `count` addresses races them: the builder
@@ -112,14 +140,12 @@ impl ConnectorBuilder {
         Ok(socket)
     }
 
-    /// `connect(2)`, bounded by the connect timeout, then nonblocking mode
-    /// as `io` says.
+    /// `connect(2)`, bounded by the connect timeout.
     pub(crate) fn connect_socket(
         &self,
         socket: &Socket,
         sockaddr: &SockAddr,
         addr: &Address,
-        io: Io,
     ) -> Result<()> {
         let result = match (self.connect_timeout, addr) {
             #[cfg(unix)]
@@ -129,15 +155,17 @@ impl ConnectorBuilder {
         };
         result.map_err(|source| Error::Connect {
             addr: addr.clone(),
-            source,
-        })?;
-        self.connected(socket, addr, io)
+            source: match self.connect_timeout {
+                Some(after) if is_our_timeout(&source) => timed_out(after),
+                _ => source,
+            },
+        })
     }
 
     /// What follows a successful connect: the log line, the read and write
     /// timeouts, then nonblocking mode as `io` says.
     pub(crate) fn connected(&self, socket: &Socket, addr: &Address, io: Io) -> Result<()> {
-        if log_enabled!(Level::Debug) {
+        if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             match socket.local_addr().ok().and_then(|a| a.as_socket()) {
                 Some(local) => debug!("connected {local} -> {addr}"),
                 None => debug!("connected to {addr}"),
@@ -177,6 +205,37 @@ fn domain_of(addr: &Address) -> Domain {
         #[cfg(not(unix))]
         _ => Domain::Ipv4,
     }
+}
+
+/// How many times a connect that met itself is made again with a fresh
+/// ephemeral port before [`Error::SelfConnect`] is returned.
+const SELF_CONNECT_RETRIES: u32 = 2;
+
+/// [`Error::SelfConnect`] if the TCP socket connected to `peer` is its own
+/// peer: a simultaneous open with itself, possible when nothing listens on
+/// a port of this host and the socket's local port is that same port.
+pub(crate) fn check_self_connect(socket: &Socket, peer: SocketAddr) -> Result<()> {
+    match socket.local_addr().ok().and_then(|a| a.as_socket()) {
+        Some(local) if local == peer => Err(Error::SelfConnect {
+            addr: Address::Inet(peer),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The error of a connect whose timeout ran out, saying after how long:
+/// `timed out after 1s`.
+pub(crate) fn timed_out(after: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("timed out after {after:?}"),
+    )
+}
+
+/// Whether `err` is the timeout of the connect's own wait (which carries no
+/// OS code), rather than the OS giving up (`ETIMEDOUT`), which keeps its code.
+fn is_our_timeout(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::TimedOut && err.raw_os_error().is_none()
 }
 
 /// A blocking `connect(2)`, made again when a signal interrupts it (as std's
@@ -397,7 +456,10 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         for attempt in pending {
             let err = Error::Connect {
                 addr: Address::Inet(attempt.addr),
-                source: io::ErrorKind::TimedOut.into(),
+                source: match self.builder.timeout() {
+                    Some(after) => timed_out(after),
+                    None => io::ErrorKind::TimedOut.into(),
+                },
             };
             debug!("attempt {} cancelled: {err}", attempt.index + 1);
             self.errors.push((attempt.index, err));

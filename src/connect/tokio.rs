@@ -28,11 +28,13 @@ use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use ::tokio::net::{UnixDatagram, UnixListener, UnixStream};
 use socket2::{SockRef, Socket};
 
-use super::{outcome, start, Attempt, Attempts, Begun, Io, Next};
+use super::{check_self_connect, outcome, start, timed_out, Attempt, Attempts, Begun, Io, Next};
 use crate::listener::listen;
 use crate::options::{set_result, Options, Place};
 use crate::resolve::{self, Named};
-use crate::{Address, ConnectorBuilder, Error, ListenerBuilder, Result, Type};
+use crate::{
+    Address, ConnectorBuilder, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG, LISTENER_LOG,
+};
 
 /// The client side's async finishing calls.
 impl ConnectorBuilder {
@@ -109,7 +111,11 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
-        let target = Named(&addr);
+        let target = Named {
+            addr: &addr,
+            log: CONNECTOR_LOG,
+        };
+        self.log_start(&target);
         let addrs = lookup(target, &self.opts).await?;
         if self.races(target, addrs.len()) {
             return race(self, target, &addrs).await;
@@ -165,7 +171,11 @@ impl ConnectorBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.validate(Type::Datagram, Place::Inet)?;
-        let target = Named(&addr);
+        let target = Named {
+            addr: &addr,
+            log: CONNECTOR_LOG,
+        };
+        self.log_start(&target);
         let addrs = lookup(target, &self.opts).await?;
         let mut errors = Vec::new();
         for addr in addrs {
@@ -233,6 +243,7 @@ impl ConnectorBuilder {
     pub async fn connect_unix_async<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
         let (sockaddr, shown) = self.unix_target(path.as_ref())?;
         running(&shown)?;
+        self.log_start(&shown);
         let begun = self
             .prepare_unix(&shown)
             .and_then(|s| start(s, &sockaddr, &shown));
@@ -261,7 +272,7 @@ impl ConnectorBuilder {
             let waited = match self.timeout() {
                 Some(timeout) => ::tokio::time::timeout(timeout, stream.writable())
                     .await
-                    .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+                    .unwrap_or_else(|_| Err(timed_out(timeout))),
                 None => stream.writable().await,
             };
             waited
@@ -327,7 +338,10 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let target = Named(&addr);
+        let target = Named {
+            addr: &addr,
+            log: LISTENER_LOG,
+        };
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Stream)?;
@@ -370,7 +384,10 @@ impl ListenerBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let target = Named(&addr);
+        let target = Named {
+            addr: &addr,
+            log: LISTENER_LOG,
+        };
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
@@ -548,19 +565,24 @@ fn won<T: fmt::Display>(
 ) -> Result<TcpStream> {
     attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
-    builder.connected(&SockRef::from(&winner.socket), &shown, Io::Async)?;
+    let socket = SockRef::from(&winner.socket);
+    // As in the blocking driver: a self-connect (an ephemeral source port
+    // that met itself) fails the attempt rather than returning an echo.
+    check_self_connect(&socket, winner.addr)?;
+    builder.connected(&socket, &shown, Io::Async)?;
     Ok(winner.socket)
 }
 
 /// Resolves `target` without blocking the runtime and keeps the addresses
 /// the configuration can use; first checks that a runtime is running, since
-/// tokio's resolver and reactor need one.
+/// tokio's resolver and reactor need one, and that a string names a port.
 async fn lookup<A>(target: Named<'_, A>, opts: &Options) -> Result<Vec<SocketAddr>>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
     running(&target)?;
-    let found = ::tokio::net::lookup_host(target.0)
+    resolve::port_given(target.addr, target)?;
+    let found = ::tokio::net::lookup_host(target.addr)
         .await
         .map_err(|source| Error::Resolve {
             target: target.to_string(),
@@ -576,7 +598,7 @@ fn running(target: &impl fmt::Display) -> Result<()> {
         .map(drop)
         .map_err(|e| Error::Register {
             target: target.to_string(),
-            source: io::Error::new(io::ErrorKind::Other, e),
+            source: io::Error::other(e),
         })
 }
 

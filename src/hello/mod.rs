@@ -24,6 +24,15 @@
 //!    [`Exchange::quiet`] (default [`DEFAULT_QUIET`]) after the last one,
 //!    the whole gap within the timeout.
 //!
+//! A proper beginning of the expected message (`Hello`, or `Hello fr`) is
+//! not "any other message": it is the expected one still arriving, so the
+//! quiet gap does not end it, and a greeting split across slow segments is
+//! never cut short. It completes when the rest arrives; if the rest never
+//! does, the receive fails at the timeout with a
+//! [`TimedOut`](io::ErrorKind::TimedOut) error (`peer sent only 5 bytes of
+//! its message within 5s`), or at end of file with the
+//! [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error described below.
+//!
 //! Closing before sending anything, or part way through the expected
 //! message, is an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error;
 //! more than [`Exchange::max_message`] bytes (default [`DEFAULT_MAX_MESSAGE`])
@@ -76,6 +85,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 #[cfg(unix)]
@@ -84,7 +94,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, log_enabled, trace, Level};
 
-use crate::{Address, Error, Result};
+use crate::{Address, Error, Result, HELLO_LOG};
 
 mod server;
 
@@ -611,7 +621,7 @@ impl Exchange {
                 socket
                     .send_to(&self.message, from)
                     .map_err(|e| exchange_error(self.role.send_step(), Address::Inet(from), e))?;
-                debug!("sent {} bytes to {from}", self.message.len());
+                debug!(target: HELLO_LOG, "sent {} bytes to {from}", self.message.len());
                 Ok((message, from))
             }
         }
@@ -692,7 +702,7 @@ impl Exchange {
             ));
         }
         buf.truncate(n);
-        debug!("received {n} bytes from {from}");
+        debug!(target: HELLO_LOG, "received {n} bytes from {from}");
         Ok((buf, from))
     }
 
@@ -729,8 +739,8 @@ impl Exchange {
         }
         let received = match self.receive(stream, set_read_timeout) {
             Ok(received) => {
-                if log_enabled!(Level::Debug) {
-                    debug!("received {} bytes from {}", received.len(), shown(stream));
+                if log_enabled!(target: HELLO_LOG, Level::Debug) {
+                    debug!(target: HELLO_LOG, "received {} bytes from {}", received.len(), shown(stream));
                 }
                 received
             }
@@ -747,8 +757,8 @@ impl Exchange {
             .write_all(&self.message)
             .and_then(|()| stream.flush())
             .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
-        if log_enabled!(Level::Debug) {
-            debug!("sent {} bytes to {}", self.message.len(), shown(stream));
+        if log_enabled!(target: HELLO_LOG, Level::Debug) {
+            debug!(target: HELLO_LOG, "sent {} bytes to {}", self.message.len(), shown(stream));
         }
         Ok(())
     }
@@ -808,7 +818,7 @@ impl Exchange {
                 Err(e) if is_timeout(&e) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if let (Some(set), false) = (set_read_timeout, left.is_zero()) {
-                        trace!("woke {left:?} before the deadline; waiting the rest");
+                        trace!(target: HELLO_LOG, "woke {left:?} before the deadline; waiting the rest");
                         set(stream, Some(left))?;
                         wait = left;
                         continue;
@@ -836,7 +846,7 @@ impl Exchange {
                 break;
             }
             len += n;
-            trace!("read {n} bytes ({len} so far)");
+            trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
             if len > self.max_message {
                 return Err(too_long(self.max_message));
             }
@@ -884,18 +894,65 @@ impl Exchange {
 type Setter<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 impl Role {
-    fn send_step(self) -> &'static str {
+    fn send_step(self) -> Step {
         match self {
-            Role::Client => "send greeting to",
-            Role::Server => "send reply to",
+            Role::Client => Step::SendGreeting,
+            Role::Server => Step::SendReply,
         }
     }
 
-    fn receive_step(self) -> &'static str {
+    fn receive_step(self) -> Step {
         match self {
-            Role::Client => "receive reply from",
-            Role::Server => "receive greeting from",
+            Role::Client => Step::ReceiveReply,
+            Role::Server => Step::ReceiveGreeting,
         }
+    }
+}
+
+/// The step of an exchange that failed, in [`Error::Exchange`].
+///
+/// Shown as the words that begin the error's message, followed there by the
+/// peer's address: `receive greeting from 127.0.0.1:5000: ...`.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::hello::Step;
+///
+/// assert_eq!(Step::ReceiveGreeting.to_string(), "receive greeting from");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// The client sending its greeting: `send greeting to`.
+    SendGreeting,
+    /// The server receiving the client's greeting: `receive greeting from`.
+    ReceiveGreeting,
+    /// The server sending its reply: `send reply to`.
+    SendReply,
+    /// The client receiving the server's reply: `receive reply from`.
+    ReceiveReply,
+    /// [`Server`] putting an accepted connection in blocking mode:
+    /// `set blocking mode for`.
+    SetBlocking,
+    /// [`Server`] starting the thread that would serve a client:
+    /// `start a thread for`.
+    StartThread,
+    /// [`Server`] serving a client whose exchange panicked: `serve`.
+    Serve,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::SendGreeting => "send greeting to",
+            Step::ReceiveGreeting => "receive greeting from",
+            Step::SendReply => "send reply to",
+            Step::ReceiveReply => "receive reply from",
+            Step::SetBlocking => "set blocking mode for",
+            Step::StartThread => "start a thread for",
+            Step::Serve => "serve",
+        })
     }
 }
 
@@ -913,7 +970,7 @@ fn too_long(max: usize) -> io::Error {
     )
 }
 
-fn exchange_error(step: &'static str, peer: Address, source: io::Error) -> Error {
+fn exchange_error(step: Step, peer: Address, source: io::Error) -> Error {
     Error::Exchange { step, peer, source }
 }
 

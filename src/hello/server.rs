@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use log::{debug, warn};
 
-use super::{exchange_error, too_long, Exchange, Role};
-use crate::{Address, Error, Result};
+use super::{exchange_error, too_long, Exchange, Role, Step};
+use crate::{Address, Error, Result, HELLO_LOG};
 
 /// How many clients a [`Server`] serves at once unless
 /// [`Server::max_clients`] says otherwise: 256.
@@ -293,7 +293,7 @@ impl Server {
             |exchange, stream: &mut TcpStream, peer| {
                 stream
                     .set_nonblocking(false)
-                    .map_err(|e| exchange_error("set blocking mode for", peer.clone(), e))?;
+                    .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
                 exchange.tcp(stream, Some(peer))
             },
             on_client,
@@ -359,7 +359,7 @@ impl Server {
             |exchange, stream: &mut UnixStream, peer| {
                 stream
                     .set_nonblocking(false)
-                    .map_err(|e| exchange_error("set blocking mode for", peer.clone(), e))?;
+                    .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
                 exchange.unix(stream, Some(peer))
             },
             on_client,
@@ -425,7 +425,7 @@ impl Server {
         let mut summary = Summary::default();
         let mut buf = vec![0; self.exchange.max_message + 1];
         let mut backoff = FIRST_BACKOFF;
-        while self.clients.map_or(true, |n| summary.accepted < n) {
+        while self.clients.is_none_or(|n| summary.accepted < n) {
             let (n, from) = match socket.recv_from(&mut buf) {
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -434,7 +434,7 @@ impl Server {
                 // socket is fine and the next datagram is waiting.
                 #[cfg(windows)]
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    debug!("an earlier reply from {} was not delivered: {e}", local());
+                    debug!(target: HELLO_LOG, "an earlier reply from {} was not delivered: {e}", local());
                     continue;
                 }
                 // Windows fails the receive of a datagram longer than the
@@ -456,7 +456,7 @@ impl Server {
                         )),
                     };
                     if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
-                        warn!("the hello server's callback panicked for an oversized datagram");
+                        warn!(target: HELLO_LOG, "the hello server's callback panicked for an oversized datagram");
                     }
                     continue;
                 }
@@ -468,7 +468,7 @@ impl Server {
                 }
                 Err(e) => {
                     summary.accept_errors += 1;
-                    warn!("recvfrom on {}: {e}; retrying in {backoff:?}", local());
+                    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
                     thread::sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -476,7 +476,7 @@ impl Server {
             };
             backoff = FIRST_BACKOFF;
             summary.accepted += 1;
-            debug!("received {n} bytes from {from}");
+            debug!(target: HELLO_LOG, "received {n} bytes from {from}");
             let result = self.answer_datagram(socket, &buf, n, from);
             match result {
                 Ok(_) => summary.succeeded += 1,
@@ -487,7 +487,7 @@ impl Server {
                 result,
             };
             if panic::catch_unwind(AssertUnwindSafe(|| on_client(outcome))).is_err() {
-                warn!("the hello server's callback panicked for {from}");
+                warn!(target: HELLO_LOG, "the hello server's callback panicked for {from}");
             }
         }
         Ok(summary)
@@ -511,7 +511,7 @@ impl Server {
         socket
             .send_to(&exchange.message, from)
             .map_err(|e| exchange_error(exchange.role.send_step(), Address::Inet(from), e))?;
-        debug!("sent {} bytes to {from}", exchange.message.len());
+        debug!(target: HELLO_LOG, "sent {} bytes to {from}", exchange.message.len());
         Ok(buf[..n].to_vec())
     }
 
@@ -577,7 +577,7 @@ impl Server {
     ) -> Result<()> {
         {
             let mut backoff = FIRST_BACKOFF;
-            while self.clients.map_or(true, |n| summary.accepted < n) {
+            while self.clients.is_none_or(|n| summary.accepted < n) {
                 let active = shared.slots.wait_below(self.max_clients);
                 drop(active);
                 let (stream, peer) = match accept() {
@@ -592,7 +592,7 @@ impl Server {
                         }
                         Failure::Backoff => {
                             summary.accept_errors += 1;
-                            warn!("accept on {}: {e}; retrying in {backoff:?}", local());
+                            warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
                             shared.slots.pause(backoff);
                             backoff = (backoff * 2).min(MAX_BACKOFF);
                             continue;
@@ -601,7 +601,7 @@ impl Server {
                 };
                 backoff = FIRST_BACKOFF;
                 summary.accepted += 1;
-                debug!("accepted a connection from {peer}");
+                debug!(target: HELLO_LOG, "accepted a connection from {peer}");
                 serve(stream, peer);
             }
             Ok(())
@@ -646,12 +646,9 @@ impl Server {
                 }))
                 .unwrap_or_else(|panic| {
                     Err(exchange_error(
-                        "serve",
+                        Step::Serve,
                         peer.clone(),
-                        io::Error::new(
-                            io::ErrorKind::Other,
-                            format!("panicked: {}", panic_message(&*panic)),
-                        ),
+                        io::Error::other(format!("panicked: {}", panic_message(&*panic))),
                     ))
                 });
                 drop(stream);
@@ -665,9 +662,9 @@ impl Server {
         {
             // The closure, with its stream and slot, went with the failed
             // spawn: the connection is closed and the slot freed.
-            warn!("cannot start a thread for hello client {shown}: {e}");
+            warn!(target: HELLO_LOG, "cannot start a thread for hello client {shown}: {e}");
             shared.report(Outcome {
-                result: Err(exchange_error("start a thread for", shown.clone(), e)),
+                result: Err(exchange_error(Step::StartThread, shown.clone(), e)),
                 peer: shown,
             });
         }
@@ -700,7 +697,7 @@ impl<F: FnMut(Outcome)> Shared<F> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if panic::catch_unwind(AssertUnwindSafe(|| (*on_client)(outcome))).is_err() {
-            warn!("the hello server's callback panicked for {peer}");
+            warn!(target: HELLO_LOG, "the hello server's callback panicked for {peer}");
         }
     }
 }
@@ -850,7 +847,7 @@ fn accept_failure(e: &io::Error) -> Failure {
     match e.kind() {
         io::ErrorKind::Interrupted => Failure::Retry,
         io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset => {
-            debug!("accept: {e}; accepting the next connection");
+            debug!(target: HELLO_LOG, "accept: {e}; accepting the next connection");
             Failure::Retry
         }
         io::ErrorKind::WouldBlock | io::ErrorKind::InvalidInput => Failure::Fatal,

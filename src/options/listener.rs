@@ -606,7 +606,9 @@ impl ListenerBuilder {
         ///
         /// # Examples
         ///
-        /// ```
+        /// (Not run as a test: Wine, which runs the Windows tests, lacks the option.)
+        ///
+        /// ```no_run
         /// let listener = sockwright::ListenerBuilder::new().tcp_fastopen(256).listen("127.0.0.1:0")?;
         /// # drop(listener);
         /// # Ok::<(), sockwright::Error>(())

@@ -327,7 +327,7 @@ pub fn load(
     let stalled: Vec<TcpStream> = (0..stalled)
         .map(|_| TcpStream::connect(addr).expect("connect a silent client"))
         .collect();
-    let per_worker = (clients + workers - 1) / workers;
+    let per_worker = clients.div_ceil(workers);
     let (counts, failures): (Vec<usize>, Vec<Vec<String>>) = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {

@@ -202,3 +202,21 @@ pub fn exclusive_address_use(socket: &impl std::os::windows::io::AsRawSocket) ->
     use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
     Ok(sockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
 }
+
+/// The path of an example binary, built by `cargo test` next to the test
+/// binaries (`target/<profile>/examples/NAME`).
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("test binary directory");
+    let path = deps
+        .join("..")
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "example binary {} is missing: build the examples first (plain `cargo test` does, \
+         or `cargo build --examples`)",
+        path.display()
+    );
+    path
+}

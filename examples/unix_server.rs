@@ -1,0 +1,76 @@
+//! `cargo run --example unix_server -- [PATH]`: a Unix-domain server whose
+//! socket file only its group may use.
+//!
+//! ```text
+//! cargo run --example unix_server                  # in a fresh temporary directory
+//! cargo run --example unix_server -- /run/app/app.sock
+//! ```
+//!
+//! Whoever may write a socket file may connect to it, and `bind` creates the
+//! file with the process's umask. To give it mode `0660` with no moment in
+//! which it is more open, the socket is bound inside a directory only its
+//! owner can enter (`0700`), its mode is set, and only then is the directory
+//! opened (`0755`). A socket file left by a server that died is replaced
+//! (`remove_stale_socket`); a live server's is not. The program serves one
+//! client of its own, prints what it sent, and removes the file.
+
+#[cfg(unix)]
+fn main() -> std::process::ExitCode {
+    env_logger::init();
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(unix)]
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    use sockwright::{ConnectorBuilder, ListenerBuilder};
+    use std::fs;
+    use std::io::{Read, Write};
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    use std::path::PathBuf;
+
+    let path = match std::env::args_os().nth(1) {
+        Some(path) => PathBuf::from(path),
+        None => std::env::temp_dir()
+            .join(format!("sockwright-unix-server-{}", std::process::id()))
+            .join("server.sock"),
+    };
+    let dir = path.parent().ok_or("the socket path needs a directory")?;
+    let created = !dir.exists();
+    if created {
+        fs::DirBuilder::new().mode(0o700).create(dir)?;
+    }
+    let listener = ListenerBuilder::new()
+        .remove_stale_socket(true)
+        .listen_unix(&path)?;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o660))?;
+    if created {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755))?;
+    }
+    let mode = fs::metadata(&path)?.permissions().mode() & 0o777;
+    println!("listening on {} (mode {mode:o})", path.display());
+
+    let mut client = ConnectorBuilder::new().connect_unix(&path)?;
+    client.write_all(b"ping")?;
+    let (mut conn, _) = listener.accept()?;
+    let mut got = [0; 4];
+    conn.read_exact(&mut got)?;
+    println!("served one client: {}", String::from_utf8_lossy(&got));
+
+    drop(listener);
+    fs::remove_file(&path)?;
+    if created {
+        fs::remove_dir(dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("Unix-domain sockets are not available on this platform");
+}

@@ -1,0 +1,155 @@
+//! What the library logs, seen through a logger installed by this test as
+//! an application would: every line under one of the targets a user filters
+//! by (`sockwright::listener`, `sockwright::connector`, `sockwright::hello`),
+//! a line that starts each connect with its target and timeout, and no
+//! formatting at all while logging is off.
+//!
+//! One test function: the logger and its level are global to the process.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+use sockwright::{ConnectorBuilder, ListenerBuilder};
+
+/// Every record logged: (target, level, module path, message).
+struct Recorder(Mutex<Vec<(String, Level, String, String)>>);
+
+impl Log for Recorder {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        self.0.lock().unwrap().push((
+            record.target().to_owned(),
+            record.level(),
+            record.module_path().unwrap_or("").to_owned(),
+            record.args().to_string(),
+        ));
+    }
+
+    fn flush(&self) {}
+}
+
+static RECORDER: Recorder = Recorder(Mutex::new(Vec::new()));
+
+/// A target that counts how often it is formatted.
+struct Counted(SocketAddr, &'static AtomicUsize);
+
+impl fmt::Debug for Counted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.fmt(f)
+    }
+}
+
+impl ToSocketAddrs for Counted {
+    type Iter = std::option::IntoIter<SocketAddr>;
+
+    fn to_socket_addrs(&self) -> io::Result<Self::Iter> {
+        Ok(Some(self.0).into_iter())
+    }
+}
+
+fn take() -> Vec<(String, Level, String, String)> {
+    std::mem::take(&mut *RECORDER.0.lock().unwrap())
+}
+
+#[test]
+fn log_lines_use_the_user_facing_targets() {
+    log::set_logger(&RECORDER).expect("no other logger in this test binary");
+
+    // Off: a connect formats nothing, not even its target.
+    log::set_max_level(LevelFilter::Off);
+    static FORMATTED: AtomicUsize = AtomicUsize::new(0);
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stream = ConnectorBuilder::new()
+        .connect(Counted(addr, &FORMATTED))
+        .unwrap();
+    drop((stream, listener.accept().unwrap()));
+    assert_eq!(FORMATTED.load(Ordering::SeqCst), 0, "formatted while off");
+    assert!(take().is_empty());
+
+    log::set_max_level(LevelFilter::Trace);
+    let listener = ListenerBuilder::new()
+        .reuse_address(true)
+        .listen(("127.0.0.1", 0))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let listened = take();
+    #[cfg_attr(not(feature = "hello"), allow(unused_mut))]
+    let mut stream = ConnectorBuilder::new()
+        .connect_timeout(Duration::from_secs(2))
+        .connect(("127.0.0.1", port))
+        .unwrap();
+    let connected = take();
+    #[cfg(feature = "hello")]
+    let exchanged = {
+        use sockwright::hello::Exchange;
+        let (mut server, _) = listener.accept().unwrap();
+        let peer = std::thread::spawn(move || Exchange::server().run_tcp(&mut server));
+        Exchange::client().run_tcp(&mut stream).unwrap();
+        peer.join().unwrap().unwrap();
+        take()
+    };
+    drop(stream);
+
+    for (target, level, module, message) in &listened {
+        println!("{target} {level} [{module}] {message}");
+    }
+    for (target, level, module, message) in &connected {
+        println!("{target} {level} [{module}] {message}");
+    }
+    assert!(!listened.is_empty() && !connected.is_empty());
+
+    // Every line, whichever file logs it (the option code is shared by
+    // both builders), is under the target of the builder that asked.
+    let checked = |lines: &[(String, Level, String, String)], want: &str| {
+        for (target, _, module, message) in lines {
+            assert_eq!(target, want, "{message:?} from {module}");
+        }
+    };
+    checked(&listened, "sockwright::listener");
+    checked(&connected, "sockwright::connector");
+    assert!(
+        listened
+            .iter()
+            .any(|(t, _, _, m)| t == "sockwright::listener"
+                && m.starts_with(&format!("listening on 127.0.0.1:{port}"))),
+        "{listened:#?}"
+    );
+
+    // The first line of a connect says what it waits for and how long,
+    // the target written as a person writes it.
+    let (target, level, _, first) = &connected[0];
+    assert_eq!(
+        (target.as_str(), *level, first.as_str()),
+        (
+            "sockwright::connector",
+            Level::Debug,
+            format!("connecting to 127.0.0.1:{port} (timeout 2s)").as_str()
+        )
+    );
+    assert!(
+        connected
+            .iter()
+            .any(|(_, _, _, m)| m.starts_with("connected ")
+                && m.ends_with(&format!("127.0.0.1:{port}"))),
+        "{connected:#?}"
+    );
+
+    #[cfg(feature = "hello")]
+    {
+        for (target, level, module, message) in &exchanged {
+            println!("{target} {level} [{module}] {message}");
+        }
+        assert!(!exchanged.is_empty());
+        checked(&exchanged, "sockwright::hello");
+    }
+}

@@ -1,0 +1,48 @@
+//! A TCP connect that would connect a socket to itself (a simultaneous open
+//! when nothing listens on the port and the local port is the same) is
+//! closed and reported as `Error::SelfConnect`, never returned as a stream
+//! that echoes every write back.
+
+mod util;
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+
+use sockwright::{ConnectorBuilder, Error};
+
+/// A loopback port that nothing listens on: bound, read back, released.
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+}
+
+#[test]
+fn connect_from_the_target_address_is_a_self_connect_error() {
+    #[cfg(target_os = "linux")]
+    let fds = util::fd_count();
+    let addr = free_port();
+    let err = ConnectorBuilder::new()
+        .local_address(addr)
+        .connect(addr)
+        .expect_err("a stream connected to itself was returned");
+    println!("{err}");
+    #[cfg(target_os = "linux")]
+    {
+        // Linux completes the simultaneous open: the check is what stops it.
+        assert!(matches!(err, Error::SelfConnect { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!("connect {addr}: connected to itself (nothing listens there)")
+        );
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(err.io_error().is_none());
+        // The socket was closed, not leaked.
+        assert_eq!(util::fd_count(), fds);
+    }
+    #[cfg(not(target_os = "linux"))]
+    assert!(
+        matches!(err, Error::SelfConnect { .. } | Error::Connect { .. }),
+        "{err}"
+    );
+}
