@@ -11,7 +11,9 @@ use std::net::{Ipv6Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
-use util::{full_listener, has_ipv6_loopback, refused_port, TempDir};
+#[cfg(unix)]
+use util::TempDir;
+use util::{full_listener, has_ipv6_loopback, refused_port};
 
 /// The error's chain as a `source()` loop prints it, one line per error.
 fn chain(err: &Error) -> Vec<String> {

@@ -218,10 +218,7 @@ fn nonblocking(s: &SockRef<'_>) -> io::Result<bool> {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::TimedOut => Ok(false),
         Err(e) => Err(e),
-        Ok(n) => Err(io::Error::new(
-            io::ErrorKind::Other,
-            format!("{n} unexpected bytes"),
-        )),
+        Ok(n) => Err(io::Error::other(format!("{n} unexpected bytes"))),
     }
 }
 

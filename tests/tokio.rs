@@ -318,12 +318,8 @@ fn names_resolve_without_blocking_and_invalid_settings_fail_first() {
 
 /// Polls a future once on this thread, outside any runtime.
 fn poll_once<F: std::future::Future>(future: F) -> std::task::Poll<F::Output> {
-    struct Nothing;
-    impl std::task::Wake for Nothing {
-        fn wake(self: Arc<Self>) {}
-    }
-    let waker = std::task::Waker::from(Arc::new(Nothing));
-    let mut cx = std::task::Context::from_waker(&waker);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
     let mut future = std::pin::pin!(future);
     future.as_mut().poll(&mut cx)
 }

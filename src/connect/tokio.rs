@@ -48,7 +48,8 @@ impl ConnectorBuilder {
     ///    address at once, a name on tokio's blocking pool;
     /// 2. each attempt's socket is created and configured like a blocking
     ///    attempt's (every option, the source address, the
-    ///    `configure` hook), made nonblocking, and its `connect(2)` started;
+    ///    [`configure`](Self::configure) hook), made nonblocking, and its
+    ///    `connect(2)` started;
     /// 3. the pending sockets are registered with tokio's reactor and waited
     ///    for together, with a tokio timer for the connection attempt delay
     ///    and the [`connect_timeout`](Self::connect_timeout): the next
