@@ -5,6 +5,7 @@
 
 mod util;
 
+#[cfg(target_os = "linux")]
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 
