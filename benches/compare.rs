@@ -14,8 +14,15 @@
 //! - **exchange**: sequential connect, hello exchange, close on loopback.
 //! - **serve**: a hello server under K concurrent clients, with one listener
 //!   and (Linux) with two reuse-port listeners on one port.
-//! - **bulk**: bytes per second through a builder-made stream and a std one,
-//!   each direction.
+//! - **bulk**: bytes per second (elapsed, and per CPU second) through a
+//!   builder-made stream and a std one, each direction, after comparing the
+//!   two pairs' socket options.
+//! - **happy-eyeballs**: connect latency to a black-holed `[::1]` plus a
+//!   live `127.0.0.1`: sockwright's race, its sequential mode, and Python
+//!   asyncio's `create_connection` (`compare/happy_eyeballs.rs`).
+//! - **instructions**: user-space instructions per listener build and per
+//!   exchange, sockwright and hand-written, counted by valgrind's cachegrind
+//!   (`compare/instructions.rs`).
 //!
 //! Each table shows, per variant, the median and the 10th to 90th percentile
 //! of the samples (one sample per round) and the ratio to the reference in
@@ -83,14 +90,22 @@ impl Plan {
                 exchange_batch: 100,
                 serve_rounds: 11,
                 serve_window: Duration::from_millis(500),
-                bulk_rounds: 16,
-                bulk_total: 1 << 30,
+                bulk_rounds: 64,
+                bulk_total: 2 << 30,
             }
         }
     }
 }
 
+#[path = "compare/happy_eyeballs.rs"]
+mod happy_eyeballs;
+#[path = "compare/instructions.rs"]
+mod instructions;
+
 fn main() -> ExitCode {
+    if let Ok(spec) = std::env::var(instructions::CHILD_VAR) {
+        return instructions::child(&spec);
+    }
     let plan = Plan::from_env();
     println!(
         "sockwright benchmarks ({} run; {} logical CPUs)",
@@ -99,11 +114,13 @@ fn main() -> ExitCode {
     );
     let mut report = Report::default();
     let started = Instant::now();
-    let groups: [(&str, Group); 4] = [
+    let groups: [(&str, Group); 6] = [
         ("setup", setup),
         ("exchange", exchange),
         ("serve", serve),
         ("bulk", bulk),
+        ("happy-eyeballs", happy_eyeballs::group),
+        ("instructions", instructions::group),
     ];
     // `cargo bench -- NAME...` runs only the groups named; cargo itself passes `--bench`.
     let only: Vec<String> = std::env::args()
@@ -125,17 +142,23 @@ fn main() -> ExitCode {
 // ---------------------------------------------------------------------------
 // setup
 
-fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let backlog = ListenerBuilder::DEFAULT_BACKLOG;
+/// The listener the setup group builds: reuse-address, reuse-port where the
+/// OS has `SO_REUSEPORT` (as the builder's `reuse_port` setter), `backlog`.
+fn setup_builder(backlog: u32) -> ListenerBuilder {
     let mut builder = ListenerBuilder::new();
     builder.reuse_address(true).backlog(backlog);
-    // Where the OS has SO_REUSEPORT, as the builder's `reuse_port` setter.
     #[cfg(all(
         unix,
         not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
     ))]
     builder.reuse_port(true);
+    builder
+}
+
+fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let backlog = ListenerBuilder::DEFAULT_BACKLOG;
+    let builder = setup_builder(backlog);
     let batch = plan.setup_batch;
     let mut variants: Vec<Variant<'_>> = vec![
         Variant::new("sockwright ListenerBuilder", move || {
@@ -853,46 +876,119 @@ fn stop_error(ended: thread::Result<sockwright::Result<Summary>>) -> Option<Stri
 /// Bytes per `write` call.
 const BULK_CHUNK: usize = 256 * 1024;
 
+/// Slices of one bulk sample: the two pairs alternate slice by slice
+/// (A B B A ...), so that a change in the machine's load during a sample
+/// falls on both.
+const BULK_SLICES: u64 = 8;
+
 fn bulk(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let per_sample = plan.bulk_total / plan.bulk_rounds as u64;
-    let (mut ours_client, mut ours_server) = connected_pair(true)?;
-    let (mut std_client, mut std_server) = connected_pair(false)?;
-    let bytes = per_sample;
-    let ours = Mutex::new((&mut ours_client, &mut ours_server));
-    let theirs = Mutex::new((&mut std_client, &mut std_server));
-    let mut variants: Vec<Variant<'_>> = vec![
-        Variant::new("sockwright stream, client -> server", || {
-            let mut pair = ours.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(client, server, bytes)
-        }),
-        Variant::new("std stream, client -> server", || {
-            let mut pair = theirs.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(client, server, bytes)
-        }),
-        Variant::new("sockwright stream, server -> client", || {
-            let mut pair = ours.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(server, client, bytes)
-        }),
-        Variant::new("std stream, server -> client", || {
-            let mut pair = theirs.lock().expect("pair");
-            let (client, server) = &mut *pair;
-            transfer(server, client, bytes)
-        }),
+    let mut ours = connected_pair(true)?;
+    let mut theirs = connected_pair(false)?;
+    // The claim measured: a builder-made stream is a plain `TcpStream` with
+    // the same options as std's. Checked before any byte moves (the kernel
+    // tunes the buffer sizes of both as they are used).
+    let options = [
+        (
+            "client",
+            socket_options(&ours.0)?,
+            socket_options(&theirs.0)?,
+        ),
+        (
+            "server",
+            socket_options(&ours.1)?,
+            socket_options(&theirs.1)?,
+        ),
     ];
-    let samples = interleave(&mut variants, plan.bulk_rounds)?;
+    let mut differ = Vec::new();
+    for (side, a, b) in &options {
+        println!(
+            "\nbulk: {side} stream options, sockwright / std: {}",
+            show_options(a, b)
+        );
+        differ.extend(
+            a.iter()
+                .zip(b)
+                .filter(|(x, y)| x != y)
+                .map(|((name, x), (_, y))| format!("{side} {name}: {x} / {y}")),
+        );
+    }
+    report.check(
+        true,
+        differ.is_empty(),
+        format!(
+            "bulk: both pairs have the same socket options ({})",
+            if differ.is_empty() {
+                "getsockopt of each".to_owned()
+            } else {
+                differ.join(", ")
+            }
+        ),
+    );
+
+    // One buffer each way for every sample of every variant, filled once, so
+    // that no variant pays for fresh pages another one does not.
+    let send_buf = vec![0x5a; BULK_CHUNK];
+    let mut recv_buf = vec![0; BULK_CHUNK];
+    // Rows: sockwright c->s, std c->s, sockwright s->c, std s->c.
+    let mut samples = vec![Vec::new(); 4];
+    let mut cpu_samples = vec![Vec::new(); 4];
+    // Per slice: the first transfer's speed over the second's, whichever
+    // pair went first: what the position alone is worth.
+    let mut position = Vec::with_capacity(2 * plan.bulk_rounds);
+    let slice = per_sample / BULK_SLICES;
+    for round in 0..=plan.bulk_rounds {
+        for (dir, ours_first) in bulk_order(round) {
+            // Seconds each pair took for its slices of this sample, and the
+            // CPU seconds the process spent on them.
+            let mut took = [0.0; 2];
+            let mut cpu = [0.0; 2];
+            for k in 0..BULK_SLICES {
+                // A B B A A B B A ...: each pair runs first in half the slices.
+                let first_is_ours = ours_first == (k % 4 == 0 || k % 4 == 3);
+                let mut secs = [0.0; 2];
+                for (position, builders) in [first_is_ours, !first_is_ours].into_iter().enumerate()
+                {
+                    let (client, server) = if builders { &mut ours } else { &mut theirs };
+                    let (tx, rx) = if dir == 0 {
+                        (client, server)
+                    } else {
+                        (server, client)
+                    };
+                    let (t, c) = transfer(tx, rx, slice, &send_buf, &mut recv_buf)?;
+                    secs[position] = t;
+                    took[usize::from(!builders)] += t;
+                    cpu[usize::from(!builders)] += c.unwrap_or(f64::NAN);
+                }
+                if round > 0 {
+                    position.push(secs[1] / secs[0]);
+                }
+            }
+            if round > 0 {
+                for (pair, (secs, cpu)) in took.into_iter().zip(cpu).enumerate() {
+                    samples[dir * 2 + pair].push((slice * BULK_SLICES) as f64 / secs);
+                    cpu_samples[dir * 2 + pair].push((slice * BULK_SLICES) as f64 / cpu);
+                }
+            }
+        }
+    }
+    let rows = vec![
+        "sockwright stream, client -> server".to_owned(),
+        "std stream, client -> server".to_owned(),
+        "sockwright stream, server -> client".to_owned(),
+        "std stream, server -> client".to_owned(),
+    ];
     let mut table = Table::new(
         "bulk",
         &format!(
-            "{} MiB per variant, {} MiB per sample, {} KiB writes; ratios: sockwright / std, same direction",
+            "{} MiB per variant, {} MiB per sample in {BULK_SLICES} slices alternating with the \
+             other pair's, {} KiB writes; ratios: sockwright / std, same direction and round",
             plan.bulk_total >> 20,
             per_sample >> 20,
             BULK_CHUNK >> 10
         ),
         Unit::GibPerSecond,
-        names(&variants),
+        rows.clone(),
         samples,
         1,
     );
@@ -900,11 +996,116 @@ fn bulk(plan: &Plan, report: &mut Report) -> Fallible<()> {
     table.set_reference(2, 3);
     table.set_reference(3, 3);
     table.print();
-    for (ours, theirs, direction) in [(0, 1, "client -> server"), (2, 3, "server -> client")] {
-        let ratio = table.ratio_between(ours, theirs);
-        report.note(format!("bulk {direction}: sockwright / std = {ratio:.3}"));
+    let has_cpu_time = cpu_samples.iter().flatten().all(|s| s.is_finite());
+    let mut cpu_table = Table::new(
+        "bulk, per CPU second",
+        "the same transfers: bytes per second of CPU time the process spent (user and system, \
+         both threads), which the other work on the machine does not take",
+        Unit::GibPerSecond,
+        rows,
+        cpu_samples,
+        1,
+    );
+    cpu_table.set_reference(2, 3);
+    cpu_table.set_reference(3, 3);
+    if has_cpu_time {
+        cpu_table.print();
+    } else {
+        println!("\nbulk: no process CPU clock on this platform; the checks use elapsed time");
     }
+    // The checks judge the CPU cost where it is known: on a shared machine
+    // the elapsed time of a transfer is mostly how long it waited for a CPU.
+    let judged = if has_cpu_time { &cpu_table } else { &table };
+    for (ours, theirs, direction) in [(0, 1, "client -> server"), (2, 3, "server -> client")] {
+        let elapsed = table.ratio_between(ours, theirs);
+        let ratio = judged.ratio_between(ours, theirs);
+        let (low, high) = judged.ratio_interval(ours, theirs);
+        report.check(
+            !plan.quick,
+            (0.97..=1.03).contains(&ratio),
+            format!(
+                "bulk {direction}: sockwright / std = {ratio:.3} {}, 95% interval {low:.3} to \
+                 {high:.3} (needs 0.97 to 1.03); by elapsed time {elapsed:.3}",
+                if has_cpu_time {
+                    "per CPU second"
+                } else {
+                    "by elapsed time"
+                }
+            ),
+        );
+    }
+    report.note(format!(
+        "bulk: speed of the first transfer of each back-to-back pair / the second's, either \
+         pair = {:.3} (what running one pair always first would have added to the ratios)",
+        percentile(&position, 0.5)
+    ));
     Ok(())
+}
+
+/// The order of one bulk round: each direction (0: client to server, 1:
+/// server to client) with whether the sockwright pair takes the first slice
+/// in it.
+///
+/// Over every four rounds each pair starts a direction equally often, and
+/// starts it after a change of direction equally often. A fixed rotation (A B C D, B C D A, ...) would always run the std
+/// pair right after the sockwright pair in the same direction, and the
+/// sockwright pair right after the other direction: the ratio would then
+/// measure what a change of direction costs the next transfer (the stream's
+/// buffers and the CPUs' caches left by the one before), not the stream.
+fn bulk_order(round: usize) -> [(usize, bool); 2] {
+    let ours_first = (round / 2) % 2 == 0;
+    if round % 2 == 0 {
+        [(0, ours_first), (1, !ours_first)]
+    } else {
+        [(1, ours_first), (0, !ours_first)]
+    }
+}
+
+/// The options of a connected stream that decide how it moves bytes, each
+/// read with its own `getsockopt` (or `fcntl`), as a name and a value.
+fn socket_options(stream: &TcpStream) -> io::Result<Vec<(&'static str, String)>> {
+    let s = socket2::SockRef::from(stream);
+    // Windows adds nothing to the list below.
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut options = vec![
+        ("SO_SNDBUF", s.send_buffer_size()?.to_string()),
+        ("SO_RCVBUF", s.recv_buffer_size()?.to_string()),
+        ("TCP_NODELAY", s.tcp_nodelay()?.to_string()),
+        ("SO_KEEPALIVE", s.keepalive()?.to_string()),
+        ("SO_LINGER", format!("{:?}", s.linger()?)),
+        ("SO_RCVTIMEO", format!("{:?}", s.read_timeout()?)),
+        ("SO_SNDTIMEO", format!("{:?}", s.write_timeout()?)),
+        ("IP_TTL", s.ttl_v4()?.to_string()),
+    ];
+    #[cfg(unix)]
+    options.extend([
+        ("O_NONBLOCK", s.nonblocking()?.to_string()),
+        ("TCP_MAXSEG", s.tcp_mss()?.to_string()),
+        ("IP_TOS", s.tos_v4()?.to_string()),
+    ]);
+    #[cfg(target_os = "linux")]
+    options.push((
+        "TCP_CONGESTION",
+        String::from_utf8_lossy(&s.tcp_congestion()?)
+            .trim_end_matches('\0')
+            .to_owned(),
+    ));
+    Ok(options)
+}
+
+/// `NAME=a` where both sides agree, `NAME=a/b` where they do not.
+fn show_options(a: &[(&str, String)], b: &[(&str, String)]) -> String {
+    a.iter()
+        .zip(b)
+        .map(|((name, x), (_, y))| {
+            if x == y {
+                format!("{name}={x}")
+            } else {
+                format!("{name}={x}/{y}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A connected client and accepted server stream, both made with the
@@ -925,26 +1126,32 @@ fn connected_pair(builders: bool) -> Fallible<(TcpStream, TcpStream)> {
     Ok((client, server))
 }
 
-/// Sends `bytes` from `tx` to `rx`; returns bytes per second, timed from
-/// the first write until the last byte is read.
-fn transfer(tx: &mut TcpStream, rx: &mut TcpStream, bytes: u64) -> Fallible<f64> {
+/// Sends `bytes` from `tx` to `rx`, writing from `send_buf` and reading into
+/// `recv_buf`; returns the seconds from the first write until the last byte
+/// is read, and the CPU seconds the process spent meanwhile (where known).
+fn transfer(
+    tx: &mut TcpStream,
+    rx: &mut TcpStream,
+    bytes: u64,
+    send_buf: &[u8],
+    recv_buf: &mut [u8],
+) -> Fallible<(f64, Option<f64>)> {
+    let cpu_start = process_cpu_seconds();
     let start = Instant::now();
     let received = thread::scope(|scope| -> Fallible<u64> {
         let sender = scope.spawn(move || -> io::Result<()> {
-            let chunk = vec![0x5a; BULK_CHUNK];
             let mut left = bytes;
             while left > 0 {
-                let n = left.min(BULK_CHUNK as u64) as usize;
-                tx.write_all(&chunk[..n])?;
+                let n = left.min(send_buf.len() as u64) as usize;
+                tx.write_all(&send_buf[..n])?;
                 left -= n as u64;
             }
             Ok(())
         });
-        let mut buf = vec![0; BULK_CHUNK];
         let mut got = 0;
         while got < bytes {
-            let want = (bytes - got).min(BULK_CHUNK as u64) as usize;
-            match rx.read(&mut buf[..want])? {
+            let want = (bytes - got).min(recv_buf.len() as u64) as usize;
+            match rx.read(&mut recv_buf[..want])? {
                 0 => return Err("stream closed during the transfer".into()),
                 n => got += n as u64,
             }
@@ -952,7 +1159,32 @@ fn transfer(tx: &mut TcpStream, rx: &mut TcpStream, bytes: u64) -> Fallible<f64>
         sender.join().map_err(|_| "sender panicked")??;
         Ok(got)
     })?;
-    Ok(received as f64 / start.elapsed().as_secs_f64())
+    let elapsed = start.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds()
+        .zip(cpu_start)
+        .map(|(end, start)| end - start);
+    if received != bytes {
+        return Err(format!("received {received} of {bytes} bytes").into());
+    }
+    Ok((elapsed, cpu))
+}
+
+/// The CPU time this process has used, user and system, in seconds
+/// (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
+#[cfg(unix)]
+fn process_cpu_seconds() -> Option<f64> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a live `timespec` that the call writes.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    (rc == 0).then_some(now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9)
+}
+
+#[cfg(not(unix))]
+fn process_cpu_seconds() -> Option<f64> {
+    None
 }
 
 // ---------------------------------------------------------------------------
@@ -1010,6 +1242,8 @@ fn time_per_op(batch: u64, mut op: impl FnMut() -> Fallible<()>) -> Fallible<f64
 enum Unit {
     /// Samples are nanoseconds per operation (lower is faster).
     MicrosPerOp,
+    /// Samples are nanoseconds per operation, shown in milliseconds.
+    Millis,
     /// Samples are operations per second.
     PerSecond,
     /// Samples are bytes per second.
@@ -1021,6 +1255,7 @@ impl Unit {
     fn show(self, sample: f64) -> f64 {
         match self {
             Unit::MicrosPerOp => sample / 1e3,
+            Unit::Millis => sample / 1e6,
             Unit::PerSecond => sample,
             Unit::GibPerSecond => sample / f64::from(1u32 << 30),
         }
@@ -1029,6 +1264,7 @@ impl Unit {
     fn label(self) -> &'static str {
         match self {
             Unit::MicrosPerOp => "µs/op",
+            Unit::Millis => "ms",
             Unit::PerSecond => "/s",
             Unit::GibPerSecond => "GiB/s",
         }
@@ -1037,7 +1273,7 @@ impl Unit {
     /// Throughput of `a` relative to `b`, both samples.
     fn throughput_ratio(self, a: f64, b: f64) -> f64 {
         match self {
-            Unit::MicrosPerOp => b / a,
+            Unit::MicrosPerOp | Unit::Millis => b / a,
             Unit::PerSecond | Unit::GibPerSecond => a / b,
         }
     }
@@ -1089,12 +1325,32 @@ impl Table {
     /// The median over rounds of the throughput ratio of `row` to `other`
     /// within the same round.
     fn ratio_between(&self, row: usize, other: usize) -> f64 {
-        let per_round: Vec<f64> = self.samples[row]
+        percentile(&self.round_ratios(row, other), 0.5)
+    }
+
+    /// The throughput ratio of `row` to `other` in each round.
+    fn round_ratios(&self, row: usize, other: usize) -> Vec<f64> {
+        self.samples[row]
             .iter()
             .zip(&self.samples[other])
             .map(|(&a, &b)| self.unit.throughput_ratio(a, b))
-            .collect();
-        percentile(&per_round, 0.5)
+            .collect()
+    }
+
+    /// A 95% confidence interval for [`ratio_between`](Self::ratio_between),
+    /// from the order statistics of the per-round ratios (the sign test's
+    /// interval: it assumes nothing about how the ratios spread).
+    fn ratio_interval(&self, row: usize, other: usize) -> (f64, f64) {
+        let mut ratios = self.round_ratios(row, other);
+        ratios.sort_by(f64::total_cmp);
+        let n = ratios.len();
+        if n == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let half = 1.96 * (n as f64).sqrt() / 2.0;
+        let low = ((n as f64 / 2.0 - half).floor().max(0.0)) as usize;
+        let high = ((n as f64 / 2.0 + half).ceil() as usize).min(n - 1);
+        (ratios[low], ratios[high])
     }
 
     fn print(&self) {

@@ -61,5 +61,7 @@ fn run(config: &ClientConfig) -> Result<Vec<u8>, Box<dyn Error>> {
         Transport::Unix(_) => {
             Err("--unix: Unix-domain sockets are not available on this platform".into())
         }
+        // parse_client never gives it: --listen is a server option.
+        Transport::Endpoint(_) => Err("--listen applies to the server only".into()),
     }
 }

@@ -5,6 +5,8 @@
 //! cargo run --example server                    # 0.0.0.0:8080, one client, then exit
 //! cargo run --example server -- --forever       # many clients at once, until killed
 //! cargo run --example server -- --port 0 --udp  # any free port, UDP
+//! cargo run --example server -- --listen unix:/tmp/hello.sock
+//! systemd-socket-activate -l 127.0.0.1:8080 target/debug/examples/server --listen sd-listen
 //! RUST_LOG=debug cargo run --example server     # and every socket step
 //! ```
 //!
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 
 use common::args::{self, Count, Parsed, ServerConfig, Transport};
 use sockwright::hello::{Exchange, Outcome, Server, Summary};
-use sockwright::ListenerBuilder;
+use sockwright::{Endpoint, Listener, ListenerBuilder};
 
 fn main() -> ExitCode {
     env_logger::init();
@@ -90,6 +92,28 @@ fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
         #[cfg(not(unix))]
         Transport::Unix(_) => {
             Err("--unix: Unix-domain sockets are not available on this platform".into())
+        }
+        Transport::Endpoint(endpoint) => {
+            #[cfg(unix)]
+            builder.reuse_address(config.reuse_address);
+            #[cfg(unix)]
+            if config.reuse_port {
+                builder.reuse_port(true);
+            }
+            #[cfg(unix)]
+            builder.remove_stale_socket(true);
+            let listener = builder.listen_endpoint(endpoint)?;
+            eprintln!("listening on {}", listener.local_addr()?);
+            let served = match &listener {
+                Listener::Tcp(l) => server.serve_tcp(l, report),
+                #[cfg(unix)]
+                Listener::Unix(l) => server.serve_unix(l, report),
+                _ => return Err("--listen: this kind of listener is not served here".into()),
+            };
+            if let Endpoint::Unix(path) = endpoint {
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(served?)
         }
     }
 }

@@ -430,9 +430,9 @@ impl ConnectorBuilder {
     pub fn connect_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
         let (sockaddr, shown) = self.unix_target(path.as_ref())?;
         self.log_start(&shown);
-        let socket = self.prepare_unix(&shown)?;
-        self.connect_socket(&socket, &sockaddr, &shown)?;
-        self.connected(&socket, &shown, Io::Blocking)?;
+        let socket = self.prepare_unix(&shown, false)?;
+        self.connect_socket(&socket, &sockaddr, &shown, false)?;
+        self.connected(&socket, &shown, false, Io::Blocking)?;
         Ok(socket.into())
     }
 

@@ -225,6 +225,26 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A file descriptor passed by a service manager or named by number
+    /// cannot be used as the socket asked for; it was left open and unchanged.
+    ///
+    /// See [`activation`](crate::activation).
+    ///
+    /// Shown as `adopt fd FD[ (named "NAME")]: REASON`.
+    #[non_exhaustive]
+    Adopt {
+        /// The descriptor number.
+        fd: i32,
+        /// Its name from `LISTEN_FDNAMES`, if it was selected by one.
+        name: Option<String>,
+        /// What it is and what was asked for, such as `it is a regular
+        /// file, not a socket; a listening TCP socket was asked for`.
+        reason: String,
+        /// The OS error, when a system call failed (such as `EBADF` for a
+        /// number that is not open).
+        source: Option<io::Error>,
+    },
+
     /// A step of a [`hello`](crate::hello) exchange failed.
     ///
     /// Shown as `STEP PEER: REASON`, such as `receive greeting from
@@ -301,6 +321,13 @@ impl fmt::Display for Error {
                 List(attempts)
             ),
             Error::Accept { addr, source } => write!(f, "accept on {addr}: {}", Cause(source)),
+            Error::Adopt {
+                fd, name, reason, ..
+            } => write!(
+                f,
+                "adopt fd {fd}{}: {reason}",
+                crate::activation::Named(name.as_deref())
+            ),
             #[cfg(feature = "hello")]
             Error::Exchange { step, peer, source } => {
                 write!(f, "{step} {peer}: {}", Cause(source))
@@ -347,6 +374,7 @@ impl Error {
             Error::InvalidConfig { .. } => io::ErrorKind::InvalidInput,
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
             Error::SelfConnect { .. } => io::ErrorKind::ConnectionRefused,
+            Error::Adopt { source: None, .. } => io::ErrorKind::InvalidInput,
             _ => self
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
@@ -386,6 +414,7 @@ impl Error {
             Error::InvalidConfig { .. } | Error::Unsupported { .. } | Error::SelfConnect { .. } => {
                 None
             }
+            Error::Adopt { source, .. } => source.as_ref(),
             Error::AllAttemptsFailed { attempts, .. } => attempts.last().and_then(Error::io_error),
             Error::Resolve { source, .. }
             | Error::Create { source, .. }
@@ -734,6 +763,19 @@ mod tests {
                 },
                 vec!["0.0.0.0:8080".to_owned(), reason(&os(24))],
             ),
+            (
+                Error::Adopt {
+                    fd: 7,
+                    name: Some("web".into()),
+                    reason: "not an open file descriptor".into(),
+                    source: Some(os(9)),
+                },
+                vec![
+                    "adopt fd 7".to_owned(),
+                    "\"web\"".to_owned(),
+                    "not an open file descriptor".to_owned(),
+                ],
+            ),
         ];
         #[cfg(feature = "hello")]
         all.push((
@@ -770,6 +812,7 @@ mod tests {
             Error::SelfConnect { .. } => "SelfConnect",
             Error::AllAttemptsFailed { .. } => "AllAttemptsFailed",
             Error::Accept { .. } => "Accept",
+            Error::Adopt { .. } => "Adopt",
             #[cfg(feature = "hello")]
             Error::Exchange { .. } => "Exchange",
         }

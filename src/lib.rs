@@ -12,6 +12,11 @@
 //!   [`TcpStream`](std::net::TcpStream), a connected `UdpSocket`, or a `UnixStream`.
 //! - Every failure is an [`Error`] that names the step and the address, such
 //!   as `bind 0.0.0.0:8080: address already in use (os error 98)`.
+//! - Listeners come from anywhere a server's user may say: an [`Endpoint`]
+//!   string (`127.0.0.1:8080`, `unix:/run/app.sock`, `@app`, `sd-listen:web`,
+//!   `fd:3`) through [`ListenerBuilder::listen_endpoint`], sockets passed by a
+//!   service manager ([`activation`]), and every address of a name on one port
+//!   ([`ListenerBuilder::listen_all`]).
 //! - [`hello`] (the default `hello` feature) carries the tutorial's exchange
 //!   itself, `Hello from client` / `Hello from server`, wire-compatible with
 //!   the C programs: [`hello::Exchange`] runs one side on a stream or socket,
@@ -306,9 +311,12 @@
 #[macro_use]
 mod platform;
 
+pub mod activation;
 mod address;
+mod any_listener;
 mod connect;
 mod connector;
+mod endpoint;
 mod error;
 #[cfg(feature = "hello")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
@@ -331,7 +339,9 @@ pub(crate) const CONNECTOR_LOG: &str = "sockwright::connector";
 pub(crate) const HELLO_LOG: &str = "sockwright::hello";
 
 pub use address::Address;
+pub use any_listener::{Listener, Stream};
 pub use connector::ConnectorBuilder;
+pub use endpoint::{Endpoint, EndpointParseError};
 pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};

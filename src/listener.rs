@@ -10,8 +10,8 @@ use std::path::Path;
 use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
-use crate::options::{Options, Phase, Place, Side};
-use crate::{resolve, Address, Domain, Error, Result, Type, LISTENER_LOG};
+use crate::options::{self, Options, Phase, Place, Side};
+use crate::{resolve, Address, Domain, Endpoint, Error, Listener, Result, Type, LISTENER_LOG};
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
 /// and, for stream sockets, `listen(2)`.
@@ -38,7 +38,7 @@ use crate::{resolve, Address, Domain, Error, Result, Type, LISTENER_LOG};
 ///
 /// Defaults: every option unset (the OS default), backlog
 /// [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an existing
-/// Unix socket file left in place.
+/// Unix socket file left in place, a new socket file's mode from the umask.
 ///
 /// Options the builder has no setter for are set by a
 /// [`configure`](Self::configure) hook, which runs on each socket before
@@ -65,6 +65,8 @@ pub struct ListenerBuilder {
     backlog: u32,
     #[cfg(unix)]
     remove_stale_socket: bool,
+    #[cfg(unix)]
+    mode: Option<u32>,
 }
 
 impl Default for ListenerBuilder {
@@ -87,7 +89,8 @@ impl ListenerBuilder {
     /// A builder with every option unset (the OS default), the domain,
     /// type and protocol inferred from the address and the finishing call,
     /// backlog [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an
-    /// existing Unix socket file left in place.
+    /// existing Unix socket file left in place, a new socket file's mode
+    /// from the umask.
     ///
     /// # Examples
     ///
@@ -102,6 +105,8 @@ impl ListenerBuilder {
             backlog: Self::DEFAULT_BACKLOG,
             #[cfg(unix)]
             remove_stale_socket: false,
+            #[cfg(unix)]
+            mode: None,
         }
     }
 
@@ -177,6 +182,66 @@ impl ListenerBuilder {
         self
     }
 
+    /// Sets the mode of the Unix socket file that
+    /// [`listen_unix`](Self::listen_unix) and
+    /// [`bind_unix_datagram`](Self::bind_unix_datagram) create, such as
+    /// `0o660` (connecting to a Unix stream socket, or sending to a datagram
+    /// one, needs write permission on its file).
+    ///
+    /// The mode is in place before any client can reach the socket, without
+    /// changing the process-wide umask:
+    /// 1. (Linux) `fchmod(2)` on the socket before `bind(2)`: the file that
+    ///    `bind` creates takes this mode less the umask, never wider;
+    /// 2. `chmod(2)` on the path right after `bind`, which gives exactly
+    ///    `mode` (bits the umask removed included);
+    /// 3. then, for a stream socket, `listen(2)`. Until `listen`, a connect
+    ///    is refused whatever the mode, so no client connects through a
+    ///    wider mode.
+    ///
+    /// Default: unset; the file's mode is `0o777` less the umask (with the
+    /// usual umask `0o022`, `0o755`). IP listeners ignore it. A Linux
+    /// abstract name has no file for a mode to protect: asking for both is
+    /// an [`Error::InvalidConfig`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] before any system call for a mode with bits
+    /// above `0o7777`; [`Error::SetOption`] (option `chmod`) if the file's
+    /// mode cannot be set, after which the new file is removed.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Unix only. On platforms other than Linux and Android, step 1 is
+    /// skipped (`fchmod` on a socket does not reach its file there), so a
+    /// datagram socket's file has the umask's mode from `bind` until the
+    /// `chmod` right after it: a sender that the umask lets in can send
+    /// in that window. A stream socket has no such window (step 3). For
+    /// datagram sockets there, a umask that allows no more than `mode`
+    /// (or a directory only the intended peers can enter) closes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// use sockwright::ListenerBuilder;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sockwright-doc-mode-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("server.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = ListenerBuilder::new().mode(0o600).listen_unix(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o7777, 0o600);
+    /// # drop(listener);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    pub fn mode(&mut self, mode: u32) -> &mut Self {
+        self.mode = Some(mode);
+        self
+    }
+
     /// Creates, configures, binds and listens a TCP (or MPTCP) socket, and
     /// returns it as a [`TcpListener`].
     ///
@@ -230,6 +295,93 @@ impl ListenerBuilder {
             Ok(socket.into())
         })
     }
+
+    /// Listens on every address `addr` resolves to: one [`TcpListener`] per
+    /// address, in the resolver's order, so that a name such as `localhost`
+    /// that has an IPv4 and an IPv6 address serves clients of both.
+    ///
+    /// Each listener is made as [`listen`](Self::listen) makes one, with
+    /// every option of this builder, on a fresh socket; IPv6 ones also get
+    /// only-v6 (`IPV6_V6ONLY`), so that an IPv4 and an IPv6 listener can
+    /// share a port number. A repeated address is listened on once.
+    ///
+    /// With port 0, the first address is given a free port by the OS and
+    /// the others with port 0 reuse that port, so all listen on one port
+    /// number. If that port is taken for a later address, every listener
+    /// made so far is closed and the whole list starts over with a new port,
+    /// up to [`LISTEN_ALL_ATTEMPTS`](Self::LISTEN_ALL_ATTEMPTS) times.
+    ///
+    /// # Errors
+    ///
+    /// As for [`listen`](Self::listen), and [`Error::InvalidConfig`] if
+    /// only-v6 was set to `false`. If any address fails, the listeners
+    /// already made are closed and the error is that address's own (it
+    /// names the address and the step, such as `bind [::1]:8080: address
+    /// already in use`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+    /// use sockwright::ListenerBuilder;
+    ///
+    /// # if std::net::TcpListener::bind("[::1]:0").is_err() { return Ok(()); } // no IPv6 here
+    /// let both = [
+    ///     SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+    ///     SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    /// ];
+    /// let listeners = ListenerBuilder::new().listen_all(&both[..])?;
+    /// let port = listeners[0].local_addr()?.port();
+    /// assert_eq!(listeners[1].local_addr()?.port(), port);
+    /// std::net::TcpStream::connect(("127.0.0.1", port))?;
+    /// std::net::TcpStream::connect(("::1", port))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn listen_all<A>(&self, addr: A) -> Result<Vec<TcpListener>>
+    where
+        A: ToSocketAddrs + fmt::Debug,
+    {
+        self.opts.validate(Type::Stream, Place::Inet)?;
+        if self.opts.set.only_v6 == Some(false) {
+            return Err(Error::invalid(
+                "only_v6(false) (IPV6_V6ONLY) cannot go with listen_all, whose IPv6 listeners share port numbers with IPv4 ones",
+            ));
+        }
+        let backlog = self.backlog_int()?;
+        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
+        let mut addrs = addrs.to_vec();
+        let mut seen = Vec::with_capacity(addrs.len());
+        addrs.retain(|a| {
+            let new = !seen.contains(a);
+            seen.push(*a);
+            new
+        });
+        let mut v6 = self.clone();
+        v6.opts.set.only_v6 = Some(true);
+        let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {
+            let builder = if a.is_ipv6() { &v6 } else { self };
+            let socket = builder.bound_inet(a, Type::Stream)?;
+            listen(&socket, &Address::Inet(a), backlog)?;
+            let port = socket
+                .local_addr()
+                .ok()
+                .and_then(|l| l.as_socket())
+                .map_or(a.port(), |l| l.port());
+            Ok((TcpListener::from(socket), port))
+        })?;
+        debug!(target: LISTENER_LOG, "listening on all {} addresses of {target}", listeners.len());
+        Ok(listeners)
+    }
+
+    /// How many times [`listen_all`](Self::listen_all) starts over when the
+    /// port the OS chose for the first address is taken for another: 8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sockwright::ListenerBuilder::LISTEN_ALL_ATTEMPTS, 8);
+    /// ```
+    pub const LISTEN_ALL_ATTEMPTS: u32 = 8;
 
     /// Creates, configures and binds a UDP socket, and returns it as a
     /// [`UdpSocket`].
@@ -354,6 +506,81 @@ impl ListenerBuilder {
         Ok(socket.into())
     }
 
+    /// Listens on an [`Endpoint`] that the user wrote, and returns a
+    /// [`Listener`] whose clients are TCP or Unix-domain ones.
+    ///
+    /// | Endpoint | made by |
+    /// |---|---|
+    /// | `HOST:PORT`, `[IPV6]:PORT` | [`listen`](Self::listen) |
+    /// | `unix:PATH`, `/PATH`, `./PATH` | [`listen_unix`](Self::listen_unix) |
+    /// | `@NAME` | [`listen_unix`](Self::listen_unix) on the abstract name (Linux) |
+    /// | `sd-listen`, `sd-listen:NAME` | [`ListenFds::from_env`](crate::activation::ListenFds::from_env), then [`listener`](crate::activation::ListenFds::listener) with position 0 or the name |
+    /// | `fd:N` | [`activation::listener`](crate::activation::listener) |
+    ///
+    /// A socket made here takes every option of this builder. An inherited
+    /// socket (`sd-listen`, `fd:N`) was made by another process: only
+    /// [`nonblocking`](Self::nonblocking) is applied to it, the rest were
+    /// that process's to set.
+    ///
+    /// # Errors
+    ///
+    /// The error of the call in the table; [`Error::Unsupported`] for a Unix
+    /// endpoint on Windows, and for `@NAME` or an inherited socket where the
+    /// platform has none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{Endpoint, Listener, ListenerBuilder};
+    ///
+    /// // From a `--listen` flag or a configuration file:
+    /// let endpoint: Endpoint = "127.0.0.1:0".parse()?;
+    /// let listener = ListenerBuilder::new().reuse_address(true).listen_endpoint(&endpoint)?;
+    /// assert!(matches!(listener, Listener::Tcp(_)));
+    /// println!("listening on {}", listener.local_addr()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn listen_endpoint(&self, endpoint: &Endpoint) -> Result<Listener> {
+        match endpoint {
+            Endpoint::Inet(addr) => self.listen(*addr).map(Listener::Tcp),
+            Endpoint::Host(host, port) => self.listen(format!("{host}:{port}")).map(Listener::Tcp),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => self.listen_unix(path).map(Listener::Unix),
+            #[cfg(not(unix))]
+            Endpoint::Unix(_) => Err(Error::Unsupported {
+                what: "Unix-domain sockets",
+            }),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Endpoint::Abstract(name) => self
+                .listen_unix(abstract_path(name.as_bytes()))
+                .map(Listener::Unix),
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            Endpoint::Abstract(_) => Err(Error::Unsupported {
+                what: "abstract Unix socket names (@NAME)",
+            }),
+            Endpoint::Inherited(name) => {
+                let fds = crate::activation::ListenFds::from_env()?;
+                let listener = match name {
+                    None => fds.listener(0)?,
+                    Some(name) => fds.listener(name.as_str())?,
+                };
+                self.finish_adopted(listener)
+            }
+            Endpoint::Fd(fd) => self.finish_adopted(crate::activation::listener(*fd)?),
+        }
+    }
+
+    /// Applies what this builder can still change on a socket another
+    /// process made: nonblocking mode.
+    fn finish_adopted(&self, listener: Listener) -> Result<Listener> {
+        if let Some(on) = self.opts.nonblocking {
+            let addr = listener.local_addr().unwrap_or(Address::Unknown);
+            options::set_result("O_NONBLOCK", &addr, listener.set_nonblocking(on))?;
+            debug!(target: LISTENER_LOG, "set nonblocking={on} for {addr}");
+        }
+        Ok(listener)
+    }
+
     pub(crate) fn backlog_int(&self) -> Result<i32> {
         i32::try_from(self.backlog).map_err(|_| {
             Error::invalid(format!(
@@ -368,35 +595,174 @@ impl ListenerBuilder {
     pub(crate) fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
+        // Nonblocking from `socket(2)` when asked for: no mode change after.
         let socket = self.opts.create(domain, implied, &shown)?;
         self.opts
             .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
-        self.opts.apply_nonblocking(&socket, &shown)?;
         self.opts.bind(&socket, &addr.into(), &shown)?;
         self.opts
             .apply(Phase::Bound, &socket, domain, implied, &shown)?;
         Ok(socket)
     }
 
-    /// `socket → setsockopt… → bind` for one Unix path.
+    /// `socket → setsockopt… → [fchmod] → bind → [chmod]` for one Unix path
+    /// (a Linux abstract name when the path starts with a NUL byte).
     #[cfg(unix)]
     pub(crate) fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
-        self.opts.check_unix(path)?;
+        use std::os::unix::ffi::OsStrExt;
+
         let shown = Address::Unix(path.to_path_buf());
-        let sockaddr = socket2::SockAddr::unix(path).map_err(|e| {
-            Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
-        })?;
-        if self.remove_stale_socket {
+        let bytes = path.as_os_str().as_bytes();
+        if bytes.is_empty() {
+            return Err(Error::invalid(
+                "empty Unix socket path: name a file (a Linux abstract name is written @NAME as an Endpoint)",
+            ));
+        }
+        let is_abstract = bytes[0] == 0;
+        if is_abstract && !cfg!(any(target_os = "linux", target_os = "android")) {
+            return Err(Error::Unsupported {
+                what: "abstract Unix socket names (@NAME)",
+            });
+        }
+        let mode = self.mode.filter(|_| !is_abstract);
+        if let Some(mode) = self.mode {
+            if mode > 0o7777 {
+                return Err(Error::invalid(format!(
+                    "file mode {mode:#o} has bits above 0o7777"
+                )));
+            }
+            if is_abstract {
+                return Err(Error::invalid(format!(
+                    "a file mode ({mode:#o}) cannot protect abstract socket name {shown}: it has no file"
+                )));
+            }
+        }
+        self.opts.check_unix(path)?;
+        let sockaddr = socket2::SockAddr::unix(path)
+            .map_err(|e| Error::invalid(format!("Unix socket path {shown}: {e}")))?;
+        if self.remove_stale_socket && !is_abstract {
             remove_if_stale(path, &sockaddr, &shown)?;
         }
         let socket = self.opts.create(Domain::Unix, implied, &shown)?;
         self.opts
             .apply(Phase::Fresh, &socket, Domain::Unix, implied, &shown)?;
-        self.opts.apply_nonblocking(&socket, &shown)?;
-        self.opts.bind(&socket, &sockaddr, &shown)?;
+        if let Some(mode) = mode {
+            options::set_result("fchmod", &shown, crate::sys::fchmod_socket(&socket, mode))?;
+        }
+        self.opts
+            .bind(&socket, &sockaddr, &shown)
+            .map_err(|err| in_the_way(path, err))?;
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            let chmod = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            if let Err(source) = chmod {
+                // The file is ours, made by this bind: do not leave it behind.
+                let _ = std::fs::remove_file(path);
+                return Err(Error::SetOption {
+                    addr: shown,
+                    option: "chmod",
+                    source,
+                });
+            }
+            debug!(target: LISTENER_LOG, "set mode {mode:#o} on {shown}");
+        }
         self.opts
             .apply(Phase::Bound, &socket, Domain::Unix, implied, &shown)?;
         Ok((socket, shown))
+    }
+}
+
+/// Makes one value per address with `make`, which returns the value and the
+/// port it was bound to. Addresses with port 0 after the first such one get
+/// the port that one was given. If that port is taken (`AddrInUse`) for a
+/// later address, everything made so far is dropped and the list starts
+/// over, up to `attempts` times; any other failure drops everything made
+/// and is returned as it is.
+fn on_one_port<T>(
+    addrs: &[SocketAddr],
+    attempts: u32,
+    mut make: impl FnMut(SocketAddr) -> Result<(T, u16)>,
+) -> Result<Vec<T>> {
+    let mut attempt = 1;
+    loop {
+        let mut made = Vec::with_capacity(addrs.len());
+        let mut chosen: Option<u16> = None;
+        let mut failed = None;
+        for &given in addrs {
+            let mut a = given;
+            let reused = match (a.port(), chosen) {
+                (0, Some(port)) => {
+                    a.set_port(port);
+                    true
+                }
+                _ => false,
+            };
+            match make(a) {
+                Ok((value, port)) => {
+                    if given.port() == 0 && chosen.is_none() {
+                        chosen = Some(port);
+                    }
+                    made.push(value);
+                }
+                Err(err) => {
+                    failed = Some((err, reused, a));
+                    break;
+                }
+            }
+        }
+        match failed {
+            None => return Ok(made),
+            Some((err, true, a))
+                if err.kind() == std::io::ErrorKind::AddrInUse && attempt < attempts =>
+            {
+                debug!(
+                    target: LISTENER_LOG,
+                    "port {} is taken at {a}; closing {} listeners and starting over",
+                    a.port(),
+                    made.len()
+                );
+                attempt += 1;
+            }
+            Some((err, _, _)) => {
+                debug!(target: LISTENER_LOG, "{err}; closing the {} listeners made before it", made.len());
+                return Err(err);
+            }
+        }
+    }
+}
+
+/// A Linux abstract socket name as the path socket2 binds: a NUL byte, then the name.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn abstract_path(name: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = Vec::with_capacity(name.len() + 1);
+    bytes.push(0);
+    bytes.extend_from_slice(name);
+    std::ffi::OsStr::from_bytes(&bytes).into()
+}
+
+/// A `bind` that failed with `EADDRINUSE` because a file that is not a
+/// socket is at the path says so: "a regular file is in the way".
+#[cfg(unix)]
+fn in_the_way(path: &Path, err: Error) -> Error {
+    let Error::Bind { addr, source } = err else {
+        return err;
+    };
+    if source.kind() != std::io::ErrorKind::AddrInUse {
+        return Error::Bind { addr, source };
+    }
+    let what = match std::fs::symlink_metadata(path).map(|m| m.file_type()) {
+        Ok(t) if t.is_file() => "a regular file",
+        Ok(t) if t.is_dir() => "a directory",
+        Ok(t) if t.is_symlink() => "a symbolic link",
+        _ => return Error::Bind { addr, source },
+    };
+    Error::Bind {
+        addr,
+        source: std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
+        ),
     }
 }
 
@@ -452,4 +818,77 @@ pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_use(a: SocketAddr) -> Error {
+        Error::Bind {
+            addr: Address::Inet(a),
+            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+        }
+    }
+
+    #[test]
+    fn a_shared_port_taken_elsewhere_starts_over_with_a_new_one() {
+        let addrs: Vec<SocketAddr> =
+            vec!["[::1]:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap()];
+        let mut calls = Vec::new();
+        let mut next_port = 40_000;
+        let made = on_one_port(&addrs, 8, |a| {
+            calls.push(a);
+            if a.port() == 0 {
+                next_port += 1;
+                return Ok((a.to_string(), next_port));
+            }
+            // The first port chosen is busy on IPv4; the second is free.
+            if a.port() == 40_001 {
+                return Err(in_use(a));
+            }
+            Ok((a.to_string(), a.port()))
+        })
+        .unwrap();
+        assert_eq!(made, ["[::1]:0", "127.0.0.1:40002"]);
+        let tried: Vec<String> = calls.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            tried,
+            ["[::1]:0", "127.0.0.1:40001", "[::1]:0", "127.0.0.1:40002"]
+        );
+    }
+
+    #[test]
+    fn starting_over_stops_after_the_attempts_and_other_errors_stop_at_once() {
+        let addrs: Vec<SocketAddr> =
+            vec!["[::1]:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap()];
+        let mut calls = 0;
+        let err = on_one_port(&addrs, 3, |a| {
+            calls += 1;
+            if a.port() == 0 {
+                Ok(((), 40_000))
+            } else {
+                Err(in_use(a))
+            }
+        })
+        .unwrap_err();
+        assert_eq!(calls, 6);
+        assert!(err.to_string().starts_with("bind 127.0.0.1:40000"), "{err}");
+
+        // An explicit port that is busy is not retried.
+        let fixed: Vec<SocketAddr> =
+            vec!["127.0.0.1:0".parse().unwrap(), "[::1]:9".parse().unwrap()];
+        let mut calls = 0;
+        let err = on_one_port(&fixed, 8, |a| {
+            calls += 1;
+            if a.port() == 9 {
+                Err(in_use(a))
+            } else {
+                Ok(((), 40_000))
+            }
+        })
+        .unwrap_err();
+        assert_eq!(calls, 2);
+        assert!(err.to_string().starts_with("bind [::1]:9"), "{err}");
+    }
 }

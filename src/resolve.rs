@@ -75,6 +75,26 @@ impl<A: fmt::Debug + ?Sized> Shown for Named<'_, A> {
     }
 }
 
+/// The usable addresses of a target. One address, by far the most common
+/// case (a literal address, a name with one record), is held inline: a
+/// build or connect to it allocates nothing.
+#[derive(Debug)]
+pub(crate) enum Addrs {
+    One([SocketAddr; 1]),
+    Many(Vec<SocketAddr>),
+}
+
+impl std::ops::Deref for Addrs {
+    type Target = [SocketAddr];
+
+    fn deref(&self) -> &[SocketAddr] {
+        match self {
+            Addrs::One(one) => one,
+            Addrs::Many(many) => many,
+        }
+    }
+}
+
 /// Resolves `addr`, keeps the addresses the configuration can use, and
 /// returns them with the target for error messages; `log` is the log target
 /// of the builder that asks.
@@ -86,20 +106,17 @@ pub(crate) fn resolve<'a, A>(
     addr: &'a A,
     opts: &Options,
     log: &'static str,
-) -> Result<(Target<'a>, Vec<SocketAddr>)>
+) -> Result<(Target<'a>, Addrs)>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
     let target = Target::new(addr, log);
     port_given(addr, target)?;
-    let found: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|source| Error::Resolve {
-            target: target.to_string(),
-            source,
-        })?
-        .collect();
-    Ok((target, usable(target, found, opts)?))
+    let resolved = addr.to_socket_addrs().map_err(|source| Error::Resolve {
+        target: target.to_string(),
+        source,
+    })?;
+    Ok((target, usable(target, resolved, opts)?))
 }
 
 /// Fails, before any system call, for a string target without a port.
@@ -121,24 +138,36 @@ pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -
 /// Keeps the addresses `target` resolved to that the configuration can use.
 pub(crate) fn usable(
     target: impl Shown,
-    mut usable: Vec<SocketAddr>,
+    resolved: impl IntoIterator<Item = SocketAddr>,
     opts: &Options,
-) -> Result<Vec<SocketAddr>> {
+) -> Result<Addrs> {
     let mut first_mismatch = None;
-    usable.retain(|a| match opts.check_inet(a) {
-        Ok(()) => true,
-        Err(e) => {
+    let mut one = None;
+    let mut many = Vec::new();
+    for a in resolved {
+        if let Err(e) = opts.check_inet(&a) {
             first_mismatch.get_or_insert(e);
-            false
+            continue;
         }
-    });
-    if usable.is_empty() {
-        return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
-            target: target.to_string(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        }));
+        match one.take() {
+            None if many.is_empty() => one = Some(a),
+            first => {
+                many.extend(first);
+                many.push(a);
+            }
+        }
     }
-    debug!(target: target.log(), "resolved {target} to {usable:?}");
+    let usable = match one {
+        Some(a) => Addrs::One([a]),
+        None if !many.is_empty() => Addrs::Many(many),
+        None => {
+            return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
+                target: target.to_string(),
+                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            }))
+        }
+    };
+    debug!(target: target.log(), "resolved {target} to {:?}", &*usable);
     Ok(usable)
 }
 
@@ -292,7 +321,7 @@ mod tests {
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
         let (_, kept) = resolve(&both, &opts, "t").unwrap();
-        assert_eq!(kept, vec!["[::1]:1".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(*kept, ["[::1]:1".parse::<SocketAddr>().unwrap()]);
         let err = resolve(&"127.0.0.1:1", &opts, "t").unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
@@ -301,6 +330,8 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(resolve(&both, &opts, "t").unwrap().1.len(), 2);
+        assert_eq!(*resolve(&both, &opts, "t").unwrap().1, *both);
+        let three: &[SocketAddr] = &[both[0], both[1], "127.0.0.2:1".parse().unwrap()];
+        assert_eq!(*resolve(&three, &opts, "t").unwrap().1, *three);
     }
 }

@@ -11,8 +11,6 @@ use std::net::{Ipv6Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
-#[cfg(unix)]
-use util::TempDir;
 use util::{full_listener, has_ipv6_loopback, refused_port};
 
 /// The error's chain as a `source()` loop prints it, one line per error.
@@ -212,7 +210,7 @@ fn link_local_without_scope_id_says_missing_scope_id() {
 #[cfg(unix)]
 #[test]
 fn path_targets_are_the_path() {
-    let dir = TempDir::new("errors");
+    let dir = util::TempDir::new("errors");
     let path = dir.join("missing-dir").join("server.sock");
     let err = ListenerBuilder::new().listen_unix(&path).unwrap_err();
     check(

@@ -236,3 +236,66 @@ fn bad_values_say_what_is_wrong() {
     );
     assert!(client_error("--unix=").contains("non-empty path"));
 }
+
+#[test]
+fn server_listen_takes_every_endpoint_form() {
+    use sockwright::Endpoint;
+    for text in [
+        "127.0.0.1:8080",
+        "[::1]:0",
+        "localhost:8080",
+        "unix:/tmp/x.sock",
+        "/tmp/x.sock",
+        "./x.sock",
+        "@hello",
+        "sd-listen",
+        "sd-listen:web",
+        "fd:3",
+    ] {
+        let want: Endpoint = text.parse().unwrap();
+        assert_eq!(
+            server(&format!("--listen {text}")).transport,
+            Transport::Endpoint(want.clone()),
+            "{text}"
+        );
+        assert_eq!(
+            server(&format!("--listen={text} --count 2")).transport,
+            Transport::Endpoint(want),
+            "{text}"
+        );
+    }
+    let err = server_error("--listen localhost");
+    assert!(
+        err.starts_with("--listen: invalid endpoint \"localhost\": missing port"),
+        "{err}"
+    );
+    assert!(err.ends_with("sd-listen, sd-listen:NAME, fd:N"), "{err}");
+    for (line, want) in [
+        (
+            "--listen sd-listen --port 1",
+            "--port does not apply with --listen",
+        ),
+        (
+            "--listen sd-listen --addr ::1",
+            "--addr does not apply with --listen",
+        ),
+        (
+            "--listen sd-listen --udp",
+            "--udp does not apply with --listen",
+        ),
+        (
+            "--listen sd-listen --unix /x",
+            "--unix does not apply with --listen",
+        ),
+        (
+            "--listen fd:3 --listen fd:4",
+            "--listen given more than once",
+        ),
+    ] {
+        assert_eq!(server_error(line), want, "{line}");
+    }
+    assert_eq!(
+        client_error("--listen sd-listen"),
+        "unknown option --listen (see --help)"
+    );
+}

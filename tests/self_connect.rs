@@ -5,8 +5,6 @@
 
 mod util;
 
-#[cfg(target_os = "linux")]
-use std::io;
 use std::net::{SocketAddr, TcpListener};
 
 use sockwright::{ConnectorBuilder, Error};
@@ -36,7 +34,7 @@ fn connect_from_the_target_address_is_a_self_connect_error() {
             err.to_string(),
             format!("connect {addr}: connected to itself (nothing listens there)")
         );
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
         assert!(err.io_error().is_none());
         // The socket was closed, not leaked.
         assert_eq!(util::fd_count(), fds);

@@ -11,8 +11,17 @@
 //! the two. Each piece runs once untraced first, so one-time work (the
 //! allocator's first pages, std's probe for `statx`) stays out of the count.
 //!
+//! std's debug builds check each descriptor with `fcntl(F_GETFD)` before
+//! closing it; release builds do not, and those checks are not counted.
+//!
+//! Pieces that use more than one thread (the Happy Eyeballs race is on one
+//! thread, `hello::Server` is not) are read by socket instead: the calls
+//! that any thread made on the descriptors the piece created.
+//!
 //! Skipped, with the reason printed, where strace is missing or cannot trace.
 #![cfg(target_os = "linux")]
+
+mod util;
 
 use std::env;
 use std::io::{Read, Write};
@@ -22,11 +31,11 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use sockwright::hello::{Exchange, CLIENT_GREETING, DEFAULT_TIMEOUT, SERVER_GREETING};
+use sockwright::hello::{Exchange, Server, CLIENT_GREETING, DEFAULT_TIMEOUT, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder, Type};
 
 const SCENARIO_VAR: &str = "SOCKWRIGHT_STRACE_SCENARIO";
-const SCENARIOS: [&str; 4] = ["listener", "invalid", "audit", "options"];
+const SCENARIOS: [&str; 6] = ["listener", "invalid", "audit", "options", "race", "server"];
 const BACKLOG: u32 = 64;
 const GREETING_LEN: usize = CLIENT_GREETING.len();
 
@@ -109,9 +118,149 @@ fn sockwright_makes_no_more_calls_than_hand_written_code() {
     assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
 }
 
+#[test]
+fn connect_with_timeout_and_nodelay_makes_six_calls() {
+    let Some(trace) = Trace::run("audit") else {
+        return;
+    };
+    let calls = trace.calls("connect-timeout-sockwright");
+    // `getsockname`: the check that the socket did not connect to itself.
+    assert_eq!(
+        names(&calls),
+        [
+            "socket",
+            "setsockopt",
+            "connect",
+            "poll",
+            "getsockname",
+            "ioctl"
+        ],
+        "calls: {calls:#?}"
+    );
+    // Nonblocking from socket(2); one ioctl back to blocking; no SO_ERROR read.
+    assert!(calls[0].line.contains("SOCK_NONBLOCK"), "{}", calls[0].line);
+    assert!(calls[1].line.contains("TCP_NODELAY"), "{}", calls[1].line);
+    assert!(calls[5].line.contains("FIONBIO, [0]"), "{}", calls[5].line);
+    let hand = trace.calls("connect-timeout-hand");
+    assert_eq!(
+        names(&hand),
+        [
+            "socket",
+            "setsockopt",
+            "fcntl",
+            "fcntl",
+            "connect",
+            "fcntl",
+            "fcntl",
+            "poll",
+            "getsockname"
+        ],
+        "socket2's connect_timeout changed; update the comparison: {hand:#?}"
+    );
+}
+
+#[test]
+fn nonblocking_sockets_are_nonblocking_from_socket() {
+    let Some(trace) = Trace::run("audit") else {
+        return;
+    };
+    let listener = trace.calls("nonblocking-listener-sockwright");
+    assert_eq!(
+        names(&listener),
+        ["socket", "setsockopt", "bind", "listen"],
+        "calls: {listener:#?}"
+    );
+    assert!(
+        listener[0].line.contains("SOCK_NONBLOCK"),
+        "{}",
+        listener[0].line
+    );
+    // A nonblocking connector waits for its connect in poll(2) and stays nonblocking.
+    let connector = trace.calls("nonblocking-connect-sockwright");
+    assert_eq!(
+        names(&connector),
+        ["socket", "connect", "poll", "getsockname"],
+        "calls: {connector:#?}"
+    );
+    assert!(
+        connector[0].line.contains("SOCK_NONBLOCK"),
+        "{}",
+        connector[0].line
+    );
+}
+
+/// A race of a black-holed `[::1]` and a live `127.0.0.1`: the IPv4 attempt
+/// wins after one attempt delay, the IPv6 one loses. Each socket's calls,
+/// and the readiness waits they share, against a race written by hand with
+/// socket2 and `poll(2)`.
+#[test]
+fn happy_eyeballs_race_makes_no_more_calls_per_socket_than_hand_written() {
+    let Some(trace) = Trace::run("race") else {
+        return;
+    };
+    if trace.text.contains(NO_RACE) {
+        eprintln!("skipped: this host has no IPv6 loopback (::1) to black-hole");
+        return;
+    }
+    let ours = RaceCalls::read(&trace, "race-sockwright");
+    let hand = RaceCalls::read(&trace, "race-hand");
+    println!(
+        "{:<24} {:<40} hand-written",
+        "race of two addresses", "sockwright"
+    );
+    for (what, a, b) in [
+        ("winner (127.0.0.1)", &ours.winner, &hand.winner),
+        ("loser ([::1])", &ours.loser, &hand.loser),
+        ("readiness waits", &ours.waits, &hand.waits),
+    ] {
+        println!("{what:<24} {:<40} {}", a.join(" "), b.join(" "));
+        assert!(
+            a.len() <= b.len(),
+            "{what}: sockwright {a:?}, hand-written {b:?}"
+        );
+    }
+    assert_eq!(
+        ours.winner,
+        ["socket", "connect", "getsockname", "ioctl"],
+        "{ours:#?}"
+    );
+    assert_eq!(ours.loser, ["socket", "connect", "close"], "{ours:#?}");
+    assert_eq!(ours.waits, ["poll", "poll"], "{ours:#?}");
+}
+
+/// The calls `hello::Server` makes on an accepted stream, on whichever
+/// thread, against a hand-written std thread-per-connection server.
+#[test]
+fn server_makes_no_more_calls_per_accepted_stream_than_hand_written() {
+    let Some(trace) = Trace::run("server") else {
+        return;
+    };
+    let ours = trace.accepted_stream_calls("server-sockwright");
+    let hand = trace.accepted_stream_calls("server-hand");
+    println!(
+        "accepted stream: sockwright {:?}, hand-written {:?}",
+        names(&ours),
+        names(&hand)
+    );
+    // Linux starts every accepted socket blocking: no mode change for it.
+    assert_eq!(
+        names(&ours),
+        [
+            "accept4",
+            "setsockopt",
+            "setsockopt",
+            "recvfrom",
+            "sendto",
+            "close"
+        ],
+        "calls: {ours:#?}"
+    );
+    assert!(ours.len() <= hand.len(), "hand-written: {hand:#?}");
+}
+
 /// The audited pieces: what is counted, the scenario's label, and what the
 /// hand-written variant uses.
-const AUDIT: [(&str, &str, &str); 6] = [
+const AUDIT: [(&str, &str, &str); 8] = [
     (
         "listener build (reuse-addr, reuse-port, backlog)",
         "listener",
@@ -122,8 +271,14 @@ const AUDIT: [(&str, &str, &str); 6] = [
         "std-listener",
         "std",
     ),
+    (
+        "listener build (reuse-addr, nonblocking)",
+        "nonblocking-listener",
+        "socket2",
+    ),
     ("connect", "connect", "std"),
     ("connect (timeout, nodelay)", "connect-timeout", "socket2"),
+    ("connect (nonblocking)", "nonblocking-connect", "socket2"),
     (
         "exchange, client side (5 s timeouts)",
         "exchange-client",
@@ -260,6 +415,8 @@ fn run_scenario(name: &str) {
         "invalid" => invalid_scenario(),
         "audit" => audit_scenario(),
         "options" => options_scenario(),
+        "race" => race_scenario(),
+        "server" => server_scenario(),
         other => panic!("unknown scenario {other:?}"),
     }
 }
@@ -403,7 +560,56 @@ fn audit_scenario() {
             TcpStream::from(socket)
         },
     ));
+    drop(measure(
+        "nonblocking-connect-sockwright",
+        || (),
+        |()| {
+            ConnectorBuilder::new()
+                .nonblocking(true)
+                .connect(addr)
+                .unwrap()
+        },
+    ));
+    drop(measure(
+        "nonblocking-connect-hand",
+        || (),
+        |()| {
+            use socket2::{Domain, Socket, Type};
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            socket.connect(&addr.into()).unwrap();
+            let local = socket.local_addr().unwrap().as_socket();
+            assert_ne!(local, Some(addr), "connected to itself");
+            socket.set_nonblocking(true).unwrap();
+            TcpStream::from(socket)
+        },
+    ));
     drop(target);
+
+    drop(measure(
+        "nonblocking-listener-sockwright",
+        || (),
+        |()| {
+            ListenerBuilder::new()
+                .reuse_address(true)
+                .nonblocking(true)
+                .listen("127.0.0.1:0")
+                .unwrap()
+        },
+    ));
+    drop(measure(
+        "nonblocking-listener-hand",
+        || (),
+        |()| {
+            use socket2::{Domain, Socket, Type};
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            socket.set_reuse_address(true).unwrap();
+            let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+            socket.bind(&addr.into()).unwrap();
+            socket.listen(128).unwrap();
+            socket.set_nonblocking(true).unwrap();
+            TcpListener::from(socket)
+        },
+    ));
 
     // Exchanges: each side measured on its own thread; each piece runs
     // twice (warm-up, then measured), so two connections per variant.
@@ -431,6 +637,115 @@ fn audit_scenario() {
         );
         assert_eq!(reply, SERVER_GREETING.as_bytes());
         assert_eq!(server.join().unwrap(), CLIENT_GREETING.as_bytes());
+    }
+}
+
+/// Printed by the race scenario where there is no `[::1]` to black-hole.
+const NO_RACE: &str = "/nonexistent/sockwright-no-ipv6-loopback";
+
+/// The delay between the race's attempts: the RFC's floor, to keep the test short.
+const RACE_DELAY: Duration = Duration::from_millis(10);
+
+fn race_scenario() {
+    if !util::has_ipv6_loopback() {
+        mark("no-ipv6-loopback");
+        let _ = std::fs::metadata(NO_RACE);
+        return;
+    }
+    let hole = util::full_listener_at("[::1]:0", Duration::from_millis(200))
+        .expect("no SYN dropped at a full accept queue on [::1]");
+    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let targets = [hole.addr, live.local_addr().unwrap()];
+    let stream = measure(
+        "race-sockwright",
+        || (),
+        |()| {
+            ConnectorBuilder::new()
+                .connection_attempt_delay(RACE_DELAY)
+                .connect(&targets[..])
+                .unwrap()
+        },
+    );
+    assert_eq!(stream.peer_addr().unwrap(), targets[1]);
+    drop(stream);
+    let stream = measure("race-hand", || (), |()| hand_race(&targets));
+    assert_eq!(stream.peer_addr().unwrap(), targets[1]);
+}
+
+/// A race of two addresses written by hand with socket2 and `poll(2)`, as
+/// careful code without a builder does it: each socket made nonblocking
+/// with `set_nonblocking`, the winner's `SO_ERROR` checked, then blocking again.
+fn hand_race(targets: &[SocketAddr; 2]) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let start = |addr: &SocketAddr| {
+        let socket = Socket::new(Domain::for_address(*addr), Type::STREAM, None).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        match socket.connect(&(*addr).into()) {
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => socket,
+            other => panic!("nonblocking connect to {addr}: {other:?}"),
+        }
+    };
+    let first = start(&targets[0]);
+    assert_eq!(hand_poll(&[&first], RACE_DELAY), [false]);
+    let second = start(&targets[1]);
+    let ready = hand_poll(&[&first, &second], Duration::from_secs(5));
+    assert_eq!(ready, [false, true]);
+    assert!(second.take_error().unwrap().is_none());
+    let local = second.local_addr().unwrap().as_socket();
+    assert_ne!(local, Some(targets[1]), "connected to itself");
+    drop(first);
+    second.set_nonblocking(false).unwrap();
+    TcpStream::from(second)
+}
+
+/// `poll(2)` for writability; which sockets are ready.
+#[allow(unsafe_code)]
+fn hand_poll(sockets: &[&socket2::Socket], wait: Duration) -> Vec<bool> {
+    use std::os::fd::AsRawFd;
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `fds` holds `fds.len()` initialised structs, borrowed for the call.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as _, wait.as_millis() as i32) };
+    assert!(rc >= 0, "poll: {}", std::io::Error::last_os_error());
+    fds.iter().map(|fd| fd.revents != 0).collect()
+}
+
+fn server_scenario() {
+    for variant in ["sockwright", "hand"] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = thread::spawn(move || {
+            // Two connections: the warm-up and the measured one.
+            for _ in 0..2 {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                assert_eq!(std_client(&mut stream), SERVER_GREETING.as_bytes());
+            }
+        });
+        measure(
+            &format!("server-{variant}"),
+            || (),
+            |()| match variant {
+                "sockwright" => {
+                    let summary = Server::new(Exchange::server())
+                        .clients(1)
+                        .serve_tcp(&listener, |outcome| drop(outcome.result.unwrap()))
+                        .unwrap();
+                    assert_eq!(summary.succeeded, 1, "{summary:?}");
+                }
+                _ => {
+                    let (mut conn, _) = listener.accept().unwrap();
+                    let greeting = thread::spawn(move || std_server(&mut conn)).join().unwrap();
+                    assert_eq!(greeting, CLIENT_GREETING.as_bytes());
+                }
+            },
+        );
+        client.join().unwrap();
     }
 }
 
@@ -497,6 +812,77 @@ struct Trace {
     text: String,
 }
 
+/// A race's calls, by socket.
+#[derive(Debug)]
+struct RaceCalls {
+    winner: Vec<String>,
+    loser: Vec<String>,
+    /// The readiness waits, which take both sockets.
+    waits: Vec<String>,
+}
+
+impl RaceCalls {
+    /// Sorts the race's calls by the socket they were made on: the first
+    /// socket created is the `[::1]` attempt (the loser), the second the
+    /// `127.0.0.1` one (the winner).
+    fn read(trace: &Trace, label: &str) -> RaceCalls {
+        let calls = trace.calls(label);
+        let fds: Vec<String> = calls
+            .iter()
+            .filter(|c| c.name == "socket")
+            .map(|c| c.result().to_owned())
+            .collect();
+        assert_eq!(fds.len(), 2, "{label}: expected two sockets: {calls:#?}");
+        let mut race = RaceCalls {
+            winner: Vec::new(),
+            loser: Vec::new(),
+            waits: Vec::new(),
+        };
+        for call in &calls {
+            let list = if call.name == "poll" {
+                &mut race.waits
+            } else if call.name == "socket" {
+                if call.result() == fds[0] {
+                    &mut race.loser
+                } else {
+                    &mut race.winner
+                }
+            } else if call.first_arg() == fds[0] {
+                &mut race.loser
+            } else if call.first_arg() == fds[1] {
+                &mut race.winner
+            } else {
+                panic!("{label}: a call on neither socket: {call:?}");
+            };
+            list.push(call.name.clone());
+        }
+        race
+    }
+}
+
+impl Call {
+    /// Whether this is the `fcntl(fd, F_GETFD)` with which std, in a debug
+    /// build such as this test's, checks that a descriptor is open before
+    /// closing it. A release build does not make it; it is left out of
+    /// every count, for sockwright and hand-written code alike.
+    fn is_debug_check(&self) -> bool {
+        self.name == "fcntl" && self.line.contains(", F_GETFD")
+    }
+
+    /// What the call returned (`= N` at the end of the line), as written.
+    fn result(&self) -> &str {
+        self.line
+            .rsplit_once(" = ")
+            .map_or("", |(_, r)| r.split_whitespace().next().unwrap_or(""))
+    }
+
+    /// The call's first argument, as written.
+    fn first_arg(&self) -> &str {
+        let args = self.line.split_once('(').map_or("", |(_, a)| a);
+        args.split([',', ')', ' ']).next().unwrap_or("")
+    }
+}
+
 impl Trace {
     /// Runs `scenario` under strace; `None`, with the reason printed, where
     /// strace is missing or cannot trace on this machine.
@@ -542,6 +928,51 @@ impl Trace {
         Some(Trace { text })
     }
 
+    /// The calls that any thread made, between the markers of `label`, on
+    /// the socket that the first `accept4` between them returned, starting
+    /// with that `accept4`.
+    fn accepted_stream_calls(&self, label: &str) -> Vec<Call> {
+        let begin = format!("\"{}\"", marker_path("begin", label).display());
+        let end = format!("\"{}\"", marker_path("end", label).display());
+        let lines: Vec<(&str, &str)> = self
+            .text
+            .lines()
+            .skip_while(|line| !line.contains(&begin))
+            .take_while(|line| !line.contains(&end))
+            .filter_map(|line| line.split_once(' '))
+            .map(|(tid, rest)| (tid, rest.trim_start()))
+            .collect();
+        // The accepted descriptor: the result of the first accept4, on its
+        // own line or on the line where a blocked accept4 resumed.
+        let fd = lines
+            .iter()
+            .find(|(_, rest)| {
+                (rest.starts_with("accept4(") || rest.starts_with("<... accept4 resumed>"))
+                    && !rest.ends_with("<unfinished ...>")
+            })
+            .and_then(|(_, rest)| rest.rsplit_once(" = "))
+            .map(|(_, fd)| fd.trim().to_owned())
+            .unwrap_or_else(|| panic!("no accept4 between the markers of {label}"));
+        let mut calls = Vec::new();
+        for (_, rest) in lines {
+            if rest.starts_with("<...") || rest.starts_with("---") || rest.starts_with("+++") {
+                continue;
+            }
+            let call = Call {
+                name: rest.split('(').next().unwrap_or_default().to_owned(),
+                line: rest.to_owned(),
+            };
+            if call.is_debug_check() {
+                continue;
+            }
+            let accepted = call.name == "accept4" && calls.is_empty();
+            if accepted || (!calls.is_empty() && call.first_arg() == fd) {
+                calls.push(call);
+            }
+        }
+        calls
+    }
+
     /// The calls made between the markers of `label`, by the thread that
     /// made them (other threads' calls in between are left out).
     fn calls(&self, label: &str) -> Vec<Call> {
@@ -577,10 +1008,13 @@ impl Trace {
                 continue;
             }
             let name = rest.split('(').next().unwrap_or_default().to_owned();
-            calls.push(Call {
+            let call = Call {
                 name,
                 line: rest.to_owned(),
-            });
+            };
+            if !call.is_debug_check() {
+                calls.push(call);
+            }
         }
         panic!("no end marker for {label} in the trace");
     }

@@ -49,6 +49,10 @@ Options:
                     server can bind while old connections linger)
   --udp             answer UDP datagrams instead of TCP connections
   --unix PATH       listen on a Unix-domain socket at PATH (Unix only)
+  --listen ENDPOINT listen where ENDPOINT says, instead of --addr, --port,
+                    --udp or --unix: HOST:PORT, [IPV6]:PORT, unix:PATH, /PATH,
+                    ./PATH, @NAME (Linux abstract), sd-listen (the first
+                    socket systemd passed), sd-listen:NAME, fd:N
   -h, --help        print this help
 ";
 
@@ -101,6 +105,8 @@ pub enum Transport {
     Udp,
     /// A Unix-domain stream socket at this path.
     Unix(PathBuf),
+    /// A stream listener where a `--listen` endpoint says (server only).
+    Endpoint(sockwright::Endpoint),
 }
 
 /// How many clients the server serves.
@@ -177,6 +183,7 @@ where
     let mut count = None;
     let mut forever = false;
     let mut addr_port = None;
+    let mut listen = None;
     let mut options = Options::new(args);
     while let Some(name) = options.next()? {
         match name.as_str() {
@@ -199,6 +206,7 @@ where
             "--no-reuse" => config.reuse_address = false,
             "--udp" => udp = true,
             "--unix" => unix = Some(path(&name, &options.value(&name)?)?),
+            "--listen" => listen = Some(endpoint(&name, &options.value(&name)?)?),
             _ => return err(unknown(&name)),
         }
     }
@@ -213,6 +221,10 @@ where
         (None, false) => Count::Clients(1),
     };
     config.transport = transport(udp, unix)?;
+    if let Some(endpoint) = listen {
+        options.none_of(&["--addr", "--port", "--udp", "--unix"], "--listen")?;
+        config.transport = Transport::Endpoint(endpoint);
+    }
     if let Transport::Unix(_) = config.transport {
         options.none_of(
             &["--addr", "--port", "--no-reuse", "--reuse-port"],
@@ -468,6 +480,13 @@ fn timeout(name: &str, value: &str) -> Result<Duration, ArgError> {
         Ok(d) if !d.is_zero() => Ok(d),
         _ => invalid(),
     }
+}
+
+/// Where to listen, in any form [`sockwright::Endpoint`] reads.
+fn endpoint(name: &str, value: &str) -> Result<sockwright::Endpoint, ArgError> {
+    value
+        .parse()
+        .map_err(|e: sockwright::EndpointParseError| ArgError(format!("{name}: {e}")))
 }
 
 fn path(name: &str, value: &str) -> Result<PathBuf, ArgError> {

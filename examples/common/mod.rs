@@ -13,20 +13,16 @@ pub fn argv() -> std::iter::Skip<std::env::ArgsOs> {
     std::env::args_os().skip(1)
 }
 
-/// The error's message followed by each cause that it does not already
-/// show, separated by `: `.
+/// The error's message followed by each of its causes, separated by `: `.
 ///
-/// sockwright's errors already end with their cause's text, so for them this
-/// is the message alone.
+/// A sockwright error's message already ends with the OS reason, and its
+/// `source()` does not repeat it, so each fact appears once.
 pub fn chain(err: &(dyn Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.to_lowercase().contains(&cause_text.to_lowercase()) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
         source = cause.source();
     }
     text

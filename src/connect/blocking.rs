@@ -15,8 +15,8 @@ use std::net::{SocketAddr, TcpStream};
 use socket2::{SockRef, Socket};
 
 use super::{outcome, schedule, Attempt, Attempts, Io, Next};
-use crate::options::set_result;
-use crate::{resolve, sys, Address, ConnectorBuilder, Error, Result};
+use crate::sys::{self, Connecting};
+use crate::{resolve, Address, ConnectorBuilder, Error, Result};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream, or every attempt's error in the order tried.
@@ -44,10 +44,16 @@ pub(crate) fn connect(
                         })
                     }
                 };
+                // In the order the attempts started: the first one connected
+                // wins; the failed ones leave the race.
                 let mut ready = ready.into_iter();
                 let settled = attempts.settle(pending, |attempt| {
-                    let is_ready = ready.next().unwrap_or(false);
-                    is_ready.then(|| outcome(SockRef::from(&attempt.socket)))
+                    match ready.next().unwrap_or(Connecting::Pending) {
+                        Connecting::Pending => None,
+                        // Writable with no error: connected, no `SO_ERROR` to read.
+                        Connecting::Connected => Some(Ok(())),
+                        Connecting::Failed => Some(outcome(SockRef::from(&attempt.socket))),
+                    }
                 });
                 pending = settled.pending;
                 if let Some(winner) = settled.winner {
@@ -74,7 +80,8 @@ fn won(
     // makes the connect sequential), so a self-connect, rare as it is,
     // fails the race rather than starting it again.
     super::check_self_connect(&socket, winner.addr)?;
-    set_result("O_NONBLOCK", &shown, socket.set_nonblocking(false))?;
-    builder.connected(&socket, &shown, Io::Blocking)?;
+    // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
+    // none if a nonblocking stream was asked for.
+    builder.connected(&socket, &shown, true, Io::Blocking)?;
     Ok(socket.into())
 }

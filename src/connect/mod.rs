@@ -50,10 +50,11 @@ impl ConnectorBuilder {
     /// [`SELF_CONNECT_RETRIES`] times, as the kernel then picks another port.
     pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
         let shown = Address::Inet(addr);
+        let nonblocking = self.connects_nonblocking(implied);
         let mut retries = 0;
         loop {
-            let socket = self.prepare(addr, implied)?;
-            self.connect_socket(&socket, &addr.into(), &shown)?;
+            let socket = self.prepare(addr, implied, nonblocking)?;
+            self.connect_socket(&socket, &addr.into(), &shown, nonblocking)?;
             if implied == Type::Stream {
                 if let Err(err) = check_self_connect(&socket, addr) {
                     drop(socket);
@@ -65,9 +66,22 @@ impl ConnectorBuilder {
                     continue;
                 }
             }
-            self.connected(&socket, &shown, io)?;
+            self.connected(&socket, &shown, nonblocking, io)?;
             return Ok(socket);
         }
+    }
+
+    /// Whether a sequential attempt's socket is nonblocking from
+    /// `socket(2)`: for a TCP connect with a timeout (its wait is then
+    /// `poll(2)`), and wherever the socket is to be returned nonblocking
+    /// (a datagram connect never waits). On Windows a nonblocking TCP
+    /// connector without a timeout still connects blocking and then changes
+    /// mode: `WSAPoll` before Windows 10 version 2004 does not report a
+    /// failed connect, and with no timeout that wait would never end.
+    fn connects_nonblocking(&self, implied: Type) -> bool {
+        let stream = implied == Type::Stream;
+        let wanted = self.opts.nonblocking == Some(true);
+        (stream && self.connect_timeout.is_some()) || (wanted && (!stream || cfg!(not(windows))))
     }
 
     /// Whether the source address for `addr`'s family has a port other than 0.
@@ -107,8 +121,14 @@ impl ConnectorBuilder {
     }
 
     /// Everything an attempt does before `connect(2)`: create a fresh
-    /// socket, set every option, bind the source address of its family.
-    pub(crate) fn prepare(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+    /// socket (nonblocking from `socket(2)` where the OS allows it, when
+    /// `nonblocking`), set every option, bind the source address of its family.
+    pub(crate) fn prepare(
+        &self,
+        addr: SocketAddr,
+        implied: Type,
+        nonblocking: bool,
+    ) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
         let local = match (domain, self.local_v4, self.local_v6) {
@@ -120,7 +140,9 @@ impl ConnectorBuilder {
                 )))
             }
         };
-        let socket = self.opts.create(domain, implied, &shown)?;
+        let socket = self
+            .opts
+            .create_with(domain, implied, &shown, nonblocking)?;
         self.opts
             .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
         if let Some(local) = local {
@@ -131,27 +153,37 @@ impl ConnectorBuilder {
     }
 
     /// Everything a Unix-domain connect does before `connect(2)`: create a
-    /// fresh socket, set every option that applies to it.
+    /// fresh socket, set every option that applies to it. The socket is
+    /// blocking: a blocking connect is what waits for room in a full accept
+    /// queue (see `connect_unix_bounded`).
     #[cfg(unix)]
-    pub(crate) fn prepare_unix(&self, shown: &Address) -> Result<Socket> {
-        let socket = self.opts.create(Domain::Unix, Type::Stream, shown)?;
+    pub(crate) fn prepare_unix(&self, shown: &Address, nonblocking: bool) -> Result<Socket> {
+        let socket = self
+            .opts
+            .create_with(Domain::Unix, Type::Stream, shown, nonblocking)?;
         self.opts
             .apply(Phase::Fresh, &socket, Domain::Unix, Type::Stream, shown)?;
         Ok(socket)
     }
 
-    /// `connect(2)`, bounded by the connect timeout.
+    /// `connect(2)`, bounded by the connect timeout. `nonblocking_now` says
+    /// how the socket was created: a nonblocking socket's connect is waited
+    /// for in `poll(2)`.
     pub(crate) fn connect_socket(
         &self,
         socket: &Socket,
         sockaddr: &SockAddr,
         addr: &Address,
+        nonblocking_now: bool,
     ) -> Result<()> {
         let result = match (self.connect_timeout, addr) {
             #[cfg(unix)]
             (Some(timeout), Address::Unix(_)) => connect_unix_bounded(socket, sockaddr, timeout),
-            (Some(timeout), _) => socket.connect_timeout(sockaddr, at_least(timeout)),
-            (None, _) => connect_blocking(socket, sockaddr),
+            // A datagram socket's connect completes at once here too.
+            (timeout, Address::Inet(_)) if nonblocking_now => {
+                connect_nonblocking(socket, sockaddr, timeout)
+            }
+            _ => connect_blocking(socket, sockaddr),
         };
         result.map_err(|source| Error::Connect {
             addr: addr.clone(),
@@ -162,9 +194,17 @@ impl ConnectorBuilder {
         })
     }
 
-    /// What follows a successful connect: the log line, the read and write
-    /// timeouts, then nonblocking mode as `io` says.
-    pub(crate) fn connected(&self, socket: &Socket, addr: &Address, io: Io) -> Result<()> {
+    /// What follows a successful connect: the log line, the options set on
+    /// a connected socket, then the mode: for [`Io::Blocking`] the one asked
+    /// for, for [`Io::Async`] nonblocking (one `ioctl(FIONBIO)` if the
+    /// socket, made with `nonblocking_now`, is not in it yet).
+    pub(crate) fn connected(
+        &self,
+        socket: &Socket,
+        addr: &Address,
+        nonblocking_now: bool,
+        io: Io,
+    ) -> Result<()> {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             match socket.local_addr().ok().and_then(|a| a.as_socket()) {
                 Some(local) => debug!("connected {local} -> {addr}"),
@@ -179,8 +219,9 @@ impl ConnectorBuilder {
             addr,
         )?;
         match io {
-            Io::Blocking => self.opts.apply_nonblocking(socket, addr),
-            Io::Async => Ok(()),
+            Io::Blocking => self.opts.finish_nonblocking(socket, addr, nonblocking_now),
+            Io::Async if nonblocking_now => Ok(()),
+            Io::Async => set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, true)),
         }
     }
 }
@@ -282,16 +323,44 @@ fn os_timeout(timeout: Duration) -> Duration {
     sys::round_up(timeout, sys::TIMEOUT_UNIT)
 }
 
-/// The timeout to give socket2's `connect_timeout` so that it waits at least
-/// `timeout`: it waits in `poll(2)` for the time left rounded *down* to whole
-/// milliseconds and reports `TimedOut` when that poll ends, so it could give
-/// up to 1 ms early. Rounding up to whole milliseconds and adding one more
-/// makes the wait at least `timeout` and at most about 2 ms longer.
-fn at_least(timeout: Duration) -> Duration {
-    const MS: u32 = 1_000_000;
-    let below_ms = timeout.subsec_nanos() % MS;
-    let round_up = if below_ms == 0 { 0 } else { MS - below_ms };
-    timeout.saturating_add(Duration::from_nanos(u64::from(round_up + MS)))
+/// `connect(2)` on a nonblocking socket, waiting for it in `poll(2)`
+/// (`WSAPoll`) for at most `timeout` (`None`: no limit).
+///
+/// On success the calls are `connect` and `poll` (none after a connect that
+/// completes at once): a socket reported writable with no error or hang-up
+/// is connected, so `SO_ERROR` is read only when the wait reports a failure.
+/// socket2's `connect_timeout` makes the same wait between two pairs of
+/// `fcntl` calls. The wait is never shorter than `timeout`: each `poll` is
+/// given the time left rounded up to whole milliseconds, and a wait that a
+/// signal cuts short goes on for the time left.
+fn connect_nonblocking(
+    socket: &Socket,
+    sockaddr: &SockAddr,
+    timeout: Option<Duration>,
+) -> io::Result<()> {
+    match socket.connect(sockaddr) {
+        Ok(()) => return Ok(()),
+        Err(e) if sys::connect_in_progress(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+        Err(e) => return Err(e),
+    }
+    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    loop {
+        let wait = match deadline {
+            None | Some(None) => None,
+            Some(Some(deadline)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+                Some(left)
+            }
+        };
+        match sys::poll_connect(socket, schedule::poll_millis(wait))? {
+            sys::Connecting::Pending => continue,
+            sys::Connecting::Connected => return Ok(()),
+            sys::Connecting::Failed => return outcome(SockRef::from(socket)),
+        }
+    }
 }
 
 /// One attempt of a race: its place in the order tried (for the error
@@ -480,15 +549,16 @@ pub(crate) enum Begun {
     Pending(Socket),
 }
 
-/// Prepares a socket for `addr` like any attempt, then starts a nonblocking connect.
+/// Prepares a socket for `addr` like any attempt, nonblocking from its
+/// creation, then starts the connect.
 fn begin(builder: &ConnectorBuilder, addr: SocketAddr) -> Result<Begun> {
-    let socket = builder.prepare(addr, Type::Stream)?;
+    let socket = builder.prepare(addr, Type::Stream, true)?;
     start(socket, &addr.into(), &Address::Inet(addr))
 }
 
-/// Starts a nonblocking connect on a prepared socket.
+/// Starts a nonblocking connect on a prepared socket made nonblocking
+/// (`prepare` or `prepare_unix` with `nonblocking` true).
 pub(crate) fn start(socket: Socket, sockaddr: &SockAddr, shown: &Address) -> Result<Begun> {
-    set_result("O_NONBLOCK", shown, socket.set_nonblocking(true))?;
     match socket.connect(sockaddr) {
         Ok(()) => Ok(Begun::Connected(socket)),
         // A signal during a nonblocking connect leaves it going on in the background.
@@ -502,8 +572,9 @@ pub(crate) fn start(socket: Socket, sockaddr: &SockAddr, shown: &Address) -> Res
     }
 }
 
-/// How a socket whose connect the wait reported as done ended: the pending
-/// error (`SO_ERROR`) if there is one, otherwise connected if it has a peer.
+/// How a socket whose connect the wait reported as failed ended: the
+/// pending error (`SO_ERROR`) if there is one, otherwise connected if it has
+/// a peer (an error or hang-up reported after the connect succeeded).
 pub(crate) fn outcome(socket: SockRef<'_>) -> io::Result<()> {
     if let Some(err) = socket.take_error()? {
         return Err(err);
@@ -534,14 +605,5 @@ mod tests {
         assert_eq!(round_up(Duration::from_millis(1500), s), 2 * s);
         assert_eq!(round_up(Duration::from_secs(3), s), 3 * s);
         assert_eq!(round_up(Duration::MAX, s), Duration::MAX);
-    }
-
-    #[test]
-    fn at_least_rounds_up_to_whole_milliseconds_plus_one() {
-        let ms = Duration::from_millis;
-        assert_eq!(at_least(ms(500)), ms(501));
-        assert_eq!(at_least(Duration::from_micros(1)), ms(2));
-        assert_eq!(at_least(Duration::from_micros(499_700)), ms(501));
-        assert_eq!(at_least(Duration::MAX), Duration::MAX);
     }
 }

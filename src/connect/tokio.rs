@@ -122,7 +122,7 @@ impl ConnectorBuilder {
             return race(self, target, &addrs).await;
         }
         let mut errors = Vec::new();
-        for addr in addrs {
+        for &addr in addrs.iter() {
             match race(self, target, &[addr]).await {
                 Ok(stream) => return Ok(stream),
                 Err(err) => {
@@ -179,9 +179,9 @@ impl ConnectorBuilder {
         self.log_start(&target);
         let addrs = lookup(target, &self.opts).await?;
         let mut errors = Vec::new();
-        for addr in addrs {
+        for &addr in addrs.iter() {
             let shown = Address::Inet(addr);
-            let connected = match self.prepare(addr, Type::Datagram) {
+            let connected = match self.prepare(addr, Type::Datagram, true) {
                 Ok(socket) => {
                     let begun = start(socket, &addr.into(), &shown);
                     self.established(begun, &shown, |s| {
@@ -246,7 +246,7 @@ impl ConnectorBuilder {
         running(&shown)?;
         self.log_start(&shown);
         let begun = self
-            .prepare_unix(&shown)
+            .prepare_unix(&shown, true)
             .and_then(|s| start(s, &sockaddr, &shown));
         self.established(begun, &shown, |s| {
             register(UnixStream::from_std(s.into()), &shown)
@@ -283,7 +283,7 @@ impl ConnectorBuilder {
                     source,
                 })?;
         }
-        self.connected(&stream.sock_ref(), shown, Io::Async)?;
+        self.connected(&stream.sock_ref(), shown, true, Io::Async)?;
         Ok(stream)
     }
 }
@@ -570,14 +570,14 @@ fn won<T: fmt::Display>(
     // As in the blocking driver: a self-connect (an ephemeral source port
     // that met itself) fails the attempt rather than returning an echo.
     check_self_connect(&socket, winner.addr)?;
-    builder.connected(&socket, &shown, Io::Async)?;
+    builder.connected(&socket, &shown, true, Io::Async)?;
     Ok(winner.socket)
 }
 
 /// Resolves `target` without blocking the runtime and keeps the addresses
 /// the configuration can use; first checks that a runtime is running, since
 /// tokio's resolver and reactor need one, and that a string names a port.
-async fn lookup<A>(target: Named<'_, A>, opts: &Options) -> Result<Vec<SocketAddr>>
+async fn lookup<A>(target: Named<'_, A>, opts: &Options) -> Result<resolve::Addrs>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
@@ -589,7 +589,7 @@ where
             target: target.to_string(),
             source,
         })?;
-    resolve::usable(target, found.collect(), opts)
+    resolve::usable(target, found, opts)
 }
 
 /// Whether a tokio runtime is running on this thread: without one, tokio

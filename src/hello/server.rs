@@ -15,7 +15,7 @@ use std::time::Duration;
 use log::{debug, warn};
 
 use super::{exchange_error, too_long, Exchange, Role, Step};
-use crate::{Address, Error, Result, HELLO_LOG};
+use crate::{sys, Address, Error, Result, HELLO_LOG};
 
 /// How many clients a [`Server`] serves at once unless
 /// [`Server::max_clients`] says otherwise: 256.
@@ -251,8 +251,16 @@ impl Server {
     /// Returns once [`clients`](Self::clients) connections have been accepted
     /// and every one of their threads has finished; without a count it
     /// returns only when the listener fails for good. Accepted connections
-    /// are put in blocking mode. The listener itself must be in blocking
+    /// are served in blocking mode. The listener itself must be in blocking
     /// mode.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// On the BSDs, macOS and Windows an accepted socket inherits the
+    /// listener's nonblocking mode, so each one is put in blocking mode
+    /// (`ioctl(FIONBIO)`, `ioctlsocket`) in case the listener was made
+    /// nonblocking while it was served; on Linux an accepted socket always
+    /// starts blocking and no call is made for it.
     ///
     /// # Errors
     ///
@@ -291,9 +299,11 @@ impl Server {
             },
             addr,
             |exchange, stream: &mut TcpStream, peer| {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
+                if sys::ACCEPT_INHERITS_NONBLOCKING {
+                    stream
+                        .set_nonblocking(false)
+                        .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
+                }
                 exchange.tcp(stream, Some(peer))
             },
             on_client,
@@ -357,9 +367,11 @@ impl Server {
             },
             addr,
             |exchange, stream: &mut UnixStream, peer| {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
+                if sys::ACCEPT_INHERITS_NONBLOCKING {
+                    stream
+                        .set_nonblocking(false)
+                        .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
+                }
                 exchange.unix(stream, Some(peer))
             },
             on_client,

@@ -88,6 +88,11 @@ impl ConnectorBuilder {
     /// call adds a hook; they run in the order added, on every attempt: once
     /// per address tried, once per attempt of a Happy Eyeballs race.
     ///
+    /// The socket is already nonblocking when its connect will not block:
+    /// with a [`connect_timeout`](Self::connect_timeout) (the connect is then
+    /// waited for in `poll(2)`), with [`nonblocking(true)`](Self::nonblocking),
+    /// and in every attempt of a race.
+    ///
     /// # Errors
     ///
     /// A hook's error is that attempt's failure,
@@ -199,14 +204,22 @@ impl ConnectorBuilder {
         self
     }
 
-    /// Puts the returned socket in nonblocking mode once it is connected
-    /// (`ioctl(FIONBIO)`).
+    /// Returns the socket in nonblocking mode (`O_NONBLOCK`).
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
     /// the stream to an event loop. The connect itself still blocks the
     /// calling thread (bounded by [`connect_timeout`](Self::connect_timeout));
     /// the `tokio` feature's `connect_async` does not, and always returns a
     /// nonblocking stream whatever this says.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Where `socket(2)` takes `SOCK_NONBLOCK` (Linux, Android, the BSDs,
+    /// illumos) the socket is created nonblocking and its connect is waited
+    /// for in `poll(2)`: no call changes its mode. On macOS one
+    /// `ioctl(FIONBIO)` follows `socket(2)`. On Windows the connect blocks
+    /// and one `ioctlsocket(FIONBIO)` follows it (`WSAPoll` before Windows 10
+    /// version 2004 does not report a failed connect).
     ///
     /// # Examples
     ///

@@ -207,13 +207,21 @@ impl ListenerBuilder {
         self
     }
 
-    /// Puts the returned socket in nonblocking mode (`ioctl(FIONBIO)`).
+    /// Returns the socket in nonblocking mode (`O_NONBLOCK`).
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
     /// the listener to an event loop (mio's and async-io's `from_std`-style
     /// calls require it; see the crate docs' "Async runtimes"). The async
     /// calls of the `tokio` feature always make their sockets nonblocking
     /// and do not use this setting.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Where `socket(2)` takes `SOCK_NONBLOCK` (Linux, Android, the BSDs,
+    /// illumos) the socket is created nonblocking, with no further call; on
+    /// macOS one `ioctl(FIONBIO)` follows `socket(2)`, on Windows one
+    /// `ioctlsocket(FIONBIO)`. A hook added with
+    /// [`configure`](Self::configure) sees the socket already nonblocking.
     ///
     /// # Examples
     ///

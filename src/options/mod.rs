@@ -22,7 +22,7 @@ use std::sync::Arc;
 use log::debug;
 use socket2::Socket;
 
-use crate::{Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type};
+use crate::{sys, Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type};
 
 pub(crate) use table::Settings;
 
@@ -274,9 +274,9 @@ impl Options {
             ));
         }
         let stream = implied.is_connection_oriented();
-        let (transport, shown) = match place {
-            Place::Inet if stream => (Transport::Tcp, "a stream socket".to_owned()),
-            Place::Inet => (Transport::Udp, "a datagram socket".to_owned()),
+        let transport = match place {
+            Place::Inet if stream => Transport::Tcp,
+            Place::Inet => Transport::Udp,
             #[cfg(unix)]
             Place::Unix(path) => {
                 if self.protocol != Protocol::Default {
@@ -286,25 +286,32 @@ impl Options {
                         path.display()
                     )));
                 }
-                let transport = if stream {
+                if stream {
                     Transport::UnixStream
                 } else {
                     Transport::UnixDatagram
-                };
-                (transport, format!("Unix path {}", path.display()))
+                }
             }
             #[cfg(not(unix))]
             Place::Never(_) => unreachable!("no Unix paths on this platform"),
         };
         self.set.each(|decl| {
             if decl.applies.transport(transport) {
-                Ok(())
-            } else {
-                Err(Error::invalid(format!(
-                    "{} ({}) does not apply to {shown}",
-                    decl.setter, decl.name
-                )))
+                return Ok(());
             }
+            // Formatted only for the error: a build that passes allocates nothing here.
+            let shown = match place {
+                Place::Inet if stream => "a stream socket".to_owned(),
+                Place::Inet => "a datagram socket".to_owned(),
+                #[cfg(unix)]
+                Place::Unix(path) => format!("Unix path {}", path.display()),
+                #[cfg(not(unix))]
+                Place::Never(_) => unreachable!("no Unix paths on this platform"),
+            };
+            Err(Error::invalid(format!(
+                "{} ({}) does not apply to {shown}",
+                decl.setter, decl.name
+            )))
         })
     }
 
@@ -350,31 +357,53 @@ impl Options {
         Ok(())
     }
 
-    /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it) no SIGPIPE.
+    /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it)
+    /// no SIGPIPE, nonblocking when `nonblocking(true)` was asked for.
     pub(crate) fn create(&self, domain: Domain, implied: Type, addr: &Address) -> Result<Socket> {
+        self.create_with(domain, implied, addr, self.nonblocking == Some(true))
+    }
+
+    /// [`create`](Self::create), nonblocking or not as `nonblocking` says.
+    ///
+    /// A nonblocking socket gets `SOCK_NONBLOCK` at `socket(2)` where the OS
+    /// takes it (Linux, Android, the BSDs, illumos): no further call. Where
+    /// it does not (macOS, Windows), one `ioctl(FIONBIO)` / `ioctlsocket`
+    /// follows.
+    pub(crate) fn create_with(
+        &self,
+        domain: Domain,
+        implied: Type,
+        addr: &Address,
+        nonblocking: bool,
+    ) -> Result<Socket> {
         let ty = self.socket_type.unwrap_or(implied);
-        let socket = Socket::new(
-            domain.to_socket2(),
-            ty.to_socket2(),
-            self.protocol.to_socket2(),
-        )
-        .map_err(|source| Error::Create {
-            addr: addr.clone(),
-            domain,
-            socket_type: ty,
-            protocol: self.protocol,
-            source,
-        })?;
+        let (os_type, set_later) = match (nonblocking, sys::nonblocking_type(ty.to_socket2())) {
+            (true, Some(with_flag)) => (with_flag, false),
+            (later, _) => (ty.to_socket2(), later),
+        };
+        let socket = Socket::new(domain.to_socket2(), os_type, self.protocol.to_socket2())
+            .map_err(|source| Error::Create {
+                addr: addr.clone(),
+                domain,
+                socket_type: ty,
+                protocol: self.protocol,
+                source,
+            })?;
+        if set_later {
+            set_result("O_NONBLOCK", addr, sys::set_nonblocking(&socket, true))?;
+        }
         debug!(
             target: self.side.target(),
-            "created {domain} {ty} socket ({}) for {addr}",
-            self.protocol
+            "created {domain} {ty} socket ({}{}) for {addr}",
+            self.protocol,
+            if nonblocking { ", nonblocking" } else { "" }
         );
         Ok(socket)
     }
 
     /// One `setsockopt` per option of `phase` asked for, in the table's
     /// order; after the [`Phase::Fresh`] options, every `configure` hook.
+    #[inline]
     pub(crate) fn apply(
         &self,
         phase: Phase,
@@ -405,11 +434,20 @@ impl Options {
         Ok(())
     }
 
-    /// `ioctl(FIONBIO)` when nonblocking mode was asked for.
-    pub(crate) fn apply_nonblocking(&self, socket: &Socket, addr: &Address) -> Result<()> {
-        if let Some(on) = self.nonblocking {
-            set_result("O_NONBLOCK", addr, socket.set_nonblocking(on))?;
-            debug!(target: self.side.target(), "set nonblocking={on} for {addr}");
+    /// Puts a socket that [`create_with`](Self::create_with) made with
+    /// `nonblocking_now` in the mode asked for, with one `ioctl(FIONBIO)`
+    /// (`ioctlsocket`) when the two differ and none when they agree. Unset
+    /// means blocking, the mode of a fresh socket.
+    pub(crate) fn finish_nonblocking(
+        &self,
+        socket: &Socket,
+        addr: &Address,
+        nonblocking_now: bool,
+    ) -> Result<()> {
+        let wanted = self.nonblocking == Some(true);
+        if wanted != nonblocking_now {
+            set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, wanted))?;
+            debug!(target: self.side.target(), "set nonblocking={wanted} for {addr}");
         }
         Ok(())
     }

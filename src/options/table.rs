@@ -84,6 +84,10 @@ macro_rules! table {
             }
 
             /// Sets each option of `phase` asked for, in declaration order.
+            ///
+            /// Inlined so that each caller's `phase`, a constant there,
+            /// leaves only the checks of that phase's options.
+            #[inline]
             pub(crate) fn apply(
                 &self,
                 phase: Phase,

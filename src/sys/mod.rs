@@ -6,7 +6,14 @@
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background;
 //! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
-//!   `WSAPoll`) on sockets with a connect under way; which ones are ready;
+//!   `WSAPoll`) on sockets with a connect under way; how each one stands
+//!   ([`Connecting`]); `poll_connect(&Socket, wait_ms)`: the same for one;
+//! - `nonblocking_type(Type)`: the type with `SOCK_NONBLOCK`, where
+//!   `socket(2)` takes it (`None` elsewhere);
+//! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one
+//!   call (`ioctl(FIONBIO)`, `ioctlsocket(FIONBIO)`);
+//! - `ACCEPT_INHERITS_NONBLOCKING`: whether an accepted socket starts in the
+//!   listener's nonblocking mode;
 //! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes;
 //!   `MAX_LINGER`: the longest `SO_LINGER` its `linger` struct holds;
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
@@ -29,6 +36,18 @@
 mod imp;
 
 pub(crate) use imp::*;
+
+/// How a nonblocking connect stands after a readiness wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connecting {
+    /// Still under way (or the wait ended first).
+    Pending,
+    /// Writable with no error or hang-up reported: connected. No
+    /// `getsockopt(SO_ERROR)` is needed to know it.
+    Connected,
+    /// An error or hang-up was reported: `SO_ERROR` says which error.
+    Failed,
+}
 
 /// `SO_LINGER` counts whole seconds everywhere.
 pub(crate) const LINGER_UNIT: std::time::Duration = std::time::Duration::from_secs(1);

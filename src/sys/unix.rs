@@ -5,6 +5,7 @@ use std::os::unix::io::AsRawFd;
 
 use socket2::{Socket, TcpKeepalive};
 
+use super::Connecting;
 use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a C `int` value, for the options socket2
@@ -178,13 +179,77 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
+/// `ty` with `SOCK_NONBLOCK`, where `socket(2)` takes it: the socket is
+/// then nonblocking from its first call, with no `fcntl` or `ioctl` for it.
+#[cfg(any(
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "linux",
+    target_os = "netbsd",
+    target_os = "openbsd"
+))]
+pub(crate) fn nonblocking_type(ty: socket2::Type) -> Option<socket2::Type> {
+    Some(ty.nonblocking())
+}
+
+/// macOS and the other Unixes have no `SOCK_NONBLOCK`.
+#[cfg(not(any(
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "linux",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
+pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
+    None
+}
+
+/// Nonblocking mode on or off with one call, `ioctl(FIONBIO)`, where
+/// socket2's `set_nonblocking` makes two (`fcntl` `F_GETFL`, then `F_SETFL`).
+/// Both change the same `O_NONBLOCK` flag of the open file.
+#[allow(unsafe_code)]
+pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
+    let mut value = libc::c_int::from(on);
+    // SAFETY: `FIONBIO` reads one `int` through the pointer, which points
+    // to a live `c_int`; the descriptor is open while `socket` is borrowed.
+    let rc = unsafe { libc::ioctl(socket.as_raw_fd(), libc::FIONBIO, &mut value) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Whether sockets that `accept(2)` returns inherit `O_NONBLOCK` from the
+/// listener: not on Linux (nor Android), which starts every accepted socket
+/// blocking; yes on the BSDs and macOS.
+#[cfg(feature = "hello")]
+pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool =
+    !cfg!(any(target_os = "linux", target_os = "android"));
+
+/// The state of a connect under way, as the readiness wait reports it.
+fn connect_state(revents: libc::c_short) -> Connecting {
+    if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+        Connecting::Failed
+    } else if revents & libc::POLLOUT != 0 {
+        Connecting::Connected
+    } else {
+        Connecting::Pending
+    }
+}
+
 /// `poll(2)` on sockets with a nonblocking connect under way: waits until at
 /// least one of them is writable, has an error or hung up, for at most
-/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, whether it
-/// is ready; a wait interrupted by a signal returns none ready, and the
-/// caller waits again for the time left.
+/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, how its
+/// connect stands; a wait interrupted by a signal returns every one
+/// pending, and the caller waits again for the time left.
 #[allow(unsafe_code)]
-pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
+pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
     let mut fds: Vec<libc::pollfd> = sockets
         .iter()
         .map(|s| libc::pollfd {
@@ -200,9 +265,200 @@ pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<V
     if rc < 0 {
         let err = io::Error::last_os_error();
         if err.kind() == io::ErrorKind::Interrupted {
-            return Ok(vec![false; fds.len()]);
+            return Ok(vec![Connecting::Pending; fds.len()]);
         }
         return Err(err);
     }
-    Ok(fds.iter().map(|fd| fd.revents != 0).collect())
+    Ok(fds.iter().map(|fd| connect_state(fd.revents)).collect())
+}
+
+/// [`poll_connecting`] for one socket, with nothing allocated.
+#[allow(unsafe_code)]
+pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
+    let mut fd = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: as in `poll_connecting`, for one `pollfd` on the stack.
+    let rc = unsafe { libc::poll(&mut fd, 1, wait_ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok(Connecting::Pending);
+        }
+        return Err(err);
+    }
+    Ok(connect_state(fd.revents))
+}
+
+/// What a file descriptor is, as `fstat(2)` and, for a socket,
+/// `getsockopt(2)` report it. Nothing about the descriptor is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FdFacts {
+    /// A socket: its `SO_TYPE` and family (raw numbers) and `SO_ACCEPTCONN`.
+    Socket {
+        ty: libc::c_int,
+        family: libc::c_int,
+        listening: bool,
+    },
+    /// Not a socket: what `st_mode` says it is, in words.
+    Other(&'static str),
+}
+
+pub(crate) const SOCK_STREAM: libc::c_int = libc::SOCK_STREAM;
+pub(crate) const SOCK_DGRAM: libc::c_int = libc::SOCK_DGRAM;
+pub(crate) const SOCK_SEQPACKET: libc::c_int = libc::SOCK_SEQPACKET;
+pub(crate) const AF_INET: libc::c_int = libc::AF_INET;
+pub(crate) const AF_INET6: libc::c_int = libc::AF_INET6;
+pub(crate) const AF_UNIX: libc::c_int = libc::AF_UNIX;
+
+/// Looks at `fd` without changing it: `fstat(2)`, then `SO_TYPE`, the
+/// family (`SO_DOMAIN` where the OS has it, else `getsockname(2)`) and
+/// `SO_ACCEPTCONN`. A number that is not open is `EBADF`.
+#[allow(unsafe_code)]
+pub(crate) fn fd_facts(fd: i32) -> io::Result<FdFacts> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid, writable `stat` that outlives the call; fstat
+    // only reads the descriptor's metadata and writes `st`. A number that is
+    // not open is reported as EBADF, not undefined behaviour.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let what = match st.st_mode & libc::S_IFMT {
+        libc::S_IFSOCK => None,
+        libc::S_IFREG => Some("a regular file"),
+        libc::S_IFDIR => Some("a directory"),
+        libc::S_IFIFO => Some("a pipe"),
+        libc::S_IFCHR => Some("a character device"),
+        libc::S_IFBLK => Some("a block device"),
+        libc::S_IFLNK => Some("a symbolic link"),
+        _ => Some("not a socket"),
+    };
+    if let Some(what) = what {
+        return Ok(FdFacts::Other(what));
+    }
+    let ty = getsockopt_int(fd, libc::SO_TYPE)?;
+    let family = family(fd)?;
+    let listening = getsockopt_int(fd, libc::SO_ACCEPTCONN)? != 0;
+    Ok(FdFacts::Socket {
+        ty,
+        family,
+        listening,
+    })
+}
+
+/// One `int`-valued `SOL_SOCKET` option of `fd`, read with `getsockopt(2)`.
+#[allow(unsafe_code)]
+fn getsockopt_int(fd: i32, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid and writable for the call, `len`
+    // holds the size of `value`, and getsockopt writes at most `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn family(fd: i32) -> io::Result<libc::c_int> {
+    getsockopt_int(fd, libc::SO_DOMAIN)
+}
+
+/// The socket's family from `getsockname(2)`, where there is no `SO_DOMAIN`.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[allow(unsafe_code)]
+fn family(fd: i32) -> io::Result<libc::c_int> {
+    // SAFETY: an all-zero `sockaddr_storage` is a valid value of this C struct.
+    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `addr` is writable for `len` bytes, the size of the storage;
+    // getsockname writes at most that many and updates `len`.
+    let rc = unsafe {
+        libc::getsockname(
+            fd,
+            (&mut addr as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(libc::c_int::from(addr.ss_family))
+}
+
+/// Whether `fd` is an open descriptor: `fcntl(F_GETFD)`, which reads its
+/// flags and changes nothing.
+#[allow(unsafe_code)]
+pub(crate) fn fd_is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD takes no argument and only reads the descriptor's
+    // flags; a number that is not open gives EBADF.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0
+}
+
+/// Takes ownership of `fd`, after setting it close-on-exec
+/// (`fcntl(F_SETFD, FD_CLOEXEC)`); if that fails, `fd` is left as it was
+/// and not owned.
+///
+/// The caller has checked with [`fd_facts`] that `fd` is an open socket of
+/// the kind it needs, and has recorded it as adopted so that this process
+/// never adopts the same number twice (see `activation::claim`).
+#[allow(unsafe_code)]
+pub(crate) fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd> {
+    use std::os::unix::io::FromRawFd;
+
+    // SAFETY: F_GETFD reads the descriptor's flags only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::FD_CLOEXEC == 0 {
+        // SAFETY: F_SETFD with an int argument changes only this
+        // descriptor's flags, keeping every other flag it had.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: `fd` is open (fcntl just succeeded on it) and is a socket
+    // (checked by the caller with fd_facts). Ownership comes from whoever
+    // passed it: the service manager through LISTEN_FDS, or the caller who
+    // named the number, as documented on the public adopting functions; the
+    // caller's claim record makes sure no second OwnedFd is ever made for
+    // the same number by this crate.
+    Ok(unsafe { std::os::unix::io::OwnedFd::from_raw_fd(fd) })
+}
+
+/// `fchmod(2)` on a Unix socket before `bind(2)`: on Linux the socket file
+/// that `bind` creates takes this mode (less the umask), so the file is never
+/// wider than asked, not even for an instant.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+pub(crate) fn fchmod_socket(socket: &Socket, mode: u32) -> io::Result<()> {
+    // SAFETY: fchmod takes a descriptor number and a mode and touches no
+    // memory of ours; `socket` keeps the descriptor open during the call.
+    if unsafe { libc::fchmod(socket.as_raw_fd(), mode as libc::mode_t) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Elsewhere `fchmod(2)` on a socket does not reach the file `bind` creates
+/// (and may fail), so nothing is done before `bind`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn fchmod_socket(_: &Socket, _: u32) -> io::Result<()> {
+    Ok(())
 }

@@ -5,6 +5,7 @@ use std::os::windows::io::AsRawSocket;
 
 use socket2::{Socket, TcpKeepalive};
 
+use super::Connecting;
 use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a 32-bit value, for the options socket2
@@ -87,17 +88,45 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
     err.kind() == io::ErrorKind::WouldBlock
 }
 
+/// Windows has no `SOCK_NONBLOCK`: a socket is made nonblocking after it is
+/// created.
+pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
+    None
+}
+
+/// Nonblocking mode on or off: `ioctlsocket(FIONBIO)`, one call.
+pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
+    socket.set_nonblocking(on)
+}
+
+/// Whether sockets that `accept` returns inherit nonblocking mode from the
+/// listener: Winsock gives an accepted socket the listener's properties.
+#[cfg(feature = "hello")]
+pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool = true;
+
+/// The state of a connect under way, as `WSAPoll` reports it.
+fn connect_state(revents: i16) -> Connecting {
+    use windows_sys::Win32::Networking::WinSock::{POLLERR, POLLHUP, POLLNVAL, POLLWRNORM};
+    if revents & (POLLERR | POLLHUP | POLLNVAL) != 0 {
+        Connecting::Failed
+    } else if revents & POLLWRNORM != 0 {
+        Connecting::Connected
+    } else {
+        Connecting::Pending
+    }
+}
+
 /// `WSAPoll` on sockets with a nonblocking connect under way: waits until at
 /// least one of them is writable, has an error or hung up, for at most
-/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, whether it
-/// is ready.
+/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, how its
+/// connect stands.
 ///
 /// Windows before Windows 10 version 2004 (build 19041) does not report a
 /// failed connect through `WSAPoll`; there such an attempt counts as pending
 /// until the connect timeout runs out (socket2's own `connect_timeout` has
 /// the same limit).
 #[allow(unsafe_code)]
-pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<bool>> {
+pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
     use windows_sys::Win32::Networking::WinSock::{
         WSAGetLastError, WSAPoll, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAPOLLFD,
     };
@@ -118,7 +147,12 @@ pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<V
         // SAFETY: reads the calling thread's last Winsock error; no arguments.
         return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
     }
-    Ok(fds.iter().map(|fd| fd.revents != 0).collect())
+    Ok(fds.iter().map(|fd| connect_state(fd.revents)).collect())
+}
+
+/// [`poll_connecting`] for one socket.
+pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
+    Ok(poll_connecting(&[socket], wait_ms)?[0])
 }
 
 #[cfg(test)]

@@ -1,0 +1,442 @@
+//! Where a server listens, written as one string: `127.0.0.1:8080`,
+//! `[::]:443`, `unix:/run/app.sock`, `@app`, `sd-listen:web`, `fd:3`.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// The forms [`Endpoint`]'s `FromStr` accepts, as its errors list them.
+const FORMS: &str =
+    "HOST:PORT, [IPV6]:PORT, unix:PATH, /PATH, ./PATH, @NAME, sd-listen, sd-listen:NAME, fd:N";
+
+/// Where to listen, as a user writes it in a `--listen` flag or a
+/// configuration file; [`ListenerBuilder::listen_endpoint`](crate::ListenerBuilder::listen_endpoint)
+/// listens there.
+///
+/// | Written | Variant | Listens |
+/// |---|---|---|
+/// | `127.0.0.1:8080`, `[::]:443`, `[fe80::1%2]:80` | [`Inet`](Self::Inet) | TCP on that address |
+/// | `localhost:8080` | [`Host`](Self::Host) | TCP on the first address the name resolves to |
+/// | `unix:PATH`, `/PATH`, `./PATH` | [`Unix`](Self::Unix) | a Unix-domain socket file |
+/// | `@NAME` | [`Abstract`](Self::Abstract) | a Linux abstract Unix socket |
+/// | `sd-listen`, `sd-listen:NAME` | [`Inherited`](Self::Inherited) | the first socket the service manager passed, or the one with that name |
+/// | `fd:N` | [`Fd`](Self::Fd) | the listening socket at descriptor N |
+///
+/// `Display` writes the form `FromStr` reads back to the same value, for
+/// every value `FromStr` returns: a path that does not start with `/` or
+/// `./` is written `unix:PATH`. A path or name that is not valid UTF-8
+/// (which only a value built by hand can hold) is written lossily.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::Endpoint;
+///
+/// let endpoint: Endpoint = "unix:/run/app.sock".parse()?;
+/// assert_eq!(endpoint, Endpoint::Unix("/run/app.sock".into()));
+/// assert_eq!(endpoint.to_string(), "/run/app.sock");
+/// assert_eq!("sd-listen:web".parse::<Endpoint>()?, Endpoint::Inherited(Some("web".into())));
+///
+/// let err = "localhost".parse::<Endpoint>().unwrap_err();
+/// assert!(err.to_string().contains("missing port"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// An IP address and port: `127.0.0.1:8080`, `[::1]:8080`.
+    Inet(SocketAddr),
+    /// A host name and port, resolved when listening: `localhost:8080`.
+    Host(String, u16),
+    /// A Unix-domain socket path: `unix:PATH`, or a path starting with `/` or `./`.
+    Unix(PathBuf),
+    /// A Linux abstract Unix socket name, written `@NAME`; there is no file.
+    Abstract(String),
+    /// A socket the service manager passed (`LISTEN_FDS`): `sd-listen` for
+    /// the first one, `sd-listen:NAME` for the one `LISTEN_FDNAMES` names so.
+    Inherited(Option<String>),
+    /// A listening socket at this descriptor number, handed to the process
+    /// by whoever started it: `fd:N`.
+    Fd(i32),
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Inet(addr) => addr.fmt(f),
+            Endpoint::Host(host, port) => write!(f, "{host}:{port}"),
+            Endpoint::Unix(path) => {
+                let text = path.to_string_lossy();
+                if text.starts_with('/') || text.starts_with("./") {
+                    f.write_str(&text)
+                } else {
+                    write!(f, "unix:{text}")
+                }
+            }
+            Endpoint::Abstract(name) => write!(f, "@{name}"),
+            Endpoint::Inherited(None) => f.write_str("sd-listen"),
+            Endpoint::Inherited(Some(name)) => write!(f, "sd-listen:{name}"),
+            Endpoint::Fd(fd) => write!(f, "fd:{fd}"),
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = EndpointParseError;
+
+    fn from_str(text: &str) -> Result<Endpoint, EndpointParseError> {
+        parse(text).map_err(|reason| EndpointParseError {
+            input: text.to_owned(),
+            reason,
+        })
+    }
+}
+
+/// Why a string is not an [`Endpoint`]: the input, what is wrong with it,
+/// and (in the message) every accepted form.
+///
+/// # Examples
+///
+/// ```
+/// let err = "[::1]".parse::<sockwright::Endpoint>().unwrap_err();
+/// assert_eq!(err.reason(), "missing port after the bracketed IPv6 address (write [IPV6]:PORT)");
+/// assert!(err.to_string().starts_with("invalid endpoint \"[::1]\": missing port"));
+/// assert!(err.to_string().ends_with("sd-listen, sd-listen:NAME, fd:N"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointParseError {
+    input: String,
+    reason: String,
+}
+
+impl EndpointParseError {
+    /// The string that was parsed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = "nowhere".parse::<sockwright::Endpoint>().unwrap_err();
+    /// assert_eq!(err.input(), "nowhere");
+    /// ```
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// What is wrong with it, without the list of accepted forms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = "fd:x".parse::<sockwright::Endpoint>().unwrap_err();
+    /// assert_eq!(err.reason(), "descriptor \"x\" is not a number from 0 to 2147483647");
+    /// ```
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for EndpointParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const LIMIT: usize = 80;
+        let shown = match self.input.char_indices().nth(LIMIT) {
+            None => format!("{:?}", self.input),
+            Some((cut, _)) => format!("{:?}...", &self.input[..cut]),
+        };
+        write!(
+            f,
+            "invalid endpoint {shown}: {}; accepted forms: {FORMS}",
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for EndpointParseError {}
+
+fn parse(text: &str) -> Result<Endpoint, String> {
+    if text.is_empty() {
+        return Err("empty".to_owned());
+    }
+    if text.contains('\0') {
+        return Err("contains a NUL byte".to_owned());
+    }
+    if let Some(path) = text.strip_prefix("unix:") {
+        if path.is_empty() {
+            return Err("unix: needs a path after it".to_owned());
+        }
+        return Ok(Endpoint::Unix(path.into()));
+    }
+    if text.starts_with('/') || text.starts_with("./") {
+        return Ok(Endpoint::Unix(text.into()));
+    }
+    if let Some(name) = text.strip_prefix('@') {
+        if name.is_empty() {
+            return Err("@ needs an abstract socket name after it".to_owned());
+        }
+        return Ok(Endpoint::Abstract(name.to_owned()));
+    }
+    if text == "sd-listen" {
+        return Ok(Endpoint::Inherited(None));
+    }
+    if let Some(name) = text.strip_prefix("sd-listen:") {
+        if name.is_empty() {
+            return Err("sd-listen: needs a socket name after it (or write sd-listen alone for the first socket)".to_owned());
+        }
+        if name.len() > 255 || name.contains(':') || name.chars().any(char::is_control) {
+            return Err(format!(
+                "socket name {} must be at most 255 bytes with no ':' or control character",
+                Q(name)
+            ));
+        }
+        return Ok(Endpoint::Inherited(Some(name.to_owned())));
+    }
+    if let Some(number) = text.strip_prefix("fd:") {
+        let fd = (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| number.parse::<i32>().ok())
+            .flatten()
+            .ok_or_else(|| {
+                format!(
+                    "descriptor {} is not a number from 0 to {}",
+                    Q(number),
+                    i32::MAX
+                )
+            })?;
+        return Ok(Endpoint::Fd(fd));
+    }
+    if let Some(rest) = text.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return Err("'[' opens an IPv6 address that no ']' closes".to_owned());
+        };
+        let port = match after.strip_prefix(':') {
+            Some(port) => port,
+            None if after.is_empty() => {
+                return Err(
+                    "missing port after the bracketed IPv6 address (write [IPV6]:PORT)".to_owned(),
+                )
+            }
+            None => return Err(format!("expected ':PORT' after ']', found {}", Q(after))),
+        };
+        let port = port_number(port)?;
+        let addr: SocketAddrV6 = format!("[{inside}]:{port}")
+            .parse()
+            .map_err(|_| format!("{} is not an IPv6 address", Q(inside)))?;
+        return Ok(Endpoint::Inet(addr.into()));
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("missing port (write HOST:PORT, or unix:PATH for a socket file)".to_owned());
+    };
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        let port = port_number(port).map_or_else(|_| "PORT".to_owned(), |p| p.to_string());
+        return Err(format!(
+            "an IPv6 address takes brackets around it: [{host}]:{port}"
+        ));
+    }
+    let port = port_number(port)?;
+    if host.is_empty() {
+        return Err(
+            "missing host before ':PORT' (write 0.0.0.0:PORT or [::]:PORT for every address)"
+                .to_owned(),
+        );
+    }
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let ip: Ipv4Addr = host
+            .parse()
+            .map_err(|_| format!("{} is not an IPv4 address", Q(host)))?;
+        return Ok(Endpoint::Inet(SocketAddrV4::new(ip, port).into()));
+    }
+    let valid = host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if !valid {
+        return Err(format!(
+            "{} is not a host name (letters, digits, '-', '.' and '_', at most 253 bytes)",
+            Q(host)
+        ));
+    }
+    Ok(Endpoint::Host(host.to_owned(), port))
+}
+
+fn port_number(text: &str) -> Result<u16, String> {
+    if text.is_empty() {
+        return Err("missing port number after ':'".to_owned());
+    }
+    (text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<u16>().ok())
+        .flatten()
+        .ok_or_else(|| format!("port {} is not a number from 0 to 65535", Q(text)))
+}
+
+/// A piece of the input, quoted and cut to 40 characters.
+struct Q<'a>(&'a str);
+
+impl fmt::Display for Q<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(40) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(f, "{:?}...", &self.0[..cut]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_round_trips() {
+        let v6: SocketAddr = "[::1]:443".parse().unwrap();
+        let scoped: SocketAddr = "[fe80::1%2]:80".parse().unwrap();
+        let table: &[(&str, Endpoint, &str)] = &[
+            (
+                "127.0.0.1:8080",
+                Endpoint::Inet("127.0.0.1:8080".parse().unwrap()),
+                "127.0.0.1:8080",
+            ),
+            (
+                "0.0.0.0:0",
+                Endpoint::Inet("0.0.0.0:0".parse().unwrap()),
+                "0.0.0.0:0",
+            ),
+            ("[::1]:443", Endpoint::Inet(v6), "[::1]:443"),
+            ("[fe80::1%2]:80", Endpoint::Inet(scoped), "[fe80::1%2]:80"),
+            (
+                "localhost:8080",
+                Endpoint::Host("localhost".into(), 8080),
+                "localhost:8080",
+            ),
+            (
+                "my_host.example:1",
+                Endpoint::Host("my_host.example".into(), 1),
+                "my_host.example:1",
+            ),
+            (
+                "unix:/run/app.sock",
+                Endpoint::Unix("/run/app.sock".into()),
+                "/run/app.sock",
+            ),
+            (
+                "unix:app.sock",
+                Endpoint::Unix("app.sock".into()),
+                "unix:app.sock",
+            ),
+            ("unix:@x", Endpoint::Unix("@x".into()), "unix:@x"),
+            (
+                "unix:sd-listen",
+                Endpoint::Unix("sd-listen".into()),
+                "unix:sd-listen",
+            ),
+            (
+                "/run/app.sock",
+                Endpoint::Unix("/run/app.sock".into()),
+                "/run/app.sock",
+            ),
+            (
+                "./app.sock",
+                Endpoint::Unix("./app.sock".into()),
+                "./app.sock",
+            ),
+            ("@app", Endpoint::Abstract("app".into()), "@app"),
+            ("@a:b c", Endpoint::Abstract("a:b c".into()), "@a:b c"),
+            ("sd-listen", Endpoint::Inherited(None), "sd-listen"),
+            (
+                "sd-listen:web",
+                Endpoint::Inherited(Some("web".into())),
+                "sd-listen:web",
+            ),
+            ("fd:3", Endpoint::Fd(3), "fd:3"),
+            ("fd:0", Endpoint::Fd(0), "fd:0"),
+            ("fd:2147483647", Endpoint::Fd(i32::MAX), "fd:2147483647"),
+        ];
+        for (text, value, shown) in table {
+            let parsed: Endpoint = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(&parsed, value, "{text}");
+            assert_eq!(parsed.to_string(), *shown, "{text}");
+            assert_eq!(shown.parse::<Endpoint>().unwrap(), parsed, "{shown}");
+        }
+    }
+
+    #[test]
+    fn every_error_says_what_is_wrong() {
+        let table: &[(&str, &str)] = &[
+            ("", "empty"),
+            ("a\0b:1", "contains a NUL byte"),
+            ("unix:", "unix: needs a path after it"),
+            ("@", "@ needs an abstract socket name after it"),
+            ("sd-listen:", "sd-listen: needs a socket name"),
+            (
+                "sd-listen:a:b",
+                "socket name \"a:b\" must be at most 255 bytes",
+            ),
+            ("sd-listen:a\nb", "socket name \"a\\nb\" must be"),
+            ("fd:", "descriptor \"\" is not a number"),
+            ("fd:-1", "descriptor \"-1\" is not a number"),
+            ("fd:2147483648", "descriptor \"2147483648\" is not a number"),
+            ("fd:+3", "descriptor \"+3\" is not a number"),
+            ("[::1", "'[' opens an IPv6 address that no ']' closes"),
+            ("[::1]", "missing port after the bracketed IPv6 address"),
+            ("[::1]80", "expected ':PORT' after ']', found \"80\""),
+            ("[::1]:", "missing port number after ':'"),
+            (
+                "[::1]:65536",
+                "port \"65536\" is not a number from 0 to 65535",
+            ),
+            ("[1.2.3.4]:80", "\"1.2.3.4\" is not an IPv6 address"),
+            ("[nope]:80", "\"nope\" is not an IPv6 address"),
+            ("localhost", "missing port (write HOST:PORT, or unix:PATH"),
+            (
+                "::1:80",
+                "an IPv6 address takes brackets around it: [::1]:80",
+            ),
+            ("localhost:", "missing port number after ':'"),
+            (
+                "localhost:http",
+                "port \"http\" is not a number from 0 to 65535",
+            ),
+            ("localhost:-1", "port \"-1\" is not a number"),
+            (
+                "::1:x\u{e9}\u{e9}\u{e9}\u{e9}",
+                "an IPv6 address takes brackets around it: [::1]:PORT",
+            ),
+            ("localhost:000008080", "port \"000008080\" is not a number"),
+            (":80", "missing host before ':PORT'"),
+            ("256.1.1.1:80", "\"256.1.1.1\" is not an IPv4 address"),
+            ("1.2.3:80", "\"1.2.3\" is not an IPv4 address"),
+            ("tcp://a:80", "\"tcp://a\" is not a host name"),
+            ("a b:80", "\"a b\" is not a host name"),
+            ("../x.sock", "missing port"),
+        ];
+        for (text, expected) in table {
+            let err = text.parse::<Endpoint>().unwrap_err();
+            assert!(
+                err.reason().contains(expected),
+                "{text:?}: {}",
+                err.reason()
+            );
+            assert_eq!(err.input(), *text);
+            let message = err.to_string();
+            assert!(message.starts_with("invalid endpoint "), "{message}");
+            assert!(
+                message.ends_with(&format!("; accepted forms: {FORMS}")),
+                "{message}"
+            );
+        }
+        let long = "x".repeat(300);
+        let message = long.parse::<Endpoint>().unwrap_err().to_string();
+        assert!(
+            message.len() < 300 && message.contains("\"...: missing port"),
+            "{message}"
+        );
+        let port = format!("localhost:{}", "9".repeat(300));
+        let reason = port.parse::<Endpoint>().unwrap_err().reason().to_owned();
+        assert!(reason.len() < 100, "{reason}");
+        let name = format!("sd-listen:{}", "n".repeat(256));
+        assert!(name.parse::<Endpoint>().is_err());
+        let host = format!("{}:1", "h".repeat(254));
+        assert!(host
+            .parse::<Endpoint>()
+            .unwrap_err()
+            .reason()
+            .contains("at most 253 bytes"));
+    }
+}
