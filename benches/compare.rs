@@ -12,8 +12,6 @@
 //! - **setup**: create, set reuse-address, reuse-port (Unix), backlog, bind
 //!   `127.0.0.1:0` and listen a TCP listener, then drop it.
 //! - **exchange**: sequential connect, hello exchange, close on loopback.
-//! - **serve**: a hello server under K concurrent clients, with one listener
-//!   and (Linux) with two reuse-port listeners on one port.
 //! - **bulk**: bytes per second (elapsed, and per CPU second) through a
 //!   builder-made stream and a std one, each direction, after comparing the
 //!   two pairs' socket options.
@@ -37,13 +35,13 @@ use std::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use sockwright::hello::{
-    Exchange, Server, Summary, CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, SERVER_GREETING,
+    Exchange, CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, SERVER_GREETING,
 };
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
@@ -59,8 +57,6 @@ struct Plan {
     setup_batch: u64,
     exchange_rounds: usize,
     exchange_batch: u64,
-    serve_rounds: usize,
-    serve_window: Duration,
     bulk_rounds: usize,
     /// Bytes per variant and direction, over all rounds.
     bulk_total: u64,
@@ -76,8 +72,6 @@ impl Plan {
                 setup_batch: 100,
                 exchange_rounds: 30,
                 exchange_batch: 50,
-                serve_rounds: 2,
-                serve_window: Duration::from_millis(250),
                 bulk_rounds: 4,
                 bulk_total: 64 << 20,
             }
@@ -88,8 +82,6 @@ impl Plan {
                 setup_batch: 200,
                 exchange_rounds: 400,
                 exchange_batch: 100,
-                serve_rounds: 11,
-                serve_window: Duration::from_millis(500),
                 bulk_rounds: 64,
                 bulk_total: 2 << 30,
             }
@@ -114,10 +106,9 @@ fn main() -> ExitCode {
     );
     let mut report = Report::default();
     let started = Instant::now();
-    let groups: [(&str, Group); 6] = [
+    let groups: [(&str, Group); 5] = [
         ("setup", setup),
         ("exchange", exchange),
-        ("serve", serve),
         ("bulk", bulk),
         ("happy-eyeballs", happy_eyeballs::group),
         ("instructions", instructions::group),
@@ -591,286 +582,6 @@ mod c_reference {
 }
 
 // ---------------------------------------------------------------------------
-// serve
-
-/// Concurrent clients measured.
-const SERVE_CLIENTS: [usize; 3] = [1, 8, 64];
-
-/// Listeners on the server's port: one and, on Linux, which balances
-/// connections between reuse-port listeners, two.
-#[cfg(target_os = "linux")]
-const SERVE_LISTENERS: &[usize] = &[1, 2];
-#[cfg(not(target_os = "linux"))]
-const SERVE_LISTENERS: &[usize] = &[1];
-
-fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
-    let server_failures = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut servers = Vec::new();
-    for &listeners in SERVE_LISTENERS {
-        servers.push((listeners, HelloServer::start(listeners, &server_failures)?));
-    }
-    #[cfg(not(target_os = "linux"))]
-    println!(
-        "\nserve: two reuse-port listeners skipped: only Linux balances connections between them"
-    );
-
-    let client_failures = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut variants = Vec::new();
-    for (listeners, server) in &servers {
-        for clients in SERVE_CLIENTS {
-            let addr = server.addr;
-            let window = plan.serve_window;
-            let failures = Arc::clone(&client_failures);
-            let plural = |n: usize| if n == 1 { "" } else { "s" };
-            variants.push(Variant::new(
-                format!(
-                    "{clients:>2} client{}, {listeners} listener{}",
-                    plural(clients),
-                    plural(*listeners)
-                ),
-                move || {
-                    let (done, failed, elapsed) = run_clients(addr, clients, window, &failures);
-                    if failed > 0 {
-                        return Err(format!(
-                            "{failed} of {} client exchanges failed",
-                            done + failed
-                        )
-                        .into());
-                    }
-                    Ok(done as f64 / elapsed.as_secs_f64())
-                },
-            ));
-        }
-    }
-    let samples = interleave(&mut variants, plan.serve_rounds);
-    let names = names(&variants);
-    drop(variants);
-    let mut stop_errors = Vec::new();
-    for (_, server) in servers {
-        stop_errors.extend(server.stop());
-    }
-    let client_failures = std::mem::take(&mut *client_failures.lock().expect("failure list"));
-    let server_failures = std::mem::take(&mut *server_failures.lock().expect("failure list"));
-    for (side, failures) in [
-        ("client", &client_failures),
-        ("server", &server_failures),
-        ("server", &stop_errors),
-    ] {
-        for failure in failures.iter().take(5) {
-            report.error(format!("serve: {side}: {failure}"));
-        }
-    }
-    let samples = samples?;
-    let table = Table::new(
-        "serve",
-        "hello exchanges per second from K concurrent clients, each looping connect, \
-         exchange, close; server: hello::Server (a thread per client) on each of N listeners \
-         on one port; reference: 8 clients, 1 listener",
-        Unit::PerSecond,
-        names,
-        samples,
-        1,
-    );
-    table.print();
-    for group in 0..table.names.len() / SERVE_CLIENTS.len() {
-        let (k8, k64) = (group * 3 + 1, group * 3 + 2);
-        let ratio = table.ratio_between(k64, k8);
-        report.check(
-            !plan.quick,
-            ratio >= 0.8,
-            format!(
-                "serve: {} / {} = {ratio:.3} (needs >= 0.8)",
-                table.names[k64].trim(),
-                table.names[k8].trim()
-            ),
-        );
-    }
-    report.check(
-        true,
-        client_failures.is_empty() && server_failures.is_empty() && stop_errors.is_empty(),
-        format!(
-            "serve: no client or server failed ({} client and {} server errors)",
-            client_failures.len(),
-            server_failures.len() + stop_errors.len()
-        ),
-    );
-    Ok(())
-}
-
-/// Runs `clients` threads that exchange with `addr` for `window`; returns
-/// the exchanges completed, those failed, and the time from the start until
-/// the last client finished.
-fn run_clients(
-    addr: SocketAddr,
-    clients: usize,
-    window: Duration,
-    failures: &Mutex<Vec<String>>,
-) -> (u64, u64, Duration) {
-    /// Upper bound on one client's exchanges in one window.
-    const MAX_PER_CLIENT: u64 = 1_000_000;
-    let done = AtomicU64::new(0);
-    let failed = AtomicU64::new(0);
-    let start_line = Barrier::new(clients + 1);
-    let deadline = OnceLock::new();
-    let mut connector = ConnectorBuilder::new();
-    connector.connect_timeout(DEFAULT_TIMEOUT);
-    let exchange = Exchange::client();
-    let mut elapsed = Duration::ZERO;
-    thread::scope(|scope| {
-        let handles: Vec<_> = (0..clients)
-            .map(|_| {
-                scope.spawn(|| {
-                    start_line.wait();
-                    let deadline: Instant = *deadline.get().expect("deadline set before the start");
-                    let mut count = 0;
-                    while Instant::now() < deadline && count < MAX_PER_CLIENT {
-                        count += 1;
-                        match client_exchange(&connector, &exchange, addr) {
-                            Ok(()) => done.fetch_add(1, Ordering::Relaxed),
-                            Err(e) => {
-                                failures.lock().expect("failure list").push(e.to_string());
-                                failed.fetch_add(1, Ordering::Relaxed)
-                            }
-                        };
-                    }
-                })
-            })
-            .collect();
-        let start = Instant::now();
-        deadline.set(start + window).expect("deadline set once");
-        start_line.wait();
-        for handle in handles {
-            if handle.join().is_err() {
-                failures
-                    .lock()
-                    .expect("failure list")
-                    .push("client thread panicked".to_owned());
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        elapsed = start.elapsed();
-    });
-    (done.into_inner(), failed.into_inner(), elapsed)
-}
-
-/// One client exchange: connect, `Exchange::client`, check the reply, close.
-fn client_exchange(
-    connector: &ConnectorBuilder,
-    exchange: &Exchange,
-    addr: SocketAddr,
-) -> Fallible<()> {
-    let mut stream = connector.connect(addr)?;
-    let reply = exchange.run_tcp(&mut stream)?;
-    expect_reply(&reply)?;
-    await_close(&mut stream)
-}
-
-/// `hello::Server` running on each of one or more listeners on one port
-/// (reuse-port when there are several), until stopped.
-struct HelloServer {
-    addr: SocketAddr,
-    /// Per listener: a handle on the listener, to stop it, and the thread
-    /// that serves it.
-    running: Vec<(TcpListener, JoinHandle<sockwright::Result<Summary>>)>,
-}
-
-impl HelloServer {
-    /// Starts the server; each failed exchange it sees goes to `failures`.
-    fn start(listeners: usize, failures: &Arc<Mutex<Vec<String>>>) -> Fallible<HelloServer> {
-        let mut builder = ListenerBuilder::new();
-        builder.reuse_address(true);
-        #[cfg(all(
-            unix,
-            not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
-        ))]
-        if listeners > 1 {
-            builder.reuse_port(true);
-        }
-        let first = builder.listen("127.0.0.1:0")?;
-        let addr = first.local_addr()?;
-        let mut all = vec![first];
-        for _ in 1..listeners {
-            all.push(builder.listen(addr)?);
-        }
-        let mut running = Vec::new();
-        for listener in all {
-            let handle = listener.try_clone()?;
-            let failures = Arc::clone(failures);
-            let thread = thread::spawn(move || {
-                Server::new(Exchange::server()).serve_tcp(&listener, |outcome| {
-                    if let Err(e) = outcome.result {
-                        failures
-                            .lock()
-                            .expect("failure list")
-                            .push(format!("{}: {e}", outcome.peer));
-                    }
-                })
-            });
-            running.push((handle, thread));
-        }
-        Ok(HelloServer { addr, running })
-    }
-
-    /// Stops the server and returns what went wrong. Each listener is made
-    /// nonblocking, so that `Server` ends at the first `accept` that finds
-    /// no connection waiting (it treats that as a listener that can accept
-    /// no more); one more exchange wakes a thread blocked in `accept`.
-    fn stop(self) -> Vec<String> {
-        /// Wake-up exchanges, at most: a few per listener are needed.
-        const MAX_WAKES: usize = 100;
-        let mut errors = Vec::new();
-        let mut running = Vec::new();
-        for (listener, thread) in self.running {
-            match listener.set_nonblocking(true) {
-                Ok(()) => running.push((listener, thread)),
-                Err(e) => errors.push(format!("cannot stop the server: {e}")),
-            }
-        }
-        let mut connector = ConnectorBuilder::new();
-        connector.connect_timeout(Duration::from_secs(1));
-        let mut wake = Exchange::client();
-        wake.timeout(Duration::from_secs(1));
-        for _ in 0..MAX_WAKES {
-            // A stopped server's listener is closed here, so that no wake-up
-            // connection waits in its queue.
-            let (stopped, still): (Vec<_>, Vec<_>) = running
-                .into_iter()
-                .partition(|(_, thread)| thread.is_finished());
-            running = still;
-            for (listener, thread) in stopped {
-                drop(listener);
-                errors.extend(stop_error(thread.join()));
-            }
-            if running.is_empty() {
-                break;
-            }
-            // Its outcome does not matter: it only has to reach an `accept`.
-            let _ = client_exchange(&connector, &wake, self.addr);
-        }
-        if !running.is_empty() {
-            errors.push(format!("{} server thread(s) did not stop", running.len()));
-        }
-        errors
-    }
-}
-
-/// What is wrong with how a server thread ended, if anything: the expected
-/// end is `accept` failing with `WouldBlock` on the listener made nonblocking.
-fn stop_error(ended: thread::Result<sockwright::Result<Summary>>) -> Option<String> {
-    match ended {
-        Err(_) => Some("server thread panicked".to_owned()),
-        Ok(Ok(summary)) => Some(format!("server ended by itself: {summary:?}")),
-        Ok(Err(e))
-            if matches!(e, sockwright::Error::Accept { .. })
-                && e.kind() == io::ErrorKind::WouldBlock =>
-        {
-            None
-        }
-        Ok(Err(e)) => Some(e.to_string()),
-    }
-}
-
-// ---------------------------------------------------------------------------
 // bulk
 
 /// Bytes per `write` call.
@@ -1244,8 +955,6 @@ enum Unit {
     MicrosPerOp,
     /// Samples are nanoseconds per operation, shown in milliseconds.
     Millis,
-    /// Samples are operations per second.
-    PerSecond,
     /// Samples are bytes per second.
     GibPerSecond,
 }
@@ -1256,7 +965,6 @@ impl Unit {
         match self {
             Unit::MicrosPerOp => sample / 1e3,
             Unit::Millis => sample / 1e6,
-            Unit::PerSecond => sample,
             Unit::GibPerSecond => sample / f64::from(1u32 << 30),
         }
     }
@@ -1265,7 +973,6 @@ impl Unit {
         match self {
             Unit::MicrosPerOp => "µs/op",
             Unit::Millis => "ms",
-            Unit::PerSecond => "/s",
             Unit::GibPerSecond => "GiB/s",
         }
     }
@@ -1274,7 +981,7 @@ impl Unit {
     fn throughput_ratio(self, a: f64, b: f64) -> f64 {
         match self {
             Unit::MicrosPerOp | Unit::Millis => b / a,
-            Unit::PerSecond | Unit::GibPerSecond => a / b,
+            Unit::GibPerSecond => a / b,
         }
     }
 }

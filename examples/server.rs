@@ -48,6 +48,9 @@ fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
         .message(config.message.as_str())
         .timeout(config.timeout);
     let mut server = Server::new(exchange);
+    if let Some(max) = config.max_clients {
+        server.max_clients(max);
+    }
     match config.count {
         Count::Clients(n) => server.clients(n),
         Count::Forever => server.forever(),

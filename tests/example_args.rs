@@ -56,6 +56,7 @@ fn server_defaults_mirror_the_tutorial() {
             backlog: 3,
             count: Count::Clients(1),
             timeout: Duration::from_secs(5),
+            max_clients: None,
             reuse_address: true,
             reuse_port: false,
             transport: Transport::Tcp,
@@ -75,6 +76,8 @@ fn server_options_in_both_spellings() {
     assert_eq!(config.count, Count::Clients(7));
     assert_eq!(config.timeout, Duration::from_millis(250));
     assert!(!config.reuse_address && !config.reuse_port);
+    assert_eq!(config.max_clients, None);
+    assert_eq!(server("--max-clients 256").max_clients, Some(256));
     let config = server("--reuse-port");
     assert!(config.reuse_address && config.reuse_port);
     assert_eq!(server("--forever").count, Count::Forever);
@@ -182,6 +185,14 @@ fn bad_values_say_what_is_wrong() {
             "--port does not apply with --unix",
         ),
         ("--udp --backlog 5", "--backlog does not apply with --udp"),
+        (
+            "--udp --max-clients 5",
+            "--max-clients does not apply with --udp",
+        ),
+        (
+            "--max-clients 0",
+            "--max-clients must be a whole number from 1 to 4294967295, not '0'",
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(server_error(line), want, "{line}");

@@ -331,7 +331,10 @@ mod misbehaving_peers {
 mod forever {
     use super::*;
     use hello_util::{load, peak_rss_kib, raise_fd_limit, Stream};
-    use sockwright::hello::{Exchange, DEFAULT_MAX_CLIENTS};
+    use sockwright::hello::Exchange;
+
+    /// The server's `--max-clients` in the accept-queue test.
+    const MAX_CLIENTS: usize = 256;
     use std::time::{Duration, Instant};
 
     /// Reads the server's output until it shows `served` exchanges and
@@ -363,7 +366,7 @@ mod forever {
         let (mut server, addr) = start_server(&["--forever", "--timeout", "5", "--backlog", "256"]);
         let result = load(addr, 200, 5, 8, Duration::from_secs(20));
         assert_eq!(result.served, 200, "{:?}", result.failures);
-        // Served while the silent clients still held their threads.
+        // Served while the silent clients were still open.
         assert!(
             result.elapsed < Duration::from_secs(5),
             "200 clients took {:?}",
@@ -398,18 +401,20 @@ mod forever {
                     "60",
                     "--backlog",
                     "64",
+                    "--max-clients",
+                    &MAX_CLIENTS.to_string(),
                 ],
             )
             .env("RUST_LOG", "sockwright::hello=debug"),
         );
         let addr: SocketAddr = server.listening_addr().parse().unwrap();
-        // Every one of the server's 256 client slots held by a silent client...
-        let mut held: Vec<std::net::TcpStream> = (0..DEFAULT_MAX_CLIENTS)
+        // Every one of the server's MAX_CLIENTS client slots held by a silent client...
+        let mut held: Vec<std::net::TcpStream> = (0..MAX_CLIENTS)
             .map(|_| std::net::TcpStream::connect(addr).expect("connect a silent client"))
             .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut accepted = 0;
-        while accepted < DEFAULT_MAX_CLIENTS {
+        while accepted < MAX_CLIENTS {
             match server.next_line(deadline) {
                 Some((Stream::Err, line)) if line.contains("accepted a connection from") => {
                     accepted += 1
@@ -438,7 +443,7 @@ mod forever {
             "the accept queue never filled ({} connections)",
             held.len()
         );
-        let queued = held.len() - DEFAULT_MAX_CLIENTS;
+        let queued = held.len() - MAX_CLIENTS;
 
         let port = addr.port().to_string();
         let started = Instant::now();
@@ -467,7 +472,7 @@ mod forever {
         let (ok, _, _) = tally(&mut server, 1, 0, Duration::from_secs(20));
         assert_eq!(ok, 1);
         println!(
-            "{DEFAULT_MAX_CLIENTS} clients in progress and {queued} queued (backlog 64): \
+            "{MAX_CLIENTS} clients in progress and {queued} queued (backlog 64): \
              the next client's connect timed out after {took:?}"
         );
     }

@@ -41,6 +41,8 @@ Options:
   --backlog N       listen(2) backlog [default: 3]
   --count N         serve N clients, then exit [default: 1]
   --forever         serve clients until killed, many at once
+  --max-clients N   clients in progress at once, beyond which the rest wait
+                    in the accept queue [default: 16384]
   --timeout SECS    time each client has to send its greeting [default: 5]
   --reuse-port      also set SO_REUSEPORT, so that several servers share the
                     port and the kernel splits the clients between them
@@ -127,6 +129,8 @@ pub struct ServerConfig {
     pub backlog: u32,
     pub count: Count,
     pub timeout: Duration,
+    /// `hello::Server::max_clients`, when given.
+    pub max_clients: Option<usize>,
     /// `SO_REUSEADDR`, on unless `--no-reuse`.
     pub reuse_address: bool,
     /// `SO_REUSEPORT`, only with `--reuse-port`.
@@ -174,6 +178,7 @@ where
         backlog: DEFAULT_BACKLOG,
         count: Count::Clients(1),
         timeout: DEFAULT_TIMEOUT,
+        max_clients: None,
         reuse_address: true,
         reuse_port: false,
         transport: Transport::Tcp,
@@ -202,6 +207,10 @@ where
             "--count" => count = Some(number(&name, &options.value(&name)?, 1, u64::MAX)?),
             "--forever" => forever = true,
             "--timeout" => config.timeout = timeout(&name, &options.value(&name)?)?,
+            "--max-clients" => {
+                let max = number(&name, &options.value(&name)?, 1, u32::MAX as u64)?;
+                config.max_clients = Some(max as usize);
+            }
             "--reuse-port" => config.reuse_port = true,
             "--no-reuse" => config.reuse_address = false,
             "--udp" => udp = true,
@@ -232,7 +241,7 @@ where
         )?;
     }
     if config.transport == Transport::Udp {
-        options.none_of(&["--backlog"], "--udp")?;
+        options.none_of(&["--backlog", "--max-clients"], "--udp")?;
     }
     if config.reuse_port && !config.reuse_address {
         return err("--reuse-port and --no-reuse cannot be combined");

@@ -62,8 +62,10 @@
 //! # Serving many clients
 //!
 //! [`Server`] accepts connections and runs the server side for each client
-//! on its own thread, at most [`DEFAULT_MAX_CLIENTS`] at once, reporting
-//! each client's [`Outcome`] to a callback.
+//! on a few worker threads driven by readiness (`poll(2)`, `WSAPoll`), so a
+//! client that stalls costs its socket, not a thread; at most
+//! [`DEFAULT_MAX_CLIENTS`] at once, each client's [`Outcome`] reported to a
+//! callback.
 //!
 //! # Examples
 //!
@@ -942,12 +944,15 @@ pub enum Step {
     SendReply,
     /// The client receiving the server's reply: `receive reply from`.
     ReceiveReply,
-    /// [`Server`] putting an accepted connection in blocking mode:
-    /// `set blocking mode for`.
-    SetBlocking,
-    /// [`Server`] starting the thread that would serve a client:
-    /// `start a thread for`.
-    StartThread,
+    /// [`Server`] putting an accepted connection in nonblocking mode:
+    /// `set nonblocking mode for`.
+    SetNonblocking,
+    /// [`Server`] starting the worker thread that would serve a client:
+    /// `start a worker for`.
+    StartWorker,
+    /// [`Server`] waiting for a client's socket to be ready, when the
+    /// readiness wait itself fails: `wait for`.
+    Wait,
     /// [`Server`] serving a client whose exchange panicked: `serve`.
     Serve,
 }
@@ -959,8 +964,9 @@ impl fmt::Display for Step {
             Step::ReceiveGreeting => "receive greeting from",
             Step::SendReply => "send reply to",
             Step::ReceiveReply => "receive reply from",
-            Step::SetBlocking => "set blocking mode for",
-            Step::StartThread => "start a thread for",
+            Step::SetNonblocking => "set nonblocking mode for",
+            Step::StartWorker => "start a worker for",
+            Step::Wait => "wait for",
             Step::Serve => "serve",
         })
     }

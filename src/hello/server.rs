@@ -1,31 +1,49 @@
-//! A concurrent hello server: accept, and run the exchange for each client
-//! on its own thread.
+//! A concurrent hello server: one thread accepts (and answers a client whose
+//! greeting is in already), a few worker threads run every other exchange,
+//! each worker many at once, driven by readiness.
+//!
+//! - `conn.rs`: one connection's exchange as a nonblocking state machine;
+//! - `worker.rs`: a worker's readiness wait, connections and timers;
+//! - `waker.rs`: how the accepting thread wakes a worker.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, Scope};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
 use super::{exchange_error, too_long, Exchange, Role, Step};
-use crate::{sys, Address, Error, Result, HELLO_LOG};
+use crate::sys::{self, Interest, PollFd};
+use crate::{Address, Error, Result, HELLO_LOG};
+
+mod conn;
+mod waker;
+mod worker;
+
+use conn::Conn;
+use worker::Worker;
 
 /// How many clients a [`Server`] serves at once unless
-/// [`Server::max_clients`] says otherwise: 256.
+/// [`Server::max_clients`] says otherwise: 16,384.
+///
+/// A client in progress costs a socket and a few hundred bytes of the
+/// server's memory (a silent one holds no buffer), not a thread, so the
+/// bound is set by what a process can hold rather than by threads: most
+/// systems run out of file descriptors first (a soft limit of 1,024 is
+/// common), and the server then pauses accepting until one is free.
 ///
 /// # Examples
 ///
 /// ```
-/// assert_eq!(sockwright::hello::DEFAULT_MAX_CLIENTS, 256);
+/// assert_eq!(sockwright::hello::DEFAULT_MAX_CLIENTS, 16_384);
 /// ```
-pub const DEFAULT_MAX_CLIENTS: usize = 256;
+pub const DEFAULT_MAX_CLIENTS: usize = 16_384;
 
 /// The longest pause after a failed `accept` (or `recvfrom`), before trying
 /// again.
@@ -35,27 +53,28 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// the connection it would have returned.
 const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 
-/// How long a client thread with no client waits for the next one before it
-/// ends.
-const IDLE_THREAD: Duration = Duration::from_secs(1);
-
-/// Serves the hello exchange to many clients: `accept(2)` in a loop, each
-/// connection served by [`Exchange::run_tcp`] (or
-/// [`run_unix`](Exchange::run_unix)) on its own thread.
+/// Serves the hello exchange to many clients: `accept(2)` in a loop on the
+/// calling thread, and every connection's exchange run by a few worker
+/// threads, each holding many connections in one readiness wait
+/// (`poll(2)`, `WSAPoll`).
 ///
-/// - **Concurrent**: each client has its own thread, so a client that stalls
-///   never delays another; its exchange ends when the
-///   [`Exchange::timeout`] runs out. A thread that has finished with its
-///   client takes the next one that arrives within a second (then it ends),
-///   so a busy server does not start a thread per connection: starting and
-///   ending threads would cost more than the exchanges themselves.
+/// - **Concurrent without a thread per client**: each accepted connection
+///   is put in nonblocking mode and read once at once; a greeting already
+///   complete is answered there and then. Any other connection goes to a
+///   worker (at most [`workers`](Self::workers), by default the available
+///   parallelism, started as connections need them), which keeps its state:
+///   the bytes of the greeting received so far, then the reply sent so far.
+///   It reads when the socket is readable, answers as soon as the greeting is
+///   complete (framed as [`Exchange`] frames it), and ends the exchange
+///   when its [`Exchange::timeout`] runs out, measured by one timer heap per
+///   worker. A client that stalls costs its socket and a few hundred bytes,
+///   never a thread, so silent clients cannot hold honest ones back.
 /// - **Bounded**: at most [`max_clients`](Self::max_clients) clients
 ///   (default [`DEFAULT_MAX_CLIENTS`]) are served at once. When that many are
 ///   in progress the server stops calling `accept` until one finishes, so
 ///   further clients wait in the kernel's accept queue (the listener's
-///   backlog) and memory stays bounded: one thread and one receive buffer of
-///   [`Exchange::max_message`] bytes per client in progress, and no more
-///   threads than [`max_clients`](Self::max_clients), idle ones included.
+///   backlog). Threads: the calling thread and the workers, however many
+///   clients there are.
 /// - **Counted or endless**: [`clients`](Self::clients) sets how many
 ///   connections to accept before returning; by default the server runs until
 ///   the listener fails for good.
@@ -63,8 +82,8 @@ const IDLE_THREAD: Duration = Duration::from_secs(1);
 ///   (`ECONNABORTED`, `EINTR`) is retried at once; any other failure, such as
 ///   running out of file descriptors (`EMFILE`, `ENFILE`) or memory
 ///   (`ENOBUFS`), is logged at `warn` level and retried after a pause that
-///   grows from 5 ms to 1 s (and ends early when a client finishes, freeing
-///   its descriptor). Only a listener that can never accept ends the loop
+///   grows from 5 ms to 1 s and ends early when a client finishes, freeing
+///   its descriptor. Only a listener that can never accept ends the loop
 ///   with an error.
 /// - **Contained**: a panic while serving a client, including one in the
 ///   callback, is caught and never reaches the caller; it is reported as a
@@ -72,9 +91,9 @@ const IDLE_THREAD: Duration = Duration::from_secs(1);
 ///
 /// The callback receives one [`Outcome`] per accepted connection: the peer's
 /// address and its message or the [`Error`] that ended its exchange. It runs
-/// on the client's thread, one call at a time, so it may print without
-/// interleaving, push to a `Vec` or send on a channel; keep it short, as
-/// other clients wait for it.
+/// on the accepting thread or a worker thread, one call at a time, so it may
+/// print without interleaving, push to a `Vec` or send on a channel; keep it
+/// short, as other clients wait for it.
 ///
 /// # Examples
 ///
@@ -109,6 +128,7 @@ const IDLE_THREAD: Duration = Duration::from_secs(1);
 pub struct Server {
     exchange: Exchange,
     max_clients: usize,
+    workers: Option<usize>,
     clients: Option<u64>,
 }
 
@@ -170,7 +190,8 @@ impl Default for Server {
 
 impl Server {
     /// A server running `exchange` for each client, at most
-    /// [`DEFAULT_MAX_CLIENTS`] at once, until the listener fails for good.
+    /// [`DEFAULT_MAX_CLIENTS`] at once on as many worker threads as the
+    /// available parallelism, until the listener fails for good.
     ///
     /// `exchange` should play the [`Role::Server`] side
     /// ([`Exchange::server`]); a client-side exchange is an
@@ -188,6 +209,7 @@ impl Server {
         Server {
             exchange,
             max_clients: DEFAULT_MAX_CLIENTS,
+            workers: None,
             clients: None,
         }
     }
@@ -208,6 +230,27 @@ impl Server {
     /// ```
     pub fn max_clients(&mut self, max: usize) -> &mut Self {
         self.max_clients = max;
+        self
+    }
+
+    /// Sets how many worker threads run the stream exchanges; each serves
+    /// any number of clients at once.
+    ///
+    /// Default: [`std::thread::available_parallelism`] (1 where it is
+    /// unknown). A worker starts only when a connection needs it, so a run
+    /// with [`clients`](Self::clients)`(1)` starts one. Zero is an
+    /// [`Error::InvalidConfig`] when the server runs. UDP needs no worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::hello::Server;
+    ///
+    /// let mut server = Server::default();
+    /// server.workers(2);
+    /// ```
+    pub fn workers(&mut self, count: usize) -> &mut Self {
+        self.workers = Some(count);
         self
     }
 
@@ -245,14 +288,18 @@ impl Server {
     }
 
     /// Accepts TCP connections on `listener` and runs the exchange with each
-    /// one on its own thread ([`Exchange::run_tcp`]), calling `on_client`
+    /// one without a thread of its own (see [`Server`]), calling `on_client`
     /// with each [`Outcome`].
     ///
+    /// The exchange is the one [`Exchange::run_tcp`] runs, with the same
+    /// framing, limits, errors and log lines, but nonblocking: accepted
+    /// connections are put in nonblocking mode and their socket timeouts are
+    /// not used (the workers' timers bound each exchange instead).
+    ///
     /// Returns once [`clients`](Self::clients) connections have been accepted
-    /// and every one of their threads has finished; without a count it
-    /// returns only when the listener fails for good. Accepted connections
-    /// are served in blocking mode. The listener itself must be in blocking
-    /// mode.
+    /// and every one of them is served; without a count it returns only when
+    /// the listener fails for good. The listener itself must be in blocking
+    /// mode: `accept` runs on the calling thread and waits there.
     ///
     /// # Platform-specific behavior
     ///
@@ -265,7 +312,8 @@ impl Server {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] before accepting anything for a zero
-    /// [`max_clients`](Self::max_clients), a client-side exchange or an
+    /// [`max_clients`](Self::max_clients) or [`workers`](Self::workers), a
+    /// client-side exchange or an
     /// invalid exchange configuration. [`Error::Accept`] when the listener
     /// can never accept: it is nonblocking
     /// ([`WouldBlock`](io::ErrorKind::WouldBlock)) or not listening
@@ -298,20 +346,12 @@ impl Server {
                 Ok((stream, Address::Inet(peer)))
             },
             addr,
-            |exchange, stream: &mut TcpStream, peer| {
-                if sys::ACCEPT_INHERITS_NONBLOCKING {
-                    stream
-                        .set_nonblocking(false)
-                        .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
-                }
-                exchange.tcp(stream, Some(peer))
-            },
             on_client,
         )
     }
 
     /// Accepts Unix-domain connections on `listener` and serves each one on
-    /// its own thread ([`Exchange::run_unix`]); otherwise as
+    /// a worker thread (the exchange of [`Exchange::run_unix`]); otherwise as
     /// [`serve_tcp`](Self::serve_tcp).
     ///
     /// # Errors
@@ -366,14 +406,6 @@ impl Server {
                 Ok((stream, path(&peer)))
             },
             addr,
-            |exchange, stream: &mut UnixStream, peer| {
-                if sys::ACCEPT_INHERITS_NONBLOCKING {
-                    stream
-                        .set_nonblocking(false)
-                        .map_err(|e| exchange_error(Step::SetBlocking, peer.clone(), e))?;
-                }
-                exchange.unix(stream, Some(peer))
-            },
             on_client,
         )
     }
@@ -385,8 +417,11 @@ impl Server {
     /// Waiting for a datagram has no time limit (the socket's read timeout
     /// is cleared); sending the reply is bounded by the
     /// [`Exchange::timeout`] (the write timeout is set). Datagrams need no
-    /// thread each: a silent client sends nothing to wait for, so
-    /// [`max_clients`](Self::max_clients) does not apply.
+    /// per-client state and no worker: a silent client sends nothing to wait
+    /// for, and each datagram is a whole message, so the calling thread
+    /// answers each one as it comes, and neither
+    /// [`max_clients`](Self::max_clients) nor [`workers`](Self::workers)
+    /// applies.
     ///
     /// # Errors
     ///
@@ -531,6 +566,9 @@ impl Server {
         if self.max_clients == 0 {
             return Err(Error::invalid("hello server max_clients must not be zero"));
         }
+        if self.workers == Some(0) {
+            return Err(Error::invalid("hello server workers must not be zero"));
+        }
         if self.exchange.role != Role::Server {
             return Err(Error::invalid(
                 "hello server needs a server-side exchange (Exchange::server())",
@@ -540,36 +578,122 @@ impl Server {
     }
 
     /// The accept loop shared by TCP and Unix listeners.
+    /// How many workers may run.
+    fn worker_limit(&self) -> usize {
+        let limit = self
+            .workers
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()));
+        // A counted run needs no more workers than clients.
+        match self.clients {
+            Some(n) => limit.min(usize::try_from(n).unwrap_or(usize::MAX)).max(1),
+            None => limit,
+        }
+    }
+
+    /// The accept loop shared by TCP and Unix listeners, with the workers
+    /// that serve what it accepts.
     fn serve_stream<S, F>(
         &self,
         accept: impl Fn() -> io::Result<(S, Address)>,
         local: impl Fn() -> Address,
-        run: impl Fn(&Exchange, &mut S, &Address) -> Result<Vec<u8>> + Sync,
         on_client: F,
     ) -> Result<Summary>
     where
-        S: Send,
+        S: Stream,
         F: FnMut(Outcome) + Send,
     {
         self.check()?;
         let shared = Shared {
             slots: Slots {
-                active: Mutex::new(0),
+                state: Mutex::new(SlotState {
+                    active: 0,
+                    waiting: false,
+                }),
                 freed: Condvar::new(),
             },
             on_client: Mutex::new(on_client),
             succeeded: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         };
-        let handoff = Handoff::new();
+        let limit = self.worker_limit();
         let mut summary = Summary::default();
         let result = thread::scope(|scope| -> Result<()> {
-            let result =
-                self.accept_loop(&accept, &local, &shared, &mut summary, |stream, peer| {
-                    self.spawn(scope, &shared, &handoff, &run, stream, peer);
-                });
-            // Idle client threads end now; busy ones finish their client.
-            handoff.close();
+            let mut workers: Vec<Arc<Worker<S>>> = Vec::new();
+            let shared = &shared;
+            let start_worker = |workers: &mut Vec<Arc<Worker<S>>>| -> io::Result<()> {
+                let (worker, wakeup) = Worker::new()?;
+                let worker = Arc::new(worker);
+                let running = Arc::clone(&worker);
+                let exchange = &self.exchange;
+                thread::Builder::new()
+                    .name("hello-worker".to_owned())
+                    .spawn_scoped(scope, move || {
+                        let served = panic::catch_unwind(AssertUnwindSafe(|| {
+                            worker::run(&running, wakeup, exchange, shared)
+                        }));
+                        if served.is_err() {
+                            warn!(target: HELLO_LOG, "a hello worker panicked; its connections are closed");
+                        }
+                    })?;
+                workers.push(worker);
+                debug!(target: HELLO_LOG, "started hello worker {} of at most {limit}", workers.len());
+                Ok(())
+            };
+            let exchange = &self.exchange;
+            let mut scratch = vec![0; exchange.max_message + 1];
+            let result = self.accept_loop(&accept, &local, shared, &mut summary, |stream, peer| {
+                // Freed when the client is reported.
+                shared.slots.take();
+                if let Err(e) = stream.set_nonblocking(true) {
+                    drop(stream);
+                    shared.report(Outcome {
+                        result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
+                        peer,
+                    });
+                    return;
+                }
+                // The greeting is often in by the time `accept` returns: then
+                // the client is answered here, with no hand-over.
+                let mut conn = Conn::new(stream, peer, exchange, Instant::now());
+                let interest = match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch))
+                {
+                    conn::Step::Wait(interest) => interest,
+                    conn::Step::Done(result) => {
+                        let Conn { stream, peer, .. } = conn;
+                        drop(stream);
+                        shared.report(Outcome { peer, result });
+                        return;
+                    }
+                };
+                if workers.len() < limit {
+                    if let Err(e) = start_worker(&mut workers) {
+                        warn!(target: HELLO_LOG,
+                            "cannot start a hello worker ({} running): {e}",
+                            workers.len()
+                        );
+                        if workers.is_empty() {
+                            let Conn { stream, peer, .. } = conn;
+                            drop(stream);
+                            shared.report(Outcome {
+                                result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
+                                peer,
+                            });
+                            return;
+                        }
+                    }
+                }
+                // The least loaded worker; the newest among equals.
+                let worker = workers
+                    .iter()
+                    .rev()
+                    .min_by_key(|w| w.load())
+                    .expect("at least one worker");
+                worker.hand(conn, interest);
+            });
+            // The workers end once their clients are served.
+            for worker in &workers {
+                worker.close();
+            }
             result
         });
         summary.succeeded = shared.succeeded.load(Ordering::Relaxed);
@@ -587,103 +711,63 @@ impl Server {
         summary: &mut Summary,
         mut serve: impl FnMut(S, Address),
     ) -> Result<()> {
-        {
-            let mut backoff = FIRST_BACKOFF;
-            while self.clients.is_none_or(|n| summary.accepted < n) {
-                let active = shared.slots.wait_below(self.max_clients);
-                drop(active);
-                let (stream, peer) = match accept() {
-                    Ok(accepted) => accepted,
-                    Err(e) => match accept_failure(&e) {
-                        Failure::Retry => continue,
-                        Failure::Fatal => {
-                            return Err(Error::Accept {
-                                addr: local(),
-                                source: e,
-                            })
-                        }
-                        Failure::Backoff => {
-                            summary.accept_errors += 1;
-                            warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
-                            shared.slots.pause(backoff);
-                            backoff = (backoff * 2).min(MAX_BACKOFF);
-                            continue;
-                        }
-                    },
-                };
-                backoff = FIRST_BACKOFF;
-                summary.accepted += 1;
-                debug!(target: HELLO_LOG, "accepted a connection from {peer}");
-                serve(stream, peer);
-            }
-            Ok(())
+        let mut backoff = FIRST_BACKOFF;
+        while self.clients.is_none_or(|n| summary.accepted < n) {
+            shared.slots.wait_below(self.max_clients);
+            let (stream, peer) = match accept() {
+                Ok(accepted) => accepted,
+                Err(e) => match accept_failure(&e) {
+                    Failure::Retry => continue,
+                    Failure::Fatal => {
+                        return Err(Error::Accept {
+                            addr: local(),
+                            source: e,
+                        })
+                    }
+                    Failure::Backoff => {
+                        summary.accept_errors += 1;
+                        warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
+                        shared.slots.pause(backoff);
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
+                },
+            };
+            backoff = FIRST_BACKOFF;
+            summary.accepted += 1;
+            debug!(target: HELLO_LOG, "accepted a connection from {peer}");
+            serve(stream, peer);
         }
-    }
-
-    /// Serves one client, holding one slot: on an idle client thread if
-    /// there is one, otherwise on a new thread.
-    fn spawn<'scope, 'env, 'slots, S, F>(
-        &'env self,
-        scope: &'scope Scope<'scope, 'env>,
-        shared: &'slots Shared<F>,
-        handoff: &'env Handoff<Client<'slots, S>>,
-        run: &'env (impl Fn(&Exchange, &mut S, &Address) -> Result<Vec<u8>> + Sync),
-        stream: S,
-        peer: Address,
-    ) where
-        'slots: 'env,
-        S: Send + 'env,
-        F: FnMut(Outcome) + Send,
-    {
-        *shared.slots.lock() += 1;
-        let client = Client {
-            stream,
-            peer,
-            _slot: Slot(&shared.slots),
-        };
-        let Some(client) = handoff.offer(client) else {
-            return;
-        };
-        let shown = client.peer.clone();
-        let serve = move || {
-            let mut next = Some(client);
-            while let Some(Client {
-                mut stream,
-                peer,
-                _slot: slot,
-            }) = next
-            {
-                let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                    run(&self.exchange, &mut stream, &peer)
-                }))
-                .unwrap_or_else(|panic| {
-                    Err(exchange_error(
-                        Step::Serve,
-                        peer.clone(),
-                        io::Error::other(format!("panicked: {}", panic_message(&*panic))),
-                    ))
-                });
-                drop(stream);
-                shared.report(Outcome { peer, result });
-                next = handoff.wait_for_next(slot);
-            }
-        };
-        if let Err(e) = thread::Builder::new()
-            .name("hello-client".to_owned())
-            .spawn_scoped(scope, serve)
-        {
-            // The closure, with its stream and slot, went with the failed
-            // spawn: the connection is closed and the slot freed.
-            warn!(target: HELLO_LOG, "cannot start a thread for hello client {shown}: {e}");
-            shared.report(Outcome {
-                result: Err(exchange_error(Step::StartThread, shown.clone(), e)),
-                peer: shown,
-            });
-        }
+        Ok(())
     }
 }
 
-/// State shared between the accept loop and the client threads.
+/// A connected stream a worker can serve.
+pub(super) trait Stream: io::Read + io::Write + Send {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()>;
+    fn poll_fd(&self, interest: Interest) -> PollFd;
+}
+
+impl Stream for TcpStream {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        TcpStream::set_nonblocking(self, on)
+    }
+    fn poll_fd(&self, interest: Interest) -> PollFd {
+        sys::poll_fd(self, interest)
+    }
+}
+
+#[cfg(unix)]
+impl Stream for UnixStream {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        UnixStream::set_nonblocking(self, on)
+    }
+    fn poll_fd(&self, interest: Interest) -> PollFd {
+        sys::poll_fd(self, interest)
+    }
+}
+
+/// State shared between the accept loop and the workers.
 struct Shared<F> {
     slots: Slots,
     on_client: Mutex<F>,
@@ -692,6 +776,7 @@ struct Shared<F> {
 }
 
 impl<F: FnMut(Outcome)> Shared<F> {
+    /// Counts and reports a finished client, then frees its slot.
     fn report(&self, outcome: Outcome) {
         let counter = match outcome.result {
             Ok(_) => &self.succeeded,
@@ -699,6 +784,7 @@ impl<F: FnMut(Outcome)> Shared<F> {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.call(outcome);
+        self.slots.free();
     }
 
     /// Calls the callback, one call at a time, containing its panics.
@@ -714,133 +800,58 @@ impl<F: FnMut(Outcome)> Shared<F> {
     }
 }
 
-/// An accepted client on its way to a thread, holding its slot.
-struct Client<'a, S> {
-    stream: S,
-    peer: Address,
-    _slot: Slot<'a>,
-}
-
-/// Hands accepted clients to client threads that have none.
-struct Handoff<C> {
-    state: Mutex<HandoffState<C>>,
-    ready: Condvar,
-}
-
-struct HandoffState<C> {
-    /// Clients handed over and not yet taken, one per claimed idle thread.
-    waiting: VecDeque<C>,
-    /// Idle threads not yet claimed by a waiting client.
-    idle: usize,
-    /// Set when the server stops: idle threads end.
-    closed: bool,
-}
-
-impl<C> Handoff<C> {
-    fn new() -> Handoff<C> {
-        Handoff {
-            state: Mutex::new(HandoffState {
-                waiting: VecDeque::new(),
-                idle: 0,
-                closed: false,
-            }),
-            ready: Condvar::new(),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HandoffState<C>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Gives `client` to an idle thread; returns it when there is none.
-    fn offer(&self, client: C) -> Option<C> {
-        let mut state = self.lock();
-        if state.idle == 0 {
-            return Some(client);
-        }
-        state.idle -= 1;
-        state.waiting.push_back(client);
-        self.ready.notify_one();
-        None
-    }
-
-    /// Called by a thread done with its client: the next client handed
-    /// over within [`IDLE_THREAD`], or `None` when the thread should end.
-    ///
-    /// `finished` (the finished client's slot) is dropped once this thread
-    /// counts as idle, so that the client that takes the slot finds this
-    /// thread rather than starting another: there are never more threads
-    /// than slots.
-    fn wait_for_next<D>(&self, finished: D) -> Option<C> {
-        let mut state = self.lock();
-        state.idle += 1;
-        drop(finished);
-        loop {
-            // A client offered to this thread (or to another idle one) is
-            // taken before anything else: an offer never goes unserved.
-            if let Some(client) = state.waiting.pop_front() {
-                return Some(client);
-            }
-            if state.closed {
-                state.idle -= 1;
-                return None;
-            }
-            let (next, wait) = self
-                .ready
-                .wait_timeout(state, IDLE_THREAD)
-                .unwrap_or_else(PoisonError::into_inner);
-            state = next;
-            if wait.timed_out() && state.waiting.is_empty() {
-                state.idle -= 1;
-                return None;
-            }
-        }
-    }
-
-    /// Ends the idle threads and those that become idle from now on.
-    fn close(&self) {
-        self.lock().closed = true;
-        self.ready.notify_all();
-    }
-}
-
 /// Counts the clients in progress; `accept` waits while all slots are taken.
 struct Slots {
-    active: Mutex<usize>,
+    state: Mutex<SlotState>,
     freed: Condvar,
 }
 
+struct SlotState {
+    active: usize,
+    /// The accept loop waits for a slot or a descriptor to be freed.
+    waiting: bool,
+}
+
 impl Slots {
-    fn lock(&self) -> MutexGuard<'_, usize> {
-        self.active.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take(&self) {
+        self.lock().active += 1;
+    }
+
+    /// A client finished.
+    fn free(&self) {
+        let mut state = self.lock();
+        state.active -= 1;
+        if state.waiting {
+            state.waiting = false;
+            self.freed.notify_one();
+        }
     }
 
     /// Waits until fewer than `max` clients are in progress.
-    fn wait_below(&self, max: usize) -> MutexGuard<'_, usize> {
-        let mut active = self.lock();
-        while *active >= max {
-            active = self
+    fn wait_below(&self, max: usize) {
+        let mut state = self.lock();
+        while state.active >= max {
+            state.waiting = true;
+            state = self
                 .freed
-                .wait(active)
+                .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        active
     }
 
     /// Sleeps for `pause`, or until a client finishes.
     fn pause(&self, pause: Duration) {
-        let active = self.lock();
-        let _ = self.freed.wait_timeout(active, pause);
-    }
-}
-
-/// One client's slot, freed when its thread ends (or fails to start).
-struct Slot<'a>(&'a Slots);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        *self.0.lock() -= 1;
-        self.0.freed.notify_all();
+        let mut state = self.lock();
+        state.waiting = true;
+        let (mut state, _) = self
+            .freed
+            .wait_timeout(state, pause)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.waiting = false;
     }
 }
 
@@ -879,62 +890,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 mod tests {
     use super::*;
 
-    /// Waits (bounded) until `n` threads are idle in `handoff`.
-    fn until_idle<C>(handoff: &Handoff<C>, n: usize) {
-        let start = std::time::Instant::now();
-        while handoff.lock().idle != n {
-            assert!(start.elapsed() < Duration::from_secs(10), "no idle thread");
-            thread::yield_now();
-        }
-    }
-
-    #[test]
-    fn handoff_gives_clients_to_idle_threads_and_ends_them_on_close() {
-        let handoff = Handoff::new();
-        assert_eq!(
-            handoff.offer(1),
-            Some(1),
-            "no idle thread: a new one is needed"
-        );
-        thread::scope(|scope| {
-            let waiter = scope.spawn(|| handoff.wait_for_next(()));
-            until_idle(&handoff, 1);
-            assert_eq!(handoff.offer(2), None, "taken by the idle thread");
-            assert_eq!(waiter.join().unwrap(), Some(2));
-
-            let waiters = [
-                scope.spawn(|| handoff.wait_for_next(())),
-                scope.spawn(|| handoff.wait_for_next(())),
-            ];
-            until_idle(&handoff, 2);
-            assert_eq!(handoff.offer(3), None);
-            handoff.close();
-            let mut got: Vec<_> = waiters.map(|w| w.join().unwrap()).into_iter().collect();
-            got.sort();
-            assert_eq!(
-                got,
-                [None, Some(3)],
-                "the offer is served even when closing"
-            );
-        });
-        assert_eq!(handoff.lock().idle, 0);
-        assert_eq!(handoff.wait_for_next(()), None, "closed: no waiting");
-    }
-
-    #[test]
-    fn idle_thread_ends_after_its_idle_time() {
-        let handoff = Handoff::<u32>::new();
-        let start = std::time::Instant::now();
-        assert_eq!(handoff.wait_for_next(()), None);
-        let waited = start.elapsed();
-        assert!(
-            waited >= IDLE_THREAD && waited < IDLE_THREAD + Duration::from_millis(1500),
-            "{waited:?}"
-        );
-        assert_eq!(handoff.lock().idle, 0);
-        assert_eq!(handoff.offer(1), Some(1), "no idle thread left");
-    }
-
     #[test]
     fn accept_failures_are_classified() {
         use io::ErrorKind::*;
@@ -952,14 +907,24 @@ mod tests {
     }
 
     #[test]
-    fn client_exchange_and_zero_max_are_rejected_before_accepting() {
+    fn client_exchange_and_zero_limits_are_rejected_before_accepting() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         for mut server in [
             Server::new(Exchange::client()),
             Server::default().max_clients(0).clone(),
+            Server::default().workers(0).clone(),
         ] {
             let err = server.clients(1).serve_tcp(&listener, |_| {}).unwrap_err();
             assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         }
+    }
+
+    #[test]
+    fn a_counted_run_starts_no_more_workers_than_clients() {
+        let mut server = Server::default();
+        server.workers(8);
+        assert_eq!(server.clients(3).worker_limit(), 3);
+        assert_eq!(server.clients(0).worker_limit(), 1);
+        assert_eq!(server.forever().worker_limit(), 8);
     }
 }

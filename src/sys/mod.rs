@@ -12,8 +12,11 @@
 //!   `socket(2)` takes it (`None` elsewhere);
 //! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one
 //!   call (`ioctl(FIONBIO)`, `ioctlsocket(FIONBIO)`);
-//! - `ACCEPT_INHERITS_NONBLOCKING`: whether an accepted socket starts in the
-//!   listener's nonblocking mode;
+//! - the general readiness wait, used by the hello server: `PollFd` (one
+//!   socket's entry, `pollfd` / `WSAPOLLFD`), `Interest` (`Read`, `Write`),
+//!   `poll_fd(&socket, Interest)`, `set_interest(&mut PollFd, Interest)`,
+//!   `is_ready(&PollFd)`, and `poll(&mut [PollFd], wait_ms) -> ready count`
+//!   (a signal is 0 ready, never an error);
 //! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes;
 //!   `MAX_LINGER`: the longest `SO_LINGER` its `linger` struct holds;
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.

@@ -225,13 +225,6 @@ pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether sockets that `accept(2)` returns inherit `O_NONBLOCK` from the
-/// listener: not on Linux (nor Android), which starts every accepted socket
-/// blocking; yes on the BSDs and macOS.
-#[cfg(feature = "hello")]
-pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool =
-    !cfg!(any(target_os = "linux", target_os = "android"));
-
 /// The state of a connect under way, as the readiness wait reports it.
 fn connect_state(revents: libc::c_short) -> Connecting {
     if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
@@ -248,48 +241,87 @@ fn connect_state(revents: libc::c_short) -> Connecting {
 /// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, how its
 /// connect stands; a wait interrupted by a signal returns every one
 /// pending, and the caller waits again for the time left.
-#[allow(unsafe_code)]
 pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
-    let mut fds: Vec<libc::pollfd> = sockets
+    let mut fds: Vec<PollFd> = sockets
         .iter()
-        .map(|s| libc::pollfd {
-            fd: s.as_raw_fd(),
-            events: libc::POLLOUT,
-            revents: 0,
-        })
+        .map(|s| poll_fd(*s, Interest::Write))
         .collect();
-    // SAFETY: `fds` points to `fds.len()` initialised `pollfd` structs that
-    // this call borrows exclusively; each descriptor stays open while
-    // `sockets` is borrowed; `poll` writes only the `revents` fields.
-    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.kind() == io::ErrorKind::Interrupted {
-            return Ok(vec![Connecting::Pending; fds.len()]);
-        }
-        return Err(err);
-    }
+    poll(&mut fds, wait_ms)?;
     Ok(fds.iter().map(|fd| connect_state(fd.revents)).collect())
 }
 
 /// [`poll_connecting`] for one socket, with nothing allocated.
-#[allow(unsafe_code)]
 pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
-    let mut fd = libc::pollfd {
+    let mut fds = [poll_fd(socket, Interest::Write)];
+    poll(&mut fds, wait_ms)?;
+    Ok(connect_state(fds[0].revents))
+}
+
+/// One socket's entry in a readiness wait: a `pollfd`.
+pub(crate) type PollFd = libc::pollfd;
+
+/// What a readiness wait waits for on one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the hello server only connects are waited for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) enum Interest {
+    /// Data to read, end of file, or an error (`POLLIN`).
+    Read,
+    /// Room to write, or an error (`POLLOUT`).
+    Write,
+}
+
+fn events(interest: Interest) -> libc::c_short {
+    match interest {
+        Interest::Read => libc::POLLIN,
+        Interest::Write => libc::POLLOUT,
+    }
+}
+
+/// The entry for `socket`, waiting for `interest`. The socket must stay open
+/// while the entry is waited on.
+pub(crate) fn poll_fd(socket: &impl AsRawFd, interest: Interest) -> PollFd {
+    libc::pollfd {
         fd: socket.as_raw_fd(),
-        events: libc::POLLOUT,
+        events: events(interest),
         revents: 0,
-    };
-    // SAFETY: as in `poll_connecting`, for one `pollfd` on the stack.
-    let rc = unsafe { libc::poll(&mut fd, 1, wait_ms) };
+    }
+}
+
+/// Changes what `entry` waits for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
+    entry.events = events(interest);
+}
+
+/// Whether the last wait found `entry` ready: readable or writable as asked,
+/// or in error, or hung up (`revents` not empty).
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) fn is_ready(entry: &PollFd) -> bool {
+    entry.revents != 0
+}
+
+/// The readiness wait, `poll(2)`: waits until at least one entry is ready,
+/// for at most `wait_ms` milliseconds (`-1`: no limit), and returns how many
+/// are. A wait interrupted by a signal returns 0 with no entry ready, and the
+/// caller waits again for the time left.
+#[allow(unsafe_code)]
+pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
+    // SAFETY: `fds` points to `fds.len()` initialised `pollfd` structs that
+    // this call borrows exclusively; the caller keeps each descriptor open
+    // while its entry is waited on (a closed one is reported as `POLLNVAL`,
+    // never touched); `poll` writes only the `revents` fields.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
     if rc < 0 {
         let err = io::Error::last_os_error();
+        // `poll` leaves `revents` as they were when it fails.
+        fds.iter_mut().for_each(|fd| fd.revents = 0);
         if err.kind() == io::ErrorKind::Interrupted {
-            return Ok(Connecting::Pending);
+            return Ok(0);
         }
         return Err(err);
     }
-    Ok(connect_state(fd.revents))
+    Ok(rc as usize)
 }
 
 /// What a file descriptor is, as `fstat(2)` and, for a socket,

@@ -99,11 +99,6 @@ pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
     socket.set_nonblocking(on)
 }
 
-/// Whether sockets that `accept` returns inherit nonblocking mode from the
-/// listener: Winsock gives an accepted socket the listener's properties.
-#[cfg(feature = "hello")]
-pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool = true;
-
 /// The state of a connect under way, as `WSAPoll` reports it.
 fn connect_state(revents: i16) -> Connecting {
     use windows_sys::Win32::Networking::WinSock::{POLLERR, POLLHUP, POLLNVAL, POLLWRNORM};
@@ -125,34 +120,87 @@ fn connect_state(revents: i16) -> Connecting {
 /// failed connect through `WSAPoll`; there such an attempt counts as pending
 /// until the connect timeout runs out (socket2's own `connect_timeout` has
 /// the same limit).
-#[allow(unsafe_code)]
 pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
-    use windows_sys::Win32::Networking::WinSock::{
-        WSAGetLastError, WSAPoll, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAPOLLFD,
-    };
-    let mut fds: Vec<WSAPOLLFD> = sockets
+    let mut fds: Vec<PollFd> = sockets
         .iter()
-        .map(|s| WSAPOLLFD {
-            fd: s.as_raw_socket() as SOCKET,
-            events: POLLWRNORM,
-            revents: 0,
-        })
+        .map(|s| poll_fd(*s, Interest::Write))
         .collect();
-    let count = u32::try_from(fds.len()).unwrap_or(u32::MAX);
-    // SAFETY: `fds` points to `count` initialised `WSAPOLLFD` structs that
-    // this call borrows exclusively; each socket handle stays open while
-    // `sockets` is borrowed; `WSAPoll` writes only the `revents` fields.
-    let rc = unsafe { WSAPoll(fds.as_mut_ptr(), count, wait_ms) };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads the calling thread's last Winsock error; no arguments.
-        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
-    }
+    poll(&mut fds, wait_ms)?;
     Ok(fds.iter().map(|fd| connect_state(fd.revents)).collect())
 }
 
-/// [`poll_connecting`] for one socket.
+/// [`poll_connecting`] for one socket, with nothing allocated.
 pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
-    Ok(poll_connecting(&[socket], wait_ms)?[0])
+    let mut fds = [poll_fd(socket, Interest::Write)];
+    poll(&mut fds, wait_ms)?;
+    Ok(connect_state(fds[0].revents))
+}
+
+/// One socket's entry in a readiness wait: a `WSAPOLLFD`.
+pub(crate) type PollFd = windows_sys::Win32::Networking::WinSock::WSAPOLLFD;
+
+/// What a readiness wait waits for on one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the hello server only connects are waited for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) enum Interest {
+    /// Data to read, end of file, or an error (`POLLRDNORM`).
+    Read,
+    /// Room to write, or an error (`POLLWRNORM`).
+    Write,
+}
+
+fn events(interest: Interest) -> i16 {
+    use windows_sys::Win32::Networking::WinSock::{POLLRDNORM, POLLWRNORM};
+    // `WSAPoll` refuses `POLLPRI` and reports errors and hang-ups whatever
+    // is asked, so only the normal-data bits are set.
+    match interest {
+        Interest::Read => POLLRDNORM,
+        Interest::Write => POLLWRNORM,
+    }
+}
+
+/// The entry for `socket`, waiting for `interest`. The socket must stay open
+/// while the entry is waited on.
+pub(crate) fn poll_fd(socket: &impl AsRawSocket, interest: Interest) -> PollFd {
+    PollFd {
+        fd: socket.as_raw_socket() as windows_sys::Win32::Networking::WinSock::SOCKET,
+        events: events(interest),
+        revents: 0,
+    }
+}
+
+/// Changes what `entry` waits for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
+    entry.events = events(interest);
+}
+
+/// Whether the last wait found `entry` ready: readable or writable as asked,
+/// or in error, or hung up (`revents` not empty).
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) fn is_ready(entry: &PollFd) -> bool {
+    entry.revents != 0
+}
+
+/// The readiness wait, `WSAPoll`: waits until at least one entry is ready,
+/// for at most `wait_ms` milliseconds (`-1`: no limit), and returns how many
+/// are.
+#[allow(unsafe_code)]
+pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
+    use windows_sys::Win32::Networking::WinSock::{WSAGetLastError, WSAPoll, SOCKET_ERROR};
+    let count = u32::try_from(fds.len()).unwrap_or(u32::MAX);
+    // SAFETY: `fds` points to at least `count` initialised `WSAPOLLFD`
+    // structs that this call borrows exclusively; the caller keeps each
+    // socket open while its entry is waited on; `WSAPoll` writes only the
+    // `revents` fields.
+    let rc = unsafe { WSAPoll(fds.as_mut_ptr(), count, wait_ms) };
+    if rc == SOCKET_ERROR {
+        fds.iter_mut().for_each(|fd| fd.revents = 0);
+        // SAFETY: reads the calling thread's last Winsock error; no arguments.
+        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+    }
+    Ok(rc as usize)
 }
 
 #[cfg(test)]

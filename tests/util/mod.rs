@@ -203,6 +203,51 @@ pub fn exclusive_address_use(socket: &impl std::os::windows::io::AsRawSocket) ->
     Ok(sockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
 }
 
+/// Raises this process's limit on open files (`RLIMIT_NOFILE`) to at least
+/// `needed`, the hard limit too where the process may (as root). Returns
+/// why not when it cannot, for the test to print as its reason to skip.
+#[cfg(target_os = "linux")]
+pub fn raise_nofile(needed: u64) -> Result<(), String> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err(format!("getrlimit: {}", io::Error::last_os_error()));
+        }
+        if limit.rlim_cur >= needed {
+            return Ok(());
+        }
+        let raised = libc::rlimit {
+            rlim_cur: needed,
+            rlim_max: limit.rlim_max.max(needed),
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "needs {needed} open files; the limit is {} (hard {}) and cannot be raised: {}",
+        limit.rlim_cur,
+        limit.rlim_max,
+        io::Error::last_os_error()
+    ))
+}
+
+/// A field of `/proc/self/status` in KiB, such as `VmHWM` (peak resident
+/// set size) or `VmRSS`.
+#[cfg(target_os = "linux")]
+pub fn status_kib(field: &str) -> u64 {
+    let status = fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}
+
 /// The path of an example binary, built by `cargo test` next to the test
 /// binaries (`target/<profile>/examples/NAME`).
 pub fn example_binary(name: &str) -> PathBuf {

@@ -1,0 +1,354 @@
+//! One client's exchange as a state machine driven by readiness: the
+//! greeting taken in whatever parts it arrives, then the reply, each step
+//! without blocking and without a thread of its own.
+//!
+//! The framing is the one [`Exchange`]'s blocking receive applies (see the
+//! `hello` module documentation); only the waiting moves out, to the
+//! worker's readiness wait and timers.
+
+use std::io;
+use std::time::Instant;
+
+use log::{debug, log_enabled, trace, Level};
+
+use super::super::{exchange_error, too_long, Exchange};
+use super::Stream;
+use crate::sys::Interest;
+use crate::{Address, Result, HELLO_LOG};
+
+/// What a connection needs next.
+#[derive(Debug)]
+pub(super) enum Step {
+    /// To wait until its socket is ready for this, or its timer runs out.
+    Wait(Interest),
+    /// Nothing: its exchange is over, with the peer's message or an error.
+    Done(Result<Vec<u8>>),
+}
+
+/// One connection in progress.
+#[derive(Debug)]
+pub(super) struct Conn<S> {
+    pub(super) stream: S,
+    pub(super) peer: Address,
+    /// The bytes received so far; allocated only once some arrive, so a
+    /// silent connection holds no buffer.
+    received: Vec<u8>,
+    /// When the receive (or, once the reply is under way, the send) runs
+    /// out of time.
+    deadline: Instant,
+    /// When a message other than the expected one counts as complete: the
+    /// quiet gap after its last byte.
+    quiet_until: Option<Instant>,
+    /// Bytes of the reply sent, once the message is complete.
+    sent: Option<usize>,
+}
+
+impl<S: Stream> Conn<S> {
+    pub(super) fn new(stream: S, peer: Address, exchange: &Exchange, now: Instant) -> Conn<S> {
+        Conn {
+            stream,
+            peer,
+            received: Vec::new(),
+            deadline: now + exchange.timeout,
+            quiet_until: None,
+            sent: None,
+        }
+    }
+
+    /// When [`on_timer`](Self::on_timer) must run next.
+    pub(super) fn timer(&self) -> Instant {
+        match self.quiet_until {
+            Some(quiet) if self.sent.is_none() => quiet.min(self.deadline),
+            _ => self.deadline,
+        }
+    }
+
+    /// The socket is ready (or in error): reads or writes what it can.
+    /// `scratch` holds at least [`Exchange::max_message`] + 1 bytes.
+    pub(super) fn on_ready(&mut self, exchange: &Exchange, scratch: &mut [u8]) -> Step {
+        if self.sent.is_some() {
+            return self.send(exchange);
+        }
+        let room = exchange.max_message + 1 - self.received.len();
+        let n = loop {
+            match self.stream.read(&mut scratch[..room]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Step::Wait(Interest::Read)
+                }
+                Err(e) => return self.receive_failed(exchange, e),
+            }
+        };
+        if n == 0 {
+            return self.end_of_file(exchange);
+        }
+        self.received.extend_from_slice(&scratch[..n]);
+        let len = self.received.len();
+        trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
+        if len > exchange.max_message {
+            return self.receive_failed(exchange, too_long(exchange.max_message));
+        }
+        if exchange.expect.as_deref() == Some(&self.received[..]) {
+            return self.complete(exchange);
+        }
+        let now = Instant::now();
+        if now >= self.deadline {
+            let e = io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("message incomplete after {:?}", exchange.timeout),
+            );
+            return self.receive_failed(exchange, e);
+        }
+        self.quiet_until = match exchange.expected_prefix(&self.received) {
+            Some(_) => None,
+            None => Some(now + exchange.quiet),
+        };
+        Step::Wait(Interest::Read)
+    }
+
+    /// The timer ran out (or woke early): the quiet gap has completed the
+    /// message, or the time is up.
+    pub(super) fn on_timer(&mut self, exchange: &Exchange, now: Instant) -> Step {
+        if self.sent.is_some() {
+            if now < self.deadline {
+                return Step::Wait(Interest::Write);
+            }
+            let e = io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("reply not sent within {:?}", exchange.timeout),
+            );
+            return Step::Done(Err(exchange_error(
+                exchange.role.send_step(),
+                self.peer.clone(),
+                e,
+            )));
+        }
+        // A whole quiet gap completes the message; one cut short by the
+        // deadline does not.
+        if let Some(quiet) = self.quiet_until {
+            if quiet <= now && quiet <= self.deadline && !self.received.is_empty() {
+                return self.complete(exchange);
+            }
+        }
+        if now < self.deadline {
+            return Step::Wait(Interest::Read);
+        }
+        let e = exchange.timed_out(self.received.len());
+        self.receive_failed(exchange, e)
+    }
+
+    fn end_of_file(&mut self, exchange: &Exchange) -> Step {
+        let len = self.received.len();
+        if len == 0 {
+            let e = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "peer closed the connection without sending anything",
+            );
+            return self.receive_failed(exchange, e);
+        }
+        if let Some(expect) = exchange.expected_prefix(&self.received) {
+            let e = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "peer closed the connection after {len} of {} bytes",
+                    expect.len()
+                ),
+            );
+            return self.receive_failed(exchange, e);
+        }
+        self.complete(exchange)
+    }
+
+    /// The message is complete: sends the reply, with the timeout starting
+    /// over for it.
+    fn complete(&mut self, exchange: &Exchange) -> Step {
+        if log_enabled!(target: HELLO_LOG, Level::Debug) {
+            debug!(target: HELLO_LOG, "received {} bytes from {}", self.received.len(), self.peer);
+        }
+        self.sent = Some(0);
+        self.deadline = Instant::now() + exchange.timeout;
+        self.send(exchange)
+    }
+
+    fn send(&mut self, exchange: &Exchange) -> Step {
+        let mut sent = self.sent.unwrap_or(0);
+        while sent < exchange.message.len() {
+            match self.stream.write(&exchange.message[sent..]) {
+                Ok(0) => {
+                    let e = io::Error::from(io::ErrorKind::WriteZero);
+                    return self.send_failed(exchange, e);
+                }
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.sent = Some(sent);
+                    return Step::Wait(Interest::Write);
+                }
+                Err(e) => return self.send_failed(exchange, e),
+            }
+        }
+        if log_enabled!(target: HELLO_LOG, Level::Debug) {
+            debug!(target: HELLO_LOG, "sent {} bytes to {}", exchange.message.len(), self.peer);
+        }
+        Step::Done(Ok(std::mem::take(&mut self.received)))
+    }
+
+    fn receive_failed(&self, exchange: &Exchange, e: io::Error) -> Step {
+        Step::Done(Err(exchange_error(
+            exchange.role.receive_step(),
+            self.peer.clone(),
+            e,
+        )))
+    }
+
+    fn send_failed(&self, exchange: &Exchange, e: io::Error) -> Step {
+        Step::Done(Err(exchange_error(
+            exchange.role.send_step(),
+            self.peer.clone(),
+            e,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::hello::{CLIENT_GREETING, SERVER_GREETING};
+    use crate::sys;
+
+    /// A client stream and the server's nonblocking end in a `Conn`.
+    fn pair(exchange: &Exchange) -> (TcpStream, Conn<TcpStream>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let conn = Conn::new(server, Address::Inet(peer), exchange, Instant::now());
+        (client, conn)
+    }
+
+    /// Waits (at most 5 s) until the server's end is readable.
+    fn readable(conn: &Conn<TcpStream>) {
+        let mut fds = [conn.stream.poll_fd(Interest::Read)];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !sys::is_ready(&fds[0]) {
+            assert!(Instant::now() < deadline, "never readable");
+            sys::poll(&mut fds, 100).unwrap();
+        }
+    }
+
+    fn send(client: &mut TcpStream, conn: &Conn<TcpStream>, bytes: &[u8]) {
+        client.write_all(bytes).unwrap();
+        readable(conn);
+    }
+
+    fn error_of(step: Step) -> crate::Error {
+        match step {
+            Step::Done(Err(e)) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn greeting_in_parts_is_answered_when_complete() {
+        let exchange = Exchange::server();
+        let mut scratch = vec![0; exchange.max_message + 1];
+        let (mut client, mut conn) = pair(&exchange);
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        let (head, tail) = CLIENT_GREETING.as_bytes().split_at(5);
+        send(&mut client, &conn, head);
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        assert_eq!(conn.quiet_until, None, "a beginning of the greeting");
+        send(&mut client, &conn, tail);
+        match conn.on_ready(&exchange, &mut scratch) {
+            Step::Done(Ok(message)) => assert_eq!(message, CLIENT_GREETING.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+        let mut reply = [0; SERVER_GREETING.len()];
+        client.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, SERVER_GREETING.as_bytes());
+    }
+
+    #[test]
+    fn another_message_completes_after_the_quiet_gap() {
+        let exchange = Exchange::server();
+        let mut scratch = vec![0; exchange.max_message + 1];
+        let (mut client, mut conn) = pair(&exchange);
+        send(&mut client, &conn, b"hi there");
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        let quiet = conn.quiet_until.expect("quiet gap armed");
+        assert_eq!(conn.timer(), quiet);
+        let early = quiet - Duration::from_millis(1);
+        assert!(matches!(
+            conn.on_timer(&exchange, early),
+            Step::Wait(Interest::Read)
+        ));
+        match conn.on_timer(&exchange, quiet) {
+            Step::Done(Ok(message)) => assert_eq!(message, b"hi there"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn silence_times_out_at_the_deadline() {
+        let mut exchange = Exchange::server();
+        exchange.timeout(Duration::from_secs(2));
+        let (_client, mut conn) = pair(&exchange);
+        let deadline = conn.timer();
+        assert!(matches!(
+            conn.on_timer(&exchange, deadline - Duration::from_millis(1)),
+            Step::Wait(Interest::Read)
+        ));
+        let err = error_of(conn.on_timer(&exchange, deadline));
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(
+            err.to_string().contains("peer sent nothing within 2s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn end_of_file_mid_greeting_and_oversized_messages_fail() {
+        let exchange = Exchange::server();
+        let mut scratch = vec![0; exchange.max_message + 1];
+        let (mut client, mut conn) = pair(&exchange);
+        send(&mut client, &conn, b"Hello fr");
+        assert!(matches!(
+            conn.on_ready(&exchange, &mut scratch),
+            Step::Wait(Interest::Read)
+        ));
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        readable(&conn);
+        let err = error_of(conn.on_ready(&exchange, &mut scratch));
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("after 8 of 17 bytes"), "{err}");
+
+        let mut small = Exchange::server();
+        small.max_message(32);
+        let mut scratch = vec![0; 33];
+        let (mut client, mut conn) = pair(&small);
+        send(&mut client, &conn, &[b'x'; 40]);
+        let step = loop {
+            match conn.on_ready(&small, &mut scratch) {
+                Step::Wait(_) => readable(&conn),
+                done => break done,
+            }
+        };
+        let err = error_of(step);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("longer than 32 bytes"), "{err}");
+    }
+}
