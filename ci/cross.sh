@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Cross-platform checks, run by .ci/run on Debian 12 as root:
-#   1. `cargo clippy --all-targets -- -D warnings` (a `cargo check` that also
+#   1. `cargo clippy --all-targets --features tokio -- -D warnings` (a `cargo check` that also
 #      lints) for Windows (GNU and MSVC), macOS (aarch64) and FreeBSD, the
 #      standard library built from source for each, so code behind
 #      `#[cfg(windows)]` or a BSD `cfg` is compiled and linted too;
-#   2. `cargo test` for x86_64-pc-windows-gnu: unit, integration and doc tests,
+#   2. `cargo test --features tokio` for x86_64-pc-windows-gnu: unit, integration and doc tests,
 #      every test program run under Wine (this cargo runs doc tests of a cross
 #      target through the target's runner too), so the suite meets Winsock's
 #      semantics (SO_EXCLUSIVEADDRUSE, Windows' SO_REUSEADDR, WSA error codes).
@@ -62,7 +62,7 @@ check_targets=(
 )
 for target in "${check_targets[@]}"; do
   step "cargo clippy --all-targets --target $target"
-  cargo clippy --locked --all-targets -Zbuild-std --target "$target" -- -D warnings
+  cargo clippy --locked --all-targets --features tokio -Zbuild-std --target "$target" -- -D warnings
 done
 
 # --- Windows test run under Wine --------------------------------------------------
@@ -89,7 +89,7 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER="$mingw_gcc"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/run.sh"
 log="$wine_dir/test.log"
 status=0
-cargo test --locked --no-fail-fast -Zbuild-std --target x86_64-pc-windows-gnu 2>&1 | tee "$log" || status=$?
+cargo test --locked --no-fail-fast --features tokio -Zbuild-std --target x86_64-pc-windows-gnu 2>&1 | tee "$log" || status=$?
 wineserver -k 2>/dev/null || true
 
 # Sum the "test result: ok. N passed; M failed; ..." lines of every test binary.

@@ -12,7 +12,7 @@ use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
-use crate::connect::{self, resolution, schedule};
+use crate::connect::{self, resolution, schedule, Io};
 use crate::options::{Options, Place};
 use crate::resolver::Source;
 #[cfg(unix)]
@@ -29,6 +29,10 @@ use crate::{resolve, Domain, Error, Resolve, Result, Type, CONNECTOR_LOG};
 /// finishing method takes `&self`, creates a fresh socket for every address
 /// it tries (a socket whose connect failed is not reused), and can be called
 /// again.
+///
+/// With the `tokio` feature, each finishing method has an async twin
+/// (`connect_async`, `connect_udp_async`, `connect_unix_async`) that returns
+/// tokio's type, as the crate docs' "Async runtimes" list.
 ///
 /// | C tutorial | builder |
 /// |---|---|
@@ -483,21 +487,17 @@ impl ConnectorBuilder {
                 let shown = target.to_string();
                 let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
                 return resolve::each(target, &addrs, |a| {
-                    let socket = self.attempt(a, Type::Stream)?;
+                    let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
                     Ok(socket.into())
                 });
             }
         }
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
-        if self.race.enabled && addrs.len() > 1 {
-            if self.fixed_source_port() {
-                debug!(target: CONNECTOR_LOG, "a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
-            } else {
-                return connect::blocking::connect(self, target, &addrs);
-            }
+        if self.races(target, addrs.len()) {
+            return connect::blocking::connect(self, target, &addrs);
         }
         resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Stream)?;
+            let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
             Ok(socket.into())
         })
     }
@@ -539,14 +539,14 @@ impl ConnectorBuilder {
                 let shown = target.to_string();
                 let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
                 return resolve::each(target, &addrs, |a| {
-                    let socket = self.attempt(a, Type::Datagram)?;
+                    let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
                     Ok(socket.into())
                 });
             }
         }
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Datagram)?;
+            let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
             Ok(socket.into())
         })
     }
@@ -582,7 +582,18 @@ impl ConnectorBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn connect_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixStream> {
-        let path = path.as_ref();
+        let (sockaddr, shown) = self.unix_target(path.as_ref())?;
+        self.log_start(&shown);
+        let socket = self.prepare_unix(&shown, false)?;
+        self.connect_socket(&socket, &sockaddr, &shown, false)?;
+        self.connected(&socket, &shown, false, Io::Blocking)?;
+        Ok(socket.into())
+    }
+
+    /// `connect_unix`'s checks, before any system call: the configuration,
+    /// the options that do not apply to a path, and the path itself.
+    #[cfg(unix)]
+    pub(crate) fn unix_target(&self, path: &Path) -> Result<(SockAddr, Address)> {
         self.validate(Type::Stream, Place::Unix(path))?;
         self.opts.check_unix(path)?;
         if self.local_v4.or(self.local_v6).is_some() {
@@ -594,17 +605,12 @@ impl ConnectorBuilder {
         let sockaddr = SockAddr::unix(path).map_err(|e| {
             Error::invalid(format!("Unix socket path {}: {e}", Address::from(path)))
         })?;
-        let shown = Address::Unix(path.to_path_buf());
-        self.log_start(&shown);
-        let socket = self.prepare_unix(&shown)?;
-        self.connect_socket(&socket, &sockaddr, &shown, false)?;
-        self.connected(&socket, &shown, false)?;
-        Ok(socket.into())
+        Ok((sockaddr, Address::Unix(path.to_path_buf())))
     }
 
     /// The line that starts every connect, so that a connect that hangs is
     /// not silence: `connecting to localhost:8080 (timeout 2s)`.
-    fn log_start(&self, shown: &dyn fmt::Display) {
+    pub(crate) fn log_start(&self, shown: &dyn fmt::Display) {
         match self.connect_timeout {
             Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
             None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),
@@ -612,7 +618,7 @@ impl ConnectorBuilder {
     }
 
     /// Checks the configuration before any system call.
-    fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
+    pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
         self.opts.validate(implied, place)?;
         if self.connect_timeout == Some(Duration::ZERO) {
             return Err(Error::invalid("connect timeout must not be zero"));

@@ -175,6 +175,20 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// Handing a socket to an async runtime failed: no runtime is running
+    /// on this thread, or its reactor would not take the socket (tokio's
+    /// `from_std`, with the `tokio` feature).
+    ///
+    /// Shown as `register TARGET with the async runtime: REASON`.
+    #[non_exhaustive]
+    Register {
+        /// What the socket is for: the address it is bound or connected
+        /// to, or the target as given when no socket was made yet.
+        target: String,
+        /// Why it failed.
+        source: io::Error,
+    },
+
     /// A TCP connect ended connected to itself: its local address is the
     /// peer address. Nothing listened on the port, and the kernel completed
     /// a TCP simultaneous open of the socket with itself; such a stream
@@ -310,6 +324,13 @@ impl fmt::Display for Error {
             Error::Connect { addr, source } => {
                 write!(f, "connect {addr}: {}{}", Cause(source), ScopeHint(addr))
             }
+            Error::Register { target, source } => {
+                write!(
+                    f,
+                    "register {target} with the async runtime: {}",
+                    Cause(source)
+                )
+            }
             Error::SelfConnect { addr } => {
                 write!(
                     f,
@@ -435,6 +456,7 @@ impl Error {
             | Error::Bind { source, .. }
             | Error::Listen { source, .. }
             | Error::Connect { source, .. }
+            | Error::Register { source, .. }
             | Error::Accept { source, .. } => Some(source),
             #[cfg(feature = "hello")]
             Error::Exchange { source, .. } => Some(source),
@@ -730,6 +752,17 @@ mod tests {
                 vec!["127.0.0.1:8080".to_owned(), reason(&refused)],
             ),
             (
+                Error::Register {
+                    target: "127.0.0.1:80".into(),
+                    source: io::Error::other(Outer(os(12))),
+                },
+                vec![
+                    "register 127.0.0.1:80 with the async runtime".to_owned(),
+                    "outer layer".to_owned(),
+                    reason(&os(12)),
+                ],
+            ),
+            (
                 Error::SelfConnect {
                     addr: inet("127.0.0.1:40000"),
                 },
@@ -809,6 +842,7 @@ mod tests {
             Error::Bind { .. } => "Bind",
             Error::Listen { .. } => "Listen",
             Error::Connect { .. } => "Connect",
+            Error::Register { .. } => "Register",
             Error::SelfConnect { .. } => "SelfConnect",
             Error::AllAttemptsFailed { .. } => "AllAttemptsFailed",
             Error::Accept { .. } => "Accept",

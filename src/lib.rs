@@ -22,9 +22,8 @@
 //!   the C programs: [`hello::Exchange`] runs one side on a stream or socket,
 //!   and [`hello::Server`] serves it to many clients at once.
 //!
-//! Because the results are std types, they work anywhere: with std, with
-//! tokio's `from_std` (set [`nonblocking`](ListenerBuilder::nonblocking)), or
-//! with your own code.
+//! Because the results are std types, they work anywhere: with std, with an
+//! async runtime (see [Async runtimes](#async-runtimes)), or with your own code.
 //!
 //! # From the C calls to the builder
 //!
@@ -66,6 +65,57 @@
 //! let mut reply = [0; 17];
 //! client.read_exact(&mut reply)?;
 //! assert_eq!(&reply, b"Hello from server");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Async runtimes
+//!
+//! **tokio**: with the `tokio` cargo feature (off by default), each
+//! finishing call has an async twin that returns tokio's type, made by the
+//! same code with the same options and errors, and always nonblocking:
+//!
+//! | blocking | async (`tokio` feature) | returns |
+//! |---|---|---|
+//! | `ConnectorBuilder::connect` | `connect_async` | `tokio::net::TcpStream` |
+//! | `ConnectorBuilder::connect_udp` | `connect_udp_async` | `tokio::net::UdpSocket` |
+//! | `ConnectorBuilder::connect_unix` | `connect_unix_async` | `tokio::net::UnixStream` |
+//! | `ListenerBuilder::listen` | `listen_async` | `tokio::net::TcpListener` |
+//! | `ListenerBuilder::bind_udp` | `bind_udp_async` | `tokio::net::UdpSocket` |
+//! | `ListenerBuilder::listen_unix` | `listen_unix_async` | `tokio::net::UnixListener` |
+//! | `ListenerBuilder::bind_unix_datagram` | `bind_unix_datagram_async` | `tokio::net::UnixDatagram` |
+//!
+//! ```toml
+//! sockwright = { version = "0.1", features = ["tokio"] }
+//! ```
+//!
+//! `connect_async` runs the same Happy Eyeballs race as `connect`, driven by
+//! tokio's reactor: no runtime thread waits, names resolve through
+//! `tokio::net::lookup_host`, and dropping the future closes every socket it
+//! opened. Calling the blocking `connect` inside a runtime instead would
+//! stall the runtime's thread for as long as the connect takes (on a
+//! current-thread runtime, every task).
+//!
+//! **smol / async-io, mio and other event loops**: use the blocking calls
+//! with [`nonblocking(true)`](ListenerBuilder::nonblocking) and hand the std
+//! value over: `async_io::Async::new_nonblocking(listener)`,
+//! `mio::net::TcpListener::from_std(listener)`, and so on for the other
+//! types. A socket built that way is nonblocking from the builder's own
+//! `ioctl`, so the hand-over needs no further system call. A connect blocks
+//! until it is done (bounded by
+//! [`connect_timeout`](ConnectorBuilder::connect_timeout)); run it on the
+//! runtime's blocking pool (`smol::unblock`, `blocking::unblock`) when the
+//! peer is not on the same machine. `tests/runtimes.rs` runs both hand-overs.
+//!
+//! ```
+//! use std::io::{ErrorKind, Read};
+//! use sockwright::{ConnectorBuilder, ListenerBuilder};
+//!
+//! // What an event loop's `from_std` expects: nonblocking sockets, which
+//! // answer `WouldBlock` where a blocking one would wait.
+//! let listener = ListenerBuilder::new().nonblocking(true).listen("127.0.0.1:0")?;
+//! assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock);
+//! let mut client = ConnectorBuilder::new().nonblocking(true).connect(listener.local_addr()?)?;
+//! assert_eq!(client.read(&mut [0; 1]).unwrap_err().kind(), ErrorKind::WouldBlock);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

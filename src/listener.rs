@@ -23,6 +23,11 @@ use crate::{resolve, Address, Domain, Endpoint, Error, Listener, Result, Type, L
 /// [`bind_unix_datagram`](Self::bind_unix_datagram). A finishing method takes
 /// `&self`, creates a fresh socket every time, and can be called again.
 ///
+/// With the `tokio` feature, each finishing method has an async twin
+/// (`listen_async`, `bind_udp_async`, `listen_unix_async`,
+/// `bind_unix_datagram_async`) that returns tokio's type, as the crate docs'
+/// "Async runtimes" list.
+///
 /// | C tutorial | builder |
 /// |---|---|
 /// | `socket(AF_INET, SOCK_STREAM, 0)` | inferred from the address, or [`domain`](Self::domain), [`socket_type`](Self::socket_type), [`protocol`](Self::protocol) |
@@ -576,7 +581,7 @@ impl ListenerBuilder {
         Ok(listener)
     }
 
-    fn backlog_int(&self) -> Result<i32> {
+    pub(crate) fn backlog_int(&self) -> Result<i32> {
         i32::try_from(self.backlog).map_err(|_| {
             Error::invalid(format!(
                 "backlog {} does not fit the C int that listen() takes (at most {})",
@@ -587,7 +592,7 @@ impl ListenerBuilder {
     }
 
     /// `socket → setsockopt… → bind` for one IP address.
-    fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+    pub(crate) fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
         // Nonblocking from `socket(2)` when asked for: no mode change after.
@@ -603,7 +608,7 @@ impl ListenerBuilder {
     /// `socket → setsockopt… → [fchmod] → bind → [chmod]` for one Unix path
     /// (a Linux abstract name when the path starts with a NUL byte).
     #[cfg(unix)]
-    fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
+    pub(crate) fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
         use std::os::unix::ffi::OsStrExt;
 
         let shown = Address::Unix(path.to_path_buf());
@@ -800,7 +805,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.
-fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
+pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
     socket.listen(backlog).map_err(|source| Error::Listen {
         addr: addr.clone(),
         backlog,

@@ -31,6 +31,50 @@ impl fmt::Display for Target<'_> {
     }
 }
 
+/// The target as given, like [`Target`], for a value whose type is known:
+/// it can be sent to another thread when the value can, so a future that
+/// holds it across a wait stays `Send`.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[derive(Debug)]
+pub(crate) struct Named<'a, A: ?Sized> {
+    pub(crate) addr: &'a A,
+    /// `sockwright::listener` or `sockwright::connector`.
+    pub(crate) log: &'static str,
+}
+
+impl<A: ?Sized> Clone for Named<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A: ?Sized> Copy for Named<'_, A> {}
+
+impl<A: fmt::Debug + ?Sized> fmt::Display for Named<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(self.addr))
+    }
+}
+
+/// A target as errors and log lines show it, with the log target of the
+/// builder that asked.
+pub(crate) trait Shown: fmt::Display {
+    /// `sockwright::listener` or `sockwright::connector`.
+    fn log(&self) -> &'static str;
+}
+
+impl Shown for Target<'_> {
+    fn log(&self) -> &'static str {
+        self.log
+    }
+}
+
+impl<A: fmt::Debug + ?Sized> Shown for Named<'_, A> {
+    fn log(&self) -> &'static str {
+        self.log
+    }
+}
+
 /// The usable addresses of a target. One address, by far the most common
 /// case (a literal address, a name with one record), is held inline: a
 /// build or connect to it allocates nothing.
@@ -67,23 +111,38 @@ where
     A: ToSocketAddrs + fmt::Debug,
 {
     let target = Target::new(addr, log);
-    // Only a string can lack its port; other targets are not formatted.
-    let string = matches!(
-        std::any::type_name::<A>().trim_start_matches('&'),
-        "str" | "alloc::string::String"
-    );
-    if let Some(hint) = string.then(|| missing_port(addr)).flatten() {
-        return Err(Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            source: io::Error::new(io::ErrorKind::InvalidInput, hint),
-        });
-    }
+    port_given(addr, target)?;
     let resolved = addr.to_socket_addrs().map_err(|source| Error::Resolve {
         target: target.to_string(),
         family: None,
         source,
     })?;
+    Ok((target, usable(target, resolved, opts)?))
+}
+
+/// Fails, before any system call, for a string target without a port.
+pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -> Result<()> {
+    // Only a string can lack its port; other targets are not formatted.
+    let string = matches!(
+        std::any::type_name::<A>().trim_start_matches('&'),
+        "str" | "alloc::string::String"
+    );
+    match string.then(|| missing_port(addr)).flatten() {
+        Some(hint) => Err(Error::Resolve {
+            target: target.to_string(),
+            family: None,
+            source: io::Error::new(io::ErrorKind::InvalidInput, hint),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Keeps the addresses `target` resolved to that the configuration can use.
+pub(crate) fn usable(
+    target: impl Shown,
+    resolved: impl IntoIterator<Item = SocketAddr>,
+    opts: &Options,
+) -> Result<Addrs> {
     let mut first_mismatch = None;
     let mut one = None;
     let mut many = Vec::new();
@@ -111,8 +170,8 @@ where
             }))
         }
     };
-    debug!(target: log, "resolved {target} to {:?}", &*usable);
-    Ok((target, usable))
+    debug!(target: target.log(), "resolved {target} to {:?}", &*usable);
+    Ok(usable)
 }
 
 /// The host name and port of a target given as a name: a string
@@ -205,7 +264,7 @@ fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 pub(crate) fn each<T>(
-    target: Target<'_>,
+    target: impl Shown,
     addrs: &[SocketAddr],
     mut attempt: impl FnMut(SocketAddr) -> Result<T>,
 ) -> Result<T> {
@@ -214,7 +273,7 @@ pub(crate) fn each<T>(
         match attempt(addr) {
             Ok(value) => return Ok(value),
             Err(err) => {
-                debug!(target: target.log, "{err}");
+                debug!(target: target.log(), "{err}");
                 errors.push(err);
             }
         }

@@ -791,3 +791,137 @@ fn linux_sets_only_v6_when_binding_a_specific_ipv6_address() {
         .unwrap();
     assert!(!SockRef::from(&wildcard).only_v6().unwrap());
 }
+
+/// The same tables through the async finishing calls (the `tokio` feature):
+/// their sockets are made by the same functions as the blocking calls', so
+/// every row reads back the same, except nonblocking mode, which tokio needs
+/// and the async calls always turn on. Each socket is taken back from tokio
+/// with `into_std` to be read.
+#[cfg(feature = "tokio")]
+mod async_calls {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("current-thread runtime")
+            .block_on(future)
+    }
+
+    /// The rows as the async calls must pass them: nonblocking is on,
+    /// whatever the row asked for.
+    fn async_rows<B>(rows: Vec<Row<B>>) -> Vec<Row<B>> {
+        rows.into_iter()
+            .map(|row| {
+                if row.name.starts_with("nonblocking") {
+                    Row {
+                        want: Want::Is(Value::Bool(true)),
+                        ..row
+                    }
+                } else {
+                    row
+                }
+            })
+            .collect()
+    }
+
+    fn back<T>(taken: io::Result<T>) -> T {
+        taken.expect("into_std")
+    }
+
+    fn build_listener(b: &ListenerBuilder, kind: Kind, _dir: &Path) -> sockwright::Result<Built> {
+        block_on(async {
+            Ok(match kind {
+                Kind::Tcp4 | Kind::Tcp6 | Kind::Tcp6Any => {
+                    Built::TcpListener(back(b.listen_async(loopback(kind)).await?.into_std()))
+                }
+                Kind::Udp4 | Kind::Udp6 | Kind::Udp6Any => {
+                    Built::Udp(back(b.bind_udp_async(loopback(kind)).await?.into_std()))
+                }
+                // A connection accepted from a tokio listener, taken back as std.
+                Kind::Accepted4 => {
+                    let listener = b.listen_async(loopback(kind)).await?;
+                    let client =
+                        TcpStream::connect(listener.local_addr().unwrap()).expect("client");
+                    let (accepted, _) = listener.accept().await.expect("accept");
+                    Built::Accepted(back(accepted.into_std()), client, back(listener.into_std()))
+                }
+                #[cfg(unix)]
+                Kind::UnixStream => Built::UnixListener(back(
+                    b.listen_unix_async(fresh_path(_dir)).await?.into_std(),
+                )),
+                #[cfg(unix)]
+                Kind::UnixDatagram => Built::UnixDatagram(back(
+                    b.bind_unix_datagram_async(fresh_path(_dir))
+                        .await?
+                        .into_std(),
+                )),
+            })
+        })
+    }
+
+    fn build_connector(b: &ConnectorBuilder, kind: Kind, _dir: &Path) -> sockwright::Result<Built> {
+        block_on(async {
+            Ok(match kind {
+                Kind::Tcp4 | Kind::Tcp6 => {
+                    let server = TcpListener::bind(loopback(kind)).expect("server listener");
+                    let stream = b.connect_async(server.local_addr().unwrap()).await?;
+                    Built::TcpStream(back(stream.into_std()), server)
+                }
+                Kind::Udp4 | Kind::Udp6 => {
+                    let server = UdpSocket::bind(loopback(kind)).expect("server socket");
+                    let socket = b.connect_udp_async(server.local_addr().unwrap()).await?;
+                    Built::ConnectedUdp(back(socket.into_std()), server)
+                }
+                #[cfg(unix)]
+                Kind::UnixStream => {
+                    let path = fresh_path(_dir);
+                    let server = UnixListener::bind(&path).expect("server listener");
+                    let stream = b.connect_unix_async(&path).await?;
+                    Built::UnixStream(back(stream.into_std()), server)
+                }
+                #[cfg(unix)]
+                Kind::UnixDatagram => {
+                    unreachable!("the connector builder makes no Unix datagram socket")
+                }
+                Kind::Tcp6Any | Kind::Udp6Any | Kind::Accepted4 => {
+                    unreachable!("a connector binds no wildcard and accepts nothing")
+                }
+            })
+        })
+    }
+
+    #[test]
+    fn listener_options_read_back_through_the_async_calls() {
+        let mut makes = ALL.to_vec();
+        makes.extend(V6_ANY);
+        makes.push(Kind::Accepted4);
+        check_all(
+            "ListenerBuilder, async",
+            async_rows(listener_rows()),
+            &makes,
+            build_listener,
+        );
+    }
+
+    #[test]
+    fn connector_options_read_back_through_the_async_calls() {
+        #[cfg(unix)]
+        let makes = &[
+            Kind::Tcp4,
+            Kind::Tcp6,
+            Kind::Udp4,
+            Kind::Udp6,
+            Kind::UnixStream,
+        ];
+        #[cfg(not(unix))]
+        let makes = INET;
+        check_all(
+            "ConnectorBuilder, async",
+            async_rows(connector_rows()),
+            makes,
+            build_connector,
+        );
+    }
+}

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use socket2::{SockRef, Socket};
 
 use super::lookup::Lookups;
-use super::{outcome, schedule, Attempt, Attempts, Next};
+use super::{outcome, schedule, Attempt, Attempts, Io, Next};
 use crate::sys::{self, Connecting};
-use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result, CONNECTOR_LOG};
+use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream, or every attempt's error in the order tried.
@@ -96,26 +96,17 @@ fn run(
                 }
                 // In the order the attempts started: the first one connected
                 // wins; the failed ones leave the race.
-                let mut winner = None;
-                let mut rest = Vec::with_capacity(pending.len());
-                for (attempt, state) in pending.into_iter().zip(ready) {
-                    let result = match state {
-                        _ if winner.is_some() => Err(attempt),
-                        Connecting::Pending => Err(attempt),
+                let mut ready = ready.into_iter();
+                let settled = attempts.settle(pending, |attempt| {
+                    match ready.next().unwrap_or(Connecting::Pending) {
+                        Connecting::Pending => None,
                         // Writable with no error: connected, no `SO_ERROR` to read.
-                        Connecting::Connected => Ok((attempt, Ok(()))),
-                        Connecting::Failed => {
-                            let result = outcome(SockRef::from(&attempt.socket));
-                            Ok((attempt, result))
-                        }
-                    };
-                    match result {
-                        Ok((attempt, result)) => winner = attempts.settled(attempt, result),
-                        Err(attempt) => rest.push(attempt),
+                        Connecting::Connected => Some(Ok(())),
+                        Connecting::Failed => Some(outcome(SockRef::from(&attempt.socket))),
                     }
-                }
-                pending = rest;
-                if let Some(winner) = winner {
+                });
+                pending = settled.pending;
+                if let Some(winner) = settled.winner {
                     return won(builder, attempts, winner, pending);
                 }
             }
@@ -229,6 +220,6 @@ fn won(
     super::check_self_connect(&socket, winner.addr)?;
     // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
     // none if a nonblocking stream was asked for.
-    builder.connected(&socket, &shown, true)?;
+    builder.connected(&socket, &shown, true, Io::Blocking)?;
     Ok(socket.into())
 }

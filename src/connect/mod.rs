@@ -9,6 +9,8 @@
 //!   schedule and gathers the errors into the one error a caller sees;
 //! - [`blocking`]: the driver for [`ConnectorBuilder::connect`], waiting in
 //!   the OS readiness wait (`poll(2)`, `WSAPoll`) on the calling thread.
+//! - `tokio` (with the `tokio` feature): the driver for `connect_async`,
+//!   waiting in tokio's reactor, and every other async finishing call.
 //!
 //! A driver only waits: it asks [`Attempts::next`] what to do, keeps the
 //! pending sockets in whatever form its wait needs, and reports each one
@@ -22,14 +24,14 @@ use std::time::{Duration, Instant};
 use log::{log_enabled, Level};
 use socket2::{SockAddr, SockRef, Socket};
 
-use crate::options::Phase;
+use crate::options::{set_result, Phase};
 use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type, CONNECTOR_LOG};
 
 /// `log::debug!` with the target a user filters the client side by,
 /// whichever file of this module logs.
 macro_rules! debug {
     ($($arg:tt)+) => {
-        log::debug!(target: CONNECTOR_LOG, $($arg)+)
+        log::debug!(target: $crate::CONNECTOR_LOG, $($arg)+)
     };
 }
 
@@ -37,17 +39,19 @@ pub(crate) mod blocking;
 pub(crate) mod lookup;
 pub(crate) mod resolution;
 pub(crate) mod schedule;
+#[cfg(feature = "tokio")]
+mod tokio;
 
 use resolution::Resolution;
 use schedule::{Race, Step};
 
 impl ConnectorBuilder {
     /// One attempt on a fresh socket: create, configure, bind the source
-    /// address, connect. A TCP socket that connected to itself is closed;
-    /// with an ephemeral source port the attempt is made again on a fresh
-    /// socket, at most [`SELF_CONNECT_RETRIES`] times, as the kernel then
-    /// picks another port.
-    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+    /// address, connect, then finish the socket as `io` says. A TCP socket
+    /// that connected to itself is closed; with an ephemeral source port the
+    /// attempt is made again on a fresh socket, at most
+    /// [`SELF_CONNECT_RETRIES`] times, as the kernel then picks another port.
+    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(implied);
         let mut retries = 0;
@@ -65,7 +69,7 @@ impl ConnectorBuilder {
                     continue;
                 }
             }
-            self.connected(&socket, &shown, nonblocking)?;
+            self.connected(&socket, &shown, nonblocking, io)?;
             return Ok(socket);
         }
     }
@@ -90,6 +94,20 @@ impl ConnectorBuilder {
             SocketAddr::V6(_) => self.local_v6,
         };
         local.is_some_and(|local| local.port() != 0)
+    }
+
+    /// Whether a TCP connect to `count` addresses races them: the builder
+    /// asks for it, there is more than one, and no fixed source port forbids
+    /// parallel attempts.
+    pub(crate) fn races(&self, target: impl fmt::Display, count: usize) -> bool {
+        if !self.race.enabled || count < 2 {
+            return false;
+        }
+        if self.fixed_source_port() {
+            debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+            return false;
+        }
+        true
     }
 
     /// The connect timeout, if one is set.
@@ -142,10 +160,10 @@ impl ConnectorBuilder {
     /// blocking: a blocking connect is what waits for room in a full accept
     /// queue (see `connect_unix_bounded`).
     #[cfg(unix)]
-    pub(crate) fn prepare_unix(&self, shown: &Address) -> Result<Socket> {
+    pub(crate) fn prepare_unix(&self, shown: &Address, nonblocking: bool) -> Result<Socket> {
         let socket = self
             .opts
-            .create_with(Domain::Unix, Type::Stream, shown, false)?;
+            .create_with(Domain::Unix, Type::Stream, shown, nonblocking)?;
         self.opts
             .apply(Phase::Fresh, &socket, Domain::Unix, Type::Stream, shown)?;
         Ok(socket)
@@ -180,13 +198,15 @@ impl ConnectorBuilder {
     }
 
     /// What follows a successful connect: the log line, the options set on
-    /// a connected socket, then the mode asked for (one `ioctl(FIONBIO)` if
-    /// the socket, made with `nonblocking_now`, is not in it yet).
+    /// a connected socket, then the mode: for [`Io::Blocking`] the one asked
+    /// for, for [`Io::Async`] nonblocking (one `ioctl(FIONBIO)` if the
+    /// socket, made with `nonblocking_now`, is not in it yet).
     pub(crate) fn connected(
         &self,
         socket: &Socket,
         addr: &Address,
         nonblocking_now: bool,
+        io: Io,
     ) -> Result<()> {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             match socket.local_addr().ok().and_then(|a| a.as_socket()) {
@@ -201,8 +221,23 @@ impl ConnectorBuilder {
             Type::Stream,
             addr,
         )?;
-        self.opts.finish_nonblocking(socket, addr, nonblocking_now)
+        match io {
+            Io::Blocking => self.opts.finish_nonblocking(socket, addr, nonblocking_now),
+            Io::Async if nonblocking_now => Ok(()),
+            Io::Async => set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, true)),
+        }
     }
+}
+
+/// Who will do I/O on a connected socket, which decides its final mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Io {
+    /// The caller, with std: blocking unless the builder's
+    /// [`nonblocking`](ConnectorBuilder::nonblocking) says otherwise.
+    Blocking,
+    /// An async runtime's reactor: left nonblocking, as [`start`] made it.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Async,
 }
 
 /// The domain of a connected address, which names the options set on it.
@@ -340,6 +375,14 @@ pub(crate) struct Attempt<S> {
     pub(crate) socket: S,
 }
 
+/// The pending attempts after [`Attempts::settle`]: the winner, if one
+/// connected, and the attempts still under way (the losers if there is a winner).
+#[derive(Debug)]
+pub(crate) struct Settled<S> {
+    pub(crate) winner: Option<Attempt<S>>,
+    pub(crate) pending: Vec<Attempt<S>>,
+}
+
 /// What a driver does next, as [`Attempts::next`] says.
 #[derive(Debug)]
 pub(crate) enum Next {
@@ -397,10 +440,12 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
     pub(crate) fn new(builder: &'b ConnectorBuilder, target: T, addrs: &[SocketAddr]) -> Self {
         let settings = &builder.race;
         let order = schedule::interleave(addrs, settings.family, settings.first_count);
-        debug!(
-            "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
-            settings.delay
-        );
+        if order.len() > 1 {
+            debug!(
+                "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
+                settings.delay
+            );
+        }
         let began = Instant::now();
         Attempts {
             race: Race::new(order, settings.delay, began, builder.timeout()),
@@ -567,23 +612,38 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         }
     }
 
-    /// Records how a pending attempt that the wait reported ended: the
-    /// attempt back if it connected (the winner), `None` if it failed.
-    pub(crate) fn settled<S>(
+    /// Goes through the pending attempts in the order they started, asking
+    /// `done` how each one ended (`None`: still pending): the first one
+    /// connected is the winner; the failed ones are recorded and leave the
+    /// race (the next attempt is then due at once if the latest one failed).
+    /// `done` is not asked about the attempts after a winner.
+    pub(crate) fn settle<S>(
         &mut self,
-        attempt: Attempt<S>,
-        result: io::Result<()>,
-    ) -> Option<Attempt<S>> {
-        match result {
-            Ok(()) => Some(attempt),
-            Err(source) => {
-                let err = Error::Connect {
-                    addr: Address::Inet(attempt.addr),
-                    source,
-                };
-                self.failed(attempt.index, err);
-                None
+        pending: Vec<Attempt<S>>,
+        mut done: impl FnMut(&Attempt<S>) -> Option<io::Result<()>>,
+    ) -> Settled<S> {
+        let mut winner = None;
+        let mut rest = Vec::with_capacity(pending.len());
+        for attempt in pending {
+            if winner.is_some() {
+                rest.push(attempt);
+                continue;
             }
+            match done(&attempt) {
+                None => rest.push(attempt),
+                Some(Ok(())) => winner = Some(attempt),
+                Some(Err(source)) => {
+                    let err = Error::Connect {
+                        addr: Address::Inet(attempt.addr),
+                        source,
+                    };
+                    self.failed(attempt.index, err);
+                }
+            }
+        }
+        Settled {
+            winner,
+            pending: rest,
         }
     }
 
@@ -660,7 +720,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
 }
 
 /// How a nonblocking connect began.
-enum Begun {
+pub(crate) enum Begun {
     /// Connected at once (possible on loopback).
     Connected(Socket),
     /// Going on in the background.
@@ -671,15 +731,20 @@ enum Begun {
 /// creation, then starts the connect.
 fn begin(builder: &ConnectorBuilder, addr: SocketAddr) -> Result<Begun> {
     let socket = builder.prepare(addr, Type::Stream, true)?;
-    let shown = Address::Inet(addr);
-    match socket.connect(&addr.into()) {
+    start(socket, &addr.into(), &Address::Inet(addr))
+}
+
+/// Starts a nonblocking connect on a prepared socket made nonblocking
+/// (`prepare` or `prepare_unix` with `nonblocking` true).
+pub(crate) fn start(socket: Socket, sockaddr: &SockAddr, shown: &Address) -> Result<Begun> {
+    match socket.connect(sockaddr) {
         Ok(()) => Ok(Begun::Connected(socket)),
         // A signal during a nonblocking connect leaves it going on in the background.
         Err(e) if sys::connect_in_progress(&e) || e.kind() == io::ErrorKind::Interrupted => {
             Ok(Begun::Pending(socket))
         }
         Err(source) => Err(Error::Connect {
-            addr: shown,
+            addr: shown.clone(),
             source,
         }),
     }

@@ -208,7 +208,9 @@ impl ConnectorBuilder {
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
     /// the stream to an event loop. The connect itself still blocks the
-    /// calling thread (bounded by [`connect_timeout`](Self::connect_timeout)).
+    /// calling thread (bounded by [`connect_timeout`](Self::connect_timeout));
+    /// the `tokio` feature's `connect_async` does not, and always returns a
+    /// nonblocking stream whatever this says.
     ///
     /// # Platform-specific behavior
     ///

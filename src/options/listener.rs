@@ -210,8 +210,10 @@ impl ListenerBuilder {
     /// Returns the socket in nonblocking mode (`O_NONBLOCK`).
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
-    /// the listener to an event loop (tokio's `TcpListener::from_std`
-    /// requires it).
+    /// the listener to an event loop (mio's and async-io's `from_std`-style
+    /// calls require it; see the crate docs' "Async runtimes"). The async
+    /// calls of the `tokio` feature always make their sockets nonblocking
+    /// and do not use this setting.
     ///
     /// # Platform-specific behavior
     ///
