@@ -371,7 +371,9 @@ impl ConnectorBuilder {
     /// (`getaddrinfo` with `AF_INET6` and with `AF_INET`). A name given as
     /// `"host:port"` or `(host, port)` is looked up through it, one family at
     /// a time and both at once, for [`connect`](Self::connect) and
-    /// [`connect_udp`](Self::connect_udp); a literal address needs no lookup,
+    /// [`connect_udp`](Self::connect_udp) (and their async twins
+    /// `connect_async` and `connect_udp_async` with the `tokio` feature); a
+    /// literal address needs no lookup,
     /// and other [`ToSocketAddrs`] types resolve through std whatever the
     /// resolver. See [`Resolve`] for what a resolver is asked, and the
     /// crate's [Happy Eyeballs](crate#happy-eyeballs) section for
@@ -396,7 +398,7 @@ impl ConnectorBuilder {
     }
 
     /// Whether a resolver of the program's own is set.
-    fn custom_resolver(&self) -> bool {
+    pub(crate) fn custom_resolver(&self) -> bool {
         matches!(self.resolver, Source::Custom(_))
     }
 
@@ -476,21 +478,24 @@ impl ConnectorBuilder {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
         self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
-        if let Some((name, port)) = resolve::name_of(&addr) {
-            let families = self.families();
-            let race = self.race.enabled && !self.fixed_source_port();
-            if !families.is_empty() && (race || self.custom_resolver()) {
-                let target = resolve::Target::new(&addr, CONNECTOR_LOG);
-                if race {
-                    return connect::blocking::connect_name(self, target, &name, port, &families);
-                }
-                let shown = target.to_string();
-                let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
-                return resolve::each(target, &addrs, |a| {
-                    let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
-                    Ok(socket.into())
-                });
+        if let Some(by) = self.by_name(&addr, Type::Stream) {
+            let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+            if by.race {
+                return connect::blocking::connect_name(
+                    self,
+                    target,
+                    &by.name,
+                    by.port,
+                    &by.families,
+                );
             }
+            let shown = target.to_string();
+            let addrs =
+                connect::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            return resolve::each(target, &addrs, |a| {
+                let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
+                Ok(socket.into())
+            });
         }
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         if self.races(target, addrs.len()) {
@@ -532,17 +537,15 @@ impl ConnectorBuilder {
         self.validate(Type::Datagram, Place::Inet)?;
         self.race.validate()?;
         self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
-        if let Some((name, port)) = resolve::name_of(&addr) {
-            let families = self.families();
-            if !families.is_empty() && self.custom_resolver() {
-                let target = resolve::Target::new(&addr, CONNECTOR_LOG);
-                let shown = target.to_string();
-                let addrs = connect::blocking::lookup_all(self, &shown, &name, port, &families)?;
-                return resolve::each(target, &addrs, |a| {
-                    let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
-                    Ok(socket.into())
-                });
-            }
+        if let Some(by) = self.by_name(&addr, Type::Datagram) {
+            let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+            let shown = target.to_string();
+            let addrs =
+                connect::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            return resolve::each(target, &addrs, |a| {
+                let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
+                Ok(socket.into())
+            });
         }
         let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
         resolve::each(target, &addrs, |a| {

@@ -89,9 +89,10 @@
 //! ```
 //!
 //! `connect_async` runs the same Happy Eyeballs race as `connect`, driven by
-//! tokio's reactor: no runtime thread waits, names resolve through
-//! `tokio::net::lookup_host`, and dropping the future closes every socket it
-//! opened. Calling the blocking `connect` inside a runtime instead would
+//! tokio's reactor: no runtime thread waits; a name is looked up once per
+//! family, at once, with the builder's resolver or the system's, and raced
+//! from the first answer as `connect` does (RFC 8305, section 3); and
+//! dropping the future closes every socket it opened. Calling the blocking `connect` inside a runtime instead would
 //! stall the runtime's thread for as long as the connect takes (on a
 //! current-thread runtime, every task).
 //!
@@ -175,7 +176,10 @@
 //! 5. **Wait without spinning.** The pending sockets, and while a name is
 //!    looked up the socket through which an answer announces itself, are
 //!    waited for together in the OS readiness wait (`poll(2)`, `WSAPoll`) by
-//!    the calling thread; the only threads started are the lookups'.
+//!    the calling thread; the only threads started are the lookups'. With
+//!    the `tokio` feature, `connect_async` takes the same steps and waits
+//!    for the same sockets in tokio's reactor instead, so no runtime thread
+//!    waits.
 //! 6. **Bound the whole** with [`connect_timeout`](ConnectorBuilder::connect_timeout):
 //!    lookups and attempts together (no limit by default); when it runs
 //!    out, the pending attempts fail with `TimedOut`.

@@ -11,7 +11,6 @@
 //! [`schedule`](super::schedule), the attempts in [`Attempts`]; this file
 //! only waits.
 
-use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -41,12 +40,7 @@ pub(crate) fn connect_name(
     port: u16,
     families: &[Domain],
 ) -> Result<TcpStream> {
-    let mut lookups =
-        Lookups::start(&builder.resolver, name, families).map_err(|source| Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            source,
-        })?;
+    let mut lookups = builder.start_lookups(&target.to_string(), name, families)?;
     let attempts = Attempts::resolving(builder, target, name, port, families);
     run(builder, attempts, Some(&mut lookups))
 }
@@ -73,19 +67,7 @@ fn run(
                 let (ready, woken) = match waited {
                     Ok(waited) => waited,
                     // Not expected with open sockets; the pending ones are closed.
-                    Err(source) => {
-                        return Err(match pending.first() {
-                            Some(attempt) => Error::Connect {
-                                addr: Address::Inet(attempt.addr),
-                                source,
-                            },
-                            None => Error::Resolve {
-                                target: attempts.target().to_string(),
-                                family: None,
-                                source,
-                            },
-                        })
-                    }
+                    Err(source) => return Err(attempts.wait_failed(&pending, source)),
                 };
                 if woken {
                     if let Some(lookups) = lookups.as_deref_mut() {
@@ -116,10 +98,8 @@ fn run(
 }
 
 /// Looks up `name` in `families` at the same time and returns every
-/// address once all answered, the preferred family first: for the
-/// sequential mode and for datagram sockets, which do not race. The connect
-/// timeout bounds the wait. A failed family is logged; only when no family
-/// gave an address is it the error.
+/// address once all answered (see [`gathered`](super::gathered)). The
+/// connect timeout bounds the wait.
 pub(crate) fn lookup_all(
     builder: &ConnectorBuilder,
     target: &str,
@@ -127,27 +107,15 @@ pub(crate) fn lookup_all(
     port: u16,
     families: &[Domain],
 ) -> Result<Vec<SocketAddr>> {
-    let mut lookups =
-        Lookups::start(&builder.resolver, name, families).map_err(|source| Error::Resolve {
-            target: target.to_owned(),
-            family: None,
-            source,
-        })?;
+    let mut lookups = builder.start_lookups(target, name, families)?;
     let deadline = builder
         .timeout()
         .and_then(|t| Instant::now().checked_add(t));
-    let mut answers: Vec<(Domain, io::Result<Vec<SocketAddr>>)> = Vec::new();
+    let mut answers = Vec::new();
     while answers.len() < families.len() {
         let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if wait == Some(Duration::ZERO) {
-            return Err(Error::Resolve {
-                target: target.to_owned(),
-                family: None,
-                source: io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "no answer within the connect timeout",
-                ),
-            });
+            return Err(super::no_answer(target));
         }
         let waited =
             sys::poll_connecting_or_woken(&[], lookups.wake_socket(), schedule::poll_millis(wait));
@@ -160,47 +128,7 @@ pub(crate) fn lookup_all(
         }
         answers.extend(lookups.take());
     }
-    let preferred = builder.race.family;
-    answers.sort_by_key(|(family, _)| *family != preferred);
-    let mut addrs = Vec::new();
-    let mut errors = Vec::new();
-    for (family, answer) in answers {
-        match answer {
-            Ok(found) => addrs.extend(found.into_iter().map(|mut a| {
-                a.set_port(port);
-                a
-            })),
-            Err(source) => {
-                let err = Error::Resolve {
-                    target: name.to_owned(),
-                    family: Some(family),
-                    source,
-                };
-                debug!("{err}");
-                errors.push(err);
-            }
-        }
-    }
-    if addrs.is_empty() {
-        return Err(match errors.len() {
-            0 => Error::Resolve {
-                target: target.to_owned(),
-                family: None,
-                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-            },
-            1 => errors.remove(0),
-            _ => {
-                let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                Error::Resolve {
-                    target: target.to_owned(),
-                    family: None,
-                    source: io::Error::new(errors[0].kind(), causes.join("; ")),
-                }
-            }
-        });
-    }
-    debug!("resolved {target} to {addrs:?}");
-    Ok(addrs)
+    super::gathered(builder, target, name, port, answers)
 }
 
 /// Closes the losers at once, puts the winner back in blocking mode and

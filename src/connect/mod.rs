@@ -229,6 +229,122 @@ impl ConnectorBuilder {
     }
 }
 
+/// A name to look up once per family, and how to connect to its addresses,
+/// as [`ConnectorBuilder::by_name`] decides for every driver.
+#[derive(Debug)]
+pub(crate) struct ByName {
+    pub(crate) name: String,
+    pub(crate) port: u16,
+    /// The families asked, the preferred one first.
+    pub(crate) families: Vec<Domain>,
+    /// Whether the addresses race as they come (RFC 8305, section 3), or
+    /// are all gathered first and tried one after another.
+    pub(crate) race: bool,
+}
+
+impl ConnectorBuilder {
+    /// Whether `addr` is a name this crate looks up itself, once per
+    /// family: for a TCP race, or whenever a resolver of the program's own
+    /// is set. `None` for a literal address, a socket address, a list, or a
+    /// sequential or datagram connect through the system resolver, all
+    /// resolved the way std resolves them.
+    pub(crate) fn by_name<A: fmt::Debug + ?Sized>(
+        &self,
+        addr: &A,
+        implied: Type,
+    ) -> Option<ByName> {
+        let (name, port) = resolve::name_of(addr)?;
+        let families = self.families();
+        let race = implied == Type::Stream && self.race.enabled && !self.fixed_source_port();
+        (!families.is_empty() && (race || self.custom_resolver())).then_some(ByName {
+            name,
+            port,
+            families,
+            race,
+        })
+    }
+
+    /// Starts the lookups of `name` in `families` with this builder's resolver.
+    pub(crate) fn start_lookups(
+        &self,
+        target: &str,
+        name: &str,
+        families: &[Domain],
+    ) -> Result<lookup::Lookups> {
+        lookup::Lookups::start(&self.resolver, name, families).map_err(|source| Error::Resolve {
+            target: target.to_owned(),
+            family: None,
+            source,
+        })
+    }
+}
+
+/// The error of a lookup that gave no answer within the connect timeout.
+pub(crate) fn no_answer(target: &str) -> Error {
+    Error::Resolve {
+        target: target.to_owned(),
+        family: None,
+        source: io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no answer within the connect timeout",
+        ),
+    }
+}
+
+/// Every address of a name once each family asked has answered, the
+/// preferred family first, with `port` set: for the sequential mode and
+/// for datagram sockets, which do not race. A failed family is logged;
+/// only when no family gave an address is it the error.
+pub(crate) fn gathered(
+    builder: &ConnectorBuilder,
+    target: &str,
+    name: &str,
+    port: u16,
+    mut answers: Vec<lookup::Answer>,
+) -> Result<Vec<SocketAddr>> {
+    let preferred = builder.race.family;
+    answers.sort_by_key(|(family, _)| *family != preferred);
+    let mut addrs = Vec::new();
+    let mut errors = Vec::new();
+    for (family, answer) in answers {
+        match answer {
+            Ok(found) => addrs.extend(found.into_iter().map(|mut a| {
+                a.set_port(port);
+                a
+            })),
+            Err(source) => {
+                let err = Error::Resolve {
+                    target: name.to_owned(),
+                    family: Some(family),
+                    source,
+                };
+                debug!("{err}");
+                errors.push(err);
+            }
+        }
+    }
+    if addrs.is_empty() {
+        return Err(match errors.len() {
+            0 => Error::Resolve {
+                target: target.to_owned(),
+                family: None,
+                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            },
+            1 => errors.remove(0),
+            _ => {
+                let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                Error::Resolve {
+                    target: target.to_owned(),
+                    family: None,
+                    source: io::Error::new(errors[0].kind(), causes.join("; ")),
+                }
+            }
+        });
+    }
+    debug!("resolved {target} to {addrs:?}");
+    Ok(addrs)
+}
+
 /// Who will do I/O on a connected socket, which decides its final mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Io {
@@ -647,9 +763,21 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         }
     }
 
-    /// What the race is for, as given.
-    pub(crate) fn target(&self) -> &T {
-        &self.target
+    /// The error of a readiness wait that failed (not expected with open
+    /// sockets): a connect error for the first pending attempt, or, with
+    /// none pending, a resolve error for the target. Every socket is closed.
+    pub(crate) fn wait_failed<S>(&self, pending: &[Attempt<S>], source: io::Error) -> Error {
+        match pending.first() {
+            Some(attempt) => Error::Connect {
+                addr: Address::Inet(attempt.addr),
+                source,
+            },
+            None => Error::Resolve {
+                target: self.target.to_string(),
+                family: None,
+                source,
+            },
+        }
     }
 
     /// Records a failed attempt: the next one is due at once if it was the latest.

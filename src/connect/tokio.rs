@@ -7,8 +7,12 @@
 //! a connect has ended, one way or the other), and a tokio timer stands for
 //! the time until the next attempt is due or the connect timeout runs out.
 //! Nothing blocks a runtime thread: the sockets are nonblocking from the
-//! start, and a name is resolved by `tokio::net::lookup_host` (a literal
-//! address without any system call, a name on tokio's blocking pool).
+//! start, and a name given as `"host:port"` or `(host, port)` is looked up
+//! once per family by the blocking path's own [`Lookups`] (their threads,
+//! or the builder's resolver), whose wake socket tokio's reactor watches
+//! through a copy, so the answers enter the race as they come (RFC 8305,
+//! section 3). Anything else (a literal address, a list) goes through
+//! `tokio::net::lookup_host`, without any system call for a literal.
 //!
 //! Every socket is made by the blocking path's own functions
 //! ([`ConnectorBuilder::prepare`], [`ListenerBuilder::bound_inet`] and the
@@ -21,14 +25,18 @@ use std::net::SocketAddr;
 #[cfg(unix)]
 use std::path::Path;
 use std::pin::{pin, Pin};
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 #[cfg(unix)]
 use ::tokio::net::{UnixDatagram, UnixListener, UnixStream};
 use socket2::{SockRef, Socket};
 
-use super::{check_self_connect, outcome, start, timed_out, Attempt, Attempts, Begun, Io, Next};
+use super::lookup::{Answer, Lookups};
+use super::{
+    check_self_connect, gathered, no_answer, outcome, start, timed_out, Attempt, Attempts, Begun,
+    ByName, Io, Next,
+};
 use crate::listener::listen;
 use crate::options::{set_result, Options, Place};
 use crate::resolve::{self, Named};
@@ -44,8 +52,16 @@ impl ConnectorBuilder {
     ///
     /// The steps are those of [`connect`](Self::connect), with the same
     /// options, checks and errors; only the waiting differs:
-    /// 1. `addr` is resolved by [`tokio::net::lookup_host`]: a literal
-    ///    address at once, a name on tokio's blocking pool;
+    /// 1. a name given as `"host:port"` or `(host, port)` is looked up once
+    ///    per family that fits, both at once, with the builder's
+    ///    [`resolver`](Self::resolver) or the system's, off the runtime's
+    ///    threads; the race starts on the first IPv6 answer, or on an IPv4
+    ///    answer after the [`resolution_delay`](Self::resolution_delay), and
+    ///    a late answer joins the race under way; a family that fails only
+    ///    shows in the `debug` log and, if every attempt fails, in the
+    ///    error. A literal address needs no lookup; anything else is
+    ///    resolved by [`tokio::net::lookup_host`], as `connect` resolves it
+    ///    with std;
     /// 2. each attempt's socket is created and configured like a blocking
     ///    attempt's (every option, the source address, the
     ///    [`configure`](Self::configure) hook), made nonblocking, and its
@@ -55,13 +71,15 @@ impl ConnectorBuilder {
     ///    and the [`connect_timeout`](Self::connect_timeout): the next
     ///    attempt starts when the delay has passed or at once when the
     ///    latest one fails, the first connection made wins, every other
-    ///    socket is closed at once, and the timeout bounds the whole race;
+    ///    socket is closed at once, and the timeout bounds the lookups and
+    ///    the race together;
     /// 4. with one address, or [`happy_eyeballs(false)`](Self::happy_eyeballs),
     ///    the addresses are tried one after another, each bounded by the
     ///    connect timeout.
     ///
     /// The future is `Send` when `A` is `Sync`, and cancellation is safe:
-    /// dropping it before it is done closes every socket it opened.
+    /// dropping it before it is done closes every socket it opened; a
+    /// lookup still running ends on its own thread once its answer comes.
     ///
     /// The stream is always nonblocking, as tokio needs
     /// ([`nonblocking`](Self::nonblocking) is not used). The read and write
@@ -117,13 +135,22 @@ impl ConnectorBuilder {
             log: CONNECTOR_LOG,
         };
         self.log_start(&target);
-        let addrs = lookup(target, &self.opts).await?;
+        let addrs = match self.by_name(&addr, Type::Stream) {
+            Some(by) if by.race => {
+                running(&target)?;
+                let lookups = Woken::start(self, &target.to_string(), &by)?;
+                let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families);
+                return race(self, attempts, Some(lookups)).await;
+            }
+            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
+            None => lookup(target, &self.opts).await?,
+        };
         if self.races(target, addrs.len()) {
-            return race(self, target, &addrs).await;
+            return race(self, Attempts::new(self, target, &addrs), None).await;
         }
         let mut errors = Vec::new();
         for &addr in addrs.iter() {
-            match race(self, target, &[addr]).await {
+            match race(self, Attempts::new(self, target, &[addr]), None).await {
                 Ok(stream) => return Ok(stream),
                 Err(err) => {
                     debug!("{err}");
@@ -139,7 +166,9 @@ impl ConnectorBuilder {
     ///
     /// The socket is made as `connect_udp` makes it, with a nonblocking
     /// `connect(2)` (a datagram connect sends nothing, so it ends at once);
-    /// the name is resolved by [`tokio::net::lookup_host`].
+    /// a name is looked up per family with the builder's
+    /// [`resolver`](Self::resolver) when one is set, as `connect_udp` does,
+    /// and by [`tokio::net::lookup_host`] otherwise.
     ///
     /// # Errors
     ///
@@ -177,7 +206,10 @@ impl ConnectorBuilder {
             log: CONNECTOR_LOG,
         };
         self.log_start(&target);
-        let addrs = lookup(target, &self.opts).await?;
+        let addrs = match self.by_name(&addr, Type::Datagram) {
+            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
+            None => lookup(target, &self.opts).await?,
+        };
         let mut errors = Vec::new();
         for &addr in addrs.iter() {
             let shown = Address::Inet(addr);
@@ -490,15 +522,16 @@ impl ListenerBuilder {
     }
 }
 
-/// Races `addrs` (resolved and checked) in tokio's reactor and returns the
-/// first connected stream, or every attempt's error in the order tried. One
-/// address makes a race of one: a single attempt bounded by the connect timeout.
+/// Runs a race to its end in tokio's reactor and returns the first
+/// connected stream, or every attempt's error in the order tried. While a
+/// name is being resolved (`lookups`), its answers are waited for in the
+/// same poll and given to the race as they come. A race of one address is a
+/// single attempt bounded by the connect timeout.
 async fn race<T: fmt::Display>(
     builder: &ConnectorBuilder,
-    target: T,
-    addrs: &[SocketAddr],
+    mut attempts: Attempts<'_, T>,
+    mut lookups: Option<Woken>,
 ) -> Result<TcpStream> {
-    let mut attempts = Attempts::new(builder, target, addrs);
     let mut pending: Vec<Attempt<TcpStream>> = Vec::new();
     loop {
         let wait = match attempts.next() {
@@ -515,8 +548,20 @@ async fn race<T: fmt::Display>(
         };
         let mut timer = pin!(wait.map(::tokio::time::sleep));
         // Ready when an attempt has ended (the winner, or a failure that may
-        // make the next attempt due at once) or the wait is over.
-        let winner = poll_fn(|cx| {
+        // make the next attempt due at once), an answer came, or the wait is over.
+        let waited = poll_fn(|cx| {
+            let mut answered = false;
+            if let Some(lookups) = lookups.as_mut() {
+                match lookups.poll_take(cx) {
+                    Ok(answers) => {
+                        for (family, answer) in answers {
+                            attempts.answered(family, answer);
+                            answered = true;
+                        }
+                    }
+                    Err(err) => return Poll::Ready(Err(err)),
+                }
+            }
             let before = pending.len();
             let settled = attempts.settle(std::mem::take(&mut pending), |attempt| {
                 match attempt.socket.poll_write_ready(cx) {
@@ -526,19 +571,138 @@ async fn race<T: fmt::Display>(
                 }
             });
             pending = settled.pending;
-            if settled.winner.is_some() || pending.len() < before {
-                return Poll::Ready(settled.winner);
+            if settled.winner.is_some() || pending.len() < before || answered {
+                return Poll::Ready(Ok(settled.winner));
             }
             match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
-                Some(Poll::Ready(())) => Poll::Ready(None),
+                Some(Poll::Ready(())) => Poll::Ready(Ok(None)),
                 _ => Poll::Pending,
             }
         })
         .await;
-        if let Some(winner) = winner {
-            return won(builder, attempts, winner, pending);
+        match waited {
+            Ok(Some(winner)) => return won(builder, attempts, winner, pending),
+            Ok(None) => {}
+            Err(source) => return Err(attempts.wait_failed(&pending, source)),
         }
     }
+}
+
+/// The per-family lookups of a name, with a copy of their wake socket
+/// registered with tokio's reactor, so that an answer wakes the task that
+/// waits for it and no runtime thread blocks. Dropping it drops the lookups
+/// and closes both sockets; a lookup still running ends on its own thread.
+struct Woken {
+    lookups: Lookups,
+    #[cfg(unix)]
+    wake: UnixStream,
+    #[cfg(windows)]
+    wake: UdpSocket,
+}
+
+impl Woken {
+    /// Starts the lookups of `by` with the builder's resolver.
+    fn start(builder: &ConnectorBuilder, target: &str, by: &ByName) -> Result<Woken> {
+        let lookups = builder.start_lookups(target, &by.name, &by.families)?;
+        // A duplicate of the nonblocking reading end: the lookups keep theirs.
+        let copy = lookups.wake_socket().try_clone();
+        #[cfg(unix)]
+        let wake = copy.and_then(|s| UnixStream::from_std(s.into()));
+        #[cfg(windows)]
+        let wake = copy.and_then(|s| UdpSocket::from_std(s.into()));
+        let wake = wake.map_err(|source| Error::Register {
+            target: target.to_owned(),
+            source,
+        })?;
+        Ok(Woken { lookups, wake })
+    }
+
+    /// The answers that came since the last call (none yet: an empty list,
+    /// and the task is woken when one comes). The wake socket is drained
+    /// through tokio, which clears its readiness, before the answers are taken.
+    fn poll_take(&mut self, cx: &mut Context<'_>) -> io::Result<Vec<Answer>> {
+        let mut woken = false;
+        while let Poll::Ready(ready) = self.poll_readable(cx) {
+            ready?;
+            woken = true;
+            if self.drain()? {
+                break;
+            }
+        }
+        Ok(if woken {
+            self.lookups.take()
+        } else {
+            Vec::new()
+        })
+    }
+
+    #[cfg(unix)]
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.wake.poll_read_ready(cx)
+    }
+
+    #[cfg(windows)]
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.wake.poll_recv_ready(cx)
+    }
+
+    /// Reads the wake bytes until tokio sees `WouldBlock`; `true` at the
+    /// end of the stream, which cannot come while the lookups hold the
+    /// writing end.
+    fn drain(&self) -> io::Result<bool> {
+        let mut buf = [0u8; 16];
+        loop {
+            #[cfg(unix)]
+            let read = self.wake.try_read(&mut buf);
+            #[cfg(windows)]
+            let read = self.wake.try_recv(&mut buf);
+            match read {
+                Ok(0) => return Ok(true),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Looks up `by` in each of its families at the same time and returns
+/// every address once all answered, as the blocking connect does for the
+/// sequential mode and datagram sockets (see [`gathered`]). The connect
+/// timeout bounds the wait.
+async fn lookup_all<A>(
+    builder: &ConnectorBuilder,
+    target: Named<'_, A>,
+    by: &ByName,
+) -> Result<Vec<SocketAddr>>
+where
+    A: fmt::Debug,
+{
+    running(&target)?;
+    let shown = target.to_string();
+    let mut lookups = Woken::start(builder, &shown, by)?;
+    let deadline = builder
+        .timeout()
+        .and_then(|t| ::tokio::time::Instant::now().checked_add(t));
+    let mut answers = Vec::new();
+    while answers.len() < by.families.len() {
+        let next = poll_fn(|cx| match lookups.poll_take(cx) {
+            Ok(new) if new.is_empty() => Poll::Pending,
+            other => Poll::Ready(other),
+        });
+        let new = match deadline {
+            Some(deadline) => ::tokio::time::timeout_at(deadline, next)
+                .await
+                .map_err(|_| no_answer(&shown))?,
+            None => next.await,
+        };
+        answers.extend(new.map_err(|source| Error::Resolve {
+            target: shown.clone(),
+            family: None,
+            source,
+        })?);
+    }
+    gathered(builder, &shown, &by.name, by.port, answers)
 }
 
 /// Hands an attempt's socket to tokio's reactor.
