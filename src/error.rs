@@ -917,9 +917,13 @@ mod tests {
 
     #[test]
     fn io_error_keeps_the_kind_and_reaches_the_os_code() {
+        #[cfg(unix)]
+        const REFUSED: i32 = libc::ECONNREFUSED;
+        #[cfg(windows)]
+        const REFUSED: i32 = windows_sys::Win32::Networking::WinSock::WSAECONNREFUSED;
         let err = Error::Connect {
             addr: inet("127.0.0.1:1"),
-            source: os(111),
+            source: os(REFUSED),
         };
         let text = err.to_string();
         let io = io::Error::from(err);
@@ -929,7 +933,7 @@ mod tests {
             .get_ref()
             .and_then(|e| e.downcast_ref::<Error>())
             .unwrap();
-        assert_eq!(inner.raw_os_error(), Some(111));
+        assert_eq!(inner.raw_os_error(), Some(REFUSED));
         // std's chain from the io::Error: its payload's source, none here.
         assert!(std::error::Error::source(&io).is_none());
         let back = io.into_inner().unwrap().downcast::<Error>().unwrap();

@@ -53,10 +53,13 @@ fn reason(kind: io::ErrorKind) -> String {
         other => panic!("no code for {other:?}"),
     };
     let text = io::Error::from_raw_os_error(code).to_string();
+    // As messages show a cause: the first letter lowercased, unless the
+    // first word is an acronym (Windows' "OS Error 10048 ...").
+    let acronym = text.chars().nth(1).is_some_and(char::is_uppercase);
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text,
+        Some(first) if !acronym => first.to_lowercase().chain(chars).collect(),
+        _ => text,
     }
 }
 
