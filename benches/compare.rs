@@ -45,7 +45,8 @@ use sockwright::hello::{
 };
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
-type Fallible<T> = Result<T, Box<dyn Error + Send + Sync>>;
+mod common;
+use common::{interleave, names, percentile, Fallible, Report, Variant};
 
 /// A group of measurements, adding its table's checks to the report.
 type Group = fn(&Plan, &mut Report) -> Fallible<()>;
@@ -127,7 +128,10 @@ fn main() -> ExitCode {
         }
     }
     println!("\ntotal time {:.1} s", started.elapsed().as_secs_f64());
-    report.finish(plan.quick)
+    report.finish(
+        plan.quick,
+        "quick run: figures are too few to judge ratios; run `cargo bench` for those",
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -901,45 +905,6 @@ fn process_cpu_seconds() -> Option<f64> {
 // ---------------------------------------------------------------------------
 // measurement and report
 
-/// One variant of a group: a name and a closure that returns one sample.
-struct Variant<'a> {
-    name: String,
-    sample: Box<dyn FnMut() -> Fallible<f64> + 'a>,
-}
-
-impl<'a> Variant<'a> {
-    fn new(name: impl Into<String>, sample: impl FnMut() -> Fallible<f64> + 'a) -> Variant<'a> {
-        Variant {
-            name: name.into(),
-            sample: Box::new(sample),
-        }
-    }
-}
-
-fn names(variants: &[Variant<'_>]) -> Vec<String> {
-    variants.iter().map(|v| v.name.clone()).collect()
-}
-
-/// Runs one warm-up round, then `rounds` rounds of every variant in turn;
-/// returns each variant's samples in round order. Each round starts one
-/// variant later than the one before (A B C, B C A, C A B, ...), so that no
-/// variant always runs first or always follows the same one.
-fn interleave(variants: &mut [Variant<'_>], rounds: usize) -> Fallible<Vec<Vec<f64>>> {
-    let n = variants.len();
-    let mut samples = vec![Vec::with_capacity(rounds); n];
-    for round in 0..=rounds {
-        for k in 0..n {
-            let i = (round + k) % n;
-            let variant = &mut variants[i];
-            let sample = (variant.sample)().map_err(|e| format!("{}: {e}", variant.name))?;
-            if round > 0 {
-                samples[i].push(sample);
-            }
-        }
-    }
-    Ok(samples)
-}
-
 /// Runs `op` `batch` times; returns the mean nanoseconds per run.
 fn time_per_op(batch: u64, mut op: impl FnMut() -> Fallible<()>) -> Fallible<f64> {
     let start = Instant::now();
@@ -1109,62 +1074,5 @@ fn fmt(value: f64) -> String {
         format!("{value:.1}")
     } else {
         format!("{value:.2}")
-    }
-}
-
-/// The `q` quantile of `samples` (nearest rank).
-fn percentile(samples: &[f64], q: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (q * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank]
-}
-
-/// The PASS/FAIL lines and errors, printed at the end.
-#[derive(Default)]
-struct Report {
-    lines: Vec<String>,
-    failed: bool,
-}
-
-impl Report {
-    /// A check; a miss fails the run when `binding`.
-    fn check(&mut self, binding: bool, pass: bool, what: String) {
-        let verdict = match (pass, binding) {
-            (true, _) => "PASS",
-            (false, true) => "FAIL",
-            (false, false) => "MISS (quick run: noted, not failed)",
-        };
-        self.failed |= !pass && binding;
-        self.lines.push(format!("{verdict} {what}"));
-    }
-
-    fn note(&mut self, what: String) {
-        self.lines.push(format!("INFO {what}"));
-    }
-
-    fn error(&mut self, what: String) {
-        self.failed = true;
-        self.lines.push(format!("FAIL error: {what}"));
-    }
-
-    fn finish(self, quick: bool) -> ExitCode {
-        println!("\n## checks");
-        for line in &self.lines {
-            println!("{line}");
-        }
-        if self.failed {
-            ExitCode::FAILURE
-        } else {
-            if quick {
-                println!(
-                    "quick run: figures are too few to judge ratios; run `cargo bench` for those"
-                );
-            }
-            ExitCode::SUCCESS
-        }
     }
 }

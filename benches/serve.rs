@@ -30,7 +30,6 @@
 //! non-zero only when something fails outright (a client or server error),
 //! not when a ratio misses on few noisy samples.
 
-use std::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -44,7 +43,8 @@ use sockwright::hello::{
 };
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
-type Fallible<T> = Result<T, Box<dyn Error + Send + Sync>>;
+mod common;
+use common::{interleave, names, percentile, Fallible, Report, Variant};
 
 /// Concurrent clients measured.
 const CLIENTS: [usize; 3] = [8, 64, 256];
@@ -102,7 +102,10 @@ fn main() -> ExitCode {
         report.error(format!("idle: {err}"));
     }
     println!("\ntotal time {:.1} s", started.elapsed().as_secs_f64());
-    report.finish(plan.quick)
+    report.finish(
+        plan.quick,
+        "quick run: too few samples to judge ratios; run the full bench for those",
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -120,9 +123,9 @@ fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
             let addr = server.addr;
             let window = plan.window;
             let failures = Arc::clone(&failures);
-            variants.push(Variant {
-                name: format!("{clients:>3} clients, {}", server.kind.name()),
-                sample: Box::new(move || {
+            variants.push(Variant::new(
+                format!("{clients:>3} clients, {}", server.kind.name()),
+                move || {
                     let (done, failed, elapsed) = run_clients(addr, clients, window, &failures);
                     if failed > 0 {
                         return Err(
@@ -130,12 +133,12 @@ fn serve(plan: &Plan, report: &mut Report) -> Fallible<()> {
                         );
                     }
                     Ok(done as f64 / elapsed.as_secs_f64())
-                }),
-            });
+                },
+            ));
         }
     }
     let samples = interleave(&mut variants, plan.rounds);
-    let names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
+    let names = names(&variants);
     drop(variants);
     let mut stop_errors = Vec::new();
     for server in servers {
@@ -585,29 +588,6 @@ mod idle {
 // ---------------------------------------------------------------------------
 // measurement and report
 
-struct Variant<'a> {
-    name: String,
-    sample: Box<dyn FnMut() -> Fallible<f64> + 'a>,
-}
-
-/// One warm-up round, then `rounds` rounds of every variant, each round
-/// starting one variant later than the one before.
-fn interleave(variants: &mut [Variant<'_>], rounds: usize) -> Fallible<Vec<Vec<f64>>> {
-    let n = variants.len();
-    let mut samples = vec![Vec::with_capacity(rounds); n];
-    for round in 0..=rounds {
-        for k in 0..n {
-            let i = (round + k) % n;
-            let variant = &mut variants[i];
-            let sample = (variant.sample)().map_err(|e| format!("{}: {e}", variant.name))?;
-            if round > 0 {
-                samples[i].push(sample);
-            }
-        }
-    }
-    Ok(samples)
-}
-
 /// Samples per variant, in groups of `per_group` rows (one per server); the
 /// ratios compare each row with its group's `reference` row.
 struct Table {
@@ -659,61 +639,5 @@ impl Table {
             "({} samples per variant, interleaved)",
             self.samples.first().map_or(0, Vec::len)
         );
-    }
-}
-
-/// The `q` quantile of `samples` (nearest rank).
-fn percentile(samples: &[f64], q: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(q * (sorted.len() - 1) as f64).round() as usize]
-}
-
-/// The PASS/FAIL lines and errors, printed at the end.
-#[derive(Default)]
-struct Report {
-    lines: Vec<String>,
-    failed: bool,
-}
-
-impl Report {
-    /// A check; a miss fails the run when `binding`.
-    fn check(&mut self, binding: bool, pass: bool, what: String) {
-        let verdict = match (pass, binding) {
-            (true, _) => "PASS",
-            (false, true) => "FAIL",
-            (false, false) => "MISS (quick run: noted, not failed)",
-        };
-        self.failed |= !pass && binding;
-        self.lines.push(format!("{verdict} {what}"));
-    }
-
-    fn note(&mut self, what: String) {
-        self.lines.push(format!("INFO {what}"));
-    }
-
-    fn error(&mut self, what: String) {
-        self.failed = true;
-        self.lines.push(format!("FAIL error: {what}"));
-    }
-
-    fn finish(self, quick: bool) -> ExitCode {
-        println!("\n## checks");
-        for line in &self.lines {
-            println!("{line}");
-        }
-        if self.failed {
-            ExitCode::FAILURE
-        } else {
-            if quick {
-                println!(
-                    "quick run: too few samples to judge ratios; run the full bench for those"
-                );
-            }
-            ExitCode::SUCCESS
-        }
     }
 }

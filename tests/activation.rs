@@ -20,7 +20,7 @@ use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::Instant;
 
-use hello_util::{example, reserve_port, run, Running, PROGRAM_LIMIT, SERVER_OUTPUT};
+use hello_util::{reserve_port, run, Running, PROGRAM_LIMIT, SERVER_OUTPUT};
 use sockwright::activation::{self, ListenFds};
 use sockwright::{Error, Listener, ListenerBuilder};
 use util::TempDir;
@@ -297,7 +297,7 @@ fn the_example_server_under_socket_activation_answers_a_python_client() {
         eprintln!("skipped: python3 cannot run here");
         return;
     }
-    let server = example("server").display().to_string();
+    let server = util::example_binary("server").display().to_string();
     for (name, listen) in [("", "sd-listen"), ("hello", "sd-listen:hello")] {
         let (running, port) = (0..5)
             .find_map(|_| {

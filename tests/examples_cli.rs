@@ -3,16 +3,17 @@
 //! misbehaving peers, and the `--forever` server under load.
 
 mod hello_util;
+mod util;
 
 use std::net::SocketAddr;
 use std::process::Command;
 
-use hello_util::{example, run, Running, CLIENT_OUTPUT, SERVER_OUTPUT};
+use hello_util::{run, Running, CLIENT_OUTPUT, SERVER_OUTPUT};
 use socket2::{Domain, Socket, Type};
 
 /// Runs an example with `args`, without any `RUST_LOG` from the caller.
 fn example_command(name: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(example(name));
+    let mut command = Command::new(util::example_binary(name));
     command.args(args).env_remove("RUST_LOG");
     command
 }

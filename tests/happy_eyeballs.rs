@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Domain, Error};
-use util::{has_ipv6_loopback, refused_port};
+use util::{connect_error_for, has_ipv6_loopback, init_log, refused_port};
 
 /// Slack allowed on top of an expected wait for scheduling on a busy machine.
 #[cfg(target_os = "linux")]
@@ -43,21 +43,8 @@ fn refused_port_v6() -> (socket2::Socket, SocketAddr) {
     (socket, addr)
 }
 
-/// Shows the race's `debug` lines with `RUST_LOG=debug cargo test --test happy_eyeballs -- --nocapture`.
-fn init_log() {
-    let _ = env_logger::builder().is_test(true).try_init();
-}
-
 /// A change to a builder, for table-driven cases.
 type Configure = Box<dyn Fn(&mut ConnectorBuilder)>;
-
-fn connect_error_for(err: &Error) -> (SocketAddr, ErrorKind) {
-    let Error::Connect { addr, .. } = err else {
-        panic!("expected a connect error, got {err}");
-    };
-    let text = addr.to_string();
-    (text.parse().unwrap(), err.kind())
-}
 
 #[cfg(target_os = "linux")]
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -132,18 +119,7 @@ fn the_connect_timeout_bounds_the_whole_race() {
         took >= timeout && took < timeout + MARGIN,
         "failed after {took:?}"
     );
-    let Error::AllAttemptsFailed { attempts, .. } = &err else {
-        panic!("expected AllAttemptsFailed, got {err}");
-    };
-    let tried: Vec<_> = attempts.iter().map(connect_error_for).collect();
-    assert_eq!(
-        tried,
-        [
-            (hole6.addr, ErrorKind::TimedOut),
-            (hole4.addr, ErrorKind::TimedOut)
-        ],
-        "{err}"
-    );
+    util::check_each_attempt_timed_out(&err, &[hole6.addr, hole4.addr]);
 }
 
 #[cfg(target_os = "linux")]

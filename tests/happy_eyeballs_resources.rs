@@ -16,7 +16,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Error};
-use util::{fd_count, full_listener, full_listener_at, has_ipv6_loopback, thread_count};
+use util::{black_holes_v6_and_v4, fd_count, thread_count};
 
 /// Races won by IPv4 while the black-holed IPv6 attempt is pending.
 const WON_ROUNDS: usize = 200;
@@ -27,14 +27,10 @@ const TIME_LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn losing_attempts_leave_no_fd_and_no_thread() {
-    if !has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback (::1)");
-        return;
-    }
     // Fixtures first, so that they are part of the "before" count.
-    let probe = Duration::from_millis(200);
-    let hole6 = full_listener_at("[::1]:0", probe).expect("no SYN dropped on [::1]");
-    let hole4 = full_listener(probe).expect("no SYN dropped on 127.0.0.1");
+    let Some((hole6, hole4)) = black_holes_v6_and_v4(Duration::from_millis(200)) else {
+        return;
+    };
     let live = TcpListener::bind("127.0.0.1:0").unwrap();
     let live_addr = live.local_addr().unwrap();
     let delay = Duration::from_millis(10);

@@ -2,6 +2,7 @@
 //! contained, and 1,000 connections with 50 stalled.
 
 mod hello_util;
+mod util;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;

@@ -12,6 +12,7 @@
 #![cfg(unix)]
 
 mod hello_util;
+mod util;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 #![cfg(unix)]
 
 mod hello_util;
+mod util;
 
 use std::process::Command;
 use std::sync::OnceLock;

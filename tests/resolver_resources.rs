@@ -14,7 +14,8 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Domain};
-use util::{fd_count, thread_count, TestResolver};
+use util::resolver::{release_and_expect_no_thread_left, TestResolver};
+use util::{fd_count, thread_count};
 
 const ROUNDS: usize = 1_000;
 /// An upper bound on the whole test, so that a hang fails instead.
@@ -69,14 +70,10 @@ fn connects_that_win_before_the_slow_answer_leave_no_thread_and_no_fd() {
     );
 
     // The slow answer comes: its thread ends, nobody is left to tell.
-    resolver.release();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while thread_count() > threads_before {
-        assert!(
-            Instant::now() < deadline,
-            "the lookup thread did not end after its answer"
-        );
-        std::thread::yield_now();
-    }
-    assert_eq!(fd_count(), fds_before);
+    release_and_expect_no_thread_left(
+        &resolver,
+        threads_before,
+        fds_before,
+        "the lookup thread did not end after its answer",
+    );
 }

@@ -11,7 +11,6 @@
 mod util;
 
 use std::io::ErrorKind;
-use std::net::SocketAddr;
 #[cfg(target_os = "linux")]
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
@@ -20,50 +19,14 @@ use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[cfg(target_os = "linux")]
+use util::black_hole_v6_and_live_v4;
+use util::{connect_error_for, current_thread, init_log};
 
 /// The C tutorial's greetings (`sockwright::hello`'s constants, written out
 /// so that this file needs only the feature it tests).
 const CLIENT_GREETING: &str = "Hello from client";
 const SERVER_GREETING: &str = "Hello from server";
-
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("current-thread runtime")
-}
-
-/// Shows the race's `debug` lines with `RUST_LOG=debug cargo test --features tokio --test tokio -- --nocapture`.
-fn init_log() {
-    let _ = env_logger::builder().is_test(true).try_init();
-}
-
-fn connect_error_for(err: &Error) -> (SocketAddr, ErrorKind) {
-    let Error::Connect { addr, .. } = err else {
-        panic!("expected a connect error, got {err}");
-    };
-    (addr.to_string().parse().unwrap(), err.kind())
-}
-
-/// A black-holed `[::1]:P` and a live `127.0.0.1:P` on the same port, as a
-/// name with one address of each family would resolve; `None` (with the
-/// reason printed) on a host without IPv6 loopback.
-#[cfg(target_os = "linux")]
-fn black_hole_v6_and_live_v4() -> Option<(util::FullListener, std::net::TcpListener)> {
-    if !util::has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback (::1)");
-        return None;
-    }
-    // The port is free on ::1 but may be taken on 127.0.0.1: a few tries.
-    for _ in 0..20 {
-        let hole = util::full_listener_at("[::1]:0", Duration::from_millis(200))
-            .expect("no SYN dropped at a full accept queue on [::1]");
-        if let Ok(live) = std::net::TcpListener::bind(("127.0.0.1", hole.addr.port())) {
-            return Some((hole, live));
-        }
-    }
-    panic!("no port free on both ::1 and 127.0.0.1 in 20 tries");
-}
 
 /// Records the gaps between the ticks of a 10 ms sleep loop until `stop`,
 /// returning the largest.
@@ -181,13 +144,9 @@ fn the_ticker_sees_a_blocking_connect_stall_the_runtime() {
 #[test]
 fn two_black_holes_time_out_together_at_the_connect_timeout() {
     init_log();
-    if !util::has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback (::1)");
+    let Some((hole6, hole4)) = util::black_holes_v6_and_v4(Duration::from_millis(200)) else {
         return;
-    }
-    let probe = Duration::from_millis(200);
-    let hole6 = util::full_listener_at("[::1]:0", probe).expect("no SYN dropped on [::1]");
-    let hole4 = util::full_listener(probe).expect("no SYN dropped on 127.0.0.1");
+    };
     let timeout = Duration::from_millis(600);
     let rt = current_thread();
 
@@ -207,18 +166,7 @@ fn two_black_holes_time_out_together_at_the_connect_timeout() {
         took >= timeout && took < timeout + Duration::from_millis(200),
         "failed after {took:?}"
     );
-    let Error::AllAttemptsFailed { attempts, .. } = &err else {
-        panic!("expected AllAttemptsFailed, got {err}");
-    };
-    let tried: Vec<_> = attempts.iter().map(connect_error_for).collect();
-    assert_eq!(
-        tried,
-        [
-            (hole6.addr, ErrorKind::TimedOut),
-            (hole4.addr, ErrorKind::TimedOut)
-        ],
-        "{err}"
-    );
+    util::check_each_attempt_timed_out(&err, &[hole6.addr, hole4.addr]);
 }
 
 #[test]

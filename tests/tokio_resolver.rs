@@ -14,27 +14,10 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Domain, Error, StaticResolver};
-use util::TestResolver;
-
-const NAME: &str = "dual.sockwright.test";
-/// What a connect may take on top of what the RFC makes it wait, on a busy
-/// machine; the figure the tests are held to (the resolution delay + 100 ms).
-const SLACK: Duration = Duration::from_millis(100);
-/// Where only the order of events is checked, an upper bound that a busy
-/// machine cannot miss but a connect waiting for the black hole's timeout would.
-const MARGIN: Duration = Duration::from_millis(1500);
-
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("current-thread runtime")
-}
-
-/// Shows the `debug` lines with `RUST_LOG=debug cargo test --features tokio --test tokio_resolver -- --nocapture`.
-fn init_log() {
-    let _ = env_logger::builder().is_test(true).try_init();
-}
+use util::resolver::{
+    check_no_family_resolved, check_refused_and_no_ipv6_record, TestResolver, MARGIN, NAME, SLACK,
+};
+use util::{current_thread, init_log};
 
 #[test]
 fn a_first_and_aaaa_after_3s_connects_within_the_resolution_delay() {
@@ -68,29 +51,11 @@ fn a_first_and_aaaa_after_3s_connects_within_the_resolution_delay() {
     );
 }
 
-/// A `[::1]` port that drops every SYN, and a live `127.0.0.1` listener on
-/// the same port number (a name has one port for both families).
-#[cfg(target_os = "linux")]
-fn black_hole_and_live_on_one_port() -> Option<(util::FullListener, TcpListener)> {
-    if !util::has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback (::1)");
-        return None;
-    }
-    for _ in 0..20 {
-        let hole = util::full_listener_at("[::1]:0", Duration::from_millis(200))
-            .expect("no SYN dropped at a full accept queue on [::1]");
-        if let Ok(live) = TcpListener::bind(("127.0.0.1", hole.addr.port())) {
-            return Some((hole, live));
-        }
-    }
-    panic!("no port free on both [::1] and 127.0.0.1 in 20 tries");
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn aaaa_within_the_delay_is_tried_first_and_loses_to_ipv4_after_the_attempt_delay() {
     init_log();
-    let Some((hole, live)) = black_hole_and_live_on_one_port() else {
+    let Some((hole, live)) = util::black_hole_v6_and_live_v4() else {
         return;
     };
     let resolver = TestResolver::new()
@@ -124,7 +89,7 @@ fn aaaa_within_the_delay_is_tried_first_and_loses_to_ipv4_after_the_attempt_dela
 #[test]
 fn an_a_answer_after_the_race_started_joins_it() {
     init_log();
-    let Some((hole, live)) = black_hole_and_live_on_one_port() else {
+    let Some((hole, live)) = util::black_hole_v6_and_live_v4() else {
         return;
     };
     // AAAA at once: the race starts on the black hole; A comes 300 ms later
@@ -160,29 +125,7 @@ fn a_failed_family_shows_in_the_error_only_when_everything_failed() {
                 .connect_async((NAME, refused.port())),
         )
         .unwrap_err();
-    let text = err.to_string();
-    println!("{text}");
-    let Error::AllAttemptsFailed { attempts, .. } = &err else {
-        panic!("expected every attempt listed, got {err}");
-    };
-    assert_eq!(attempts.len(), 2, "{text}");
-    assert!(matches!(attempts[0], Error::Connect { .. }), "{text}");
-    assert!(
-        matches!(&attempts[1], Error::Resolve { family: Some(Domain::Ipv6), target, .. } if target == NAME),
-        "{text}"
-    );
-    let port = refused.port();
-    assert!(
-        text.starts_with(&format!(
-            "{NAME}:{port}: the only address failed: connect 127.0.0.1:{port}: "
-        )),
-        "{text}"
-    );
-    assert!(
-        text.ends_with(&format!("; resolve {NAME} (IPv6): no such record")),
-        "{text}"
-    );
-    assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    check_refused_and_no_ipv6_record(&err, refused.port());
 }
 
 #[test]
@@ -194,11 +137,7 @@ fn both_families_failing_is_one_resolve_error_naming_each() {
                 .connect_async(("nowhere.sockwright.test", 80)),
         )
         .unwrap_err();
-    assert!(matches!(err, Error::Resolve { family: None, .. }), "{err}");
-    assert_eq!(
-        err.to_string(),
-        "resolve nowhere.sockwright.test:80: IPv6: name not in the resolver's table; IPv4: name not in the resolver's table"
-    );
+    check_no_family_resolved(&err);
 }
 
 #[test]

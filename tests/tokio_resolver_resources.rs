@@ -14,7 +14,8 @@ mod util;
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, Domain};
-use util::{fd_count, thread_count, TestResolver};
+use util::resolver::{release_and_expect_no_thread_left, TestResolver};
+use util::{current_thread, fd_count, thread_count};
 
 const ROUNDS: usize = 500;
 /// An upper bound on the whole test, so that a hang fails instead.
@@ -28,10 +29,7 @@ fn dropping_connect_async_mid_lookup_leaves_no_fd() {
         .gated(Domain::Ipv4, &["127.0.0.1"]);
     let mut builder = ConnectorBuilder::new();
     builder.resolver(resolver.clone());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     let cancel_after = Duration::from_millis(2);
 
     let started = Instant::now();
@@ -75,14 +73,10 @@ fn dropping_connect_async_mid_lookup_leaves_no_fd() {
     );
 
     // The held answers come: the lookup threads end, nobody is left to tell.
-    resolver.release();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while thread_count() > threads_before {
-        assert!(
-            Instant::now() < deadline,
-            "the lookup threads did not end after their answers"
-        );
-        std::thread::yield_now();
-    }
-    assert_eq!(fd_count(), fds_before);
+    release_and_expect_no_thread_left(
+        &resolver,
+        threads_before,
+        fds_before,
+        "the lookup threads did not end after their answers",
+    );
 }

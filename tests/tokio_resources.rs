@@ -12,7 +12,7 @@ mod util;
 use std::time::{Duration, Instant};
 
 use sockwright::ConnectorBuilder;
-use util::{fd_count, full_listener, full_listener_at, has_ipv6_loopback};
+use util::{black_holes_v6_and_v4, current_thread, fd_count};
 
 /// Races dropped while their first attempt is pending (before the delay).
 const ONE_PENDING: usize = 500;
@@ -23,21 +23,14 @@ const TIME_LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn dropping_connect_async_mid_race_leaves_no_fd() {
-    if !has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback (::1)");
+    let Some((hole6, hole4)) = black_holes_v6_and_v4(Duration::from_millis(200)) else {
         return;
-    }
-    let probe = Duration::from_millis(200);
-    let hole6 = full_listener_at("[::1]:0", probe).expect("no SYN dropped on [::1]");
-    let hole4 = full_listener(probe).expect("no SYN dropped on 127.0.0.1");
+    };
     let targets = [hole6.addr, hole4.addr];
     let delay = Duration::from_millis(10);
     let mut builder = ConnectorBuilder::new();
     builder.connection_attempt_delay(delay);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
 
     let started = Instant::now();
     let (fds_before, fds_after) = rt.block_on(async {

@@ -1,13 +1,15 @@
-//! Helpers shared by the hello tests: finding the example binaries, running a
-//! program with its output read line by line, reserving loopback ports, and
-//! the interop scenarios run against the C and Python peers.
+//! Helpers shared by the hello tests: running a program with its output read
+//! line by line, reserving loopback ports, and the interop scenarios run
+//! against the C and Python peers.
+//!
+//! The example binaries are found with `util::example_binary`, so a test
+//! file that declares `mod hello_util;` declares `mod util;` beside it.
 //!
 //! Each test file uses only some of these, so unused ones are allowed.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
@@ -16,27 +18,11 @@ use std::time::{Duration, Instant};
 use sockwright::hello::{Exchange, Server, CLIENT_GREETING, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
+use crate::util::example_binary;
+
 /// How long any single program in these tests may run before it is killed
 /// and the test fails.
 pub const PROGRAM_LIMIT: Duration = Duration::from_secs(30);
-
-/// The path of an example binary, built by `cargo test` next to the test
-/// binaries (`target/<profile>/examples/NAME`).
-pub fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let deps = exe.parent().expect("test binary directory");
-    let path = deps
-        .join("..")
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "example binary {} is missing: build the examples first (plain `cargo test` does, \
-         or `cargo build --examples`)",
-        path.display()
-    );
-    path
-}
 
 /// A loopback port that was free a moment ago: bound to `127.0.0.1:0`, read
 /// back, closed. Another program may take it before it is used, so callers
@@ -226,7 +212,7 @@ pub fn start_foreign_server(server: &dyn Fn(u16) -> Command) -> (Running, u16) {
 /// The example server with a foreign client (`client(port)`).
 pub fn example_server_with(client: &dyn Fn(u16) -> Command) {
     let mut server = Running::start(
-        Command::new(example("server"))
+        Command::new(example_binary("server"))
             .args(["--addr", "127.0.0.1", "--port", "0"])
             .env_remove("RUST_LOG"),
     );
@@ -242,7 +228,7 @@ pub fn example_server_with(client: &dyn Fn(u16) -> Command) {
 /// The example client with a foreign server (`server(port)`).
 pub fn example_client_with(server: &dyn Fn(u16) -> Command) {
     let (server, port) = start_foreign_server(server);
-    let client = run(Command::new(example("client"))
+    let client = run(Command::new(example_binary("client"))
         .args(["--port", &port.to_string()])
         .env_remove("RUST_LOG"));
     assert_eq!(client.stdout, CLIENT_OUTPUT, "{client:?}");

@@ -1,6 +1,8 @@
 //! Helpers shared by the test files: counting the process's open file
 //! descriptors and threads, loopback connection pairs, provoking refused and
-//! timed-out connects on loopback, and private temporary directories.
+//! timed-out connects on loopback, black holes for the Happy Eyeballs tests,
+//! private temporary directories, and (in `resolver`) the resolver tests'
+//! fixtures.
 //!
 //! Each test file uses only some of these, so unused ones are allowed.
 #![allow(dead_code)]
@@ -13,7 +15,46 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
-use sockwright::{ConnectorBuilder, ListenerBuilder};
+use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
+
+pub mod resolver;
+
+/// Shows the crate's `debug` lines (the race's, the resolver's) with
+/// `RUST_LOG=debug cargo test --test NAME -- --nocapture`.
+pub fn init_log() {
+    let _ = env_logger::builder().is_test(true).try_init();
+}
+
+/// A current-thread tokio runtime with its I/O and timer drivers.
+#[cfg(feature = "tokio")]
+pub fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime")
+}
+
+/// The address and the kind of a connect error; panics on any other error.
+pub fn connect_error_for(err: &Error) -> (SocketAddr, io::ErrorKind) {
+    let Error::Connect { addr, .. } = err else {
+        panic!("expected a connect error, got {err}");
+    };
+    (addr.to_string().parse().unwrap(), err.kind())
+}
+
+/// Checks that `err` lists one timed-out connect to each of `addrs`, in
+/// that order.
+pub fn check_each_attempt_timed_out(err: &Error, addrs: &[SocketAddr]) {
+    let Error::AllAttemptsFailed { attempts, .. } = err else {
+        panic!("expected AllAttemptsFailed, got {err}");
+    };
+    let tried: Vec<_> = attempts.iter().map(connect_error_for).collect();
+    let expected: Vec<_> = addrs
+        .iter()
+        .map(|a| (*a, io::ErrorKind::TimedOut))
+        .collect();
+    assert_eq!(tried, expected, "{err}");
+}
 
 /// Open file descriptors of this process (Linux: the entries of `/proc/self/fd`,
 /// less the one `read_dir` itself holds while listing).
@@ -101,6 +142,41 @@ pub fn full_listener_at(addr: &str, probe: Duration) -> Option<FullListener> {
 /// Whether this host has an IPv6 loopback to bind.
 pub fn has_ipv6_loopback() -> bool {
     TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// A black-holed `[::1]:P` and a live `127.0.0.1:P` on the same port, as a
+/// name with one address of each family would resolve (a name has one port
+/// for both families); `None` (with the reason printed) on a host without
+/// IPv6 loopback.
+#[cfg(target_os = "linux")]
+pub fn black_hole_v6_and_live_v4() -> Option<(FullListener, TcpListener)> {
+    if !has_ipv6_loopback() {
+        eprintln!("skipped: this host has no IPv6 loopback (::1)");
+        return None;
+    }
+    // The port is free on ::1 but may be taken on 127.0.0.1: a few tries.
+    for _ in 0..20 {
+        let hole = full_listener_at("[::1]:0", Duration::from_millis(200))
+            .expect("no SYN dropped at a full accept queue on [::1]");
+        if let Ok(live) = TcpListener::bind(("127.0.0.1", hole.addr.port())) {
+            return Some((hole, live));
+        }
+    }
+    panic!("no port free on both [::1] and 127.0.0.1 in 20 tries");
+}
+
+/// Two black holes, on `[::1]` and on `127.0.0.1` (in that order), each
+/// found with connects bounded by `probe`; `None` (with the reason printed)
+/// on a host without IPv6 loopback.
+#[cfg(target_os = "linux")]
+pub fn black_holes_v6_and_v4(probe: Duration) -> Option<(FullListener, FullListener)> {
+    if !has_ipv6_loopback() {
+        eprintln!("skipped: this host has no IPv6 loopback (::1)");
+        return None;
+    }
+    let hole6 = full_listener_at("[::1]:0", probe).expect("no SYN dropped on [::1]");
+    let hole4 = full_listener(probe).expect("no SYN dropped on 127.0.0.1");
+    Some((hole6, hole4))
 }
 
 /// A fresh directory under the system temporary directory, removed with
@@ -264,92 +340,4 @@ pub fn example_binary(name: &str) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// A test resolver: one answer per family, each given after its own
-/// latency, or held until [`TestResolver::release`] for a family marked
-/// gated. Counts the questions it was asked.
-#[derive(Debug, Clone, Default)]
-pub struct TestResolver {
-    inner: std::sync::Arc<TestResolverInner>,
-}
-
-/// One family's answer: the family, the addresses, the latency, whether gated.
-type TestAnswer = (sockwright::Domain, Vec<std::net::IpAddr>, Duration, bool);
-
-#[derive(Debug, Default)]
-struct TestResolverInner {
-    answers: std::sync::Mutex<Vec<TestAnswer>>,
-    gate: std::sync::Mutex<bool>,
-    opened: std::sync::Condvar,
-    asked: std::sync::Mutex<Vec<sockwright::Domain>>,
-}
-
-impl TestResolver {
-    pub fn new() -> TestResolver {
-        TestResolver::default()
-    }
-
-    /// Answers `family` with `addrs` after `latency` (simulated network latency).
-    pub fn answer(self, family: sockwright::Domain, addrs: &[&str], latency: Duration) -> Self {
-        self.add(family, addrs, latency, false)
-    }
-
-    /// Answers `family` with `addrs` only once [`release`](Self::release) is called.
-    pub fn gated(self, family: sockwright::Domain, addrs: &[&str]) -> Self {
-        self.add(family, addrs, Duration::ZERO, true)
-    }
-
-    fn add(
-        self,
-        family: sockwright::Domain,
-        addrs: &[&str],
-        latency: Duration,
-        gated: bool,
-    ) -> Self {
-        let addrs = addrs.iter().map(|a| a.parse().unwrap()).collect();
-        self.inner
-            .answers
-            .lock()
-            .unwrap()
-            .push((family, addrs, latency, gated));
-        self
-    }
-
-    /// Lets every gated answer go.
-    pub fn release(&self) {
-        *self.inner.gate.lock().unwrap() = true;
-        self.inner.opened.notify_all();
-    }
-
-    /// The families asked so far, in order.
-    pub fn asked(&self) -> Vec<sockwright::Domain> {
-        self.inner.asked.lock().unwrap().clone()
-    }
-}
-
-impl sockwright::Resolve for TestResolver {
-    fn lookup(&self, _name: &str, family: sockwright::Domain) -> io::Result<Vec<std::net::IpAddr>> {
-        self.inner.asked.lock().unwrap().push(family);
-        let found = self
-            .inner
-            .answers
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(f, ..)| *f == family)
-            .cloned();
-        let Some((_, addrs, latency, gated)) = found else {
-            return Err(io::Error::new(io::ErrorKind::NotFound, "no such record"));
-        };
-        if gated {
-            let mut open = self.inner.gate.lock().unwrap();
-            while !*open {
-                open = self.inner.opened.wait(open).unwrap();
-            }
-        } else if !latency.is_zero() {
-            std::thread::sleep(latency);
-        }
-        Ok(addrs)
-    }
 }
