@@ -33,6 +33,7 @@
 //! started by hand:
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use sockwright::activation::ListenFds;
 //! use sockwright::ListenerBuilder;
 //!
@@ -43,6 +44,7 @@
 //!     fds.tcp_listener(0)?
 //! };
 //! println!("listening on {}", listener.local_addr()?);
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -207,8 +209,13 @@ impl ListenFds {
     /// # Examples
     ///
     /// ```
-    /// let fds = sockwright::activation::ListenFds::from_env()?;
-    /// println!("{} sockets passed", fds.len());
+    /// use sockwright::{activation::ListenFds, Error};
+    ///
+    /// match ListenFds::from_env() {
+    ///     Ok(fds) => println!("{} sockets passed", fds.len()),
+    ///     Err(Error::Unsupported { .. }) => println!("no socket activation here (Windows)"),
+    ///     Err(e) => return Err(e),
+    /// }
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     pub fn from_env() -> Result<ListenFds> {
@@ -230,9 +237,14 @@ impl ListenFds {
     /// # Examples
     ///
     /// ```
-    /// let fds = sockwright::activation::ListenFds::take_from_env()?;
+    /// use sockwright::{activation::ListenFds, Error};
+    ///
+    /// match ListenFds::take_from_env() {
+    ///     Ok(fds) => println!("{} sockets passed", fds.len()),
+    ///     Err(Error::Unsupported { .. }) => println!("no socket activation here (Windows)"),
+    ///     Err(e) => return Err(e),
+    /// }
     /// assert!(std::env::var_os("LISTEN_FDS").is_none());
-    /// # drop(fds);
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     pub fn take_from_env() -> Result<ListenFds> {
@@ -270,7 +282,12 @@ impl ListenFds {
     }
 
     #[cfg(not(unix))]
-    fn read_env(_unset: bool) -> Result<ListenFds> {
+    fn read_env(unset: bool) -> Result<ListenFds> {
+        if unset {
+            for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+                std::env::remove_var(var);
+            }
+        }
         Err(Error::Unsupported {
             what: "socket activation (LISTEN_FDS)",
         })
