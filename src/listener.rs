@@ -357,7 +357,7 @@ impl ListenerBuilder {
             new
         });
         let mut v6 = self.clone();
-        v6.opts.set.only_v6 = Some(true);
+        *v6.opts.set.only_v6() = Some(true);
         let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {
             let builder = if a.is_ipv6() { &v6 } else { self };
             let socket = builder.bound_inet(a, Type::Stream)?;

@@ -124,7 +124,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reuse_address(&mut self, reuse: bool) -> &mut Self {
-        self.opts.set.reuse_address = Some(reuse);
+        *self.opts.set.reuse_address() = Some(reuse);
         self
     }
 
@@ -153,7 +153,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn reuse_port(&mut self, reuse: bool) -> &mut Self {
-            self.opts.set.reuse_port = Some(reuse);
+            *self.opts.set.reuse_port() = Some(reuse);
             self
         }
     }
@@ -176,7 +176,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn exclusive_address_use(&mut self, exclusive: bool) -> &mut Self {
-            self.opts.set.exclusive_address_use = Some(exclusive);
+            *self.opts.set.exclusive_address_use() = Some(exclusive);
             self
         }
     }
@@ -203,7 +203,7 @@ impl ListenerBuilder {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     pub fn only_v6(&mut self, only_v6: bool) -> &mut Self {
-        self.opts.set.only_v6 = Some(only_v6);
+        *self.opts.set.only_v6() = Some(only_v6);
         self
     }
 
@@ -254,7 +254,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_buffer_size(&mut self, bytes: usize) -> &mut Self {
-        self.opts.set.send_buffer_size = Some(bytes);
+        *self.opts.set.send_buffer_size() = Some(bytes);
         self
     }
 
@@ -277,7 +277,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn recv_buffer_size(&mut self, bytes: usize) -> &mut Self {
-        self.opts.set.recv_buffer_size = Some(bytes);
+        *self.opts.set.recv_buffer_size() = Some(bytes);
         self
     }
 
@@ -295,7 +295,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ttl(&mut self, ttl: u32) -> &mut Self {
-        self.opts.set.ttl = Some(ttl);
+        *self.opts.set.ttl() = Some(ttl);
         self
     }
 
@@ -323,7 +323,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tos(&mut self, tos: u32) -> &mut Self {
-            self.opts.set.tos = Some(tos);
+            *self.opts.set.tos() = Some(tos);
             self
         }
     }
@@ -344,7 +344,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn mark(&mut self, mark: u32) -> &mut Self {
-            self.opts.set.mark = Some(mark);
+            *self.opts.set.mark() = Some(mark);
             self
         }
 
@@ -362,7 +362,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn ip_transparent(&mut self, transparent: bool) -> &mut Self {
-            self.opts.set.ip_transparent = Some(transparent);
+            *self.opts.set.ip_transparent() = Some(transparent);
             self
         }
 
@@ -379,7 +379,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn freebind(&mut self, freebind: bool) -> &mut Self {
-            self.opts.set.freebind = Some(freebind);
+            *self.opts.set.freebind() = Some(freebind);
             self
         }
 
@@ -403,7 +403,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_user_timeout(&mut self, timeout: std::time::Duration) -> &mut Self {
-            self.opts.set.tcp_user_timeout = Some(timeout);
+            *self.opts.set.tcp_user_timeout() = Some(timeout);
             self
         }
 
@@ -422,7 +422,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_notsent_lowat(&mut self, bytes: u32) -> &mut Self {
-            self.opts.set.tcp_notsent_lowat = Some(bytes);
+            *self.opts.set.tcp_notsent_lowat() = Some(bytes);
             self
         }
 
@@ -446,7 +446,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn tcp_defer_accept(&mut self, timeout: std::time::Duration) -> &mut Self {
-            self.opts.set.tcp_defer_accept = Some(timeout);
+            *self.opts.set.tcp_defer_accept() = Some(timeout);
             self
         }
     }
@@ -472,7 +472,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn busy_poll(&mut self, duration: std::time::Duration) -> &mut Self {
-            self.opts.set.busy_poll = Some(duration);
+            *self.opts.set.busy_poll() = Some(duration);
             self
         }
 
@@ -491,7 +491,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn cpu_affinity(&mut self, cpu: usize) -> &mut Self {
-            self.opts.set.cpu_affinity = Some(cpu);
+            *self.opts.set.cpu_affinity() = Some(cpu);
             self
         }
     }
@@ -521,7 +521,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn bind_device(&mut self, interface: &str) -> &mut Self {
-            self.opts.set.bind_device = Some(interface.to_owned());
+            *self.opts.set.bind_device() = Some(interface.to_owned());
             self
         }
 
@@ -546,7 +546,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn bind_device_by_index(&mut self, index: std::num::NonZeroU32) -> &mut Self {
-            self.opts.set.bind_device_by_index = Some(index);
+            *self.opts.set.bind_device_by_index() = Some(index);
             self
         }
     }
@@ -570,7 +570,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_congestion(&mut self, algorithm: &str) -> &mut Self {
-            self.opts.set.tcp_congestion = Some(algorithm.to_owned());
+            *self.opts.set.tcp_congestion() = Some(algorithm.to_owned());
             self
         }
     }
@@ -591,7 +591,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn tcp_mss(&mut self, mss: u32) -> &mut Self {
-            self.opts.set.tcp_mss = Some(mss);
+            *self.opts.set.tcp_mss() = Some(mss);
             self
         }
     }
@@ -622,7 +622,7 @@ impl ListenerBuilder {
         /// # Ok::<(), sockwright::Error>(())
         /// ```
         pub fn tcp_fastopen(&mut self, queue_len: u32) -> &mut Self {
-            self.opts.set.tcp_fastopen = Some(queue_len);
+            *self.opts.set.tcp_fastopen() = Some(queue_len);
             self
         }
     }
@@ -650,7 +650,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn nodelay(&mut self, nodelay: bool) -> &mut Self {
-            self.opts.set.nodelay = Some(nodelay);
+            *self.opts.set.nodelay() = Some(nodelay);
             self
         }
 
@@ -680,7 +680,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn keepalive(&mut self, keepalive: crate::Keepalive) -> &mut Self {
-            self.opts.set.keepalive = Some(keepalive);
+            *self.opts.set.keepalive() = Some(keepalive);
             self
         }
 
@@ -713,7 +713,7 @@ impl ListenerBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn linger(&mut self, linger: Option<std::time::Duration>) -> &mut Self {
-            self.opts.set.linger = Some(linger);
+            *self.opts.set.linger() = Some(linger);
             self
         }
     }
@@ -733,7 +733,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn broadcast(&mut self, broadcast: bool) -> &mut Self {
-        self.opts.set.broadcast = Some(broadcast);
+        *self.opts.set.broadcast() = Some(broadcast);
         self
     }
 
@@ -771,7 +771,7 @@ impl ListenerBuilder {
     pub fn join_multicast_v4(&mut self, group: Ipv4Addr, interface: Ipv4Addr) -> &mut Self {
         self.opts
             .set
-            .join_multicast_v4
+            .join_multicast_v4()
             .get_or_insert_with(Vec::new)
             .push((group, interface));
         self
@@ -802,7 +802,7 @@ impl ListenerBuilder {
     pub fn join_multicast_v6(&mut self, group: Ipv6Addr, interface: u32) -> &mut Self {
         self.opts
             .set
-            .join_multicast_v6
+            .join_multicast_v6()
             .get_or_insert_with(Vec::new)
             .push((group, interface));
         self
@@ -822,7 +822,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn multicast_loop(&mut self, multicast_loop: bool) -> &mut Self {
-        self.opts.set.multicast_loop = Some(multicast_loop);
+        *self.opts.set.multicast_loop() = Some(multicast_loop);
         self
     }
 
@@ -840,7 +840,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn multicast_ttl(&mut self, ttl: u32) -> &mut Self {
-        self.opts.set.multicast_ttl = Some(ttl);
+        *self.opts.set.multicast_ttl() = Some(ttl);
         self
     }
 
@@ -861,7 +861,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn multicast_if_v4(&mut self, interface: Ipv4Addr) -> &mut Self {
-        self.opts.set.multicast_if_v4 = Some(interface);
+        *self.opts.set.multicast_if_v4() = Some(interface);
         self
     }
 
@@ -878,7 +878,7 @@ impl ListenerBuilder {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     pub fn multicast_if_v6(&mut self, interface: u32) -> &mut Self {
-        self.opts.set.multicast_if_v6 = Some(interface);
+        *self.opts.set.multicast_if_v6() = Some(interface);
         self
     }
 }

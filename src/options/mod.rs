@@ -91,26 +91,6 @@ impl Applies {
     pub(crate) const fn v6_only(self) -> Applies {
         Applies { v4: false, ..self }
     }
-
-    fn transport(&self, transport: Transport) -> bool {
-        match transport {
-            Transport::Tcp => self.tcp,
-            Transport::Udp => self.udp,
-            #[cfg(unix)]
-            Transport::UnixStream => self.unix_stream,
-            #[cfg(unix)]
-            Transport::UnixDatagram => self.unix_datagram,
-        }
-    }
-
-    fn family(&self, domain: Domain) -> bool {
-        match domain {
-            Domain::Ipv4 => self.v4,
-            Domain::Ipv6 => self.v6,
-            #[cfg(unix)]
-            Domain::Unix => true,
-        }
-    }
 }
 
 /// One option's declaration: what [`table`] says of it.
@@ -295,24 +275,24 @@ impl Options {
             #[cfg(not(unix))]
             Place::Never(_) => unreachable!("no Unix paths on this platform"),
         };
-        self.set.each(|decl| {
-            if decl.applies.transport(transport) {
-                return Ok(());
+        match self.set.not_for_transport(transport) {
+            None => Ok(()),
+            Some(decl) => {
+                // Formatted only for the error: a build that passes allocates nothing here.
+                let shown = match place {
+                    Place::Inet if stream => "a stream socket".to_owned(),
+                    Place::Inet => "a datagram socket".to_owned(),
+                    #[cfg(unix)]
+                    Place::Unix(path) => format!("Unix path {}", path.display()),
+                    #[cfg(not(unix))]
+                    Place::Never(_) => unreachable!("no Unix paths on this platform"),
+                };
+                Err(Error::invalid(format!(
+                    "{} ({}) does not apply to {shown}",
+                    decl.setter, decl.name
+                )))
             }
-            // Formatted only for the error: a build that passes allocates nothing here.
-            let shown = match place {
-                Place::Inet if stream => "a stream socket".to_owned(),
-                Place::Inet => "a datagram socket".to_owned(),
-                #[cfg(unix)]
-                Place::Unix(path) => format!("Unix path {}", path.display()),
-                #[cfg(not(unix))]
-                Place::Never(_) => unreachable!("no Unix paths on this platform"),
-            };
-            Err(Error::invalid(format!(
-                "{} ({}) does not apply to {shown}",
-                decl.setter, decl.name
-            )))
-        })
+        }
     }
 
     /// Checks that an IP address fits the configured domain and options.
@@ -332,17 +312,14 @@ impl Options {
                 "seqpacket sockets need a Unix path, not {addr}"
             )));
         }
-        self.set.each(|decl| {
-            if decl.applies.family(family) {
-                Ok(())
-            } else {
-                Err(Error::invalid(format!(
-                    "{} ({}) does not apply to {family} address {addr}",
-                    decl.setter,
-                    decl.name(family)
-                )))
-            }
-        })
+        match self.set.not_for_family(family) {
+            None => Ok(()),
+            Some(decl) => Err(Error::invalid(format!(
+                "{} ({}) does not apply to {family} address {addr}",
+                decl.setter,
+                decl.name(family)
+            ))),
+        }
     }
 
     /// Checks that a Unix path fits the configured domain.

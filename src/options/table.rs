@@ -16,6 +16,7 @@
 //! An option that only some platforms have is set through `on_X!` (see
 //! [`crate::platform`]); its setter exists only where `X` holds.
 
+use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -24,11 +25,21 @@ use std::time::Duration;
 use log::debug;
 use socket2::Socket;
 
-use super::{in_range, set_result, Applies, Decl, Phase};
+use super::{in_range, set_result, Applies, Decl, Phase, Transport};
 use crate::platform::has;
 use crate::{sys, Address, Domain, Error, Keepalive, Result};
 
-/// Generates [`Settings`] and its methods from the declarations.
+/// Generates [`Values`], the writers of [`Settings`] and each option's
+/// functions from the declarations.
+///
+/// Each option has a bit in [`Settings::asked`], set by the option's
+/// writer, so that every walk over the options (validation, the checks of
+/// transport and family, each phase's `setsockopt`s) visits only the
+/// options asked for, in declaration order, and a build that asks for none
+/// of a walk's options pays one comparison for it. A walk calls each
+/// option's own function through a table indexed by its position: one loop
+/// over a `match` of every option would have the compiler load and prepare
+/// every field before the loop.
 macro_rules! table {
     ($(
         $(#[$doc:meta])*
@@ -42,79 +53,246 @@ macro_rules! table {
     )*) => {
         /// The value of every option, `None` where it is not asked for.
         #[derive(Debug, Clone, Default)]
-        pub(crate) struct Settings {
+        pub(crate) struct Values {
             $( $(#[$doc])* pub(crate) $field: Option<$ty>, )*
         }
 
-        /// The declaration of each option, by field name.
-        #[allow(non_upper_case_globals)]
-        mod decl {
-            use super::*;
-            $(
-                pub(crate) const $field: Decl = Decl {
-                    setter: stringify!($field),
-                    name: $name,
-                    name_v6: table!(@v6 $name $(, $name_v6)?),
-                    applies: $applies,
-                    phase: Phase::$phase,
-                };
-            )*
+        /// Each option's position in the table: its bit in
+        /// [`Settings::asked`] is `1 << position`.
+        #[allow(non_camel_case_types, clippy::enum_variant_names)]
+        #[derive(Clone, Copy)]
+        enum Position {
+            $( $field, )*
         }
 
-        impl Settings {
-            /// Checks each value asked for, before any system call.
-            pub(crate) fn validate(&self) -> Result<()> {
-                $(
-                    if let Some($cv) = &self.$field {
-                        let checked: std::result::Result<(), String> = $check;
-                        checked.map_err(Error::invalid)?;
-                    }
-                )*
-                Ok(())
-            }
+        /// Each option's declaration and functions, in a module named
+        /// after its field.
+        mod by_option {
+            $(
+                #[allow(non_upper_case_globals)]
+                pub(super) mod $field {
+                    use super::super::*;
 
-            /// Calls `f` with the declaration of each option asked for.
-            pub(crate) fn each(&self, mut f: impl FnMut(&'static Decl) -> Result<()>) -> Result<()> {
-                $(
-                    if self.$field.is_some() {
-                        f(&decl::$field)?;
-                    }
-                )*
-                Ok(())
-            }
+                    /// This option's bit in [`Settings::asked`].
+                    // An option whose setter exists only on other platforms
+                    // is never written here.
+                    #[allow(dead_code)]
+                    pub(crate) const BIT: u64 = 1 << Position::$field as u32;
 
-            /// Sets each option of `phase` asked for, in declaration order.
-            ///
-            /// Inlined so that each caller's `phase`, a constant there,
-            /// leaves only the checks of that phase's options.
-            #[inline]
-            pub(crate) fn apply(
-                &self,
-                phase: Phase,
-                socket: &Socket,
-                domain: Domain,
-                addr: &Address,
-                target: &str,
-            ) -> Result<()> {
-                $(
-                    if let Some(value) = &self.$field {
-                        if decl::$field.phase == phase {
-                            #[allow(unused_variables, clippy::ptr_arg)]
-                            fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
-                                $set
-                            }
-                            let name = decl::$field.name(domain);
+                    pub(crate) const DECL: Decl = Decl {
+                        setter: stringify!($field),
+                        name: $name,
+                        name_v6: table!(@v6 $name $(, $name_v6)?),
+                        applies: $applies,
+                        phase: Phase::$phase,
+                    };
+
+                    /// Whether a value is given.
+                    pub(crate) fn given(values: &Values) -> bool {
+                        values.$field.is_some()
+                    }
+
+                    /// Checks the value given, if any.
+                    pub(crate) fn check(values: &Values) -> std::result::Result<(), String> {
+                        match &values.$field {
+                            Some($cv) => $check,
+                            None => Ok(()),
+                        }
+                    }
+
+                    /// Sets the value given, if any, on `socket`.
+                    pub(crate) fn apply(
+                        values: &Values,
+                        socket: &Socket,
+                        domain: Domain,
+                        addr: &Address,
+                        target: &str,
+                    ) -> Result<()> {
+                        #[allow(unused_variables, clippy::ptr_arg)]
+                        fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
+                            $set
+                        }
+                        if let Some(value) = &values.$field {
+                            let name = DECL.name(domain);
                             set_result(name, addr, set(socket, domain, value))?;
                             debug!(target: target, "set {name}={value:?} for {addr}");
                         }
+                        Ok(())
                     }
-                )*
-                Ok(())
-            }
+                }
+            )*
+        }
+
+        /// Every option's functions, indexed by position.
+        const OPTIONS: &[Functions] = &[$(
+            Functions {
+                decl: &by_option::$field::DECL,
+                given: by_option::$field::given,
+                check: by_option::$field::check,
+                apply: by_option::$field::apply,
+            },
+        )*];
+
+        impl Settings {
+            $(
+                /// The value of this option, to be written: marks it asked for.
+                #[allow(dead_code)] // a setter that exists only on other platforms
+                pub(crate) fn $field(&mut self) -> &mut Option<$ty> {
+                    self.asked |= by_option::$field::BIT;
+                    &mut self.values.$field
+                }
+            )*
         }
     };
     (@v6 $name:literal) => { $name };
     (@v6 $name:literal, $v6:literal) => { $v6 };
+}
+
+/// The options asked for: their values, and a bit for each that was
+/// written (see [`table`]).
+#[derive(Clone, Default)]
+pub(crate) struct Settings {
+    values: Values,
+    /// Bit `1 << position` for each option written. An option never
+    /// written has its bit clear and its value `None`.
+    asked: u64,
+}
+
+impl std::ops::Deref for Settings {
+    type Target = Values;
+
+    fn deref(&self) -> &Values {
+        &self.values
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.values.fmt(f)
+    }
+}
+
+/// One option's declaration and functions, as [`table`] makes them.
+struct Functions {
+    decl: &'static Decl,
+    /// Whether a value is given.
+    given: fn(&Values) -> bool,
+    /// Checks the value given, if any.
+    check: fn(&Values) -> std::result::Result<(), String>,
+    /// Sets the value given, if any.
+    apply: fn(&Values, &Socket, Domain, &Address, &str) -> Result<()>,
+}
+
+// Every option has a bit of a `u64`.
+const _: () = assert!(OPTIONS.len() <= 64);
+
+/// The positions of the bits set in `bits`, lowest first: the options, in
+/// table order.
+fn positions(mut bits: u64) -> impl Iterator<Item = &'static Functions> {
+    std::iter::from_fn(move || {
+        if bits == 0 {
+            return None;
+        }
+        let position = bits.trailing_zeros();
+        bits &= bits - 1;
+        Some(&OPTIONS[position as usize])
+    })
+}
+
+impl Settings {
+    /// Checks each value asked for, before any system call.
+    pub(crate) fn validate(&self) -> Result<()> {
+        positions(self.asked)
+            .try_for_each(|option| (option.check)(&self.values).map_err(Error::invalid))
+    }
+
+    /// The declaration of the first option given among `bits`.
+    fn first_among(&self, bits: u64) -> Option<&'static Decl> {
+        positions(self.asked & bits)
+            .find(|option| (option.given)(&self.values))
+            .map(|option| option.decl)
+    }
+
+    /// The first option given that does not apply to `transport`.
+    pub(crate) fn not_for_transport(&self, transport: Transport) -> Option<&'static Decl> {
+        self.first_among(!transport_bits(transport))
+    }
+
+    /// The first option given that does not apply to sockets of `domain`.
+    pub(crate) fn not_for_family(&self, domain: Domain) -> Option<&'static Decl> {
+        self.first_among(!family_bits(domain))
+    }
+
+    /// Sets each option of `phase` given, in declaration order.
+    pub(crate) fn apply(
+        &self,
+        phase: Phase,
+        socket: &Socket,
+        domain: Domain,
+        addr: &Address,
+        target: &str,
+    ) -> Result<()> {
+        positions(self.asked & phase_bits(phase))
+            .try_for_each(|option| (option.apply)(&self.values, socket, domain, addr, target))
+    }
+}
+
+/// The bits of the options whose declarations pass `keep`.
+macro_rules! bits_where {
+    (|$decl:ident| $keep:expr) => {{
+        let mut bits = 0;
+        let mut i = 0;
+        while i < OPTIONS.len() {
+            let $decl = OPTIONS[i].decl;
+            if $keep {
+                bits |= 1 << i;
+            }
+            i += 1;
+        }
+        bits
+    }};
+}
+
+/// The bits of the options set in `phase`.
+fn phase_bits(phase: Phase) -> u64 {
+    const FRESH: u64 = bits_where!(|d| matches!(d.phase, Phase::Fresh));
+    const BOUND: u64 = bits_where!(|d| matches!(d.phase, Phase::Bound));
+    const CONNECTED: u64 = bits_where!(|d| matches!(d.phase, Phase::Connected));
+    match phase {
+        Phase::Fresh => FRESH,
+        Phase::Bound => BOUND,
+        Phase::Connected => CONNECTED,
+    }
+}
+
+/// The bits of the options that apply to sockets of `transport`.
+fn transport_bits(transport: Transport) -> u64 {
+    const TCP: u64 = bits_where!(|d| d.applies.tcp);
+    const UDP: u64 = bits_where!(|d| d.applies.udp);
+    #[cfg(unix)]
+    const UNIX_STREAM: u64 = bits_where!(|d| d.applies.unix_stream);
+    #[cfg(unix)]
+    const UNIX_DATAGRAM: u64 = bits_where!(|d| d.applies.unix_datagram);
+    match transport {
+        Transport::Tcp => TCP,
+        Transport::Udp => UDP,
+        #[cfg(unix)]
+        Transport::UnixStream => UNIX_STREAM,
+        #[cfg(unix)]
+        Transport::UnixDatagram => UNIX_DATAGRAM,
+    }
+}
+
+/// The bits of the options that apply to sockets of `domain`.
+fn family_bits(domain: Domain) -> u64 {
+    const V4: u64 = bits_where!(|d| d.applies.v4);
+    const V6: u64 = bits_where!(|d| d.applies.v6);
+    match domain {
+        Domain::Ipv4 => V4,
+        Domain::Ipv6 => V6,
+        #[cfg(unix)]
+        Domain::Unix => u64::MAX,
+    }
 }
 
 /// Longest interface name `SO_BINDTODEVICE` takes (`IFNAMSIZ` less the NUL).
