@@ -268,6 +268,13 @@ pub(crate) fn each<T>(
     addrs: &[SocketAddr],
     mut attempt: impl FnMut(SocketAddr) -> Result<T>,
 ) -> Result<T> {
+    // The usual case, one address: its error is returned as it is.
+    if let [addr] = *addrs {
+        return attempt(addr).map_err(|err| {
+            debug!(target: target.log(), "{err}");
+            err
+        });
+    }
     let mut errors = Vec::new();
     for &addr in addrs {
         match attempt(addr) {

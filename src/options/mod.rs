@@ -446,16 +446,28 @@ impl Options {
 }
 
 /// Maps the result of one `setsockopt` to [`Error::SetOption`].
+#[inline]
 pub(crate) fn set_result(
     option: &'static str,
     addr: &Address,
     result: io::Result<()>,
 ) -> Result<()> {
-    result.map_err(|source| Error::SetOption {
+    match result {
+        Ok(()) => Ok(()),
+        Err(source) => Err(set_option_error(option, addr, source)),
+    }
+}
+
+/// The error of a failed `setsockopt`, built apart from the calls that
+/// succeed.
+#[cold]
+#[inline(never)]
+fn set_option_error(option: &'static str, addr: &Address, source: io::Error) -> Error {
+    Error::SetOption {
         addr: addr.clone(),
         option,
         source,
-    })
+    }
 }
 
 /// Checks that `value` lies in `range`, naming the option otherwise.
