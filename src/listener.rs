@@ -581,6 +581,7 @@ impl ListenerBuilder {
         Ok(listener)
     }
 
+    #[inline]
     pub(crate) fn backlog_int(&self) -> Result<i32> {
         i32::try_from(self.backlog).map_err(|_| {
             Error::invalid(format!(
@@ -592,6 +593,7 @@ impl ListenerBuilder {
     }
 
     /// `socket → setsockopt… → bind` for one IP address.
+    #[inline]
     pub(crate) fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
@@ -805,6 +807,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.
+#[inline]
 pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
     socket.listen(backlog).map_err(|source| Error::Listen {
         addr: addr.clone(),

@@ -102,6 +102,7 @@ impl std::ops::Deref for Addrs {
 /// A literal address is parsed without a system call, so a mismatch between
 /// it and the configuration, or a literal without a port, is reported before
 /// any.
+#[inline]
 pub(crate) fn resolve<'a, A>(
     addr: &'a A,
     opts: &Options,
@@ -121,6 +122,7 @@ where
 }
 
 /// Fails, before any system call, for a string target without a port.
+#[inline]
 pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -> Result<()> {
     // Only a string can lack its port; other targets are not formatted.
     let string = matches!(
@@ -138,6 +140,7 @@ pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -
 }
 
 /// Keeps the addresses `target` resolved to that the configuration can use.
+#[inline]
 pub(crate) fn usable(
     target: impl Shown,
     resolved: impl IntoIterator<Item = SocketAddr>,
@@ -263,6 +266,7 @@ fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
 
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
+#[inline]
 pub(crate) fn each<T>(
     target: impl Shown,
     addrs: &[SocketAddr],

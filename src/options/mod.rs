@@ -218,6 +218,7 @@ impl Options {
     /// Checks what can be checked without an address: values in range,
     /// combinations that cannot work, and options that do not apply to the
     /// kind of socket the finishing call makes.
+    #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
         let ty = self.socket_type.unwrap_or(implied);
         if ty.is_connection_oriented() != implied.is_connection_oriented() {
@@ -296,6 +297,7 @@ impl Options {
     }
 
     /// Checks that an IP address fits the configured domain and options.
+    #[inline]
     pub(crate) fn check_inet(&self, addr: &SocketAddr) -> Result<()> {
         let family = Domain::for_address(addr);
         match self.domain {
@@ -336,6 +338,7 @@ impl Options {
 
     /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it)
     /// no SIGPIPE, nonblocking when `nonblocking(true)` was asked for.
+    #[inline]
     pub(crate) fn create(&self, domain: Domain, implied: Type, addr: &Address) -> Result<Socket> {
         self.create_with(domain, implied, addr, self.nonblocking == Some(true))
     }
@@ -346,6 +349,7 @@ impl Options {
     /// takes it (Linux, Android, the BSDs, illumos): no further call. Where
     /// it does not (macOS, Windows), one `ioctl(FIONBIO)` / `ioctlsocket`
     /// follows.
+    #[inline]
     pub(crate) fn create_with(
         &self,
         domain: Domain,
@@ -430,6 +434,7 @@ impl Options {
     }
 
     /// `bind(2)` with the error naming the address.
+    #[inline]
     pub(crate) fn bind(
         &self,
         socket: &Socket,

@@ -201,12 +201,14 @@ fn positions(mut bits: u64) -> impl Iterator<Item = &'static Functions> {
 
 impl Settings {
     /// Checks each value asked for, before any system call.
+    #[inline]
     pub(crate) fn validate(&self) -> Result<()> {
         positions(self.asked)
             .try_for_each(|option| (option.check)(&self.values).map_err(Error::invalid))
     }
 
     /// The declaration of the first option given among `bits`.
+    #[inline]
     fn first_among(&self, bits: u64) -> Option<&'static Decl> {
         positions(self.asked & bits)
             .find(|option| (option.given)(&self.values))
@@ -214,16 +216,19 @@ impl Settings {
     }
 
     /// The first option given that does not apply to `transport`.
+    #[inline]
     pub(crate) fn not_for_transport(&self, transport: Transport) -> Option<&'static Decl> {
         self.first_among(!transport_bits(transport))
     }
 
     /// The first option given that does not apply to sockets of `domain`.
+    #[inline]
     pub(crate) fn not_for_family(&self, domain: Domain) -> Option<&'static Decl> {
         self.first_among(!family_bits(domain))
     }
 
     /// Sets each option of `phase` given, in declaration order.
+    #[inline]
     pub(crate) fn apply(
         &self,
         phase: Phase,
