@@ -613,6 +613,7 @@ impl ConnectorBuilder {
 
     /// The line that starts every connect, so that a connect that hangs is
     /// not silence: `connecting to localhost:8080 (timeout 2s)`.
+    #[inline]
     pub(crate) fn log_start(&self, shown: &dyn fmt::Display) {
         match self.connect_timeout {
             Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
@@ -621,6 +622,7 @@ impl ConnectorBuilder {
     }
 
     /// Checks the configuration before any system call.
+    #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
         self.opts.validate(implied, place)?;
         if self.connect_timeout == Some(Duration::ZERO) {

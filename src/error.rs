@@ -492,6 +492,7 @@ impl Error {
         }
     }
 
+    #[cold]
     pub(crate) fn invalid(reason: impl Into<String>) -> Error {
         Error::InvalidConfig {
             reason: reason.into(),

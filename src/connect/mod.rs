@@ -126,6 +126,7 @@ impl ConnectorBuilder {
     /// Everything an attempt does before `connect(2)`: create a fresh
     /// socket (nonblocking from `socket(2)` where the OS allows it, when
     /// `nonblocking`), set every option, bind the source address of its family.
+    #[inline]
     pub(crate) fn prepare(
         &self,
         addr: SocketAddr,
@@ -172,6 +173,7 @@ impl ConnectorBuilder {
     /// `connect(2)`, bounded by the connect timeout. `nonblocking_now` says
     /// how the socket was created: a nonblocking socket's connect is waited
     /// for in `poll(2)`.
+    #[inline]
     pub(crate) fn connect_socket(
         &self,
         socket: &Socket,
@@ -201,6 +203,7 @@ impl ConnectorBuilder {
     /// a connected socket, then the mode: for [`Io::Blocking`] the one asked
     /// for, for [`Io::Async`] nonblocking (one `ioctl(FIONBIO)` if the
     /// socket, made with `nonblocking_now`, is not in it yet).
+    #[inline]
     pub(crate) fn connected(
         &self,
         socket: &Socket,

@@ -20,6 +20,7 @@ pub(crate) const MIN_DELAY: Duration = Duration::from_millis(1);
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// Checks the resolution delay before any system call.
+#[inline]
 pub(crate) fn validate(delay: Duration) -> Result<()> {
     if delay < MIN_DELAY || delay > MAX_DELAY {
         return Err(Error::invalid(format!(

@@ -45,6 +45,7 @@ impl Default for Settings {
 
 impl Settings {
     /// Checks the settings before any system call.
+    #[inline]
     pub(crate) fn validate(&self) -> Result<()> {
         validate(self.delay, self.family, self.first_count)?;
         super::resolution::validate(self.resolution_delay)
@@ -52,6 +53,7 @@ impl Settings {
 }
 
 /// Checks the race settings before any system call.
+#[inline]
 pub(crate) fn validate(delay: Duration, family: Domain, first_count: usize) -> Result<()> {
     if delay < MIN_DELAY || delay > MAX_DELAY {
         return Err(Error::invalid(format!(

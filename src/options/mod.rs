@@ -419,6 +419,7 @@ impl Options {
     /// `nonblocking_now` in the mode asked for, with one `ioctl(FIONBIO)`
     /// (`ioctlsocket`) when the two differ and none when they agree. Unset
     /// means blocking, the mode of a fresh socket.
+    #[inline]
     pub(crate) fn finish_nonblocking(
         &self,
         socket: &Socket,
