@@ -187,6 +187,7 @@ pub(crate) fn usable(
 /// Only a string or a `(string, port)` tuple is formatted (known by its type
 /// name, as for a missing port), so a connect to anything else formats
 /// nothing unless a log line or an error shows it.
+#[inline]
 pub(crate) fn name_of<A: fmt::Debug + ?Sized>(addr: &A) -> Option<(String, u16)> {
     let named = matches!(
         std::any::type_name::<A>().trim_start_matches('&'),

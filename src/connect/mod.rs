@@ -51,6 +51,7 @@ impl ConnectorBuilder {
     /// that connected to itself is closed; with an ephemeral source port the
     /// attempt is made again on a fresh socket, at most
     /// [`SELF_CONNECT_RETRIES`] times, as the kernel then picks another port.
+    #[inline]
     pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(implied);

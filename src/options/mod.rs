@@ -395,7 +395,7 @@ impl Options {
     ) -> Result<()> {
         self.set
             .apply(phase, socket, domain, addr, self.side.target())?;
-        if phase == Phase::Fresh {
+        if phase == Phase::Fresh && !self.hooks.0.is_empty() {
             let prepared = Prepared {
                 domain,
                 socket_type: self.socket_type.unwrap_or(implied),
