@@ -779,9 +779,10 @@ impl Exchange {
         // byte more than the maximum tells a message that is too long; the
         // room is zeroed as reads need it (safe code cannot read into
         // uninitialised memory): the first read gets `FIRST_READ` bytes,
-        // which holds any greeting without zeroing a whole kilobyte for it,
-        // and a longer message gets the rest of the room at its second read.
-        const FIRST_READ: usize = 256;
+        // which holds the tutorial's greetings (and any message of up to 64
+        // bytes) without zeroing a whole kilobyte for them, and a longer
+        // message gets the rest of the room at its second read.
+        const FIRST_READ: usize = 64;
         let room = self.max_message + 1;
         // Not `vec![0; n]`: that is `calloc`, which costs more for a small
         // buffer than `malloc` and zeroing it here (counted: about 250
