@@ -34,8 +34,7 @@ use socket2::{SockRef, Socket};
 
 use super::lookup::{Answer, Lookups};
 use super::{
-    check_self_connect, gathered, no_answer, outcome, start, timed_out, Attempt, Attempts, Begun,
-    ByName, Io, Next,
+    gathered, no_answer, outcome, start, timed_out, Attempt, Attempts, Begun, ByName, Io, Next,
 };
 use crate::listener::listen;
 use crate::options::{set_result, Options, Place};
@@ -733,7 +732,7 @@ fn won<T: fmt::Display>(
     let socket = SockRef::from(&winner.socket);
     // As in the blocking driver: a self-connect (an ephemeral source port
     // that met itself) fails the attempt rather than returning an echo.
-    check_self_connect(&socket, winner.addr)?;
+    builder.check_self_connect(&socket, winner.addr)?;
     builder.connected(&socket, &shown, true, Io::Async)?;
     Ok(winner.socket)
 }
