@@ -12,7 +12,9 @@
 //! allocator's first pages, std's probe for `statx`) stays out of the count.
 //!
 //! std's debug builds check each descriptor with `fcntl(F_GETFD)` before
-//! closing it; release builds do not, and those checks are not counted.
+//! closing it, and tokio's check with `fcntl(F_GETFL)` that a socket handed
+//! to `from_std` is nonblocking; release builds do neither, and those checks
+//! are not counted.
 //!
 //! Pieces that use more than one thread (the Happy Eyeballs race is on one
 //! thread, `hello::Server` is not) are read by socket instead: the calls
@@ -35,7 +37,16 @@ use sockwright::hello::{Exchange, Server, CLIENT_GREETING, DEFAULT_TIMEOUT, SERV
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder, Type};
 
 const SCENARIO_VAR: &str = "SOCKWRIGHT_STRACE_SCENARIO";
-const SCENARIOS: [&str; 6] = ["listener", "invalid", "audit", "options", "race", "server"];
+const SCENARIOS: &[&str] = &[
+    "listener",
+    "invalid",
+    "audit",
+    "options",
+    "race",
+    "server",
+    #[cfg(feature = "tokio")]
+    "async",
+];
 const BACKLOG: u32 = 64;
 const GREETING_LEN: usize = CLIENT_GREETING.len();
 
@@ -280,6 +291,124 @@ fn server_makes_no_more_calls_per_accepted_stream_than_hand_written() {
     assert!(ours.len() <= hand.len(), "hand-written: {hand:#?}");
 }
 
+/// The async paths (the `tokio` feature) against the same work written by
+/// hand with tokio, each on a current-thread runtime so that the reactor's
+/// calls (`epoll_ctl` to register a socket, `epoll_wait` while a connect is
+/// under way) are made on the measured thread and counted with the rest.
+#[cfg(feature = "tokio")]
+#[test]
+fn async_paths_make_no_more_calls_than_hand_written_tokio() {
+    let Some(trace) = Trace::run("async") else {
+        return;
+    };
+    println!(
+        "{:<48} {:>10} {:>12}  {:<8} sockwright's calls",
+        "system calls per (tokio, current-thread)", "sockwright", "hand-written", "with"
+    );
+    let mut worse = Vec::new();
+    for (what, label, hand) in ASYNC_AUDIT {
+        let ours = trace.async_calls(&format!("{label}-sockwright"));
+        let theirs = trace.async_calls(&format!("{label}-hand"));
+        println!(
+            "{what:<48} {:>10} {:>12}  {hand:<8} {}",
+            ours.len(),
+            theirs.len(),
+            names(&ours).join(" ")
+        );
+        if ours.len() > theirs.len() {
+            worse.push(format!(
+                "{what}: sockwright {:?}, hand-written {:?}",
+                names(&ours),
+                names(&theirs)
+            ));
+        }
+        assert!(
+            !ours.is_empty() && !theirs.is_empty(),
+            "{what}: no calls traced"
+        );
+    }
+    assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
+
+    // The connect: nonblocking from socket(2), registered once, one wait,
+    // its outcome read from SO_ERROR alone; the peer is not read back, and
+    // to a server's port neither is the local address.
+    let connect = trace.async_calls("async-connect-sockwright");
+    let mut expected = vec![
+        "socket",
+        "setsockopt",
+        "connect",
+        "epoll_ctl",
+        EPOLL_WAIT,
+        "getsockopt",
+    ];
+    if trace.skipped(NO_SERVER_PORT).is_some() {
+        // An ephemeral port, which the source port could be: the self-connect check.
+        expected.push("getsockname");
+    }
+    assert_eq!(names(&connect), expected, "calls: {connect:#?}");
+    assert!(
+        connect[0].line.contains("SOCK_NONBLOCK"),
+        "{}",
+        connect[0].line
+    );
+    assert!(
+        connect[1].line.contains("TCP_NODELAY"),
+        "{}",
+        connect[1].line
+    );
+    assert!(
+        connect[2].line.contains("EINPROGRESS"),
+        "{}",
+        connect[2].line
+    );
+    assert!(
+        connect[3].line.contains("EPOLL_CTL_ADD"),
+        "{}",
+        connect[3].line
+    );
+    assert!(connect[5].line.contains("SO_ERROR"), "{}", connect[5].line);
+
+    // The listener: nonblocking from socket(2), no mode change after.
+    let listener = trace.async_calls("async-listener-sockwright");
+    assert_eq!(
+        names(&listener),
+        ["socket", "setsockopt", "bind", "listen", "epoll_ctl"],
+        "calls: {listener:#?}"
+    );
+    assert!(
+        listener[0].line.contains("SOCK_NONBLOCK"),
+        "{}",
+        listener[0].line
+    );
+    assert!(
+        listener[1].line.contains("SO_REUSEADDR"),
+        "{}",
+        listener[1].line
+    );
+    assert!(listener[3].line.contains(", 128)"), "{}", listener[3].line);
+}
+
+/// The name under which strace shows tokio's readiness wait: glibc's
+/// `epoll_wait` is the `epoll_pwait` system call where the kernel has no
+/// plain `epoll_wait` (aarch64, riscv64).
+#[cfg(feature = "tokio")]
+const EPOLL_WAIT: &str = if cfg!(target_arch = "x86_64") || cfg!(target_arch = "x86") {
+    "epoll_wait"
+} else {
+    "epoll_pwait"
+};
+
+/// The audited async pieces, as [`AUDIT`] lists the blocking ones.
+#[cfg(feature = "tokio")]
+const ASYNC_AUDIT: [(&str, &str, &str); 2] = [
+    ("connect_async (timeout, nodelay)", "async-connect", "tokio"),
+    (
+        "listen_async (reuse-addr, backlog 128)",
+        "async-listener",
+        "tokio",
+    ),
+];
+
 /// The audited pieces: what is counted, the scenario's label, and what the
 /// hand-written variant uses.
 const AUDIT: [(&str, &str, &str); 9] = [
@@ -444,6 +573,8 @@ fn run_scenario(name: &str) {
         "options" => options_scenario(),
         "race" => race_scenario(),
         "server" => server_scenario(),
+        #[cfg(feature = "tokio")]
+        "async" => async_scenario(),
         other => panic!("unknown scenario {other:?}"),
     }
 }
@@ -716,6 +847,89 @@ fn race_scenario() {
     drop(stream);
     let stream = measure("race-hand", || (), |()| hand_race(&targets));
     assert_eq!(stream.peer_addr().unwrap(), targets[1]);
+}
+
+/// The async pieces, each run by `block_on` on a current-thread runtime
+/// made before the markers. The hand-written code is what a tokio program
+/// writes for the same job: `TcpSocket`, its options, a connect bounded by
+/// `tokio::time::timeout`; a listener with the builder's backlog (128, where
+/// `tokio::net::TcpListener::bind` takes 1024; the calls are the same).
+#[cfg(feature = "tokio")]
+fn async_scenario() {
+    let rt = util::current_thread();
+    let timeout = Duration::from_secs(5);
+    let server = util::listener_below_ephemeral_range().unwrap_or_else(|why| {
+        println!("{NO_SERVER_PORT}: {why}");
+        tutorial_listener()
+    });
+    let addr = server.local_addr().unwrap();
+    // To an ephemeral port the builder checks for a self-connect; so does
+    // the hand-written code then, as in the blocking audit.
+    let may_meet_itself = util::listener_below_ephemeral_range().is_err();
+    let stream = measure(
+        "async-connect-sockwright",
+        || (),
+        |()| {
+            rt.block_on(
+                ConnectorBuilder::new()
+                    .connect_timeout(timeout)
+                    .nodelay(true)
+                    .connect_async(addr),
+            )
+            .unwrap()
+        },
+    );
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    assert!(stream.nodelay().unwrap());
+    drop(stream);
+    let stream = measure(
+        "async-connect-hand",
+        || (),
+        |()| {
+            rt.block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.set_nodelay(true).unwrap();
+                let stream = tokio::time::timeout(timeout, socket.connect(addr))
+                    .await
+                    .expect("connect timed out")
+                    .unwrap();
+                if may_meet_itself {
+                    assert_ne!(stream.local_addr().unwrap(), addr, "connected to itself");
+                }
+                stream
+            })
+        },
+    );
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    drop((stream, server));
+
+    let listener = measure(
+        "async-listener-sockwright",
+        || (),
+        |()| {
+            rt.block_on(
+                ListenerBuilder::new()
+                    .reuse_address(true)
+                    .listen_async("127.0.0.1:0"),
+            )
+            .unwrap()
+        },
+    );
+    assert_ne!(listener.local_addr().unwrap().port(), 0);
+    drop(listener);
+    let listener = measure(
+        "async-listener-hand",
+        || (),
+        |()| {
+            rt.block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.set_reuseaddr(true).unwrap();
+                socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+                socket.listen(128).unwrap()
+            })
+        },
+    );
+    assert_ne!(listener.local_addr().unwrap().port(), 0);
 }
 
 /// A race of two addresses written by hand with socket2 and `poll(2)`, as
@@ -1082,5 +1296,42 @@ impl Trace {
             }
         }
         panic!("no end marker for {label} in the trace");
+    }
+}
+
+/// Leaves out the `fcntl(fd, F_GETFL)` with which tokio, in a debug build
+/// such as this test's, checks that a socket given to its `from_std` is
+/// nonblocking: the one right before that socket's registration
+/// (`epoll_ctl(.., EPOLL_CTL_ADD, fd, ..)`). A release build does not make
+/// it. An `F_GETFL` of any other kind (the first half of socket2's
+/// `set_nonblocking`, followed by `F_SETFL`) is counted.
+#[cfg(feature = "tokio")]
+fn without_tokio_debug_checks(calls: Vec<Call>) -> Vec<Call> {
+    let checks: Vec<usize> = calls
+        .windows(2)
+        .enumerate()
+        .filter(|(_, pair)| {
+            let fd = pair[0].first_arg();
+            pair[0].name == "fcntl"
+                && pair[0].line.contains(", F_GETFL")
+                && pair[1].name == "epoll_ctl"
+                && pair[1].line.contains(&format!(", EPOLL_CTL_ADD, {fd}, "))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    calls
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !checks.contains(i))
+        .map(|(_, call)| call)
+        .collect()
+}
+
+impl Trace {
+    /// [`calls`](Self::calls) of an async piece, without tokio's debug-build
+    /// checks (see [`without_tokio_debug_checks`]).
+    #[cfg(feature = "tokio")]
+    fn async_calls(&self, label: &str) -> Vec<Call> {
+        without_tokio_debug_checks(self.calls(label))
     }
 }
