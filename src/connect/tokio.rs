@@ -37,7 +37,7 @@ use socket2::{SockRef, Socket};
 use super::lookup::{Answer, Lookups};
 use super::{gathered, no_answer, start, timed_out, Attempt, Attempts, Begun, ByName, Io, Next};
 use crate::listener::listen;
-use crate::options::{set_result, Options, Phase, Place};
+use crate::options::{Options, Phase, Place};
 use crate::resolve::{self, Named};
 use crate::{
     Address, ConnectorBuilder, Domain, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG,
@@ -797,7 +797,7 @@ fn register<T>(made: io::Result<T>, shown: &Address) -> Result<T> {
 /// says: one `ioctl(FIONBIO)` (`ioctlsocket`), not an `fcntl` pair.
 #[cfg(unix)]
 fn nonblocking(socket: &Socket, shown: &Address) -> Result<()> {
-    set_result(
+    crate::options::set_result(
         "O_NONBLOCK",
         shown,
         crate::sys::set_nonblocking(socket, true),
