@@ -858,14 +858,17 @@ fn race_scenario() {
 fn async_scenario() {
     let rt = util::current_thread();
     let timeout = Duration::from_secs(5);
-    let server = util::listener_below_ephemeral_range().unwrap_or_else(|why| {
-        println!("{NO_SERVER_PORT}: {why}");
-        tutorial_listener()
-    });
+    // To an ephemeral port (no server's port free) the builder checks for
+    // a self-connect; so does the hand-written code then, as in the
+    // blocking audit.
+    let (server, may_meet_itself) = match util::listener_below_ephemeral_range() {
+        Ok(listener) => (listener, false),
+        Err(why) => {
+            println!("{NO_SERVER_PORT}: {why}");
+            (tutorial_listener(), true)
+        }
+    };
     let addr = server.local_addr().unwrap();
-    // To an ephemeral port the builder checks for a self-connect; so does
-    // the hand-written code then, as in the blocking audit.
-    let may_meet_itself = util::listener_below_ephemeral_range().is_err();
     let stream = measure(
         "async-connect-sockwright",
         || (),
