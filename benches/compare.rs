@@ -16,8 +16,9 @@
 //!   builder-made stream and a std one, each direction, after comparing the
 //!   two pairs' socket options.
 //! - **happy-eyeballs**: connect latency to a black-holed `[::1]` plus a
-//!   live `127.0.0.1`: sockwright's race, its sequential mode, and Python
-//!   asyncio's `create_connection` (`compare/happy_eyeballs.rs`).
+//!   live `127.0.0.1`: sockwright's race (blocking, and async with the
+//!   `tokio` feature), its sequential mode, and Python asyncio's
+//!   `create_connection` (`compare/happy_eyeballs.rs`).
 //! - **instructions**: user-space instructions per listener build and per
 //!   exchange, sockwright and hand-written, counted by valgrind's cachegrind
 //!   (`compare/instructions.rs`).

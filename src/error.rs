@@ -201,6 +201,14 @@ pub enum Error {
     /// [`ConnectionRefused`](io::ErrorKind::ConnectionRefused), what the
     /// connect would have met had the socket not been its own peer.
     ///
+    /// The local address is read back (`getsockname`) only where it can be
+    /// the peer's: with a fixed local port, when it is the target's port;
+    /// with an ephemeral one, when the target's port lies in the range the
+    /// kernel picks ephemeral ports from. On Linux that range
+    /// (`net.ipv4.ip_local_port_range`) is read once per process, so a
+    /// connect to a server's usual port (80, 443, 5432, ...) makes no extra
+    /// call; elsewhere every TCP connect is checked.
+    ///
     /// Shown as `connect ADDR: connected to itself (nothing listens there)`.
     #[non_exhaustive]
     SelfConnect {

@@ -6,8 +6,12 @@
 mod util;
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Mutex;
 
 use sockwright::{ConnectorBuilder, Error};
+
+/// Held by each test: the first counts this process's descriptors.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 /// A loopback port that nothing listens on: bound, read back, released.
 fn free_port() -> SocketAddr {
@@ -18,6 +22,7 @@ fn free_port() -> SocketAddr {
 
 #[test]
 fn connect_from_the_target_address_is_a_self_connect_error() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     #[cfg(target_os = "linux")]
     let fds = util::fd_count();
     let addr = free_port();
@@ -44,4 +49,27 @@ fn connect_from_the_target_address_is_a_self_connect_error() {
         matches!(err, Error::SelfConnect { .. } | Error::Connect { .. }),
         "{err}"
     );
+}
+
+/// A source port below the ephemeral range (where the builder skips the
+/// check for an ephemeral source port) and an unspecified source address:
+/// the socket still meets itself, and the check still catches it.
+#[cfg(target_os = "linux")]
+#[test]
+fn fixed_source_port_below_the_ephemeral_range_is_still_checked() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Bound, read back and released: nothing listens there.
+    let addr = match util::listener_below_ephemeral_range() {
+        Ok(listener) => listener.local_addr().unwrap(),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let source = SocketAddr::from(([0, 0, 0, 0], addr.port()));
+    let err = ConnectorBuilder::new()
+        .local_address(source)
+        .connect(addr)
+        .expect_err("a stream connected to itself was returned");
+    assert!(matches!(err, Error::SelfConnect { .. }), "{err}");
 }

@@ -12,7 +12,9 @@
 //! allocator's first pages, std's probe for `statx`) stays out of the count.
 //!
 //! std's debug builds check each descriptor with `fcntl(F_GETFD)` before
-//! closing it; release builds do not, and those checks are not counted.
+//! closing it, and tokio's check with `fcntl(F_GETFL)` that a socket handed
+//! to `from_std` is nonblocking; release builds do neither, and those checks
+//! are not counted.
 //!
 //! Pieces that use more than one thread (the Happy Eyeballs race is on one
 //! thread, `hello::Server` is not) are read by socket instead: the calls
@@ -35,7 +37,16 @@ use sockwright::hello::{Exchange, Server, CLIENT_GREETING, DEFAULT_TIMEOUT, SERV
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder, Type};
 
 const SCENARIO_VAR: &str = "SOCKWRIGHT_STRACE_SCENARIO";
-const SCENARIOS: [&str; 6] = ["listener", "invalid", "audit", "options", "race", "server"];
+const SCENARIOS: &[&str] = &[
+    "listener",
+    "invalid",
+    "audit",
+    "options",
+    "race",
+    "server",
+    #[cfg(feature = "tokio")]
+    "async",
+];
 const BACKLOG: u32 = 64;
 const GREETING_LEN: usize = CLIENT_GREETING.len();
 
@@ -118,29 +129,29 @@ fn sockwright_makes_no_more_calls_than_hand_written_code() {
     assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
 }
 
+/// To a port a server listens on (below the ephemeral range): five calls,
+/// where socket2's `connect_timeout` makes eight and a self-connect check
+/// a ninth. No source port can be that port, so the local address is not
+/// read back.
 #[test]
-fn connect_with_timeout_and_nodelay_makes_six_calls() {
+fn connect_with_timeout_and_nodelay_makes_five_calls() {
     let Some(trace) = Trace::run("audit") else {
         return;
     };
+    if let Some(why) = trace.skipped(NO_SERVER_PORT) {
+        eprintln!("skipped: {why}");
+        return;
+    }
     let calls = trace.calls("connect-timeout-sockwright");
-    // `getsockname`: the check that the socket did not connect to itself.
     assert_eq!(
         names(&calls),
-        [
-            "socket",
-            "setsockopt",
-            "connect",
-            "poll",
-            "getsockname",
-            "ioctl"
-        ],
+        ["socket", "setsockopt", "connect", "poll", "ioctl"],
         "calls: {calls:#?}"
     );
     // Nonblocking from socket(2); one ioctl back to blocking; no SO_ERROR read.
     assert!(calls[0].line.contains("SOCK_NONBLOCK"), "{}", calls[0].line);
     assert!(calls[1].line.contains("TCP_NODELAY"), "{}", calls[1].line);
-    assert!(calls[5].line.contains("FIONBIO, [0]"), "{}", calls[5].line);
+    assert!(calls[4].line.contains("FIONBIO, [0]"), "{}", calls[4].line);
     let hand = trace.calls("connect-timeout-hand");
     assert_eq!(
         names(&hand),
@@ -156,6 +167,29 @@ fn connect_with_timeout_and_nodelay_makes_six_calls() {
             "getsockname"
         ],
         "socket2's connect_timeout changed; update the comparison: {hand:#?}"
+    );
+}
+
+/// To an ephemeral port, which the connect's own source port could be: a
+/// sixth call, `getsockname`, checks that the socket did not connect to
+/// itself.
+#[test]
+fn connect_to_an_ephemeral_port_checks_for_a_self_connect() {
+    let Some(trace) = Trace::run("audit") else {
+        return;
+    };
+    let calls = trace.calls("connect-timeout-ephemeral-sockwright");
+    assert_eq!(
+        names(&calls),
+        [
+            "socket",
+            "setsockopt",
+            "connect",
+            "poll",
+            "getsockname",
+            "ioctl"
+        ],
+        "calls: {calls:#?}"
     );
 }
 
@@ -175,13 +209,14 @@ fn nonblocking_sockets_are_nonblocking_from_socket() {
         "{}",
         listener[0].line
     );
-    // A nonblocking connector waits for its connect in poll(2) and stays nonblocking.
+    // A nonblocking connector waits for its connect in poll(2) and stays
+    // nonblocking; to an ephemeral port it also checks for a self-connect.
     let connector = trace.calls("nonblocking-connect-sockwright");
-    assert_eq!(
-        names(&connector),
-        ["socket", "connect", "poll", "getsockname"],
-        "calls: {connector:#?}"
-    );
+    let expected: &[&str] = match trace.skipped(NO_SERVER_PORT) {
+        Some(_) => &["socket", "connect", "poll", "getsockname"],
+        None => &["socket", "connect", "poll"],
+    };
+    assert_eq!(names(&connector), expected, "calls: {connector:#?}");
     assert!(
         connector[0].line.contains("SOCK_NONBLOCK"),
         "{}",
@@ -219,11 +254,13 @@ fn happy_eyeballs_race_makes_no_more_calls_per_socket_than_hand_written() {
             "{what}: sockwright {a:?}, hand-written {b:?}"
         );
     }
-    assert_eq!(
-        ours.winner,
-        ["socket", "connect", "getsockname", "ioctl"],
-        "{ours:#?}"
-    );
+    // The live listener is on a server's port where one is free: no
+    // source port can be it, so the winner's local address is not read.
+    let winner: &[&str] = match trace.skipped(NO_SERVER_PORT) {
+        Some(_) => &["socket", "connect", "getsockname", "ioctl"],
+        None => &["socket", "connect", "ioctl"],
+    };
+    assert_eq!(ours.winner, winner, "{ours:#?}");
     assert_eq!(ours.loser, ["socket", "connect", "close"], "{ours:#?}");
     assert_eq!(ours.waits, ["poll", "poll"], "{ours:#?}");
 }
@@ -254,9 +291,127 @@ fn server_makes_no_more_calls_per_accepted_stream_than_hand_written() {
     assert!(ours.len() <= hand.len(), "hand-written: {hand:#?}");
 }
 
+/// The async paths (the `tokio` feature) against the same work written by
+/// hand with tokio, each on a current-thread runtime so that the reactor's
+/// calls (`epoll_ctl` to register a socket, `epoll_wait` while a connect is
+/// under way) are made on the measured thread and counted with the rest.
+#[cfg(feature = "tokio")]
+#[test]
+fn async_paths_make_no_more_calls_than_hand_written_tokio() {
+    let Some(trace) = Trace::run("async") else {
+        return;
+    };
+    println!(
+        "{:<48} {:>10} {:>12}  {:<8} sockwright's calls",
+        "system calls per (tokio, current-thread)", "sockwright", "hand-written", "with"
+    );
+    let mut worse = Vec::new();
+    for (what, label, hand) in ASYNC_AUDIT {
+        let ours = trace.async_calls(&format!("{label}-sockwright"));
+        let theirs = trace.async_calls(&format!("{label}-hand"));
+        println!(
+            "{what:<48} {:>10} {:>12}  {hand:<8} {}",
+            ours.len(),
+            theirs.len(),
+            names(&ours).join(" ")
+        );
+        if ours.len() > theirs.len() {
+            worse.push(format!(
+                "{what}: sockwright {:?}, hand-written {:?}",
+                names(&ours),
+                names(&theirs)
+            ));
+        }
+        assert!(
+            !ours.is_empty() && !theirs.is_empty(),
+            "{what}: no calls traced"
+        );
+    }
+    assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
+
+    // The connect: nonblocking from socket(2), registered once, one wait,
+    // its outcome read from SO_ERROR alone; the peer is not read back, and
+    // to a server's port neither is the local address.
+    let connect = trace.async_calls("async-connect-sockwright");
+    let mut expected = vec![
+        "socket",
+        "setsockopt",
+        "connect",
+        "epoll_ctl",
+        EPOLL_WAIT,
+        "getsockopt",
+    ];
+    if trace.skipped(NO_SERVER_PORT).is_some() {
+        // An ephemeral port, which the source port could be: the self-connect check.
+        expected.push("getsockname");
+    }
+    assert_eq!(names(&connect), expected, "calls: {connect:#?}");
+    assert!(
+        connect[0].line.contains("SOCK_NONBLOCK"),
+        "{}",
+        connect[0].line
+    );
+    assert!(
+        connect[1].line.contains("TCP_NODELAY"),
+        "{}",
+        connect[1].line
+    );
+    assert!(
+        connect[2].line.contains("EINPROGRESS"),
+        "{}",
+        connect[2].line
+    );
+    assert!(
+        connect[3].line.contains("EPOLL_CTL_ADD"),
+        "{}",
+        connect[3].line
+    );
+    assert!(connect[5].line.contains("SO_ERROR"), "{}", connect[5].line);
+
+    // The listener: nonblocking from socket(2), no mode change after.
+    let listener = trace.async_calls("async-listener-sockwright");
+    assert_eq!(
+        names(&listener),
+        ["socket", "setsockopt", "bind", "listen", "epoll_ctl"],
+        "calls: {listener:#?}"
+    );
+    assert!(
+        listener[0].line.contains("SOCK_NONBLOCK"),
+        "{}",
+        listener[0].line
+    );
+    assert!(
+        listener[1].line.contains("SO_REUSEADDR"),
+        "{}",
+        listener[1].line
+    );
+    assert!(listener[3].line.contains(", 128)"), "{}", listener[3].line);
+}
+
+/// The name under which strace shows tokio's readiness wait: glibc's
+/// `epoll_wait` is the `epoll_pwait` system call where the kernel has no
+/// plain `epoll_wait` (aarch64, riscv64).
+#[cfg(feature = "tokio")]
+const EPOLL_WAIT: &str = if cfg!(target_arch = "x86_64") || cfg!(target_arch = "x86") {
+    "epoll_wait"
+} else {
+    "epoll_pwait"
+};
+
+/// The audited async pieces, as [`AUDIT`] lists the blocking ones.
+#[cfg(feature = "tokio")]
+const ASYNC_AUDIT: [(&str, &str, &str); 2] = [
+    ("connect_async (timeout, nodelay)", "async-connect", "tokio"),
+    (
+        "listen_async (reuse-addr, backlog 128)",
+        "async-listener",
+        "tokio",
+    ),
+];
+
 /// The audited pieces: what is counted, the scenario's label, and what the
 /// hand-written variant uses.
-const AUDIT: [(&str, &str, &str); 8] = [
+const AUDIT: [(&str, &str, &str); 9] = [
     (
         "listener build (reuse-addr, reuse-port, backlog)",
         "listener",
@@ -274,6 +429,11 @@ const AUDIT: [(&str, &str, &str); 8] = [
     ),
     ("connect", "connect", "std"),
     ("connect (timeout, nodelay)", "connect-timeout", "socket2"),
+    (
+        "connect (timeout, nodelay), to an ephemeral port",
+        "connect-timeout-ephemeral",
+        "socket2",
+    ),
     ("connect (nonblocking)", "nonblocking-connect", "socket2"),
     (
         "exchange, client side (5 s timeouts)",
@@ -413,6 +573,8 @@ fn run_scenario(name: &str) {
         "options" => options_scenario(),
         "race" => race_scenario(),
         "server" => server_scenario(),
+        #[cfg(feature = "tokio")]
+        "async" => async_scenario(),
         other => panic!("unknown scenario {other:?}"),
     }
 }
@@ -511,12 +673,18 @@ fn audit_scenario() {
         |()| TcpListener::bind("127.0.0.1:0").unwrap(),
     ));
 
-    // Connects, to a listener that queues them without accepting. The
-    // hand-written code does the same work as the builder: after connecting,
-    // it reads the local address back (`getsockname`) to catch a socket
-    // connected to itself, which std's connect does not check.
-    let target = tutorial_listener();
-    let addr = target.local_addr().unwrap();
+    // Connects, to listeners that queue them without accepting: one on a
+    // port below the ephemeral range, as servers listen, and one on an
+    // ephemeral port (`127.0.0.1:0`), which a connect's own source port
+    // could be. The hand-written code does the same work as the builder:
+    // after connecting, it reads the local address back (`getsockname`) to
+    // catch a socket connected to itself, which std's connect does not check.
+    let ephemeral = tutorial_listener();
+    let server = util::listener_below_ephemeral_range().unwrap_or_else(|why| {
+        println!("{NO_SERVER_PORT}: {why}");
+        tutorial_listener()
+    });
+    let addr = server.local_addr().unwrap();
     drop(measure(
         "connect-sockwright",
         || (),
@@ -532,30 +700,35 @@ fn audit_scenario() {
         },
     ));
     let timeout = Duration::from_secs(5);
-    drop(measure(
-        "connect-timeout-sockwright",
-        || (),
-        |()| {
-            ConnectorBuilder::new()
-                .connect_timeout(timeout)
-                .nodelay(true)
-                .connect(addr)
-                .unwrap()
-        },
-    ));
-    drop(measure(
-        "connect-timeout-hand",
-        || (),
-        |()| {
-            use socket2::{Domain, Socket, Type};
-            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-            socket.set_tcp_nodelay(true).unwrap();
-            socket.connect_timeout(&addr.into(), timeout).unwrap();
-            let local = socket.local_addr().unwrap().as_socket();
-            assert_ne!(local, Some(addr), "connected to itself");
-            TcpStream::from(socket)
-        },
-    ));
+    for (label, addr) in [
+        ("connect-timeout", addr),
+        ("connect-timeout-ephemeral", ephemeral.local_addr().unwrap()),
+    ] {
+        drop(measure(
+            &format!("{label}-sockwright"),
+            || (),
+            |()| {
+                ConnectorBuilder::new()
+                    .connect_timeout(timeout)
+                    .nodelay(true)
+                    .connect(addr)
+                    .unwrap()
+            },
+        ));
+        drop(measure(
+            &format!("{label}-hand"),
+            || (),
+            |()| {
+                use socket2::{Domain, Socket, Type};
+                let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+                socket.set_tcp_nodelay(true).unwrap();
+                socket.connect_timeout(&addr.into(), timeout).unwrap();
+                let local = socket.local_addr().unwrap().as_socket();
+                assert_ne!(local, Some(addr), "connected to itself");
+                TcpStream::from(socket)
+            },
+        ));
+    }
     drop(measure(
         "nonblocking-connect-sockwright",
         || (),
@@ -579,7 +752,7 @@ fn audit_scenario() {
             TcpStream::from(socket)
         },
     ));
-    drop(target);
+    drop((server, ephemeral));
 
     drop(measure(
         "nonblocking-listener-sockwright",
@@ -636,6 +809,11 @@ fn audit_scenario() {
     }
 }
 
+/// Printed by the audit scenario, with the reason, where no port below the
+/// ephemeral range is free to listen on: its connects then go to an
+/// ephemeral port.
+const NO_SERVER_PORT: &str = "no port below the ephemeral range to listen on";
+
 /// Printed by the race scenario where there is no `[::1]` to black-hole.
 const NO_RACE: &str = "/nonexistent/sockwright-no-ipv6-loopback";
 
@@ -650,7 +828,10 @@ fn race_scenario() {
     }
     let hole = util::full_listener_at("[::1]:0", Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on [::1]");
-    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let live = util::listener_below_ephemeral_range().unwrap_or_else(|why| {
+        println!("{NO_SERVER_PORT}: {why}");
+        TcpListener::bind("127.0.0.1:0").unwrap()
+    });
     let targets = [hole.addr, live.local_addr().unwrap()];
     let stream = measure(
         "race-sockwright",
@@ -666,6 +847,92 @@ fn race_scenario() {
     drop(stream);
     let stream = measure("race-hand", || (), |()| hand_race(&targets));
     assert_eq!(stream.peer_addr().unwrap(), targets[1]);
+}
+
+/// The async pieces, each run by `block_on` on a current-thread runtime
+/// made before the markers. The hand-written code is what a tokio program
+/// writes for the same job: `TcpSocket`, its options, a connect bounded by
+/// `tokio::time::timeout`; a listener with the builder's backlog (128, where
+/// `tokio::net::TcpListener::bind` takes 1024; the calls are the same).
+#[cfg(feature = "tokio")]
+fn async_scenario() {
+    let rt = util::current_thread();
+    let timeout = Duration::from_secs(5);
+    // To an ephemeral port (no server's port free) the builder checks for
+    // a self-connect; so does the hand-written code then, as in the
+    // blocking audit.
+    let (server, may_meet_itself) = match util::listener_below_ephemeral_range() {
+        Ok(listener) => (listener, false),
+        Err(why) => {
+            println!("{NO_SERVER_PORT}: {why}");
+            (tutorial_listener(), true)
+        }
+    };
+    let addr = server.local_addr().unwrap();
+    let stream = measure(
+        "async-connect-sockwright",
+        || (),
+        |()| {
+            rt.block_on(
+                ConnectorBuilder::new()
+                    .connect_timeout(timeout)
+                    .nodelay(true)
+                    .connect_async(addr),
+            )
+            .unwrap()
+        },
+    );
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    assert!(stream.nodelay().unwrap());
+    drop(stream);
+    let stream = measure(
+        "async-connect-hand",
+        || (),
+        |()| {
+            rt.block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.set_nodelay(true).unwrap();
+                let stream = tokio::time::timeout(timeout, socket.connect(addr))
+                    .await
+                    .expect("connect timed out")
+                    .unwrap();
+                if may_meet_itself {
+                    assert_ne!(stream.local_addr().unwrap(), addr, "connected to itself");
+                }
+                stream
+            })
+        },
+    );
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    drop((stream, server));
+
+    let listener = measure(
+        "async-listener-sockwright",
+        || (),
+        |()| {
+            rt.block_on(
+                ListenerBuilder::new()
+                    .reuse_address(true)
+                    .listen_async("127.0.0.1:0"),
+            )
+            .unwrap()
+        },
+    );
+    assert_ne!(listener.local_addr().unwrap().port(), 0);
+    drop(listener);
+    let listener = measure(
+        "async-listener-hand",
+        || (),
+        |()| {
+            rt.block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.set_reuseaddr(true).unwrap();
+                socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+                socket.listen(128).unwrap()
+            })
+        },
+    );
+    assert_ne!(listener.local_addr().unwrap().port(), 0);
 }
 
 /// A race of two addresses written by hand with socket2 and `poll(2)`, as
@@ -806,6 +1073,8 @@ struct Call {
 /// The output of `strace -f` over one scenario.
 struct Trace {
     text: String,
+    /// What the scenario printed.
+    stdout: String,
 }
 
 /// A race's calls, by socket.
@@ -901,8 +1170,16 @@ impl Trace {
             }
             Ok(_) => {}
         }
-        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("syscalls-{scenario}-{}.strace", std::process::id()));
+        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "syscalls-{scenario}-{}-{}.strace",
+            std::process::id(),
+            {
+                // Tests of one scenario run at once in this process.
+                static RUNS: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            }
+        ));
         let exe = env::current_exe().expect("test binary path");
         let out = Command::new("strace")
             .args(["-f", "-qq", "-o"])
@@ -921,7 +1198,16 @@ impl Trace {
         );
         let text = std::fs::read_to_string(&file).expect("read the strace output");
         let _ = std::fs::remove_file(&file);
-        Some(Trace { text })
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        Some(Trace { text, stdout })
+    }
+
+    /// The reason the scenario printed for `marker` (a line `MARKER: why`),
+    /// if it printed one.
+    fn skipped(&self, marker: &str) -> Option<&str> {
+        self.stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(marker)?.strip_prefix(": "))
     }
 
     /// The calls that any thread made, between the markers of `label`, on
@@ -1013,5 +1299,42 @@ impl Trace {
             }
         }
         panic!("no end marker for {label} in the trace");
+    }
+}
+
+/// Leaves out the `fcntl(fd, F_GETFL)` with which tokio, in a debug build
+/// such as this test's, checks that a socket given to its `from_std` is
+/// nonblocking: the one right before that socket's registration
+/// (`epoll_ctl(.., EPOLL_CTL_ADD, fd, ..)`). A release build does not make
+/// it. An `F_GETFL` of any other kind (the first half of socket2's
+/// `set_nonblocking`, followed by `F_SETFL`) is counted.
+#[cfg(feature = "tokio")]
+fn without_tokio_debug_checks(calls: Vec<Call>) -> Vec<Call> {
+    let checks: Vec<usize> = calls
+        .windows(2)
+        .enumerate()
+        .filter(|(_, pair)| {
+            let fd = pair[0].first_arg();
+            pair[0].name == "fcntl"
+                && pair[0].line.contains(", F_GETFL")
+                && pair[1].name == "epoll_ctl"
+                && pair[1].line.contains(&format!(", EPOLL_CTL_ADD, {fd}, "))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    calls
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !checks.contains(i))
+        .map(|(_, call)| call)
+        .collect()
+}
+
+impl Trace {
+    /// [`calls`](Self::calls) of an async piece, without tokio's debug-build
+    /// checks (see [`without_tokio_debug_checks`]).
+    #[cfg(feature = "tokio")]
+    fn async_calls(&self, label: &str) -> Vec<Call> {
+        without_tokio_debug_checks(self.calls(label))
     }
 }

@@ -1,7 +1,9 @@
 //! The **happy-eyeballs** group: how long a connect to a black-holed
-//! `[::1]` plus a live `127.0.0.1` takes, for sockwright's race, its
-//! sequential mode, and Python asyncio's `create_connection` with
-//! `happy_eyeballs_delay=0.25` as the outside reference.
+//! `[::1]` plus a live `127.0.0.1` takes, for sockwright's race (blocking,
+//! and with the `tokio` feature `connect_async` on a current-thread runtime
+//! made once, outside the timed part), its sequential mode, and Python
+//! asyncio's `create_connection` with `happy_eyeballs_delay=0.25` as the
+//! outside reference.
 //!
 //! The black hole: on Linux, a `[::1]` listener with backlog 0 that never
 //! accepts holds one connection in its queue, and the kernel silently drops
@@ -39,6 +41,13 @@ const QUICK_SEQUENTIAL_TIMEOUT: Duration = Duration::from_millis(500);
 /// The bound on a whole race: far above what it should take.
 const RACE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The rows, by name; the async race is there with the `tokio` feature.
+const RACE: &str = "sockwright race (blocking)";
+#[cfg(feature = "tokio")]
+const ASYNC_RACE: &str = "sockwright race (tokio)";
+const SEQUENTIAL: &str = "sockwright sequential";
+const PYTHON_ROW: &str = "Python asyncio create_connection";
+
 pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
     if !cfg!(target_os = "linux") {
         println!(
@@ -73,23 +82,28 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
     sequential
         .happy_eyeballs(false)
         .connect_timeout(sequential_timeout);
-    let mut variants: Vec<Variant<'_>> = vec![
-        Variant::new("sockwright race (blocking)", || {
-            timed_connect(&race, &targets)
-        }),
-        Variant::new("sockwright sequential", || {
-            timed_connect(&sequential, &targets)
-        }),
-    ];
-    if let Some(p) = python.as_mut() {
-        variants.push(Variant::new(
-            "Python asyncio create_connection",
-            move || p.connect(),
-        ));
-    }
+    #[cfg(feature = "tokio")]
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut variants: Vec<Variant<'_>> =
+        vec![Variant::new(RACE, || timed_connect(&race, &targets))];
+    // The same builder, attempt delay and targets as the blocking race.
+    #[cfg(feature = "tokio")]
+    variants.push(Variant::new(ASYNC_RACE, || {
+        timed_connect_async(&runtime, &race, &targets)
+    }));
+    #[cfg(not(feature = "tokio"))]
     println!(
-        "\nhappy-eyeballs: async race (tokio) not measured: this build has no async connector"
+        "\nhappy-eyeballs: async race (tokio) not measured: built without the tokio feature \
+         (cargo bench --features tokio)"
     );
+    variants.push(Variant::new(SEQUENTIAL, || {
+        timed_connect(&sequential, &targets)
+    }));
+    if let Some(p) = python.as_mut() {
+        variants.push(Variant::new(PYTHON_ROW, move || p.connect()));
+    }
     let rounds = if plan.quick { 1 } else { 7 };
     let samples = interleave(&mut variants, rounds);
     let names = names(&variants);
@@ -99,7 +113,12 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
     }
     live.stop()?;
     drop(hole);
-    let reference = if names.len() > 2 { 2 } else { 0 };
+    let row = |name: &str| names.iter().position(|n| n == name);
+    let (race_row, sequential_row) = (row(RACE).unwrap_or(0), row(SEQUENTIAL).unwrap_or(0));
+    let python_row = row(PYTHON_ROW);
+    #[cfg(feature = "tokio")]
+    let async_row = row(ASYNC_RACE).unwrap_or(0);
+    let reference = python_row.unwrap_or(race_row);
     let table = Table::new(
         "happy-eyeballs",
         &format!(
@@ -113,8 +132,9 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
         reference,
     );
     table.print();
-    let race = Duration::from_secs_f64(table.median(0) * 1e-9);
-    let sequential = Duration::from_secs_f64(table.median(1) * 1e-9);
+    let median = |row: usize| Duration::from_secs_f64(table.median(row) * 1e-9);
+    let race = median(race_row);
+    let sequential = median(sequential_row);
     // Lower bounds are what the schedule guarantees, on any machine; the
     // upper one is a time, which a quick run on a busy machine only notes.
     report.check(
@@ -133,6 +153,31 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
              (median {race:.1?}; needs < {sequential_timeout:?})"
         ),
     );
+    #[cfg(feature = "tokio")]
+    {
+        let async_race = median(async_row);
+        report.check(
+            true,
+            async_race >= DELAY,
+            format!(
+                "happy-eyeballs: the async race starts IPv4 one attempt delay after IPv6 too \
+                 (median {async_race:.1?}; needs >= {DELAY:?})"
+            ),
+        );
+        report.check(
+            !plan.quick,
+            async_race < sequential_timeout,
+            format!(
+                "happy-eyeballs: the async race connects before the sequential mode's timeout \
+                 (median {async_race:.1?}; needs < {sequential_timeout:?})"
+            ),
+        );
+        report.note(format!(
+            "happy-eyeballs: sockwright's async race / its blocking race, in speed = {:.3} \
+             (medians {async_race:.1?} and {race:.1?})",
+            table.ratio_between(async_row, race_row)
+        ));
+    }
     report.check(
         true,
         sequential >= sequential_timeout,
@@ -141,12 +186,12 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
              (median {sequential:.1?}; needs >= {sequential_timeout:?})"
         ),
     );
-    if table.names.len() > 2 {
-        let ratio = table.ratio(0);
+    if let Some(python_row) = python_row {
+        let ratio = table.ratio(race_row);
         report.note(format!(
             "happy-eyeballs: sockwright's race / Python asyncio's, in speed = {ratio:.3} \
              (medians {race:.1?} and {:.1?})",
-            Duration::from_secs_f64(table.median(2) * 1e-9)
+            median(python_row)
         ));
     }
     Ok(())
@@ -156,6 +201,23 @@ pub fn group(plan: &Plan, report: &mut Report) -> Fallible<()> {
 fn timed_connect(builder: &ConnectorBuilder, targets: &[SocketAddr]) -> Fallible<f64> {
     let start = Instant::now();
     let stream = builder.connect(targets)?;
+    let took = start.elapsed();
+    if stream.peer_addr()? != targets[1] {
+        return Err(format!("connected to {} instead", stream.peer_addr()?).into());
+    }
+    Ok(took.as_nanos() as f64)
+}
+
+/// One [`connect_async`](ConnectorBuilder::connect_async) with `builder`,
+/// run to its end on `runtime`; returns the nanoseconds it took.
+#[cfg(feature = "tokio")]
+fn timed_connect_async(
+    runtime: &tokio::runtime::Runtime,
+    builder: &ConnectorBuilder,
+    targets: &[SocketAddr],
+) -> Fallible<f64> {
+    let start = Instant::now();
+    let stream = runtime.block_on(builder.connect_async(targets))?;
     let took = start.elapsed();
     if stream.peer_addr()? != targets[1] {
         return Err(format!("connected to {} instead", stream.peer_addr()?).into());

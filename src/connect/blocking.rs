@@ -145,7 +145,7 @@ fn won(
     // Every attempt of a race has an ephemeral source port (a fixed one
     // makes the connect sequential), so a self-connect, rare as it is,
     // fails the race rather than starting it again.
-    super::check_self_connect(&socket, winner.addr)?;
+    builder.check_self_connect(&socket, winner.addr)?;
     // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
     // none if a nonblocking stream was asked for.
     builder.connected(&socket, &shown, true, Io::Blocking)?;

@@ -15,8 +15,10 @@
 //! `tokio::net::lookup_host`, without any system call for a literal.
 //!
 //! Every socket is made by the blocking path's own functions
-//! ([`ConnectorBuilder::prepare`], [`ListenerBuilder::bound_inet`] and the
-//! rest), so each option and check behaves the same in both.
+//! ([`ConnectorBuilder::prepare`], [`Options::create_with`] and the steps of
+//! [`ListenerBuilder::bound_inet`], and the rest), so each option and check
+//! behaves the same in both; a TCP or UDP socket is nonblocking from
+//! `socket(2)`, with no mode change after.
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -33,15 +35,13 @@ use ::tokio::net::{UnixDatagram, UnixListener, UnixStream};
 use socket2::{SockRef, Socket};
 
 use super::lookup::{Answer, Lookups};
-use super::{
-    check_self_connect, gathered, no_answer, outcome, start, timed_out, Attempt, Attempts, Begun,
-    ByName, Io, Next,
-};
+use super::{gathered, no_answer, start, timed_out, Attempt, Attempts, Begun, ByName, Io, Next};
 use crate::listener::listen;
-use crate::options::{set_result, Options, Place};
+use crate::options::{Options, Phase, Place};
 use crate::resolve::{self, Named};
 use crate::{
-    Address, ConnectorBuilder, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG, LISTENER_LOG,
+    Address, ConnectorBuilder, Domain, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG,
+    LISTENER_LOG,
 };
 
 /// The client side's async finishing calls.
@@ -309,7 +309,7 @@ impl ConnectorBuilder {
                 None => stream.writable().await,
             };
             waited
-                .and_then(|()| outcome(stream.sock_ref()))
+                .and_then(|()| ended(stream.sock_ref()))
                 .map_err(|source| Error::Connect {
                     addr: shown.clone(),
                     source,
@@ -328,8 +328,9 @@ impl ListenerBuilder {
     /// blocking socket.
     ///
     /// The socket is made as `listen` makes it (every option, `bind`,
-    /// `listen` with the backlog); a name is resolved by
-    /// [`tokio::net::lookup_host`].
+    /// `listen` with the backlog), nonblocking from `socket(2)` where the OS
+    /// allows (so a [`configure`](Self::configure) hook sees it
+    /// nonblocking); a name is resolved by [`tokio::net::lookup_host`].
     ///
     /// # Errors
     ///
@@ -377,10 +378,9 @@ impl ListenerBuilder {
         };
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.bound_inet(a, Type::Stream)?;
+            let socket = self.bound_nonblocking(a, Type::Stream)?;
             let shown = Address::Inet(a);
             listen(&socket, &shown, backlog)?;
-            nonblocking(&socket, &shown)?;
             register(TcpListener::from_std(socket.into()), &shown)
         })
     }
@@ -423,10 +423,8 @@ impl ListenerBuilder {
         };
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.bound_inet(a, Type::Datagram)?;
-            let shown = Address::Inet(a);
-            nonblocking(&socket, &shown)?;
-            register(UdpSocket::from_std(socket.into()), &shown)
+            let socket = self.bound_nonblocking(a, Type::Datagram)?;
+            register(UdpSocket::from_std(socket.into()), &Address::Inet(a))
         })
     }
 
@@ -522,6 +520,25 @@ impl ListenerBuilder {
     }
 }
 
+impl ListenerBuilder {
+    /// [`bound_inet`](Self::bound_inet)'s steps for a socket nonblocking
+    /// from `socket(2)` (`SOCK_NONBLOCK` where the OS takes it, otherwise
+    /// one `ioctl(FIONBIO)` / `ioctlsocket` right after), as tokio needs it,
+    /// rather than a mode change after `bind`: every option, the
+    /// `configure` hooks, `bind`.
+    fn bound_nonblocking(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+        let domain = Domain::for_address(&addr);
+        let shown = Address::Inet(addr);
+        let socket = self.opts.create_with(domain, implied, &shown, true)?;
+        self.opts
+            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
+        self.opts.bind(&socket, &addr.into(), &shown)?;
+        self.opts
+            .apply(Phase::Bound, &socket, domain, implied, &shown)?;
+        Ok(socket)
+    }
+}
+
 /// Runs a race to its end in tokio's reactor and returns the first
 /// connected stream, or every attempt's error in the order tried. While a
 /// name is being resolved (`lookups`), its answers are waited for in the
@@ -566,7 +583,7 @@ async fn race<T: fmt::Display>(
             let settled = attempts.settle(std::mem::take(&mut pending), |attempt| {
                 match attempt.socket.poll_write_ready(cx) {
                     Poll::Pending => None,
-                    Poll::Ready(Ok(())) => Some(outcome(SockRef::from(&attempt.socket))),
+                    Poll::Ready(Ok(())) => Some(ended(SockRef::from(&attempt.socket))),
                     Poll::Ready(Err(e)) => Some(Err(e)),
                 }
             });
@@ -733,7 +750,7 @@ fn won<T: fmt::Display>(
     let socket = SockRef::from(&winner.socket);
     // As in the blocking driver: a self-connect (an ephemeral source port
     // that met itself) fails the attempt rather than returning an echo.
-    check_self_connect(&socket, winner.addr)?;
+    builder.check_self_connect(&socket, winner.addr)?;
     builder.connected(&socket, &shown, true, Io::Async)?;
     Ok(winner.socket)
 }
@@ -776,9 +793,27 @@ fn register<T>(made: io::Result<T>, shown: &Address) -> Result<T> {
     })
 }
 
-/// `O_NONBLOCK`, which tokio needs, whatever the builder's `nonblocking` says.
+/// `O_NONBLOCK`, which tokio needs, whatever the builder's `nonblocking`
+/// says: one `ioctl(FIONBIO)` (`ioctlsocket`), not an `fcntl` pair.
+#[cfg(unix)]
 fn nonblocking(socket: &Socket, shown: &Address) -> Result<()> {
-    set_result("O_NONBLOCK", shown, socket.set_nonblocking(true))
+    crate::options::set_result(
+        "O_NONBLOCK",
+        shown,
+        crate::sys::set_nonblocking(socket, true),
+    )
+}
+
+/// How a connect that tokio reports writable ended: its pending error
+/// (`SO_ERROR`), if it has one, and connected otherwise, as tokio's own
+/// connect reads it. Write readiness on a connecting socket comes only once
+/// the connect is over, so on success this is one `getsockopt` and the peer
+/// is not read back.
+fn ended(socket: SockRef<'_>) -> io::Result<()> {
+    match socket.take_error()? {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
 }
 
 /// The tokio sockets whose connect [`ConnectorBuilder::established`] waits

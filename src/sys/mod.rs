@@ -15,6 +15,8 @@
 //! - `lookup(name, Domain)`: `getaddrinfo` for one address family;
 //! - `nonblocking_type(Type)`: the type with `SOCK_NONBLOCK`, where
 //!   `socket(2)` takes it (`None` elsewhere);
+//! - `ephemeral_ports()`: the range the kernel picks an ephemeral source
+//!   port from, where it can be read (Linux), read once per process;
 //! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one
 //!   call (`ioctl(FIONBIO)`, `ioctlsocket(FIONBIO)`);
 //! - the general readiness wait, used by the hello server: `PollFd` (one

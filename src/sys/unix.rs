@@ -210,6 +210,35 @@ pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
     None
 }
 
+/// The ports the kernel picks from for an ephemeral source port
+/// (`net.ipv4.ip_local_port_range`, which IPv6 shares), read once per
+/// process; `None` where it cannot be read.
+///
+/// A per-socket `IP_LOCAL_PORT_RANGE` only narrows this range, so a port
+/// outside it is never picked. A range changed later with `sysctl` is not
+/// seen by a running process.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
+    static RANGE: std::sync::OnceLock<Option<(u16, u16)>> = std::sync::OnceLock::new();
+    let &(low, high) = RANGE
+        .get_or_init(|| {
+            let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+            let mut ports = text.split_whitespace().map(str::parse::<u16>);
+            match (ports.next(), ports.next()) {
+                (Some(Ok(low)), Some(Ok(high))) if low <= high => Some((low, high)),
+                _ => None,
+            }
+        })
+        .as_ref()?;
+    Some(low..=high)
+}
+
+/// Elsewhere the range is not read: every port may be an ephemeral one.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
+    None
+}
+
 /// Nonblocking mode on or off with one call, `ioctl(FIONBIO)`, where
 /// socket2's `set_nonblocking` makes two (`fcntl` `F_GETFL`, then `F_SETFL`).
 /// Both change the same `O_NONBLOCK` flag of the open file.

@@ -94,6 +94,12 @@ pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
     None
 }
 
+/// The dynamic port range is not read here: every port may be an
+/// ephemeral one.
+pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
+    None
+}
+
 /// Nonblocking mode on or off: `ioctlsocket(FIONBIO)`, one call.
 pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
     socket.set_nonblocking(on)

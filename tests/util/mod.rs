@@ -144,6 +144,37 @@ pub fn has_ipv6_loopback() -> bool {
     TcpListener::bind("[::1]:0").is_ok()
 }
 
+/// A `127.0.0.1` listener on a port below the kernel's ephemeral range
+/// (`net.ipv4.ip_local_port_range`), where servers listen: no connect's
+/// ephemeral source port can be it. `Err` says why there is none.
+#[cfg(target_os = "linux")]
+#[allow(dead_code)]
+pub fn listener_below_ephemeral_range() -> Result<TcpListener, String> {
+    let path = "/proc/sys/net/ipv4/ip_local_port_range";
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let low: u32 = text
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| format!("{path} reads {text:?}"))?;
+    let below = low.saturating_sub(1024);
+    if below == 0 {
+        return Err(format!(
+            "the ephemeral range starts at {low}: no unprivileged port is below it"
+        ));
+    }
+    // A start that differs per process, so test binaries running at once
+    // rarely try the same ports; at most 500 tries.
+    let start = std::process::id() % below;
+    for i in 0..below.min(500) {
+        let port = 1024 + (start + i) % below;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port as u16)) {
+            return Ok(listener);
+        }
+    }
+    Err(format!("no free 127.0.0.1 port below {low} in 500 tries"))
+}
+
 /// A black-holed `[::1]:P` and a live `127.0.0.1:P` on the same port, as a
 /// name with one address of each family would resolve (a name has one port
 /// for both families); `None` (with the reason printed) on a host without
