@@ -186,8 +186,8 @@ struct Functions {
 // Every option has a bit of a `u64`.
 const _: () = assert!(OPTIONS.len() <= 64);
 
-/// The positions of the bits set in `bits`, lowest first: the options, in
-/// table order.
+/// The options whose bits are set in `bits`, lowest bit first: in table
+/// order.
 fn positions(mut bits: u64) -> impl Iterator<Item = &'static Functions> {
     std::iter::from_fn(move || {
         if bits == 0 {
@@ -662,4 +662,33 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
         return Err("keepalive retries (TCP_KEEPCNT) must not be zero".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_visit_the_options_asked_for_in_table_order() {
+        let mut set = Settings::default();
+        assert!(set.validate().is_ok());
+        assert!(set.not_for_transport(Transport::Udp).is_none());
+        // Written in the reverse of table order: the first in the table is reported.
+        *set.ttl() = Some(0);
+        *set.send_buffer_size() = Some(0);
+        let err = set.validate().unwrap_err().to_string();
+        assert!(err.contains("send_buffer_size (SO_SNDBUF)"), "{err}");
+
+        *set.nodelay() = Some(true);
+        let not_udp = set.not_for_transport(Transport::Udp).map(|d| d.setter);
+        assert_eq!(not_udp, Some("nodelay"));
+        assert!(set.not_for_transport(Transport::Tcp).is_none());
+
+        *set.broadcast() = Some(true);
+        let not_v6 = set.not_for_family(Domain::Ipv6).map(|d| d.setter);
+        assert_eq!(not_v6, Some("broadcast"));
+        // Written back to unset, it is not asked for.
+        *set.broadcast() = None;
+        assert!(set.not_for_family(Domain::Ipv6).is_none());
+    }
 }
