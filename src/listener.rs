@@ -595,10 +595,24 @@ impl ListenerBuilder {
     /// `socket → setsockopt… → bind` for one IP address.
     #[inline]
     pub(crate) fn bound_inet(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
+        self.bound_inet_as(addr, implied, self.opts.nonblocking == Some(true))
+    }
+
+    /// [`bound_inet`](Self::bound_inet), nonblocking from `socket(2)` (no
+    /// mode change after) when `nonblocking`, as the async calls need it
+    /// whatever the builder's `nonblocking` says.
+    #[inline]
+    pub(crate) fn bound_inet_as(
+        &self,
+        addr: SocketAddr,
+        implied: Type,
+        nonblocking: bool,
+    ) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
         let shown = Address::Inet(addr);
-        // Nonblocking from `socket(2)` when asked for: no mode change after.
-        let socket = self.opts.create(domain, implied, &shown)?;
+        let socket = self
+            .opts
+            .create_with(domain, implied, &shown, nonblocking)?;
         self.opts
             .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
         self.opts.bind(&socket, &addr.into(), &shown)?;

@@ -15,8 +15,8 @@
 //! `tokio::net::lookup_host`, without any system call for a literal.
 //!
 //! Every socket is made by the blocking path's own functions
-//! ([`ConnectorBuilder::prepare`], [`Options::create_with`] and the steps of
-//! [`ListenerBuilder::bound_inet`], and the rest), so each option and check
+//! ([`ConnectorBuilder::prepare`], [`ListenerBuilder::bound_inet_as`] and
+//! the rest), so each option and check
 //! behaves the same in both; a TCP or UDP socket is nonblocking from
 //! `socket(2)`, with no mode change after.
 
@@ -37,11 +37,10 @@ use socket2::{SockRef, Socket};
 use super::lookup::{Answer, Lookups};
 use super::{gathered, no_answer, start, timed_out, Attempt, Attempts, Begun, ByName, Io, Next};
 use crate::listener::listen;
-use crate::options::{Options, Phase, Place};
+use crate::options::{Options, Place};
 use crate::resolve::{self, Named};
 use crate::{
-    Address, ConnectorBuilder, Domain, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG,
-    LISTENER_LOG,
+    Address, ConnectorBuilder, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG, LISTENER_LOG,
 };
 
 /// The client side's async finishing calls.
@@ -378,7 +377,7 @@ impl ListenerBuilder {
         };
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.bound_nonblocking(a, Type::Stream)?;
+            let socket = self.bound_inet_as(a, Type::Stream, true)?;
             let shown = Address::Inet(a);
             listen(&socket, &shown, backlog)?;
             register(TcpListener::from_std(socket.into()), &shown)
@@ -423,7 +422,7 @@ impl ListenerBuilder {
         };
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.bound_nonblocking(a, Type::Datagram)?;
+            let socket = self.bound_inet_as(a, Type::Datagram, true)?;
             register(UdpSocket::from_std(socket.into()), &Address::Inet(a))
         })
     }
@@ -517,25 +516,6 @@ impl ListenerBuilder {
         let (socket, shown) = self.bound_unix(path.as_ref(), Type::Datagram)?;
         nonblocking(&socket, &shown)?;
         register(UnixDatagram::from_std(socket.into()), &shown)
-    }
-}
-
-impl ListenerBuilder {
-    /// [`bound_inet`](Self::bound_inet)'s steps for a socket nonblocking
-    /// from `socket(2)` (`SOCK_NONBLOCK` where the OS takes it, otherwise
-    /// one `ioctl(FIONBIO)` / `ioctlsocket` right after), as tokio needs it,
-    /// rather than a mode change after `bind`: every option, the
-    /// `configure` hooks, `bind`.
-    fn bound_nonblocking(&self, addr: SocketAddr, implied: Type) -> Result<Socket> {
-        let domain = Domain::for_address(&addr);
-        let shown = Address::Inet(addr);
-        let socket = self.opts.create_with(domain, implied, &shown, true)?;
-        self.opts
-            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
-        self.opts.bind(&socket, &addr.into(), &shown)?;
-        self.opts
-            .apply(Phase::Bound, &socket, domain, implied, &shown)?;
-        Ok(socket)
     }
 }
 
