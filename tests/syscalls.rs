@@ -99,34 +99,7 @@ fn sockwright_makes_no_more_calls_than_hand_written_code() {
     let Some(trace) = Trace::run("audit") else {
         return;
     };
-    println!(
-        "{:<48} {:>10} {:>12}  {:<8} sockwright's calls",
-        "system calls per", "sockwright", "hand-written", "with"
-    );
-    let mut worse = Vec::new();
-    for (what, label, hand) in AUDIT {
-        let ours = trace.calls(&format!("{label}-sockwright"));
-        let theirs = trace.calls(&format!("{label}-hand"));
-        println!(
-            "{what:<48} {:>10} {:>12}  {hand:<8} {}",
-            ours.len(),
-            theirs.len(),
-            names(&ours).join(" ")
-        );
-        if ours.len() > theirs.len() {
-            worse.push(format!(
-                "{what}: sockwright {:?}, hand-written {:?}",
-                names(&ours),
-                names(&theirs)
-            ));
-        }
-        // Both sides did the work: a piece with no call at all measured nothing.
-        assert!(
-            !ours.is_empty() && !theirs.is_empty(),
-            "{what}: no calls traced"
-        );
-    }
-    assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
+    compare("system calls per", &AUDIT, |label| trace.calls(label));
 }
 
 /// To a port a server listens on (below the ephemeral range): five calls,
@@ -301,33 +274,11 @@ fn async_paths_make_no_more_calls_than_hand_written_tokio() {
     let Some(trace) = Trace::run("async") else {
         return;
     };
-    println!(
-        "{:<48} {:>10} {:>12}  {:<8} sockwright's calls",
-        "system calls per (tokio, current-thread)", "sockwright", "hand-written", "with"
+    compare(
+        "system calls per (tokio, current-thread)",
+        &ASYNC_AUDIT,
+        |label| trace.async_calls(label),
     );
-    let mut worse = Vec::new();
-    for (what, label, hand) in ASYNC_AUDIT {
-        let ours = trace.async_calls(&format!("{label}-sockwright"));
-        let theirs = trace.async_calls(&format!("{label}-hand"));
-        println!(
-            "{what:<48} {:>10} {:>12}  {hand:<8} {}",
-            ours.len(),
-            theirs.len(),
-            names(&ours).join(" ")
-        );
-        if ours.len() > theirs.len() {
-            worse.push(format!(
-                "{what}: sockwright {:?}, hand-written {:?}",
-                names(&ours),
-                names(&theirs)
-            ));
-        }
-        assert!(
-            !ours.is_empty() && !theirs.is_empty(),
-            "{what}: no calls traced"
-        );
-    }
-    assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
 
     // The connect: nonblocking from socket(2), registered once, one wait,
     // its outcome read from SO_ERROR alone; the peer is not read back, and
@@ -446,6 +397,40 @@ const AUDIT: [(&str, &str, &str); 9] = [
         "std",
     ),
 ];
+
+/// Prints each audited piece's counts, sockwright's against the
+/// hand-written code's (`calls` reads a label's calls), and asserts that
+/// sockwright makes no more and that both sides made some.
+fn compare(title: &str, pieces: &[(&str, &str, &str)], calls: impl Fn(&str) -> Vec<Call>) {
+    println!(
+        "{title:<48} {:>10} {:>12}  {:<8} sockwright's calls",
+        "sockwright", "hand-written", "with"
+    );
+    let mut worse = Vec::new();
+    for (what, label, hand) in pieces {
+        let ours = calls(&format!("{label}-sockwright"));
+        let theirs = calls(&format!("{label}-hand"));
+        println!(
+            "{what:<48} {:>10} {:>12}  {hand:<8} {}",
+            ours.len(),
+            theirs.len(),
+            names(&ours).join(" ")
+        );
+        if ours.len() > theirs.len() {
+            worse.push(format!(
+                "{what}: sockwright {:?}, hand-written {:?}",
+                names(&ours),
+                names(&theirs)
+            ));
+        }
+        // Both sides did the work: a piece with no call at all measured nothing.
+        assert!(
+            !ours.is_empty() && !theirs.is_empty(),
+            "{what}: no calls traced"
+        );
+    }
+    assert!(worse.is_empty(), "sockwright makes more calls: {worse:#?}");
+}
 
 fn names(calls: &[Call]) -> Vec<&str> {
     calls.iter().map(|c| c.name.as_str()).collect()
