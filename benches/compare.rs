@@ -196,6 +196,36 @@ fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
     Ok(())
 }
 
+/// The ports below the kernel's ephemeral range (Linux's
+/// `net.ipv4.ip_local_port_range`) that an unprivileged server may take,
+/// where there are any.
+fn below_ephemeral_range() -> Option<std::ops::Range<u16>> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let low: u16 = text.split_whitespace().next()?.parse().ok()?;
+    (low > 1024).then_some(1024..low)
+}
+
+/// A server's listener on `127.0.0.1`, made by `bind`, on a port below the
+/// ephemeral range where one is free (as servers listen: a connect's own
+/// source port is never such a port, so sockwright does not read the local
+/// address back to catch a self-connect), else on an ephemeral port.
+fn server_listener(
+    mut bind: impl FnMut(SocketAddr) -> io::Result<TcpListener>,
+) -> io::Result<TcpListener> {
+    if let Some(ports) = below_ephemeral_range() {
+        // From a start that differs per process; at most 500 tries.
+        let span = u32::from(ports.end - ports.start);
+        let start = std::process::id() % span;
+        for i in 0..span.min(500) {
+            let port = ports.start + ((start + i) % span) as u16;
+            if let Ok(listener) = bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))) {
+                return Ok(listener);
+            }
+        }
+    }
+    bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+}
+
 /// The same listener as the builder's, one call at a time.
 fn socket2_listener(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
@@ -235,12 +265,24 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
 
     // Built once, as a server would; each connection runs it again.
     let server_exchange = Exchange::server();
-    let ours = SequentialServer::start(listener.listen("127.0.0.1:0")?, move |conn| {
-        server_exchange.run_tcp(conn)?;
-        Ok(())
-    });
-    let hand = SequentialServer::start(TcpListener::bind("127.0.0.1:0")?, std_server);
+    let ours =
+        SequentialServer::start(server_listener(|a| Ok(listener.listen(a)?))?, move |conn| {
+            server_exchange.run_tcp(conn)?;
+            Ok(())
+        });
+    let hand = SequentialServer::start(server_listener(TcpListener::bind)?, std_server);
     let (ours_addr, hand_addr) = (ours.addr, hand.addr);
+    println!(
+        "\nexchange: the servers listen on {ours_addr} and {hand_addr} ({})",
+        if [ours_addr, hand_addr]
+            .iter()
+            .all(|a| below_ephemeral_range().is_some_and(|r| r.contains(&a.port())))
+        {
+            "ports below the ephemeral range, as servers do"
+        } else {
+            "ephemeral ports: sockwright's connect also reads its local address back"
+        }
+    );
 
     let c_loop = c_reference::start();
     let mut c_loop = match c_loop {

@@ -24,8 +24,8 @@ use sockwright::hello::Exchange;
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 use super::{
-    await_close, expect_reply, socket2_listener, std_client, std_server, Fallible, Plan, Report,
-    SequentialServer,
+    await_close, expect_reply, server_listener, socket2_listener, std_client, std_server, Fallible,
+    Plan, Report, SequentialServer,
 };
 
 /// The variable that makes this program a counted child: `NAME:COUNT`.
@@ -168,10 +168,13 @@ fn run_child(spec: &str) -> Fallible<()> {
             let mut listener = ListenerBuilder::new();
             listener.reuse_address(true);
             let server_exchange = Exchange::server();
-            let server = SequentialServer::start(listener.listen(addr)?, move |conn| {
-                server_exchange.run_tcp(conn)?;
-                Ok(())
-            });
+            let server = SequentialServer::start(
+                server_listener(|a| Ok(listener.listen(a)?))?,
+                move |conn| {
+                    server_exchange.run_tcp(conn)?;
+                    Ok(())
+                },
+            );
             let connector = ConnectorBuilder::new();
             let client = Exchange::client();
             for _ in 0..times {
@@ -183,7 +186,7 @@ fn run_child(spec: &str) -> Fallible<()> {
             server.stop()?;
         }
         "exchange-std" => {
-            let server = SequentialServer::start(TcpListener::bind(addr)?, std_server);
+            let server = SequentialServer::start(server_listener(TcpListener::bind)?, std_server);
             for _ in 0..times {
                 let mut stream = TcpStream::connect(server.addr)?;
                 let reply = std_client(&mut stream)?;
