@@ -659,7 +659,12 @@ impl ListenerBuilder {
         if self.remove_stale_socket && !is_abstract {
             remove_if_stale(path, &sockaddr, &shown)?;
         }
-        let socket = self.opts.create(Domain::Unix, implied, &shown)?;
+        let socket = self.opts.create_with(
+            Domain::Unix,
+            implied,
+            &shown,
+            self.opts.nonblocking == Some(true),
+        )?;
         self.opts
             .apply(Phase::Fresh, &socket, Domain::Unix, implied, &shown)?;
         if let Some(mode) = mode {

@@ -337,13 +337,7 @@ impl Options {
     }
 
     /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it)
-    /// no SIGPIPE, nonblocking when `nonblocking(true)` was asked for.
-    #[inline]
-    pub(crate) fn create(&self, domain: Domain, implied: Type, addr: &Address) -> Result<Socket> {
-        self.create_with(domain, implied, addr, self.nonblocking == Some(true))
-    }
-
-    /// [`create`](Self::create), nonblocking or not as `nonblocking` says.
+    /// no SIGPIPE, nonblocking or not as `nonblocking` says.
     ///
     /// A nonblocking socket gets `SOCK_NONBLOCK` at `socket(2)` where the OS
     /// takes it (Linux, Android, the BSDs, illumos): no further call. Where
