@@ -624,10 +624,21 @@ impl ConnectorBuilder {
     /// Checks the configuration before any system call.
     #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
-        self.opts.validate(implied, place)?;
+        // A few comparisons for a builder with nothing set (the common
+        // case); the errors are built out of line.
+        if !self.opts.nothing_set() {
+            self.opts.validate(implied, place)?;
+        }
         if self.connect_timeout == Some(Duration::ZERO) {
-            return Err(Error::invalid("connect timeout must not be zero"));
+            return Err(zero_timeout());
         }
         Ok(())
     }
+}
+
+/// The error of a zero connect timeout, built out of line.
+#[cold]
+#[inline(never)]
+fn zero_timeout() -> Error {
+    Error::invalid("connect timeout must not be zero")
 }

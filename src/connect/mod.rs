@@ -381,6 +381,7 @@ impl ConnectorBuilder {
     /// listens on a port of this host and the socket's local port is that
     /// same port. The local address is read (`getsockname`) only where
     /// [`may_meet_itself`](Self::may_meet_itself) says the two can be equal.
+    #[inline]
     pub(crate) fn check_self_connect(&self, socket: &Socket, peer: SocketAddr) -> Result<()> {
         if !self.may_meet_itself(peer) {
             return Ok(());
@@ -393,6 +394,7 @@ impl ConnectorBuilder {
     /// port and (unless unspecified) that address are `peer`'s. With an
     /// ephemeral one, only if `peer`'s port is one the kernel may pick;
     /// where that range cannot be read, always.
+    #[inline]
     fn may_meet_itself(&self, peer: SocketAddr) -> bool {
         let local = match peer {
             SocketAddr::V4(_) => self.local_v4,
@@ -408,7 +410,9 @@ impl ConnectorBuilder {
     }
 }
 
-/// [`Error::SelfConnect`] if `socket`'s local address is `peer`.
+/// [`Error::SelfConnect`] if `socket`'s local address is `peer`. Out of
+/// line: most connects never ask.
+#[inline(never)]
 fn check_self_connect(socket: &Socket, peer: SocketAddr) -> Result<()> {
     match socket.local_addr().ok().and_then(|a| a.as_socket()) {
         Some(local) if local == peer => Err(Error::SelfConnect {

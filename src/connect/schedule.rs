@@ -45,8 +45,25 @@ impl Default for Settings {
 
 impl Settings {
     /// Checks the settings before any system call.
+    ///
+    /// Valid settings cost a few comparisons; the errors are built out of line.
     #[inline]
     pub(crate) fn validate(&self) -> Result<()> {
+        let valid = (MIN_DELAY..=MAX_DELAY).contains(&self.delay)
+            && matches!(self.family, Domain::Ipv4 | Domain::Ipv6)
+            && self.first_count != 0
+            && (super::resolution::MIN_DELAY..=super::resolution::MAX_DELAY)
+                .contains(&self.resolution_delay);
+        if valid {
+            return Ok(());
+        }
+        self.invalid()
+    }
+
+    /// The error of settings that [`validate`](Self::validate) rejects.
+    #[cold]
+    #[inline(never)]
+    fn invalid(&self) -> Result<()> {
         validate(self.delay, self.family, self.first_count)?;
         super::resolution::validate(self.resolution_delay)
     }

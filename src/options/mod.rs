@@ -215,6 +215,13 @@ impl Options {
         }
     }
 
+    /// Whether nothing is set that [`validate`](Self::validate) could
+    /// reject: no socket type, no protocol, no option.
+    #[inline]
+    pub(crate) fn nothing_set(&self) -> bool {
+        self.socket_type.is_none() && self.protocol == Protocol::Default && self.set.none_asked()
+    }
+
     /// Checks what can be checked without an address: values in range,
     /// combinations that cannot work, and options that do not apply to the
     /// kind of socket the finishing call makes.

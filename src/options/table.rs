@@ -200,6 +200,12 @@ fn positions(mut bits: u64) -> impl Iterator<Item = &'static Functions> {
 }
 
 impl Settings {
+    /// Whether no option was asked for: every value is `None`.
+    #[inline]
+    pub(crate) fn none_asked(&self) -> bool {
+        self.asked == 0
+    }
+
     /// Checks each value asked for, before any system call.
     #[inline]
     pub(crate) fn validate(&self) -> Result<()> {

@@ -218,23 +218,34 @@ pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
 /// outside it is never picked. A range changed later with `sysctl` is not
 /// seen by a running process.
 #[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
 pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
     static RANGE: std::sync::OnceLock<Option<(u16, u16)>> = std::sync::OnceLock::new();
-    let &(low, high) = RANGE
-        .get_or_init(|| {
-            let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
-            let mut ports = text.split_whitespace().map(str::parse::<u16>);
-            match (ports.next(), ports.next()) {
-                (Some(Ok(low)), Some(Ok(high))) if low <= high => Some((low, high)),
-                _ => None,
-            }
-        })
-        .as_ref()?;
+    // After the first call, one load and a comparison: the read is out of line.
+    let &(low, high) = match RANGE.get() {
+        Some(range) => range,
+        None => RANGE.get_or_init(read_ephemeral_ports),
+    }
+    .as_ref()?;
     Some(low..=high)
+}
+
+/// Reads `net.ipv4.ip_local_port_range`, for [`ephemeral_ports`].
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cold]
+#[inline(never)]
+fn read_ephemeral_ports() -> Option<(u16, u16)> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut ports = text.split_whitespace().map(str::parse::<u16>);
+    match (ports.next(), ports.next()) {
+        (Some(Ok(low)), Some(Ok(high))) if low <= high => Some((low, high)),
+        _ => None,
+    }
 }
 
 /// Elsewhere the range is not read: every port may be an ephemeral one.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[inline]
 pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
     None
 }

@@ -96,6 +96,7 @@ pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
 
 /// The dynamic port range is not read here: every port may be an
 /// ephemeral one.
+#[inline]
 pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
     None
 }
