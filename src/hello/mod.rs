@@ -629,8 +629,26 @@ impl Exchange {
         }
     }
 
-    /// Checks the configuration before touching the stream.
+    /// Checks the configuration before touching the stream: a few
+    /// comparisons for a valid one, the error built out of line.
+    #[inline]
     fn check(&self) -> Result<()> {
+        let valid = self.max_message != 0
+            && self.max_message < isize::MAX as usize
+            && !self.message.is_empty()
+            && self.message.len() <= self.max_message
+            && !self.timeout.is_zero()
+            && !self.quiet.is_zero();
+        if valid {
+            return Ok(());
+        }
+        self.invalid()
+    }
+
+    /// The error of a configuration that [`check`](Self::check) rejects.
+    #[cold]
+    #[inline(never)]
+    fn invalid(&self) -> Result<()> {
         if self.max_message == 0 {
             return Err(Error::invalid("hello max_message must not be zero"));
         }
@@ -664,11 +682,11 @@ impl Exchange {
         socket: &UdpSocket,
         mut recv: impl FnMut(&UdpSocket) -> io::Result<T>,
     ) -> io::Result<T> {
-        let deadline = Instant::now() + self.timeout;
+        let started = Instant::now();
         loop {
             match recv(socket) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    let left = deadline.saturating_duration_since(Instant::now());
+                    let left = self.left(started);
                     if left.is_zero() {
                         return Err(self.timed_out(0));
                     }
@@ -755,9 +773,19 @@ impl Exchange {
     }
 
     fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
-        stream
-            .write_all(&self.message)
-            .and_then(|()| stream.flush())
+        // One write sends a short message whole; `write_all` carries on
+        // from wherever a short or interrupted write left off.
+        let sent = match stream.write(&self.message) {
+            Ok(n) if n == self.message.len() => Ok(()),
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "failed to write whole buffer",
+            )),
+            Ok(n) => stream.write_all(&self.message[n..]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => stream.write_all(&self.message),
+            Err(e) => Err(e),
+        };
+        sent.and_then(|()| stream.flush())
             .map_err(|e| exchange_error(self.role.send_step(), shown(stream), e))?;
         if log_enabled!(target: HELLO_LOG, Level::Debug) {
             debug!(target: HELLO_LOG, "sent {} bytes to {}", self.message.len(), shown(stream));
@@ -774,7 +802,9 @@ impl Exchange {
         stream: &mut S,
         set_read_timeout: Option<Setter<S>>,
     ) -> io::Result<Vec<u8>> {
-        let deadline = Instant::now() + self.timeout;
+        // The deadline is `timeout` after this; kept as the start, so that
+        // a receive that needs no deadline computes none.
+        let started = Instant::now();
         // The message is read straight into the vector returned. Room for one
         // byte more than the maximum tells a message that is too long; the
         // room is zeroed as reads need it (safe code cannot read into
@@ -807,7 +837,7 @@ impl Exchange {
                 // A signal: read again, but no longer than the deadline
                 // allows (a socket's read timeout would start over).
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    let left = deadline.saturating_duration_since(Instant::now());
+                    let left = self.left(started);
                     if left.is_zero() {
                         return Err(self.timed_out(len));
                     }
@@ -828,7 +858,7 @@ impl Exchange {
                     break
                 }
                 Err(e) if is_timeout(&e) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
+                    let left = self.left(started);
                     if let (Some(set), false) = (set_read_timeout, left.is_zero()) {
                         trace!(target: HELLO_LOG, "woke {left:?} before the deadline; waiting the rest");
                         set(stream, Some(left))?;
@@ -865,7 +895,7 @@ impl Exchange {
             if self.expect.as_deref() == Some(&buf[..len]) {
                 break;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = self.left(started);
             if left.is_zero() {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -881,6 +911,11 @@ impl Exchange {
         }
         buf.truncate(len);
         Ok(buf)
+    }
+
+    /// The time left of a receive that `started`: zero past its deadline.
+    fn left(&self, started: Instant) -> Duration {
+        self.timeout.saturating_sub(started.elapsed())
     }
 
     /// The error for a receive that ran out of time after `len` bytes.
