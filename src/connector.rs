@@ -621,24 +621,23 @@ impl ConnectorBuilder {
         }
     }
 
-    /// Checks the configuration before any system call.
+    /// Checks the configuration before any system call: a few comparisons
+    /// for a builder with no option set (the common case).
     #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
-        // A few comparisons for a builder with nothing set (the common
-        // case); the errors are built out of line.
-        if !self.opts.nothing_set() {
-            self.opts.validate(implied, place)?;
+        if self.opts.nothing_set() && self.connect_timeout != Some(Duration::ZERO) {
+            return Ok(());
         }
+        self.validate_set(implied, place)
+    }
+
+    /// [`validate`](Self::validate) for a builder with options set.
+    #[inline(never)]
+    fn validate_set(&self, implied: Type, place: Place<'_>) -> Result<()> {
+        self.opts.validate(implied, place)?;
         if self.connect_timeout == Some(Duration::ZERO) {
-            return Err(zero_timeout());
+            return Err(Error::invalid("connect timeout must not be zero"));
         }
         Ok(())
     }
-}
-
-/// The error of a zero connect timeout, built out of line.
-#[cold]
-#[inline(never)]
-fn zero_timeout() -> Error {
-    Error::invalid("connect timeout must not be zero")
 }

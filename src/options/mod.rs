@@ -307,6 +307,29 @@ impl Options {
     #[inline]
     pub(crate) fn check_inet(&self, addr: &SocketAddr) -> Result<()> {
         let family = Domain::for_address(addr);
+        let fits = self.domain.is_none_or(|domain| domain == family)
+            && !self.seqpacket()
+            && self.set.not_for_family(family).is_none();
+        if fits {
+            return Ok(());
+        }
+        self.inet_mismatch(addr)
+    }
+
+    /// Whether the socket type set is seqpacket, which needs a Unix path.
+    #[inline]
+    fn seqpacket(&self) -> bool {
+        #[cfg(unix)]
+        return self.socket_type == Some(Type::SeqPacket);
+        #[cfg(not(unix))]
+        return false;
+    }
+
+    /// The error of an address that [`check_inet`](Self::check_inet) rejects.
+    #[cold]
+    #[inline(never)]
+    fn inet_mismatch(&self, addr: &SocketAddr) -> Result<()> {
+        let family = Domain::for_address(addr);
         match self.domain {
             Some(domain) if domain != family => {
                 return Err(Error::invalid(format!(
