@@ -55,20 +55,39 @@ impl ConnectorBuilder {
     pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(implied);
+        let socket = self.prepare(addr, implied, nonblocking)?;
+        self.connect_socket(&socket, &addr.into(), &shown, nonblocking)?;
+        if implied == Type::Stream {
+            if let Err(err) = self.check_self_connect(&socket, addr) {
+                drop(socket);
+                return self.attempt_again(addr, io, err);
+            }
+        }
+        self.connected(&socket, &shown, nonblocking, io)?;
+        Ok(socket)
+    }
+
+    /// The rest of [`attempt`](Self::attempt) for a TCP socket that met
+    /// itself with `err`: the fresh sockets, out of line, as the first
+    /// attempt needs no loop.
+    #[cold]
+    #[inline(never)]
+    fn attempt_again(&self, addr: SocketAddr, io: Io, mut err: Error) -> Result<Socket> {
+        let shown = Address::Inet(addr);
+        let nonblocking = self.connects_nonblocking(Type::Stream);
         let mut retries = 0;
         loop {
-            let socket = self.prepare(addr, implied, nonblocking)?;
+            if self.fixed_source_port_for(addr) || retries == SELF_CONNECT_RETRIES {
+                return Err(err);
+            }
+            retries += 1;
+            debug!("{err}; trying again on a fresh socket");
+            let socket = self.prepare(addr, Type::Stream, nonblocking)?;
             self.connect_socket(&socket, &addr.into(), &shown, nonblocking)?;
-            if implied == Type::Stream {
-                if let Err(err) = self.check_self_connect(&socket, addr) {
-                    drop(socket);
-                    if self.fixed_source_port_for(addr) || retries == SELF_CONNECT_RETRIES {
-                        return Err(err);
-                    }
-                    retries += 1;
-                    debug!("{err}; trying again on a fresh socket");
-                    continue;
-                }
+            if let Err(again) = self.check_self_connect(&socket, addr) {
+                drop(socket);
+                err = again;
+                continue;
             }
             self.connected(&socket, &shown, nonblocking, io)?;
             return Ok(socket);
