@@ -823,16 +823,34 @@ impl Exchange {
             buf.resize(room.min(FIRST_READ), 0);
             buf
         };
+        // The first read, ahead of the loop: when it brings the whole
+        // expected message, as a greeting usually comes, nothing else is
+        // needed (the loop's state is never set up).
+        let first = stream.read(&mut buf);
+        if let Ok(n @ 1..) = first {
+            if n <= self.max_message && self.expect.as_deref() == Some(&buf[..n]) {
+                trace!(target: HELLO_LOG, "read {n} bytes ({n} so far)");
+                buf.truncate(n);
+                return Ok(buf);
+            }
+        }
+        let mut first = Some(first);
         let mut len = 0;
         // Set once the message can only end by a quiet gap or end of file.
         let mut quiet = false;
         // The read timeout currently set, to change it only when needed.
         let mut wait = self.timeout;
         loop {
-            if len == buf.len() {
-                buf.resize(room, 0);
-            }
-            let n = match stream.read(&mut buf[len..]) {
+            let read = match first.take() {
+                Some(read) => read,
+                None => {
+                    if len == buf.len() {
+                        buf.resize(room, 0);
+                    }
+                    stream.read(&mut buf[len..])
+                }
+            };
+            let n = match read {
                 Ok(n) => n,
                 // A signal: read again, but no longer than the deadline
                 // allows (a socket's read timeout would start over).
