@@ -260,6 +260,7 @@ impl ConnectorBuilder {
     /// ```
     pub fn connection_attempt_delay(&mut self, delay: Duration) -> &mut Self {
         self.race.delay = delay;
+        self.race.written = true;
         self
     }
 
@@ -286,6 +287,7 @@ impl ConnectorBuilder {
     /// ```
     pub fn preferred_family(&mut self, family: Domain) -> &mut Self {
         self.race.family = family;
+        self.race.written = true;
         self
     }
 
@@ -309,6 +311,7 @@ impl ConnectorBuilder {
     /// ```
     pub fn first_address_family_count(&mut self, count: usize) -> &mut Self {
         self.race.first_count = count;
+        self.race.written = true;
         self
     }
 
@@ -362,6 +365,7 @@ impl ConnectorBuilder {
     /// ```
     pub fn resolution_delay(&mut self, delay: Duration) -> &mut Self {
         self.race.resolution_delay = delay;
+        self.race.written = true;
         self
     }
 

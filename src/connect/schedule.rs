@@ -29,6 +29,9 @@ pub(crate) struct Settings {
     pub(crate) first_count: usize,
     /// RFC 8305's Resolution Delay (see [`super::resolution`]).
     pub(crate) resolution_delay: Duration,
+    /// Whether a setter wrote the delays, the family or the count; the
+    /// defaults need no check.
+    pub(crate) written: bool,
 }
 
 impl Default for Settings {
@@ -39,6 +42,7 @@ impl Default for Settings {
             family: Domain::Ipv6,
             first_count: 1,
             resolution_delay: super::resolution::DEFAULT_DELAY,
+            written: false,
         }
     }
 }
@@ -49,6 +53,9 @@ impl Settings {
     /// Valid settings cost a few comparisons; the errors are built out of line.
     #[inline]
     pub(crate) fn validate(&self) -> Result<()> {
+        if !self.written {
+            return Ok(());
+        }
         let valid = (MIN_DELAY..=MAX_DELAY).contains(&self.delay)
             && matches!(self.family, Domain::Ipv4 | Domain::Ipv6)
             && self.first_count != 0
@@ -321,6 +328,29 @@ mod tests {
         assert_eq!(interleave(&v4, Domain::Ipv6, 1), v4);
         assert_eq!(interleave(&v4, Domain::Ipv4, 2), v4);
         assert_eq!(interleave(&[], Domain::Ipv6, 1), vec![]);
+    }
+
+    #[test]
+    fn default_settings_are_valid_and_written_ones_are_checked() {
+        let mut settings = Settings::default();
+        assert!(
+            settings.invalid().is_ok(),
+            "the defaults pass the full check"
+        );
+        assert!(settings.validate().is_ok());
+        settings.first_count = 0;
+        settings.written = true;
+        let err = settings.validate().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            Settings {
+                first_count: 0,
+                ..Settings::default()
+            }
+            .invalid()
+            .unwrap_err()
+            .to_string()
+        );
     }
 
     #[test]
