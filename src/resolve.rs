@@ -146,10 +146,27 @@ pub(crate) fn usable(
     resolved: impl IntoIterator<Item = SocketAddr>,
     opts: &Options,
 ) -> Result<Addrs> {
+    let mut resolved = resolved.into_iter();
+    let first = resolved.next();
+    let second = first.and_then(|_| resolved.next());
+    if let (Some(a), None) = (first, second) {
+        // One address, as a socket address or an IP literal gives: nothing
+        // to gather.
+        opts.check_inet(&a)?;
+        let usable = Addrs::One([a]);
+        debug!(target: target.log(), "resolved {target} to {:?}", &*usable);
+        return Ok(usable);
+    }
+    // Past a `None` the iterator is not asked again, as a `for` loop would not.
+    let rest = second.map(|_| resolved);
     let mut first_mismatch = None;
     let mut one = None;
     let mut many = Vec::new();
-    for a in resolved {
+    for a in first
+        .into_iter()
+        .chain(second)
+        .chain(rest.into_iter().flatten())
+    {
         if let Err(e) = opts.check_inet(&a) {
             first_mismatch.get_or_insert(e);
             continue;
