@@ -166,12 +166,18 @@ fn a_failed_family_shows_in_the_error_only_when_everything_failed() {
 
 #[test]
 fn both_families_failing_is_one_resolve_error_naming_each() {
-    let err = ConnectorBuilder::new()
-        .resolver(StaticResolver::new())
+    let mut builder = ConnectorBuilder::new();
+    builder.resolver(StaticResolver::new());
+    let err = builder
         .connect(("nowhere.sockwright.test", 80))
         .unwrap_err();
     check_no_family_resolved(&err);
     assert_eq!(err.kind(), ErrorKind::NotFound);
+    // The sequential mode and a datagram connect wait for every answer
+    // first; their error reads the same.
+    let target = ("nowhere.sockwright.test", 80);
+    check_no_family_resolved(&builder.happy_eyeballs(false).connect(target).unwrap_err());
+    check_no_family_resolved(&builder.connect_udp(target).unwrap_err());
 }
 
 #[test]

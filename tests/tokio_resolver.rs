@@ -138,6 +138,16 @@ fn both_families_failing_is_one_resolve_error_naming_each() {
         )
         .unwrap_err();
     check_no_family_resolved(&err);
+    // The sequential mode waits for every answer first; its error reads the same.
+    let err = current_thread()
+        .block_on(
+            ConnectorBuilder::new()
+                .resolver(StaticResolver::new())
+                .happy_eyeballs(false)
+                .connect_async(("nowhere.sockwright.test", 80)),
+        )
+        .unwrap_err();
+    check_no_family_resolved(&err);
 }
 
 #[test]

@@ -347,22 +347,7 @@ pub(crate) fn gathered(
         }
     }
     if addrs.is_empty() {
-        return Err(match errors.len() {
-            0 => Error::Resolve {
-                target: target.to_owned(),
-                family: None,
-                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-            },
-            1 => errors.remove(0),
-            _ => {
-                let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                Error::Resolve {
-                    target: target.to_owned(),
-                    family: None,
-                    source: io::Error::new(errors[0].kind(), causes.join("; ")),
-                }
-            }
-        });
+        return Err(resolution::no_address(target, errors));
     }
     debug!("resolved {target} to {addrs:?}");
     Ok(addrs)

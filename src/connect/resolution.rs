@@ -175,25 +175,32 @@ impl Resolution {
         errors
     }
 
-    /// The error for a resolution that gave no address at all: the one
-    /// family's error, both families' causes, or "no addresses found".
+    /// The error for a resolution that gave no address at all (see
+    /// [`no_address`]).
     pub(crate) fn no_address(&mut self, target: &str) -> Error {
-        let mut errors = self.take_errors();
-        match errors.len() {
-            0 => Error::Resolve {
+        no_address(target, self.take_errors())
+    }
+}
+
+/// The error for a name that gave no address at all, from each family's
+/// error (preferred family first): the one family's error, both families'
+/// causes (`resolve NAME:PORT: IPv6: cause; IPv4: cause`), or "no addresses
+/// found".
+pub(crate) fn no_address(target: &str, mut errors: Vec<Error>) -> Error {
+    match errors.len() {
+        0 => Error::Resolve {
+            target: target.to_owned(),
+            family: None,
+            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+        },
+        1 => errors.remove(0),
+        _ => {
+            let kind = errors.last().map_or(io::ErrorKind::Other, Error::kind);
+            let causes: Vec<String> = errors.iter().map(family_cause).collect();
+            Error::Resolve {
                 target: target.to_owned(),
                 family: None,
-                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-            },
-            1 => errors.remove(0),
-            _ => {
-                let kind = errors.last().map_or(io::ErrorKind::Other, Error::kind);
-                let causes: Vec<String> = errors.iter().map(family_cause).collect();
-                Error::Resolve {
-                    target: target.to_owned(),
-                    family: None,
-                    source: io::Error::new(kind, causes.join("; ")),
-                }
+                source: io::Error::new(kind, causes.join("; ")),
             }
         }
     }
