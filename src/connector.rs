@@ -501,7 +501,8 @@ impl ConnectorBuilder {
                 Ok(socket.into())
             });
         }
-        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
+        let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+        let addrs = resolve::resolve(target, &addr, &self.opts)?;
         if self.races(target, addrs.len()) {
             return connect::blocking::connect(self, target, &addrs);
         }
@@ -551,7 +552,8 @@ impl ConnectorBuilder {
                 Ok(socket.into())
             });
         }
-        let (target, addrs) = resolve::resolve(&addr, &self.opts, CONNECTOR_LOG)?;
+        let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+        let addrs = resolve::resolve(target, &addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
             Ok(socket.into())
@@ -619,6 +621,15 @@ impl ConnectorBuilder {
     /// not silence: `connecting to localhost:8080 (timeout 2s)`.
     #[inline]
     pub(crate) fn log_start(&self, shown: &dyn fmt::Display) {
+        if log::log_enabled!(target: CONNECTOR_LOG, log::Level::Debug) {
+            self.log_start_line(shown);
+        }
+    }
+
+    /// The line [`log_start`](Self::log_start) logs.
+    #[cold]
+    #[inline(never)]
+    fn log_start_line(&self, shown: &dyn fmt::Display) {
         match self.connect_timeout {
             Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),
             None => debug!(target: CONNECTOR_LOG, "connecting to {shown} (no timeout)"),

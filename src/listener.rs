@@ -288,7 +288,8 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
+        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let addrs = resolve::resolve(target, &addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Stream)?;
             listen(&socket, &Address::Inet(a), backlog)?;
@@ -348,7 +349,8 @@ impl ListenerBuilder {
             ));
         }
         let backlog = self.backlog_int()?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
+        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let addrs = resolve::resolve(target, &addr, &self.opts)?;
         let mut addrs = addrs.to_vec();
         let mut seen = Vec::with_capacity(addrs.len());
         addrs.retain(|a| {
@@ -413,7 +415,8 @@ impl ListenerBuilder {
         A: ToSocketAddrs + fmt::Debug,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let (target, addrs) = resolve::resolve(&addr, &self.opts, LISTENER_LOG)?;
+        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let addrs = resolve::resolve(target, &addr, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
             Ok(socket.into())
@@ -828,18 +831,35 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
 /// `listen(2)`, logging the address actually bound when debug logging is on.
 #[inline]
 pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()> {
-    socket.listen(backlog).map_err(|source| Error::Listen {
+    if let Err(source) = socket.listen(backlog) {
+        return Err(listen_error(addr, backlog, source));
+    }
+    if log_enabled!(target: LISTENER_LOG, Level::Debug) {
+        log_listening(socket, addr, backlog);
+    }
+    Ok(())
+}
+
+/// The `debug` line of a socket that listens: the address it is bound to.
+#[cold]
+#[inline(never)]
+fn log_listening(socket: &Socket, addr: &Address, backlog: i32) {
+    match socket.local_addr().ok().and_then(|a| a.as_socket()) {
+        Some(local) => debug!(target: LISTENER_LOG, "listening on {local} (backlog {backlog})"),
+        None => debug!(target: LISTENER_LOG, "listening on {addr} (backlog {backlog})"),
+    }
+}
+
+/// The error of a failed `listen(2)`, built apart from the calls that
+/// succeed.
+#[cold]
+#[inline(never)]
+fn listen_error(addr: &Address, backlog: i32, source: std::io::Error) -> Error {
+    Error::Listen {
         addr: addr.clone(),
         backlog,
         source,
-    })?;
-    if log_enabled!(target: LISTENER_LOG, Level::Debug) {
-        match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-            Some(local) => debug!(target: LISTENER_LOG, "listening on {local} (backlog {backlog})"),
-            None => debug!(target: LISTENER_LOG, "listening on {addr} (backlog {backlog})"),
-        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

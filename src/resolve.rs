@@ -95,30 +95,33 @@ impl std::ops::Deref for Addrs {
     }
 }
 
-/// Resolves `addr`, keeps the addresses the configuration can use, and
-/// returns them with the target for error messages; `log` is the log target
-/// of the builder that asks.
+/// Resolves `addr`, which `target` shows in error messages and log lines,
+/// and keeps the addresses the configuration can use.
 ///
 /// A literal address is parsed without a system call, so a mismatch between
 /// it and the configuration, or a literal without a port, is reported before
 /// any.
 #[inline]
-pub(crate) fn resolve<'a, A>(
-    addr: &'a A,
-    opts: &Options,
-    log: &'static str,
-) -> Result<(Target<'a>, Addrs)>
+pub(crate) fn resolve<A>(target: Target<'_>, addr: &A, opts: &Options) -> Result<Addrs>
 where
     A: ToSocketAddrs + fmt::Debug,
 {
-    let target = Target::new(addr, log);
     port_given(addr, target)?;
-    let resolved = addr.to_socket_addrs().map_err(|source| Error::Resolve {
+    match addr.to_socket_addrs() {
+        Ok(resolved) => usable(target, resolved, opts),
+        Err(source) => Err(resolve_error(target, source)),
+    }
+}
+
+/// The error of a target the system resolver could not resolve.
+#[cold]
+#[inline(never)]
+fn resolve_error(target: Target<'_>, source: io::Error) -> Error {
+    Error::Resolve {
         target: target.to_string(),
         family: None,
         source,
-    })?;
-    Ok((target, usable(target, resolved, opts)?))
+    }
 }
 
 /// Fails, before any system call, for a string target without a port.
@@ -153,9 +156,10 @@ pub(crate) fn usable(
         // One address, as a socket address or an IP literal gives: nothing
         // to gather.
         opts.check_inet(&a)?;
-        let usable = Addrs::One([a]);
-        debug!(target: target.log(), "resolved {target} to {:?}", &*usable);
-        return Ok(usable);
+        if log::log_enabled!(target: target.log(), log::Level::Debug) {
+            log_resolved(&target, &[a]);
+        }
+        return Ok(Addrs::One([a]));
     }
     // Past a `None` the iterator is not asked again, as a `for` loop would not.
     let rest = second.map(|_| resolved);
@@ -190,8 +194,15 @@ pub(crate) fn usable(
             }))
         }
     };
-    debug!(target: target.log(), "resolved {target} to {:?}", &*usable);
+    log_resolved(&target, &usable);
     Ok(usable)
+}
+
+/// The `debug` line of a target resolved.
+#[cold]
+#[inline(never)]
+fn log_resolved(target: &dyn Shown, usable: &[SocketAddr]) {
+    debug!(target: target.log(), "resolved {target} to {usable:?}");
 }
 
 /// The host name and port of a target given as a name: a string
@@ -421,9 +432,9 @@ mod tests {
             ..Options::default()
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
-        let (_, kept) = resolve(&both, &opts, "t").unwrap();
+        let kept = resolve(Target::new(&both, "t"), &both, &opts).unwrap();
         assert_eq!(*kept, ["[::1]:1".parse::<SocketAddr>().unwrap()]);
-        let err = resolve(&"127.0.0.1:1", &opts, "t").unwrap_err();
+        let err = resolve(Target::new(&"127.0.0.1:1", "t"), &"127.0.0.1:1", &opts).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
             err.to_string()
@@ -431,8 +442,14 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(*resolve(&both, &opts, "t").unwrap().1, *both);
+        assert_eq!(
+            *resolve(Target::new(&both, "t"), &both, &opts).unwrap(),
+            *both
+        );
         let three: &[SocketAddr] = &[both[0], both[1], "127.0.0.2:1".parse().unwrap()];
-        assert_eq!(*resolve(&three, &opts, "t").unwrap().1, *three);
+        assert_eq!(
+            *resolve(Target::new(&three, "t"), &three, &opts).unwrap(),
+            *three
+        );
     }
 }

@@ -158,11 +158,7 @@ impl ConnectorBuilder {
         let local = match (domain, self.local_v4, self.local_v6) {
             (Domain::Ipv4, Some(local), _) | (Domain::Ipv6, _, Some(local)) => Some(local),
             (_, None, None) => None,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "no {domain} source address set to connect to {addr}"
-                )))
-            }
+            _ => return Err(no_source_address(domain, addr)),
         };
         let socket = self
             .opts
@@ -210,13 +206,24 @@ impl ConnectorBuilder {
             }
             _ => connect_blocking(socket, sockaddr),
         };
-        result.map_err(|source| Error::Connect {
+        match result {
+            Ok(()) => Ok(()),
+            Err(source) => Err(self.connect_error(addr, source)),
+        }
+    }
+
+    /// The error of a failed `connect(2)`, built apart from the connects
+    /// that succeed.
+    #[cold]
+    #[inline(never)]
+    fn connect_error(&self, addr: &Address, source: io::Error) -> Error {
+        Error::Connect {
             addr: addr.clone(),
             source: match self.connect_timeout {
                 Some(after) if is_our_timeout(&source) => timed_out(after),
                 _ => source,
             },
-        })
+        }
     }
 
     /// What follows a successful connect: the log line, the options set on
@@ -232,10 +239,7 @@ impl ConnectorBuilder {
         io: Io,
     ) -> Result<()> {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
-            match socket.local_addr().ok().and_then(|a| a.as_socket()) {
-                Some(local) => debug!("connected {local} -> {addr}"),
-                None => debug!("connected to {addr}"),
-            }
+            log_connected(socket, addr);
         }
         self.opts.apply(
             Phase::Connected,
@@ -250,6 +254,26 @@ impl ConnectorBuilder {
             Io::Async => set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, true)),
         }
     }
+}
+
+/// The `debug` line of a connected socket: its own address and the peer's.
+#[cold]
+#[inline(never)]
+fn log_connected(socket: &Socket, addr: &Address) {
+    match socket.local_addr().ok().and_then(|a| a.as_socket()) {
+        Some(local) => debug!("connected {local} -> {addr}"),
+        None => debug!("connected to {addr}"),
+    }
+}
+
+/// The error of an attempt whose family has no source address set, when
+/// the other family has one.
+#[cold]
+#[inline(never)]
+fn no_source_address(domain: Domain, addr: SocketAddr) -> Error {
+    Error::invalid(format!(
+        "no {domain} source address set to connect to {addr}"
+    ))
 }
 
 /// A name to look up once per family, and how to connect to its addresses,

@@ -227,6 +227,26 @@ impl Options {
     /// kind of socket the finishing call makes.
     #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
+        // The usual build: the type and protocol implied, options that take
+        // any value and fit the socket. Nothing below could fail.
+        let inet = if implied.is_connection_oriented() {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
+        if matches!(place, Place::Inet)
+            && self.socket_type.is_none()
+            && self.protocol == Protocol::Default
+            && self.set.plain_for(inet)
+        {
+            return Ok(());
+        }
+        self.validate_all(implied, place)
+    }
+
+    /// [`validate`](Self::validate) in full.
+    #[inline(never)]
+    fn validate_all(&self, implied: Type, place: Place<'_>) -> Result<()> {
         let ty = self.socket_type.unwrap_or(implied);
         if ty.is_connection_oriented() != implied.is_connection_oriented() {
             return Err(Error::invalid(format!(
@@ -386,24 +406,43 @@ impl Options {
             (true, Some(with_flag)) => (with_flag, false),
             (later, _) => (ty.to_socket2(), later),
         };
-        let socket = Socket::new(domain.to_socket2(), os_type, self.protocol.to_socket2())
-            .map_err(|source| Error::Create {
-                addr: addr.clone(),
-                domain,
-                socket_type: ty,
-                protocol: self.protocol,
-                source,
-            })?;
+        let socket = match Socket::new(domain.to_socket2(), os_type, self.protocol.to_socket2()) {
+            Ok(socket) => socket,
+            Err(source) => return Err(self.create_error(domain, ty, addr, source)),
+        };
         if set_later {
             set_result("O_NONBLOCK", addr, sys::set_nonblocking(&socket, true))?;
         }
+        if log::log_enabled!(target: self.side.target(), log::Level::Debug) {
+            self.log_created(domain, ty, addr, nonblocking);
+        }
+        Ok(socket)
+    }
+
+    /// The `debug` line of a socket [`create_with`](Self::create_with) made.
+    #[cold]
+    #[inline(never)]
+    fn log_created(&self, domain: Domain, ty: Type, addr: &Address, nonblocking: bool) {
         debug!(
             target: self.side.target(),
             "created {domain} {ty} socket ({}{}) for {addr}",
             self.protocol,
             if nonblocking { ", nonblocking" } else { "" }
         );
-        Ok(socket)
+    }
+
+    /// The error of a failed `socket(2)`, built apart from the calls that
+    /// succeed.
+    #[cold]
+    #[inline(never)]
+    fn create_error(&self, domain: Domain, ty: Type, addr: &Address, source: io::Error) -> Error {
+        Error::Create {
+            addr: addr.clone(),
+            domain,
+            socket_type: ty,
+            protocol: self.protocol,
+            source,
+        }
     }
 
     /// One `setsockopt` per option of `phase` asked for, in the table's
@@ -466,12 +505,30 @@ impl Options {
         sockaddr: &socket2::SockAddr,
         addr: &Address,
     ) -> Result<()> {
-        socket.bind(sockaddr).map_err(|source| Error::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-        debug!(target: self.side.target(), "bound {addr}");
+        if let Err(source) = socket.bind(sockaddr) {
+            return Err(bind_error(addr, source));
+        }
+        if log::log_enabled!(target: self.side.target(), log::Level::Debug) {
+            log_bound(self.side.target(), addr);
+        }
         Ok(())
+    }
+}
+
+/// The `debug` line of a socket bound to `addr`.
+#[cold]
+#[inline(never)]
+fn log_bound(target: &str, addr: &Address) {
+    debug!(target: target, "bound {addr}");
+}
+
+/// The error of a failed `bind(2)`, built apart from the calls that succeed.
+#[cold]
+#[inline(never)]
+fn bind_error(addr: &Address, source: io::Error) -> Error {
+    Error::Bind {
+        addr: addr.clone(),
+        source,
     }
 }
 
@@ -492,7 +549,7 @@ pub(crate) fn set_result(
 /// succeed.
 #[cold]
 #[inline(never)]
-fn set_option_error(option: &'static str, addr: &Address, source: io::Error) -> Error {
+pub(crate) fn set_option_error(option: &'static str, addr: &Address, source: io::Error) -> Error {
     Error::SetOption {
         addr: addr.clone(),
         option,

@@ -7,7 +7,8 @@
 //!     name: "C_OPTION" [/ "C_OPTION_ON_IPV6"],
 //!     applies: which sockets (Applies::TCP, ::UDP.v4_only(), ...),
 //!     phase: when it is set (Fresh: before bind and connect; Bound; Connected),
-//!     check: |value| Ok(()) or Err("what is wrong"), run before any system call,
+//!     check: |value| Ok(()) or Err("what is wrong"), run before any system call
+//!            (left out for an option that takes every value of its type),
 //!     set: |socket, domain, value| the setsockopt,
 //! }
 //! ```
@@ -25,7 +26,7 @@ use std::time::Duration;
 use log::debug;
 use socket2::Socket;
 
-use super::{in_range, set_result, Applies, Decl, Phase, Transport};
+use super::{in_range, set_option_error, Applies, Decl, Phase, Transport};
 use crate::platform::has;
 use crate::{sys, Address, Domain, Error, Keepalive, Result};
 
@@ -47,7 +48,7 @@ macro_rules! table {
             name: $name:literal $(/ $name_v6:literal)?,
             applies: $applies:expr,
             phase: $phase:ident,
-            check: |$cv:ident| $check:expr,
+            $(check: |$cv:ident| $check:expr,)?
             set: |$s:ident, $d:ident, $v:ident| $set:expr $(,)?
         }
     )*) => {
@@ -92,12 +93,19 @@ macro_rules! table {
                         values.$field.is_some()
                     }
 
+                    /// Whether some values of this option are refused: only
+                    /// those options have their values checked.
+                    pub(crate) const CHECKED: bool = table!(@checked $($check)?);
+
                     /// Checks the value given, if any.
                     pub(crate) fn check(values: &Values) -> std::result::Result<(), String> {
-                        match &values.$field {
-                            Some($cv) => $check,
-                            None => Ok(()),
-                        }
+                        $(
+                            if let Some($cv) = &values.$field {
+                                return $check;
+                            }
+                        )?
+                        let _ = values;
+                        Ok(())
                     }
 
                     /// Sets the value given, if any, on `socket`.
@@ -105,19 +113,30 @@ macro_rules! table {
                         values: &Values,
                         socket: &Socket,
                         domain: Domain,
-                        addr: &Address,
-                        target: &str,
-                    ) -> Result<()> {
+                    ) -> io::Result<()> {
                         #[allow(unused_variables, clippy::ptr_arg)]
+                        #[inline(always)]
                         fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
                             $set
                         }
+                        match &values.$field {
+                            Some(value) => set(socket, domain, value),
+                            None => Ok(()),
+                        }
+                    }
+
+                    /// The log line of the value set, if any.
+                    #[cold]
+                    pub(crate) fn log(
+                        values: &Values,
+                        domain: Domain,
+                        addr: &Address,
+                        target: &str,
+                    ) {
                         if let Some(value) = &values.$field {
                             let name = DECL.name(domain);
-                            set_result(name, addr, set(socket, domain, value))?;
                             debug!(target: target, "set {name}={value:?} for {addr}");
                         }
-                        Ok(())
                     }
                 }
             )*
@@ -127,9 +146,11 @@ macro_rules! table {
         const OPTIONS: &[Functions] = &[$(
             Functions {
                 decl: &by_option::$field::DECL,
+                checked: by_option::$field::CHECKED,
                 given: by_option::$field::given,
                 check: by_option::$field::check,
                 apply: by_option::$field::apply,
+                log: by_option::$field::log,
             },
         )*];
 
@@ -144,6 +165,8 @@ macro_rules! table {
             )*
         }
     };
+    (@checked) => { false };
+    (@checked $check:expr) => { true };
     (@v6 $name:literal) => { $name };
     (@v6 $name:literal, $v6:literal) => { $v6 };
 }
@@ -175,12 +198,16 @@ impl fmt::Debug for Settings {
 /// One option's declaration and functions, as [`table`] makes them.
 struct Functions {
     decl: &'static Decl,
+    /// Whether the option's values are checked.
+    checked: bool,
     /// Whether a value is given.
     given: fn(&Values) -> bool,
     /// Checks the value given, if any.
     check: fn(&Values) -> std::result::Result<(), String>,
     /// Sets the value given, if any.
-    apply: fn(&Values, &Socket, Domain, &Address, &str) -> Result<()>,
+    apply: fn(&Values, &Socket, Domain) -> io::Result<()>,
+    /// Logs the value set, if any, at `debug` level.
+    log: fn(&Values, Domain, &Address, &str),
 }
 
 // Every option has a bit of a `u64`.
@@ -206,16 +233,33 @@ impl Settings {
         self.asked == 0
     }
 
-    /// Checks each value asked for, before any system call.
+    /// Checks each value asked for, before any system call. Options that
+    /// take every value of their type are not visited.
     #[inline]
     pub(crate) fn validate(&self) -> Result<()> {
-        positions(self.asked)
+        if self.asked & CHECKED == 0 {
+            return Ok(());
+        }
+        positions(self.asked & CHECKED)
             .try_for_each(|option| (option.check)(&self.values).map_err(Error::invalid))
+    }
+
+    /// Whether [`validate`](Self::validate) and
+    /// [`not_for_transport`](Self::not_for_transport) are sure to pass for
+    /// `transport`, and no option asked for is checked against another: a
+    /// few bit tests that let the usual build skip the walks.
+    #[inline]
+    pub(crate) fn plain_for(&self, transport: Transport) -> bool {
+        const CROSS_CHECKED: u64 = by_option::exclusive_address_use::BIT;
+        self.asked & (CHECKED | CROSS_CHECKED | !transport_bits(transport)) == 0
     }
 
     /// The declaration of the first option given among `bits`.
     #[inline]
     fn first_among(&self, bits: u64) -> Option<&'static Decl> {
+        if self.asked & bits == 0 {
+            return None;
+        }
         positions(self.asked & bits)
             .find(|option| (option.given)(&self.values))
             .map(|option| option.decl)
@@ -243,10 +287,33 @@ impl Settings {
         addr: &Address,
         target: &str,
     ) -> Result<()> {
-        positions(self.asked & phase_bits(phase))
-            .try_for_each(|option| (option.apply)(&self.values, socket, domain, addr, target))
+        positions(self.asked & phase_bits(phase)).try_for_each(|option| {
+            match (option.apply)(&self.values, socket, domain) {
+                Ok(()) => {
+                    if log::log_enabled!(target: target, log::Level::Debug) {
+                        (option.log)(&self.values, domain, addr, target);
+                    }
+                    Ok(())
+                }
+                Err(source) => Err(set_option_error(option.decl.name(domain), addr, source)),
+            }
+        })
     }
 }
+
+/// The options whose values are checked (see `CHECKED` in each option's
+/// module).
+const CHECKED: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < OPTIONS.len() {
+        if OPTIONS[i].checked {
+            bits |= 1 << i;
+        }
+        i += 1;
+    }
+    bits
+};
 
 /// The bits of the options whose declarations pass `keep`.
 macro_rules! bits_where {
@@ -370,28 +437,24 @@ table! {
         name: "SO_REUSEADDR",
         applies: Applies::ANY,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| s.set_reuse_address(*v),
     }
     reuse_port: bool {
         name: "SO_REUSEPORT",
         applies: Applies::INET,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_reuse_port!(s.set_reuse_port(*v), "SO_REUSEPORT"),
     }
     exclusive_address_use: bool {
         name: "SO_EXCLUSIVEADDRUSE",
         applies: Applies::INET,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_windows!(sys::set_exclusive_address_use(s, *v), "SO_EXCLUSIVEADDRUSE"),
     }
     only_v6: bool {
         name: "IPV6_V6ONLY",
         applies: Applies::INET.v6_only(),
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| s.set_only_v6(*v),
     }
     send_buffer_size: usize {
@@ -430,14 +493,12 @@ table! {
         name: "SO_MARK",
         applies: Applies::INET,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_linux!(s.set_mark(*v), "SO_MARK"),
     }
     ip_transparent: bool {
         name: "IP_TRANSPARENT" / "IPV6_TRANSPARENT",
         applies: Applies::INET,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_linux!(if d == Domain::Ipv6 {
             s.set_ip_transparent_v6(*v)
         } else {
@@ -448,7 +509,6 @@ table! {
         name: "IP_FREEBIND" / "IPV6_FREEBIND",
         applies: Applies::INET,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_linux!(if d == Domain::Ipv6 {
             s.set_freebind_v6(*v)
         } else {
@@ -466,7 +526,6 @@ table! {
         name: "SO_BINDTOIFINDEX",
         applies: Applies::INET,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_bind_device!(if d == Domain::Ipv6 {
             s.bind_device_by_index_v6(Some(*v))
         } else {
@@ -477,7 +536,6 @@ table! {
         name: "TCP_NODELAY",
         applies: Applies::TCP,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| s.set_tcp_nodelay(*v),
     }
     keepalive: Keepalive {
@@ -531,7 +589,6 @@ table! {
         name: "TCP_NOTSENT_LOWAT",
         applies: Applies::TCP,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_linux!(s.set_tcp_notsent_lowat(*v), "TCP_NOTSENT_LOWAT"),
     }
     tcp_fastopen: u32 {
@@ -552,7 +609,6 @@ table! {
         name: "TCP_FASTOPEN_CONNECT",
         applies: Applies::TCP,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| on_linux!(sys::set_tcp_fastopen_connect(s, *v), "TCP_FASTOPEN_CONNECT"),
     }
     busy_poll: Duration {
@@ -573,14 +629,12 @@ table! {
         name: "SO_BROADCAST",
         applies: Applies::UDP.v4_only(),
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| s.set_broadcast(*v),
     }
     multicast_loop: bool {
         name: "IP_MULTICAST_LOOP" / "IPV6_MULTICAST_LOOP",
         applies: Applies::UDP,
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| if d == Domain::Ipv6 {
             s.set_multicast_loop_v6(*v)
         } else {
@@ -602,14 +656,12 @@ table! {
         name: "IP_MULTICAST_IF",
         applies: Applies::UDP.v4_only(),
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| s.set_multicast_if_v4(v),
     }
     multicast_if_v6: u32 {
         name: "IPV6_MULTICAST_IF",
         applies: Applies::UDP.v6_only(),
         phase: Fresh,
-        check: |_v| Ok(()),
         set: |s, d, v| s.set_multicast_if_v6(*v),
     }
     join_multicast_v4: Vec<(Ipv4Addr, Ipv4Addr)> {
