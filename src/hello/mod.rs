@@ -450,6 +450,7 @@ impl Exchange {
 
     /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
     /// `accept`) rather than asking the socket.
+    #[inline(always)]
     fn tcp(&self, stream: &mut TcpStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
         let mut room = Growing::new(self.max_message);
@@ -938,7 +939,8 @@ impl Exchange {
         Ok(received)
     }
 
-    #[inline]
+    // Inlined: a call would cost as much as the write's own checks.
+    #[inline(always)]
     fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
         // One write sends a short message whole; `write_all` carries on
         // from wherever a short or interrupted write left off.
