@@ -896,7 +896,9 @@ impl Exchange {
     /// `timeouts` holds the functions that set both timeouts and the read
     /// timeout alone, for sockets; `None` for values whose timeouts this
     /// crate does not control.
-    #[inline]
+    // Inlined, with `receive`'s first read: a call would cost as much as
+    // the checks of an exchange whose first read brings the whole message.
+    #[inline(always)]
     fn run_stream<S: Read + Write>(
         &self,
         stream: &mut S,
@@ -966,7 +968,7 @@ impl Exchange {
     ///
     /// Without `set_read_timeout` the stream's own blocking behaviour decides
     /// how long each read waits.
-    #[inline]
+    #[inline(always)]
     fn receive<S: Read>(
         &self,
         stream: &mut S,
@@ -987,6 +989,21 @@ impl Exchange {
                 return Ok(n);
             }
         }
+        self.receive_rest(stream, room, set_read_timeout, started, first)
+    }
+
+    /// The rest of [`receive`](Self::receive), from the result of the first
+    /// read, which did not bring the whole expected message.
+    #[inline(never)]
+    fn receive_rest<S: Read>(
+        &self,
+        stream: &mut S,
+        room: &mut impl Room,
+        set_read_timeout: Option<Setter<S>>,
+        started: Instant,
+        first: io::Result<usize>,
+    ) -> io::Result<usize> {
+        let limit = room.limit();
         let mut first = Some(first);
         let mut len = 0;
         // Set once the message can only end by a quiet gap or end of file.
@@ -1096,7 +1113,7 @@ impl Exchange {
     }
 
     /// Whether `got` is the expected message.
-    #[inline]
+    #[inline(always)]
     fn is_expected(&self, got: &[u8]) -> bool {
         self.expect.as_deref().is_some_and(|e| same(e, got))
     }
@@ -1235,7 +1252,7 @@ impl Room for Fixed<'_> {
 /// `a == b`, for the short messages of an exchange without a call to
 /// `memcmp`: a message of 8 to 32 bytes is compared as two words that may
 /// overlap.
-#[inline]
+#[inline(always)]
 fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
