@@ -206,7 +206,7 @@ pub enum Role {
 ///     .max_message(4096);
 /// assert_eq!(server.message_bytes(), b"Hello from a patient server");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Exchange {
     role: Role,
     message: Vec<u8>,
@@ -214,6 +214,23 @@ pub struct Exchange {
     max_message: usize,
     timeout: Duration,
     quiet: Duration,
+    /// Whether the configuration passes [`check`](Self::check), kept by
+    /// the setters so that a run tests one flag; a function of the other
+    /// fields, so equality is unchanged.
+    valid: bool,
+}
+
+impl fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("role", &self.role)
+            .field("message", &self.message)
+            .field("expect", &self.expect)
+            .field("max_message", &self.max_message)
+            .field("timeout", &self.timeout)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 impl Default for Exchange {
@@ -261,6 +278,7 @@ impl Exchange {
             max_message: DEFAULT_MAX_MESSAGE,
             timeout: DEFAULT_TIMEOUT,
             quiet: DEFAULT_QUIET,
+            valid: true,
         }
     }
 
@@ -305,6 +323,7 @@ impl Exchange {
     /// ```
     pub fn message(&mut self, message: impl Into<Vec<u8>>) -> &mut Self {
         self.message = message.into();
+        self.valid = self.is_valid();
         self
     }
 
@@ -347,6 +366,7 @@ impl Exchange {
     /// ```
     pub fn max_message(&mut self, bytes: usize) -> &mut Self {
         self.max_message = bytes;
+        self.valid = self.is_valid();
         self
     }
 
@@ -367,6 +387,7 @@ impl Exchange {
     /// ```
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;
+        self.valid = self.is_valid();
         self
     }
 
@@ -387,6 +408,7 @@ impl Exchange {
     /// ```
     pub fn quiet(&mut self, quiet: Duration) -> &mut Self {
         self.quiet = quiet;
+        self.valid = self.is_valid();
         self
     }
 
@@ -783,20 +805,25 @@ impl Exchange {
         }
     }
 
-    /// Checks the configuration before touching the stream: a few
-    /// comparisons for a valid one, the error built out of line.
+    /// Checks the configuration before touching the stream: one flag, kept
+    /// by the setters, for a valid one; the error built out of line.
     #[inline]
     fn check(&self) -> Result<()> {
-        let valid = self.max_message != 0
+        if self.valid {
+            return Ok(());
+        }
+        self.invalid()
+    }
+
+    /// Whether the configuration is valid, as [`invalid`](Self::invalid)
+    /// finds it: a few comparisons.
+    fn is_valid(&self) -> bool {
+        self.max_message != 0
             && self.max_message < isize::MAX as usize
             && !self.message.is_empty()
             && self.message.len() <= self.max_message
             && nonzero(self.timeout)
-            && nonzero(self.quiet);
-        if valid {
-            return Ok(());
-        }
-        self.invalid()
+            && nonzero(self.quiet)
     }
 
     /// [`check`](Self::check), and that a caller's receive buffer is not
@@ -1511,6 +1538,104 @@ mod tests {
         }
         assert_eq!(wire.reads.len(), 1, "nothing was read");
         assert!(wire.written.is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn a_setter_that_makes_the_configuration_valid_again_is_honoured() {
+        let mut ex = Exchange::server();
+        ex.max_message(0);
+        let mut wire = Script::new(vec![Ok(CLIENT_GREETING.as_bytes())]);
+        assert!(matches!(
+            ex.run_io(&mut wire, &peer()),
+            Err(Error::InvalidConfig { .. })
+        ));
+        ex.max_message(DEFAULT_MAX_MESSAGE);
+        assert_eq!(ex, Exchange::server());
+        assert_eq!(format!("{ex:?}"), format!("{:?}", Exchange::server()));
+        assert!(!format!("{ex:?}").contains("valid"));
+        assert_eq!(
+            ex.run_io(&mut wire, &peer()).unwrap(),
+            CLIENT_GREETING.as_bytes()
+        );
+    }
+
+    #[test]
+    fn into_a_buffer_the_message_is_the_same_as_into_a_vector() {
+        let bytes: Vec<&[u8]> = CLIENT_GREETING.as_bytes().chunks(3).collect();
+        let mut wire = Script::new(bytes.into_iter().map(Ok).collect());
+        let mut buf = [0; 64];
+        let n = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut buf)
+            .unwrap();
+        assert_eq!(&buf[..n], CLIENT_GREETING.as_bytes());
+        assert_eq!(wire.written, SERVER_GREETING.as_bytes());
+
+        let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
+        let mut wire = Script::new(vec![Ok(b"hi "), Ok(b"there"), gap(), Ok(b"late")]);
+        let n = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut buf)
+            .unwrap();
+        assert_eq!(&buf[..n], b"hi there");
+    }
+
+    #[test]
+    fn a_message_may_fill_the_buffer_but_not_overflow_it() {
+        let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
+        // Exactly the buffer's size, then quiet: the whole message.
+        let mut wire = Script::new(vec![Ok(&[b'z'; 8][..]), gap()]);
+        let mut buf = [0; 8];
+        let n = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut buf)
+            .unwrap();
+        assert_eq!(&buf[..n], &[b'z'; 8]);
+
+        // One byte more, in the same segment or in a later one.
+        for reads in [vec![Ok(&[b'z'; 9][..])], vec![Ok(&[b'z'; 8][..]), Ok(b"!")]] {
+            let mut wire = Script::new(reads);
+            let err = Exchange::server()
+                .run_io_into(&mut wire, &peer(), &mut buf)
+                .unwrap_err();
+            assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+            assert_eq!(kind_of(err), io::ErrorKind::InvalidData);
+            assert!(wire.written.is_empty(), "no reply to an oversized message");
+        }
+
+        // A buffer larger than max_message: max_message is the limit.
+        let mut wire = Script::new(vec![Ok(&[b'z'; 40][..])]);
+        let err = Exchange::server()
+            .max_message(32)
+            .run_io_into(&mut wire, &peer(), &mut [0; 64])
+            .unwrap_err();
+        assert!(err.to_string().contains("longer than 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_buffer_is_rejected_before_io() {
+        let mut wire = Script::new(vec![Ok(CLIENT_GREETING.as_bytes())]);
+        let err = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut [])
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        assert!(
+            err.to_string().contains("buffer must not be empty"),
+            "{err}"
+        );
+        assert_eq!(wire.reads.len(), 1, "nothing was read");
+        assert!(wire.written.is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn same_compares_every_length() {
+        let a: Vec<u8> = (0..40).collect();
+        for n in 0..40 {
+            assert!(same(&a[..n], &a[..n]), "{n}");
+            assert!(!same(&a[..n], &a[..n + 1]), "{n}");
+            for at in 0..n {
+                let mut b = a[..n].to_vec();
+                b[at] ^= 0x80;
+                assert!(!same(&a[..n], &b), "{n} {at}");
+            }
+        }
     }
 
     #[test]
