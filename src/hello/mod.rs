@@ -38,7 +38,10 @@
 //! more than [`Exchange::max_message`] bytes (default [`DEFAULT_MAX_MESSAGE`])
 //! is an [`InvalidData`](io::ErrorKind::InvalidData) error, detected with a
 //! buffer of exactly one byte more than the maximum, so a peer never decides
-//! how much is allocated; nothing at all within [`Exchange::timeout`]
+//! how much is allocated (into a caller's buffer, with
+//! [`Exchange::run_tcp_into`], the limit is also the buffer's length, and one
+//! byte of the exchange's own tells a message that overflows it); nothing at
+//! all within [`Exchange::timeout`]
 //! (default [`DEFAULT_TIMEOUT`]) is a [`TimedOut`](io::ErrorKind::TimedOut)
 //! error. The timeout bounds each side's whole receive, so a peer sending one
 //! byte at a time cannot hold it open for longer: when the time runs out
@@ -191,7 +194,11 @@ pub enum Role {
 /// with the setters, and run it as often as needed with
 /// [`run_tcp`](Self::run_tcp), [`run_unix`](Self::run_unix),
 /// [`run_udp`](Self::run_udp) or [`run_io`](Self::run_io). Each run returns
-/// the peer's message. See the [module documentation](self) for the framing.
+/// the peer's message; [`run_tcp_into`](Self::run_tcp_into),
+/// [`run_unix_into`](Self::run_unix_into) and
+/// [`run_io_into`](Self::run_io_into) receive it into a buffer of yours and
+/// allocate nothing, for exchanges that repeat. See the
+/// [module documentation](self) for the framing.
 ///
 /// # Examples
 ///
@@ -350,8 +357,11 @@ impl Exchange {
     /// Sets the largest message accepted from the peer, in bytes; a longer
     /// one is an [`InvalidData`](io::ErrorKind::InvalidData) error.
     ///
-    /// Each run allocates a receive buffer of `bytes + 1`, whatever the peer
-    /// sends.
+    /// Each run that returns a vector allocates a receive buffer of at most
+    /// `bytes + 1`, whatever the peer sends; the `run_*_into` methods
+    /// ([`run_tcp_into`](Self::run_tcp_into)) receive into the caller's
+    /// buffer instead, and take the lesser of `bytes` and its length as the
+    /// limit.
     ///
     /// Default: [`DEFAULT_MAX_MESSAGE`]. Zero, or [`isize::MAX`] and above,
     /// is an [`Error::InvalidConfig`] when the exchange runs.
