@@ -1019,7 +1019,7 @@ impl Exchange {
         // The first read, ahead of the loop: when it brings the whole
         // expected message, as a greeting usually comes, nothing else is
         // needed (the loop's state is never set up).
-        let first = stream.read(room.next(0));
+        let first = stream.read(room.first());
         if let Ok(n @ 1..) = first {
             if n <= limit && self.is_expected(room.got(n)) {
                 trace!(target: HELLO_LOG, "read {n} bytes ({n} so far)");
@@ -1173,6 +1173,9 @@ trait Room {
     /// The most bytes a message may have.
     fn limit(&self) -> usize;
 
+    /// Where the first read goes: [`next`](Self::next)`(0)`.
+    fn first(&mut self) -> &mut [u8];
+
     /// Where the next read goes, after the first `len` bytes of the message
     /// (`len` at most [`limit`](Self::limit)): it is never empty, so a read
     /// that returns zero is end of file.
@@ -1231,6 +1234,11 @@ impl Room for Growing {
     }
 
     #[inline]
+    fn first(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    #[inline]
     fn next(&mut self, len: usize) -> &mut [u8] {
         if len == self.buf.len() {
             self.buf.resize(self.room, 0);
@@ -1270,6 +1278,12 @@ impl Room for Fixed<'_> {
     #[inline]
     fn limit(&self) -> usize {
         self.limit
+    }
+
+    #[inline]
+    fn first(&mut self) -> &mut [u8] {
+        // Not empty: the `run_*_into` methods reject an empty buffer.
+        self.buf
     }
 
     #[inline]
