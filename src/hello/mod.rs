@@ -443,6 +443,10 @@ impl Exchange {
     /// `accept` or the connect), use [`run_tcp_with_peer`](Self::run_tcp_with_peer),
     /// as [`Server`] does.
     ///
+    /// The message is returned in a vector allocated for it; where exchanges
+    /// repeat, [`run_tcp_into`](Self::run_tcp_into) receives it into a
+    /// buffer of yours and allocates nothing.
+    ///
     /// # Examples
     ///
     /// See the [module documentation](self).
