@@ -658,6 +658,50 @@ fn memory_does_not_depend_on_what_the_peer_sends() {
     }
 }
 
+/// Into a caller's buffer, a TCP exchange allocates nothing on either side,
+/// whether the greeting comes whole or a byte at a time (the receive loop).
+#[test]
+fn run_tcp_into_allocates_nothing() {
+    for (role, drip_pause) in [
+        (Role::Server, None),
+        (Role::Client, None),
+        (Role::Server, Some(Duration::from_millis(5))),
+        (Role::Client, Some(Duration::from_millis(5))),
+    ] {
+        let (client, server) = util::tcp_pair();
+        // `sent`: what the peer sends the side under test.
+        let (ex, mut ours, mut theirs, sent) = match role {
+            Role::Server => (Exchange::server(), server, client, CLIENT_GREETING),
+            _ => (Exchange::client(), client, server, SERVER_GREETING),
+        };
+        theirs.set_timeouts(PEER_PATIENCE);
+        let peer = thread::spawn(move || {
+            if role == Role::Client {
+                take_greeting(&mut theirs);
+            }
+            match drip_pause {
+                Some(pause) => drip(&mut theirs, sent.as_bytes(), pause),
+                None => theirs.write_all(sent.as_bytes()).unwrap(),
+            }
+            if role == Role::Server {
+                let mut reply = [0; 17];
+                theirs.read_exact(&mut reply).unwrap();
+                assert_eq!(&reply, SERVER_GREETING.as_bytes());
+            }
+        });
+        let mut buf = [0; 64];
+        let before = allocated();
+        let n = ex.run_tcp_into(&mut ours, &mut buf).unwrap();
+        let allocated = allocated() - before;
+        peer.join().expect("the peer panicked");
+        assert_eq!(&buf[..n], sent.as_bytes(), "{role:?} {drip_pause:?}");
+        assert_eq!(
+            allocated, 0,
+            "{role:?} {drip_pause:?}: allocated {allocated} bytes"
+        );
+    }
+}
+
 // --- Unix-domain specifics ------------------------------------------------------------
 
 /// A Unix path whose server is gone (a stale socket file) is refused, naming

@@ -35,15 +35,20 @@ pub const CHILD_VAR: &str = "SOCKWRIGHT_BENCH_COUNT";
 const MAX_RATIO: f64 = 1.02;
 
 /// The operations counted, in pairs: (what, sockwright's, hand-written's).
-const PAIRS: [(&str, &str, &str); 2] = [
+const PAIRS: [(&str, &str, &str); 3] = [
     (
         "listener build (reuse-address, reuse-port (Unix), backlog, bind, listen, drop) vs socket2",
         "listener-sockwright",
         "listener-socket2",
     ),
     (
-        "exchange (connect, greeting, reply, close; both sides, 5 s timeouts) vs std",
+        "exchange, run_tcp (connect, greeting, reply, close; both sides, 5 s timeouts) vs std",
         "exchange-sockwright",
+        "exchange-std",
+    ),
+    (
+        "exchange, run_tcp_into a 64-byte stack buffer (as run_tcp, allocating nothing) vs std",
+        "exchange-sockwright-into",
         "exchange-std",
     ),
 ];
@@ -181,6 +186,29 @@ fn run_child(spec: &str) -> Fallible<()> {
                 let mut stream = connector.connect(server.addr)?;
                 let reply = client.run_tcp(&mut stream)?;
                 expect_reply(&reply)?;
+                await_close(&mut stream)?;
+            }
+            server.stop()?;
+        }
+        "exchange-sockwright-into" => {
+            let mut listener = ListenerBuilder::new();
+            listener.reuse_address(true);
+            let server_exchange = Exchange::server();
+            let server = SequentialServer::start(
+                server_listener(|a| Ok(listener.listen(a)?))?,
+                move |conn| {
+                    let mut greeting = [0; 64];
+                    server_exchange.run_tcp_into(conn, &mut greeting)?;
+                    Ok(())
+                },
+            );
+            let connector = ConnectorBuilder::new();
+            let client = Exchange::client();
+            for _ in 0..times {
+                let mut stream = connector.connect(server.addr)?;
+                let mut reply = [0; 64];
+                let n = client.run_tcp_into(&mut stream, &mut reply)?;
+                expect_reply(&reply[..n])?;
                 await_close(&mut stream)?;
             }
             server.stop()?;

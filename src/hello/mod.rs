@@ -38,7 +38,10 @@
 //! more than [`Exchange::max_message`] bytes (default [`DEFAULT_MAX_MESSAGE`])
 //! is an [`InvalidData`](io::ErrorKind::InvalidData) error, detected with a
 //! buffer of exactly one byte more than the maximum, so a peer never decides
-//! how much is allocated; nothing at all within [`Exchange::timeout`]
+//! how much is allocated (into a caller's buffer, with
+//! [`Exchange::run_tcp_into`], the limit is also the buffer's length, and one
+//! byte of the exchange's own tells a message that overflows it); nothing at
+//! all within [`Exchange::timeout`]
 //! (default [`DEFAULT_TIMEOUT`]) is a [`TimedOut`](io::ErrorKind::TimedOut)
 //! error. The timeout bounds each side's whole receive, so a peer sending one
 //! byte at a time cannot hold it open for longer: when the time runs out
@@ -191,7 +194,11 @@ pub enum Role {
 /// with the setters, and run it as often as needed with
 /// [`run_tcp`](Self::run_tcp), [`run_unix`](Self::run_unix),
 /// [`run_udp`](Self::run_udp) or [`run_io`](Self::run_io). Each run returns
-/// the peer's message. See the [module documentation](self) for the framing.
+/// the peer's message; [`run_tcp_into`](Self::run_tcp_into),
+/// [`run_unix_into`](Self::run_unix_into) and
+/// [`run_io_into`](Self::run_io_into) receive it into a buffer of yours and
+/// allocate nothing, for exchanges that repeat. See the
+/// [module documentation](self) for the framing.
 ///
 /// # Examples
 ///
@@ -206,7 +213,7 @@ pub enum Role {
 ///     .max_message(4096);
 /// assert_eq!(server.message_bytes(), b"Hello from a patient server");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Exchange {
     role: Role,
     message: Vec<u8>,
@@ -214,6 +221,23 @@ pub struct Exchange {
     max_message: usize,
     timeout: Duration,
     quiet: Duration,
+    /// Whether the configuration passes [`check`](Self::check), kept by
+    /// the setters so that a run tests one flag; a function of the other
+    /// fields, so equality is unchanged.
+    valid: bool,
+}
+
+impl fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("role", &self.role)
+            .field("message", &self.message)
+            .field("expect", &self.expect)
+            .field("max_message", &self.max_message)
+            .field("timeout", &self.timeout)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 impl Default for Exchange {
@@ -261,6 +285,7 @@ impl Exchange {
             max_message: DEFAULT_MAX_MESSAGE,
             timeout: DEFAULT_TIMEOUT,
             quiet: DEFAULT_QUIET,
+            valid: true,
         }
     }
 
@@ -305,6 +330,7 @@ impl Exchange {
     /// ```
     pub fn message(&mut self, message: impl Into<Vec<u8>>) -> &mut Self {
         self.message = message.into();
+        self.valid = self.is_valid();
         self
     }
 
@@ -331,8 +357,11 @@ impl Exchange {
     /// Sets the largest message accepted from the peer, in bytes; a longer
     /// one is an [`InvalidData`](io::ErrorKind::InvalidData) error.
     ///
-    /// Each run allocates a receive buffer of `bytes + 1`, whatever the peer
-    /// sends.
+    /// Each run that returns a vector allocates a receive buffer of at most
+    /// `bytes + 1`, whatever the peer sends; the `run_*_into` methods
+    /// ([`run_tcp_into`](Self::run_tcp_into)) receive into the caller's
+    /// buffer instead, and take the lesser of `bytes` and its length as the
+    /// limit.
     ///
     /// Default: [`DEFAULT_MAX_MESSAGE`]. Zero, or [`isize::MAX`] and above,
     /// is an [`Error::InvalidConfig`] when the exchange runs.
@@ -347,6 +376,7 @@ impl Exchange {
     /// ```
     pub fn max_message(&mut self, bytes: usize) -> &mut Self {
         self.max_message = bytes;
+        self.valid = self.is_valid();
         self
     }
 
@@ -367,6 +397,7 @@ impl Exchange {
     /// ```
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;
+        self.valid = self.is_valid();
         self
     }
 
@@ -387,6 +418,7 @@ impl Exchange {
     /// ```
     pub fn quiet(&mut self, quiet: Duration) -> &mut Self {
         self.quiet = quiet;
+        self.valid = self.is_valid();
         self
     }
 
@@ -410,6 +442,10 @@ impl Exchange {
     /// shown as [`Address::Unknown`]; when you know the address (from
     /// `accept` or the connect), use [`run_tcp_with_peer`](Self::run_tcp_with_peer),
     /// as [`Server`] does.
+    ///
+    /// The message is returned in a vector allocated for it; where exchanges
+    /// repeat, [`run_tcp_into`](Self::run_tcp_into) receives it into a
+    /// buffer of yours and allocates nothing.
     ///
     /// # Examples
     ///
@@ -450,8 +486,68 @@ impl Exchange {
 
     /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
     /// `accept`) rather than asking the socket.
+    #[inline(always)]
     fn tcp(&self, stream: &mut TcpStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
+        let mut room = Growing::new(self.max_message);
+        let n = self.tcp_stream(stream, &mut room, peer)?;
+        Ok(room.into_message(n))
+    }
+
+    /// Runs the exchange over a TCP stream, receiving the peer's message into
+    /// `buf`, and returns its length: the message is `&buf[..n]`.
+    ///
+    /// The exchange is the one [`run_tcp`](Self::run_tcp) runs, with the same
+    /// timeouts, framing, errors and log lines, but it allocates nothing: use
+    /// it where exchanges repeat, with a buffer on the stack or one kept
+    /// between runs. The message may be up to
+    /// [`max_message`](Self::max_message) bytes or `buf.len()` bytes,
+    /// whichever is less; a longer one is an
+    /// [`InvalidData`](io::ErrorKind::InvalidData) error naming that limit
+    /// (`message longer than 64 bytes`). A buffer of 64 bytes holds the
+    /// tutorial's greetings. Bytes of `buf` beyond the message may have been
+    /// written to.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp`](Self::run_tcp); an empty `buf` is an
+    /// [`Error::InvalidConfig`], before any system call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::thread;
+    /// use sockwright::hello::{Exchange, CLIENT_GREETING, SERVER_GREETING};
+    /// use sockwright::{ConnectorBuilder, ListenerBuilder};
+    ///
+    /// let listener = ListenerBuilder::new().listen("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let server = thread::spawn(move || -> sockwright::Result<bool> {
+    ///     let (mut conn, _) = listener.accept().expect("accept");
+    ///     let mut buf = [0; 64];
+    ///     let n = Exchange::server().run_tcp_into(&mut conn, &mut buf)?;
+    ///     Ok(&buf[..n] == CLIENT_GREETING.as_bytes())
+    /// });
+    /// let mut stream = ConnectorBuilder::new().connect(addr)?;
+    /// let mut buf = [0; 64];
+    /// let n = Exchange::client().run_tcp_into(&mut stream, &mut buf)?;
+    /// assert_eq!(&buf[..n], SERVER_GREETING.as_bytes());
+    /// assert!(server.join().unwrap()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_tcp_into(&self, stream: &mut TcpStream, buf: &mut [u8]) -> Result<usize> {
+        self.check_into(buf)?;
+        self.tcp_stream(stream, &mut Fixed::new(buf, self.max_message), None)
+    }
+
+    /// The TCP exchange into `room`, naming `peer` when known.
+    #[inline]
+    fn tcp_stream(
+        &self,
+        stream: &mut TcpStream,
+        room: &mut impl Room,
+        peer: Option<&Address>,
+    ) -> Result<usize> {
         let both: Setter<TcpStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
@@ -460,7 +556,12 @@ impl Exchange {
             Some(peer) => Ok(peer.clone()),
             None => s.peer_addr().map(Address::Inet),
         };
-        self.run_stream(stream, Some((both, TcpStream::set_read_timeout)), peer)
+        self.run_stream(
+            stream,
+            room,
+            Some((both, TcpStream::set_read_timeout)),
+            peer,
+        )
     }
 
     /// Runs the exchange over a Unix-domain stream and returns the peer's
@@ -496,6 +597,52 @@ impl Exchange {
     #[cfg(unix)]
     fn unix(&self, stream: &mut UnixStream, peer: Option<&Address>) -> Result<Vec<u8>> {
         self.check()?;
+        let mut room = Growing::new(self.max_message);
+        let n = self.unix_stream(stream, &mut room, peer)?;
+        Ok(room.into_message(n))
+    }
+
+    /// Runs the exchange over a Unix-domain stream, receiving the peer's
+    /// message into `buf`, and returns its length; otherwise as
+    /// [`run_tcp_into`](Self::run_tcp_into).
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp_into`](Self::run_tcp_into).
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Unix only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use sockwright::hello::{Exchange, SERVER_GREETING};
+    ///
+    /// let (mut a, mut b) = UnixStream::pair()?;
+    /// let server = std::thread::spawn(move || Exchange::server().run_unix(&mut b));
+    /// let mut buf = [0; 64];
+    /// let n = Exchange::client().run_unix_into(&mut a, &mut buf)?;
+    /// assert_eq!(&buf[..n], SERVER_GREETING.as_bytes());
+    /// server.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    pub fn run_unix_into(&self, stream: &mut UnixStream, buf: &mut [u8]) -> Result<usize> {
+        self.check_into(buf)?;
+        self.unix_stream(stream, &mut Fixed::new(buf, self.max_message), None)
+    }
+
+    /// The Unix-domain exchange into `room`, naming `peer` when known.
+    #[cfg(unix)]
+    fn unix_stream(
+        &self,
+        stream: &mut UnixStream,
+        room: &mut impl Room,
+        peer: Option<&Address>,
+    ) -> Result<usize> {
         let both: Setter<UnixStream> = |s, t| {
             s.set_read_timeout(t)?;
             s.set_write_timeout(t)
@@ -506,7 +653,12 @@ impl Exchange {
                 .peer_addr()
                 .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())),
         };
-        self.run_stream(stream, Some((both, UnixStream::set_read_timeout)), peer)
+        self.run_stream(
+            stream,
+            room,
+            Some((both, UnixStream::set_read_timeout)),
+            peer,
+        )
     }
 
     /// Runs the exchange over any `Read + Write` value, naming `peer` in
@@ -540,7 +692,45 @@ impl Exchange {
     /// ```
     pub fn run_io<S: Read + Write>(&self, stream: &mut S, peer: &Address) -> Result<Vec<u8>> {
         self.check()?;
-        self.run_stream(stream, None, |_| Ok(peer.clone()))
+        let mut room = Growing::new(self.max_message);
+        let n = self.run_stream(stream, &mut room, None, |_| Ok(peer.clone()))?;
+        Ok(room.into_message(n))
+    }
+
+    /// Runs the exchange over any `Read + Write` value, receiving the peer's
+    /// message into `buf`, and returns its length; otherwise as
+    /// [`run_io`](Self::run_io), with the buffer of
+    /// [`run_tcp_into`](Self::run_tcp_into).
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_tcp_into`](Self::run_tcp_into), less
+    /// [`Error::SetOption`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use sockwright::hello::Exchange;
+    /// use sockwright::Address;
+    ///
+    /// let mut wire = Cursor::new(b"Hello from client".to_vec());
+    /// let peer = Address::Inet("127.0.0.1:9".parse()?);
+    /// let mut buf = [0; 64];
+    /// let n = Exchange::server().run_io_into(&mut wire, &peer, &mut buf)?;
+    /// assert_eq!(&buf[..n], b"Hello from client");
+    /// assert_eq!(&wire.get_ref()[17..], b"Hello from server");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_io_into<S: Read + Write>(
+        &self,
+        stream: &mut S,
+        peer: &Address,
+        buf: &mut [u8],
+    ) -> Result<usize> {
+        self.check_into(buf)?;
+        let mut room = Fixed::new(buf, self.max_message);
+        self.run_stream(stream, &mut room, None, |_| Ok(peer.clone()))
     }
 
     /// Runs the exchange over a UDP socket: one datagram each way.
@@ -629,20 +819,36 @@ impl Exchange {
         }
     }
 
-    /// Checks the configuration before touching the stream: a few
-    /// comparisons for a valid one, the error built out of line.
+    /// Checks the configuration before touching the stream: one flag, kept
+    /// by the setters, for a valid one; the error built out of line.
     #[inline]
     fn check(&self) -> Result<()> {
-        let valid = self.max_message != 0
+        if self.valid {
+            return Ok(());
+        }
+        self.invalid()
+    }
+
+    /// Whether the configuration is valid, as [`invalid`](Self::invalid)
+    /// finds it: a few comparisons.
+    fn is_valid(&self) -> bool {
+        self.max_message != 0
             && self.max_message < isize::MAX as usize
             && !self.message.is_empty()
             && self.message.len() <= self.max_message
             && nonzero(self.timeout)
-            && nonzero(self.quiet);
-        if valid {
-            return Ok(());
+            && nonzero(self.quiet)
+    }
+
+    /// [`check`](Self::check), and that a caller's receive buffer is not
+    /// empty.
+    #[inline]
+    fn check_into(&self, buf: &[u8]) -> Result<()> {
+        self.check()?;
+        if buf.is_empty() {
+            return Err(Error::invalid("hello receive buffer must not be empty"));
         }
-        self.invalid()
+        Ok(())
     }
 
     /// The error of a configuration that [`check`](Self::check) rejects.
@@ -731,12 +937,16 @@ impl Exchange {
     /// `timeouts` holds the functions that set both timeouts and the read
     /// timeout alone, for sockets; `None` for values whose timeouts this
     /// crate does not control.
+    // Inlined, with `receive`'s first read: a call would cost as much as
+    // the checks of an exchange whose first read brings the whole message.
+    #[inline(always)]
     fn run_stream<S: Read + Write>(
         &self,
         stream: &mut S,
+        room: &mut impl Room,
         timeouts: Option<(Setter<S>, Setter<S>)>,
         peer: impl Fn(&S) -> io::Result<Address>,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<usize> {
         // Looked up only when an error or a debug line names it, so that a
         // successful exchange makes no call for it. (`Server` passes the
         // address `accept` returned, which survives a reset.)
@@ -757,10 +967,10 @@ impl Exchange {
         if self.role == Role::Client {
             self.send(stream, &shown)?;
         }
-        let received = match self.receive(stream, set_read_timeout) {
+        let received = match self.receive(stream, room, set_read_timeout) {
             Ok(received) => {
                 if log_enabled!(target: HELLO_LOG, Level::Debug) {
-                    debug!(target: HELLO_LOG, "received {} bytes from {}", received.len(), shown(stream));
+                    debug!(target: HELLO_LOG, "received {received} bytes from {}", shown(stream));
                 }
                 received
             }
@@ -772,6 +982,8 @@ impl Exchange {
         Ok(received)
     }
 
+    // Inlined: a call would cost as much as the write's own checks.
+    #[inline(always)]
     fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
         // One write sends a short message whole; `write_all` carries on
         // from wherever a short or interrupted write left off.
@@ -797,43 +1009,42 @@ impl Exchange {
     ///
     /// Without `set_read_timeout` the stream's own blocking behaviour decides
     /// how long each read waits.
+    #[inline(always)]
     fn receive<S: Read>(
         &self,
         stream: &mut S,
+        room: &mut impl Room,
         set_read_timeout: Option<Setter<S>>,
-    ) -> io::Result<Vec<u8>> {
+    ) -> io::Result<usize> {
         // The deadline is `timeout` after this; kept as the start, so that
         // a receive that needs no deadline computes none.
         let started = Instant::now();
-        // The message is read straight into the vector returned. Room for one
-        // byte more than the maximum tells a message that is too long; the
-        // room is zeroed as reads need it (safe code cannot read into
-        // uninitialised memory): the first read gets `FIRST_READ` bytes,
-        // which holds the tutorial's greetings (and any message of up to 64
-        // bytes) without zeroing a whole kilobyte for them, and a longer
-        // message gets the rest of the room at its second read.
-        const FIRST_READ: usize = 64;
-        let room = self.max_message + 1;
-        // Not `vec![0; n]`: that is `calloc`, which costs more for a small
-        // buffer than `malloc` and zeroing it here (counted: about 250
-        // instructions more per exchange).
-        #[allow(clippy::slow_vector_initialization)]
-        let mut buf = {
-            let mut buf = Vec::with_capacity(room.min(FIRST_READ));
-            buf.resize(room.min(FIRST_READ), 0);
-            buf
-        };
+        let limit = room.limit();
         // The first read, ahead of the loop: when it brings the whole
         // expected message, as a greeting usually comes, nothing else is
         // needed (the loop's state is never set up).
-        let first = stream.read(&mut buf);
+        let first = stream.read(room.first());
         if let Ok(n @ 1..) = first {
-            if n <= self.max_message && self.expect.as_deref() == Some(&buf[..n]) {
+            if n <= limit && self.is_expected(room.got(n)) {
                 trace!(target: HELLO_LOG, "read {n} bytes ({n} so far)");
-                buf.truncate(n);
-                return Ok(buf);
+                return Ok(n);
             }
         }
+        self.receive_rest(stream, room, set_read_timeout, started, first)
+    }
+
+    /// The rest of [`receive`](Self::receive), from the result of the first
+    /// read, which did not bring the whole expected message.
+    #[inline(never)]
+    fn receive_rest<S: Read>(
+        &self,
+        stream: &mut S,
+        room: &mut impl Room,
+        set_read_timeout: Option<Setter<S>>,
+        started: Instant,
+        first: io::Result<usize>,
+    ) -> io::Result<usize> {
+        let limit = room.limit();
         let mut first = Some(first);
         let mut len = 0;
         // Set once the message can only end by a quiet gap or end of file.
@@ -843,12 +1054,7 @@ impl Exchange {
         loop {
             let read = match first.take() {
                 Some(read) => read,
-                None => {
-                    if len == buf.len() {
-                        buf.resize(room, 0);
-                    }
-                    stream.read(&mut buf[len..])
-                }
+                None => stream.read(room.next(len)),
             };
             let n = match read {
                 Ok(n) => n,
@@ -894,7 +1100,7 @@ impl Exchange {
                         "peer closed the connection without sending anything",
                     ));
                 }
-                if let Some(expect) = self.expected_prefix(&buf[..len]) {
+                if let Some(expect) = self.expected_prefix(room.got(len)) {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         format!(
@@ -907,10 +1113,10 @@ impl Exchange {
             }
             len += n;
             trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
-            if len > self.max_message {
-                return Err(too_long(self.max_message));
+            if len > limit {
+                return Err(too_long(limit));
             }
-            if self.expect.as_deref() == Some(&buf[..len]) {
+            if self.is_expected(room.got(len)) {
                 break;
             }
             let left = self.left(started);
@@ -920,15 +1126,14 @@ impl Exchange {
                     format!("message incomplete after {:?}", self.timeout),
                 ));
             }
-            quiet = self.expected_prefix(&buf[..len]).is_none();
+            quiet = self.expected_prefix(room.got(len)).is_none();
             let next = if quiet { self.quiet.min(left) } else { left };
             if let (Some(set), true) = (set_read_timeout, next < wait) {
                 set(stream, Some(next))?;
                 wait = next;
             }
         }
-        buf.truncate(len);
-        Ok(buf)
+        Ok(len)
     }
 
     /// The time left of a receive that `started`: zero past its deadline.
@@ -948,6 +1153,12 @@ impl Exchange {
         )
     }
 
+    /// Whether `got` is the expected message.
+    #[inline(always)]
+    fn is_expected(&self, got: &[u8]) -> bool {
+        self.expect.as_deref().is_some_and(|e| same(e, got))
+    }
+
     /// The expected message, if `got` is a proper beginning of it.
     fn expected_prefix(&self, got: &[u8]) -> Option<&[u8]> {
         self.expect
@@ -958,6 +1169,162 @@ impl Exchange {
 
 /// Sets a socket's timeout(s).
 type Setter<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+
+/// Where a stream receive puts the message: a vector of its own for the
+/// `run_*` methods that return one, a caller's buffer for the `run_*_into`
+/// methods.
+trait Room {
+    /// The most bytes a message may have.
+    fn limit(&self) -> usize;
+
+    /// Where the first read goes: [`next`](Self::next)`(0)`.
+    fn first(&mut self) -> &mut [u8];
+
+    /// Where the next read goes, after the first `len` bytes of the message
+    /// (`len` at most [`limit`](Self::limit)): it is never empty, so a read
+    /// that returns zero is end of file.
+    fn next(&mut self, len: usize) -> &mut [u8];
+
+    /// The first `len` bytes received, `len` at most [`limit`](Self::limit).
+    fn got(&self, len: usize) -> &[u8];
+}
+
+/// A vector with room for one byte more than the longest message, which
+/// tells a message that is too long, so a peer never decides how much is
+/// allocated.
+///
+/// The room is zeroed as reads need it (safe code cannot read into
+/// uninitialised memory): the first read gets [`FIRST_READ`] bytes, which
+/// hold the tutorial's greetings (and any message of up to 64 bytes)
+/// without zeroing a whole kilobyte for them, and a longer message gets the
+/// rest of the room at its second read.
+struct Growing {
+    buf: Vec<u8>,
+    room: usize,
+}
+
+/// The bytes [`Growing`] zeroes for the first read.
+const FIRST_READ: usize = 64;
+
+impl Growing {
+    /// Room for a message of up to `max` bytes, `max` below `isize::MAX`.
+    #[inline]
+    fn new(max: usize) -> Growing {
+        let room = max + 1;
+        // Not `vec![0; n]`: that is `calloc`, which costs more for a small
+        // buffer than `malloc` and zeroing it here (counted: about 250
+        // instructions more per exchange).
+        #[allow(clippy::slow_vector_initialization)]
+        let buf = {
+            let mut buf = Vec::with_capacity(room.min(FIRST_READ));
+            buf.resize(room.min(FIRST_READ), 0);
+            buf
+        };
+        Growing { buf, room }
+    }
+
+    /// The message of `len` bytes, as the vector returned.
+    #[inline]
+    fn into_message(mut self, len: usize) -> Vec<u8> {
+        self.buf.truncate(len);
+        self.buf
+    }
+}
+
+impl Room for Growing {
+    #[inline]
+    fn limit(&self) -> usize {
+        self.room - 1
+    }
+
+    #[inline]
+    fn first(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    #[inline]
+    fn next(&mut self, len: usize) -> &mut [u8] {
+        if len == self.buf.len() {
+            self.buf.resize(self.room, 0);
+        }
+        &mut self.buf[len..]
+    }
+
+    #[inline]
+    fn got(&self, len: usize) -> &[u8] {
+        &self.buf[..len]
+    }
+}
+
+/// A caller's buffer, not empty. A message may fill it; once it is full,
+/// the next read goes into one byte of its own, which tells a message that
+/// is too long.
+struct Fixed<'a> {
+    buf: &'a mut [u8],
+    limit: usize,
+    probe: [u8; 1],
+}
+
+impl<'a> Fixed<'a> {
+    /// `buf` for a message of up to `max` bytes.
+    #[inline]
+    fn new(buf: &'a mut [u8], max: usize) -> Fixed<'a> {
+        let limit = max.min(buf.len());
+        Fixed {
+            buf,
+            limit,
+            probe: [0],
+        }
+    }
+}
+
+impl Room for Fixed<'_> {
+    #[inline]
+    fn limit(&self) -> usize {
+        self.limit
+    }
+
+    #[inline]
+    fn first(&mut self) -> &mut [u8] {
+        // Not empty: the `run_*_into` methods reject an empty buffer.
+        self.buf
+    }
+
+    #[inline]
+    fn next(&mut self, len: usize) -> &mut [u8] {
+        match self.buf.get_mut(len..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => &mut self.probe,
+        }
+    }
+
+    #[inline]
+    fn got(&self, len: usize) -> &[u8] {
+        &self.buf[..len]
+    }
+}
+
+/// `a == b`, for the short messages of an exchange without a call to
+/// `memcmp`: a message of 8 to 32 bytes is compared as two words that may
+/// overlap.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (16..=32).contains(&n) {
+        let word =
+            |s: &[u8], at: usize| u128::from_ne_bytes(s[at..at + 16].try_into().expect("16 bytes"));
+        return (word(a, 0) ^ word(b, 0)) | (word(a, n - 16) ^ word(b, n - 16)) == 0;
+    }
+    if (8..16).contains(&n) {
+        let word =
+            |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+        return (word(a, 0) ^ word(b, 0)) | (word(a, n - 8) ^ word(b, n - 8)) == 0;
+    }
+    a == b
+}
 
 impl Role {
     fn send_step(self) -> Step {
@@ -1199,6 +1566,104 @@ mod tests {
         }
         assert_eq!(wire.reads.len(), 1, "nothing was read");
         assert!(wire.written.is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn a_setter_that_makes_the_configuration_valid_again_is_honoured() {
+        let mut ex = Exchange::server();
+        ex.max_message(0);
+        let mut wire = Script::new(vec![Ok(CLIENT_GREETING.as_bytes())]);
+        assert!(matches!(
+            ex.run_io(&mut wire, &peer()),
+            Err(Error::InvalidConfig { .. })
+        ));
+        ex.max_message(DEFAULT_MAX_MESSAGE);
+        assert_eq!(ex, Exchange::server());
+        assert_eq!(format!("{ex:?}"), format!("{:?}", Exchange::server()));
+        assert!(!format!("{ex:?}").contains("valid"));
+        assert_eq!(
+            ex.run_io(&mut wire, &peer()).unwrap(),
+            CLIENT_GREETING.as_bytes()
+        );
+    }
+
+    #[test]
+    fn into_a_buffer_the_message_is_the_same_as_into_a_vector() {
+        let bytes: Vec<&[u8]> = CLIENT_GREETING.as_bytes().chunks(3).collect();
+        let mut wire = Script::new(bytes.into_iter().map(Ok).collect());
+        let mut buf = [0; 64];
+        let n = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut buf)
+            .unwrap();
+        assert_eq!(&buf[..n], CLIENT_GREETING.as_bytes());
+        assert_eq!(wire.written, SERVER_GREETING.as_bytes());
+
+        let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
+        let mut wire = Script::new(vec![Ok(b"hi "), Ok(b"there"), gap(), Ok(b"late")]);
+        let n = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut buf)
+            .unwrap();
+        assert_eq!(&buf[..n], b"hi there");
+    }
+
+    #[test]
+    fn a_message_may_fill_the_buffer_but_not_overflow_it() {
+        let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
+        // Exactly the buffer's size, then quiet: the whole message.
+        let mut wire = Script::new(vec![Ok(&[b'z'; 8][..]), gap()]);
+        let mut buf = [0; 8];
+        let n = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut buf)
+            .unwrap();
+        assert_eq!(&buf[..n], &[b'z'; 8]);
+
+        // One byte more, in the same segment or in a later one.
+        for reads in [vec![Ok(&[b'z'; 9][..])], vec![Ok(&[b'z'; 8][..]), Ok(b"!")]] {
+            let mut wire = Script::new(reads);
+            let err = Exchange::server()
+                .run_io_into(&mut wire, &peer(), &mut buf)
+                .unwrap_err();
+            assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+            assert_eq!(kind_of(err), io::ErrorKind::InvalidData);
+            assert!(wire.written.is_empty(), "no reply to an oversized message");
+        }
+
+        // A buffer larger than max_message: max_message is the limit.
+        let mut wire = Script::new(vec![Ok(&[b'z'; 40][..])]);
+        let err = Exchange::server()
+            .max_message(32)
+            .run_io_into(&mut wire, &peer(), &mut [0; 64])
+            .unwrap_err();
+        assert!(err.to_string().contains("longer than 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_buffer_is_rejected_before_io() {
+        let mut wire = Script::new(vec![Ok(CLIENT_GREETING.as_bytes())]);
+        let err = Exchange::server()
+            .run_io_into(&mut wire, &peer(), &mut [])
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        assert!(
+            err.to_string().contains("buffer must not be empty"),
+            "{err}"
+        );
+        assert_eq!(wire.reads.len(), 1, "nothing was read");
+        assert!(wire.written.is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn same_compares_every_length() {
+        let a: Vec<u8> = (0..40).collect();
+        for n in 0..40 {
+            assert!(same(&a[..n], &a[..n]), "{n}");
+            assert!(!same(&a[..n], &a[..n + 1]), "{n}");
+            for at in 0..n {
+                let mut b = a[..n].to_vec();
+                b[at] ^= 0x80;
+                assert!(!same(&a[..n], &b), "{n} {at}");
+            }
+        }
     }
 
     #[test]
