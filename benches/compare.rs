@@ -270,11 +270,19 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
             server_exchange.run_tcp(conn)?;
             Ok(())
         });
+    // The same exchange into stack buffers, as the hand-written code reads.
+    let server_exchange = Exchange::server();
+    let ours_into =
+        SequentialServer::start(server_listener(|a| Ok(listener.listen(a)?))?, move |conn| {
+            let mut greeting = [0; 64];
+            server_exchange.run_tcp_into(conn, &mut greeting)?;
+            Ok(())
+        });
     let hand = SequentialServer::start(server_listener(TcpListener::bind)?, std_server);
-    let (ours_addr, hand_addr) = (ours.addr, hand.addr);
+    let (ours_addr, ours_into_addr, hand_addr) = (ours.addr, ours_into.addr, hand.addr);
     println!(
-        "\nexchange: the servers listen on {ours_addr} and {hand_addr} ({})",
-        if [ours_addr, hand_addr]
+        "\nexchange: the servers listen on {ours_addr}, {ours_into_addr} and {hand_addr} ({})",
+        if [ours_addr, ours_into_addr, hand_addr]
             .iter()
             .all(|a| below_ephemeral_range().is_some_and(|r| r.contains(&a.port())))
         {
@@ -296,15 +304,26 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
             None
         }
     };
-    let connector = ConnectorBuilder::new();
-    let client = Exchange::client();
+    let (connector, client) = (&ConnectorBuilder::new(), &Exchange::client());
     let batch = plan.exchange_batch;
     let mut variants: Vec<Variant<'_>> = vec![
-        Variant::new("sockwright builders + hello::Exchange", move || {
+        Variant::new(
+            "sockwright builders + hello::Exchange::run_tcp",
+            move || {
+                time_per_op(batch, || {
+                    let mut stream = connector.connect(ours_addr)?;
+                    let reply = client.run_tcp(&mut stream)?;
+                    expect_reply(&reply)?;
+                    await_close(&mut stream)
+                })
+            },
+        ),
+        Variant::new("sockwright, hello::Exchange::run_tcp_into", move || {
             time_per_op(batch, || {
-                let mut stream = connector.connect(ours_addr)?;
-                let reply = client.run_tcp(&mut stream)?;
-                expect_reply(&reply)?;
+                let mut stream = connector.connect(ours_into_addr)?;
+                let mut reply = [0; 64];
+                let n = client.run_tcp_into(&mut stream, &mut reply)?;
+                expect_reply(&reply[..n])?;
                 await_close(&mut stream)
             })
         }),
@@ -325,7 +344,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let samples = interleave(&mut variants, plan.exchange_rounds);
     let names = names(&variants);
     drop(variants);
-    let server_errors = [ours.stop(), hand.stop()];
+    let server_errors = [ours.stop(), ours_into.stop(), hand.stop()];
     if let Some(c) = c_loop {
         c.finish()?;
     }
@@ -340,15 +359,17 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         Unit::MicrosPerOp,
         names,
         samples?,
-        1,
+        2,
     );
     table.print();
-    let ratio = table.ratio(0);
-    report.check(
-        !plan.quick,
-        ratio >= MIN_SPEED,
-        format!("exchange: sockwright / std = {ratio:.3} (needs >= {MIN_SPEED})"),
-    );
+    for (row, how) in [(0, "run_tcp"), (1, "run_tcp_into")] {
+        let ratio = table.ratio(row);
+        report.check(
+            !plan.quick,
+            ratio >= MIN_SPEED,
+            format!("exchange: sockwright ({how}) / std = {ratio:.3} (needs >= {MIN_SPEED})"),
+        );
+    }
     let median = Duration::from_secs_f64(table.median(0) * 1e-9);
     report.check(
         true,

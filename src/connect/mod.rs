@@ -55,7 +55,7 @@ impl ConnectorBuilder {
     pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(implied);
-        let socket = self.prepare(addr, implied, nonblocking)?;
+        let socket = self.prepare(addr, &shown, implied, nonblocking)?;
         self.connect_socket(&socket, &addr.into(), &shown, nonblocking)?;
         if implied == Type::Stream {
             if let Err(err) = self.check_self_connect(&socket, addr) {
@@ -82,7 +82,7 @@ impl ConnectorBuilder {
             }
             retries += 1;
             debug!("{err}; trying again on a fresh socket");
-            let socket = self.prepare(addr, Type::Stream, nonblocking)?;
+            let socket = self.prepare(addr, &shown, Type::Stream, nonblocking)?;
             self.connect_socket(&socket, &addr.into(), &shown, nonblocking)?;
             if let Err(again) = self.check_self_connect(&socket, addr) {
                 drop(socket);
@@ -145,26 +145,25 @@ impl ConnectorBuilder {
 
     /// Everything an attempt does before `connect(2)`: create a fresh
     /// socket (nonblocking from `socket(2)` where the OS allows it, when
-    /// `nonblocking`), set every option, bind the source address of its family.
+    /// `nonblocking`), set every option, bind the source address of its
+    /// family. `shown` is `addr` as errors show it.
     #[inline]
     pub(crate) fn prepare(
         &self,
         addr: SocketAddr,
+        shown: &Address,
         implied: Type,
         nonblocking: bool,
     ) -> Result<Socket> {
         let domain = Domain::for_address(&addr);
-        let shown = Address::Inet(addr);
         let local = match (domain, self.local_v4, self.local_v6) {
             (Domain::Ipv4, Some(local), _) | (Domain::Ipv6, _, Some(local)) => Some(local),
             (_, None, None) => None,
             _ => return Err(no_source_address(domain, addr)),
         };
-        let socket = self
-            .opts
-            .create_with(domain, implied, &shown, nonblocking)?;
+        let socket = self.opts.create_with(domain, implied, shown, nonblocking)?;
         self.opts
-            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
+            .apply(Phase::Fresh, &socket, domain, implied, shown)?;
         if let Some(local) = local {
             self.opts
                 .bind(&socket, &local.into(), &Address::Inet(local))?;
@@ -925,8 +924,9 @@ pub(crate) enum Begun {
 /// Prepares a socket for `addr` like any attempt, nonblocking from its
 /// creation, then starts the connect.
 fn begin(builder: &ConnectorBuilder, addr: SocketAddr) -> Result<Begun> {
-    let socket = builder.prepare(addr, Type::Stream, true)?;
-    start(socket, &addr.into(), &Address::Inet(addr))
+    let shown = Address::Inet(addr);
+    let socket = builder.prepare(addr, &shown, Type::Stream, true)?;
+    start(socket, &addr.into(), &shown)
 }
 
 /// Starts a nonblocking connect on a prepared socket made nonblocking

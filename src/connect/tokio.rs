@@ -212,7 +212,7 @@ impl ConnectorBuilder {
         let mut errors = Vec::new();
         for &addr in addrs.iter() {
             let shown = Address::Inet(addr);
-            let connected = match self.prepare(addr, Type::Datagram, true) {
+            let connected = match self.prepare(addr, &shown, Type::Datagram, true) {
                 Ok(socket) => {
                     let begun = start(socket, &addr.into(), &shown);
                     self.established(begun, &shown, |s| {
