@@ -502,13 +502,14 @@ impl ConnectorBuilder {
             });
         }
         let target = resolve::Target::new(&addr, CONNECTOR_LOG);
-        let addrs = resolve::resolve(target, &addr, &self.opts)?;
-        if self.races(target, addrs.len()) {
-            return connect::blocking::connect(self, target, &addrs);
-        }
-        resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
-            Ok(socket.into())
+        resolve::resolve_then(target, &addr, &self.opts, |addrs| {
+            if self.races(target, addrs.len()) {
+                return connect::blocking::connect(self, target, addrs);
+            }
+            resolve::each(target, addrs, |a| {
+                let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
+                Ok(socket.into())
+            })
         })
     }
 

@@ -289,11 +289,12 @@ impl ListenerBuilder {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
         let target = resolve::Target::new(&addr, LISTENER_LOG);
-        let addrs = resolve::resolve(target, &addr, &self.opts)?;
-        resolve::each(target, &addrs, |a| {
-            let socket = self.bound_inet(a, Type::Stream)?;
-            listen(&socket, &Address::Inet(a), backlog)?;
-            Ok(socket.into())
+        resolve::resolve_then(target, &addr, &self.opts, |addrs| {
+            resolve::each(target, addrs, |a| {
+                let socket = self.bound_inet(a, Type::Stream)?;
+                listen(&socket, &Address::Inet(a), backlog)?;
+                Ok(socket.into())
+            })
         })
     }
 

@@ -84,6 +84,15 @@ pub(crate) enum Addrs {
     Many(Vec<SocketAddr>),
 }
 
+impl From<&[SocketAddr]> for Addrs {
+    fn from(addrs: &[SocketAddr]) -> Addrs {
+        match *addrs {
+            [one] => Addrs::One([one]),
+            _ => Addrs::Many(addrs.to_vec()),
+        }
+    }
+}
+
 impl std::ops::Deref for Addrs {
     type Target = [SocketAddr];
 
@@ -106,9 +115,24 @@ pub(crate) fn resolve<A>(target: Target<'_>, addr: &A, opts: &Options) -> Result
 where
     A: ToSocketAddrs + fmt::Debug,
 {
+    resolve_then(target, addr, opts, |addrs| Ok(Addrs::from(addrs)))
+}
+
+/// [`resolve`], handing the addresses to `then`: a single address is
+/// handed over where it lies, not gathered into [`Addrs`] first.
+#[inline]
+pub(crate) fn resolve_then<A, T>(
+    target: Target<'_>,
+    addr: &A,
+    opts: &Options,
+    then: impl FnOnce(&[SocketAddr]) -> Result<T>,
+) -> Result<T>
+where
+    A: ToSocketAddrs + fmt::Debug,
+{
     port_given(addr, target)?;
     match addr.to_socket_addrs() {
-        Ok(resolved) => usable(target, resolved, opts),
+        Ok(resolved) => usable_then(target, resolved, opts, then),
         Err(source) => Err(resolve_error(target, source)),
     }
 }
@@ -149,6 +173,17 @@ pub(crate) fn usable(
     resolved: impl IntoIterator<Item = SocketAddr>,
     opts: &Options,
 ) -> Result<Addrs> {
+    usable_then(target, resolved, opts, |addrs| Ok(Addrs::from(addrs)))
+}
+
+/// [`usable`], handing the addresses to `then`.
+#[inline]
+pub(crate) fn usable_then<T>(
+    target: impl Shown,
+    resolved: impl IntoIterator<Item = SocketAddr>,
+    opts: &Options,
+    then: impl FnOnce(&[SocketAddr]) -> Result<T>,
+) -> Result<T> {
     let mut resolved = resolved.into_iter();
     let first = resolved.next();
     let second = first.and_then(|_| resolved.next());
@@ -159,43 +194,33 @@ pub(crate) fn usable(
         if log::log_enabled!(target: target.log(), log::Level::Debug) {
             log_resolved(&target, &[a]);
         }
-        return Ok(Addrs::One([a]));
+        return then(&[a]);
     }
     // Past a `None` the iterator is not asked again, as a `for` loop would not.
     let rest = second.map(|_| resolved);
     let mut first_mismatch = None;
-    let mut one = None;
     let mut many = Vec::new();
     for a in first
         .into_iter()
         .chain(second)
         .chain(rest.into_iter().flatten())
     {
-        if let Err(e) = opts.check_inet(&a) {
-            first_mismatch.get_or_insert(e);
-            continue;
-        }
-        match one.take() {
-            None if many.is_empty() => one = Some(a),
-            first => {
-                many.extend(first);
-                many.push(a);
+        match opts.check_inet(&a) {
+            Ok(()) => many.push(a),
+            Err(e) => {
+                first_mismatch.get_or_insert(e);
             }
         }
     }
-    let usable = match one {
-        Some(a) => Addrs::One([a]),
-        None if !many.is_empty() => Addrs::Many(many),
-        None => {
-            return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
-                target: target.to_string(),
-                family: None,
-                source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-            }))
-        }
-    };
-    log_resolved(&target, &usable);
-    Ok(usable)
+    if many.is_empty() {
+        return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
+            target: target.to_string(),
+            family: None,
+            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+        }));
+    }
+    log_resolved(&target, &many);
+    then(&many)
 }
 
 /// The `debug` line of a target resolved.

@@ -456,8 +456,7 @@ impl Options {
         implied: Type,
         addr: &Address,
     ) -> Result<()> {
-        self.set
-            .apply(phase, socket, domain, addr, self.side.target())?;
+        self.set.apply(phase, socket, domain, addr, self.side)?;
         if phase == Phase::Fresh && !self.hooks.0.is_empty() {
             let prepared = Prepared {
                 domain,

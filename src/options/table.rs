@@ -26,7 +26,7 @@ use std::time::Duration;
 use log::debug;
 use socket2::Socket;
 
-use super::{in_range, set_option_error, Applies, Decl, Phase, Transport};
+use super::{in_range, set_option_error, Applies, Decl, Phase, Side, Transport};
 use crate::platform::has;
 use crate::{sys, Address, Domain, Error, Keepalive, Result};
 
@@ -277,7 +277,8 @@ impl Settings {
         self.first_among(!family_bits(domain))
     }
 
-    /// Sets each option of `phase` given, in declaration order.
+    /// Sets each option of `phase` given, in declaration order, logging
+    /// each to the log target of `side`.
     #[inline]
     pub(crate) fn apply(
         &self,
@@ -285,13 +286,13 @@ impl Settings {
         socket: &Socket,
         domain: Domain,
         addr: &Address,
-        target: &str,
+        side: Side,
     ) -> Result<()> {
         positions(self.asked & phase_bits(phase)).try_for_each(|option| {
             match (option.apply)(&self.values, socket, domain) {
                 Ok(()) => {
-                    if log::log_enabled!(target: target, log::Level::Debug) {
-                        (option.log)(&self.values, domain, addr, target);
+                    if log::log_enabled!(target: side.target(), log::Level::Debug) {
+                        (option.log)(&self.values, domain, addr, side.target());
                     }
                     Ok(())
                 }
