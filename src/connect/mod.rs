@@ -163,7 +163,7 @@ impl ConnectorBuilder {
         };
         let socket = self.opts.create_with(domain, implied, shown, nonblocking)?;
         self.opts
-            .apply(Phase::Fresh, &socket, domain, implied, shown)?;
+            .apply_if_any(Phase::Fresh, &socket, domain, implied, shown)?;
         if let Some(local) = local {
             self.opts
                 .bind(&socket, &local.into(), &Address::Inet(local))?;
@@ -240,7 +240,7 @@ impl ConnectorBuilder {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             log_connected(socket, addr);
         }
-        self.opts.apply(
+        self.opts.apply_if_any(
             Phase::Connected,
             socket,
             domain_of(addr),

@@ -477,6 +477,37 @@ impl Options {
         Ok(())
     }
 
+    /// [`apply`](Self::apply) out of line, after a check inline: for the
+    /// connects, which seldom set options, so that an attempt without any
+    /// pays one test.
+    #[inline]
+    pub(crate) fn apply_if_any(
+        &self,
+        phase: Phase,
+        socket: &Socket,
+        domain: Domain,
+        implied: Type,
+        addr: &Address,
+    ) -> Result<()> {
+        if !self.set.any_for(phase) && (phase != Phase::Fresh || self.hooks.0.is_empty()) {
+            return Ok(());
+        }
+        self.apply_out_of_line(phase, socket, domain, implied, addr)
+    }
+
+    /// [`apply`](Self::apply), in a function of its own.
+    #[inline(never)]
+    fn apply_out_of_line(
+        &self,
+        phase: Phase,
+        socket: &Socket,
+        domain: Domain,
+        implied: Type,
+        addr: &Address,
+    ) -> Result<()> {
+        self.apply(phase, socket, domain, implied, addr)
+    }
+
     /// Puts a socket that [`create_with`](Self::create_with) made with
     /// `nonblocking_now` in the mode asked for, with one `ioctl(FIONBIO)`
     /// (`ioctlsocket`) when the two differ and none when they agree. Unset

@@ -277,6 +277,12 @@ impl Settings {
         self.first_among(!family_bits(domain))
     }
 
+    /// Whether an option of `phase` was asked for.
+    #[inline]
+    pub(crate) fn any_for(&self, phase: Phase) -> bool {
+        self.asked & phase_bits(phase) != 0
+    }
+
     /// Sets each option of `phase` given, in declaration order, logging
     /// each to the log target of `side`.
     #[inline]
