@@ -501,10 +501,10 @@ impl ConnectorBuilder {
                 Ok(socket.into())
             });
         }
-        let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+        let target = &resolve::Target::new(&addr, CONNECTOR_LOG);
         resolve::resolve_then(target, &addr, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return connect::blocking::connect(self, target, addrs);
+                return connect::blocking::connect(self, *target, addrs);
             }
             resolve::each(target, addrs, |a| {
                 let socket = self.attempt(a, Type::Stream, Io::Blocking)?;

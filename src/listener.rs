@@ -288,7 +288,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let target = &resolve::Target::new(&addr, LISTENER_LOG);
         resolve::resolve_then(target, &addr, &self.opts, |addrs| {
             resolve::each(target, addrs, |a| {
                 let socket = self.bound_inet(a, Type::Stream)?;

@@ -69,6 +69,12 @@ impl Shown for Target<'_> {
     }
 }
 
+impl<T: Shown + ?Sized> Shown for &T {
+    fn log(&self) -> &'static str {
+        (**self).log()
+    }
+}
+
 impl<A: fmt::Debug + ?Sized> Shown for Named<'_, A> {
     fn log(&self) -> &'static str {
         self.log
@@ -122,7 +128,7 @@ where
 /// handed over where it lies, not gathered into [`Addrs`] first.
 #[inline]
 pub(crate) fn resolve_then<A, T>(
-    target: Target<'_>,
+    target: impl Shown + Copy,
     addr: &A,
     opts: &Options,
     then: impl FnOnce(&[SocketAddr]) -> Result<T>,
@@ -140,7 +146,7 @@ where
 /// The error of a target the system resolver could not resolve.
 #[cold]
 #[inline(never)]
-fn resolve_error(target: Target<'_>, source: io::Error) -> Error {
+fn resolve_error(target: impl Shown, source: io::Error) -> Error {
     Error::Resolve {
         target: target.to_string(),
         family: None,
