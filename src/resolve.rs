@@ -173,6 +173,7 @@ pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -
 }
 
 /// Keeps the addresses `target` resolved to that the configuration can use.
+#[cfg(feature = "tokio")]
 #[inline]
 pub(crate) fn usable(
     target: impl Shown,
