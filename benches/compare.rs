@@ -257,27 +257,8 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let _one_cpu = one_cpu::OneCpu::pin()
         .map_err(|e| println!("\nexchange: not kept on one CPU ({e}); figures will spread more"))
         .ok();
-    // The listener is not measured, only the connections to it: both servers
-    // listen with the options std's `TcpListener::bind` sets (reuse-address
-    // only; reuse-port would add the kernel's group lookup to every connect).
-    let mut listener = ListenerBuilder::new();
-    listener.reuse_address(true);
-
-    // Built once, as a server would; each connection runs it again.
-    let server_exchange = Exchange::server();
-    let ours =
-        SequentialServer::start(server_listener(|a| Ok(listener.listen(a)?))?, move |conn| {
-            server_exchange.run_tcp(conn)?;
-            Ok(())
-        });
-    // The same exchange into stack buffers, as the hand-written code reads.
-    let server_exchange = Exchange::server();
-    let ours_into =
-        SequentialServer::start(server_listener(|a| Ok(listener.listen(a)?))?, move |conn| {
-            let mut greeting = [0; 64];
-            server_exchange.run_tcp_into(conn, &mut greeting)?;
-            Ok(())
-        });
+    let ours = hello_server(Receive::Vec)?;
+    let ours_into = hello_server(Receive::Into)?;
     let hand = SequentialServer::start(server_listener(TcpListener::bind)?, std_server);
     let (ours_addr, ours_into_addr, hand_addr) = (ours.addr, ours_into.addr, hand.addr);
     println!(
@@ -430,6 +411,35 @@ fn std_server(stream: &mut TcpStream) -> Fallible<()> {
     }
     stream.write_all(SERVER_GREETING.as_bytes())?;
     Ok(())
+}
+
+/// How a sockwright exchange receives each message.
+#[derive(Clone, Copy)]
+enum Receive {
+    /// `Exchange::run_tcp`: a new `Vec` per message.
+    Vec,
+    /// `Exchange::run_tcp_into`: the caller's stack buffer.
+    Into,
+}
+
+/// A sockwright server for the exchange: `hello::Exchange::server()` on a
+/// listener made by `ListenerBuilder` (below the ephemeral range, see
+/// [`server_listener`]) with the option std's `TcpListener::bind` sets,
+/// reuse-address only (reuse-port would add the kernel's group lookup to
+/// every connect). The listener is not measured, only the connections to it.
+fn hello_server(receive: Receive) -> io::Result<SequentialServer> {
+    let mut listener = ListenerBuilder::new();
+    listener.reuse_address(true);
+    // Built once, as a server would; each connection runs it again.
+    let exchange = Exchange::server();
+    let listener = server_listener(|a| Ok(listener.listen(a)?))?;
+    Ok(SequentialServer::start(listener, move |conn| {
+        match receive {
+            Receive::Vec => drop(exchange.run_tcp(conn)?),
+            Receive::Into => drop(exchange.run_tcp_into(conn, &mut [0; 64])?),
+        }
+        Ok(())
+    }))
 }
 
 /// A server thread that accepts and serves one connection at a time until

@@ -24,8 +24,8 @@ use sockwright::hello::Exchange;
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 use super::{
-    await_close, expect_reply, server_listener, socket2_listener, std_client, std_server, Fallible,
-    Plan, Report, SequentialServer,
+    await_close, expect_reply, hello_server, server_listener, socket2_listener, std_client,
+    std_server, Fallible, Plan, Receive, Report, SequentialServer,
 };
 
 /// The variable that makes this program a counted child: `NAME:COUNT`.
@@ -169,46 +169,25 @@ fn run_child(spec: &str) -> Fallible<()> {
                 drop(socket2_listener(addr, backlog)?);
             }
         }
-        "exchange-sockwright" => {
-            let mut listener = ListenerBuilder::new();
-            listener.reuse_address(true);
-            let server_exchange = Exchange::server();
-            let server = SequentialServer::start(
-                server_listener(|a| Ok(listener.listen(a)?))?,
-                move |conn| {
-                    server_exchange.run_tcp(conn)?;
-                    Ok(())
-                },
-            );
+        "exchange-sockwright" | "exchange-sockwright-into" => {
+            let receive = if name == "exchange-sockwright" {
+                Receive::Vec
+            } else {
+                Receive::Into
+            };
+            let server = hello_server(receive)?;
             let connector = ConnectorBuilder::new();
             let client = Exchange::client();
             for _ in 0..times {
                 let mut stream = connector.connect(server.addr)?;
-                let reply = client.run_tcp(&mut stream)?;
-                expect_reply(&reply)?;
-                await_close(&mut stream)?;
-            }
-            server.stop()?;
-        }
-        "exchange-sockwright-into" => {
-            let mut listener = ListenerBuilder::new();
-            listener.reuse_address(true);
-            let server_exchange = Exchange::server();
-            let server = SequentialServer::start(
-                server_listener(|a| Ok(listener.listen(a)?))?,
-                move |conn| {
-                    let mut greeting = [0; 64];
-                    server_exchange.run_tcp_into(conn, &mut greeting)?;
-                    Ok(())
-                },
-            );
-            let connector = ConnectorBuilder::new();
-            let client = Exchange::client();
-            for _ in 0..times {
-                let mut stream = connector.connect(server.addr)?;
-                let mut reply = [0; 64];
-                let n = client.run_tcp_into(&mut stream, &mut reply)?;
-                expect_reply(&reply[..n])?;
+                match receive {
+                    Receive::Vec => expect_reply(&client.run_tcp(&mut stream)?)?,
+                    Receive::Into => {
+                        let mut reply = [0; 64];
+                        let n = client.run_tcp_into(&mut stream, &mut reply)?;
+                        expect_reply(&reply[..n])?;
+                    }
+                }
                 await_close(&mut stream)?;
             }
             server.stop()?;
