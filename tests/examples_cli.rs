@@ -211,16 +211,18 @@ mod misbehaving_peers {
     const MARGIN: Duration = Duration::from_millis(1500);
 
     /// Runs a one-client server, lets `peer` talk to it, and returns the
-    /// server's output, how long after the connect it ended, and the
+    /// server's output, how long after the connect began it ended, and the
     /// client's port.
     fn against(peer: impl FnOnce(&mut TcpStream)) -> (hello_util::Finished, Duration, u16) {
         let (server, addr) = start_server(&["--timeout", "1"]);
+        // Taken before the connect: the server may accept, and start its
+        // timeout, before `connect` returns here.
+        let connecting = Instant::now();
         let mut stream = TcpStream::connect(addr).unwrap();
-        let connected = Instant::now();
         let port = stream.local_addr().unwrap().port();
         peer(&mut stream);
         let out = server.finish();
-        (out, connected.elapsed(), port)
+        (out, connecting.elapsed(), port)
     }
 
     #[test]
