@@ -638,18 +638,9 @@ impl ConnectorBuilder {
     }
 
     /// Checks the configuration before any system call: a few comparisons
-    /// for a builder with no option set (the common case).
+    /// for the usual builder.
     #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
-        if self.opts.nothing_set() && self.connect_timeout != Some(Duration::ZERO) {
-            return Ok(());
-        }
-        self.validate_set(implied, place)
-    }
-
-    /// [`validate`](Self::validate) for a builder with options set.
-    #[inline(never)]
-    fn validate_set(&self, implied: Type, place: Place<'_>) -> Result<()> {
         self.opts.validate(implied, place)?;
         if self.connect_timeout == Some(Duration::ZERO) {
             return Err(Error::invalid("connect timeout must not be zero"));

@@ -104,6 +104,9 @@ pub(crate) struct Decl {
     pub(crate) name_v6: &'static str,
     pub(crate) applies: Applies,
     pub(crate) phase: Phase,
+    /// Whether some values of the option are refused: only those options
+    /// have their values checked.
+    pub(crate) checked: bool,
 }
 
 impl Decl {
@@ -213,13 +216,6 @@ impl Options {
             side,
             ..Options::default()
         }
-    }
-
-    /// Whether nothing is set that [`validate`](Self::validate) could
-    /// reject: no socket type, no protocol, no option.
-    #[inline]
-    pub(crate) fn nothing_set(&self) -> bool {
-        self.socket_type.is_none() && self.protocol == Protocol::Default && self.set.none_asked()
     }
 
     /// Checks what can be checked without an address: values in range,

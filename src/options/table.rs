@@ -86,16 +86,13 @@ macro_rules! table {
                         name_v6: table!(@v6 $name $(, $name_v6)?),
                         applies: $applies,
                         phase: Phase::$phase,
+                        checked: table!(@checked $($check)?),
                     };
 
                     /// Whether a value is given.
                     pub(crate) fn given(values: &Values) -> bool {
                         values.$field.is_some()
                     }
-
-                    /// Whether some values of this option are refused: only
-                    /// those options have their values checked.
-                    pub(crate) const CHECKED: bool = table!(@checked $($check)?);
 
                     /// Checks the value given, if any.
                     pub(crate) fn check(values: &Values) -> std::result::Result<(), String> {
@@ -146,7 +143,6 @@ macro_rules! table {
         const OPTIONS: &[Functions] = &[$(
             Functions {
                 decl: &by_option::$field::DECL,
-                checked: by_option::$field::CHECKED,
                 given: by_option::$field::given,
                 check: by_option::$field::check,
                 apply: by_option::$field::apply,
@@ -198,8 +194,6 @@ impl fmt::Debug for Settings {
 /// One option's declaration and functions, as [`table`] makes them.
 struct Functions {
     decl: &'static Decl,
-    /// Whether the option's values are checked.
-    checked: bool,
     /// Whether a value is given.
     given: fn(&Values) -> bool,
     /// Checks the value given, if any.
@@ -227,12 +221,6 @@ fn positions(mut bits: u64) -> impl Iterator<Item = &'static Functions> {
 }
 
 impl Settings {
-    /// Whether no option was asked for: every value is `None`.
-    #[inline]
-    pub(crate) fn none_asked(&self) -> bool {
-        self.asked == 0
-    }
-
     /// Checks each value asked for, before any system call. Options that
     /// take every value of their type are not visited.
     #[inline]
@@ -308,20 +296,6 @@ impl Settings {
     }
 }
 
-/// The options whose values are checked (see `CHECKED` in each option's
-/// module).
-const CHECKED: u64 = {
-    let mut bits = 0;
-    let mut i = 0;
-    while i < OPTIONS.len() {
-        if OPTIONS[i].checked {
-            bits |= 1 << i;
-        }
-        i += 1;
-    }
-    bits
-};
-
 /// The bits of the options whose declarations pass `keep`.
 macro_rules! bits_where {
     (|$decl:ident| $keep:expr) => {{
@@ -337,6 +311,9 @@ macro_rules! bits_where {
         bits
     }};
 }
+
+/// The options whose values are checked.
+const CHECKED: u64 = bits_where!(|d| d.checked);
 
 /// The bits of the options set in `phase`.
 fn phase_bits(phase: Phase) -> u64 {
