@@ -66,21 +66,9 @@ fn listener_build_makes_exactly_the_tutorial_calls() {
         "calls: {calls:#?}"
     );
     // Two options, two calls: not SO_REUSEADDR | SO_REUSEPORT as one name.
-    assert!(
-        calls[1].line.contains("SOL_SOCKET, SO_REUSEADDR, [1]"),
-        "{}",
-        calls[1].line
-    );
-    assert!(
-        calls[2].line.contains("SOL_SOCKET, SO_REUSEPORT, [1]"),
-        "{}",
-        calls[2].line
-    );
-    assert!(
-        calls[4].line.contains(&format!(", {BACKLOG})")),
-        "{}",
-        calls[4].line
-    );
+    calls[1].expect("SOL_SOCKET, SO_REUSEADDR, [1]");
+    calls[2].expect("SOL_SOCKET, SO_REUSEPORT, [1]");
+    calls[4].expect(&format!(", {BACKLOG})"));
 }
 
 #[test]
@@ -122,9 +110,9 @@ fn connect_with_timeout_and_nodelay_makes_five_calls() {
         "calls: {calls:#?}"
     );
     // Nonblocking from socket(2); one ioctl back to blocking; no SO_ERROR read.
-    assert!(calls[0].line.contains("SOCK_NONBLOCK"), "{}", calls[0].line);
-    assert!(calls[1].line.contains("TCP_NODELAY"), "{}", calls[1].line);
-    assert!(calls[4].line.contains("FIONBIO, [0]"), "{}", calls[4].line);
+    calls[0].expect("SOCK_NONBLOCK");
+    calls[1].expect("TCP_NODELAY");
+    calls[4].expect("FIONBIO, [0]");
     let hand = trace.calls("connect-timeout-hand");
     assert_eq!(
         names(&hand),
@@ -177,11 +165,7 @@ fn nonblocking_sockets_are_nonblocking_from_socket() {
         ["socket", "setsockopt", "bind", "listen"],
         "calls: {listener:#?}"
     );
-    assert!(
-        listener[0].line.contains("SOCK_NONBLOCK"),
-        "{}",
-        listener[0].line
-    );
+    listener[0].expect("SOCK_NONBLOCK");
     // A nonblocking connector waits for its connect in poll(2) and stays
     // nonblocking; to an ephemeral port it also checks for a self-connect.
     let connector = trace.calls("nonblocking-connect-sockwright");
@@ -190,11 +174,7 @@ fn nonblocking_sockets_are_nonblocking_from_socket() {
         None => &["socket", "connect", "poll"],
     };
     assert_eq!(names(&connector), expected, "calls: {connector:#?}");
-    assert!(
-        connector[0].line.contains("SOCK_NONBLOCK"),
-        "{}",
-        connector[0].line
-    );
+    connector[0].expect("SOCK_NONBLOCK");
 }
 
 /// A race of a black-holed `[::1]` and a live `127.0.0.1`: the IPv4 attempt
@@ -297,27 +277,11 @@ fn async_paths_make_no_more_calls_than_hand_written_tokio() {
         expected.push("getsockname");
     }
     assert_eq!(names(&connect), expected, "calls: {connect:#?}");
-    assert!(
-        connect[0].line.contains("SOCK_NONBLOCK"),
-        "{}",
-        connect[0].line
-    );
-    assert!(
-        connect[1].line.contains("TCP_NODELAY"),
-        "{}",
-        connect[1].line
-    );
-    assert!(
-        connect[2].line.contains("EINPROGRESS"),
-        "{}",
-        connect[2].line
-    );
-    assert!(
-        connect[3].line.contains("EPOLL_CTL_ADD"),
-        "{}",
-        connect[3].line
-    );
-    assert!(connect[5].line.contains("SO_ERROR"), "{}", connect[5].line);
+    connect[0].expect("SOCK_NONBLOCK");
+    connect[1].expect("TCP_NODELAY");
+    connect[2].expect("EINPROGRESS");
+    connect[3].expect("EPOLL_CTL_ADD");
+    connect[5].expect("SO_ERROR");
 
     // The listener: nonblocking from socket(2), no mode change after.
     let listener = trace.async_calls("async-listener-sockwright");
@@ -326,17 +290,9 @@ fn async_paths_make_no_more_calls_than_hand_written_tokio() {
         ["socket", "setsockopt", "bind", "listen", "epoll_ctl"],
         "calls: {listener:#?}"
     );
-    assert!(
-        listener[0].line.contains("SOCK_NONBLOCK"),
-        "{}",
-        listener[0].line
-    );
-    assert!(
-        listener[1].line.contains("SO_REUSEADDR"),
-        "{}",
-        listener[1].line
-    );
-    assert!(listener[3].line.contains(", 128)"), "{}", listener[3].line);
+    listener[0].expect("SOCK_NONBLOCK");
+    listener[1].expect("SO_REUSEADDR");
+    listener[3].expect(", 128)");
 }
 
 /// The name under which strace shows tokio's readiness wait: glibc's
@@ -1111,6 +1067,13 @@ impl RaceCalls {
 }
 
 impl Call {
+    /// Fails the test, showing this call's line, unless the line contains
+    /// `text`.
+    #[track_caller]
+    fn expect(&self, text: &str) {
+        assert!(self.line.contains(text), "{}", self.line);
+    }
+
     /// Whether this is the `fcntl(fd, F_GETFD)` with which std, in a debug
     /// build such as this test's, checks that a descriptor is open before
     /// closing it. A release build does not make it; it is left out of
