@@ -273,7 +273,7 @@ impl Settings {
 
     /// Sets each option of `phase` given, in declaration order, logging
     /// each to the log target of `side`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn apply(
         &self,
         phase: Phase,
@@ -282,17 +282,20 @@ impl Settings {
         addr: &Address,
         side: Side,
     ) -> Result<()> {
-        positions(self.asked & phase_bits(phase)).try_for_each(|option| {
-            match (option.apply)(&self.values, socket, domain) {
-                Ok(()) => {
-                    if log::log_enabled!(target: side.target(), log::Level::Debug) {
-                        (option.log)(&self.values, domain, addr, side.target());
-                    }
-                    Ok(())
-                }
-                Err(source) => Err(set_option_error(option.decl.name(domain), addr, source)),
+        // A plain loop rather than `positions(..).try_for_each`, whose
+        // closure the compiler may leave as a function of its own.
+        let mut bits = self.asked & phase_bits(phase);
+        while bits != 0 {
+            let option = &OPTIONS[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+            if let Err(source) = (option.apply)(&self.values, socket, domain) {
+                return Err(set_option_error(option.decl.name(domain), addr, source));
             }
-        })
+            if log::log_enabled!(target: side.target(), log::Level::Debug) {
+                (option.log)(&self.values, domain, addr, side.target());
+            }
+        }
+        Ok(())
     }
 }
 
