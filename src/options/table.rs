@@ -282,12 +282,9 @@ impl Settings {
         addr: &Address,
         side: Side,
     ) -> Result<()> {
-        // A plain loop rather than `positions(..).try_for_each`, whose
-        // closure the compiler may leave as a function of its own.
-        let mut bits = self.asked & phase_bits(phase);
-        while bits != 0 {
-            let option = &OPTIONS[bits.trailing_zeros() as usize];
-            bits &= bits - 1;
+        // A `for` loop rather than `try_for_each`, whose closure the
+        // compiler may leave as a function of its own.
+        for option in positions(self.asked & phase_bits(phase)) {
             if let Err(source) = (option.apply)(&self.values, socket, domain) {
                 return Err(set_option_error(option.decl.name(domain), addr, source));
             }
