@@ -89,6 +89,9 @@ wineserver -w
 # to itself the server exits a second or two after its last program ends and
 # the next program starts another; a program once failed at start with `wine
 # client error:0: recvmsg: Connection reset by peer`, its server gone under it.
+# The server's helper processes (winedevice.exe) live as long as it does and
+# hold the output of the program that started them, so the test run below
+# writes to a file, not to a pipe that would then never reach its end.
 wineserver -p
 trap 'wineserver -k 2>/dev/null || true' EXIT
 
@@ -97,7 +100,12 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER="$mingw_gcc"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/run.sh"
 log="$wine_dir/test.log"
 status=0
-cargo test --locked --no-fail-fast --features tokio -Zbuild-std --target x86_64-pc-windows-gnu 2>&1 | tee "$log" || status=$?
+cargo test --locked --no-fail-fast --features tokio -Zbuild-std --target x86_64-pc-windows-gnu >"$log" 2>&1 &
+cargo_pid=$!
+# Shown as it is written, until cargo ends.
+tail -n +1 -f --pid="$cargo_pid" "$log"
+wait "$cargo_pid" || status=$?
+wineserver -k 2>/dev/null || true
 
 # Sum the "test result: ok. N passed; M failed; ..." lines of every test binary;
 # a test program that cargo started (`Running`, `Doc-tests`) but that ended
