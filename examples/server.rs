@@ -105,6 +105,11 @@ fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
             }
             #[cfg(unix)]
             builder.remove_stale_socket(true);
+            // SAFETY: the one `fd:N` this builder may listen on is the
+            // `--listen` of this program's command line: a descriptor that
+            // whoever started the program opened for it. The program adopts
+            // no descriptor anywhere else.
+            unsafe { builder.allow_fd_endpoints(true) };
             let listener = builder.listen_endpoint(endpoint)?;
             eprintln!("listening on {}", listener.local_addr()?);
             let served = match &listener {

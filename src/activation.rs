@@ -18,6 +18,16 @@
 //! [`unix_datagram`] and [`listener`] adopt a descriptor whose number the user
 //! names (the `fd:N` [`Endpoint`](crate::Endpoint)).
 //!
+//! Adopting by number is `unsafe`. A returned value owns its descriptor and
+//! closes it when dropped, so nothing else may own the same one: a second
+//! owner would go on using a number that the OS may already have given to a
+//! file opened since. The `sd_listen_fds(3)` protocol promises that the
+//! descriptors it announces were passed to this process for it
+//! (`LISTEN_PID`), so [`ListenFds::from_env`] hands them out safely, each at
+//! most once. A number from a flag or a configuration file comes with no such
+//! promise, so only the program can make it. [`ListenFds::parse`] only
+//! describes descriptors: its sets adopt nothing.
+//!
 //! Before a descriptor becomes a std value it is checked: `fstat(2)` says it
 //! is a socket, and `getsockopt(2)` that its type (`SO_TYPE`), family
 //! (`SO_DOMAIN`, or `getsockname(2)` where the OS lacks it) and, for a
@@ -190,6 +200,9 @@ pub struct ListenFds {
     /// One name per descriptor when `LISTEN_FDNAMES` was set, else empty;
     /// never longer than the variable itself, whatever the count says.
     names: Vec<Option<String>>,
+    /// Read from this process's environment, whose protocol vouches for the
+    /// descriptors; a set from [`parse`](Self::parse) only describes them.
+    vouched: bool,
 }
 
 impl ListenFds {
@@ -268,7 +281,8 @@ impl ListenFds {
                 })?);
             }
         }
-        let fds = Self::parse(text[0], text[1], text[2], std::process::id())?;
+        let mut fds = Self::parse(text[0], text[1], text[2], std::process::id())?;
+        fds.vouched = true;
         // Stops at the first closed number, so a huge count costs little.
         if let Some(closed) = fds.fds().find(|f| !crate::sys::fd_is_open(f.fd)) {
             return Err(Error::invalid(format!(
@@ -296,6 +310,12 @@ impl ListenFds {
     /// Checks the three values as `sd_listen_fds(3)` specifies, without
     /// reading the environment or touching any descriptor: `this_pid` is
     /// the process asking (`std::process::id()`).
+    ///
+    /// The set describes descriptors and adopts none: values that did not
+    /// come from this process's environment are no promise that the
+    /// descriptors are its to take, so its adopting methods fail with
+    /// [`Error::Adopt`]. Adopt from [`from_env`](Self::from_env), or adopt a
+    /// number with the `unsafe` [`listener`] and its kin.
     ///
     /// 1. None of the three set: no sockets (an empty set).
     /// 2. `LISTEN_PID` and `LISTEN_FDS` are both set, each a decimal number
@@ -389,7 +409,11 @@ impl ListenFds {
                 names.push(Some((*name).to_owned()).filter(|n| !n.is_empty()));
             }
         }
-        Ok(ListenFds { count: n, names })
+        Ok(ListenFds {
+            count: n,
+            names,
+            vouched: false,
+        })
     }
 
     /// The descriptor at `position`, if there is one.
@@ -476,7 +500,8 @@ impl ListenFds {
     ///
     /// [`Error::InvalidConfig`] if nothing was passed at that position or
     /// with that name; [`Error::Adopt`] if the descriptor is not a listening
-    /// TCP socket or was adopted before; [`Error::Unsupported`] on Windows.
+    /// TCP socket or was adopted before, or if [`parse`](Self::parse) made
+    /// the set; [`Error::Unsupported`] on Windows.
     ///
     /// # Examples
     ///
@@ -491,8 +516,8 @@ impl ListenFds {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn tcp_listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<TcpListener> {
-        let fd = self.select(which.into())?;
-        adopt(fd.fd, fd.name(), Want::TcpListener).map(|(owned, _)| owned.into())
+        self.take(which.into(), Want::TcpListener)
+            .map(|(owned, _)| owned.into())
     }
 
     /// Adopts the selected socket as a UDP socket: an IPv4 or IPv6 datagram socket.
@@ -511,8 +536,8 @@ impl ListenFds {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn udp_socket<'a>(&self, which: impl Into<Select<'a>>) -> Result<UdpSocket> {
-        let fd = self.select(which.into())?;
-        adopt(fd.fd, fd.name(), Want::Udp).map(|(owned, _)| owned.into())
+        self.take(which.into(), Want::Udp)
+            .map(|(owned, _)| owned.into())
     }
 
     /// Adopts the selected socket as a Unix-domain listener: a Unix stream
@@ -532,8 +557,8 @@ impl ListenFds {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn unix_listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<UnixListener> {
-        let fd = self.select(which.into())?;
-        adopt(fd.fd, fd.name(), Want::UnixListener).map(|(owned, _)| owned.into())
+        self.take(which.into(), Want::UnixListener)
+            .map(|(owned, _)| owned.into())
     }
 
     /// Adopts the selected socket as a Unix-domain datagram socket.
@@ -552,8 +577,8 @@ impl ListenFds {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn unix_datagram<'a>(&self, which: impl Into<Select<'a>>) -> Result<UnixDatagram> {
-        let fd = self.select(which.into())?;
-        adopt(fd.fd, fd.name(), Want::UnixDatagram).map(|(owned, _)| owned.into())
+        self.take(which.into(), Want::UnixDatagram)
+            .map(|(owned, _)| owned.into())
     }
 
     /// Adopts the selected socket as whichever listener it is: TCP or Unix.
@@ -570,9 +595,38 @@ impl ListenFds {
     /// assert!(fds.listener(0).is_err());
     /// # Ok::<(), sockwright::Error>(())
     /// ```
+    #[allow(unsafe_code)]
     pub fn listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<Listener> {
-        let fd = self.select(which.into())?;
-        adopt_listener(fd.fd, fd.name())
+        let fd = self.vouched(which.into())?;
+        // SAFETY: the service manager passed `fd` to this process for it
+        // (`vouched`), and `adopt` hands each number out once.
+        unsafe { adopt_listener(fd.fd, fd.name()) }
+    }
+
+    /// The descriptor `which` selects, if this set may hand it out: one
+    /// read from the environment, not made by [`parse`](Self::parse).
+    fn vouched(&self, which: Select<'_>) -> Result<InheritedFd> {
+        let fd = self.select(which)?;
+        if cfg!(unix) && !self.vouched {
+            return Err(Error::Adopt {
+                fd: fd.fd,
+                name: fd.name,
+                reason: "a set made by ListenFds::parse only describes descriptors; adopt from \
+                         ListenFds::from_env, or by number with the unsafe activation functions"
+                    .to_owned(),
+                source: None,
+            });
+        }
+        Ok(fd)
+    }
+
+    /// Selects, checks and adopts one socket of this set.
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    fn take(&self, which: Select<'_>, want: Want) -> Result<(std::os::unix::io::OwnedFd, i32)> {
+        let fd = self.vouched(which)?;
+        // SAFETY: as in `listener`.
+        unsafe { adopt(fd.fd, fd.name(), want) }
     }
 }
 
@@ -582,11 +636,25 @@ impl ListenFds {
 /// This is for a descriptor the process inherited, whose number its user
 /// names (`fd:N`, or a launcher's convention). The descriptor is handed
 /// over: on success the returned listener owns it and closes it when
-/// dropped, so nothing else may use or close that number afterwards. A
-/// number can be adopted once per process, as an inherited descriptor is
-/// inherited once: asking again, even after the adopted value was dropped
-/// and the number reused, is an error. On failure the descriptor is left
-/// open and unchanged.
+/// dropped. A number can be adopted once per process, as an inherited
+/// descriptor is inherited once: asking again, even after the adopted
+/// value was dropped and the number reused, is an error. On failure the
+/// descriptor is left open and unchanged.
+///
+/// # Safety
+///
+/// If `fd` is an open socket of the kind asked for, the caller must own it
+/// and give it up: once this returns `Ok`, nothing else may use or close
+/// `fd`, neither a value that holds it (a `File`, a socket, an `OwnedFd`)
+/// nor another library that adopted it. The checks see what a descriptor
+/// is, not who owns it; the one misuse they catch is a number that
+/// sockwright adopted before. Two owners of one descriptor break I/O
+/// safety, as for [`FromRawFd::from_raw_fd`](std::os::unix::io::FromRawFd::from_raw_fd):
+/// when one closes it, the other goes on using a number that the OS may
+/// already have given to a file opened since.
+///
+/// A descriptor that the process was started with, that its user names by
+/// number and that the program adopts nowhere else meets this.
 ///
 /// # Errors
 ///
@@ -598,14 +666,29 @@ impl ListenFds {
 /// # Examples
 ///
 /// ```
-/// // Descriptor 0 is this process's standard input, not a listener.
-/// let err = sockwright::activation::tcp_listener(0).unwrap_err();
-/// assert!(err.to_string().starts_with("adopt fd 0: "), "{err}");
+/// use std::os::unix::io::{AsRawFd, IntoRawFd};
+/// use sockwright::{activation, ListenerBuilder};
+///
+/// // A listening socket at a number with no owner, as a parent process passes it.
+/// let fd = ListenerBuilder::new().listen("127.0.0.1:0")?.into_raw_fd();
+/// // SAFETY: `into_raw_fd` gave up the only owner of `fd`.
+/// let listener = unsafe { activation::tcp_listener(fd)? };
+/// println!("adopted {}", listener.local_addr()?);
+///
+/// let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// // SAFETY: a UDP socket is not what is asked for: it is only inspected.
+/// let err = unsafe { activation::tcp_listener(udp.as_raw_fd()) }.unwrap_err();
+/// assert!(err.to_string().ends_with(
+///     "it is an IPv4 datagram socket; a listening TCP socket was asked for"
+/// ), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
-pub fn tcp_listener(fd: i32) -> Result<TcpListener> {
-    adopt(fd, None, Want::TcpListener).map(|(owned, _)| owned.into())
+#[allow(unsafe_code)]
+pub unsafe fn tcp_listener(fd: i32) -> Result<TcpListener> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { adopt(fd, None, Want::TcpListener) }.map(|(owned, _)| owned.into())
 }
 
 /// Adopts descriptor `fd` as a UDP socket, after checking that it is an
@@ -615,15 +698,22 @@ pub fn tcp_listener(fd: i32) -> Result<TcpListener> {
 ///
 /// As for [`tcp_listener`], for a UDP socket.
 ///
+/// # Safety
+///
+/// As for [`tcp_listener`], for a UDP socket.
+///
 /// # Examples
 ///
 /// ```
-/// assert!(sockwright::activation::udp_socket(-1).is_err());
+/// // SAFETY: -1 is never an open descriptor.
+/// assert!(unsafe { sockwright::activation::udp_socket(-1) }.is_err());
 /// ```
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
-pub fn udp_socket(fd: i32) -> Result<UdpSocket> {
-    adopt(fd, None, Want::Udp).map(|(owned, _)| owned.into())
+#[allow(unsafe_code)]
+pub unsafe fn udp_socket(fd: i32) -> Result<UdpSocket> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { adopt(fd, None, Want::Udp) }.map(|(owned, _)| owned.into())
 }
 
 /// Adopts descriptor `fd` as a Unix-domain listener, after checking that it
@@ -634,15 +724,22 @@ pub fn udp_socket(fd: i32) -> Result<UdpSocket> {
 ///
 /// As for [`tcp_listener`], for a Unix listener.
 ///
+/// # Safety
+///
+/// As for [`tcp_listener`], for a Unix listener.
+///
 /// # Examples
 ///
 /// ```
-/// assert!(sockwright::activation::unix_listener(-1).is_err());
+/// // SAFETY: -1 is never an open descriptor.
+/// assert!(unsafe { sockwright::activation::unix_listener(-1) }.is_err());
 /// ```
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
-pub fn unix_listener(fd: i32) -> Result<UnixListener> {
-    adopt(fd, None, Want::UnixListener).map(|(owned, _)| owned.into())
+#[allow(unsafe_code)]
+pub unsafe fn unix_listener(fd: i32) -> Result<UnixListener> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { adopt(fd, None, Want::UnixListener) }.map(|(owned, _)| owned.into())
 }
 
 /// Adopts descriptor `fd` as a Unix-domain datagram socket; as
@@ -652,15 +749,22 @@ pub fn unix_listener(fd: i32) -> Result<UnixListener> {
 ///
 /// As for [`tcp_listener`], for a Unix datagram socket.
 ///
+/// # Safety
+///
+/// As for [`tcp_listener`], for a Unix datagram socket.
+///
 /// # Examples
 ///
 /// ```
-/// assert!(sockwright::activation::unix_datagram(-1).is_err());
+/// // SAFETY: -1 is never an open descriptor.
+/// assert!(unsafe { sockwright::activation::unix_datagram(-1) }.is_err());
 /// ```
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
-pub fn unix_datagram(fd: i32) -> Result<UnixDatagram> {
-    adopt(fd, None, Want::UnixDatagram).map(|(owned, _)| owned.into())
+#[allow(unsafe_code)]
+pub unsafe fn unix_datagram(fd: i32) -> Result<UnixDatagram> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { adopt(fd, None, Want::UnixDatagram) }.map(|(owned, _)| owned.into())
 }
 
 /// Adopts descriptor `fd` as whichever listener it is, TCP or Unix; as
@@ -670,19 +774,33 @@ pub fn unix_datagram(fd: i32) -> Result<UnixDatagram> {
 ///
 /// As for [`tcp_listener`], for a listening TCP or Unix socket.
 ///
+/// # Safety
+///
+/// As for [`tcp_listener`], for a listening TCP or Unix socket.
+///
 /// # Examples
 ///
 /// ```
-/// assert!(sockwright::activation::listener(-1).is_err());
+/// // SAFETY: -1 is never an open descriptor.
+/// assert!(unsafe { sockwright::activation::listener(-1) }.is_err());
 /// ```
-pub fn listener(fd: i32) -> Result<Listener> {
-    adopt_listener(fd, None)
+#[allow(unsafe_code)]
+pub unsafe fn listener(fd: i32) -> Result<Listener> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { adopt_listener(fd, None) }
 }
 
+/// [`adopt`] as whichever listener `fd` is.
+///
+/// # Safety
+///
+/// As for [`tcp_listener`].
 #[cfg(unix)]
-fn adopt_listener(fd: i32, name: Option<&str>) -> Result<Listener> {
+#[allow(unsafe_code)]
+unsafe fn adopt_listener(fd: i32, name: Option<&str>) -> Result<Listener> {
     // adopt checked the family: an IP listener or a Unix one.
-    let (owned, family) = adopt(fd, name, Want::AnyListener)?;
+    // SAFETY: the caller's promise, passed on.
+    let (owned, family) = unsafe { adopt(fd, name, Want::AnyListener) }?;
     Ok(if family == crate::sys::AF_UNIX {
         Listener::Unix(owned.into())
     } else {
@@ -691,7 +809,8 @@ fn adopt_listener(fd: i32, name: Option<&str>) -> Result<Listener> {
 }
 
 #[cfg(not(unix))]
-fn adopt_listener(_fd: i32, _name: Option<&str>) -> Result<Listener> {
+#[allow(unsafe_code)]
+unsafe fn adopt_listener(_fd: i32, _name: Option<&str>) -> Result<Listener> {
     Err(Error::Unsupported {
         what: "adopting a socket by descriptor number",
     })
@@ -780,9 +899,18 @@ fn claimed(_fd: i32) -> bool {
 }
 
 /// Checks `fd` against `want`, then takes it: claimed, close-on-exec, owned.
-#[cfg(unix)]
 /// Returns the descriptor, owned, and its family.
-fn adopt(fd: i32, name: Option<&str>, want: Want) -> Result<(std::os::unix::io::OwnedFd, i32)> {
+///
+/// # Safety
+///
+/// As for [`tcp_listener`].
+#[cfg(unix)]
+#[allow(unsafe_code)]
+unsafe fn adopt(
+    fd: i32,
+    name: Option<&str>,
+    want: Want,
+) -> Result<(std::os::unix::io::OwnedFd, i32)> {
     let fail = |reason: String, source: Option<std::io::Error>| Error::Adopt {
         fd,
         name: name.map(str::to_owned),
@@ -833,7 +961,9 @@ fn adopt(fd: i32, name: Option<&str>, want: Want) -> Result<(std::os::unix::io::
         }
         claimed.push(fd);
     }
-    match crate::sys::adopt_fd(fd) {
+    // SAFETY: `fd` is a socket of the kind asked for, claimed just now;
+    // the caller promised that nothing else owns it.
+    match unsafe { crate::sys::adopt_fd(fd) } {
         Ok(owned) => {
             log::debug!(target: "sockwright::listener", "adopted fd {fd}{}: {shown}", Named(name));
             Ok((owned, family))

@@ -14,7 +14,8 @@
 //!   as `bind 0.0.0.0:8080: address already in use (os error 98)`.
 //! - Listeners come from anywhere a server's user may say: an [`Endpoint`]
 //!   string (`127.0.0.1:8080`, `unix:/run/app.sock`, `@app`, `sd-listen:web`,
-//!   `fd:3`) through [`ListenerBuilder::listen_endpoint`], sockets passed by a
+//!   `fd:3`, once the program vouches for numbered descriptors) through
+//!   [`ListenerBuilder::listen_endpoint`], sockets passed by a
 //!   service manager ([`activation`]), and every address of a name on one port
 //!   ([`ListenerBuilder::listen_all`]).
 //! - [`hello`] (the default `hello` feature) carries the tutorial's exchange

@@ -38,7 +38,8 @@ use crate::{resolve, Address, Domain, Endpoint, Error, Listener, Result, Type, L
 ///
 /// Defaults: every option unset (the OS default), backlog
 /// [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an existing
-/// Unix socket file left in place, a new socket file's mode from the umask.
+/// Unix socket file left in place, a new socket file's mode from the umask,
+/// `fd:N` endpoints refused.
 ///
 /// Options the builder has no setter for are set by a
 /// [`configure`](Self::configure) hook, which runs on each socket before
@@ -67,6 +68,8 @@ pub struct ListenerBuilder {
     remove_stale_socket: bool,
     #[cfg(unix)]
     mode: Option<u32>,
+    /// Whether `listen_endpoint` adopts `fd:N` (`allow_fd_endpoints`).
+    fd_endpoints: bool,
 }
 
 impl Default for ListenerBuilder {
@@ -90,7 +93,7 @@ impl ListenerBuilder {
     /// type and protocol inferred from the address and the finishing call,
     /// backlog [`DEFAULT_BACKLOG`](Self::DEFAULT_BACKLOG), blocking mode, an
     /// existing Unix socket file left in place, a new socket file's mode
-    /// from the umask.
+    /// from the umask, `fd:N` endpoints refused.
     ///
     /// # Examples
     ///
@@ -107,6 +110,7 @@ impl ListenerBuilder {
             remove_stale_socket: false,
             #[cfg(unix)]
             mode: None,
+            fd_endpoints: false,
         }
     }
 
@@ -519,7 +523,7 @@ impl ListenerBuilder {
     /// | `unix:PATH`, `/PATH`, `./PATH` | [`listen_unix`](Self::listen_unix) |
     /// | `@NAME` | [`listen_unix`](Self::listen_unix) on the abstract name (Linux) |
     /// | `sd-listen`, `sd-listen:NAME` | [`ListenFds::from_env`](crate::activation::ListenFds::from_env), then [`listener`](crate::activation::ListenFds::listener) with position 0 or the name |
-    /// | `fd:N` | [`activation::listener`](crate::activation::listener) |
+    /// | `fd:N` | [`activation::listener`](crate::activation::listener), once [`allow_fd_endpoints`](Self::allow_fd_endpoints) allows it |
     ///
     /// A socket made here takes every option of this builder. An inherited
     /// socket (`sd-listen`, `fd:N`) was made by another process: only
@@ -528,7 +532,8 @@ impl ListenerBuilder {
     ///
     /// # Errors
     ///
-    /// The error of the call in the table; [`Error::Unsupported`] for a Unix
+    /// The error of the call in the table; [`Error::Adopt`] for `fd:N` on a
+    /// builder that does not allow it; [`Error::Unsupported`] for a Unix
     /// endpoint on Windows, and for `@NAME` or an inherited socket where the
     /// platform has none.
     ///
@@ -570,8 +575,75 @@ impl ListenerBuilder {
                 };
                 self.finish_adopted(listener)
             }
-            Endpoint::Fd(fd) => self.finish_adopted(crate::activation::listener(*fd)?),
+            Endpoint::Fd(fd) => self.adopt_fd_endpoint(*fd),
         }
+    }
+
+    /// Lets [`listen_endpoint`](Self::listen_endpoint) adopt `fd:N`
+    /// endpoints, descriptors named by number, as
+    /// [`activation::listener`](crate::activation::listener) does.
+    ///
+    /// Default: off, and `fd:N` is an [`Error::Adopt`] that says so. The
+    /// other endpoints need nothing: `sd-listen` comes with the service
+    /// manager's promise that the sockets were passed to this process
+    /// (`LISTEN_PID`), where a number in a flag or a configuration file
+    /// comes with none that a library can check.
+    ///
+    /// # Safety
+    ///
+    /// With `allow` true, every `fd:N` that this builder or a clone of it
+    /// listens on must meet the contract of
+    /// [`activation::listener`](crate::activation::listener): if it is an
+    /// open listening socket, the program owns it and gives it up, and
+    /// nothing else uses or closes it afterwards. A program whose user
+    /// names descriptors it was started with, and which adopts descriptors
+    /// nowhere else, meets it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// use std::os::unix::io::IntoRawFd;
+    /// use sockwright::{Endpoint, ListenerBuilder};
+    ///
+    /// // A listening socket at a number with no owner, as a parent process passes it.
+    /// let fd = ListenerBuilder::new().listen("127.0.0.1:0")?.into_raw_fd();
+    /// let endpoint: Endpoint = format!("fd:{fd}").parse()?;
+    ///
+    /// let mut builder = ListenerBuilder::new();
+    /// let err = builder.listen_endpoint(&endpoint).unwrap_err();
+    /// assert!(err.to_string().contains("allow_fd_endpoints"), "{err}");
+    /// // SAFETY: the only `fd:N` listened on names `fd`, which has no other owner.
+    /// unsafe { builder.allow_fd_endpoints(true) };
+    /// let listener = builder.listen_endpoint(&endpoint)?;
+    /// println!("listening on {}", listener.local_addr()?);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(unsafe_code)]
+    pub unsafe fn allow_fd_endpoints(&mut self, allow: bool) -> &mut Self {
+        self.fd_endpoints = allow;
+        self
+    }
+
+    /// `fd:N` of [`listen_endpoint`](Self::listen_endpoint).
+    #[allow(unsafe_code)]
+    fn adopt_fd_endpoint(&self, fd: i32) -> Result<Listener> {
+        if !self.fd_endpoints {
+            return Err(Error::Adopt {
+                fd,
+                name: None,
+                reason: "this builder does not adopt descriptors by number (fd:N); the unsafe \
+                         ListenerBuilder::allow_fd_endpoints allows it, for a program that \
+                         vouches that nothing else owns them"
+                    .to_owned(),
+                source: None,
+            });
+        }
+        // SAFETY: `allow_fd_endpoints(true)` was called, whose caller
+        // promised that every `fd:N` this builder listens on may be adopted.
+        let listener = unsafe { crate::activation::listener(fd) }?;
+        self.finish_adopted(listener)
     }
 
     /// Applies what this builder can still change on a socket another

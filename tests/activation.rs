@@ -1,6 +1,10 @@
 //! Socket activation against the real `systemd-socket-activate`, and
 //! adopting descriptors that are not what was asked for.
 //!
+//! The `unsafe` adopting calls here meet their contract: each is given a
+//! descriptor that is not the kind asked for (only inspected, left as it
+//! was), or one whose owner gave it up with `into_raw_fd`.
+//!
 //! The activated half runs in a child: this test binary itself, started by
 //! `systemd-socket-activate` with `--ignored --exact activated_child`, which
 //! adopts the sockets named in `SOCKWRIGHT_ACTIVATED` and answers one client
@@ -334,7 +338,8 @@ fn a_regular_file_is_refused_and_left_open() {
     let fd = file.as_raw_fd();
     clear_cloexec(fd);
     let before = flags(fd);
-    let err = activation::tcp_listener(fd).unwrap_err();
+    // SAFETY: a regular file, not a listener: only inspected.
+    let err = unsafe { activation::tcp_listener(fd) }.unwrap_err();
     assert!(matches!(err, Error::Adopt { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -352,10 +357,13 @@ fn a_connected_socket_is_not_a_listener_and_keeps_working() {
     let (mut client, mut server) = util::tcp_pair();
     let fd = client.as_raw_fd();
     let before = flags(fd);
-    for err in [
-        activation::tcp_listener(fd).unwrap_err(),
-        activation::listener(fd).unwrap_err(),
-    ] {
+    // SAFETY: a connected socket, not a listener: only inspected.
+    for err in unsafe {
+        [
+            activation::tcp_listener(fd).unwrap_err(),
+            activation::listener(fd).unwrap_err(),
+        ]
+    } {
         let text = err.to_string();
         assert!(
             text.starts_with(&format!(
@@ -376,7 +384,8 @@ fn a_udp_socket_is_not_a_tcp_listener() {
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let fd = udp.as_raw_fd();
     let before = flags(fd);
-    let err = activation::tcp_listener(fd).unwrap_err();
+    // SAFETY: a UDP socket, asked for as a TCP listener: only inspected.
+    let err = unsafe { activation::tcp_listener(fd) }.unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -384,7 +393,8 @@ fn a_udp_socket_is_not_a_tcp_listener() {
         )
     );
     assert_eq!(flags(fd), before);
-    let err = activation::unix_datagram(fd).unwrap_err();
+    // SAFETY: an IPv4 socket, asked for as a Unix one: only inspected.
+    let err = unsafe { activation::unix_datagram(fd) }.unwrap_err();
     assert!(
         err.to_string()
             .contains("a Unix-domain datagram socket was asked for"),
@@ -392,7 +402,8 @@ fn a_udp_socket_is_not_a_tcp_listener() {
     );
     // What it is asked as, it is: a UDP socket (adopted below, from a copy).
     let copy = udp.try_clone().unwrap().into_raw_fd();
-    let adopted = keep(activation::udp_socket(copy).unwrap());
+    // SAFETY: `into_raw_fd` gave up the copy's only owner.
+    let adopted = keep(unsafe { activation::udp_socket(copy) }.unwrap());
     assert_eq!(adopted.local_addr().unwrap(), udp.local_addr().unwrap());
 }
 
@@ -406,7 +417,8 @@ fn keep<T: 'static>(adopted: T) -> &'static T {
 #[test]
 fn a_closed_number_is_not_open() {
     for fd in [-1, i32::MAX - 1] {
-        let err = activation::tcp_listener(fd).unwrap_err();
+        // SAFETY: neither number is open.
+        let err = unsafe { activation::tcp_listener(fd) }.unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with(&format!("adopt fd {fd}: not an open file descriptor")),
@@ -422,10 +434,15 @@ fn an_adopted_descriptor_is_close_on_exec_and_adopted_once() {
     let addr = listener.local_addr().unwrap();
     let fd = listener.into_raw_fd();
     clear_cloexec(fd);
-    let adopted = keep(activation::tcp_listener(fd).unwrap());
+    // SAFETY: `into_raw_fd` gave up the listener's only owner.
+    let adopted = keep(unsafe { activation::tcp_listener(fd) }.unwrap());
     assert!(cloexec(fd), "adopted fd {fd} is not close-on-exec");
     assert_eq!(adopted.local_addr().unwrap(), addr);
-    let again = activation::tcp_listener(fd).unwrap_err().to_string();
+    // SAFETY: `adopted` owns `fd`, but sockwright adopted it: the record
+    // refuses the second adoption, which is what is tested.
+    let again = unsafe { activation::tcp_listener(fd) }
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         again,
         format!("adopt fd {fd}: it was adopted before: a descriptor is adopted once")
@@ -435,4 +452,107 @@ fn an_adopted_descriptor_is_close_on_exec_and_adopted_once() {
         .set_nonblocking(false)
         .and_then(|()| adopted.accept())
         .expect("accept on the adopted listener");
+}
+
+#[test]
+fn a_parsed_set_describes_descriptors_and_adopts_none() {
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let fd = listener.as_raw_fd();
+    let before = flags(fd);
+    // A set whose last descriptor is `fd`, as if the environment said so.
+    let pid = std::process::id();
+    let count = (fd - activation::LISTEN_FDS_START + 1).to_string();
+    let fds = ListenFds::parse(Some(&pid.to_string()), Some(&count), None, pid).unwrap();
+    let position = fds.len() - 1;
+    assert_eq!(fds.fds().nth(position).unwrap().fd(), fd);
+    let err = fds.tcp_listener(position).unwrap_err();
+    assert!(matches!(err, Error::Adopt { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "adopt fd {fd}: a set made by ListenFds::parse only describes descriptors; adopt \
+             from ListenFds::from_env, or by number with the unsafe activation functions"
+        )
+    );
+    assert!(fds.listener(position).is_err());
+    assert_eq!(flags(fd), before, "the listener's flags changed");
+    let addr = listener.local_addr().unwrap();
+    let _client = TcpStream::connect(addr).unwrap();
+    listener
+        .accept()
+        .expect("accept on the listener still owned here");
+}
+
+#[test]
+fn an_fd_endpoint_is_adopted_only_where_the_builder_allows_it() {
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fd = listener.into_raw_fd();
+    let before = flags(fd);
+    let endpoint: sockwright::Endpoint = format!("fd:{fd}").parse().unwrap();
+    let mut builder = ListenerBuilder::new();
+    let err = builder.listen_endpoint(&endpoint).unwrap_err();
+    assert!(matches!(err, Error::Adopt { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "adopt fd {fd}: this builder does not adopt descriptors by number (fd:N); the \
+             unsafe ListenerBuilder::allow_fd_endpoints allows it, for a program that vouches \
+             that nothing else owns them"
+        )
+    );
+    assert_eq!(flags(fd), before, "a refused fd:N changed the descriptor");
+    builder.nonblocking(true);
+    // SAFETY: the only `fd:N` listened on names `fd`, whose owner gave it up.
+    unsafe { builder.allow_fd_endpoints(true) };
+    let adopted = keep(builder.listen_endpoint(&endpoint).unwrap());
+    let Listener::Tcp(tcp) = adopted else {
+        panic!("fd:{fd} adopted as {adopted:?}");
+    };
+    assert_eq!(tcp.as_raw_fd(), fd);
+    assert_eq!(tcp.local_addr().unwrap(), addr);
+    assert_ne!(
+        flags(fd).1 & libc::O_NONBLOCK,
+        0,
+        "nonblocking was not applied"
+    );
+}
+
+#[test]
+fn the_example_server_listens_on_a_descriptor_named_by_number() {
+    use std::os::unix::process::CommandExt;
+
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fd = listener.as_raw_fd();
+    let mut command = Command::new(util::example_binary("server"));
+    command.args(["--listen", &format!("fd:{fd}")]);
+    // SAFETY: between fork and exec the closure calls only fcntl, which is
+    // async-signal-safe, on the child's copy of `fd`: the child inherits
+    // it, and the parent's stays close-on-exec for every other child.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        })
+    };
+    let running = Running::start(&mut command);
+    // The server's copy listens on after this one is closed.
+    drop(listener);
+    let mut client = TcpStream::connect(addr).unwrap();
+    client.set_read_timeout(Some(PROGRAM_LIMIT)).unwrap();
+    client.write_all(b"Hello from client").unwrap();
+    let mut reply = String::new();
+    client.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "Hello from server");
+    let served = running.finish();
+    assert!(served.status.success(), "{served:?}");
+    assert_eq!(served.stdout, SERVER_OUTPUT);
+    assert!(
+        served.stderr.contains(&format!("listening on {addr}")),
+        "{served:?}"
+    );
 }

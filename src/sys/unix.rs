@@ -486,11 +486,15 @@ pub(crate) fn fd_is_open(fd: i32) -> bool {
 /// (`fcntl(F_SETFD, FD_CLOEXEC)`); if that fails, `fd` is left as it was
 /// and not owned.
 ///
-/// The caller has checked with [`fd_facts`] that `fd` is an open socket of
-/// the kind it needs, and has recorded it as adopted so that this process
-/// never adopts the same number twice (see `activation::claim`).
+/// # Safety
+///
+/// Nothing else owns `fd`: the caller has checked with [`fd_facts`] that it
+/// is an open socket of the kind it needs, has recorded it as adopted so
+/// that this process never adopts the same number twice, and has the
+/// promise of whoever passed it (the service manager through `LISTEN_FDS`,
+/// or the caller of an `unsafe` adopting function) that it is free.
 #[allow(unsafe_code)]
-pub(crate) fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd> {
+pub(crate) unsafe fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd> {
     use std::os::unix::io::FromRawFd;
 
     // SAFETY: F_GETFD reads the descriptor's flags only.
@@ -505,12 +509,8 @@ pub(crate) fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd> {
             return Err(io::Error::last_os_error());
         }
     }
-    // SAFETY: `fd` is open (fcntl just succeeded on it) and is a socket
-    // (checked by the caller with fd_facts). Ownership comes from whoever
-    // passed it: the service manager through LISTEN_FDS, or the caller who
-    // named the number, as documented on the public adopting functions; the
-    // caller's claim record makes sure no second OwnedFd is ever made for
-    // the same number by this crate.
+    // SAFETY: `fd` is open (fcntl just succeeded on it), and nothing else
+    // owns it (this function's contract).
     Ok(unsafe { std::os::unix::io::OwnedFd::from_raw_fd(fd) })
 }
 
