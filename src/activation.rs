@@ -239,9 +239,18 @@ impl ListenFds {
     /// variables, whatever the result, so that child processes do not see
     /// them (`sd_listen_fds(1)`).
     ///
-    /// Removing an environment variable is not safe while another thread
-    /// reads the environment through C code (such as `getaddrinfo`): call
-    /// this early, before starting threads.
+    /// A program that only wants its children not to see them can keep
+    /// [`from_env`](Self::from_env), which is safe, and start each child
+    /// with [`Command::env_remove`](std::process::Command::env_remove).
+    ///
+    /// # Safety
+    ///
+    /// As for [`std::env::remove_var`], which this calls: on Unix, no other
+    /// thread may read or write the environment while it runs, other than
+    /// through `std::env`. C code reads it without the lock that `std::env`
+    /// takes (`getaddrinfo`, `getenv` in another library), and a read that
+    /// meets a removal is a data race. Calling it first in `main`,
+    /// before any thread starts, meets this. On Windows it is always safe.
     ///
     /// # Errors
     ///
@@ -252,7 +261,8 @@ impl ListenFds {
     /// ```
     /// use sockwright::{activation::ListenFds, Error};
     ///
-    /// match ListenFds::take_from_env() {
+    /// // SAFETY: this program has started no thread.
+    /// match unsafe { ListenFds::take_from_env() } {
     ///     Ok(fds) => println!("{} sockets passed", fds.len()),
     ///     Err(Error::Unsupported { .. }) => println!("no socket activation here (Windows)"),
     ///     Err(e) => return Err(e),
@@ -260,10 +270,13 @@ impl ListenFds {
     /// assert!(std::env::var_os("LISTEN_FDS").is_none());
     /// # Ok::<(), sockwright::Error>(())
     /// ```
-    pub fn take_from_env() -> Result<ListenFds> {
+    #[allow(unsafe_code)]
+    pub unsafe fn take_from_env() -> Result<ListenFds> {
         Self::read_env(true)
     }
 
+    /// Reads the variables, and removes them when `unset`: then the
+    /// caller must meet the contract of [`take_from_env`](Self::take_from_env).
     #[cfg(unix)]
     fn read_env(unset: bool) -> Result<ListenFds> {
         const VARS: [&str; 3] = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"];
