@@ -374,6 +374,17 @@
 //! compile; values that are out of range fail with [`Error::InvalidConfig`]
 //! before any system call.
 //!
+//! # Unsafe API
+//!
+//! Three kinds of call are `unsafe`, each for a promise about the process
+//! that only the program can make, and each says it under `# Safety`:
+//! adopting a descriptor by number ([`activation::tcp_listener`] and its
+//! kin), letting a builder do so for `fd:N` endpoints
+//! ([`ListenerBuilder::allow_fd_endpoints`]), and removing the activation
+//! variables from the environment ([`activation::ListenFds::take_from_env`],
+//! as [`std::env::remove_var`] is). Everything else is safe; the crate's own
+//! system calls sit in one private module.
+//!
 //! # Features
 //!
 //! - `hello` (default): the [`hello`] module and [`Error::Exchange`]. With
