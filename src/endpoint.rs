@@ -57,7 +57,9 @@ pub enum Endpoint {
     /// the first one, `sd-listen:NAME` for the one `LISTEN_FDNAMES` names so.
     Inherited(Option<String>),
     /// A listening socket at this descriptor number, handed to the process
-    /// by whoever started it: `fd:N`.
+    /// by whoever started it: `fd:N`. A builder adopts it only once the
+    /// program vouches for such numbers with the `unsafe`
+    /// [`ListenerBuilder::allow_fd_endpoints`](crate::ListenerBuilder::allow_fd_endpoints).
     Fd(i32),
 }
 
