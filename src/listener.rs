@@ -629,7 +629,8 @@ impl ListenerBuilder {
     /// `fd:N` of [`listen_endpoint`](Self::listen_endpoint).
     #[allow(unsafe_code)]
     fn adopt_fd_endpoint(&self, fd: i32) -> Result<Listener> {
-        if !self.fd_endpoints {
+        // Elsewhere than Unix, adopting is unsupported whatever was allowed.
+        if cfg!(unix) && !self.fd_endpoints {
             return Err(Error::Adopt {
                 fd,
                 name: None,
@@ -640,8 +641,9 @@ impl ListenerBuilder {
                 source: None,
             });
         }
-        // SAFETY: `allow_fd_endpoints(true)` was called, whose caller
-        // promised that every `fd:N` this builder listens on may be adopted.
+        // SAFETY: on Unix `allow_fd_endpoints(true)` was called, whose caller
+        // promised that every `fd:N` this builder listens on may be adopted;
+        // elsewhere the call touches no descriptor and returns `Unsupported`.
         let listener = unsafe { crate::activation::listener(fd) }?;
         self.finish_adopted(listener)
     }

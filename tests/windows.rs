@@ -1,6 +1,7 @@
 //! Windows address-reuse semantics: `SO_EXCLUSIVEADDRUSE`, Windows' own
 //! meaning of `SO_REUSEADDR`, the `IPV6_V6ONLY` default and Winsock error
-//! codes. Runs only on Windows (CI runs it under Wine).
+//! codes; and socket activation, which Windows does not have. Runs only on
+//! Windows (CI runs it under Wine).
 #![cfg(windows)]
 
 mod util;
@@ -199,4 +200,23 @@ fn refused_connect_carries_the_winsock_code() {
     assert_eq!(err.raw_os_error(), Some(WSAECONNREFUSED), "{err}");
     let msg = err.to_string();
     assert!(msg.starts_with(&format!("connect {addr}: ")), "{msg}");
+}
+
+#[test]
+fn socket_activation_and_fd_endpoints_are_unsupported() {
+    use sockwright::activation::{self, ListenFds};
+    let unsupported = |result: Result<_, Error>| match result {
+        Err(Error::Unsupported { .. }) => {}
+        other => panic!("expected Unsupported, got {other:?}"),
+    };
+    unsupported(ListenFds::from_env().map(drop));
+    // SAFETY: on Windows the call touches no descriptor.
+    unsupported(unsafe { activation::listener(3) }.map(drop));
+    let endpoint: sockwright::Endpoint = "fd:3".parse().unwrap();
+    // Not allowed, and allowed: Unsupported either way, never the advice to allow it.
+    let mut builder = ListenerBuilder::new();
+    unsupported(builder.listen_endpoint(&endpoint).map(drop));
+    // SAFETY: on Windows no descriptor is adopted.
+    unsafe { builder.allow_fd_endpoints(true) };
+    unsupported(builder.listen_endpoint(&endpoint).map(drop));
 }
