@@ -182,6 +182,12 @@ impl fmt::Display for Select<'_> {
 /// Reading the environment changes no descriptor; each socket is checked
 /// and adopted only when asked for, once.
 ///
+/// Two sets are equal when they describe the same descriptors and names and
+/// come from the same source: a set read by [`from_env`](Self::from_env),
+/// which can adopt, never equals one that [`parse`](Self::parse) made from
+/// the same values, which cannot. To ask whether a socket was passed, use
+/// [`is_empty`](Self::is_empty).
+///
 /// # Examples
 ///
 /// ```
@@ -1042,6 +1048,21 @@ mod tests {
     #[test]
     fn nothing_set_is_no_sockets() {
         assert!(ListenFds::parse(None, None, None, 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_set_that_can_adopt_never_equals_a_parsed_one() {
+        let parsed = ListenFds::parse(Some("7"), Some("2"), Some("a:b"), 7).unwrap();
+        let read = ListenFds {
+            vouched: true,
+            ..parsed.clone()
+        };
+        assert_eq!(parsed, parsed.clone());
+        assert_ne!(parsed, read);
+        assert_eq!(
+            read.fds().collect::<Vec<_>>(),
+            parsed.fds().collect::<Vec<_>>()
+        );
     }
 
     #[test]
