@@ -1,8 +1,8 @@
 //! Helpers shared by the test files: counting the process's open file
 //! descriptors and threads, loopback connection pairs, provoking refused and
 //! timed-out connects on loopback, black holes for the Happy Eyeballs tests,
-//! private temporary directories, and (in `resolver`) the resolver tests'
-//! fixtures.
+//! private temporary directories, and (in `resolver` and `resolver_cases`)
+//! the resolver tests' fixtures and the cases they share.
 //!
 //! Each test file uses only some of these, so unused ones are allowed.
 #![allow(dead_code)]
@@ -18,6 +18,7 @@ use socket2::{Domain, Socket, Type};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 
 pub mod resolver;
+pub mod resolver_cases;
 
 /// Shows the crate's `debug` lines (the race's, the resolver's) with
 /// `RUST_LOG=debug cargo test --test NAME -- --nocapture`.
