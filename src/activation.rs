@@ -84,6 +84,19 @@ pub const LISTEN_FDS_START: i32 = 3;
 /// limits `FileDescriptorName=`.
 const MAX_NAME: usize = 255;
 
+/// What systemd takes as a descriptor name (`FileDescriptorName=`,
+/// `--fdname`): at most 255 bytes of printable ASCII (space to `~`), no `:`,
+/// which separates the names in `LISTEN_FDNAMES`.
+pub(crate) fn is_descriptor_name(name: &str) -> bool {
+    name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b':')
+}
+
+/// The rule [`is_descriptor_name`] checks, as an error message says it.
+pub(crate) const DESCRIPTOR_NAME_RULE: &str = "at most 255 bytes of printable ASCII, no ':'";
+
 /// One descriptor passed by the service manager: its number and its name
 /// from `LISTEN_FDNAMES`, if the variable was set.
 ///
@@ -342,8 +355,8 @@ impl ListenFds {
     /// 3. `LISTEN_FDS` descriptors start at [`LISTEN_FDS_START`]; the last
     ///    number fits a C `int`.
     /// 4. `LISTEN_FDNAMES`, if set, holds exactly one name per descriptor,
-    ///    separated by `:` (an empty name is no name), each at most 255 bytes
-    ///    with no control character.
+    ///    separated by `:` (an empty name is no name), each a name systemd
+    ///    gives: at most 255 bytes of printable ASCII (space to `~`).
     ///
     /// # Errors
     ///
@@ -418,9 +431,9 @@ impl ListenFds {
                 )));
             }
             for (i, name) in given.iter().enumerate() {
-                if name.len() > MAX_NAME || name.chars().any(char::is_control) {
+                if !is_descriptor_name(name) {
                     return Err(Error::invalid(format!(
-                        "LISTEN_FDNAMES name {} ({}) is not a descriptor name (at most {MAX_NAME} bytes, no control characters)",
+                        "LISTEN_FDNAMES name {} ({}) is not a descriptor name ({DESCRIPTOR_NAME_RULE})",
                         i + 1,
                         Quoted(name)
                     )));
@@ -1170,6 +1183,18 @@ mod tests {
                 Some("1"),
                 Some("we\nb"),
                 "name 1 (\"we\\nb\") is not a descriptor name",
+            ),
+            (
+                Some("7"),
+                Some("2"),
+                Some("web:caf\u{e9}"),
+                "name 2 (\"caf\u{e9}\") is not a descriptor name (at most 255 bytes of printable ASCII, no ':')",
+            ),
+            (
+                Some("7"),
+                Some("1"),
+                Some("a\u{202e}b"),
+                "name 1 (\"a\\u{202e}b\") is not a descriptor name",
             ),
         ];
         for (pid, fds, names, expected) in cases {

@@ -16,12 +16,17 @@ const FORMS: &str =
 ///
 /// | Written | Variant | Listens |
 /// |---|---|---|
-/// | `127.0.0.1:8080`, `[::]:443`, `[fe80::1%2]:80` | [`Inet`](Self::Inet) | TCP on that address |
+/// | `127.0.0.1:8080`, `[::]:443`, `[fe80::1%2]:80`, `[fe80::1%eth0]:80` | [`Inet`](Self::Inet) | TCP on that address |
 /// | `localhost:8080` | [`Host`](Self::Host) | TCP on the first address the name resolves to |
 /// | `unix:PATH`, `/PATH`, `./PATH` | [`Unix`](Self::Unix) | a Unix-domain socket file |
 /// | `@NAME` | [`Abstract`](Self::Abstract) | a Linux abstract Unix socket |
 /// | `sd-listen`, `sd-listen:NAME` | [`Inherited`](Self::Inherited) | the first socket the service manager passed, or the one with that name |
 /// | `fd:N` | [`Fd`](Self::Fd) | the listening socket at descriptor N |
+///
+/// A host written as a number must be four decimal numbers: `127.1:80` and
+/// `0x7f000001:80` are refused, not looked up as names. A zone written as an
+/// interface name (`%eth0`) is read as that interface's index when parsed
+/// (`if_nametoindex(3)`; Unix only, Windows takes the number).
 ///
 /// `Display` writes the form `FromStr` reads back to the same value, for
 /// every value `FromStr` returns: a path that does not start with `/` or
@@ -184,10 +189,11 @@ fn parse(text: &str) -> Result<Endpoint, String> {
         if name.is_empty() {
             return Err("sd-listen: needs a socket name after it (or write sd-listen alone for the first socket)".to_owned());
         }
-        if name.len() > 255 || name.contains(':') || name.chars().any(char::is_control) {
+        if !crate::activation::is_descriptor_name(name) {
             return Err(format!(
-                "socket name {} must be at most 255 bytes with no ':' or control character",
-                Q(name)
+                "socket name {} is not one systemd gives ({})",
+                Q(name),
+                crate::activation::DESCRIPTOR_NAME_RULE
             ));
         }
         return Ok(Endpoint::Inherited(Some(name.to_owned())));
@@ -219,10 +225,7 @@ fn parse(text: &str) -> Result<Endpoint, String> {
             None => return Err(format!("expected ':PORT' after ']', found {}", Q(after))),
         };
         let port = port_number(port)?;
-        let addr: SocketAddrV6 = format!("[{inside}]:{port}")
-            .parse()
-            .map_err(|_| format!("{} is not an IPv6 address", Q(inside)))?;
-        return Ok(Endpoint::Inet(addr.into()));
+        return ipv6(inside, port).map(|addr| Endpoint::Inet(addr.into()));
     }
     let Some((host, port)) = text.rsplit_once(':') else {
         return Err("missing port (write HOST:PORT, or unix:PATH for a socket file)".to_owned());
@@ -240,10 +243,13 @@ fn parse(text: &str) -> Result<Endpoint, String> {
                 .to_owned(),
         );
     }
-    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let ip: Ipv4Addr = host
-            .parse()
-            .map_err(|_| format!("{} is not an IPv4 address", Q(host)))?;
+    if ends_in_a_number(host) {
+        let ip: Ipv4Addr = host.parse().map_err(|_| {
+            format!(
+                "{} is not an IPv4 address (write four decimal numbers, such as 127.0.0.1)",
+                Q(host)
+            )
+        })?;
         return Ok(Endpoint::Inet(SocketAddrV4::new(ip, port).into()));
     }
     let valid = host.len() <= 253
@@ -257,6 +263,44 @@ fn parse(text: &str) -> Result<Endpoint, String> {
         ));
     }
     Ok(Endpoint::Host(host.to_owned(), port))
+}
+
+/// An IPv6 address with an optional zone: `fe80::1`, `fe80::1%2`, or
+/// `fe80::1%eth0`, whose interface name becomes its index.
+fn ipv6(inside: &str, port: u16) -> Result<SocketAddrV6, String> {
+    let (ip, zone) = match inside.split_once('%') {
+        Some((ip, zone)) => (ip, Some(zone)),
+        None => (inside, None),
+    };
+    let ip = ip
+        .parse()
+        .map_err(|_| format!("{} is not an IPv6 address", Q(inside)))?;
+    let scope = match zone {
+        None => 0,
+        Some("") => return Err(format!("{} has an empty zone after '%'", Q(inside))),
+        Some(zone) if zone.bytes().all(|b| b.is_ascii_digit()) => zone
+            .parse()
+            .map_err(|_| format!("zone {} is not a number below 2^32", Q(zone)))?,
+        Some(zone) => crate::sys::interface_index(zone)
+            .map_err(|e| format!("zone {}: {e}", Q(zone)))?
+            .get(),
+    };
+    Ok(SocketAddrV6::new(ip, port, 0, scope))
+}
+
+/// Whether `host` is written as a number rather than a name: its last
+/// label (before a trailing dot) is decimal digits or `0x` and hex digits.
+/// No top-level domain is a number, and `getaddrinfo` would read `127.1` or
+/// `0x7f000001` as an IPv4 address in the old shorthand, so such a host
+/// must be four decimal numbers or is refused, never looked up as a name.
+fn ends_in_a_number(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    hex || (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn port_number(text: &str) -> Result<u16, String> {
@@ -358,6 +402,16 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_zone_named_by_interface_is_its_index() {
+        let index = crate::sys::interface_index("lo").unwrap().get();
+        let parsed: Endpoint = "[fe80::1%lo]:80".parse().unwrap();
+        let expected = SocketAddrV6::new("fe80::1".parse().unwrap(), 80, 0, index);
+        assert_eq!(parsed, Endpoint::Inet(expected.into()));
+        assert_eq!(parsed.to_string(), format!("[fe80::1%{index}]:80"));
+    }
+
     #[test]
     fn every_error_says_what_is_wrong() {
         let table: &[(&str, &str)] = &[
@@ -368,9 +422,11 @@ mod tests {
             ("sd-listen:", "sd-listen: needs a socket name"),
             (
                 "sd-listen:a:b",
-                "socket name \"a:b\" must be at most 255 bytes",
+                "socket name \"a:b\" is not one systemd gives (at most 255 bytes of printable ASCII, no ':')",
             ),
-            ("sd-listen:a\nb", "socket name \"a\\nb\" must be"),
+            ("sd-listen:a\nb", "socket name \"a\\nb\" is not one systemd"),
+            ("sd-listen:caf\u{e9}", "socket name \"caf\u{e9}\" is not one systemd"),
+            ("sd-listen:a\u{202e}b", "socket name \"a\\u{202e}b\" is not one systemd"),
             ("fd:", "descriptor \"\" is not a number"),
             ("fd:-1", "descriptor \"-1\" is not a number"),
             ("fd:2147483648", "descriptor \"2147483648\" is not a number"),
@@ -404,6 +460,15 @@ mod tests {
             (":80", "missing host before ':PORT'"),
             ("256.1.1.1:80", "\"256.1.1.1\" is not an IPv4 address"),
             ("1.2.3:80", "\"1.2.3\" is not an IPv4 address"),
+            ("127.1:0", "\"127.1\" is not an IPv4 address (write four decimal numbers"),
+            ("0x7f000001:0", "\"0x7f000001\" is not an IPv4 address"),
+            ("0X7F.1:0", "\"0X7F.1\" is not an IPv4 address"),
+            ("example.0x1f:80", "\"example.0x1f\" is not an IPv4 address"),
+            ("1.2.3.4.:80", "\"1.2.3.4.\" is not an IPv4 address"),
+            ("[fe80::1%]:80", "\"fe80::1%\" has an empty zone after '%'"),
+            ("[fe80::1%99999999999]:80", "zone \"99999999999\" is not a number"),
+            ("[fe80::1%no-such-if0]:80", "zone \"no-such-if0\": "),
+            ("[fe80::x%lo]:80", "\"fe80::x%lo\" is not an IPv6 address"),
             ("tcp://a:80", "\"tcp://a\" is not a host name"),
             ("a b:80", "\"a b\" is not a host name"),
             ("../x.sock", "missing port"),

@@ -93,10 +93,11 @@ pub(crate) fn bind_device(socket: &Socket, domain: crate::Domain, interface: &st
         socket.bind_device_by_index_v4(Some(index))
     }
 }
+}
 
 /// `if_nametoindex(3)`: the index of the interface named `name`.
 #[allow(unsafe_code)]
-fn interface_index(name: &str) -> io::Result<std::num::NonZeroU32> {
+pub(crate) fn interface_index(name: &str) -> io::Result<std::num::NonZeroU32> {
     let c_name = std::ffi::CString::new(name)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name has a NUL"))?;
     // SAFETY: `c_name` is a NUL-terminated string that lives for the call;
@@ -108,7 +109,6 @@ fn interface_index(name: &str) -> io::Result<std::num::NonZeroU32> {
             format!("no network interface named {name:?}"),
         )
     })
-}
 }
 
 /// The `TCP_MAXSEG` values the kernel takes: Linux refuses an MSS below

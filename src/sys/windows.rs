@@ -82,6 +82,15 @@ pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
     ka
 }
 
+/// An interface's index from its name is not looked up here: a scoped IPv6
+/// address names its zone by number on Windows (`[fe80::1%12]:80`).
+pub(crate) fn interface_index(name: &str) -> io::Result<std::num::NonZeroU32> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("interface names as zones are not looked up on Windows: write the number of {name:?} (see `netsh interface ipv6 show interfaces`)"),
+    ))
+}
+
 /// Whether a nonblocking `connect` reported that it goes on in the
 /// background (`WSAEWOULDBLOCK`) rather than failing.
 pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
