@@ -1,7 +1,7 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
 use std::fmt;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 #[cfg(unix)]
@@ -17,7 +17,7 @@ use crate::options::{Options, Place};
 use crate::resolver::Source;
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, Domain, Error, Resolve, Result, Type, CONNECTOR_LOG};
+use crate::{resolve, Domain, Error, Resolve, Result, ToSocketAddrs, Type, CONNECTOR_LOG};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -37,7 +37,7 @@ use crate::{resolve, Domain, Error, Resolve, Result, Type, CONNECTOR_LOG};
 /// | C tutorial | builder |
 /// |---|---|
 /// | `socket(AF_INET, SOCK_STREAM, 0)` | inferred from the address, or [`domain`](Self::domain), [`socket_type`](Self::socket_type), [`protocol`](Self::protocol) |
-/// | `inet_pton` + `connect` | the address given to the finishing call, resolved like std's `ToSocketAddrs` |
+/// | `inet_pton` + `connect` | the [target](ToSocketAddrs) given to the finishing call: an address, or a name to look up |
 /// | `printf("Connection Failed")` | an [`Error`] naming the address and the OS reason |
 ///
 /// Defaults: every option unset (the OS default), no source address, no
@@ -377,9 +377,8 @@ impl ConnectorBuilder {
     /// a time and both at once, for [`connect`](Self::connect) and
     /// [`connect_udp`](Self::connect_udp) (and their async twins
     /// `connect_async` and `connect_udp_async` with the `tokio` feature); a
-    /// literal address needs no lookup,
-    /// and other [`ToSocketAddrs`] types resolve through std whatever the
-    /// resolver. See [`Resolve`] for what a resolver is asked, and the
+    /// literal address or a list of socket addresses needs no lookup (see
+    /// [`ToSocketAddrs`] for which targets are names). See [`Resolve`] for what a resolver is asked, and the
     /// crate's [Happy Eyeballs](crate#happy-eyeballs) section for
     /// how the answers feed the race.
     ///
@@ -477,7 +476,7 @@ impl ConnectorBuilder {
     /// ```
     pub fn connect<A>(&self, addr: A) -> Result<TcpStream>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
@@ -502,7 +501,7 @@ impl ConnectorBuilder {
             });
         }
         let target = &resolve::Target::new(&addr, CONNECTOR_LOG);
-        resolve::resolve_then(target, &addr, &self.opts, |addrs| {
+        resolve::resolve_then(*target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
                 return connect::blocking::connect(self, *target, addrs);
             }
@@ -538,7 +537,7 @@ impl ConnectorBuilder {
     /// ```
     pub fn connect_udp<A>(&self, addr: A) -> Result<UdpSocket>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.validate(Type::Datagram, Place::Inet)?;
         self.race.validate()?;
@@ -554,7 +553,7 @@ impl ConnectorBuilder {
             });
         }
         let target = resolve::Target::new(&addr, CONNECTOR_LOG);
-        let addrs = resolve::resolve(target, &addr, &self.opts)?;
+        let addrs = resolve::resolve(target, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
             Ok(socket.into())

@@ -257,8 +257,9 @@
 //! - **Windows.** `getaddrinfo` from Winsock, once per family, through the
 //!   DNS Client service and its cache; the same limits.
 //! - **Everywhere.** No resolver here reports TTLs or SVCB/HTTPS records, and
-//!   no lookup is cached by sockwright. Other `ToSocketAddrs` values (a
-//!   `SocketAddr`, a list, an `IpAddr` with a port) resolve through std.
+//!   no lookup is cached by sockwright. Targets that are addresses (a
+//!   `SocketAddr`, a list, an `IpAddr` with a port; see [`ToSocketAddrs`])
+//!   are used as they are, with no lookup.
 //!   A resolver of the program's own (hickory-resolver, a service-discovery
 //!   client) plugs in through [`Resolve`]; [`StaticResolver`] is a fixed
 //!   table for tests.
@@ -424,6 +425,7 @@ mod resolve;
 mod resolver;
 mod socket_ref;
 mod sys;
+mod target;
 
 /// The log target of the listener side: what a user filters by
 /// (`RUST_LOG=sockwright::listener=debug`), whichever file logs.
@@ -444,3 +446,4 @@ pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
 pub use resolver::{Resolve, StaticResolver};
 pub use socket_ref::{Purpose, SocketRef};
+pub use target::ToSocketAddrs;

@@ -1,7 +1,6 @@
 //! The server side: `socket → setsockopt → bind → listen`.
 
-use std::fmt;
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::{UnixDatagram, UnixListener};
 #[cfg(unix)]
@@ -11,7 +10,9 @@ use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
 use crate::options::{self, Options, Phase, Place, Side};
-use crate::{resolve, Address, Domain, Endpoint, Error, Listener, Result, Type, LISTENER_LOG};
+use crate::{
+    resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
+};
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
 /// and, for stream sockets, `listen(2)`.
@@ -288,12 +289,12 @@ impl ListenerBuilder {
     /// ```
     pub fn listen<A>(&self, addr: A) -> Result<TcpListener>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
         let target = &resolve::Target::new(&addr, LISTENER_LOG);
-        resolve::resolve_then(target, &addr, &self.opts, |addrs| {
+        resolve::resolve_then(*target, &self.opts, |addrs| {
             resolve::each(target, addrs, |a| {
                 let socket = self.bound_inet(a, Type::Stream)?;
                 listen(&socket, &Address::Inet(a), backlog)?;
@@ -345,7 +346,7 @@ impl ListenerBuilder {
     /// ```
     pub fn listen_all<A>(&self, addr: A) -> Result<Vec<TcpListener>>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         if self.opts.set.only_v6 == Some(false) {
@@ -355,7 +356,7 @@ impl ListenerBuilder {
         }
         let backlog = self.backlog_int()?;
         let target = resolve::Target::new(&addr, LISTENER_LOG);
-        let addrs = resolve::resolve(target, &addr, &self.opts)?;
+        let addrs = resolve::resolve(target, &self.opts)?;
         let mut addrs = addrs.to_vec();
         let mut seen = Vec::with_capacity(addrs.len());
         addrs.retain(|a| {
@@ -417,11 +418,11 @@ impl ListenerBuilder {
     /// ```
     pub fn bind_udp<A>(&self, addr: A) -> Result<UdpSocket>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
         let target = resolve::Target::new(&addr, LISTENER_LOG);
-        let addrs = resolve::resolve(target, &addr, &self.opts)?;
+        let addrs = resolve::resolve(target, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
             Ok(socket.into())

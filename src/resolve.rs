@@ -2,32 +2,46 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs as _};
 
 use log::debug;
 
 use crate::options::Options;
+use crate::target::{Given, ToSocketAddrs};
 use crate::{Error, Result};
 
-/// What the user asked to reach, as given, and the log target of the
-/// builder that asked: formatted only when an error message or a log line
-/// shows it, so a build that succeeds pays nothing for it.
-#[derive(Debug, Clone, Copy)]
+/// What the user asked to reach, and the log target of the builder that
+/// asked: shown only when an error message or a log line shows it.
+#[derive(Clone, Copy)]
 pub(crate) struct Target<'a> {
-    addr: &'a dyn fmt::Debug,
+    addr: &'a dyn crate::target::sealed::ToTarget,
     /// `sockwright::listener` or `sockwright::connector`.
     pub(crate) log: &'static str,
 }
 
 impl<'a> Target<'a> {
-    pub(crate) fn new(addr: &'a dyn fmt::Debug, log: &'static str) -> Target<'a> {
+    pub(crate) fn new<A: ToSocketAddrs>(addr: &'a A, log: &'static str) -> Target<'a> {
         Target { addr, log }
+    }
+
+    /// What the target is.
+    pub(crate) fn given(&self) -> Given<'a> {
+        self.addr.given()
+    }
+}
+
+impl fmt::Debug for Target<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("addr", &self.given())
+            .field("log", &self.log)
+            .finish()
     }
 }
 
 impl fmt::Display for Target<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(self.addr))
+        self.given().fmt(f)
     }
 }
 
@@ -50,9 +64,9 @@ impl<A: ?Sized> Clone for Named<'_, A> {
 
 impl<A: ?Sized> Copy for Named<'_, A> {}
 
-impl<A: fmt::Debug + ?Sized> fmt::Display for Named<'_, A> {
+impl<A: ToSocketAddrs + ?Sized> fmt::Display for Named<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(self.addr))
+        self.addr.given().fmt(f)
     }
 }
 
@@ -75,7 +89,7 @@ impl<T: Shown + ?Sized> Shown for &T {
     }
 }
 
-impl<A: fmt::Debug + ?Sized> Shown for Named<'_, A> {
+impl<A: ToSocketAddrs + ?Sized> Shown for Named<'_, A> {
     fn log(&self) -> &'static str {
         self.log
     }
@@ -110,65 +124,49 @@ impl std::ops::Deref for Addrs {
     }
 }
 
-/// Resolves `addr`, which `target` shows in error messages and log lines,
-/// and keeps the addresses the configuration can use.
+/// Resolves `target` and keeps the addresses the configuration can use.
 ///
-/// A literal address is parsed without a system call, so a mismatch between
-/// it and the configuration, or a literal without a port, is reported before
-/// any.
-#[inline]
-pub(crate) fn resolve<A>(target: Target<'_>, addr: &A, opts: &Options) -> Result<Addrs>
-where
-    A: ToSocketAddrs + fmt::Debug,
-{
-    resolve_then(target, addr, opts, |addrs| Ok(Addrs::from(addrs)))
+/// Literal addresses need no system call, so a mismatch between them and
+/// the configuration, or a string without a port, is reported before any;
+/// a name is looked up by the system resolver.
+pub(crate) fn resolve(target: Target<'_>, opts: &Options) -> Result<Addrs> {
+    resolve_then(target, opts, |addrs| Ok(Addrs::from(addrs)))
 }
 
 /// [`resolve`], handing the addresses to `then`: a single address is
 /// handed over where it lies, not gathered into [`Addrs`] first.
-#[inline]
-pub(crate) fn resolve_then<A, T>(
-    target: impl Shown + Copy,
-    addr: &A,
+pub(crate) fn resolve_then<T>(
+    target: Target<'_>,
     opts: &Options,
     then: impl FnOnce(&[SocketAddr]) -> Result<T>,
-) -> Result<T>
-where
-    A: ToSocketAddrs + fmt::Debug,
-{
-    port_given(addr, target)?;
-    match addr.to_socket_addrs() {
-        Ok(resolved) => usable_then(target, resolved, opts, then),
-        Err(source) => Err(resolve_error(target, source)),
+) -> Result<T> {
+    match target.given() {
+        Given::Name(host, port) => match (host, port).to_socket_addrs() {
+            Ok(resolved) => usable_then(target, resolved, opts, then),
+            Err(source) => Err(resolve_error(target, source)),
+        },
+        given => usable_then(target, literal(target, &given)?.iter().copied(), opts, then),
     }
 }
 
-/// The error of a target the system resolver could not resolve.
-#[cold]
-#[inline(never)]
-fn resolve_error(target: impl Shown, source: io::Error) -> Error {
+/// The literal addresses of a target that is no name, or the error of a
+/// string that cannot be a target.
+pub(crate) fn literal<'g>(target: impl Shown, given: &'g Given<'_>) -> Result<&'g [SocketAddr]> {
+    match given {
+        Given::Invalid(_, hint) => Err(resolve_error(
+            target,
+            io::Error::new(io::ErrorKind::InvalidInput, hint.clone()),
+        )),
+        _ => Ok(given.addrs().unwrap_or_default()),
+    }
+}
+
+/// The error of a target that could not be resolved.
+pub(crate) fn resolve_error(target: impl Shown, source: io::Error) -> Error {
     Error::Resolve {
         target: target.to_string(),
         family: None,
         source,
-    }
-}
-
-/// Fails, before any system call, for a string target without a port.
-#[inline]
-pub(crate) fn port_given<A: fmt::Debug + ?Sized>(addr: &A, target: impl Shown) -> Result<()> {
-    // Only a string can lack its port; other targets are not formatted.
-    let string = matches!(
-        std::any::type_name::<A>().trim_start_matches('&'),
-        "str" | "alloc::string::String"
-    );
-    match string.then(|| missing_port(addr)).flatten() {
-        Some(hint) => Err(Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            source: io::Error::new(io::ErrorKind::InvalidInput, hint),
-        }),
-        None => Ok(()),
     }
 }
 
@@ -237,94 +235,6 @@ fn log_resolved(target: &dyn Shown, usable: &[SocketAddr]) {
     debug!(target: target.log(), "resolved {target} to {usable:?}");
 }
 
-/// The host name and port of a target given as a name: a string
-/// `"host:port"` or a `(host, port)` tuple (of `&str` or `String`), read
-/// from the target's `Debug` form, the one view of a `ToSocketAddrs` value
-/// there is. `None` for everything else: a literal address (which needs no
-/// lookup), a socket address, a list, or a text that does not look like a
-/// plain name (escaped characters), all resolved the way std resolves them.
-///
-/// Only a string or a `(string, port)` tuple is formatted (known by its type
-/// name, as for a missing port), so a connect to anything else formats
-/// nothing unless a log line or an error shows it.
-#[inline]
-pub(crate) fn name_of<A: fmt::Debug + ?Sized>(addr: &A) -> Option<(String, u16)> {
-    let named = matches!(
-        std::any::type_name::<A>().trim_start_matches('&'),
-        "str" | "alloc::string::String" | "(&str, u16)" | "(alloc::string::String, u16)"
-    );
-    if !named {
-        return None;
-    }
-    let text = format!("{addr:?}");
-    let (host, port) = if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-    {
-        let (host, port) = inner.rsplit_once(':')?;
-        (host, port.parse::<u16>().ok()?)
-    } else {
-        let inner = text.strip_prefix("(\"")?.strip_suffix(')')?;
-        let (host, port) = inner.rsplit_once("\", ")?;
-        (host, port.parse::<u16>().ok()?)
-    };
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
-    if host.is_empty() || !host.chars().all(plain) || host.parse::<std::net::IpAddr>().is_ok() {
-        return None;
-    }
-    Some((host.to_owned(), port))
-}
-
-/// For a string target that has no port (`127.0.0.1`, `::1`, `[::1]`,
-/// `localhost`), what to write instead; `None` for anything else.
-fn missing_port<A: fmt::Debug + ?Sized>(addr: &A) -> Option<String> {
-    let text = format!("{addr:?}");
-    let given = unquote(&text)?;
-    let host = given
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(given);
-    if host.parse::<std::net::Ipv6Addr>().is_ok() {
-        Some(format!("missing port (write [{host}]:PORT)"))
-    } else if !given.is_empty() && !given.contains(':') {
-        Some(format!("missing port (write {given}:PORT)"))
-    } else {
-        None
-    }
-}
-
-/// The text inside a string's `Debug` quotes, if `text` is one.
-fn unquote(text: &str) -> Option<&str> {
-    text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-}
-
-/// The target as a person writes it, from its `Debug` form: `localhost:80`,
-/// not `"localhost:80"`; `localhost:80` and `[::1]:80`, not
-/// `("localhost", 80)` and `(V6(::1), 80)`.
-fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
-    let text = format!("{addr:?}");
-    if let Some(inner) = unquote(&text) {
-        return inner.to_owned();
-    }
-    // A (host, port) tuple: host a quoted name, an IP address, or an
-    // `IpAddr` shown as `V4(..)` / `V6(..)`.
-    let pair = text
-        .strip_prefix('(')
-        .and_then(|t| t.strip_suffix(')'))
-        .and_then(|t| t.rsplit_once(", "))
-        .filter(|(_, port)| port.parse::<u16>().is_ok());
-    if let Some((host, port)) = pair {
-        let host = unquote(host)
-            .or_else(|| host.strip_prefix("V4(").and_then(|h| h.strip_suffix(')')))
-            .or_else(|| host.strip_prefix("V6(").and_then(|h| h.strip_suffix(')')))
-            .unwrap_or(host);
-        return if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-    }
-    text
-}
-
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 #[inline]
@@ -380,93 +290,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn name_of_finds_names_and_leaves_literals_and_lists() {
-        let name = |host: &str, port| Some((host.to_owned(), port));
-        assert_eq!(name_of("example.com:443"), name("example.com", 443));
-        assert_eq!(
-            name_of(&"db-1.internal:5432".to_owned()),
-            name("db-1.internal", 5432)
-        );
-        assert_eq!(name_of(&("localhost", 80u16)), name("localhost", 80));
-        assert_eq!(
-            name_of(&("svc_a.test".to_owned(), 8u16)),
-            name("svc_a.test", 8)
-        );
-        for literal in [
-            "127.0.0.1:80",
-            "[::1]:80",
-            "::1:80",
-            "1.2.3.4:x",
-            "host",
-            ":80",
-            "a b:80",
-        ] {
-            assert_eq!(name_of(literal), None, "{literal}");
-        }
-        assert_eq!(name_of(&("127.0.0.1", 80u16)), None);
-        assert_eq!(name_of(&("x\"y", 80u16)), None);
-        let addr: SocketAddr = "[::1]:9".parse().unwrap();
-        assert_eq!(name_of(&addr), None);
-        assert_eq!(name_of(&[addr][..]), None);
-        let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
-        assert_eq!(name_of(&(ip, 80u16)), None);
-    }
-
-    #[test]
-    fn describe_writes_targets_as_a_person_does() {
-        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-        assert_eq!(describe("localhost:80"), "localhost:80");
-        assert_eq!(describe(&("localhost", 80u16)), "localhost:80");
-        assert_eq!(describe(&("localhost".to_owned(), 80u16)), "localhost:80");
-        assert_eq!(describe(&("::1", 80u16)), "[::1]:80");
-        let v4 = Ipv4Addr::LOCALHOST;
-        assert_eq!(describe(&(v4, 8080u16)), "127.0.0.1:8080");
-        assert_eq!(describe(&(IpAddr::V4(v4), 8080u16)), "127.0.0.1:8080");
-        assert_eq!(describe(&(Ipv6Addr::LOCALHOST, 1u16)), "[::1]:1");
-        assert_eq!(
-            describe(&(IpAddr::V6(Ipv6Addr::LOCALHOST), 1u16)),
-            "[::1]:1"
-        );
-        let addr: SocketAddr = "[::1]:9".parse().unwrap();
-        assert_eq!(describe(&addr), "[::1]:9");
-        let list = [addr, "127.0.0.1:9".parse().unwrap()];
-        assert_eq!(describe(&&list[..]), "[[::1]:9, 127.0.0.1:9]");
-    }
-
-    #[test]
-    fn missing_port_only_for_a_string_without_one() {
-        assert_eq!(
-            missing_port("127.0.0.1").as_deref(),
-            Some("missing port (write 127.0.0.1:PORT)")
-        );
-        assert_eq!(
-            missing_port("::1").as_deref(),
-            Some("missing port (write [::1]:PORT)")
-        );
-        assert_eq!(
-            missing_port("[::1]").as_deref(),
-            Some("missing port (write [::1]:PORT)")
-        );
-        assert_eq!(
-            missing_port("localhost").as_deref(),
-            Some("missing port (write localhost:PORT)")
-        );
-        for fine in ["127.0.0.1:1", "[::1]:1", "localhost:80", "host:port", ""] {
-            assert_eq!(missing_port(fine), None, "{fine}");
-        }
-        assert_eq!(missing_port(&("localhost", 1u16)), None);
-    }
-
-    #[test]
     fn domain_filter_keeps_matching_family_and_rejects_none() {
         let mut opts = Options {
             domain: Some(crate::Domain::Ipv6),
             ..Options::default()
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
-        let kept = resolve(Target::new(&both, "t"), &both, &opts).unwrap();
+        let kept = resolve(Target::new(&both, "t"), &opts).unwrap();
         assert_eq!(*kept, ["[::1]:1".parse::<SocketAddr>().unwrap()]);
-        let err = resolve(Target::new(&"127.0.0.1:1", "t"), &"127.0.0.1:1", &opts).unwrap_err();
+        let err = resolve(Target::new(&"127.0.0.1:1", "t"), &opts).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
             err.to_string()
@@ -474,14 +306,8 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(
-            *resolve(Target::new(&both, "t"), &both, &opts).unwrap(),
-            *both
-        );
+        assert_eq!(*resolve(Target::new(&both, "t"), &opts).unwrap(), *both);
         let three: &[SocketAddr] = &[both[0], both[1], "127.0.0.2:1".parse().unwrap()];
-        assert_eq!(
-            *resolve(Target::new(&three, "t"), &three, &opts).unwrap(),
-            *three
-        );
+        assert_eq!(*resolve(Target::new(&three, "t"), &opts).unwrap(), *three);
     }
 }

@@ -212,3 +212,77 @@ fn the_sockets_of_a_lookup_are_close_on_exec() {
     let inherited: Vec<_> = seen.iter().filter(|(_, cloexec)| !cloexec).collect();
     assert!(inherited.is_empty(), "not close-on-exec: {inherited:?}");
 }
+
+/// Every target type a finishing call accepts, and how it resolves: a name
+/// (`&str`, `String`, `(&str, u16)`, `(String, u16)`) is asked of the
+/// builder's resolver once per family; an address, a tuple of an IP and a
+/// port, or a list of addresses is never asked about.
+#[test]
+fn each_target_type_resolves_by_what_it_is() {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+    use std::sync::{Arc, Mutex};
+
+    type Asked = Arc<Mutex<Vec<(String, Domain)>>>;
+    struct Counting(Asked);
+
+    impl Resolve for Counting {
+        fn lookup(&self, name: &str, family: Domain) -> std::io::Result<Vec<IpAddr>> {
+            self.0.lock().unwrap().push((name.to_owned(), family));
+            Ok(match family {
+                Domain::Ipv4 => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+                _ => Vec::new(),
+            })
+        }
+    }
+
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let port = addr.port();
+    let counted = Asked::default();
+    let builder = ConnectorBuilder::new()
+        .resolver(Counting(Arc::clone(&counted)))
+        .clone();
+    let asked = || std::mem::take(&mut *counted.lock().unwrap());
+    let by_name = |name: &str| {
+        let mut asked = asked();
+        asked.sort_by_key(|(_, family)| *family == Domain::Ipv4);
+        assert_eq!(
+            asked,
+            [
+                (name.to_owned(), Domain::Ipv6),
+                (name.to_owned(), Domain::Ipv4)
+            ],
+            "{name}"
+        );
+    };
+
+    let text = format!("svc.test:{port}");
+    drop(builder.connect(text.as_str()).unwrap());
+    by_name("svc.test");
+    drop(builder.connect(text.clone()).unwrap());
+    by_name("svc.test");
+    drop(builder.connect(&text).unwrap());
+    by_name("svc.test");
+    drop(builder.connect(("svc-a.test", port)).unwrap());
+    by_name("svc-a.test");
+    drop(builder.connect(("svc-b.test".to_owned(), port)).unwrap());
+    by_name("svc-b.test");
+
+    let v4 = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+    drop(builder.connect(addr).unwrap());
+    drop(builder.connect(v4).unwrap());
+    drop(builder.connect((Ipv4Addr::LOCALHOST, port)).unwrap());
+    drop(builder.connect((IpAddr::from(Ipv4Addr::LOCALHOST), port)).unwrap());
+    drop(builder.connect(("127.0.0.1", port)).unwrap());
+    drop(builder.connect(format!("127.0.0.1:{port}")).unwrap());
+    drop(builder.connect(&[addr][..]).unwrap());
+    drop(builder.connect(vec![addr]).unwrap());
+    assert_eq!(asked(), [], "an address was looked up");
+
+    let err = builder.connect("svc.test").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "resolve svc.test: missing port (write svc.test:PORT)"
+    );
+    assert_eq!(asked(), [], "a target without a port was looked up");
+}

@@ -25,7 +25,11 @@ use log::{log_enabled, Level};
 use socket2::{SockAddr, SockRef, Socket};
 
 use crate::options::{set_result, Phase};
-use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type, CONNECTOR_LOG};
+use crate::target::Given;
+use crate::{
+    resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, ToSocketAddrs, Type,
+    CONNECTOR_LOG,
+};
 
 /// `log::debug!` with the target a user filters the client side by,
 /// whichever file of this module logs.
@@ -294,12 +298,15 @@ impl ConnectorBuilder {
     /// is set. `None` for a literal address, a socket address, a list, or a
     /// sequential or datagram connect through the system resolver, all
     /// resolved the way std resolves them.
-    pub(crate) fn by_name<A: fmt::Debug + ?Sized>(
+    pub(crate) fn by_name<A: ToSocketAddrs + ?Sized>(
         &self,
         addr: &A,
         implied: Type,
     ) -> Option<ByName> {
-        let (name, port) = resolve::name_of(addr)?;
+        let Given::Name(name, port) = addr.given() else {
+            return None;
+        };
+        let name = name.to_owned();
         let families = self.families();
         let race = implied == Type::Stream && self.race.enabled && !self.fixed_source_port();
         (!families.is_empty() && (race || self.custom_resolver())).then_some(ByName {

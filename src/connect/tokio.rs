@@ -29,7 +29,7 @@ use std::path::Path;
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 
-use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use ::tokio::net::{TcpListener, TcpStream, UdpSocket};
 #[cfg(unix)]
 use ::tokio::net::{UnixDatagram, UnixListener, UnixStream};
 use socket2::{SockRef, Socket};
@@ -39,8 +39,10 @@ use super::{gathered, no_answer, start, timed_out, Attempt, Attempts, Begun, ByN
 use crate::listener::listen;
 use crate::options::{Options, Place};
 use crate::resolve::{self, Named};
+use crate::target::Given;
 use crate::{
-    Address, ConnectorBuilder, Error, ListenerBuilder, Result, Type, CONNECTOR_LOG, LISTENER_LOG,
+    Address, ConnectorBuilder, Error, ListenerBuilder, Result, ToSocketAddrs, Type, CONNECTOR_LOG,
+    LISTENER_LOG,
 };
 
 /// The client side's async finishing calls.
@@ -125,7 +127,7 @@ impl ConnectorBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_async<A>(&self, addr: A) -> Result<TcpStream>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
@@ -197,7 +199,7 @@ impl ConnectorBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_udp_async<A>(&self, addr: A) -> Result<UdpSocket>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.validate(Type::Datagram, Place::Inet)?;
         let target = Named {
@@ -367,7 +369,7 @@ impl ListenerBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn listen_async<A>(&self, addr: A) -> Result<TcpListener>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
@@ -413,7 +415,7 @@ impl ListenerBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn bind_udp_async<A>(&self, addr: A) -> Result<UdpSocket>
     where
-        A: ToSocketAddrs + fmt::Debug,
+        A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
         let target = Named {
@@ -673,7 +675,7 @@ async fn lookup_all<A>(
     by: &ByName,
 ) -> Result<Vec<SocketAddr>>
 where
-    A: fmt::Debug,
+    A: ToSocketAddrs + ?Sized,
 {
     running(&target)?;
     let shown = target.to_string();
@@ -740,17 +742,20 @@ fn won<T: fmt::Display>(
 /// tokio's resolver and reactor need one, and that a string names a port.
 async fn lookup<A>(target: Named<'_, A>, opts: &Options) -> Result<resolve::Addrs>
 where
-    A: ToSocketAddrs + fmt::Debug,
+    A: ToSocketAddrs + ?Sized,
 {
     running(&target)?;
-    resolve::port_given(target.addr, target)?;
-    let found = ::tokio::net::lookup_host(target.addr)
+    let given = target.addr.given();
+    let Given::Name(host, port) = given else {
+        return resolve::usable(
+            target,
+            resolve::literal(target, &given)?.iter().copied(),
+            opts,
+        );
+    };
+    let found = ::tokio::net::lookup_host((host, port))
         .await
-        .map_err(|source| Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            source,
-        })?;
+        .map_err(|source| resolve::resolve_error(target, source))?;
     resolve::usable(target, found, opts)
 }
 
