@@ -646,7 +646,7 @@ impl ListenFds {
                 reason: "a set made by ListenFds::parse only describes descriptors; adopt from \
                          ListenFds::from_env, or by number with the unsafe activation functions"
                     .to_owned(),
-                source: None,
+                error: None,
             });
         }
         Ok(fd)
@@ -947,7 +947,7 @@ unsafe fn adopt(
         fd,
         name: name.map(str::to_owned),
         reason,
-        source,
+        error: source,
     };
     let facts = crate::sys::fd_facts(fd).map_err(|e| {
         if e.raw_os_error() == Some(libc::EBADF) {

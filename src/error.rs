@@ -19,14 +19,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// # The error chain
 ///
-/// The message already shows the cause's text, so
-/// [`source`](std::error::Error::source) does not return that same cause
-/// again: it returns the cause's own source, as std's [`io::Error`] does for
-/// a custom payload. An error reporter that prints the whole chain (anyhow's
-/// `{:#}` or `{:?}`, a `source()` loop) therefore shows each fact once. For an
-/// OS error that source is `None`. The [`io::Error`] itself stays in the
-/// variant's `source` field for programs that match on it, and
-/// [`Error::io_error`] returns it from any variant.
+/// The message shows the cause whole: the [`io::Error`]'s text, then the
+/// text of each error in its own [`source`](std::error::Error::source)
+/// chain (an error that a [`configure`](crate::ListenerBuilder::configure)
+/// hook or a [`Resolve`](crate::Resolve) wrapped), each after a `: `. So
+/// `source()` returns `None`, and an error reporter that prints the whole
+/// chain (anyhow's `{:#}` or `{:?}`, a `source()` loop) shows each fact
+/// once. The [`io::Error`] itself stays in the variant's `error` field for
+/// programs that match on it, and [`Error::io_error`] returns it from any
+/// variant.
 ///
 /// [`Error::kind`] gives the [`io::ErrorKind`], and `From<Error> for io::Error`
 /// keeps it, so `?` works in functions returning `io::Result`; see that impl
@@ -44,16 +45,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert!(matches!(err, Error::Bind { .. }));
 /// assert_eq!(err.kind(), ErrorKind::AddrInUse);
 /// assert!(err.to_string().starts_with(&format!("bind 127.0.0.1:{port}: ")));
-/// // The OS reason is in the message, and not repeated as a source.
+/// // The OS reason ends the message, and is not repeated as a source.
 /// assert!(std::error::Error::source(&err).is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration cannot work; found before any system call.
     ///
     /// Shown as `invalid configuration: REASON`.
+    #[error("invalid configuration: {reason}")]
     #[non_exhaustive]
     InvalidConfig {
         /// What is wrong, in words.
@@ -64,6 +66,7 @@ pub enum Error {
     /// found before any system call.
     ///
     /// Shown as `WHAT is not supported on this platform`.
+    #[error("{what} is not supported on this platform")]
     #[non_exhaustive]
     Unsupported {
         /// The option or feature asked for.
@@ -81,6 +84,7 @@ pub enum Error {
     ///
     /// Shown as `resolve TARGET: REASON`, or `resolve NAME (FAMILY): REASON`
     /// for one family's lookup.
+    #[error("resolve {target}{}: {}", Family(*.family), Cause(.error))]
     #[non_exhaustive]
     Resolve {
         /// The target as a person writes it: `localhost:8080`,
@@ -91,12 +95,13 @@ pub enum Error {
         /// question, IPv4 for A), or `None` when the whole target failed.
         family: Option<Domain>,
         /// The resolver's error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// `socket(2)` failed.
     ///
     /// Shown as `create DOMAIN TYPE socket (PROTOCOL) for ADDR: REASON`.
+    #[error("create {domain} {socket_type} socket ({protocol}) for {addr}: {}", Cause(.error))]
     #[non_exhaustive]
     Create {
         /// The address the socket was for.
@@ -108,12 +113,13 @@ pub enum Error {
         /// The protocol asked for.
         protocol: Protocol,
         /// The OS error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// `setsockopt(2)` failed for one option.
     ///
     /// Shown as `set OPTION on socket for ADDR: REASON`.
+    #[error("set {option} on socket for {addr}: {}", Cause(.error))]
     #[non_exhaustive]
     SetOption {
         /// The address the socket was for.
@@ -121,36 +127,39 @@ pub enum Error {
         /// The option, by its C name (`SO_REUSEADDR`, `TCP_NODELAY`, ...).
         option: &'static str,
         /// The OS error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// A [`configure`](crate::ListenerBuilder::configure) hook returned an
     /// error; the socket it was given is closed.
     ///
     /// Shown as `configure ADDR: REASON`.
+    #[error("configure {addr}: {}", Cause(.error))]
     #[non_exhaustive]
     Configure {
         /// The address the socket was about to be bound or connected to.
         addr: Address,
         /// The hook's error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// `bind(2)` failed.
     ///
     /// Shown as `bind ADDR: REASON`, with a hint for a link-local IPv6
     /// address that has no scope id.
+    #[error("bind {addr}: {}{}", Cause(.error), ScopeHint(.addr))]
     #[non_exhaustive]
     Bind {
         /// The address being bound.
         addr: Address,
         /// The OS error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// `listen(2)` failed.
     ///
     /// Shown as `listen on ADDR (backlog N): REASON`.
+    #[error("listen on {addr} (backlog {backlog}): {}", Cause(.error))]
     #[non_exhaustive]
     Listen {
         /// The bound address.
@@ -158,7 +167,7 @@ pub enum Error {
         /// The backlog passed to `listen`.
         backlog: i32,
         /// The OS error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// `connect(2)` failed or timed out.
@@ -166,13 +175,14 @@ pub enum Error {
     /// Shown as `connect ADDR: REASON`: `connect 127.0.0.1:80: timed out
     /// after 1s` when the connect timeout ran out, with a hint for a
     /// link-local IPv6 address that has no scope id.
+    #[error("connect {addr}: {}{}", Cause(.error), ScopeHint(.addr))]
     #[non_exhaustive]
     Connect {
         /// The address being connected to.
         addr: Address,
         /// The OS error; [`io::ErrorKind::TimedOut`] when the connect timeout
         /// ran out, its message saying after how long.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// Handing a socket to an async runtime failed: no runtime is running
@@ -180,13 +190,14 @@ pub enum Error {
     /// `from_std`, with the `tokio` feature).
     ///
     /// Shown as `register TARGET with the async runtime: REASON`.
+    #[error("register {target} with the async runtime: {}", Cause(.error))]
     #[non_exhaustive]
     Register {
         /// What the socket is for: the address it is bound or connected
         /// to, or the target as given when no socket was made yet.
         target: String,
         /// Why it failed.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// A TCP connect ended connected to itself: its local address is the
@@ -210,6 +221,7 @@ pub enum Error {
     /// call; elsewhere every TCP connect is checked.
     ///
     /// Shown as `connect ADDR: connected to itself (nothing listens there)`.
+    #[error("connect {addr}: connected to itself (nothing listens there)")]
     #[non_exhaustive]
     SelfConnect {
         /// The address being connected to, which is also the local address.
@@ -228,6 +240,7 @@ pub enum Error {
     /// Shown as `TARGET: all N addresses failed: ERROR; ERROR`, or `TARGET:
     /// the only address failed: ERROR; ERROR` when one address was tried
     /// and a family's lookup failed; N counts the addresses only.
+    #[error("{target}: {}", Attempts(.attempts))]
     #[non_exhaustive]
     AllAttemptsFailed {
         /// The target as a person writes it.
@@ -239,12 +252,13 @@ pub enum Error {
     /// `accept(2)` failed.
     ///
     /// Shown as `accept on ADDR: REASON`.
+    #[error("accept on {addr}: {}", Cause(.error))]
     #[non_exhaustive]
     Accept {
         /// The listening address.
         addr: Address,
         /// The OS error.
-        source: io::Error,
+        error: io::Error,
     },
 
     /// A file descriptor passed by a service manager or named by number
@@ -253,6 +267,7 @@ pub enum Error {
     /// See [`activation`](crate::activation).
     ///
     /// Shown as `adopt fd FD[ (named "NAME")]: REASON`.
+    #[error("adopt fd {fd}{}: {reason}", crate::activation::Named(.name.as_deref()))]
     #[non_exhaustive]
     Adopt {
         /// The descriptor number.
@@ -264,7 +279,7 @@ pub enum Error {
         reason: String,
         /// The OS error, when a system call failed (such as `EBADF` for a
         /// number that is not open).
-        source: Option<io::Error>,
+        error: Option<io::Error>,
     },
 
     /// A step of a [`hello`](crate::hello) exchange failed.
@@ -273,6 +288,7 @@ pub enum Error {
     /// 127.0.0.1:5000: peer sent nothing within 5s`.
     #[cfg(feature = "hello")]
     #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
+    #[error("{step} {peer}: {}", Cause(.error))]
     #[non_exhaustive]
     Exchange {
         /// What was being done.
@@ -285,105 +301,8 @@ pub enum Error {
         /// [`io::ErrorKind::InvalidData`] when it sent too much, and the OS
         /// error otherwise, such as [`io::ErrorKind::ConnectionReset`] when
         /// it reset the connection.
-        source: io::Error,
+        error: io::Error,
     },
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
-            Error::Unsupported { what } => write!(f, "{what} is not supported on this platform"),
-            Error::Resolve {
-                target,
-                family: None,
-                source,
-            } => write!(f, "resolve {target}: {}", Cause(source)),
-            Error::Resolve {
-                target,
-                family: Some(family),
-                source,
-            } => write!(f, "resolve {target} ({family}): {}", Cause(source)),
-            Error::Create {
-                addr,
-                domain,
-                socket_type,
-                protocol,
-                source,
-            } => write!(
-                f,
-                "create {domain} {socket_type} socket ({protocol}) for {addr}: {}",
-                Cause(source)
-            ),
-            Error::SetOption {
-                addr,
-                option,
-                source,
-            } => write!(f, "set {option} on socket for {addr}: {}", Cause(source)),
-            Error::Configure { addr, source } => write!(f, "configure {addr}: {}", Cause(source)),
-            Error::Bind { addr, source } => {
-                write!(f, "bind {addr}: {}{}", Cause(source), ScopeHint(addr))
-            }
-            Error::Listen {
-                addr,
-                backlog,
-                source,
-            } => write!(f, "listen on {addr} (backlog {backlog}): {}", Cause(source)),
-            Error::Connect { addr, source } => {
-                write!(f, "connect {addr}: {}{}", Cause(source), ScopeHint(addr))
-            }
-            Error::Register { target, source } => {
-                write!(
-                    f,
-                    "register {target} with the async runtime: {}",
-                    Cause(source)
-                )
-            }
-            Error::SelfConnect { addr } => {
-                write!(
-                    f,
-                    "connect {addr}: connected to itself (nothing listens there)"
-                )
-            }
-            Error::AllAttemptsFailed { target, attempts } => {
-                // A failed family's lookup is listed but is not an address.
-                let tried = attempts
-                    .iter()
-                    .filter(|e| !matches!(e, Error::Resolve { .. }))
-                    .count();
-                match tried {
-                    1 => write!(f, "{target}: the only address failed: {}", List(attempts)),
-                    n => write!(f, "{target}: all {n} addresses failed: {}", List(attempts)),
-                }
-            }
-            Error::Accept { addr, source } => write!(f, "accept on {addr}: {}", Cause(source)),
-            Error::Adopt {
-                fd, name, reason, ..
-            } => write!(
-                f,
-                "adopt fd {fd}{}: {reason}",
-                crate::activation::Named(name.as_deref())
-            ),
-            #[cfg(feature = "hello")]
-            Error::Exchange { step, peer, source } => {
-                write!(f, "{step} {peer}: {}", Cause(source))
-            }
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    /// The source of the [`io::Error`] that the message already shows, as
-    /// std's `io::Error` returns its payload's source: `None` for an OS
-    /// error, so a chain printer shows no fact twice. `None` for
-    /// [`Error::AllAttemptsFailed`], whose message lists every attempt
-    /// (see [`Error::attempts`]).
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::AllAttemptsFailed { .. } => None,
-            _ => self.io_error().and_then(std::error::Error::source),
-        }
-    }
 }
 
 impl Error {
@@ -410,7 +329,7 @@ impl Error {
             Error::InvalidConfig { .. } => io::ErrorKind::InvalidInput,
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
             Error::SelfConnect { .. } => io::ErrorKind::ConnectionRefused,
-            Error::Adopt { source: None, .. } => io::ErrorKind::InvalidInput,
+            Error::Adopt { error: None, .. } => io::ErrorKind::InvalidInput,
             _ => self
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
@@ -450,24 +369,24 @@ impl Error {
             Error::InvalidConfig { .. } | Error::Unsupported { .. } | Error::SelfConnect { .. } => {
                 None
             }
-            Error::Adopt { source, .. } => source.as_ref(),
+            Error::Adopt { error, .. } => error.as_ref(),
             Error::AllAttemptsFailed { attempts, .. } => attempts
                 .iter()
                 .rev()
                 .find(|e| !matches!(e, Error::Resolve { .. }))
                 .or(attempts.last())
                 .and_then(Error::io_error),
-            Error::Resolve { source, .. }
-            | Error::Create { source, .. }
-            | Error::SetOption { source, .. }
-            | Error::Configure { source, .. }
-            | Error::Bind { source, .. }
-            | Error::Listen { source, .. }
-            | Error::Connect { source, .. }
-            | Error::Register { source, .. }
-            | Error::Accept { source, .. } => Some(source),
+            Error::Resolve { error, .. }
+            | Error::Create { error, .. }
+            | Error::SetOption { error, .. }
+            | Error::Configure { error, .. }
+            | Error::Bind { error, .. }
+            | Error::Listen { error, .. }
+            | Error::Connect { error, .. }
+            | Error::Register { error, .. }
+            | Error::Accept { error, .. } => Some(error),
             #[cfg(feature = "hello")]
-            Error::Exchange { source, .. } => Some(source),
+            Error::Exchange { error, .. } => Some(error),
         }
     }
 
@@ -565,7 +484,9 @@ impl fmt::Display for ScopeHint<'_> {
 }
 
 /// Shows an OS error the way the rest of the message reads: lowercase first
-/// letter, unless the first word is an acronym (`OS Error 10042` stays as it is).
+/// letter, unless the first word is an acronym (`OS Error 10042` stays as it
+/// is); then each error of its own `source()` chain after a `: `, so the
+/// message holds every fact and the error needs no source of its own.
 struct Cause<'a>(&'a io::Error);
 
 impl fmt::Display for Cause<'_> {
@@ -578,18 +499,48 @@ impl fmt::Display for Cause<'_> {
                 for lower in first.to_lowercase() {
                     f.write_fmt(format_args!("{lower}"))?;
                 }
-                f.write_str(chars.as_str())
+                f.write_str(chars.as_str())?;
             }
-            _ => f.write_str(&text),
+            _ => f.write_str(&text)?,
+        }
+        let mut next = std::error::Error::source(self.0);
+        while let Some(cause) = next {
+            write!(f, ": {cause}")?;
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// ` (IPv6)` after the name of one family's failed lookup; nothing for a
+/// whole target.
+struct Family(Option<Domain>);
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(family) => write!(f, " ({family})"),
+            None => Ok(()),
         }
     }
 }
 
-/// Shows the attempts of [`Error::AllAttemptsFailed`] as `a: why; b: why`.
-struct List<'a>(&'a [Error]);
+/// The attempts of [`Error::AllAttemptsFailed`]: how many addresses failed,
+/// then each error, as `all 2 addresses failed: a: why; b: why`.
+struct Attempts<'a>(&'a [Error]);
 
-impl fmt::Display for List<'_> {
+impl fmt::Display for Attempts<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A failed family's lookup is listed but is not an address.
+        let tried = self
+            .0
+            .iter()
+            .filter(|e| !matches!(e, Error::Resolve { .. }))
+            .count();
+        match tried {
+            1 => f.write_str("the only address failed: ")?,
+            n => write!(f, "all {n} addresses failed: ")?,
+        }
         for (i, err) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
@@ -608,7 +559,7 @@ mod tests {
     fn message_names_step_address_and_lowercase_reason() {
         let err = Error::Bind {
             addr: Address::Inet("0.0.0.0:8080".parse().unwrap()),
-            source: io::Error::new(io::ErrorKind::AddrInUse, "Address already in use"),
+            error: io::Error::new(io::ErrorKind::AddrInUse, "Address already in use"),
         };
         assert_eq!(err.to_string(), "bind 0.0.0.0:8080: address already in use");
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
@@ -633,7 +584,7 @@ mod tests {
     fn all_attempts_lists_each_in_order() {
         let one = |a: &str, kind| Error::Connect {
             addr: Address::Inet(a.parse().unwrap()),
-            source: io::Error::from(kind),
+            error: io::Error::from(kind),
         };
         let err = Error::AllAttemptsFailed {
             target: "localhost:1".into(),
@@ -697,7 +648,7 @@ mod tests {
                 Error::Resolve {
                     target: "no-such-host.invalid:80".into(),
                     family: None,
-                    source: io::Error::other(Outer(os(2))),
+                    error: io::Error::other(Outer(os(2))),
                 },
                 vec![
                     "no-such-host.invalid:80".to_owned(),
@@ -711,7 +662,7 @@ mod tests {
                     domain: Domain::Ipv4,
                     socket_type: Type::Stream,
                     protocol: Protocol::Tcp,
-                    source: os(24),
+                    error: os(24),
                 },
                 vec!["127.0.0.1:80".to_owned(), reason(&os(24))],
             ),
@@ -719,7 +670,7 @@ mod tests {
                 Error::SetOption {
                     addr: inet("127.0.0.1:80"),
                     option: "SO_RCVBUF",
-                    source: os(22),
+                    error: os(22),
                 },
                 vec![
                     "SO_RCVBUF".to_owned(),
@@ -730,7 +681,7 @@ mod tests {
             (
                 Error::Configure {
                     addr: inet("127.0.0.1:80"),
-                    source: io::Error::other(Outer(os(13))),
+                    error: io::Error::other(Outer(os(13))),
                 },
                 vec![
                     "configure 127.0.0.1:80".to_owned(),
@@ -741,7 +692,7 @@ mod tests {
             (
                 Error::Bind {
                     addr: inet("0.0.0.0:8080"),
-                    source: os(98),
+                    error: os(98),
                 },
                 vec!["0.0.0.0:8080".to_owned(), reason(&os(98))],
             ),
@@ -749,21 +700,21 @@ mod tests {
                 Error::Listen {
                     addr: inet("[::1]:8080"),
                     backlog: 3,
-                    source: os(95),
+                    error: os(95),
                 },
                 vec!["[::1]:8080".to_owned(), reason(&os(95))],
             ),
             (
                 Error::Connect {
                     addr: inet("127.0.0.1:8080"),
-                    source: os(111),
+                    error: os(111),
                 },
                 vec!["127.0.0.1:8080".to_owned(), reason(&refused)],
             ),
             (
                 Error::Register {
                     target: "127.0.0.1:80".into(),
-                    source: io::Error::other(Outer(os(12))),
+                    error: io::Error::other(Outer(os(12))),
                 },
                 vec![
                     "register 127.0.0.1:80 with the async runtime".to_owned(),
@@ -783,11 +734,11 @@ mod tests {
                     attempts: vec![
                         Error::Connect {
                             addr: inet("[::1]:8080"),
-                            source: os(111),
+                            error: os(111),
                         },
                         Error::Connect {
                             addr: inet("127.0.0.1:8080"),
-                            source: io::Error::new(io::ErrorKind::TimedOut, "timed out after 1s"),
+                            error: io::Error::new(io::ErrorKind::TimedOut, "timed out after 1s"),
                         },
                     ],
                 },
@@ -802,7 +753,7 @@ mod tests {
             (
                 Error::Accept {
                     addr: inet("0.0.0.0:8080"),
-                    source: os(24),
+                    error: os(24),
                 },
                 vec!["0.0.0.0:8080".to_owned(), reason(&os(24))],
             ),
@@ -811,7 +762,7 @@ mod tests {
                     fd: 7,
                     name: Some("web".into()),
                     reason: "not an open file descriptor".into(),
-                    source: Some(os(9)),
+                    error: Some(os(9)),
                 },
                 vec![
                     "adopt fd 7".to_owned(),
@@ -825,7 +776,7 @@ mod tests {
             Error::Exchange {
                 step: crate::hello::Step::ReceiveGreeting,
                 peer: inet("127.0.0.1:5000"),
-                source: io::Error::new(io::ErrorKind::TimedOut, "peer sent nothing within 5s"),
+                error: io::Error::new(io::ErrorKind::TimedOut, "peer sent nothing within 5s"),
             },
             vec![
                 "receive greeting from".to_owned(),
@@ -896,20 +847,22 @@ mod tests {
     }
 
     #[test]
-    fn source_is_the_shown_causes_own_source() {
+    fn the_message_holds_the_causes_chain_and_there_is_no_source() {
         let err = Error::Bind {
             addr: inet("127.0.0.1:1"),
-            source: os(98),
+            error: os(98),
         };
         assert!(std::error::Error::source(&err).is_none());
         let err = Error::Resolve {
             target: "x:1".into(),
             family: None,
-            source: io::Error::other(Outer(os(2))),
+            error: io::Error::other(Outer(os(2))),
         };
-        let source = std::error::Error::source(&err).expect("the payload's source");
-        assert_eq!(source.to_string(), os(2).to_string());
-        assert_eq!(err.to_string(), "resolve x:1: outer layer");
+        assert!(std::error::Error::source(&err).is_none());
+        assert_eq!(
+            err.to_string(),
+            format!("resolve x:1: outer layer: {}", os(2))
+        );
     }
 
     #[test]
@@ -932,7 +885,7 @@ mod tests {
         const REFUSED: i32 = windows_sys::Win32::Networking::WinSock::WSAECONNREFUSED;
         let err = Error::Connect {
             addr: inet("127.0.0.1:1"),
-            source: os(REFUSED),
+            error: os(REFUSED),
         };
         let text = err.to_string();
         let io = io::Error::from(err);
@@ -953,7 +906,7 @@ mod tests {
     fn link_local_without_scope_gets_a_hint() {
         let err = Error::Bind {
             addr: inet("[fe80::1]:80"),
-            source: os(22),
+            error: os(22),
         };
         assert_eq!(
             err.to_string(),
@@ -965,7 +918,7 @@ mod tests {
         for fine in ["[fe80::1%2]:80", "[::1]:80", "[fec0::1]:80", "127.0.0.1:80"] {
             let err = Error::Connect {
                 addr: inet(fine),
-                source: os(22),
+                error: os(22),
             };
             assert!(!err.to_string().contains("scope"), "{err}");
         }
@@ -982,7 +935,7 @@ mod tests {
         let family = Error::Resolve {
             target: "db.internal".into(),
             family: Some(Domain::Ipv6),
-            source: io::Error::other("No address associated with hostname"),
+            error: io::Error::other("No address associated with hostname"),
         };
         assert_eq!(
             family.to_string(),
@@ -993,7 +946,7 @@ mod tests {
             attempts: vec![
                 Error::Connect {
                     addr: inet("127.0.0.1:5432"),
-                    source: io::ErrorKind::ConnectionRefused.into(),
+                    error: io::ErrorKind::ConnectionRefused.into(),
                 },
                 family,
             ],

@@ -639,7 +639,7 @@ impl ListenerBuilder {
                          ListenerBuilder::allow_fd_endpoints allows it, for a program that \
                          vouches that nothing else owns them"
                     .to_owned(),
-                source: None,
+                error: None,
             });
         }
         // SAFETY: on Unix `allow_fd_endpoints(true)` was called, whose caller
@@ -761,7 +761,7 @@ impl ListenerBuilder {
                 return Err(Error::SetOption {
                     addr: shown,
                     option: "chmod",
-                    source,
+                    error: source,
                 });
             }
             debug!(target: LISTENER_LOG, "set mode {mode:#o} on {shown}");
@@ -845,21 +845,33 @@ pub(crate) fn abstract_path(name: &[u8]) -> std::path::PathBuf {
 /// socket is at the path says so: "a regular file is in the way".
 #[cfg(unix)]
 fn in_the_way(path: &Path, err: Error) -> Error {
-    let Error::Bind { addr, source } = err else {
+    let Error::Bind {
+        addr,
+        error: source,
+    } = err
+    else {
         return err;
     };
     if source.kind() != std::io::ErrorKind::AddrInUse {
-        return Error::Bind { addr, source };
+        return Error::Bind {
+            addr,
+            error: source,
+        };
     }
     let what = match std::fs::symlink_metadata(path).map(|m| m.file_type()) {
         Ok(t) if t.is_file() => "a regular file",
         Ok(t) if t.is_dir() => "a directory",
         Ok(t) if t.is_symlink() => "a symbolic link",
-        _ => return Error::Bind { addr, source },
+        _ => {
+            return Error::Bind {
+                addr,
+                error: source,
+            }
+        }
     };
     Error::Bind {
         addr,
-        source: std::io::Error::new(
+        error: std::io::Error::new(
             std::io::ErrorKind::AddrInUse,
             format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
         ),
@@ -889,7 +901,7 @@ fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -
                 Err(source) => {
                     return Err(Error::Bind {
                         addr: shown.clone(),
-                        source,
+                        error: source,
                     })
                 }
             }
@@ -934,7 +946,7 @@ fn listen_error(addr: &Address, backlog: i32, source: std::io::Error) -> Error {
     Error::Listen {
         addr: addr.clone(),
         backlog,
-        source,
+        error: source,
     }
 }
 
@@ -945,7 +957,7 @@ mod tests {
     fn in_use(a: SocketAddr) -> Error {
         Error::Bind {
             addr: Address::Inet(a),
-            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+            error: std::io::Error::from(std::io::ErrorKind::AddrInUse),
         }
     }
 

@@ -166,7 +166,7 @@ pub(crate) fn resolve_error(target: impl Shown, source: io::Error) -> Error {
     Error::Resolve {
         target: target.to_string(),
         family: None,
-        source,
+        error: source,
     }
 }
 
@@ -221,7 +221,7 @@ pub(crate) fn usable_then<T>(
         return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
             target: target.to_string(),
             family: None,
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            error: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         }));
     }
     log_resolved(&target, &many);
@@ -275,7 +275,7 @@ pub(crate) fn failure(target: String, mut errors: Vec<Error>) -> Error {
         0 => Error::Resolve {
             target,
             family: None,
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            error: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         },
         1 => errors.remove(0),
         _ => Error::AllAttemptsFailed {

@@ -272,7 +272,11 @@ fn each_target_type_resolves_by_what_it_is() {
     drop(builder.connect(addr).unwrap());
     drop(builder.connect(v4).unwrap());
     drop(builder.connect((Ipv4Addr::LOCALHOST, port)).unwrap());
-    drop(builder.connect((IpAddr::from(Ipv4Addr::LOCALHOST), port)).unwrap());
+    drop(
+        builder
+            .connect((IpAddr::from(Ipv4Addr::LOCALHOST), port))
+            .unwrap(),
+    );
     drop(builder.connect(("127.0.0.1", port)).unwrap());
     drop(builder.connect(format!("127.0.0.1:{port}")).unwrap());
     drop(builder.connect(&[addr][..]).unwrap());

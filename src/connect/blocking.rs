@@ -123,7 +123,7 @@ pub(crate) fn lookup_all(
             return Err(Error::Resolve {
                 target: target.to_owned(),
                 family: None,
-                source,
+                error: source,
             });
         }
         answers.extend(lookups.take());

@@ -222,7 +222,7 @@ impl ConnectorBuilder {
     fn connect_error(&self, addr: &Address, source: io::Error) -> Error {
         Error::Connect {
             addr: addr.clone(),
-            source: match self.connect_timeout {
+            error: match self.connect_timeout {
                 Some(after) if is_our_timeout(&source) => timed_out(after),
                 _ => source,
             },
@@ -327,7 +327,7 @@ impl ConnectorBuilder {
         lookup::Lookups::start(&self.resolver, name, families).map_err(|source| Error::Resolve {
             target: target.to_owned(),
             family: None,
-            source,
+            error: source,
         })
     }
 }
@@ -337,7 +337,7 @@ pub(crate) fn no_answer(target: &str) -> Error {
     Error::Resolve {
         target: target.to_owned(),
         family: None,
-        source: io::Error::new(
+        error: io::Error::new(
             io::ErrorKind::TimedOut,
             "no answer within the connect timeout",
         ),
@@ -369,7 +369,7 @@ pub(crate) fn gathered(
                 let err = Error::Resolve {
                     target: name.to_owned(),
                     family: Some(family),
-                    source,
+                    error: source,
                 };
                 debug!("{err}");
                 errors.push(err);
@@ -712,7 +712,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 let err = Error::Resolve {
                     target: resolving.name.clone(),
                     family: Some(family),
-                    source,
+                    error: source,
                 };
                 debug!("{err}");
                 Err(err)
@@ -824,7 +824,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 Some(Err(source)) => {
                     let err = Error::Connect {
                         addr: Address::Inet(attempt.addr),
-                        source,
+                        error: source,
                     };
                     self.failed(attempt.index, err);
                 }
@@ -843,12 +843,12 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         match pending.first() {
             Some(attempt) => Error::Connect {
                 addr: Address::Inet(attempt.addr),
-                source,
+                error: source,
             },
             None => Error::Resolve {
                 target: self.target.to_string(),
                 family: None,
-                source,
+                error: source,
             },
         }
     }
@@ -881,7 +881,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         for attempt in pending {
             let err = Error::Connect {
                 addr: Address::Inet(attempt.addr),
-                source: match self.builder.timeout() {
+                error: match self.builder.timeout() {
                     Some(after) => timed_out(after),
                     None => io::ErrorKind::TimedOut.into(),
                 },
@@ -899,7 +899,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                     return Error::Resolve {
                         target: self.target.to_string(),
                         family: None,
-                        source: io::Error::new(
+                        error: io::Error::new(
                             io::ErrorKind::TimedOut,
                             format!("no address within the connect timeout ({timeout:?})"),
                         ),
@@ -947,7 +947,7 @@ pub(crate) fn start(socket: Socket, sockaddr: &SockAddr, shown: &Address) -> Res
         }
         Err(source) => Err(Error::Connect {
             addr: shown.clone(),
-            source,
+            error: source,
         }),
     }
 }

@@ -191,7 +191,7 @@ pub(crate) fn no_address(target: &str, mut errors: Vec<Error>) -> Error {
         0 => Error::Resolve {
             target: target.to_owned(),
             family: None,
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+            error: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
         },
         1 => errors.remove(0),
         _ => {
@@ -200,7 +200,7 @@ pub(crate) fn no_address(target: &str, mut errors: Vec<Error>) -> Error {
             Error::Resolve {
                 target: target.to_owned(),
                 family: None,
-                source: io::Error::new(kind, causes.join("; ")),
+                error: io::Error::new(kind, causes.join("; ")),
             }
         }
     }
@@ -211,7 +211,7 @@ fn family_cause(err: &Error) -> String {
     match err {
         Error::Resolve {
             family: Some(family),
-            source,
+            error: source,
             ..
         } => format!("{family}: {source}"),
         other => other.to_string(),
@@ -234,7 +234,7 @@ mod tests {
         Err(Error::Resolve {
             target: "x.test".into(),
             family: Some(family),
-            source: io::Error::new(io::ErrorKind::NotFound, "no such name"),
+            error: io::Error::new(io::ErrorKind::NotFound, "no such name"),
         })
     }
 

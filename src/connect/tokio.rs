@@ -313,7 +313,7 @@ impl ConnectorBuilder {
                 .and_then(|()| ended(stream.sock_ref()))
                 .map_err(|source| Error::Connect {
                     addr: shown.clone(),
-                    source,
+                    error: source,
                 })?;
         }
         self.connected(&stream.sock_ref(), shown, true, Io::Async)?;
@@ -611,7 +611,7 @@ impl Woken {
         let wake = copy.and_then(|s| UdpSocket::from_std(s.into()));
         let wake = wake.map_err(|source| Error::Register {
             target: target.to_owned(),
-            source,
+            error: source,
         })?;
         Ok(Woken { lookups, wake })
     }
@@ -698,7 +698,7 @@ where
         answers.extend(new.map_err(|source| Error::Resolve {
             target: shown.clone(),
             family: None,
-            source,
+            error: source,
         })?);
     }
     gathered(builder, &shown, &by.name, by.port, answers)
@@ -766,7 +766,7 @@ fn running(target: &impl fmt::Display) -> Result<()> {
         .map(drop)
         .map_err(|e| Error::Register {
             target: target.to_string(),
-            source: io::Error::other(e),
+            error: io::Error::other(e),
         })
 }
 
@@ -774,7 +774,7 @@ fn running(target: &impl fmt::Display) -> Result<()> {
 fn register<T>(made: io::Result<T>, shown: &Address) -> Result<T> {
     made.map_err(|source| Error::Register {
         target: shown.to_string(),
-        source,
+        error: source,
     })
 }
 

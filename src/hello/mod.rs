@@ -785,7 +785,7 @@ impl Exchange {
             return Err(Error::SetOption {
                 addr: local(),
                 option: "SO_RCVTIMEO/SO_SNDTIMEO",
-                source,
+                error: source,
             });
         }
         let mut buf = vec![0; self.max_message + 1];
@@ -957,7 +957,7 @@ impl Exchange {
                     return Err(Error::SetOption {
                         addr: shown(stream),
                         option: "SO_RCVTIMEO/SO_SNDTIMEO",
-                        source,
+                        error: source,
                     });
                 }
                 Some(*read)
@@ -1414,7 +1414,11 @@ fn too_long(max: usize) -> io::Error {
 }
 
 fn exchange_error(step: Step, peer: Address, source: io::Error) -> Error {
-    Error::Exchange { step, peer, source }
+    Error::Exchange {
+        step,
+        peer,
+        error: source,
+    }
 }
 
 #[cfg(test)]

@@ -466,7 +466,7 @@ impl Server {
             return Err(Error::SetOption {
                 addr: local(),
                 option: "SO_RCVTIMEO/SO_SNDTIMEO",
-                source,
+                error: source,
             });
         }
         let mut summary = Summary::default();
@@ -510,7 +510,7 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     return Err(Error::Accept {
                         addr: local(),
-                        source: e,
+                        error: e,
                     })
                 }
                 Err(e) => {
@@ -721,7 +721,7 @@ impl Server {
                     Failure::Fatal => {
                         return Err(Error::Accept {
                             addr: local(),
-                            source: e,
+                            error: e,
                         })
                     }
                     Failure::Backoff => {

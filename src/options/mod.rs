@@ -437,7 +437,7 @@ impl Options {
             domain,
             socket_type: ty,
             protocol: self.protocol,
-            source,
+            error: source,
         }
     }
 
@@ -467,7 +467,7 @@ impl Options {
                 hook(SocketRef::new(socket, prepared, self.side.purpose())).map_err(|source| {
                     Error::Configure {
                         addr: addr.clone(),
-                        source,
+                        error: source,
                     }
                 })?;
                 debug!(target: self.side.target(), "ran configure hook for {addr}");
@@ -557,7 +557,7 @@ fn log_bound(target: &str, addr: &Address) {
 fn bind_error(addr: &Address, source: io::Error) -> Error {
     Error::Bind {
         addr: addr.clone(),
-        source,
+        error: source,
     }
 }
 
@@ -582,7 +582,7 @@ pub(crate) fn set_option_error(option: &'static str, addr: &Address, source: io:
     Error::SetOption {
         addr: addr.clone(),
         option,
-        source,
+        error: source,
     }
 }
 
