@@ -442,5 +442,5 @@ pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
-pub use resolver::{Resolve, StaticResolver};
+pub use resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
 pub use socket_ref::{Purpose, SocketRef};

@@ -37,6 +37,7 @@ macro_rules! debug {
 
 pub(crate) mod blocking;
 pub(crate) mod lookup;
+mod lookup_pool;
 pub(crate) mod resolution;
 pub(crate) mod schedule;
 #[cfg(feature = "tokio")]
@@ -310,7 +311,8 @@ impl ConnectorBuilder {
         })
     }
 
-    /// Starts the lookups of `name` in `families` with this builder's resolver.
+    /// Starts the lookups of `name` in `families` with this builder's
+    /// resolver, for a blocking connect that waits on their wake socket.
     pub(crate) fn start_lookups(
         &self,
         target: &str,

@@ -58,7 +58,8 @@ pub fn check_no_family_resolved(err: &Error) {
 }
 
 /// Lets the held answers of `resolver` go, then waits (at most 5 s) until
-/// the lookup threads they kept have ended, and checks that the process has
+/// the lookup threads they kept have ended (a lookup thread ends after a
+/// second without a question), and checks that the process has
 /// `fds_before` open file descriptors again. `what` names the threads in
 /// the failure message.
 #[cfg(target_os = "linux")]
