@@ -165,3 +165,64 @@ impl sockwright::Resolve for TestResolver {
         Ok(addrs)
     }
 }
+
+/// A resolver whose every lookup blocks until [`HangingResolver::release`]:
+/// one that never answers, for as long as the test needs. Counts the
+/// lookups asked and the most under way at once.
+#[derive(Debug, Clone, Default)]
+pub struct HangingResolver {
+    inner: std::sync::Arc<HangingInner>,
+}
+
+#[derive(Debug, Default)]
+struct HangingInner {
+    state: std::sync::Mutex<Hanging>,
+    opened: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Hanging {
+    released: bool,
+    asked: usize,
+    running: usize,
+    most: usize,
+}
+
+impl HangingResolver {
+    pub fn new() -> HangingResolver {
+        HangingResolver::default()
+    }
+
+    /// Lets every lookup return (with an error), now and from now on.
+    pub fn release(&self) {
+        self.inner.state.lock().unwrap().released = true;
+        self.inner.opened.notify_all();
+    }
+
+    /// The lookups asked so far, and the most under way at once.
+    pub fn asked_and_most(&self) -> (usize, usize) {
+        let state = self.inner.state.lock().unwrap();
+        (state.asked, state.most)
+    }
+}
+
+impl sockwright::Resolve for HangingResolver {
+    fn lookup(
+        &self,
+        _name: &str,
+        _family: sockwright::Domain,
+    ) -> io::Result<Vec<std::net::IpAddr>> {
+        let mut state = self.inner.state.lock().unwrap();
+        state.asked += 1;
+        state.running += 1;
+        state.most = state.most.max(state.running);
+        while !state.released {
+            state = self.inner.opened.wait(state).unwrap();
+        }
+        state.running -= 1;
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "released at the end of the test",
+        ))
+    }
+}
