@@ -1,6 +1,7 @@
 //! Name resolution one address family at a time: the [`Resolve`] trait a
 //! program implements to bring its own resolver, the fixed-table
-//! [`StaticResolver`], and the system resolver used by default.
+//! [`StaticResolver`], the system resolver used by default, and
+//! [`MAX_LOOKUP_THREADS`], the cap on the threads that ask them.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -8,10 +8,10 @@
 //! the time until the next attempt is due or the connect timeout runs out.
 //! Nothing blocks a runtime thread: the sockets are nonblocking from the
 //! start, and a name given as `"host:port"` or `(host, port)` is looked up
-//! once per family by the blocking path's own [`Lookups`] (their threads,
-//! or the builder's resolver), whose wake socket tokio's reactor watches
-//! through a copy, so the answers enter the race as they come (RFC 8305,
-//! section 3). Anything else (a literal address, a list) goes through
+//! once per family by the blocking path's own [`Lookups`] (the process-wide
+//! lookup pool, with the system's or the builder's resolver), which wake the
+//! task through its waker, without any descriptor, so the answers enter the
+//! race as they come (RFC 8305, section 3). Anything else (a literal address, a list) goes through
 //! `tokio::net::lookup_host`, without any system call for a literal.
 //!
 //! Every socket is made by the blocking path's own functions
@@ -78,7 +78,10 @@ impl ConnectorBuilder {
     ///
     /// The future is `Send` when `A` is `Sync`, and cancellation is safe:
     /// dropping it before it is done closes every socket it opened; a
-    /// lookup still running ends on its own thread once its answer comes.
+    /// question of it still queued is dropped unasked, and a lookup already
+    /// running ends on its pool thread once its answer comes (see
+    /// [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS)). While it waits
+    /// for a lookup, the future holds no descriptor.
     ///
     /// The stream is always nonblocking, as tokio needs
     /// ([`nonblocking`](Self::nonblocking) is not used). The read and write
