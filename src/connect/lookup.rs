@@ -6,7 +6,7 @@
 //! `sys::wake_pair`), whose other end the blocking race waits on together
 //! with its sockets, or the waker of the async task. The questions are asked
 //! by the process-wide pool of lookup threads (see
-//! [`lookup_pool`](super::lookup_pool)), which holds the inboxes of the
+//! [`lookup_pool`]), which holds the inboxes of the
 //! connects waiting for an answer only weakly: a connect that ends (won,
 //! failed, timed out, dropped) gives up its questions and drops its inbox
 //! and its wake pair at once, so whatever descriptors a connect holds, it
