@@ -190,6 +190,13 @@ impl ConnectorBuilder {
     /// once when the latest fails), waits for every pending socket (and the
     /// answers still to come) on the calling thread, and returns the first
     /// connection, all within the [`connect_timeout`](Self::connect_timeout).
+    /// The lookups run on one process-wide pool of at most
+    /// [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS) (512) threads, the
+    /// size of tokio's blocking pool and near Go's limit of 500 lookups:
+    /// beyond it questions wait in a queue, a question whose connects are all
+    /// over is dropped unasked, and connects asking the same question share
+    /// one lookup, so a DNS outage costs at most that many threads however
+    /// many connects time out.
     /// A source address with a fixed port, [`connect_udp`](Self::connect_udp)
     /// and `connect_unix` stay sequential. The steps, why racing is the
     /// default and what the sequential mode still offers are in the crate
@@ -378,7 +385,10 @@ impl ConnectorBuilder {
     /// [`connect_udp`](Self::connect_udp) (and their async twins
     /// `connect_async` and `connect_udp_async` with the `tokio` feature); a
     /// literal address or a list of socket addresses needs no lookup (see
-    /// [`ToSocketAddrs`] for which targets are names). See [`Resolve`] for what a resolver is asked, and the
+    /// [`ToSocketAddrs`] for which targets are names). Either resolver is
+    /// asked on the process-wide pool of at most
+    /// [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS) (512) lookup
+    /// threads. See [`Resolve`] for what a resolver is asked, and the
     /// crate's [Happy Eyeballs](crate#happy-eyeballs) section for
     /// how the answers feed the race.
     ///

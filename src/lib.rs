@@ -152,9 +152,13 @@
 //!
 //! 1. **Ask both questions at once** (section 3). A name given as
 //!    `"host:port"` or `(host, port)` is looked up once for IPv6 (the AAAA
-//!    question) and once for IPv4 (A), each on a thread of its own, by the
-//!    system resolver (`getaddrinfo` with `AF_INET6` and with `AF_INET`) or
-//!    by the program's own [`Resolve`] ([`ConnectorBuilder::resolver`]). A
+//!    question) and once for IPv4 (A), at the same time, by the system
+//!    resolver (`getaddrinfo` with `AF_INET6` and with `AF_INET`) or by the
+//!    program's own [`Resolve`] ([`ConnectorBuilder::resolver`]), on the
+//!    process-wide pool of lookup threads: at most
+//!    [**512**](MAX_LOOKUP_THREADS) at once, started on demand and ended
+//!    after a second idle, with further questions queued (the size of
+//!    tokio's blocking pool, near Go's limit of 500 lookups). A
 //!    literal address needs no lookup; a family the configuration rules out
 //!    ([`domain`](ConnectorBuilder::domain), `only_v6`) is not asked.
 //! 2. **Start on the first useful answer** (section 3). The IPv6 answer
@@ -177,7 +181,7 @@
 //! 5. **Wait without spinning.** The pending sockets, and while a name is
 //!    looked up the socket through which an answer announces itself, are
 //!    waited for together in the OS readiness wait (`poll(2)`, `WSAPoll`) by
-//!    the calling thread; the only threads started are the lookups'. With
+//!    the calling thread; the only threads started are the lookup pool's. With
 //!    the `tokio` feature, `connect_async` takes the same steps and waits
 //!    for the same sockets in tokio's reactor instead, so no runtime thread
 //!    waits.
@@ -249,7 +253,10 @@
 //!   Resolution Delay. A lookup cannot be stopped: once a connect is
 //!   over, a lookup still waiting finishes on its thread (bounded by the
 //!   resolver's own timeout, 5 s per try by default), and connects asking the
-//!   same question meanwhile share it, so a slow answer costs one thread.
+//!   same question meanwhile share it, so a slow answer costs one thread. A
+//!   question not yet taken by a thread is dropped unasked once its connects
+//!   are over, so a DNS outage holds at most [`MAX_LOOKUP_THREADS`] threads
+//!   (each with the resolver's socket), however many connects time out.
 //! - **Other Unix (macOS, the BSDs, musl).** The same two `getaddrinfo`
 //!   calls; whether each sends only its own question is the resolver's
 //!   business (POSIX only says which addresses come back). The same limits:
@@ -444,6 +451,6 @@ pub use error::{Error, Result};
 pub use keepalive::Keepalive;
 pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
-pub use resolver::{Resolve, StaticResolver};
+pub use resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
 pub use socket_ref::{Purpose, SocketRef};
 pub use target::ToSocketAddrs;

@@ -1,6 +1,7 @@
 //! Name resolution one address family at a time: the [`Resolve`] trait a
 //! program implements to bring its own resolver, the fixed-table
-//! [`StaticResolver`], and the system resolver used by default.
+//! [`StaticResolver`], the system resolver used by default, and
+//! [`MAX_LOOKUP_THREADS`], the cap on the threads that ask them.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -10,23 +11,69 @@ use std::sync::Arc;
 
 use crate::{sys, Domain};
 
+/// The most threads that look names up at once, in the whole process: 512.
+///
+/// Every connect to a name ([`ConnectorBuilder::connect`](crate::ConnectorBuilder::connect),
+/// `connect_async`, `connect_udp`) asks its questions (one per address
+/// family) through one process-wide pool of lookup threads, which calls
+/// `getaddrinfo` or the builder's [`Resolve`]. The pool starts a thread
+/// only when a question finds none free, never more than this many, and a
+/// thread that has had no question for a second ends, so an idle process
+/// holds none. Beyond the cap, questions wait in one queue, oldest first.
+///
+/// Why a cap: a lookup cannot be stopped, so during a DNS outage each
+/// thread waits for the resolver's own timeout (glibc: 5 s per try, and
+/// each holds a socket of its own meanwhile) long after the connects that
+/// asked have timed out. Without a cap, thousands of connects in flight
+/// would hold thousands of threads and descriptors. 512 is the size of
+/// tokio's blocking pool, where `tokio::net::lookup_host` runs, and close
+/// to Go's limit of 500 concurrent lookups.
+///
+/// What bounds the cost:
+///
+/// - connects that ask the same resolver the same question (name and
+///   family) while it is queued or under way share one lookup;
+/// - a question whose every asker has given up (won, failed, timed out, or
+///   a dropped `connect_async`) leaves the queue without being asked;
+/// - a connect holds descriptors of its own for the lookups only while it
+///   runs (a blocking connect: one socket pair to be woken by; an async
+///   connect: none) and releases them when it returns.
+///
+/// So with the cap reached, further connects to names wait in the queue and
+/// fail at their [`connect_timeout`](crate::ConnectorBuilder::connect_timeout)
+/// if no thread frees up in time.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(sockwright::MAX_LOOKUP_THREADS, 512);
+/// ```
+pub const MAX_LOOKUP_THREADS: usize = 512;
+
 /// A resolver that looks up the addresses of a name in one address family.
 ///
 /// [`ConnectorBuilder::resolver`](crate::ConnectorBuilder::resolver) takes
 /// one. A connect to a name asks it once per family it needs, IPv6 (the
-/// AAAA question) and IPv4 (the A question), each on its own thread, at the
-/// same time, and feeds the race with each answer as it arrives (RFC 8305,
+/// AAAA question) and IPv4 (the A question), each on a thread of the
+/// process-wide lookup pool ([`MAX_LOOKUP_THREADS`]), at the same time, and feeds the race with each answer as it arrives (RFC 8305,
 /// section 3; see the crate's [Happy Eyeballs](crate#happy-eyeballs)
 /// section). A resolver of another crate (hickory-resolver, a
 /// service-discovery client) plugs in by calling its own lookup for the
 /// family asked and returning the addresses.
 ///
-/// `lookup` may block; it runs on a thread of its own. A connect does not
+/// `lookup` may block; it runs on a lookup thread. A connect does not
 /// wait for an answer it no longer needs: once it has won or failed, a
-/// lookup still under way finishes on its thread and its answer is dropped.
+/// lookup still under way finishes on its thread and its answer is dropped,
+/// and a question not yet taken by a thread is dropped unasked.
 /// Connects that ask the same resolver the same question while a lookup is
-/// under way share that lookup instead of starting another, so a slow
-/// answer costs one thread, not one per connect.
+/// queued or under way share that lookup instead of starting another, so a
+/// slow answer costs one thread, not one per connect.
+///
+/// A lookup that never returns holds one of the [`MAX_LOOKUP_THREADS`]
+/// (512) threads for good; once all are held, further lookups wait in the
+/// queue and connects to names fail at their
+/// [`connect_timeout`](crate::ConnectorBuilder::connect_timeout) (or wait
+/// for ever without one). Bound your own lookups with a timeout.
 ///
 /// # Examples
 ///

@@ -1,7 +1,9 @@
 //! Connects to a name that win before the slow answer leave nothing behind:
 //! after 1,000 of them, the process has the same open file descriptors as
-//! before and at most the one thread still waiting for the slow answer
-//! (shared by every connect); once that answer comes, no thread at all.
+//! before and at most two lookup threads: the one still waiting for the
+//! slow answer (shared by every connect) and one that answered the A
+//! questions, which ends after a second without a question. Once the slow
+//! answer comes, no thread at all.
 //!
 //! Linux only (it counts `/proc/self/fd` and `/proc/self/task`). The file
 //! holds a single test so that nothing else in this test binary opens files
@@ -51,22 +53,40 @@ fn connects_that_win_before_the_slow_answer_leave_no_thread_and_no_fd() {
     }
     let fds_after = fd_count();
     let threads_after = thread_count();
+    // The pool thread that answered the A questions ends once idle.
+    let idle_exit = Instant::now();
+    while thread_count() > threads_before + 1 {
+        assert!(
+            idle_exit.elapsed() < Duration::from_secs(5),
+            "an idle lookup thread did not end"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let idle_exit = idle_exit.elapsed();
     let asked_v6 = resolver
         .asked()
         .iter()
         .filter(|f| **f == Domain::Ipv6)
         .count();
     println!(
-        "{ROUNDS} connects in {:?}: fds {fds_before} -> {fds_after}, threads {threads_before} -> {threads_after} (at most {most_threads}), AAAA asked {asked_v6} time(s)",
-        started.elapsed()
+        "{ROUNDS} connects in {:?}: fds {fds_before} -> {fds_after}, threads {threads_before} -> {threads_after} (at most {most_threads}), AAAA asked {asked_v6} time(s); \
+         down to {} thread(s) after {idle_exit:?}",
+        started.elapsed(),
+        thread_count()
     );
     assert_eq!(fds_after, fds_before, "descriptors left behind");
     // The one AAAA lookup in flight, shared by every connect.
     assert_eq!(asked_v6, 1, "the pending AAAA question was not shared");
-    assert!(threads_after <= threads_before + 1, "threads left behind");
+    // The held AAAA lookup, and the thread that answered the A questions.
+    assert!(threads_after <= threads_before + 2, "threads left behind");
     assert!(
         most_threads <= threads_before + 2,
         "at most {most_threads} threads"
+    );
+    assert_eq!(
+        thread_count(),
+        threads_before + 1,
+        "the held AAAA lookup no longer holds its thread"
     );
 
     // The slow answer comes: its thread ends, nobody is left to tell.

@@ -60,8 +60,8 @@ fn run(
             Next::Wait(wait) => {
                 let sockets: Vec<&Socket> = pending.iter().map(|a| &a.socket).collect();
                 let ms = schedule::poll_millis(wait);
-                let waited = match lookups.as_deref() {
-                    Some(l) => sys::poll_connecting_or_woken(&sockets, l.wake_socket(), ms),
+                let waited = match lookups.as_deref().and_then(Lookups::wake_socket) {
+                    Some(wake) => sys::poll_connecting_or_woken(&sockets, wake, ms),
                     None => sys::poll_connecting(&sockets, ms).map(|ready| (ready, false)),
                 };
                 let (ready, woken) = match waited {
@@ -117,8 +117,11 @@ pub(crate) fn lookup_all(
         if wait == Some(Duration::ZERO) {
             return Err(super::no_answer(target));
         }
-        let waited =
-            sys::poll_connecting_or_woken(&[], lookups.wake_socket(), schedule::poll_millis(wait));
+        let ms = schedule::poll_millis(wait);
+        let waited = match lookups.wake_socket() {
+            Some(wake) => sys::poll_connecting_or_woken(&[], wake, ms).map(|_| ()),
+            None => Err(std::io::Error::other("no wake socket")),
+        };
         if let Err(source) = waited {
             return Err(Error::Resolve {
                 target: target.to_owned(),

@@ -11,6 +11,11 @@
 //!   the OS readiness wait (`poll(2)`, `WSAPoll`) on the calling thread.
 //! - `tokio` (with the `tokio` feature): the driver for `connect_async`,
 //!   waiting in tokio's reactor, and every other async finishing call.
+//! - [`lookup`]: a connect's per-family lookups of a name and the inbox
+//!   their answers arrive in (woken through a socket pair or a task's
+//!   waker); [`lookup_pool`]: the process-wide queue and the at most
+//!   [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS) threads that ask the
+//!   questions.
 //!
 //! A driver only waits: it asks [`Attempts::next`] what to do, keeps the
 //! pending sockets in whatever form its wait needs, and reports each one
@@ -41,6 +46,7 @@ macro_rules! debug {
 
 pub(crate) mod blocking;
 pub(crate) mod lookup;
+mod lookup_pool;
 pub(crate) mod resolution;
 pub(crate) mod schedule;
 #[cfg(feature = "tokio")]
@@ -317,7 +323,8 @@ impl ConnectorBuilder {
         })
     }
 
-    /// Starts the lookups of `name` in `families` with this builder's resolver.
+    /// Starts the lookups of `name` in `families` with this builder's
+    /// resolver, for a blocking connect that waits on their wake socket.
     pub(crate) fn start_lookups(
         &self,
         target: &str,

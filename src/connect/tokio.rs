@@ -8,10 +8,10 @@
 //! the time until the next attempt is due or the connect timeout runs out.
 //! Nothing blocks a runtime thread: the sockets are nonblocking from the
 //! start, and a name given as `"host:port"` or `(host, port)` is looked up
-//! once per family by the blocking path's own [`Lookups`] (their threads,
-//! or the builder's resolver), whose wake socket tokio's reactor watches
-//! through a copy, so the answers enter the race as they come (RFC 8305,
-//! section 3). Anything else (a literal address, a list) goes through
+//! once per family by the blocking path's own [`Lookups`] (the process-wide
+//! lookup pool, with the system's or the builder's resolver), which wake the
+//! task through its waker, without any descriptor, so the answers enter the
+//! race as they come (RFC 8305, section 3). Anything else (a literal address, a list) goes through
 //! `tokio::net::lookup_host`, without any system call for a literal.
 //!
 //! Every socket is made by the blocking path's own functions
@@ -27,14 +27,14 @@ use std::net::SocketAddr;
 #[cfg(unix)]
 use std::path::Path;
 use std::pin::{pin, Pin};
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use ::tokio::net::{TcpListener, TcpStream, UdpSocket};
 #[cfg(unix)]
 use ::tokio::net::{UnixDatagram, UnixListener, UnixStream};
 use socket2::{SockRef, Socket};
 
-use super::lookup::{Answer, Lookups};
+use super::lookup::Lookups;
 use super::{gathered, no_answer, start, timed_out, Attempt, Attempts, Begun, ByName, Io, Next};
 use crate::listener::listen;
 use crate::options::{Options, Place};
@@ -80,7 +80,10 @@ impl ConnectorBuilder {
     ///
     /// The future is `Send` when `A` is `Sync`, and cancellation is safe:
     /// dropping it before it is done closes every socket it opened; a
-    /// lookup still running ends on its own thread once its answer comes.
+    /// question of it still queued is dropped unasked, and a lookup already
+    /// running ends on its pool thread once its answer comes (see
+    /// [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS)). While it waits
+    /// for a lookup, the future holds no descriptor.
     ///
     /// The stream is always nonblocking, as tokio needs
     /// ([`nonblocking`](Self::nonblocking) is not used). The read and write
@@ -139,7 +142,7 @@ impl ConnectorBuilder {
         let addrs = match self.by_name(&addr, Type::Stream) {
             Some(by) if by.race => {
                 running(&target)?;
-                let lookups = Woken::start(self, &target.to_string(), &by)?;
+                let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
                 let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families);
                 return race(self, attempts, Some(lookups)).await;
             }
@@ -529,7 +532,7 @@ impl ListenerBuilder {
 async fn race<T: fmt::Display>(
     builder: &ConnectorBuilder,
     mut attempts: Attempts<'_, T>,
-    mut lookups: Option<Woken>,
+    mut lookups: Option<Lookups>,
 ) -> Result<TcpStream> {
     let mut pending: Vec<Attempt<TcpStream>> = Vec::new();
     loop {
@@ -551,14 +554,9 @@ async fn race<T: fmt::Display>(
         let waited = poll_fn(|cx| {
             let mut answered = false;
             if let Some(lookups) = lookups.as_mut() {
-                match lookups.poll_take(cx) {
-                    Ok(answers) => {
-                        for (family, answer) in answers {
-                            attempts.answered(family, answer);
-                            answered = true;
-                        }
-                    }
-                    Err(err) => return Poll::Ready(Err(err)),
+                for (family, answer) in lookups.poll_take(cx) {
+                    attempts.answered(family, answer);
+                    answered = true;
                 }
             }
             let before = pending.len();
@@ -587,84 +585,6 @@ async fn race<T: fmt::Display>(
     }
 }
 
-/// The per-family lookups of a name, with a copy of their wake socket
-/// registered with tokio's reactor, so that an answer wakes the task that
-/// waits for it and no runtime thread blocks. Dropping it drops the lookups
-/// and closes both sockets; a lookup still running ends on its own thread.
-struct Woken {
-    lookups: Lookups,
-    #[cfg(unix)]
-    wake: UnixStream,
-    #[cfg(windows)]
-    wake: UdpSocket,
-}
-
-impl Woken {
-    /// Starts the lookups of `by` with the builder's resolver.
-    fn start(builder: &ConnectorBuilder, target: &str, by: &ByName) -> Result<Woken> {
-        let lookups = builder.start_lookups(target, &by.name, &by.families)?;
-        // A duplicate of the nonblocking reading end: the lookups keep theirs.
-        let copy = lookups.wake_socket().try_clone();
-        #[cfg(unix)]
-        let wake = copy.and_then(|s| UnixStream::from_std(s.into()));
-        #[cfg(windows)]
-        let wake = copy.and_then(|s| UdpSocket::from_std(s.into()));
-        let wake = wake.map_err(|source| Error::Register {
-            target: target.to_owned(),
-            error: source,
-        })?;
-        Ok(Woken { lookups, wake })
-    }
-
-    /// The answers that came since the last call (none yet: an empty list,
-    /// and the task is woken when one comes). The wake socket is drained
-    /// through tokio, which clears its readiness, before the answers are taken.
-    fn poll_take(&mut self, cx: &mut Context<'_>) -> io::Result<Vec<Answer>> {
-        let mut woken = false;
-        while let Poll::Ready(ready) = self.poll_readable(cx) {
-            ready?;
-            woken = true;
-            if self.drain()? {
-                break;
-            }
-        }
-        Ok(if woken {
-            self.lookups.take()
-        } else {
-            Vec::new()
-        })
-    }
-
-    #[cfg(unix)]
-    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.wake.poll_read_ready(cx)
-    }
-
-    #[cfg(windows)]
-    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.wake.poll_recv_ready(cx)
-    }
-
-    /// Reads the wake bytes until tokio sees `WouldBlock`; `true` at the
-    /// end of the stream, which cannot come while the lookups hold the
-    /// writing end.
-    fn drain(&self) -> io::Result<bool> {
-        let mut buf = [0u8; 16];
-        loop {
-            #[cfg(unix)]
-            let read = self.wake.try_read(&mut buf);
-            #[cfg(windows)]
-            let read = self.wake.try_recv(&mut buf);
-            match read {
-                Ok(0) => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
 /// Looks up `by` in each of its families at the same time and returns
 /// every address once all answered, as the blocking connect does for the
 /// sequential mode and datagram sockets (see [`gathered`]). The connect
@@ -679,15 +599,15 @@ where
 {
     running(&target)?;
     let shown = target.to_string();
-    let mut lookups = Woken::start(builder, &shown, by)?;
+    let mut lookups = Lookups::start_in_task(&builder.resolver, &by.name, &by.families);
     let deadline = builder
         .timeout()
         .and_then(|t| ::tokio::time::Instant::now().checked_add(t));
     let mut answers = Vec::new();
     while answers.len() < by.families.len() {
         let next = poll_fn(|cx| match lookups.poll_take(cx) {
-            Ok(new) if new.is_empty() => Poll::Pending,
-            other => Poll::Ready(other),
+            new if new.is_empty() => Poll::Pending,
+            new => Poll::Ready(new),
         });
         let new = match deadline {
             Some(deadline) => ::tokio::time::timeout_at(deadline, next)
@@ -695,11 +615,7 @@ where
                 .map_err(|_| no_answer(&shown))?,
             None => next.await,
         };
-        answers.extend(new.map_err(|source| Error::Resolve {
-            target: shown.clone(),
-            family: None,
-            error: source,
-        })?);
+        answers.extend(new);
     }
     gathered(builder, &shown, &by.name, by.port, answers)
 }

@@ -277,10 +277,19 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
 
 /// `getaddrinfo` for `name` in one address family (`AF_INET6` or `AF_INET`
 /// in the hints, `SOCK_STREAM`, no flags): the addresses with port 0, in
-/// the resolver's order, duplicates removed. Winsock is started by then:
-/// the wake pair, created first, goes through socket2, which starts it.
+/// the resolver's order, duplicates removed. Winsock is started first, once
+/// per process (an async connect makes no socket before its lookups): a
+/// socket made through socket2, which starts it, and closed at once.
 #[allow(unsafe_code)]
 pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::net::SocketAddr>> {
+    static WINSOCK: std::sync::Once = std::sync::Once::new();
+    WINSOCK.call_once(|| {
+        drop(Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            None,
+        ));
+    });
     use std::ffi::CString;
     use std::ptr;
     use windows_sys::Win32::Networking::WinSock::{

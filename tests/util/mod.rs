@@ -75,6 +75,18 @@ pub fn thread_count() -> usize {
         .count()
 }
 
+/// Threads of this process that look names up for sockwright: those named
+/// `sockwright-resolve` (Linux: `/proc/self/task/*/comm`, which keeps the
+/// first 15 bytes of a name).
+#[cfg(target_os = "linux")]
+pub fn lookup_thread_count() -> usize {
+    fs::read_dir("/proc/self/task")
+        .expect("list /proc/self/task")
+        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == "sockwright-reso")
+        .count()
+}
+
 /// A loopback TCP port on which connects are refused, held for as long as the
 /// returned socket lives: the socket is bound but never listens, so the
 /// kernel answers every SYN with a reset and no other program can take the

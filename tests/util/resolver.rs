@@ -58,7 +58,8 @@ pub fn check_no_family_resolved(err: &Error) {
 }
 
 /// Lets the held answers of `resolver` go, then waits (at most 5 s) until
-/// the lookup threads they kept have ended, and checks that the process has
+/// the lookup threads they kept have ended (a lookup thread ends after a
+/// second without a question), and checks that the process has
 /// `fds_before` open file descriptors again. `what` names the threads in
 /// the failure message.
 #[cfg(target_os = "linux")]
@@ -162,5 +163,66 @@ impl sockwright::Resolve for TestResolver {
             std::thread::sleep(latency);
         }
         Ok(addrs)
+    }
+}
+
+/// A resolver whose every lookup blocks until [`HangingResolver::release`]:
+/// one that never answers, for as long as the test needs. Counts the
+/// lookups asked and the most under way at once.
+#[derive(Debug, Clone, Default)]
+pub struct HangingResolver {
+    inner: std::sync::Arc<HangingInner>,
+}
+
+#[derive(Debug, Default)]
+struct HangingInner {
+    state: std::sync::Mutex<Hanging>,
+    opened: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Hanging {
+    released: bool,
+    asked: usize,
+    running: usize,
+    most: usize,
+}
+
+impl HangingResolver {
+    pub fn new() -> HangingResolver {
+        HangingResolver::default()
+    }
+
+    /// Lets every lookup return (with an error), now and from now on.
+    pub fn release(&self) {
+        self.inner.state.lock().unwrap().released = true;
+        self.inner.opened.notify_all();
+    }
+
+    /// The lookups asked so far, and the most under way at once.
+    pub fn asked_and_most(&self) -> (usize, usize) {
+        let state = self.inner.state.lock().unwrap();
+        (state.asked, state.most)
+    }
+}
+
+impl sockwright::Resolve for HangingResolver {
+    fn lookup(
+        &self,
+        _name: &str,
+        _family: sockwright::Domain,
+    ) -> io::Result<Vec<std::net::IpAddr>> {
+        let mut state = self.inner.state.lock().unwrap();
+        state.asked += 1;
+        state.running += 1;
+        state.most = state.most.max(state.running);
+        while !state.released {
+            state = self.inner.opened.wait(state).unwrap();
+        }
+        state.running -= 1;
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "released at the end of the test",
+        ))
     }
 }
