@@ -630,7 +630,13 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         }
         let began = Instant::now();
         Attempts {
-            race: Race::new(order, settings.delay, began, builder.timeout()),
+            race: Race::new(
+                order,
+                settings.delay,
+                settings.in_flight,
+                began,
+                builder.timeout(),
+            ),
             builder,
             target,
             errors: Vec::new(),
@@ -652,7 +658,13 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
     ) -> Self {
         let settings = &builder.race;
         let began = Instant::now();
-        let mut race = Race::new(Vec::new(), settings.delay, began, builder.timeout());
+        let mut race = Race::new(
+            Vec::new(),
+            settings.delay,
+            settings.in_flight,
+            began,
+            builder.timeout(),
+        );
         race.expect(true);
         debug!(
             "racing {target} (RFC 8305) as the {} answers for {name} come: {:?} between attempts, {:?} resolution delay",
