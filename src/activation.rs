@@ -1006,7 +1006,7 @@ pub(crate) struct Named<'a>(pub(crate) Option<&'a str>);
 impl fmt::Display for Named<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(name) => write!(f, " (named {name:?})"),
+            Some(name) => write!(f, " (named {})", crate::shown::Quoted::new(name)),
             None => Ok(()),
         }
     }
@@ -1021,16 +1021,13 @@ fn digits(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-/// A value from the environment, quoted and cut to 64 characters.
+/// A value from the environment, quoted and cut to 64 characters (it sits
+/// inside a reason).
 struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const LIMIT: usize = 64;
-        match self.0.char_indices().nth(LIMIT) {
-            None => write!(f, "{:?}", self.0),
-            Some((cut, _)) => write!(f, "{:?}... ({} bytes)", &self.0[..cut], self.0.len()),
-        }
+        crate::shown::Quoted::with_limit(self.0, 64).fmt(f)
     }
 }
 
@@ -1213,7 +1210,7 @@ mod tests {
     fn quoted_cuts_long_values_on_a_char_boundary() {
         let text = "é".repeat(100);
         let shown = Quoted(&text).to_string();
-        assert!(shown.ends_with("... (200 bytes)"), "{shown}");
+        assert!(shown.ends_with("\"…(200 bytes)"), "{shown}");
         assert_eq!(Quoted("ab").to_string(), "\"ab\"");
     }
 

@@ -683,7 +683,7 @@ impl ConnectorBuilder {
         if self.local_v4.or(self.local_v6).is_some() {
             return Err(Error::invalid(format!(
                 "a source address does not apply to Unix path {}",
-                path.display()
+                crate::shown::Cut::new(path.display())
             )));
         }
         let sockaddr = SockAddr::unix(path).map_err(|e| {

@@ -424,6 +424,7 @@ mod listener;
 mod options;
 mod resolve;
 mod resolver;
+mod shown;
 mod socket_ref;
 mod sys;
 
