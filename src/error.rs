@@ -364,12 +364,16 @@ impl fmt::Display for Error {
                     .count();
                 let target = Cut::new(target);
                 match tried {
-                    1 => write!(f, "{target}: the only address failed: {}", List(attempts)),
+                    1 => write!(
+                        f,
+                        "{target}: the only address failed: {}",
+                        List(attempts, "; ")
+                    ),
                     n => write!(
                         f,
                         "{target}: all {} addresses failed: {}",
                         Count(n),
-                        List(attempts)
+                        List(attempts, "; ")
                     ),
                 }
             }

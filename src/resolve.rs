@@ -322,6 +322,18 @@ fn describe<A: fmt::Debug + ?Sized>(addr: &A) -> String {
             format!("{host}:{port}")
         };
     }
+    // A long list of socket addresses: its first and last few.
+    let list = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .map(|t| t.split(", ").collect::<Vec<_>>())
+        .filter(|items| {
+            items.len() > crate::shown::LISTED
+                && items.iter().all(|i| i.parse::<SocketAddr>().is_ok())
+        });
+    if let Some(items) = list {
+        return format!("[{}]", crate::shown::List(&items, ", "));
+    }
     text
 }
 
@@ -431,6 +443,14 @@ mod tests {
         assert_eq!(describe(&addr), "[::1]:9");
         let list = [addr, "127.0.0.1:9".parse().unwrap()];
         assert_eq!(describe(&&list[..]), "[[::1]:9, 127.0.0.1:9]");
+        let long: Vec<SocketAddr> = (1..=5000u16)
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .collect();
+        assert_eq!(
+            describe(&&long[..]),
+            "[127.0.0.1:1, 127.0.0.1:2, 127.0.0.1:3, 127.0.0.1:4, 127.0.0.1:5, 127.0.0.1:6, \
+             ... and 4,992 more, 127.0.0.1:4999, 127.0.0.1:5000]"
+        );
     }
 
     #[test]

@@ -147,9 +147,9 @@ pub(crate) const LISTED: usize = 8;
 /// and one before it.
 const TAIL: usize = 2;
 
-/// Shows `items` separated by `; `, at most [`LISTED`] of them: the first
-/// ones, `... and N more`, then the last ones.
-pub(crate) struct List<'a, T>(pub(crate) &'a [T]);
+/// Shows `items` separated by `; ` (or the separator given), at most
+/// [`LISTED`] of them: the first ones, `... and N more`, then the last ones.
+pub(crate) struct List<'a, T>(pub(crate) &'a [T], pub(crate) &'static str);
 
 impl<T: fmt::Display> fmt::Display for List<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -159,16 +159,17 @@ impl<T: fmt::Display> fmt::Display for List<'_, T> {
         } else {
             (items.len(), 0)
         };
+        let separator = self.1;
         for (i, item) in items[..head].iter().enumerate() {
             if i > 0 {
-                f.write_str("; ")?;
+                f.write_str(separator)?;
             }
             item.fmt(f)?;
         }
         if skipped > 0 {
-            write!(f, "; ... and {} more", Count(skipped))?;
+            write!(f, "{separator}... and {} more", Count(skipped))?;
             for item in &items[items.len() - TAIL..] {
-                write!(f, "; {item}")?;
+                write!(f, "{separator}{item}")?;
             }
         }
         Ok(())
@@ -232,17 +233,17 @@ mod tests {
     #[test]
     fn a_long_list_shows_its_first_and_last_items() {
         let short: Vec<usize> = (1..=LISTED).collect();
-        assert_eq!(List(&short).to_string(), "1; 2; 3; 4; 5; 6; 7; 8");
+        assert_eq!(List(&short, "; ").to_string(), "1; 2; 3; 4; 5; 6; 7; 8");
         let long: Vec<usize> = (1..=5000).collect();
         assert_eq!(
-            List(&long).to_string(),
+            List(&long, "; ").to_string(),
             "1; 2; 3; 4; 5; 6; ... and 4,992 more; 4999; 5000"
         );
         let nine: Vec<usize> = (1..=9).collect();
         assert_eq!(
-            List(&nine).to_string(),
-            "1; 2; 3; 4; 5; 6; ... and 1 more; 8; 9"
+            List(&nine, ", ").to_string(),
+            "1, 2, 3, 4, 5, 6, ... and 1 more, 8, 9"
         );
-        assert_eq!(List::<usize>(&[]).to_string(), "");
+        assert_eq!(List::<usize>(&[], "; ").to_string(), "");
     }
 }
