@@ -171,7 +171,11 @@ impl fmt::Display for Select<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Select::Position(i) => write!(f, "inherited socket at position {i}"),
-            Select::Name(name) => write!(f, "inherited socket named {name:?}"),
+            Select::Name(name) => write!(
+                f,
+                "inherited socket named {}",
+                crate::shown::Quoted::new(name)
+            ),
         }
     }
 }
@@ -500,12 +504,12 @@ impl ListenFds {
                 (0, _) => "no sockets were passed (LISTEN_FDS is not set or 0)".to_owned(),
                 (n, true) => format!("{n} passed, without names (LISTEN_FDNAMES is not set)"),
                 (n, false) => {
-                    let names: Vec<&str> = self
+                    let names: Vec<_> = self
                         .names
                         .iter()
-                        .map(|n| n.as_deref().unwrap_or("(unnamed)"))
+                        .map(|n| crate::shown::Cut::new(n.as_deref().unwrap_or("(unnamed)")))
                         .collect();
-                    format!("{n} passed, named {}", names.join(", "))
+                    format!("{n} passed, named {}", crate::shown::List(&names, ", "))
                 }
             };
             Error::invalid(format!("no {which}: {passed}"))
@@ -1204,6 +1208,22 @@ mod tests {
         let err = fds.select(Select::Position(2)).unwrap_err().to_string();
         assert!(err.contains("no inherited socket at position 2"), "{err}");
         assert_eq!(fds.select(Select::Position(1)).unwrap().fd(), 4);
+    }
+
+    #[test]
+    fn a_long_list_of_names_and_a_long_name_stay_short_in_errors() {
+        let names: Vec<String> = (0..1000).map(|i| format!("n{i}")).collect();
+        let fds = ListenFds::parse(Some("7"), Some("1000"), Some(&names.join(":")), 7).unwrap();
+        let wanted = "w".repeat(100_000);
+        let err = fds.select(Select::Name(&wanted)).unwrap_err().to_string();
+        assert!(err.len() < 1024, "{} bytes: {err}", err.len());
+        assert!(err.contains("\"…(100000 bytes)"), "{err}");
+        assert!(
+            err.ends_with(
+                "1000 passed, named n0, n1, n2, n3, n4, n5, ... and 992 more, n998, n999"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

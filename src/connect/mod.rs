@@ -25,6 +25,7 @@ use log::{log_enabled, Level};
 use socket2::{SockAddr, SockRef, Socket};
 
 use crate::options::{set_result, Phase};
+use crate::shown::List;
 use crate::{resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, Type, CONNECTOR_LOG};
 
 /// `log::debug!` with the target a user filters the client side by,
@@ -372,7 +373,7 @@ pub(crate) fn gathered(
     if addrs.is_empty() {
         return Err(resolution::no_address(target, errors));
     }
-    debug!("resolved {target} to {addrs:?}");
+    debug!("resolved {target} to [{}]", List(&addrs, ", "));
     Ok(addrs)
 }
 
@@ -624,7 +625,8 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         let order = schedule::interleave(addrs, settings.family, settings.first_count);
         if order.len() > 1 {
             debug!(
-                "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
+                "racing {target} (RFC 8305): order [{}], {:?} between attempts",
+                List(&order, ", "),
                 settings.delay
             );
         }
@@ -707,9 +709,10 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                     addr.set_port(resolving.port);
                 }
                 debug!(
-                    "{} ({family}) answered after {:?}: {addrs:?}",
+                    "{} ({family}) answered after {:?}: [{}]",
                     resolving.name,
-                    self.began.elapsed()
+                    self.began.elapsed(),
+                    List(&addrs, ", ")
                 );
                 Ok(addrs)
             }
@@ -745,13 +748,15 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             let before = self.race.known();
             if holding {
                 debug!(
-                    "{}: no {} answer within the resolution delay; starting with {new:?}",
-                    resolving.name, settings.family
+                    "{}: no {} answer within the resolution delay; starting with [{}]",
+                    resolving.name,
+                    settings.family,
+                    List(&new, ", ")
                 );
             }
             self.race.add(&new, settings.family, settings.first_count);
             if before > 0 {
-                debug!("{new:?} joined the race for {}", self.target);
+                debug!("[{}] joined the race for {}", List(&new, ", "), self.target);
             }
         }
         self.race.expect(resolving.resolution.pending());
