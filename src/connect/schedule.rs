@@ -112,8 +112,8 @@ pub(crate) fn validate(delay: Duration, family: Domain, first_count: usize) -> R
 pub(crate) fn validate_in_flight(in_flight: usize, first_count: usize) -> Result<()> {
     if in_flight <= first_count {
         return Err(Error::invalid(format!(
-            "at most {in_flight} attempts in flight leaves no room for the other address family \
-             after the first address family count ({first_count}): set it above {first_count}"
+            "max attempts in flight ({in_flight}) must be above the first address family count \
+             ({first_count}), or the other family waits for an attempt to fail"
         )));
     }
     Ok(())
@@ -713,7 +713,7 @@ mod tests {
         for (cap, count) in [(1, 1), (2, 2), (0, 1), (4, 9)] {
             let err = validate_in_flight(cap, count).unwrap_err();
             assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
-            assert!(err.to_string().contains("attempts in flight"), "{err}");
+            assert!(err.to_string().contains("max attempts in flight"), "{err}");
         }
         let settings = Settings {
             in_flight: 1,
