@@ -184,7 +184,11 @@ impl fmt::Display for Select<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Select::Position(i) => write!(f, "inherited socket at position {i}"),
-            Select::Name(name) => write!(f, "inherited socket named {name:?}"),
+            Select::Name(name) => write!(
+                f,
+                "inherited socket named {}",
+                crate::shown::Quoted::new(name)
+            ),
         }
     }
 }
@@ -513,12 +517,12 @@ impl ListenFds {
                 (0, _) => "no sockets were passed (LISTEN_FDS is not set or 0)".to_owned(),
                 (n, true) => format!("{n} passed, without names (LISTEN_FDNAMES is not set)"),
                 (n, false) => {
-                    let names: Vec<&str> = self
+                    let names: Vec<_> = self
                         .names
                         .iter()
-                        .map(|n| n.as_deref().unwrap_or("(unnamed)"))
+                        .map(|n| crate::shown::Cut::new(n.as_deref().unwrap_or("(unnamed)")))
                         .collect();
-                    format!("{n} passed, named {}", names.join(", "))
+                    format!("{n} passed, named {}", crate::shown::List(&names, ", "))
                 }
             };
             Error::invalid(format!("no {which}: {passed}"))
@@ -1019,7 +1023,7 @@ pub(crate) struct Named<'a>(pub(crate) Option<&'a str>);
 impl fmt::Display for Named<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(name) => write!(f, " (named {name:?})"),
+            Some(name) => write!(f, " (named {})", crate::shown::Quoted::new(name)),
             None => Ok(()),
         }
     }
@@ -1034,16 +1038,13 @@ fn digits(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-/// A value from the environment, quoted and cut to 64 characters.
+/// A value from the environment, quoted and cut to 64 characters (it sits
+/// inside a reason).
 struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const LIMIT: usize = 64;
-        match self.0.char_indices().nth(LIMIT) {
-            None => write!(f, "{:?}", self.0),
-            Some((cut, _)) => write!(f, "{:?}... ({} bytes)", &self.0[..cut], self.0.len()),
-        }
+        crate::shown::Quoted::with_limit(self.0, 64).fmt(f)
     }
 }
 
@@ -1235,10 +1236,26 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_of_names_and_a_long_name_stay_short_in_errors() {
+        let names: Vec<String> = (0..1000).map(|i| format!("n{i}")).collect();
+        let fds = ListenFds::parse(Some("7"), Some("1000"), Some(&names.join(":")), 7).unwrap();
+        let wanted = "w".repeat(100_000);
+        let err = fds.select(Select::Name(&wanted)).unwrap_err().to_string();
+        assert!(err.len() < 1024, "{} bytes: {err}", err.len());
+        assert!(err.contains("\"…(100000 bytes)"), "{err}");
+        assert!(
+            err.ends_with(
+                "1000 passed, named n0, n1, n2, n3, n4, n5, ... and 992 more, n998, n999"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn quoted_cuts_long_values_on_a_char_boundary() {
         let text = "é".repeat(100);
         let shown = Quoted(&text).to_string();
-        assert!(shown.ends_with("... (200 bytes)"), "{shown}");
+        assert!(shown.ends_with("\"…(200 bytes)"), "{shown}");
         assert_eq!(Quoted("ab").to_string(), "\"ab\"");
     }
 

@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 #[cfg(unix)]
 use std::path::PathBuf;
 
+#[cfg(unix)]
+use crate::shown::Cut;
+
 /// The address a failed step was working on, as shown in [`Error`](crate::Error) messages.
 ///
 /// # Examples
@@ -38,34 +41,43 @@ impl fmt::Display for Address {
             Address::Inet(addr) => addr.fmt(f),
             #[cfg(unix)]
             Address::Unix(path) if path.as_os_str().is_empty() => f.write_str("(unnamed)"),
+            // A path too long to be a socket's (which is what an error may
+            // be about) is cut, not echoed whole.
             #[cfg(unix)]
             Address::Unix(path) => {
                 use std::os::unix::ffi::OsStrExt;
                 match path.as_os_str().as_bytes().split_first() {
-                    // Linux's abstract namespace: a name that starts with a
-                    // NUL byte, shown as `@name` as `ss` and `netstat` do,
-                    // with any other NUL or control byte escaped.
-                    Some((0, name)) => {
-                        f.write_str("@")?;
-                        for chunk in name.utf8_chunks() {
-                            for c in chunk.valid().chars() {
-                                if c.is_control() {
-                                    write!(f, "{}", c.escape_default())?;
-                                } else {
-                                    write!(f, "{c}")?;
-                                }
-                            }
-                            for b in chunk.invalid() {
-                                write!(f, "\\x{b:02x}")?;
-                            }
-                        }
-                        Ok(())
-                    }
-                    _ => path.display().fmt(f),
+                    Some((0, name)) => write!(f, "@{}", Cut::new(Abstract(name))),
+                    _ => Cut::new(path.display()).fmt(f),
                 }
             }
             Address::Unknown => f.write_str("(unknown address)"),
         }
+    }
+}
+
+/// A name in Linux's abstract namespace (one that starts with a NUL byte,
+/// left out here), shown after `@` as `ss` and `netstat` do, with any other
+/// NUL or control byte escaped.
+#[cfg(unix)]
+struct Abstract<'a>(&'a [u8]);
+
+#[cfg(unix)]
+impl fmt::Display for Abstract<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c.is_control() {
+                    write!(f, "{}", c.escape_default())?;
+                } else {
+                    write!(f, "{c}")?;
+                }
+            }
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -80,7 +80,9 @@ impl ConnectorBuilder {
     /// from each address and the finishing call; a TCP connect to several
     /// addresses races them ([`happy_eyeballs`](Self::happy_eyeballs) on,
     /// [`DEFAULT_CONNECTION_ATTEMPT_DELAY`](Self::DEFAULT_CONNECTION_ATTEMPT_DELAY),
-    /// IPv6 first, first address family count 1).
+    /// IPv6 first, first address family count 1, at most
+    /// [`DEFAULT_MAX_ATTEMPTS_IN_FLIGHT`](Self::DEFAULT_MAX_ATTEMPTS_IN_FLIGHT)
+    /// attempts in flight).
     ///
     /// # Examples
     ///
@@ -318,6 +320,78 @@ impl ConnectorBuilder {
     /// ```
     pub fn first_address_family_count(&mut self, count: usize) -> &mut Self {
         self.race.first_count = count;
+        self.race.written = true;
+        self
+    }
+
+    /// How many attempts of one Happy Eyeballs connect may be in flight at
+    /// once, unless [`max_attempts_in_flight`](Self::max_attempts_in_flight)
+    /// says otherwise: 4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// assert_eq!(ConnectorBuilder::DEFAULT_MAX_ATTEMPTS_IN_FLIGHT, 4);
+    /// ```
+    pub const DEFAULT_MAX_ATTEMPTS_IN_FLIGHT: usize = schedule::DEFAULT_IN_FLIGHT;
+
+    /// Sets how many attempts of one Happy Eyeballs connect may be in
+    /// flight at once, each holding a socket (a file descriptor).
+    ///
+    /// Default: [`DEFAULT_MAX_ATTEMPTS_IN_FLIGHT`](Self::DEFAULT_MAX_ATTEMPTS_IN_FLIGHT),
+    /// 4. RFC 8305 leaves the number open. When that many attempts are
+    /// pending, the next one waits, however long it has been due, until
+    /// one of them fails; none is abandoned to make room, as the RFC says
+    /// that starting an attempt does not affect the earlier ones, and an
+    /// attempt cut short after a few delays (40 ms with a 10 ms
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay)) could
+    /// never reach a server farther away than that. Without a cap, a name
+    /// with many unreachable addresses (packets dropped, no answer) would
+    /// hold one socket per delay until the connect timeout or the OS gives
+    /// up (about two minutes on Linux): hundreds of descriptors for one connect.
+    ///
+    /// Why 4: the delay staggers attempts so that a slow first attempt does
+    /// not hold up a fast second one, which takes 2; the interleaved order
+    /// alternates the families, so 4 keeps two attempts of each family in
+    /// flight, and one unreachable address in each family (or a whole
+    /// family unreachable, the case Happy Eyeballs is for, plus one bad
+    /// address of the other) does not stop the race. Past a handful, more
+    /// sockets buy only descriptors: each one waits on the same network.
+    /// Go's dialer keeps 2 in flight, one per family.
+    ///
+    /// The value must be above the
+    /// [`first_address_family_count`](Self::first_address_family_count),
+    /// so that the other family's first attempt never waits for one of the
+    /// preferred family to fail; otherwise (and for 0) the finishing call
+    /// returns [`Error::InvalidConfig`] before any system call. With a cap
+    /// reached by unreachable addresses, only the
+    /// [`connect_timeout`](Self::connect_timeout) or the OS ends the wait:
+    /// set a timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::{ConnectorBuilder, Error};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new()
+    ///     .max_attempts_in_flight(2)
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .connect(server.local_addr()?)?;
+    /// # drop(stream);
+    /// let err = ConnectorBuilder::new()
+    ///     .first_address_family_count(2)
+    ///     .max_attempts_in_flight(2)
+    ///     .connect(server.local_addr()?)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::InvalidConfig { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_attempts_in_flight(&mut self, count: usize) -> &mut Self {
+        self.race.in_flight = count;
         self.race.written = true;
         self
     }
@@ -618,7 +692,7 @@ impl ConnectorBuilder {
         if self.local_v4.or(self.local_v6).is_some() {
             return Err(Error::invalid(format!(
                 "a source address does not apply to Unix path {}",
-                path.display()
+                crate::shown::Cut::new(path.display())
             )));
         }
         let sockaddr = SockAddr::unix(path).map_err(|e| {

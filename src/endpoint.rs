@@ -2,6 +2,8 @@
 //! `[::]:443`, `unix:/run/app.sock`, `@app`, `sd-listen:web`, `fd:3`.
 
 use std::fmt;
+
+use crate::shown::Quoted;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -145,14 +147,10 @@ impl EndpointParseError {
 
 impl fmt::Display for EndpointParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const LIMIT: usize = 80;
-        let shown = match self.input.char_indices().nth(LIMIT) {
-            None => format!("{:?}", self.input),
-            Some((cut, _)) => format!("{:?}...", &self.input[..cut]),
-        };
         write!(
             f,
-            "invalid endpoint {shown}: {}; accepted forms: {FORMS}",
+            "invalid endpoint {}: {}; accepted forms: {FORMS}",
+            Quoted::new(&self.input),
             self.reason
         )
     }
@@ -313,15 +311,13 @@ fn port_number(text: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("port {} is not a number from 0 to 65535", Q(text)))
 }
 
-/// A piece of the input, quoted and cut to 40 characters.
+/// A piece of the input, quoted and cut to 40 characters: the message
+/// shows the whole input (cut the usual way) too.
 struct Q<'a>(&'a str);
 
 impl fmt::Display for Q<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.char_indices().nth(40) {
-            None => write!(f, "{:?}", self.0),
-            Some((cut, _)) => write!(f, "{:?}...", &self.0[..cut]),
-        }
+        Quoted::with_limit(self.0, 40).fmt(f)
     }
 }
 
@@ -488,10 +484,10 @@ mod tests {
                 "{message}"
             );
         }
-        let long = "x".repeat(300);
+        let long = "x".repeat(1000);
         let message = long.parse::<Endpoint>().unwrap_err().to_string();
         assert!(
-            message.len() < 300 && message.contains("\"...: missing port"),
+            message.len() < 700 && message.contains("\"…(1000 bytes): missing port"),
             "{message}"
         );
         let port = format!("localhost:{}", "9".repeat(300));

@@ -177,7 +177,9 @@
 //! 4. **Stagger the attempts** (section 5): the next attempt starts
 //!    [**250 ms**](ConnectorBuilder::connection_attempt_delay) after the
 //!    latest one, or at once when the latest one fails; earlier attempts go
-//!    on. The first connection made wins and every other attempt is closed.
+//!    on, [**4**](ConnectorBuilder::max_attempts_in_flight) at most: with
+//!    that many pending, the next waits until one fails. The first
+//!    connection made wins and every other attempt is closed.
 //! 5. **Wait without spinning.** The pending sockets, and while a name is
 //!    looked up the socket through which an answer announces itself, are
 //!    waited for together in the OS readiness wait (`poll(2)`, `WSAPoll`) by
@@ -430,6 +432,7 @@ mod listener;
 mod options;
 mod resolve;
 mod resolver;
+mod shown;
 mod socket_ref;
 mod sys;
 mod target;

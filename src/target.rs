@@ -82,26 +82,11 @@ impl Given<'_> {
     }
 }
 
-/// How many addresses of a list a message shows before counting the rest.
-const SHOWN_ADDRESSES: usize = 8;
-
 impl fmt::Display for Given<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Given::One(addr) => addr.fmt(f),
-            Given::Many(addrs) => {
-                f.write_str("[")?;
-                for (i, addr) in addrs.iter().take(SHOWN_ADDRESSES).enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    addr.fmt(f)?;
-                }
-                if addrs.len() > SHOWN_ADDRESSES {
-                    write!(f, ", and {} more", addrs.len() - SHOWN_ADDRESSES)?;
-                }
-                f.write_str("]")
-            }
+            Given::Many(addrs) => write!(f, "[{}]", crate::shown::List(addrs, ", ")),
             Given::Name(host, port) if host.contains(':') => write!(f, "[{host}]:{port}"),
             Given::Name(host, port) => write!(f, "{host}:{port}"),
             Given::Invalid(text, _) => f.write_str(text),
@@ -289,11 +274,13 @@ mod tests {
 
     #[test]
     fn a_long_list_is_shown_with_a_count_of_the_rest() {
-        let list: Vec<SocketAddr> = (1..=20)
+        let list: Vec<SocketAddr> = (1..=5000)
             .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
             .collect();
-        let shown = list.given().to_string();
-        assert!(shown.starts_with("[127.0.0.1:1, 127.0.0.1:2, "), "{shown}");
-        assert!(shown.ends_with("127.0.0.1:8, and 12 more]"), "{shown}");
+        assert_eq!(
+            list.given().to_string(),
+            "[127.0.0.1:1, 127.0.0.1:2, 127.0.0.1:3, 127.0.0.1:4, 127.0.0.1:5, 127.0.0.1:6, \
+             ... and 4,992 more, 127.0.0.1:4999, 127.0.0.1:5000]"
+        );
     }
 }

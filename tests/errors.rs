@@ -307,3 +307,67 @@ fn io_error_keeps_kind_and_reaches_the_os_code() {
     // Through anyhow, the converted error still prints its facts once.
     assert_eq!(format!("{:#}", anyhow::Error::new(io)), text);
 }
+
+/// Checks that a message about a huge input is short, names its step, cuts
+/// the input with its length and still ends with the reason.
+fn check_cut(what: &str, message: &str, step: &str, length: usize, reason: &str) {
+    eprintln!("{what}: {} bytes: {message}", message.len());
+    assert!(message.len() < 1024, "{what}: {} bytes", message.len());
+    assert!(message.starts_with(step), "{what}: {message}");
+    assert!(
+        message.contains(&format!("…({length} bytes)")),
+        "{what}: {message}"
+    );
+    assert!(message.ends_with(reason), "{what}: {message}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_huge_path_or_name_is_cut_in_the_message() {
+    // A 1 MiB path: no socket path is that long, and the message says so
+    // without repeating it.
+    let path = format!("/tmp/{}", "p".repeat((1 << 20) - 5));
+    let err = ConnectorBuilder::new().connect_unix(&path).unwrap_err();
+    check_cut(
+        "connect_unix to a 1 MiB path",
+        &err.to_string(),
+        "invalid configuration: Unix socket path /tmp/ppp",
+        1 << 20,
+        "must be shorter than SUN_LEN",
+    );
+    let err = ListenerBuilder::new().listen_unix(&path).unwrap_err();
+    check_cut(
+        "listen_unix on a 1 MiB path",
+        &err.to_string(),
+        "invalid configuration: Unix socket path /tmp/ppp",
+        1 << 20,
+        "must be shorter than SUN_LEN",
+    );
+    // A 100 KB host name: the resolver refuses it, the message stays short.
+    let name = "h".repeat(100_000);
+    for (what, result) in [
+        (
+            "connect to a 100 KB name",
+            ConnectorBuilder::new()
+                .connect((name.as_str(), 80))
+                .map(drop),
+        ),
+        (
+            "sequential connect to a 100 KB name",
+            ConnectorBuilder::new()
+                .happy_eyeballs(false)
+                .connect((name.as_str(), 80))
+                .map(drop),
+        ),
+        (
+            "listen on a 100 KB name",
+            ListenerBuilder::new().listen((name.as_str(), 80)).map(drop),
+        ),
+    ] {
+        let err = result.unwrap_err();
+        let io = err.io_error().expect("an OS or resolver reason");
+        // The message shows the reason with its first letter in lower case.
+        let reason = io.to_string();
+        check_cut(what, &err.to_string(), "resolve hhh", 100_003, &reason[1..]);
+    }
+}

@@ -317,6 +317,18 @@ fn invalid_race_settings_fail_before_any_system_call() {
             }),
         ),
         (
+            "max attempts in flight (2) must be above the first address family count (2)",
+            Box::new(|b| {
+                b.first_address_family_count(2).max_attempts_in_flight(2);
+            }),
+        ),
+        (
+            "max attempts in flight (0) must be above the first address family count (1)",
+            Box::new(|b| {
+                b.max_attempts_in_flight(0);
+            }),
+        ),
+        (
             "resolution delay 0ns is outside 1ms..=2s",
             Box::new(|b| {
                 b.resolution_delay(Duration::ZERO);

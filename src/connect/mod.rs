@@ -30,6 +30,7 @@ use log::{log_enabled, Level};
 use socket2::{SockAddr, SockRef, Socket};
 
 use crate::options::{set_result, Phase};
+use crate::shown::List;
 use crate::target::Given;
 use crate::{
     resolve, sys, Address, ConnectorBuilder, Domain, Error, Result, ToSocketAddrs, Type,
@@ -386,7 +387,7 @@ pub(crate) fn gathered(
     if addrs.is_empty() {
         return Err(resolution::no_address(target, errors));
     }
-    debug!("resolved {target} to {addrs:?}");
+    debug!("resolved {target} to [{}]", List(&addrs, ", "));
     Ok(addrs)
 }
 
@@ -638,13 +639,20 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         let order = schedule::interleave(addrs, settings.family, settings.first_count);
         if order.len() > 1 {
             debug!(
-                "racing {target} (RFC 8305): order {order:?}, {:?} between attempts",
+                "racing {target} (RFC 8305): order [{}], {:?} between attempts",
+                List(&order, ", "),
                 settings.delay
             );
         }
         let began = Instant::now();
         Attempts {
-            race: Race::new(order, settings.delay, began, builder.timeout()),
+            race: Race::new(
+                order,
+                settings.delay,
+                settings.in_flight,
+                began,
+                builder.timeout(),
+            ),
             builder,
             target,
             errors: Vec::new(),
@@ -666,7 +674,13 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
     ) -> Self {
         let settings = &builder.race;
         let began = Instant::now();
-        let mut race = Race::new(Vec::new(), settings.delay, began, builder.timeout());
+        let mut race = Race::new(
+            Vec::new(),
+            settings.delay,
+            settings.in_flight,
+            began,
+            builder.timeout(),
+        );
         race.expect(true);
         debug!(
             "racing {target} (RFC 8305) as the {} answers for {name} come: {:?} between attempts, {:?} resolution delay",
@@ -709,9 +723,10 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                     addr.set_port(resolving.port);
                 }
                 debug!(
-                    "{} ({family}) answered after {:?}: {addrs:?}",
+                    "{} ({family}) answered after {:?}: [{}]",
                     resolving.name,
-                    self.began.elapsed()
+                    self.began.elapsed(),
+                    List(&addrs, ", ")
                 );
                 Ok(addrs)
             }
@@ -747,13 +762,15 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             let before = self.race.known();
             if holding {
                 debug!(
-                    "{}: no {} answer within the resolution delay; starting with {new:?}",
-                    resolving.name, settings.family
+                    "{}: no {} answer within the resolution delay; starting with [{}]",
+                    resolving.name,
+                    settings.family,
+                    List(&new, ", ")
                 );
             }
             self.race.add(&new, settings.family, settings.first_count);
             if before > 0 {
-                debug!("{new:?} joined the race for {}", self.target);
+                debug!("[{}] joined the race for {}", List(&new, ", "), self.target);
             }
         }
         self.race.expect(resolving.resolution.pending());

@@ -19,6 +19,10 @@ pub(crate) const DEFAULT_DELAY: Duration = Duration::from_millis(250);
 pub(crate) const MIN_DELAY: Duration = Duration::from_millis(10);
 /// The RFC's recommended ceiling for the delay.
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(2);
+/// How many attempts of one race may be in flight at once unless the
+/// builder says otherwise. RFC 8305 leaves the number open; why 4 is in
+/// [`ConnectorBuilder::max_attempts_in_flight`](crate::ConnectorBuilder::max_attempts_in_flight).
+pub(crate) const DEFAULT_IN_FLIGHT: usize = 4;
 
 /// The builder's race settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) delay: Duration,
     pub(crate) family: Domain,
     pub(crate) first_count: usize,
+    /// The most attempts in flight at once.
+    pub(crate) in_flight: usize,
     /// RFC 8305's Resolution Delay (see [`super::resolution`]).
     pub(crate) resolution_delay: Duration,
     /// Whether a setter wrote the delays, the family or the count; the
@@ -41,6 +47,7 @@ impl Default for Settings {
             delay: DEFAULT_DELAY,
             family: Domain::Ipv6,
             first_count: 1,
+            in_flight: DEFAULT_IN_FLIGHT,
             resolution_delay: super::resolution::DEFAULT_DELAY,
             written: false,
         }
@@ -59,6 +66,7 @@ impl Settings {
         let valid = (MIN_DELAY..=MAX_DELAY).contains(&self.delay)
             && matches!(self.family, Domain::Ipv4 | Domain::Ipv6)
             && self.first_count != 0
+            && self.in_flight > self.first_count
             && (super::resolution::MIN_DELAY..=super::resolution::MAX_DELAY)
                 .contains(&self.resolution_delay);
         if valid {
@@ -72,6 +80,7 @@ impl Settings {
     #[inline(never)]
     fn invalid(&self) -> Result<()> {
         validate(self.delay, self.family, self.first_count)?;
+        validate_in_flight(self.in_flight, self.first_count)?;
         super::resolution::validate(self.resolution_delay)
     }
 }
@@ -93,6 +102,19 @@ pub(crate) fn validate(delay: Duration, family: Domain, first_count: usize) -> R
         return Err(Error::invalid(
             "first address family count must be at least 1",
         ));
+    }
+    Ok(())
+}
+
+/// Checks the cap on attempts in flight: above the first address family
+/// count, so that the first attempt of the other family never waits for
+/// one of the preferred family to fail.
+pub(crate) fn validate_in_flight(in_flight: usize, first_count: usize) -> Result<()> {
+    if in_flight <= first_count {
+        return Err(Error::invalid(format!(
+            "max attempts in flight ({in_flight}) must be above the first address family count \
+             ({first_count}), or the other family waits for an attempt to fail"
+        )));
     }
     Ok(())
 }
@@ -143,6 +165,13 @@ pub(crate) enum Step {
 /// The state of one race: which addresses are left, how many attempts are
 /// pending, when the next one is due and when the whole race ends.
 ///
+/// At most `cap` attempts are pending at once. When that many are, the next
+/// attempt waits, however long it has been due, until one of them fails;
+/// none is abandoned to make room (RFC 8305, section 5: starting a new
+/// attempt does not affect the earlier ones), so each attempt keeps its full
+/// chance to connect, and an attempt that was due while the race was full
+/// starts as soon as one fails.
+///
 /// The addresses not yet tried are `order[next..]`: addresses learnt while
 /// the race runs (RFC 8305, section 3: a second answer arriving late) belong
 /// there, merged into the interleaved order, without touching the attempts
@@ -152,6 +181,8 @@ pub(crate) struct Race {
     order: Vec<SocketAddr>,
     next: usize,
     pending: usize,
+    /// The most attempts pending at once.
+    cap: usize,
     delay: Duration,
     next_due: Option<Instant>,
     deadline: Option<Instant>,
@@ -161,10 +192,12 @@ pub(crate) struct Race {
 
 impl Race {
     /// A race over `order` (already interleaved), starting at `now`, with
-    /// `delay` between attempts and `timeout` bounding the whole race.
+    /// `delay` between attempts, at most `cap` of them (at least 1) pending
+    /// at once and `timeout` bounding the whole race.
     pub(crate) fn new(
         order: Vec<SocketAddr>,
         delay: Duration,
+        cap: usize,
         now: Instant,
         timeout: Option<Duration>,
     ) -> Race {
@@ -172,6 +205,7 @@ impl Race {
             order,
             next: 0,
             pending: 0,
+            cap: cap.max(1),
             delay,
             next_due: Some(now),
             deadline: timeout.and_then(|t| now.checked_add(t)),
@@ -223,7 +257,8 @@ impl Race {
         if self.deadline.is_some_and(|d| now >= d) {
             return Step::TimedOut;
         }
-        let left = self.next < self.order.len();
+        // Addresses left, and room for one more attempt.
+        let left = self.next < self.order.len() && self.pending < self.cap;
         if left && (self.pending == 0 || self.next_due.is_some_and(|due| now >= due)) {
             return Step::Start {
                 index: self.next,
@@ -248,7 +283,8 @@ impl Race {
 
     /// Records that attempt `index` failed at `now`. If it was the latest
     /// one started, the next attempt is due at once rather than after the
-    /// rest of the delay.
+    /// rest of the delay; if the race was full, the next attempt, if it is
+    /// due, starts now that there is room.
     pub(crate) fn failed(&mut self, index: usize, now: Instant) {
         self.pending = self.pending.saturating_sub(1);
         if index + 1 == self.next {
@@ -395,7 +431,7 @@ mod tests {
     fn next_attempt_is_due_one_delay_after_the_last_start() {
         let t0 = Instant::now();
         let delay = Duration::from_millis(250);
-        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, None);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
         assert_eq!(started(&mut race, t0), V6A.parse().unwrap());
         assert_eq!(race.step(t0), Step::Wait(Some(delay)));
         let t1 = t0 + Duration::from_millis(100);
@@ -413,7 +449,7 @@ mod tests {
     fn failure_of_the_latest_attempt_starts_the_next_at_once() {
         let t0 = Instant::now();
         let delay = Duration::from_millis(250);
-        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, None);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
         started(&mut race, t0);
         let t1 = t0 + Duration::from_millis(5);
         race.failed(0, t1);
@@ -424,7 +460,7 @@ mod tests {
     fn failure_of_an_older_attempt_keeps_the_schedule() {
         let t0 = Instant::now();
         let delay = Duration::from_millis(250);
-        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, None);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
         started(&mut race, t0);
         started(&mut race, t0 + delay);
         // The first attempt fails while the second is still pending: the
@@ -437,7 +473,13 @@ mod tests {
     #[test]
     fn everything_failed_is_exhausted() {
         let t0 = Instant::now();
-        let mut race = Race::new(addrs(&[V6A, V4A]), DEFAULT_DELAY, t0, None);
+        let mut race = Race::new(
+            addrs(&[V6A, V4A]),
+            DEFAULT_DELAY,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            None,
+        );
         started(&mut race, t0);
         race.failed(0, t0);
         started(&mut race, t0);
@@ -450,7 +492,13 @@ mod tests {
         let t0 = Instant::now();
         let delay = Duration::from_millis(250);
         let timeout = Duration::from_millis(400);
-        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, t0, Some(timeout));
+        let mut race = Race::new(
+            addrs(&[V6A, V4A, V6B]),
+            delay,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(timeout),
+        );
         started(&mut race, t0);
         started(&mut race, t0 + delay);
         // The next attempt would be due at 500 ms, after the deadline: wait
@@ -465,7 +513,13 @@ mod tests {
     fn a_timeout_shorter_than_the_delay_caps_the_first_wait() {
         let t0 = Instant::now();
         let timeout = Duration::from_millis(100);
-        let mut race = Race::new(addrs(&[V6A, V4A]), DEFAULT_DELAY, t0, Some(timeout));
+        let mut race = Race::new(
+            addrs(&[V6A, V4A]),
+            DEFAULT_DELAY,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(timeout),
+        );
         started(&mut race, t0);
         assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
     }
@@ -473,7 +527,13 @@ mod tests {
     #[test]
     fn a_huge_timeout_means_no_deadline() {
         let t0 = Instant::now();
-        let mut race = Race::new(addrs(&[V6A]), DEFAULT_DELAY, t0, Some(Duration::MAX));
+        let mut race = Race::new(
+            addrs(&[V6A]),
+            DEFAULT_DELAY,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(Duration::MAX),
+        );
         started(&mut race, t0);
         assert_eq!(race.step(t0), Step::Wait(None));
     }
@@ -482,7 +542,13 @@ mod tests {
     fn a_race_expecting_answers_waits_instead_of_ending() {
         let t0 = Instant::now();
         let timeout = Duration::from_secs(1);
-        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, t0, Some(timeout));
+        let mut race = Race::new(
+            Vec::new(),
+            DEFAULT_DELAY,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(timeout),
+        );
         race.expect(true);
         assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
         race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
@@ -492,7 +558,13 @@ mod tests {
         assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
         race.expect(false);
         assert_eq!(race.step(t0), Step::Exhausted);
-        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, t0, Some(timeout));
+        let mut race = Race::new(
+            Vec::new(),
+            DEFAULT_DELAY,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(timeout),
+        );
         race.expect(true);
         assert_eq!(race.step(t0 + timeout), Step::TimedOut);
     }
@@ -502,7 +574,7 @@ mod tests {
         let t0 = Instant::now();
         let delay = Duration::from_millis(250);
         // A first: IPv4 tried alone after the resolution delay.
-        let mut race = Race::new(Vec::new(), delay, t0, None);
+        let mut race = Race::new(Vec::new(), delay, DEFAULT_IN_FLIGHT, t0, None);
         race.add(&addrs(&[V4A, V4B]), Domain::Ipv6, 1);
         assert_eq!(started(&mut race, t0), V4A.parse().unwrap());
         // AAAA arrives: IPv6 next, then the families alternate.
@@ -516,7 +588,7 @@ mod tests {
         assert_eq!(started(&mut race, t1 + delay * 2), V6B.parse().unwrap());
 
         // AAAA first, A late: after an IPv6 attempt, IPv4 comes next.
-        let mut race = Race::new(Vec::new(), delay, t0, None);
+        let mut race = Race::new(Vec::new(), delay, DEFAULT_IN_FLIGHT, t0, None);
         race.add(&addrs(&[V6A, V6B]), Domain::Ipv6, 1);
         assert_eq!(started(&mut race, t0), V6A.parse().unwrap());
         race.add(&addrs(&[V4A, V4B, V6A]), Domain::Ipv6, 1);
@@ -533,7 +605,7 @@ mod tests {
     #[test]
     fn an_answer_after_every_attempt_failed_starts_at_once() {
         let t0 = Instant::now();
-        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, t0, None);
+        let mut race = Race::new(Vec::new(), DEFAULT_DELAY, DEFAULT_IN_FLIGHT, t0, None);
         race.expect(true);
         race.add(&addrs(&[V6A]), Domain::Ipv6, 1);
         started(&mut race, t0);
@@ -542,6 +614,113 @@ mod tests {
         assert_eq!(race.step(t1), Step::Wait(None));
         race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
         assert_eq!(started(&mut race, t1), V4A.parse().unwrap());
+    }
+
+    #[test]
+    fn a_full_race_waits_for_a_failure_before_the_next_attempt() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(10);
+        let timeout = Duration::from_secs(2);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B, V4B]), delay, 2, t0, Some(timeout));
+        started(&mut race, t0);
+        let t1 = t0 + delay;
+        started(&mut race, t1);
+        // Two pending, the cap: the third is due at 20 ms but waits for a
+        // failure, so the wait runs to the deadline only.
+        let t2 = t0 + Duration::from_millis(500);
+        assert_eq!(
+            race.step(t2),
+            Step::Wait(Some(timeout - Duration::from_millis(500)))
+        );
+        // The older attempt fails: the overdue third starts at once.
+        race.failed(0, t2);
+        assert_eq!(started(&mut race, t2), V6B.parse().unwrap());
+        assert_eq!(
+            race.step(t2),
+            Step::Wait(Some(timeout - Duration::from_millis(500)))
+        );
+        // The latest fails: the fourth starts at once, again two pending.
+        race.failed(2, t2);
+        assert_eq!(started(&mut race, t2), V4B.parse().unwrap());
+        assert_eq!(
+            race.step(t2),
+            Step::Wait(Some(timeout - Duration::from_millis(500)))
+        );
+        assert_eq!(race.step(t0 + timeout), Step::TimedOut);
+    }
+
+    #[test]
+    fn room_in_a_full_race_keeps_the_delay_since_the_last_start() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(250);
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, 2, t0, None);
+        started(&mut race, t0);
+        started(&mut race, t0 + delay);
+        let full = t0 + Duration::from_millis(300);
+        assert_eq!(
+            race.step(full),
+            Step::Wait(None),
+            "no room: no due time to wait for"
+        );
+        // The older one fails before the delay since the last start is over:
+        // the third still waits for its turn, due at 500 ms.
+        let t1 = t0 + Duration::from_millis(400);
+        race.failed(0, t1);
+        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(100))));
+        assert_eq!(started(&mut race, t0 + delay * 2), V6B.parse().unwrap());
+    }
+
+    #[test]
+    fn a_thousand_black_holes_never_hold_more_than_the_cap() {
+        let t0 = Instant::now();
+        let delay = Duration::from_millis(10);
+        let order: Vec<SocketAddr> = (0..1000u32)
+            .map(|i| SocketAddr::from((std::net::Ipv4Addr::from(0xc000_0200 + i), 443)))
+            .collect();
+        let mut race = Race::new(
+            order,
+            delay,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(Duration::from_secs(20)),
+        );
+        let mut most = 0;
+        let mut started_count = 0;
+        let mut now = t0;
+        // No attempt ever answers: step through the clock as a driver would.
+        for _ in 0..10_000 {
+            match race.step(now) {
+                Step::Start { .. } => {
+                    race.started(now);
+                    started_count += 1;
+                }
+                Step::Wait(Some(wait)) => now += wait,
+                Step::Wait(None) => panic!("a race with a deadline always has one"),
+                Step::TimedOut => break,
+                Step::Exhausted => panic!("nothing failed"),
+            }
+            most = most.max(race.pending);
+        }
+        assert_eq!(race.step(now), Step::TimedOut);
+        assert_eq!(most, DEFAULT_IN_FLIGHT);
+        assert_eq!(started_count, DEFAULT_IN_FLIGHT);
+    }
+
+    #[test]
+    fn the_cap_must_leave_room_for_the_other_family() {
+        validate_in_flight(2, 1).unwrap();
+        validate_in_flight(DEFAULT_IN_FLIGHT, 1).unwrap();
+        for (cap, count) in [(1, 1), (2, 2), (0, 1), (4, 9)] {
+            let err = validate_in_flight(cap, count).unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+            assert!(err.to_string().contains("max attempts in flight"), "{err}");
+        }
+        let settings = Settings {
+            in_flight: 1,
+            written: true,
+            ..Settings::default()
+        };
+        assert!(settings.validate().is_err());
     }
 
     #[test]

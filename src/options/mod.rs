@@ -287,7 +287,7 @@ impl Options {
                     return Err(Error::invalid(format!(
                         "protocol {} does not go with Unix path {}",
                         self.protocol,
-                        path.display()
+                        crate::shown::Cut::new(path.display())
                     )));
                 }
                 if stream {
@@ -307,7 +307,9 @@ impl Options {
                     Place::Inet if stream => "a stream socket".to_owned(),
                     Place::Inet => "a datagram socket".to_owned(),
                     #[cfg(unix)]
-                    Place::Unix(path) => format!("Unix path {}", path.display()),
+                    Place::Unix(path) => {
+                        format!("Unix path {}", crate::shown::Cut::new(path.display()))
+                    }
                     #[cfg(not(unix))]
                     Place::Never(_) => unreachable!("no Unix paths on this platform"),
                 };
@@ -376,7 +378,7 @@ impl Options {
         if let Some(domain) = self.domain.filter(|d| *d != Domain::Unix) {
             return Err(Error::invalid(format!(
                 "Unix path {} does not fit the {domain} domain",
-                path.display()
+                crate::shown::Cut::new(path.display())
             )));
         }
         Ok(())
