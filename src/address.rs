@@ -40,18 +40,27 @@ impl fmt::Display for Address {
         match self {
             Address::Inet(addr) => addr.fmt(f),
             #[cfg(unix)]
-            Address::Unix(path) if path.as_os_str().is_empty() => f.write_str("(unnamed)"),
-            // A path too long to be a socket's (which is what an error may
-            // be about) is cut, not echoed whole.
-            #[cfg(unix)]
-            Address::Unix(path) => {
-                use std::os::unix::ffi::OsStrExt;
-                match path.as_os_str().as_bytes().split_first() {
-                    Some((0, name)) => write!(f, "@{}", Cut::new(Abstract(name))),
-                    _ => Cut::new(path.display()).fmt(f),
-                }
-            }
+            Address::Unix(path) => UnixPath(path).fmt(f),
             Address::Unknown => f.write_str("(unknown address)"),
+        }
+    }
+}
+
+/// A Unix socket path as every message shows it: `(unnamed)` when empty,
+/// `@name` for a Linux abstract name (first byte NUL), else the path, cut
+/// when it is too long to be a socket's (which is what an error may be about)
+/// rather than echoed whole.
+#[cfg(unix)]
+pub(crate) struct UnixPath<'a>(pub(crate) &'a std::path::Path);
+
+#[cfg(unix)]
+impl fmt::Display for UnixPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use std::os::unix::ffi::OsStrExt;
+        match self.0.as_os_str().as_bytes().split_first() {
+            None => f.write_str("(unnamed)"),
+            Some((0, name)) => write!(f, "@{}", Cut::new(Abstract(name))),
+            _ => Cut::new(self.0.display()).fmt(f),
         }
     }
 }

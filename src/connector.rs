@@ -692,7 +692,7 @@ impl ConnectorBuilder {
         if self.local_v4.or(self.local_v6).is_some() {
             return Err(Error::invalid(format!(
                 "a source address does not apply to Unix path {}",
-                crate::shown::Cut::new(path.display())
+                crate::address::UnixPath(path)
             )));
         }
         let sockaddr = SockAddr::unix(path).map_err(|e| {

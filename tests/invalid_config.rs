@@ -177,6 +177,8 @@ fn table() -> Vec<(&'static str, Attempt, Expect)> {
     #[cfg(unix)]
     rows.extend(unix_rows());
     #[cfg(target_os = "linux")]
+    rows.extend(abstract_rows());
+    #[cfg(target_os = "linux")]
     rows.extend([
         row(
             "MPTCP on a datagram socket",
@@ -290,6 +292,81 @@ fn unix_rows() -> Vec<(&'static str, Attempt, Expect)> {
             || listener(|b| b).listen_unix(format!("/tmp/{}", "x".repeat(200))),
             Invalid("Unix socket path /tmp/xxx"),
         ),
+        row(
+            "Unix path too long: the message says the length and the limit",
+            || listener(|b| b).listen_unix(format!("/tmp/{}", "x".repeat(200))),
+            Invalid(LONG_PATH),
+        ),
+        row(
+            "Unix path too long (connect)",
+            || connector(|b| b).connect_unix(format!("/tmp/{}", "x".repeat(200))),
+            Invalid(LONG_PATH),
+        ),
+    ]
+}
+
+/// What the long-path rows expect: the path's length, then the longest file
+/// path `sun_path` takes (its size less the closing NUL).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const LONG_PATH: &str = "is 205 bytes, longer than the 107 this platform allows";
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+const LONG_PATH: &str = "is 205 bytes, longer than the 103 this platform allows";
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+)))]
+const LONG_PATH: &str = "is 205 bytes, longer than the";
+
+/// Rows on a Linux abstract name: every message shows it as `@name`, never
+/// with its NUL byte.
+#[cfg(target_os = "linux")]
+fn abstract_rows() -> Vec<(&'static str, Attempt, Expect)> {
+    use Expect::*;
+    let name = || std::path::PathBuf::from("\0sockwright-abstract");
+    vec![
+        row(
+            "abstract name with TCP",
+            move || listener(|b| b.protocol(Protocol::Tcp)).listen_unix(name()),
+            Invalid("protocol TCP does not go with Unix path @sockwright-abstract"),
+        ),
+        row(
+            "only-v6 on an abstract name",
+            move || listener(|b| b.only_v6(true)).listen_unix(name()),
+            Invalid("only_v6 (IPV6_V6ONLY) does not apply to Unix path @sockwright-abstract"),
+        ),
+        row(
+            "abstract name on an IPv4 domain",
+            move || connector(|b| b.domain(Domain::Ipv4)).connect_unix(name()),
+            Invalid("Unix path @sockwright-abstract does not fit the IPv4 domain"),
+        ),
+        row(
+            "source address on an abstract name",
+            move || {
+                connector(|b| b.local_address("127.0.0.1:0".parse().unwrap())).connect_unix(name())
+            },
+            Invalid("a source address does not apply to Unix path @sockwright-abstract"),
+        ),
+        row(
+            "abstract name too long",
+            || listener(|b| b).listen_unix(format!("\0{}", "x".repeat(200))),
+            Invalid("Unix socket path @xxx"),
+        ),
+        row(
+            "abstract name too long: the limit is the whole sun_path",
+            || listener(|b| b).listen_unix(format!("\0{}", "x".repeat(200))),
+            Invalid("is 201 bytes, longer than the 108 this platform allows"),
+        ),
     ]
 }
 
@@ -340,6 +417,9 @@ fn invalid_configurations_fail_early_saying_why_and_leak_nothing() {
             failures.push(format!(
                 "{name}: message not lowercase without a final period: {text}"
             ));
+        }
+        if text.contains('\0') {
+            failures.push(format!("{name}: message holds a NUL byte: {text:?}"));
         }
         if err.io_error().is_some() {
             failures.push(format!(

@@ -287,7 +287,7 @@ impl Options {
                     return Err(Error::invalid(format!(
                         "protocol {} does not go with Unix path {}",
                         self.protocol,
-                        crate::shown::Cut::new(path.display())
+                        crate::address::UnixPath(path)
                     )));
                 }
                 if stream {
@@ -308,7 +308,7 @@ impl Options {
                     Place::Inet => "a datagram socket".to_owned(),
                     #[cfg(unix)]
                     Place::Unix(path) => {
-                        format!("Unix path {}", crate::shown::Cut::new(path.display()))
+                        format!("Unix path {}", crate::address::UnixPath(path))
                     }
                     #[cfg(not(unix))]
                     Place::Never(_) => unreachable!("no Unix paths on this platform"),
@@ -372,13 +372,29 @@ impl Options {
         }
     }
 
-    /// Checks that a Unix path fits the configured domain.
+    /// Checks that a Unix path fits the configured domain and this
+    /// platform's `sun_path`.
     #[cfg(unix)]
     pub(crate) fn check_unix(&self, path: &Path) -> Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+
         if let Some(domain) = self.domain.filter(|d| *d != Domain::Unix) {
             return Err(Error::invalid(format!(
                 "Unix path {} does not fit the {domain} domain",
-                crate::shown::Cut::new(path.display())
+                crate::address::UnixPath(path)
+            )));
+        }
+        let len = path.as_os_str().len();
+        // A file path needs room for its closing NUL; an abstract name
+        // (first byte NUL) does not.
+        let max = match path.as_os_str().as_bytes().first() {
+            Some(0) => crate::sys::SUN_PATH_LEN,
+            _ => crate::sys::SUN_PATH_LEN - 1,
+        };
+        if len > max {
+            return Err(Error::invalid(format!(
+                "Unix socket path {} is {len} bytes, longer than the {max} this platform allows",
+                crate::address::UnixPath(path)
             )));
         }
         Ok(())

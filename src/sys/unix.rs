@@ -36,6 +36,17 @@ fn setsockopt_int(
     }
 }
 
+/// The size of `sockaddr_un`'s `sun_path`: 108 bytes on Linux, 104 on
+/// macOS and the BSDs. A file path must leave room for its closing NUL; an
+/// abstract name (first byte NUL) may fill it.
+#[allow(unsafe_code)]
+pub(crate) const SUN_PATH_LEN: usize = {
+    // SAFETY: `sockaddr_un` is a plain C struct of integers and bytes, for
+    // which all zeros is a valid value; it is only measured.
+    let addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_path.len()
+};
+
 /// A value that fits a C `int` (the builder checked it does).
 fn c_int(value: u32) -> libc::c_int {
     libc::c_int::try_from(value).unwrap_or(libc::c_int::MAX)
