@@ -497,7 +497,7 @@ impl fmt::Display for ScopeHint<'_> {
 /// letter, unless the first word is an acronym (`OS Error 10042` stays as it
 /// is); then each error of its own `source()` chain after a `: `, so the
 /// message holds every fact and the error needs no source of its own.
-struct Cause<'a>(&'a io::Error);
+pub(crate) struct Cause<'a>(pub(crate) &'a io::Error);
 
 impl fmt::Display for Cause<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

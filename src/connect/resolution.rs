@@ -213,7 +213,7 @@ fn family_cause(err: &Error) -> String {
             family: Some(family),
             error: source,
             ..
-        } => format!("{family}: {source}"),
+        } => format!("{family}: {}", crate::error::Cause(source)),
         other => other.to_string(),
     }
 }
@@ -328,6 +328,23 @@ mod tests {
             "resolve x.test:80: IPv6: no such name; IPv4: no such name"
         );
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+
+        // The resolver's own capital is lowered in each family's cause, not
+        // only at the start of the joined message.
+        let capital = |family| {
+            Err(Error::Resolve {
+                target: "x.test".into(),
+                family: Some(family),
+                error: io::Error::new(io::ErrorKind::NotFound, "Name or service not known"),
+            })
+        };
+        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
+        r.answered(Domain::Ipv6, capital(Domain::Ipv6), t0);
+        r.answered(Domain::Ipv4, capital(Domain::Ipv4), t0);
+        assert_eq!(
+            r.no_address("x.test:80").to_string(),
+            "resolve x.test:80: IPv6: name or service not known; IPv4: name or service not known"
+        );
 
         let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
         r.answered(Domain::Ipv6, failed(Domain::Ipv6), t0);

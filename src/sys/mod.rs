@@ -27,6 +27,7 @@
 //! - `TIMEOUT_UNIT`: the finest `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes;
 //!   `MAX_LINGER`: the longest `SO_LINGER` its `linger` struct holds;
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
+//! - Unix only: `SUN_PATH_LEN`, the size of `sockaddr_un`'s `sun_path`.
 //!
 //! and, only where the platform has the option (the option table in
 //! `crate::options` calls them through `on_X!`, so other platforms never

@@ -595,12 +595,27 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
     Socket::pair(socket2::Domain::UNIX, socket2::Type::STREAM, None)
 }
 
+/// `gai_strerror`'s text for a `getaddrinfo` code, with its first letter
+/// lowercase as every other message (`name or service not known`).
+#[allow(unsafe_code)]
+fn gai_message(rc: libc::c_int) -> String {
+    // SAFETY: `gai_strerror` returns a pointer to a static NUL-terminated
+    // message for any code.
+    let message = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) };
+    let message = message.to_string_lossy();
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// `getaddrinfo(3)` for `name` in one address family (`AF_INET6` or
 /// `AF_INET` in the hints, `SOCK_STREAM`, no flags): the addresses with port
 /// 0, in the resolver's order, duplicates removed.
 #[allow(unsafe_code)]
 pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::net::SocketAddr>> {
-    use std::ffi::{CStr, CString};
+    use std::ffi::CString;
     use std::ptr;
 
     let c_name = CString::new(name)
@@ -623,15 +638,12 @@ pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::n
         if rc == libc::EAI_SYSTEM {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: `gai_strerror` returns a pointer to a static NUL-terminated
-        // message for any code.
-        let message = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) };
         let kind = if rc == libc::EAI_NONAME {
             io::ErrorKind::NotFound
         } else {
             io::ErrorKind::Other
         };
-        return Err(io::Error::new(kind, message.to_string_lossy().into_owned()));
+        return Err(io::Error::new(kind, gai_message(rc)));
     }
     let mut addrs = Vec::new();
     let mut entry = list;
@@ -667,4 +679,42 @@ pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::n
     // reference into it outlives this point (the addresses were copied).
     unsafe { libc::freeaddrinfo(list) };
     Ok(addrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_messages_start_lowercase() {
+        for rc in [
+            libc::EAI_NONAME,
+            libc::EAI_AGAIN,
+            libc::EAI_FAIL,
+            libc::EAI_FAMILY,
+        ] {
+            let text = gai_message(rc);
+            eprintln!("getaddrinfo code {rc}: {text}");
+            assert!(!text.is_empty(), "code {rc}");
+            assert!(!text.starts_with(char::is_uppercase), "code {rc}: {text}");
+        }
+    }
+
+    #[test]
+    fn sun_path_len_is_the_platforms() {
+        let expected = if cfg!(any(target_os = "linux", target_os = "android")) {
+            108
+        } else if cfg!(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "openbsd",
+            target_os = "netbsd",
+            target_os = "dragonfly"
+        )) {
+            104
+        } else {
+            SUN_PATH_LEN
+        };
+        assert_eq!(SUN_PATH_LEN, expected);
+    }
 }
