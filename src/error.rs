@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::shown::{Count, Cut, List};
+use crate::shown::{AllAddresses, Cut, List};
 use crate::{Address, Domain, Protocol, Type};
 
 /// A specialized [`Result`](std::result::Result) for sockwright operations.
@@ -239,8 +239,8 @@ pub enum Error {
     /// one of them.
     ///
     /// Shown as `TARGET: all N addresses failed: ERROR; ERROR`, or `TARGET:
-    /// the only address failed: ERROR; ERROR` when one address was tried
-    /// and a family's lookup failed; N counts the addresses only. The
+    /// 1 address failed: ERROR; ERROR` when one address was tried and a
+    /// family's lookup failed; N counts the addresses only. The
     /// message stays short whatever their number: past 8 errors it shows the
     /// first 6, `... and N more`, then the last 2 (so it still ends with the
     /// last reason), as in `all 5,000 addresses failed: ...`; every error
@@ -547,10 +547,7 @@ impl fmt::Display for Attempts<'_> {
             .iter()
             .filter(|e| !matches!(e, Error::Resolve { .. }))
             .count();
-        match tried {
-            1 => f.write_str("the only address failed: ")?,
-            n => write!(f, "all {} addresses failed: ", Count(n))?,
-        }
+        write!(f, "{} failed: ", AllAddresses(tried))?;
         List(self.0, "; ").fmt(f)
     }
 }
@@ -966,7 +963,7 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "db.internal:5432: the only address failed: connect 127.0.0.1:5432: connection refused; \
+            "db.internal:5432: 1 address failed: connect 127.0.0.1:5432: connection refused; \
              resolve db.internal (IPv6): no address associated with hostname"
         );
         // The kind is the connect's, not the resolver's.

@@ -1,5 +1,6 @@
 //! TCP keepalive parameters.
 
+use std::fmt;
 use std::time::Duration;
 
 /// TCP keepalive settings for [`ConnectorBuilder::keepalive`](crate::ConnectorBuilder::keepalive).
@@ -107,5 +108,60 @@ impl Keepalive {
     pub const fn retries(mut self, retries: u32) -> Keepalive {
         self.retries = Some(retries);
         self
+    }
+}
+
+/// A keepalive setting as a log line says it: `idle 60s, interval 10s, 5
+/// probes`, each parameter left unset left out, `OS default timings` when
+/// all are.
+pub(crate) struct Shown<'a>(pub(crate) &'a Keepalive);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Keepalive {
+            time,
+            interval,
+            retries,
+        } = self.0;
+        let mut sep = "";
+        if let Some(time) = time {
+            write!(f, "idle {time:?}")?;
+            sep = ", ";
+        }
+        if let Some(interval) = interval {
+            write!(f, "{sep}interval {interval:?}")?;
+            sep = ", ";
+        }
+        match retries {
+            Some(1) => write!(f, "{sep}1 probe")?,
+            Some(n) => write!(f, "{sep}{n} probes")?,
+            None if sep.is_empty() => f.write_str("OS default timings")?,
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_reads_as_a_person_writes_it() {
+        let secs = Duration::from_secs;
+        let all = Keepalive::new()
+            .time(secs(60))
+            .interval(secs(10))
+            .retries(5);
+        assert_eq!(Shown(&all).to_string(), "idle 60s, interval 10s, 5 probes");
+        let some = Keepalive::new()
+            .interval(Duration::from_millis(1500))
+            .retries(1);
+        assert_eq!(Shown(&some).to_string(), "interval 1.5s, 1 probe");
+        assert_eq!(
+            Shown(&Keepalive::new().time(secs(7))).to_string(),
+            "idle 7s"
+        );
+        assert_eq!(Shown(&Keepalive::new()).to_string(), "OS default timings");
     }
 }

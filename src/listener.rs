@@ -377,7 +377,11 @@ impl ListenerBuilder {
                 .map_or(a.port(), |l| l.port());
             Ok((TcpListener::from(socket), port))
         })?;
-        debug!(target: LISTENER_LOG, "listening on all {} addresses of {target}", listeners.len());
+        debug!(
+            target: LISTENER_LOG,
+            "listening on {} of {target}",
+            crate::shown::AllAddresses(listeners.len())
+        );
         Ok(listeners)
     }
 

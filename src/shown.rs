@@ -139,6 +139,20 @@ impl fmt::Display for Count {
     }
 }
 
+/// How many addresses, as a sentence says it: `1 address`, `all 3
+/// addresses`, `all 5,000 addresses` (and `0 addresses`).
+pub(crate) struct AllAddresses(pub(crate) usize);
+
+impl fmt::Display for AllAddresses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => f.write_str("0 addresses"),
+            1 => f.write_str("1 address"),
+            n => write!(f, "all {} addresses", Count(n)),
+        }
+    }
+}
+
 /// How many items of a user's list a message shows: the first
 /// `LISTED - TAIL` and the last [`TAIL`], with `... and N more` between.
 pub(crate) const LISTED: usize = 8;
@@ -179,6 +193,14 @@ impl<T: fmt::Display> fmt::Display for List<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_counts_read_as_a_sentence() {
+        assert_eq!(AllAddresses(1).to_string(), "1 address");
+        assert_eq!(AllAddresses(3).to_string(), "all 3 addresses");
+        assert_eq!(AllAddresses(5000).to_string(), "all 5,000 addresses");
+        assert_eq!(AllAddresses(0).to_string(), "0 addresses");
+    }
 
     #[test]
     fn short_text_is_shown_whole_and_long_text_is_cut_with_its_length() {

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use sockwright::{ConnectorBuilder, ListenerBuilder};
+use sockwright::{ConnectorBuilder, Keepalive, ListenerBuilder};
 
 /// Every record logged: (target, level, module path, message).
 struct Recorder(Mutex<Vec<(String, Level, String, String)>>);
@@ -117,6 +117,47 @@ fn log_lines_use_the_user_facing_targets() {
                 && m.ends_with(&format!("127.0.0.1:{port}"))),
         "{connected:#?}"
     );
+
+    // A keepalive setting reads as a person writes it, not as a struct.
+    let listener = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    take();
+    let stream = ConnectorBuilder::new()
+        .keepalive(
+            Keepalive::new()
+                .time(Duration::from_secs(60))
+                .interval(Duration::from_secs(10))
+                .retries(5),
+        )
+        .connect(addr)
+        .unwrap();
+    drop(stream);
+    let kept = take();
+    let want = format!("set SO_KEEPALIVE (idle 60s, interval 10s, 5 probes) for {addr}");
+    assert!(kept.iter().any(|(_, _, _, m)| *m == want), "{kept:#?}");
+
+    // listen_all counts its addresses as a sentence does.
+    drop(ListenerBuilder::new().listen_all("127.0.0.1:0").unwrap());
+    let one = take();
+    assert!(
+        one.iter()
+            .any(|(_, _, _, m)| m == "listening on 1 address of 127.0.0.1:0"),
+        "{one:#?}"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let two: &[std::net::SocketAddr] = &[
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.2:0".parse().unwrap(),
+        ];
+        drop(ListenerBuilder::new().listen_all(two).unwrap());
+        let both = take();
+        assert!(
+            both.iter()
+                .any(|(_, _, _, m)| m.starts_with("listening on all 2 addresses of ")),
+            "{both:#?}"
+        );
+    }
 
     #[cfg(feature = "hello")]
     {

@@ -34,7 +34,7 @@ use std::thread;
 use std::time::Duration;
 
 use sockwright::hello::{Exchange, Server, CLIENT_GREETING, DEFAULT_TIMEOUT, SERVER_GREETING};
-use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder, Type};
+use sockwright::{ConnectorBuilder, Domain, Error, Keepalive, ListenerBuilder, Type};
 
 const SCENARIO_VAR: &str = "SOCKWRIGHT_STRACE_SCENARIO";
 const SCENARIOS: &[&str] = &[
@@ -428,8 +428,11 @@ fn one_setsockopt_per_option_asked_for() {
 }
 
 /// The option builds the `options` scenario makes, with the option names
-/// strace shows for their `setsockopt` calls, in order.
-const OPTION_BUILDS: [(&str, &[&str]); 2] = [
+/// strace shows for their `setsockopt` calls, in order. Keepalive with its
+/// parameters is one option but four calls: `SO_KEEPALIVE` once (it was set
+/// twice, once by the table and once inside socket2's `set_tcp_keepalive`),
+/// then each parameter.
+const OPTION_BUILDS: [(&str, &[&str]); 4] = [
     (
         "options-listener",
         &[
@@ -452,6 +455,16 @@ const OPTION_BUILDS: [(&str, &[&str]); 2] = [
             "TCP_FASTOPEN_CONNECT",
         ],
     ),
+    (
+        "options-connector-keepalive",
+        &[
+            "SO_KEEPALIVE",
+            "TCP_KEEPIDLE",
+            "TCP_KEEPINTVL",
+            "TCP_KEEPCNT",
+        ],
+    ),
+    ("options-connector-keepalive-default", &["SO_KEEPALIVE"]),
 ];
 
 fn options_scenario() {
@@ -487,7 +500,26 @@ fn options_scenario() {
         || (),
         |_| connector.connect(target).unwrap(),
     );
-    drop((built, stream));
+    let mut keepalive = ConnectorBuilder::new();
+    keepalive.keepalive(
+        Keepalive::new()
+            .time(Duration::from_secs(60))
+            .interval(Duration::from_secs(10))
+            .retries(5),
+    );
+    let with_params = measure(
+        "options-connector-keepalive",
+        || (),
+        |_| keepalive.connect(target).unwrap(),
+    );
+    let mut keepalive = ConnectorBuilder::new();
+    keepalive.keepalive(Keepalive::new());
+    let default = measure(
+        "options-connector-keepalive-default",
+        || (),
+        |_| keepalive.connect(target).unwrap(),
+    );
+    drop((built, stream, with_params, default));
 }
 
 // ---------------------------------------------------------------------------

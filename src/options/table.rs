@@ -49,6 +49,7 @@ macro_rules! table {
             applies: $applies:expr,
             phase: $phase:ident,
             $(check: |$cv:ident| $check:expr,)?
+            $(show: |$shv:ident| $show:expr,)?
             set: |$s:ident, $d:ident, $v:ident| $set:expr $(,)?
         }
     )*) => {
@@ -132,7 +133,7 @@ macro_rules! table {
                     ) {
                         if let Some(value) = &values.$field {
                             let name = DECL.name(domain);
-                            debug!(target: target, "set {name}={value:?} for {addr}");
+                            table!(@log target, name, value, addr $(, |$shv| $show)?);
                         }
                     }
                 }
@@ -161,6 +162,15 @@ macro_rules! table {
             )*
         }
     };
+    // The log line of a value set: `set NAME=VALUE for ADDR`, or with an
+    // option's own `show`, `set NAME (SHOWN) for ADDR`.
+    (@log $target:ident, $name:ident, $value:ident, $addr:ident) => {
+        debug!(target: $target, "set {}={:?} for {}", $name, $value, $addr)
+    };
+    (@log $target:ident, $name:ident, $value:ident, $addr:ident, |$shv:ident| $show:expr) => {{
+        let $shv = $value;
+        debug!(target: $target, "set {} ({}) for {}", $name, $show, $addr)
+    }};
     (@checked) => { false };
     (@checked $check:expr) => { true };
     (@v6 $name:literal) => { $name };
@@ -527,12 +537,15 @@ table! {
         applies: Applies::TCP,
         phase: Fresh,
         check: |v| check_keepalive(v),
+        show: |v| crate::keepalive::Shown(v),
+        // socket2's `set_tcp_keepalive` sets `SO_KEEPALIVE` itself before the
+        // parameters: set it here only when there are none.
         set: |s, d, v| {
-            s.set_keepalive(true)?;
             if v.time.is_some() || v.interval.is_some() || v.retries.is_some() {
-                s.set_tcp_keepalive(&sys::keepalive(v))?;
+                s.set_tcp_keepalive(&sys::keepalive(v))
+            } else {
+                s.set_keepalive(true)
             }
-            Ok(())
         },
     }
     linger: Option<Duration> {

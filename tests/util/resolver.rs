@@ -36,7 +36,7 @@ pub fn check_refused_and_no_ipv6_record(err: &Error, port: u16) {
     );
     assert!(
         text.starts_with(&format!(
-            "{NAME}:{port}: the only address failed: connect 127.0.0.1:{port}: "
+            "{NAME}:{port}: 1 address failed: connect 127.0.0.1:{port}: "
         )),
         "{text}"
     );
