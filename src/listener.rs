@@ -588,7 +588,10 @@ impl ListenerBuilder {
     /// endpoints, descriptors named by number, as
     /// [`activation::listener`](crate::activation::listener) does.
     ///
-    /// Default: off, and `fd:N` is an [`Error::Adopt`] that says so. The
+    /// Default: off, and `fd:N` is an [`Error::Adopt`] written for the
+    /// program's user, who can name another endpoint: `adopt fd 3: this
+    /// program does not take listening sockets by descriptor number; use
+    /// sd-listen or an address`. The
     /// other endpoints need nothing: `sd-listen` comes with the service
     /// manager's promise that the sockets were passed to this process
     /// (`LISTEN_PID`), where a number in a flag or a configuration file
@@ -617,7 +620,7 @@ impl ListenerBuilder {
     ///
     /// let mut builder = ListenerBuilder::new();
     /// let err = builder.listen_endpoint(&endpoint).unwrap_err();
-    /// assert!(err.to_string().contains("allow_fd_endpoints"), "{err}");
+    /// assert!(err.to_string().ends_with("use sd-listen or an address"), "{err}");
     /// // SAFETY: the only `fd:N` listened on names `fd`, which has no other owner.
     /// unsafe { builder.allow_fd_endpoints(true) };
     /// let listener = builder.listen_endpoint(&endpoint)?;
@@ -639,9 +642,10 @@ impl ListenerBuilder {
             return Err(Error::Adopt {
                 fd,
                 name: None,
-                reason: "this builder does not adopt descriptors by number (fd:N); the unsafe \
-                         ListenerBuilder::allow_fd_endpoints allows it, for a program that \
-                         vouches that nothing else owns them"
+                // Read by the program's user, who can change the endpoint,
+                // not the code: the API that allows it is in the docs.
+                reason: "this program does not take listening sockets by descriptor number; \
+                         use sd-listen or an address"
                     .to_owned(),
                 error: None,
             });

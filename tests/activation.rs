@@ -498,9 +498,8 @@ fn an_fd_endpoint_is_adopted_only_where_the_builder_allows_it() {
     assert_eq!(
         err.to_string(),
         format!(
-            "adopt fd {fd}: this builder does not adopt descriptors by number (fd:N); the \
-             unsafe ListenerBuilder::allow_fd_endpoints allows it, for a program that vouches \
-             that nothing else owns them"
+            "adopt fd {fd}: this program does not take listening sockets by descriptor \
+             number; use sd-listen or an address"
         )
     );
     assert_eq!(flags(fd), before, "a refused fd:N changed the descriptor");
