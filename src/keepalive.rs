@@ -3,7 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-/// TCP keepalive settings for [`ConnectorBuilder::keepalive`](crate::ConnectorBuilder::keepalive).
+/// TCP keepalive settings, for both builders: the connections that
+/// [`ConnectorBuilder::keepalive`](crate::ConnectorBuilder::keepalive) makes,
+/// and those accepted from a listener built with `ListenerBuilder::keepalive`
+/// (Linux, Android and Windows, where accepted connections inherit it).
 ///
 /// Turning keepalive on sets `SO_KEEPALIVE`; each parameter given here sets
 /// its own option (`TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT` on Linux;

@@ -397,8 +397,12 @@
 //!
 //! # Features
 //!
-//! - `hello` (default): the [`hello`] module and [`Error::Exchange`]. With
-//!   `default-features = false` the crate is the builders alone:
+//! - `hello` (default): the [`hello`] module and [`Error::Exchange`].
+//! - `tokio` (off): the async finishing calls (`connect_async`,
+//!   `listen_async`, ...) returning tokio's types; see
+//!   [Async runtimes](#async-runtimes).
+//!
+//! With `default-features = false` the crate is the builders alone:
 //!
 //! ```toml
 //! [dependencies]
