@@ -128,6 +128,42 @@ fn client_without_server_prints_one_error_line() {
     );
 }
 
+/// A server that reads the greeting and resets the connection: the client's
+/// error names the server it connected to, though the reset socket no
+/// longer has a peer address to read back.
+#[test]
+fn client_reset_by_server_names_the_server() {
+    use std::io::Read;
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut greeting = [0; 17];
+        conn.read_exact(&mut greeting).unwrap();
+        // Linger zero: close sends a reset, not a FIN.
+        socket2::SockRef::from(&conn)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+        greeting
+    });
+    let out = run(&mut example_command(
+        "client",
+        &["--port", &addr.port().to_string(), "--timeout", "5"],
+    ));
+    assert_eq!(&server.join().unwrap(), b"Hello from client");
+    assert!(!out.status.success(), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(!out.stderr.contains("unknown address"), "{out:?}");
+    assert!(out.stderr.contains(&format!(" {addr}: ")), "{out:?}");
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        out.stderr,
+        format!("error: receive reply from {addr}: connection reset by peer (os error 104)\n")
+    );
+}
+
 #[test]
 fn tcp_exchange_between_examples() {
     let (server, addr) = start_server(&["--count", "2"]);
