@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use common::args::{self, ClientConfig, Parsed, Transport};
 use sockwright::hello::Exchange;
-use sockwright::{Address, ConnectorBuilder};
+use sockwright::ConnectorBuilder;
 
 fn main() -> ExitCode {
     env_logger::init();
@@ -55,48 +55,21 @@ fn run(config: &ClientConfig) -> Result<Vec<u8>, Box<dyn Error>> {
     match &config.transport {
         Transport::Tcp => {
             let mut stream = builder.connect(target)?;
-            let server = stream.peer_addr().map(Address::from);
-            exchange
-                .run_tcp(&mut stream)
-                .map_err(|err| naming_server(err, server.ok()))
+            // Read now, not when an error is shown: a connection the server
+            // reset has no peer address left to read.
+            Ok(match stream.peer_addr() {
+                Ok(server) => exchange.run_tcp_with_peer(&mut stream, server)?,
+                Err(_) => exchange.run_tcp(&mut stream)?,
+            })
         }
         Transport::Udp => Ok(exchange.run_udp(&builder.connect_udp(target)?)?.0),
         #[cfg(unix)]
-        Transport::Unix(path) => {
-            let server = Address::from(path.as_path());
-            exchange
-                .run_unix(&mut builder.connect_unix(path)?)
-                .map_err(|err| naming_server(err, Some(server)))
-        }
+        Transport::Unix(path) => Ok(exchange.run_unix(&mut builder.connect_unix(path)?)?),
         #[cfg(not(unix))]
         Transport::Unix(_) => {
             Err("--unix: Unix-domain sockets are not available on this platform".into())
         }
         // parse_client never gives it: --listen is a server option.
         Transport::Endpoint(_) => Err("--listen applies to the server only".into()),
-    }
-}
-
-/// The exchange's error, naming the server this client connected to where
-/// the OS could no longer say who the peer was: a connection the server
-/// reset has no peer address left to read back.
-fn naming_server(err: sockwright::Error, server: Option<Address>) -> Box<dyn Error> {
-    match (&err, server) {
-        (
-            sockwright::Error::Exchange {
-                step,
-                peer: Address::Unknown,
-                ..
-            },
-            Some(server),
-        ) => {
-            let unknown = format!("{step} {}", Address::Unknown);
-            let text = err.to_string();
-            match text.strip_prefix(&unknown) {
-                Some(rest) => format!("{step} {server}{rest}").into(),
-                None => err.into(),
-            }
-        }
-        _ => err.into(),
     }
 }
