@@ -10,10 +10,18 @@
 //! client; the client connects, sends `Hello from client` and receives
 //! `Hello from server`. Each side's lines are printed in the order of the
 //! exchange, prefixed with `server:` or `client:`.
+//!
+//! With `RUST_LOG=debug` the log lines (stderr) show each socket step as it
+//! happens, the two sides' steps interleaved as the threads run; this
+//! example's own lines (stdout) stay in the order above: the client connects
+//! before the server thread starts (the listen backlog holds the
+//! connection), so `client: connected to` comes before any of the server's
+//! steps, and the exchange's four lines come once both sides are done.
 
 mod common;
 
 use std::error::Error;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread;
@@ -44,6 +52,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     let addr = listener.local_addr()?;
     println!("server: listening on {addr}");
 
+    // The connect completes in the listen backlog, before any accept, so
+    // the client's line comes before the server thread logs anything.
+    let mut stream = ConnectorBuilder::new().connect(addr)?;
+    println!("client: connected to {addr}");
+
     // The server runs on its own thread; its one client's outcome comes
     // back on a channel. If the client fails, main returns without waiting
     // for a server that may still be waiting for it.
@@ -55,15 +68,16 @@ fn run() -> Result<(), Box<dyn Error>> {
                 let _ = sender.send(outcome);
             })
     });
-    let mut stream = ConnectorBuilder::new().connect(addr)?;
-    println!("client: connected to {addr}");
     let reply = Exchange::client().run_tcp(&mut stream)?;
     server.join().map_err(|_| "the server thread panicked")??;
     let greeting = outcomes.recv()?.result?;
 
-    println!("client: Hello message sent");
-    println!("server: {}", String::from_utf8_lossy(&greeting));
-    println!("server: Hello message sent");
-    println!("client: {}", String::from_utf8_lossy(&reply));
+    // Both sides are done: no log line can come between these four.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "client: Hello message sent")?;
+    writeln!(out, "server: {}", String::from_utf8_lossy(&greeting))?;
+    writeln!(out, "server: Hello message sent")?;
+    writeln!(out, "client: {}", String::from_utf8_lossy(&reply))?;
+    out.flush()?;
     Ok(())
 }

@@ -103,6 +103,59 @@ fn hello_example_prints_both_sides() {
     );
 }
 
+/// With every step logged, stdout and stderr into one pipe as a terminal
+/// shows them: the example's lines are the same six, `client: connected to`
+/// comes before any of the exchange's steps, and the exchange's four lines
+/// after the last of them.
+#[cfg(unix)]
+#[test]
+fn hello_example_lines_keep_their_order_among_log_lines() {
+    let exe = util::example_binary("hello");
+    let out = run(Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" 2>&1")
+        .arg(&exe)
+        .env("RUST_LOG", "debug"));
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let own: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("server: ") || l.starts_with("client: "))
+        .collect();
+    assert_eq!(own.len(), 6, "{}", out.stdout);
+    assert_eq!(
+        own[2..],
+        [
+            "client: Hello message sent",
+            "server: Hello from client",
+            "server: Hello message sent",
+            "client: Hello from server",
+        ]
+    );
+    let at = |line: &str| lines.iter().position(|l| *l == line).unwrap();
+    let connected = lines
+        .iter()
+        .position(|l| l.starts_with("client: connected to "))
+        .unwrap();
+    let steps: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("sockwright::hello]"))
+        .collect();
+    eprintln!(
+        "{} lines, {} exchange steps logged",
+        lines.len(),
+        steps.len()
+    );
+    assert!(!steps.is_empty(), "{}", out.stdout);
+    assert!(connected < steps[0], "{}", out.stdout);
+    assert!(
+        steps[steps.len() - 1] < at("client: Hello message sent"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(&lines[lines.len() - 4..], &own[2..], "{}", out.stdout);
+}
+
 #[test]
 fn client_without_server_prints_one_error_line() {
     // Bound but not listening: connects are refused while it is held.
