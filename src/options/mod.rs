@@ -392,10 +392,15 @@ impl Options {
             _ => crate::sys::SUN_PATH_LEN - 1,
         };
         if len > max {
-            return Err(Error::invalid(format!(
-                "Unix socket path {} is {len} bytes, longer than the {max} this platform allows",
-                crate::address::UnixPath(path)
-            )));
+            let shown = crate::address::UnixPath(path);
+            // A path too long to show whole is cut with its length already.
+            return Err(Error::invalid(if len <= crate::shown::LIMIT {
+                format!("Unix socket path {shown} is {len} bytes, longer than the {max} this platform allows")
+            } else {
+                format!(
+                    "Unix socket path {shown}, longer than the {max} bytes this platform allows"
+                )
+            }));
         }
         Ok(())
     }
