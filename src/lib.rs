@@ -71,19 +71,29 @@
 //!
 //! # Async runtimes
 //!
-//! **tokio**: with the `tokio` cargo feature (off by default), each
+//! **tokio**: with the `tokio` cargo feature (off by default), every
 //! finishing call has an async twin that returns tokio's type, made by the
-//! same code with the same options and errors, and always nonblocking:
+//! same code with the same options and errors, and always nonblocking.
+//! This table is the whole list:
 //!
 //! | blocking | async (`tokio` feature) | returns |
 //! |---|---|---|
 //! | `ConnectorBuilder::connect` | `connect_async` | `tokio::net::TcpStream` |
 //! | `ConnectorBuilder::connect_udp` | `connect_udp_async` | `tokio::net::UdpSocket` |
 //! | `ConnectorBuilder::connect_unix` | `connect_unix_async` | `tokio::net::UnixStream` |
+//! | `ConnectorBuilder::connect_endpoint` | `connect_endpoint_async` | `AsyncStream` (TCP or Unix) |
 //! | `ListenerBuilder::listen` | `listen_async` | `tokio::net::TcpListener` |
+//! | `ListenerBuilder::listen_all` | `listen_all_async` | `Vec<tokio::net::TcpListener>` |
 //! | `ListenerBuilder::bind_udp` | `bind_udp_async` | `tokio::net::UdpSocket` |
 //! | `ListenerBuilder::listen_unix` | `listen_unix_async` | `tokio::net::UnixListener` |
 //! | `ListenerBuilder::bind_unix_datagram` | `bind_unix_datagram_async` | `tokio::net::UnixDatagram` |
+//! | `ListenerBuilder::listen_endpoint` | `listen_endpoint_async` | `AsyncListener` (TCP, TCP on every address of a name, or Unix), whose `accept` gives an `AsyncStream` |
+//!
+//! **A std socket handed to tokio's `from_std` must be built with
+//! [`nonblocking(true)`](ListenerBuilder::nonblocking)**: tokio panics at
+//! start-up on a blocking one ("Registering a blocking socket with the
+//! tokio runtime is unsupported"). The async twins need no such care; use
+//! `from_std` for a value no twin makes.
 //!
 //! ```toml
 //! sockwright = { version = "0.1", features = ["tokio"] }
@@ -447,6 +457,9 @@ pub(crate) const CONNECTOR_LOG: &str = "sockwright::connector";
 pub(crate) const HELLO_LOG: &str = "sockwright::hello";
 
 pub use address::Address;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use any_listener::tokio::{AsyncListener, AsyncStream};
 pub use any_listener::{Listener, Stream};
 pub use connector::ConnectorBuilder;
 pub use endpoint::{Endpoint, EndpointParseError};

@@ -94,6 +94,11 @@ macro_rules! table {
                         values.$field.is_some()
                     }
 
+                    /// Forgets the value given, if any.
+                    pub(crate) fn clear(values: &mut Values) {
+                        values.$field = None;
+                    }
+
                     /// Checks the value given, if any.
                     pub(crate) fn check(values: &Values) -> std::result::Result<(), String> {
                         $(
@@ -144,6 +149,7 @@ macro_rules! table {
             Functions {
                 decl: &by_option::$field::DECL,
                 given: by_option::$field::given,
+                clear: by_option::$field::clear,
                 check: by_option::$field::check,
                 apply: by_option::$field::apply,
                 log: by_option::$field::log,
@@ -196,6 +202,8 @@ struct Functions {
     decl: &'static Decl,
     /// Whether a value is given.
     given: fn(&Values) -> bool,
+    /// Forgets the value given.
+    clear: fn(&mut Values),
     /// Checks the value given, if any.
     check: fn(&Values) -> std::result::Result<(), String>,
     /// Sets the value given, if any.
@@ -257,6 +265,20 @@ impl Settings {
     #[inline]
     pub(crate) fn not_for_transport(&self, transport: Transport) -> Option<&'static Decl> {
         self.first_among(!transport_bits(transport))
+    }
+
+    /// Forgets every option given that does not act on sockets of
+    /// `transport`, handing each one's declaration to `skipped` first, in
+    /// table order.
+    pub(crate) fn drop_not_for(&mut self, transport: Transport, mut skipped: impl FnMut(&Decl)) {
+        let bits = self.asked & !transport_bits(transport);
+        for option in positions(bits) {
+            if (option.given)(&self.values) {
+                skipped(option.decl);
+            }
+            (option.clear)(&mut self.values);
+        }
+        self.asked &= !bits;
     }
 
     /// The first option given that does not apply to sockets of `domain`.
@@ -419,7 +441,8 @@ fn whole(duration: Duration, unit: Duration) -> u32 {
 table! {
     reuse_address: bool {
         name: "SO_REUSEADDR",
-        applies: Applies::ANY,
+        // A Unix-domain bind never looks at it: a path in use stays in use.
+        applies: Applies::INET,
         phase: Fresh,
         set: |s, d, v| s.set_reuse_address(*v),
     }
