@@ -462,7 +462,7 @@ impl ListenerBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] before any system call for IP-only options
-    /// (only-v6, TTL, reuse-port...), a protocol other than the default, a
+    /// (only-v6, TTL, reuse-address, reuse-port...), a protocol other than the default, a
     /// path too long for `sockaddr_un`, or a datagram type; otherwise the
     /// error of the step that failed, naming the path.
     ///

@@ -64,10 +64,14 @@ fn cannot_run() -> Option<String> {
         return Some("no IPv6 loopback here".into());
     }
     let nsswitch = std::fs::read_to_string("/etc/nsswitch.conf").unwrap_or_default();
-    let line = nsswitch.lines().find(|l| l.trim_start().starts_with("hosts:"));
+    let line = nsswitch
+        .lines()
+        .find(|l| l.trim_start().starts_with("hosts:"));
     if let Some(line) = line {
         if !line.split_whitespace().any(|w| w == "files") {
-            return Some(format!("/etc/nsswitch.conf does not read /etc/hosts ({line})"));
+            return Some(format!(
+                "/etc/nsswitch.conf does not read /etc/hosts ({line})"
+            ));
         }
     }
     let unshare = Command::new("unshare")
@@ -95,7 +99,10 @@ fn one_port_both_families(addrs: &[Address]) -> u16 {
         .collect();
     assert_eq!(inet.len(), 2, "{inet:?}");
     assert!(inet.iter().any(|a| a.ip().to_string() == "::1"), "{inet:?}");
-    assert!(inet.iter().any(|a| a.ip().to_string() == "127.0.0.1"), "{inet:?}");
+    assert!(
+        inet.iter().any(|a| a.ip().to_string() == "127.0.0.1"),
+        "{inet:?}"
+    );
     assert_eq!(inet[0].port(), inet[1].port(), "{inet:?}");
     inet[0].port()
 }

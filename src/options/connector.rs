@@ -126,6 +126,11 @@ impl ConnectorBuilder {
     ///
     /// Default: not set (the OS default, off).
     ///
+    /// It acts on IP sockets only: a Unix-domain bind never reads it (a
+    /// path in use stays in use), so `listen_unix` and `connect_unix` refuse
+    /// it and the [`Endpoint`](crate::Endpoint) calls leave it out for
+    /// Unix endpoints.
+    ///
     /// # Examples
     ///
     /// ```

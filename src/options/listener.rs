@@ -116,6 +116,11 @@ impl ListenerBuilder {
     /// On Windows it lets *another* socket bind the same port while this one
     /// listens; servers there should use `exclusive_address_use` instead.
     ///
+    /// It acts on IP sockets only: a Unix-domain bind never reads it (a
+    /// path in use stays in use), so `listen_unix` and `connect_unix` refuse
+    /// it and the [`Endpoint`](crate::Endpoint) calls leave it out for
+    /// Unix endpoints.
+    ///
     /// # Examples
     ///
     /// ```
