@@ -12,6 +12,9 @@ use crate::Address;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;
 
+#[cfg(feature = "axum")]
+mod axum;
+
 /// A listening socket of either family: what
 /// [`ListenerBuilder::listen_endpoint`](crate::ListenerBuilder::listen_endpoint)
 /// and [`activation`](crate::activation) return when the kind is up to the

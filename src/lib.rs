@@ -90,6 +90,9 @@
 //! | `ListenerBuilder::bind_unix_datagram` | `bind_unix_datagram_async` | `tokio::net::UnixDatagram` |
 //! | `ListenerBuilder::listen_endpoint` | `listen_endpoint_async` | `AsyncListener` (TCP, TCP on every address of a name, or Unix), whose `accept` gives an `AsyncStream` |
 //!
+//! With the `axum` feature, `axum::serve` takes an `AsyncListener` as it
+//! is.
+//!
 //! **A std socket handed to tokio's `from_std` must be built with
 //! [`nonblocking(true)`](ListenerBuilder::nonblocking)**: tokio panics at
 //! start-up on a blocking one ("Registering a blocking socket with the
@@ -423,6 +426,15 @@
 //! [dependencies]
 //! sockwright = { version = "0.1", default-features = false }
 //! ```
+//!
+//! - `tokio` (off): the async twins (see [Async runtimes](#async-runtimes)),
+//!   `AsyncListener` and `AsyncStream`.
+//! - `axum` (off; turns on `tokio`): axum 0.8's `axum::serve::Listener` for
+//!   `AsyncListener`, so that `axum::serve(listener, app)` serves whatever
+//!   endpoint the user wrote (TCP, every address of a name, a Unix path, an
+//!   abstract name). `examples/axum.rs` serves one app on TCP and on a
+//!   Unix path. axum 0.8 declares Rust 1.80, and the crates it pulls in at
+//!   most 1.85, this crate's MSRV.
 #![cfg_attr(
     not(feature = "hello"),
     doc = "\n[`hello`]: #features\n[`hello::Exchange`]: #features\n[`hello::Server`]: #features\n[`Error::Exchange`]: #features"
