@@ -753,6 +753,7 @@ impl ConnectorBuilder {
             #[cfg(unix)]
             Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
             Endpoint::Inherited(_) | Endpoint::Fd(_) => {
+                let endpoint = crate::shown::Cut::new(endpoint);
                 return Err(Error::invalid(format!(
                     "cannot connect to {endpoint}: it names a listening socket handed to a server; \
                      a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
@@ -761,6 +762,7 @@ impl ConnectorBuilder {
             #[cfg(not(unix))]
             _ => return Err(unsupported_endpoint(endpoint)),
         };
+        let endpoint = &crate::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         let source = self
             .local_v4

@@ -633,9 +633,12 @@ impl ListenerBuilder {
             Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
             _ => return Cow::Borrowed(self),
         };
+        #[cfg(unix)]
+        let is_abstract = matches!(endpoint, Endpoint::Abstract(_));
+        let endpoint = &crate::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         #[cfg(unix)]
-        let mode = self.mode.filter(|_| !matches!(endpoint, Endpoint::Unix(_)));
+        let mode = self.mode.filter(|_| transport != Transport::UnixStream || is_abstract);
         #[cfg(not(unix))]
         let mode: Option<u32> = None;
         if opts.is_none() && mode.is_none() {
