@@ -757,7 +757,7 @@ impl ConnectorBuilder {
                 return Err(Error::invalid(format!(
                     "cannot connect to {endpoint}: it names a listening socket handed to a server; \
                      a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
-                )))
+                )));
             }
             #[cfg(not(unix))]
             _ => return Err(unsupported_endpoint(endpoint)),

@@ -638,7 +638,9 @@ impl ListenerBuilder {
         let endpoint = &crate::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         #[cfg(unix)]
-        let mode = self.mode.filter(|_| transport != Transport::UnixStream || is_abstract);
+        let mode = self
+            .mode
+            .filter(|_| transport != Transport::UnixStream || is_abstract);
         #[cfg(not(unix))]
         let mode: Option<u32> = None;
         if opts.is_none() && mode.is_none() {

@@ -733,6 +733,39 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
 mod tests {
     use super::*;
 
+    /// The crate docs' option table says, for each option, the transports
+    /// its declaration here says it acts on.
+    #[test]
+    fn the_crate_docs_say_where_each_option_acts() {
+        let docs = include_str!("../lib.rs");
+        for option in OPTIONS {
+            let decl = option.decl;
+            let setter = format!("`{}`", decl.setter);
+            let row = docs
+                .lines()
+                .filter(|l| l.starts_with("//! | "))
+                .find(|l| {
+                    let first = l.split('|').nth(1).unwrap_or("");
+                    first.split(',').any(|s| s.trim() == setter)
+                })
+                .unwrap_or_else(|| panic!("no row for {setter} in the crate docs' option table"));
+            let acts = row.split('|').nth(3).unwrap_or("").trim();
+            let acts = acts.split(" (").next().unwrap_or("");
+            let a = decl.applies;
+            let want: Vec<&str> = [
+                (a.tcp, "TCP"),
+                (a.udp, "UDP"),
+                (a.unix_stream, "Unix stream"),
+                (a.unix_datagram, "Unix datagram"),
+            ]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| *name)
+            .collect();
+            assert_eq!(acts, want.join(", "), "{setter}: {row}");
+        }
+    }
+
     #[test]
     fn walks_visit_the_options_asked_for_in_table_order() {
         let mut set = Settings::default();
