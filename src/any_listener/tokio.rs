@@ -143,7 +143,7 @@ impl AsyncListener {
         match &self.sockets {
             Sockets::Tcp(l) => poll_tcp(l, cx),
             Sockets::TcpAll(all) => {
-                let first = self.next.fetch_add(1, Ordering::Relaxed) % all.len();
+                let first = self.next.fetch_add(1, Ordering::Relaxed) % all.len().max(1);
                 // Every socket is polled (each registers the waker) until one is ready.
                 for i in (first..all.len()).chain(0..first) {
                     if let Poll::Ready(accepted) = poll_tcp(&all[i], cx) {
@@ -181,7 +181,13 @@ impl AsyncListener {
     pub fn local_addr(&self) -> io::Result<Address> {
         match &self.sockets {
             Sockets::Tcp(l) => l.local_addr().map(Address::Inet),
-            Sockets::TcpAll(all) => all[0].local_addr().map(Address::Inet),
+            Sockets::TcpAll(all) => match all.first() {
+                Some(l) => l.local_addr().map(Address::Inet),
+                None => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "no listener in the list",
+                )),
+            },
             #[cfg(unix)]
             Sockets::Unix(l) => l.local_addr().map(|a| super::unix_address(&a.into())),
         }
