@@ -111,9 +111,14 @@ fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
             // no descriptor anywhere else.
             unsafe { builder.allow_fd_endpoints(true) };
             let listener = builder.listen_endpoint(endpoint)?;
-            eprintln!("listening on {}", listener.local_addr()?);
+            for addr in listener.local_addrs()? {
+                eprintln!("listening on {addr}");
+            }
             let served = match &listener {
                 Listener::Tcp(l) => server.serve_tcp(l, report),
+                // A name with several addresses (`localhost:8080`): one
+                // thread serves each; `--clients N` counts per address.
+                Listener::TcpAll(all) => serve_each(&server, all),
                 #[cfg(unix)]
                 Listener::Unix(l) => server.serve_unix(l, report),
                 _ => return Err("--listen: this kind of listener is not served here".into()),
@@ -124,6 +129,34 @@ fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
             Ok(served?)
         }
     }
+}
+
+/// Serves every listener of a name on a thread of its own, and adds up
+/// their summaries.
+fn serve_each(
+    server: &Server,
+    all: &[std::net::TcpListener],
+) -> Result<Summary, sockwright::Error> {
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = all
+            .iter()
+            .map(|l| scope.spawn(move || server.serve_tcp(l, report)))
+            .collect();
+        let mut total: Option<Summary> = None;
+        for thread in threads {
+            let one = thread.join().expect("a serving thread panicked")?;
+            match &mut total {
+                None => total = Some(one),
+                Some(total) => {
+                    total.accepted += one.accepted;
+                    total.succeeded += one.succeeded;
+                    total.failed += one.failed;
+                    total.accept_errors += one.accept_errors;
+                }
+            }
+        }
+        Ok(total.expect("a name's listeners are never none"))
+    })
 }
 
 /// Prints one client's outcome: its message and `Hello message sent`, or an

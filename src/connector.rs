@@ -1,5 +1,6 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 #[cfg(unix)]
@@ -13,11 +14,13 @@ use log::debug;
 use socket2::SockAddr;
 
 use crate::connect::{self, resolution, schedule, Io};
-use crate::options::{Options, Place};
+use crate::options::{Options, Place, Transport};
 use crate::resolver::Source;
 #[cfg(unix)]
 use crate::Address;
-use crate::{resolve, Domain, Error, Resolve, Result, ToSocketAddrs, Type, CONNECTOR_LOG};
+use crate::{
+    resolve, Domain, Endpoint, Error, Resolve, Result, Stream, ToSocketAddrs, Type, CONNECTOR_LOG,
+};
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an
 /// optional `bind(2)` to a source address, then `connect(2)`.
@@ -683,6 +686,107 @@ impl ConnectorBuilder {
         Ok(socket.into())
     }
 
+    /// Connects to an [`Endpoint`] that the user wrote, and returns a
+    /// [`Stream`] that is TCP or Unix-domain: the client side of
+    /// [`ListenerBuilder::listen_endpoint`](crate::ListenerBuilder::listen_endpoint).
+    ///
+    /// | Endpoint | made by |
+    /// |---|---|
+    /// | `HOST:PORT`, `[IPV6]:PORT` | [`connect`](Self::connect) (a name's addresses race, as there) |
+    /// | `unix:PATH`, `/PATH`, `./PATH` | `connect_unix` |
+    /// | `@NAME` | `connect_unix` to the abstract name (Linux) |
+    ///
+    /// The socket takes every option of this builder that acts on its
+    /// transport; an option that cannot act there (`nodelay` or a source
+    /// address on a Unix socket...) is left out with one `debug` line
+    /// (target `sockwright::connector`), as
+    /// [`listen_endpoint`](crate::ListenerBuilder::listen_endpoint) does.
+    /// The direct calls still refuse such an option.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] before any system call for `sd-listen` and
+    /// `fd:N`, which name listening sockets handed to a server;
+    /// [`Error::Unsupported`] for a Unix endpoint on Windows and `@NAME`
+    /// off Linux; otherwise the error of the call in the table.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use sockwright::{ConnectorBuilder, Endpoint, ListenerBuilder, Stream};
+    ///
+    /// let listener = ListenerBuilder::new().listen_endpoint(&"127.0.0.1:0".parse()?)?;
+    /// // From a `--connect` flag or a configuration file:
+    /// let endpoint: Endpoint = listener.local_addr()?.to_string().parse()?;
+    /// // `nodelay` acts on TCP, and would be left out for `unix:` and `@` endpoints.
+    /// let mut client = ConnectorBuilder::new().nodelay(true).connect_endpoint(&endpoint)?;
+    /// assert!(matches!(client, Stream::Tcp(_)));
+    /// let (mut conn, _) = listener.accept()?;
+    /// client.write_all(b"Hello from client")?;
+    /// let mut greeting = [0; 17];
+    /// conn.read_exact(&mut greeting)?;
+    /// assert_eq!(&greeting, b"Hello from client");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_endpoint(&self, endpoint: &Endpoint) -> Result<Stream> {
+        let builder = self.for_endpoint(endpoint)?;
+        match endpoint {
+            Endpoint::Inet(addr) => builder.connect(*addr).map(Stream::Tcp),
+            Endpoint::Host(host, port) => builder.connect((host.as_str(), *port)).map(Stream::Tcp),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => builder.connect_unix(path).map(Stream::Unix),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Endpoint::Abstract(name) => builder
+                .connect_unix(crate::listener::abstract_path(name.as_bytes()))
+                .map(Stream::Unix),
+            _ => Err(unsupported_endpoint(endpoint)),
+        }
+    }
+
+    /// This builder less what cannot act on `endpoint`'s transport, each
+    /// left out with one `debug` line; an error for an endpoint a client
+    /// cannot connect to.
+    pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Result<Cow<'_, ConnectorBuilder>> {
+        let transport = match endpoint {
+            Endpoint::Inet(_) | Endpoint::Host(..) => Transport::Tcp,
+            #[cfg(unix)]
+            Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
+            Endpoint::Inherited(_) | Endpoint::Fd(_) => {
+                let endpoint = crate::shown::Cut::new(endpoint);
+                return Err(Error::invalid(format!(
+                    "cannot connect to {endpoint}: it names a listening socket handed to a server; \
+                     a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
+                )));
+            }
+            #[cfg(not(unix))]
+            _ => return Err(unsupported_endpoint(endpoint)),
+        };
+        let endpoint = &crate::shown::Cut::new(endpoint);
+        let opts = self.opts.for_transport(transport, endpoint);
+        let source = self
+            .local_v4
+            .or(self.local_v6)
+            .filter(|_| transport != Transport::Tcp);
+        if opts.is_none() && source.is_none() {
+            return Ok(Cow::Borrowed(self));
+        }
+        let mut builder = self.clone();
+        if let Some(opts) = opts {
+            builder.opts = opts;
+        }
+        if source.is_some() {
+            debug!(
+                target: CONNECTOR_LOG,
+                "skipped the source address for {endpoint}: it does not act on {}",
+                transport.shown()
+            );
+            builder.local_v4 = None;
+            builder.local_v6 = None;
+        }
+        Ok(Cow::Owned(builder))
+    }
+
     /// `connect_unix`'s checks, before any system call: the configuration,
     /// the options that do not apply to a path, and the path itself.
     #[cfg(unix)]
@@ -729,5 +833,17 @@ impl ConnectorBuilder {
             return Err(Error::invalid("connect timeout must not be zero"));
         }
         Ok(())
+    }
+}
+
+/// The error of an endpoint this platform has no socket for.
+pub(crate) fn unsupported_endpoint(endpoint: &Endpoint) -> Error {
+    match endpoint {
+        Endpoint::Abstract(_) => Error::Unsupported {
+            what: "abstract Unix socket names (@NAME)",
+        },
+        _ => Error::Unsupported {
+            what: "Unix-domain sockets",
+        },
     }
 }

@@ -12,14 +12,18 @@ use std::str::FromStr;
 const FORMS: &str =
     "HOST:PORT, [IPV6]:PORT, unix:PATH, /PATH, ./PATH, @NAME, sd-listen, sd-listen:NAME, fd:N";
 
-/// Where to listen, as a user writes it in a `--listen` flag or a
-/// configuration file; [`ListenerBuilder::listen_endpoint`](crate::ListenerBuilder::listen_endpoint)
-/// listens there.
+/// Where to listen or connect, as a user writes it in a `--listen` or
+/// `--connect` flag or a configuration file;
+/// [`ListenerBuilder::listen_endpoint`](crate::ListenerBuilder::listen_endpoint)
+/// listens there and
+/// [`ConnectorBuilder::connect_endpoint`](crate::ConnectorBuilder::connect_endpoint)
+/// connects there (to any form but `sd-listen` and `fd:N`, which name
+/// listening sockets).
 ///
 /// | Written | Variant | Listens |
 /// |---|---|---|
 /// | `127.0.0.1:8080`, `[::]:443`, `[fe80::1%2]:80`, `[fe80::1%eth0]:80` | [`Inet`](Self::Inet) | TCP on that address |
-/// | `localhost:8080` | [`Host`](Self::Host) | TCP on the first address the name resolves to |
+/// | `localhost:8080` | [`Host`](Self::Host) | TCP on every address the name resolves to, on one port |
 /// | `unix:PATH`, `/PATH`, `./PATH` | [`Unix`](Self::Unix) | a Unix-domain socket file |
 /// | `@NAME` | [`Abstract`](Self::Abstract) | a Linux abstract Unix socket |
 /// | `sd-listen`, `sd-listen:NAME` | [`Inherited`](Self::Inherited) | the first socket the service manager passed, or the one with that name |
@@ -54,11 +58,14 @@ const FORMS: &str =
 pub enum Endpoint {
     /// An IP address and port: `127.0.0.1:8080`, `[::1]:8080`.
     Inet(SocketAddr),
-    /// A host name and port, resolved when listening: `localhost:8080`.
+    /// A host name and port, resolved when listening (every address of it
+    /// is listened on) or connecting (its addresses race): `localhost:8080`.
     Host(String, u16),
     /// A Unix-domain socket path: `unix:PATH`, or a path starting with `/` or `./`.
     Unix(PathBuf),
     /// A Linux abstract Unix socket name, written `@NAME`; there is no file.
+    /// The name is what follows `@`, without the NUL byte the OS puts
+    /// first.
     Abstract(String),
     /// A socket the service manager passed (`LISTEN_FDS`): `sd-listen` for
     /// the first one, `sd-listen:NAME` for the one `LISTEN_FDNAMES` names so.

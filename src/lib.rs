@@ -17,7 +17,8 @@
 //!   `fd:3`, once the program vouches for numbered descriptors) through
 //!   [`ListenerBuilder::listen_endpoint`], sockets passed by a
 //!   service manager ([`activation`]), and every address of a name on one port
-//!   ([`ListenerBuilder::listen_all`]).
+//!   ([`ListenerBuilder::listen_all`]). Clients reach the same strings with
+//!   [`ConnectorBuilder::connect_endpoint`], which returns a [`Stream`].
 //! - [`hello`] (the default `hello` feature) carries the tutorial's exchange
 //!   itself, `Hello from client` / `Hello from server`, wire-compatible with
 //!   the C programs: [`hello::Exchange`] runs one side on a stream or socket,
@@ -71,19 +72,32 @@
 //!
 //! # Async runtimes
 //!
-//! **tokio**: with the `tokio` cargo feature (off by default), each
+//! **tokio**: with the `tokio` cargo feature (off by default), every
 //! finishing call has an async twin that returns tokio's type, made by the
-//! same code with the same options and errors, and always nonblocking:
+//! same code with the same options and errors, and always nonblocking.
+//! This table is the whole list:
 //!
 //! | blocking | async (`tokio` feature) | returns |
 //! |---|---|---|
 //! | `ConnectorBuilder::connect` | `connect_async` | `tokio::net::TcpStream` |
 //! | `ConnectorBuilder::connect_udp` | `connect_udp_async` | `tokio::net::UdpSocket` |
 //! | `ConnectorBuilder::connect_unix` | `connect_unix_async` | `tokio::net::UnixStream` |
+//! | `ConnectorBuilder::connect_endpoint` | `connect_endpoint_async` | `AsyncStream` (TCP or Unix) |
 //! | `ListenerBuilder::listen` | `listen_async` | `tokio::net::TcpListener` |
+//! | `ListenerBuilder::listen_all` | `listen_all_async` | `Vec<tokio::net::TcpListener>` |
 //! | `ListenerBuilder::bind_udp` | `bind_udp_async` | `tokio::net::UdpSocket` |
 //! | `ListenerBuilder::listen_unix` | `listen_unix_async` | `tokio::net::UnixListener` |
 //! | `ListenerBuilder::bind_unix_datagram` | `bind_unix_datagram_async` | `tokio::net::UnixDatagram` |
+//! | `ListenerBuilder::listen_endpoint` | `listen_endpoint_async` | `AsyncListener` (TCP, TCP on every address of a name, or Unix), whose `accept` gives an `AsyncStream` |
+//!
+//! With the `axum` feature, `axum::serve` takes an `AsyncListener` as it
+//! is.
+//!
+//! **A std socket handed to tokio's `from_std` must be built with
+//! [`nonblocking(true)`](ListenerBuilder::nonblocking)**: tokio panics at
+//! start-up on a blocking one ("Registering a blocking socket with the
+//! tokio runtime is unsupported"). The async twins need no such care; use
+//! `from_std` for a value no twin makes.
 //!
 //! ```toml
 //! sockwright = { version = "0.1", features = ["tokio"] }
@@ -306,43 +320,51 @@
 //! not, because the option must be in place before `bind`, `listen` or
 //! `connect` (or the SYN) to act.
 //!
-//! | setter | OS option | on | platforms | later |
-//! |---|---|---|---|---|
-//! | `reuse_address` | `SO_REUSEADDR` | L, C | all | no: before `bind` |
-//! | `reuse_port` | `SO_REUSEPORT` | L, C | Unix but Solaris, illumos | no: before `bind` |
-//! | `exclusive_address_use` | `SO_EXCLUSIVEADDRUSE` | L, C | Windows | no: before `bind` |
-//! | `only_v6` | `IPV6_V6ONLY` | L, C | all | no: before `bind` |
-//! | `send_buffer_size`, `recv_buffer_size` | `SO_SNDBUF`, `SO_RCVBUF` | L, C | all | partly: the window scale is fixed at the handshake |
-//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | L, C | all | partly: not for the SYN |
-//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | L, C | all but Solaris (IPv4 only on Windows, iOS) | partly: not for the SYN |
-//! | `mark` | `SO_MARK` | L, C | Linux | partly: not for the SYN |
-//! | `ip_transparent` | `IP_TRANSPARENT`, `IPV6_TRANSPARENT` | L, C | Linux | no: before `bind` |
-//! | `freebind` | `IP_FREEBIND`, `IPV6_FREEBIND` | L, C | Linux | no: before `bind` |
-//! | `bind_device`, `bind_device_by_index` | `SO_BINDTODEVICE`, `IP_BOUND_IF` | L, C | Linux, Apple, illumos, Solaris | no: before `bind` and `connect` |
-//! | `nodelay` | `TCP_NODELAY` | C; L on Linux, Windows | all | yes (per accepted stream) |
-//! | `keepalive` | `SO_KEEPALIVE`, `TCP_KEEPIDLE`... | C; L on Linux, Windows | all | yes (per accepted stream) |
-//! | `linger` | `SO_LINGER` | C; L on Linux, Windows | all | yes (per accepted stream) |
-//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | L, C | Linux | no: it bounds the connect only if set before |
-//! | `tcp_congestion` | `TCP_CONGESTION` | L, C | Linux, FreeBSD | yes |
-//! | `tcp_mss` | `TCP_MAXSEG` | L, C | Unix | no: announced in the SYN |
-//! | `tcp_notsent_lowat` | `TCP_NOTSENT_LOWAT` | L, C | Linux | yes |
-//! | `tcp_fastopen` | `TCP_FASTOPEN` | L | Linux, macOS, iOS, FreeBSD, Windows | no: before `listen` |
-//! | `tcp_defer_accept` | `TCP_DEFER_ACCEPT` | L | Linux | no: before `listen` |
-//! | `tcp_fastopen_connect` | `TCP_FASTOPEN_CONNECT` | C | Linux | no: refused after `connect` |
-//! | `busy_poll` | `SO_BUSY_POLL` | L, C | Linux | yes |
-//! | `cpu_affinity` | `SO_INCOMING_CPU` | L, C | Linux | partly: before `listen` for reuse-port groups |
-//! | `broadcast` | `SO_BROADCAST` | L, C (UDP) | all | yes |
-//! | `multicast_loop`, `multicast_ttl` | `IP_MULTICAST_LOOP`, `IP_MULTICAST_TTL` (IPv6: `_LOOP`, `_HOPS`) | L, C (UDP) | all | yes |
-//! | `multicast_if_v4`, `multicast_if_v6` | `IP_MULTICAST_IF`, `IPV6_MULTICAST_IF` | L, C (UDP) | all | yes |
-//! | `join_multicast_v4`, `join_multicast_v6` | `IP_ADD_MEMBERSHIP`, `IPV6_ADD_MEMBERSHIP` | L (UDP) | all | yes, after `bind` (where the builder joins) |
-//! | `read_timeout`, `write_timeout` | `SO_RCVTIMEO`, `SO_SNDTIMEO` | C | all | yes (set after `connect`) |
-//! | `nonblocking` | `O_NONBLOCK` (`FIONBIO`) | L, C | all | yes |
+//! | setter | OS option | acts on | on | platforms | later |
+//! |---|---|---|---|---|---|
+//! | `reuse_address` | `SO_REUSEADDR` | TCP, UDP | L, C | all | no: before `bind` |
+//! | `reuse_port` | `SO_REUSEPORT` | TCP, UDP | L, C | Unix but Solaris, illumos | no: before `bind` |
+//! | `exclusive_address_use` | `SO_EXCLUSIVEADDRUSE` | TCP, UDP | L, C | Windows | no: before `bind` |
+//! | `only_v6` | `IPV6_V6ONLY` | TCP, UDP (IPv6) | L, C | all | no: before `bind` |
+//! | `send_buffer_size`, `recv_buffer_size` | `SO_SNDBUF`, `SO_RCVBUF` | TCP, UDP, Unix stream, Unix datagram | L, C | all | partly: the window scale is fixed at the handshake |
+//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | TCP, UDP | L, C | all | partly: not for the SYN |
+//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | TCP, UDP | L, C | all but Solaris (IPv4 only on Windows, iOS) | partly: not for the SYN |
+//! | `mark` | `SO_MARK` | TCP, UDP | L, C | Linux | partly: not for the SYN |
+//! | `ip_transparent` | `IP_TRANSPARENT`, `IPV6_TRANSPARENT` | TCP, UDP | L, C | Linux | no: before `bind` |
+//! | `freebind` | `IP_FREEBIND`, `IPV6_FREEBIND` | TCP, UDP | L, C | Linux | no: before `bind` |
+//! | `bind_device`, `bind_device_by_index` | `SO_BINDTODEVICE`, `IP_BOUND_IF` | TCP, UDP | L, C | Linux, Apple, illumos, Solaris | no: before `bind` and `connect` |
+//! | `nodelay` | `TCP_NODELAY` | TCP | C; L on Linux, Windows | all | yes (per accepted stream) |
+//! | `keepalive` | `SO_KEEPALIVE`, `TCP_KEEPIDLE`... | TCP | C; L on Linux, Windows | all | yes (per accepted stream) |
+//! | `linger` | `SO_LINGER` | TCP, Unix stream | C; L on Linux, Windows | all | yes (per accepted stream) |
+//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | TCP | L, C | Linux | no: it bounds the connect only if set before |
+//! | `tcp_congestion` | `TCP_CONGESTION` | TCP | L, C | Linux, FreeBSD | yes |
+//! | `tcp_mss` | `TCP_MAXSEG` | TCP | L, C | Unix | no: announced in the SYN |
+//! | `tcp_notsent_lowat` | `TCP_NOTSENT_LOWAT` | TCP | L, C | Linux | yes |
+//! | `tcp_fastopen` | `TCP_FASTOPEN` | TCP | L | Linux, macOS, iOS, FreeBSD, Windows | no: before `listen` |
+//! | `tcp_defer_accept` | `TCP_DEFER_ACCEPT` | TCP | L | Linux | no: before `listen` |
+//! | `tcp_fastopen_connect` | `TCP_FASTOPEN_CONNECT` | TCP | C | Linux | no: refused after `connect` |
+//! | `busy_poll` | `SO_BUSY_POLL` | TCP, UDP | L, C | Linux | yes |
+//! | `cpu_affinity` | `SO_INCOMING_CPU` | TCP, UDP | L, C | Linux | partly: before `listen` for reuse-port groups |
+//! | `broadcast` | `SO_BROADCAST` | UDP (IPv4) | L, C (UDP) | all | yes |
+//! | `multicast_loop`, `multicast_ttl` | `IP_MULTICAST_LOOP`, `IP_MULTICAST_TTL` (IPv6: `_LOOP`, `_HOPS`) | UDP | L, C (UDP) | all | yes |
+//! | `multicast_if_v4`, `multicast_if_v6` | `IP_MULTICAST_IF`, `IPV6_MULTICAST_IF` | UDP | L, C (UDP) | all | yes |
+//! | `join_multicast_v4`, `join_multicast_v6` | `IP_ADD_MEMBERSHIP`, `IPV6_ADD_MEMBERSHIP` | UDP | L (UDP) | all | yes, after `bind` (where the builder joins) |
+//! | `read_timeout`, `write_timeout` | `SO_RCVTIMEO`, `SO_SNDTIMEO` | TCP, UDP, Unix stream, Unix datagram | C | all | yes (set after `connect`) |
+//! | `nonblocking` | `O_NONBLOCK` (`FIONBIO`) | TCP, UDP, Unix stream, Unix datagram | L, C | all | yes |
+//! | `mode` (L) | `fchmod(2)`, `chmod(2)` | a Unix socket file (not `@NAME`) | L | Unix | partly: until then the umask's mode lets clients in |
 //!
-//! An option set where it does not apply (nodelay on a datagram socket, a
-//! multicast join on TCP, an IP option on a Unix path) is an
-//! [`Error::InvalidConfig`] before any system call; an option that applies
-//! to one address family only makes the builder skip the addresses of the
-//! other (and fail if none is left).
+//! "Acts on" is the one rule for where an option goes, declared once per
+//! option in the crate. A direct call (`listen`, `listen_unix`,
+//! `connect_udp`...) with an option that does not act on its socket
+//! (nodelay on a datagram socket, a multicast join on TCP, an IP option on
+//! a Unix path) is an [`Error::InvalidConfig`] before any system call. An
+//! [`Endpoint`] call ([`ListenerBuilder::listen_endpoint`],
+//! [`ConnectorBuilder::connect_endpoint`] and their async twins), whose
+//! transport is the user's choice, leaves such an option out instead, with
+//! one `debug` line each (`skipped nodelay (TCP_NODELAY) for @app: it does
+//! not act on Unix stream sockets`), so that one builder serves every
+//! endpoint. An option that applies to one address family only makes the
+//! builder skip the addresses of the other (and fail if none is left).
 //!
 //! For anything else, [`ListenerBuilder::configure`] and
 //! [`ConnectorBuilder::configure`] take a hook that runs on each socket
@@ -408,6 +430,15 @@
 //! [dependencies]
 //! sockwright = { version = "0.1", default-features = false }
 //! ```
+//!
+//! - `tokio` (off): the async twins (see [Async runtimes](#async-runtimes)),
+//!   `AsyncListener` and `AsyncStream`.
+//! - `axum` (off; turns on `tokio`): axum 0.8's `axum::serve::Listener` for
+//!   `AsyncListener`, so that `axum::serve(listener, app)` serves whatever
+//!   endpoint the user wrote (TCP, every address of a name, a Unix path, an
+//!   abstract name). `examples/axum.rs` serves one app on TCP and on a
+//!   Unix path. axum 0.8 declares Rust 1.80, and the crates it pulls in at
+//!   most 1.85, this crate's MSRV.
 #![cfg_attr(
     not(feature = "hello"),
     doc = "\n[`hello`]: #features\n[`hello::Exchange`]: #features\n[`hello::Server`]: #features\n[`Error::Exchange`]: #features"
@@ -451,6 +482,9 @@ pub(crate) const CONNECTOR_LOG: &str = "sockwright::connector";
 pub(crate) const HELLO_LOG: &str = "sockwright::hello";
 
 pub use address::Address;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use any_listener::tokio::{AsyncListener, AsyncStream};
 pub use any_listener::{Listener, Stream};
 pub use connector::ConnectorBuilder;
 pub use endpoint::{Endpoint, EndpointParseError};

@@ -1,5 +1,6 @@
 //! The server side: `socket → setsockopt → bind → listen`.
 
+use std::borrow::Cow;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::{UnixDatagram, UnixListener};
@@ -9,7 +10,7 @@ use std::path::Path;
 use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
-use crate::options::{self, Options, Phase, Place, Side};
+use crate::options::{self, Options, Phase, Place, Side, Transport};
 use crate::{
     resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
 };
@@ -348,15 +349,33 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs,
     {
+        self.check_listen_all()?;
+        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let addrs = resolve::resolve(target, &self.opts)?;
+        self.listen_each(&target, &addrs, self.opts.nonblocking == Some(true))
+    }
+
+    /// What [`listen_all`](Self::listen_all) checks before any system call.
+    pub(crate) fn check_listen_all(&self) -> Result<()> {
         self.opts.validate(Type::Stream, Place::Inet)?;
         if self.opts.set.only_v6 == Some(false) {
             return Err(Error::invalid(
                 "only_v6(false) (IPV6_V6ONLY) cannot go with listen_all, whose IPv6 listeners share port numbers with IPv4 ones",
             ));
         }
+        self.backlog_int().map(drop)
+    }
+
+    /// [`listen_all`](Self::listen_all) once `addrs` are known: one listener
+    /// per address, repeats dropped, on one port; each socket nonblocking
+    /// from `socket(2)` when `nonblocking`.
+    pub(crate) fn listen_each(
+        &self,
+        target: &dyn std::fmt::Display,
+        addrs: &[SocketAddr],
+        nonblocking: bool,
+    ) -> Result<Vec<TcpListener>> {
         let backlog = self.backlog_int()?;
-        let target = resolve::Target::new(&addr, LISTENER_LOG);
-        let addrs = resolve::resolve(target, &self.opts)?;
         let mut addrs = addrs.to_vec();
         let mut seen = Vec::with_capacity(addrs.len());
         addrs.retain(|a| {
@@ -368,7 +387,7 @@ impl ListenerBuilder {
         *v6.opts.set.only_v6() = Some(true);
         let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {
             let builder = if a.is_ipv6() { &v6 } else { self };
-            let socket = builder.bound_inet(a, Type::Stream)?;
+            let socket = builder.bound_inet_as(a, Type::Stream, nonblocking)?;
             listen(&socket, &Address::Inet(a), backlog)?;
             let port = socket
                 .local_addr()
@@ -447,7 +466,7 @@ impl ListenerBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] before any system call for IP-only options
-    /// (only-v6, TTL, reuse-port...), a protocol other than the default, a
+    /// (only-v6, TTL, reuse-address, reuse-port...), a protocol other than the default, a
     /// path too long for `sockaddr_un`, or a datagram type; otherwise the
     /// error of the step that failed, naming the path.
     ///
@@ -524,16 +543,25 @@ impl ListenerBuilder {
     ///
     /// | Endpoint | made by |
     /// |---|---|
-    /// | `HOST:PORT`, `[IPV6]:PORT` | [`listen`](Self::listen) |
+    /// | `IP:PORT`, `[IPV6]:PORT` | [`listen`](Self::listen): [`Listener::Tcp`] |
+    /// | `NAME:PORT` (`localhost:8080`) | [`listen_all`](Self::listen_all) on every address of the name, one port: [`Listener::TcpAll`] (or `Tcp` for a name with one address) |
     /// | `unix:PATH`, `/PATH`, `./PATH` | [`listen_unix`](Self::listen_unix) |
     /// | `@NAME` | [`listen_unix`](Self::listen_unix) on the abstract name (Linux) |
     /// | `sd-listen`, `sd-listen:NAME` | [`ListenFds::from_env`](crate::activation::ListenFds::from_env), then [`listener`](crate::activation::ListenFds::listener) with position 0 or the name |
     /// | `fd:N` | [`activation::listener`](crate::activation::listener), once [`allow_fd_endpoints`](Self::allow_fd_endpoints) allows it |
     ///
-    /// A socket made here takes every option of this builder. An inherited
-    /// socket (`sd-listen`, `fd:N`) was made by another process: only
-    /// [`nonblocking`](Self::nonblocking) is applied to it, the rest were
-    /// that process's to set.
+    /// A socket made here takes every option of this builder that acts on
+    /// its transport, so that one builder serves whatever endpoint the user
+    /// wrote: an option that cannot act there (`nodelay` on `@NAME`,
+    /// `reuse_port` on a Unix path, [`mode`](Self::mode) where there is no
+    /// file: TCP and `@NAME`) is left out with one `debug` line (target
+    /// `sockwright::listener`), such as `skipped nodelay (TCP_NODELAY) for
+    /// @app: it does not act on Unix stream sockets`. Which transports each
+    /// option acts on is in the crate docs' [socket options](crate#socket-options)
+    /// table. The direct calls (`listen_unix` with `nodelay`...) still
+    /// refuse such an option. An inherited socket (`sd-listen`, `fd:N`) was
+    /// made by another process: only [`nonblocking`](Self::nonblocking) is
+    /// applied to it, the rest were that process's to set.
     ///
     /// # Errors
     ///
@@ -555,23 +583,34 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn listen_endpoint(&self, endpoint: &Endpoint) -> Result<Listener> {
+        let builder = self.for_endpoint(endpoint);
         match endpoint {
-            Endpoint::Inet(addr) => self.listen(*addr).map(Listener::Tcp),
-            Endpoint::Host(host, port) => self.listen(format!("{host}:{port}")).map(Listener::Tcp),
+            Endpoint::Inet(addr) => builder.listen(*addr).map(Listener::Tcp),
+            Endpoint::Host(host, port) => builder
+                .listen_all((host.as_str(), *port))
+                .map(Listener::tcp_all),
             #[cfg(unix)]
-            Endpoint::Unix(path) => self.listen_unix(path).map(Listener::Unix),
+            Endpoint::Unix(path) => builder.listen_unix(path).map(Listener::Unix),
             #[cfg(not(unix))]
             Endpoint::Unix(_) => Err(Error::Unsupported {
                 what: "Unix-domain sockets",
             }),
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            Endpoint::Abstract(name) => self
+            Endpoint::Abstract(name) => builder
                 .listen_unix(abstract_path(name.as_bytes()))
                 .map(Listener::Unix),
             #[cfg(not(any(target_os = "linux", target_os = "android")))]
             Endpoint::Abstract(_) => Err(Error::Unsupported {
                 what: "abstract Unix socket names (@NAME)",
             }),
+            Endpoint::Inherited(_) | Endpoint::Fd(_) => self.adopt_endpoint(endpoint),
+        }
+    }
+
+    /// `sd-listen` and `fd:N` of [`listen_endpoint`](Self::listen_endpoint):
+    /// a listening socket made by another process.
+    pub(crate) fn adopt_endpoint(&self, endpoint: &Endpoint) -> Result<Listener> {
+        match endpoint {
             Endpoint::Inherited(name) => {
                 let fds = crate::activation::ListenFds::from_env()?;
                 let listener = match name {
@@ -581,7 +620,49 @@ impl ListenerBuilder {
                 self.finish_adopted(listener)
             }
             Endpoint::Fd(fd) => self.adopt_fd_endpoint(*fd),
+            other => Err(Error::invalid(format!(
+                "{other} is not a socket made by another process"
+            ))),
         }
+    }
+
+    /// This builder less what cannot act on `endpoint`'s transport: each
+    /// option the table says does not act there, and a file mode where
+    /// there is no file (`@NAME`, TCP), each left out with one `debug`
+    /// line. An inherited socket keeps the builder as it is.
+    pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Cow<'_, ListenerBuilder> {
+        let transport = match endpoint {
+            Endpoint::Inet(_) | Endpoint::Host(..) => Transport::Tcp,
+            #[cfg(unix)]
+            Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
+            _ => return Cow::Borrowed(self),
+        };
+        #[cfg(unix)]
+        let is_abstract = matches!(endpoint, Endpoint::Abstract(_));
+        let endpoint = &crate::shown::Cut::new(endpoint);
+        let opts = self.opts.for_transport(transport, endpoint);
+        #[cfg(unix)]
+        let mode = self
+            .mode
+            .filter(|_| transport != Transport::UnixStream || is_abstract);
+        #[cfg(not(unix))]
+        let mode: Option<u32> = None;
+        if opts.is_none() && mode.is_none() {
+            return Cow::Borrowed(self);
+        }
+        let mut builder = self.clone();
+        if let Some(opts) = opts {
+            builder.opts = opts;
+        }
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            debug!(
+                target: LISTENER_LOG,
+                "skipped mode {mode:#o} for {endpoint}: it has no socket file"
+            );
+            builder.mode = None;
+        }
+        Cow::Owned(builder)
     }
 
     /// Lets [`listen_endpoint`](Self::listen_endpoint) adopt `fd:N`

@@ -318,8 +318,8 @@ fn tcp_int(s: &SockRef<'_>, name: libc::c_int) -> io::Result<u32> {
 macro_rules! shared_rows {
     ($ty:ty, $v6:expr) => {{
         let mut rows: Vec<Row<$ty>> = vec![
-            row!($ty; ALL, "reuse_address on", |b| b.reuse_address(true), |s| s.reuse_address(), true),
-            row!($ty; ALL, "reuse_address on, then off", |b| b.reuse_address(true).reuse_address(false), |s| s.reuse_address(), false),
+            row!($ty; INET, "reuse_address on", |b| b.reuse_address(true), |s| s.reuse_address(), true),
+            row!($ty; INET, "reuse_address on, then off", |b| b.reuse_address(true).reuse_address(false), |s| s.reuse_address(), false),
             row!($ty; $v6, "only_v6 on", |b| b.only_v6(true), |s| s.only_v6(), true),
             row!($ty; $v6, "only_v6 on, then off", |b| b.only_v6(true).only_v6(false), |s| s.only_v6(), false),
             row!($ty; PROBED, "nonblocking on", |b| b.nonblocking(true), |s| nonblocking(s), true),

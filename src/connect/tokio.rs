@@ -41,15 +41,15 @@ use crate::options::{Options, Place};
 use crate::resolve::{self, Named};
 use crate::target::Given;
 use crate::{
-    Address, ConnectorBuilder, Error, ListenerBuilder, Result, ToSocketAddrs, Type, CONNECTOR_LOG,
-    LISTENER_LOG,
+    Address, AsyncListener, AsyncStream, ConnectorBuilder, Endpoint, Error, Listener,
+    ListenerBuilder, Result, ToSocketAddrs, Type, CONNECTOR_LOG, LISTENER_LOG,
 };
 
 /// The client side's async finishing calls.
 impl ConnectorBuilder {
     /// Like [`connect`](Self::connect), without blocking: resolves `addr`,
     /// races its addresses as RFC 8305 describes, and returns the winner as
-    /// a [`tokio::net::TcpStream`].
+    /// a [`tokio::net::TcpStream`](::tokio::net::TcpStream).
     ///
     /// The steps are those of [`connect`](Self::connect), with the same
     /// options, checks and errors; only the waiting differs:
@@ -61,7 +61,7 @@ impl ConnectorBuilder {
     ///    a late answer joins the race under way; a family that fails only
     ///    shows in the `debug` log and, if every attempt fails, in the
     ///    error. A literal address needs no lookup; anything else is
-    ///    resolved by [`tokio::net::lookup_host`], as `connect` resolves it
+    ///    resolved by [`tokio::net::lookup_host`](::tokio::net::lookup_host), as `connect` resolves it
     ///    with std;
     /// 2. each attempt's socket is created and configured like a blocking
     ///    attempt's (every option, the source address, the
@@ -166,13 +166,13 @@ impl ConnectorBuilder {
     }
 
     /// Like [`connect_udp`](Self::connect_udp), without blocking: a
-    /// connected [`tokio::net::UdpSocket`], nonblocking.
+    /// connected [`tokio::net::UdpSocket`](::tokio::net::UdpSocket), nonblocking.
     ///
     /// The socket is made as `connect_udp` makes it, with a nonblocking
     /// `connect(2)` (a datagram connect sends nothing, so it ends at once);
     /// a name is looked up per family with the builder's
     /// [`resolver`](Self::resolver) when one is set, as `connect_udp` does,
-    /// and by [`tokio::net::lookup_host`] otherwise.
+    /// and by [`tokio::net::lookup_host`](::tokio::net::lookup_host) otherwise.
     ///
     /// # Errors
     ///
@@ -239,7 +239,7 @@ impl ConnectorBuilder {
     }
 
     /// Like [`connect_unix`](Self::connect_unix), without blocking: a
-    /// [`tokio::net::UnixStream`], nonblocking.
+    /// [`tokio::net::UnixStream`](::tokio::net::UnixStream), nonblocking.
     ///
     /// # Errors
     ///
@@ -290,6 +290,67 @@ impl ConnectorBuilder {
         .await
     }
 
+    /// Like [`connect_endpoint`](Self::connect_endpoint), without
+    /// blocking: connects to an [`Endpoint`] with
+    /// [`connect_async`](Self::connect_async) or
+    /// [`connect_unix_async`](Self::connect_unix_async), and returns an
+    /// [`AsyncStream`], tokio's TCP or Unix stream, nonblocking.
+    ///
+    /// Options that cannot act on the endpoint's transport are left out
+    /// with one `debug` line each, as for `connect_endpoint`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`connect_endpoint`](Self::connect_endpoint) and
+    /// [`connect_async`](Self::connect_async).
+    ///
+    /// # Panics
+    ///
+    /// As for [`connect_async`](Self::connect_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{AsyncStream, ConnectorBuilder, Endpoint, ListenerBuilder};
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = ListenerBuilder::new().listen_endpoint_async(&"127.0.0.1:0".parse()?).await?;
+    /// let endpoint: Endpoint = listener.local_addr()?.to_string().parse()?;
+    /// let mut client = ConnectorBuilder::new().nodelay(true).connect_endpoint_async(&endpoint).await?;
+    /// assert!(matches!(client, AsyncStream::Tcp(_)));
+    /// let (mut conn, _) = listener.accept().await?;
+    /// client.write_all(b"hi").await?;
+    /// let mut buf = [0; 2];
+    /// conn.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"hi");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn connect_endpoint_async(&self, endpoint: &Endpoint) -> Result<AsyncStream> {
+        let builder = self.for_endpoint(endpoint)?;
+        match endpoint {
+            Endpoint::Inet(addr) => builder.connect_async(*addr).await.map(AsyncStream::Tcp),
+            Endpoint::Host(host, port) => builder
+                .connect_async((host.as_str(), *port))
+                .await
+                .map(AsyncStream::Tcp),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => builder
+                .connect_unix_async(path)
+                .await
+                .map(AsyncStream::Unix),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Endpoint::Abstract(name) => builder
+                .connect_unix_async(crate::listener::abstract_path(name.as_bytes()))
+                .await
+                .map(AsyncStream::Unix),
+            _ => Err(crate::connector::unsupported_endpoint(endpoint)),
+        }
+    }
+
     /// Finishes a connect that [`start`] began on a socket of its own (not
     /// a race): registers the socket with tokio, waits (bounded by the
     /// connect timeout) if the connect is still under way, then finishes it
@@ -327,14 +388,14 @@ impl ConnectorBuilder {
 /// The server side's async finishing calls.
 impl ListenerBuilder {
     /// Like [`listen`](Self::listen), without blocking: a
-    /// [`tokio::net::TcpListener`], nonblocking whatever
+    /// [`tokio::net::TcpListener`](::tokio::net::TcpListener), nonblocking whatever
     /// [`nonblocking`](Self::nonblocking) says, so tokio never meets a
     /// blocking socket.
     ///
     /// The socket is made as `listen` makes it (every option, `bind`,
     /// `listen` with the backlog), nonblocking from `socket(2)` where the OS
     /// allows (so a [`configure`](Self::configure) hook sees it
-    /// nonblocking); a name is resolved by [`tokio::net::lookup_host`].
+    /// nonblocking); a name is resolved by [`tokio::net::lookup_host`](::tokio::net::lookup_host).
     ///
     /// # Errors
     ///
@@ -389,8 +450,156 @@ impl ListenerBuilder {
         })
     }
 
+    /// Like [`listen_all`](Self::listen_all), without blocking: one
+    /// [`tokio::net::TcpListener`](::tokio::net::TcpListener) per address `addr` resolves to, all on
+    /// one port, each nonblocking whatever
+    /// [`nonblocking`](Self::nonblocking) says.
+    ///
+    /// The listeners are made as `listen_all` makes them (every option,
+    /// only-v6 on the IPv6 ones, one port, starting over when that port is
+    /// taken); a name is resolved by [`tokio::net::lookup_host`](::tokio::net::lookup_host).
+    ///
+    /// # Errors
+    ///
+    /// As for [`listen_all`](Self::listen_all) and
+    /// [`listen_async`](Self::listen_async).
+    ///
+    /// # Panics
+    ///
+    /// As for [`listen_async`](Self::listen_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+    /// use sockwright::ListenerBuilder;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # if std::net::TcpListener::bind("[::1]:0").is_err() { return Ok(()); } // no IPv6 here
+    /// let both = [
+    ///     SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+    ///     SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    /// ];
+    /// let listeners = ListenerBuilder::new().listen_all_async(&both[..]).await?;
+    /// let port = listeners[0].local_addr()?.port();
+    /// assert_eq!(listeners[1].local_addr()?.port(), port);
+    /// let _v4 = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    /// let (_conn, _) = listeners[1].accept().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn listen_all_async<A>(&self, addr: A) -> Result<Vec<TcpListener>>
+    where
+        A: ToSocketAddrs,
+    {
+        self.check_listen_all()?;
+        let target = Named {
+            addr: &addr,
+            log: LISTENER_LOG,
+        };
+        let addrs = lookup(target, &self.opts).await?;
+        let listeners = self.listen_each(&target, &addrs, true)?;
+        listeners
+            .into_iter()
+            .map(|l| {
+                let shown = l.local_addr().map_or(Address::Unknown, Address::Inet);
+                register(TcpListener::from_std(l), &shown)
+            })
+            .collect()
+    }
+
+    /// Like [`listen_endpoint`](Self::listen_endpoint), without blocking:
+    /// listens on an [`Endpoint`] and returns an [`AsyncListener`], whose
+    /// [`accept`](AsyncListener::accept) gives an [`AsyncStream`] (tokio's
+    /// `AsyncRead` and `AsyncWrite`, TCP or Unix-domain).
+    ///
+    /// | Endpoint | made by |
+    /// |---|---|
+    /// | `IP:PORT`, `[IPV6]:PORT` | [`listen_async`](Self::listen_async) |
+    /// | `NAME:PORT` (`localhost:8080`) | [`listen_all_async`](Self::listen_all_async): every address of the name, one port |
+    /// | `unix:PATH`, `/PATH`, `./PATH`, `@NAME` | [`listen_unix_async`](Self::listen_unix_async) |
+    /// | `sd-listen`, `sd-listen:NAME`, `fd:N` | as [`listen_endpoint`](Self::listen_endpoint) adopts them, then made nonblocking and registered |
+    ///
+    /// Options that cannot act on the endpoint's transport are left out
+    /// with one `debug` line each, as for `listen_endpoint`. Every socket
+    /// is nonblocking whatever [`nonblocking`](Self::nonblocking) says.
+    ///
+    /// # Errors
+    ///
+    /// As for [`listen_endpoint`](Self::listen_endpoint), and
+    /// [`Error::Register`] as for [`listen_async`](Self::listen_async).
+    ///
+    /// # Panics
+    ///
+    /// As for [`listen_async`](Self::listen_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{Endpoint, ListenerBuilder};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // From a `--listen` flag: TCP here, but `unix:/run/app.sock` or
+    /// // `@app` work with the same builder, `nodelay` left out for them.
+    /// let endpoint: Endpoint = "127.0.0.1:0".parse()?;
+    /// let listener = ListenerBuilder::new()
+    ///     .nodelay(true)
+    ///     .listen_endpoint_async(&endpoint)
+    ///     .await?;
+    /// let _client = tokio::net::TcpStream::connect(listener.local_addr()?.to_string()).await?;
+    /// let (_stream, peer) = listener.accept().await?;
+    /// println!("{peer} connected");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn listen_endpoint_async(&self, endpoint: &Endpoint) -> Result<AsyncListener> {
+        let builder = self.for_endpoint(endpoint);
+        match endpoint {
+            Endpoint::Inet(addr) => builder.listen_async(*addr).await.map(AsyncListener::tcp),
+            Endpoint::Host(host, port) => builder
+                .listen_all_async((host.as_str(), *port))
+                .await
+                .map(AsyncListener::tcp_all),
+            #[cfg(unix)]
+            Endpoint::Unix(path) => builder
+                .listen_unix_async(path)
+                .await
+                .map(AsyncListener::unix),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Endpoint::Abstract(name) => builder
+                .listen_unix_async(crate::listener::abstract_path(name.as_bytes()))
+                .await
+                .map(AsyncListener::unix),
+            Endpoint::Inherited(_) | Endpoint::Fd(_) => {
+                running(endpoint)?;
+                let listener = self.adopt_endpoint(endpoint)?;
+                let shown = listener.local_addr().unwrap_or(Address::Unknown);
+                crate::options::set_result("O_NONBLOCK", &shown, listener.set_nonblocking(true))?;
+                match listener {
+                    Listener::Tcp(l) => {
+                        register(TcpListener::from_std(l), &shown).map(AsyncListener::tcp)
+                    }
+                    #[cfg(unix)]
+                    Listener::Unix(l) => {
+                        register(UnixListener::from_std(l), &shown).map(AsyncListener::unix)
+                    }
+                    other => Err(Error::invalid(format!(
+                        "{endpoint} gave an unexpected listener: {other:?}"
+                    ))),
+                }
+            }
+            // Unix endpoints where the platform has no such socket.
+            #[allow(unreachable_patterns)]
+            _ => Err(crate::connector::unsupported_endpoint(endpoint)),
+        }
+    }
+
     /// Like [`bind_udp`](Self::bind_udp), without blocking: a
-    /// [`tokio::net::UdpSocket`], nonblocking.
+    /// [`tokio::net::UdpSocket`](::tokio::net::UdpSocket), nonblocking.
     ///
     /// # Errors
     ///
@@ -433,7 +642,7 @@ impl ListenerBuilder {
     }
 
     /// Like [`listen_unix`](Self::listen_unix), without blocking: a
-    /// [`tokio::net::UnixListener`], nonblocking.
+    /// [`tokio::net::UnixListener`](::tokio::net::UnixListener), nonblocking.
     ///
     /// # Errors
     ///
@@ -478,7 +687,7 @@ impl ListenerBuilder {
     }
 
     /// Like [`bind_unix_datagram`](Self::bind_unix_datagram), without
-    /// blocking: a [`tokio::net::UnixDatagram`], nonblocking.
+    /// blocking: a [`tokio::net::UnixDatagram`](::tokio::net::UnixDatagram), nonblocking.
     ///
     /// # Errors
     ///
@@ -759,6 +968,10 @@ mod tests {
         is_send(&connector.connect_async("localhost:80"));
         is_send(&connector.connect_udp_async("127.0.0.1:9"));
         is_send(&listener.listen_async("127.0.0.1:0"));
+        let endpoint: Endpoint = "localhost:0".parse().unwrap();
+        is_send(&listener.listen_all_async("localhost:0"));
+        is_send(&listener.listen_endpoint_async(&endpoint));
+        is_send(&connector.connect_endpoint_async(&endpoint));
         is_send(&listener.bind_udp_async(String::from("127.0.0.1:0")));
         #[cfg(unix)]
         {

@@ -126,6 +126,11 @@ impl ConnectorBuilder {
     ///
     /// Default: not set (the OS default, off).
     ///
+    /// It acts on IP sockets only: a Unix-domain bind never reads it (a
+    /// path in use stays in use), so `listen_unix` and `connect_unix` refuse
+    /// it and the [`Endpoint`](crate::Endpoint) calls leave it out for
+    /// Unix endpoints.
+    ///
     /// # Examples
     ///
     /// ```
@@ -207,7 +212,8 @@ impl ConnectorBuilder {
     /// Returns the socket in nonblocking mode (`O_NONBLOCK`).
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
-    /// the stream to an event loop. The connect itself still blocks the
+    /// the stream to an event loop: tokio's `TcpStream::from_std` (and its
+    /// kin) panics on a blocking socket. The connect itself still blocks the
     /// calling thread (bounded by [`connect_timeout`](Self::connect_timeout));
     /// the `tokio` feature's `connect_async` does not, and always returns a
     /// nonblocking stream whatever this says.

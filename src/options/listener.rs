@@ -116,6 +116,11 @@ impl ListenerBuilder {
     /// On Windows it lets *another* socket bind the same port while this one
     /// listens; servers there should use `exclusive_address_use` instead.
     ///
+    /// It acts on IP sockets only: a Unix-domain bind never reads it (a
+    /// path in use stays in use), so `listen_unix` and `connect_unix` refuse
+    /// it and the [`Endpoint`](crate::Endpoint) calls leave it out for
+    /// Unix endpoints.
+    ///
     /// # Examples
     ///
     /// ```
@@ -210,9 +215,13 @@ impl ListenerBuilder {
     /// Returns the socket in nonblocking mode (`O_NONBLOCK`).
     ///
     /// Default: blocking, as std's own constructors return. Set it to hand
-    /// the listener to an event loop (mio's and async-io's `from_std`-style
-    /// calls require it; see the crate docs' "Async runtimes"). The async
-    /// calls of the `tokio` feature always make their sockets nonblocking
+    /// the listener to an event loop: tokio's `TcpListener::from_std` (and
+    /// its kin) panics on a blocking socket ("Registering a blocking socket
+    /// with the tokio runtime is unsupported"), and mio's and async-io's
+    /// `from_std`-style calls require it too; see the crate docs'
+    /// [Async runtimes](crate#async-runtimes). The async twins of the
+    /// `tokio` feature (`listen_async`, `listen_all_async`,
+    /// `listen_endpoint_async`...) always make their sockets nonblocking
     /// and do not use this setting.
     ///
     /// # Platform-specific behavior

@@ -131,6 +131,20 @@ pub(crate) enum Transport {
     UnixDatagram,
 }
 
+impl Transport {
+    /// The sockets of this transport, as a log line says them.
+    pub(crate) fn shown(self) -> &'static str {
+        match self {
+            Transport::Tcp => "TCP sockets",
+            Transport::Udp => "UDP sockets",
+            #[cfg(unix)]
+            Transport::UnixStream => "Unix stream sockets",
+            #[cfg(unix)]
+            Transport::UnixDatagram => "Unix datagram sockets",
+        }
+    }
+}
+
 /// Where a finishing call's socket goes: the IP network or a Unix path.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Place<'a> {
@@ -319,6 +333,48 @@ impl Options {
                 )))
             }
         }
+    }
+
+    /// These options less those that cannot act on a socket of
+    /// `transport` (as the table declares), with one `debug` line for each
+    /// option left out, naming `endpoint`; `None` when every option given
+    /// acts there. A protocol (MPTCP) on a Unix socket is left out alike.
+    /// What an endpoint's finishing call uses, where a direct call refuses
+    /// such an option.
+    pub(crate) fn for_transport(
+        &self,
+        transport: Transport,
+        endpoint: &dyn fmt::Display,
+    ) -> Option<Options> {
+        #[cfg(unix)]
+        let unix = matches!(transport, Transport::UnixStream | Transport::UnixDatagram);
+        #[cfg(not(unix))]
+        let unix = false;
+        let protocol = unix && self.protocol != Protocol::Default;
+        if self.set.not_for_transport(transport).is_none() && !protocol {
+            return None;
+        }
+        let target = self.side.target();
+        let mut opts = self.clone();
+        opts.set.drop_not_for(transport, |decl| {
+            debug!(
+                target: target,
+                "skipped {} ({}) for {endpoint}: it does not act on {}",
+                decl.setter,
+                decl.name,
+                transport.shown()
+            );
+        });
+        if protocol {
+            debug!(
+                target: target,
+                "skipped protocol {} for {endpoint}: it does not act on {}",
+                self.protocol,
+                transport.shown()
+            );
+            opts.protocol = Protocol::Default;
+        }
+        Some(opts)
     }
 
     /// Checks that an IP address fits the configured domain and options.

@@ -95,6 +95,11 @@ macro_rules! table {
                         values.$field.is_some()
                     }
 
+                    /// Forgets the value given, if any.
+                    pub(crate) fn clear(values: &mut Values) {
+                        values.$field = None;
+                    }
+
                     /// Checks the value given, if any.
                     pub(crate) fn check(values: &Values) -> std::result::Result<(), String> {
                         $(
@@ -145,6 +150,7 @@ macro_rules! table {
             Functions {
                 decl: &by_option::$field::DECL,
                 given: by_option::$field::given,
+                clear: by_option::$field::clear,
                 check: by_option::$field::check,
                 apply: by_option::$field::apply,
                 log: by_option::$field::log,
@@ -206,6 +212,8 @@ struct Functions {
     decl: &'static Decl,
     /// Whether a value is given.
     given: fn(&Values) -> bool,
+    /// Forgets the value given.
+    clear: fn(&mut Values),
     /// Checks the value given, if any.
     check: fn(&Values) -> std::result::Result<(), String>,
     /// Sets the value given, if any.
@@ -267,6 +275,20 @@ impl Settings {
     #[inline]
     pub(crate) fn not_for_transport(&self, transport: Transport) -> Option<&'static Decl> {
         self.first_among(!transport_bits(transport))
+    }
+
+    /// Forgets every option given that does not act on sockets of
+    /// `transport`, handing each one's declaration to `skipped` first, in
+    /// table order.
+    pub(crate) fn drop_not_for(&mut self, transport: Transport, mut skipped: impl FnMut(&Decl)) {
+        let bits = self.asked & !transport_bits(transport);
+        for option in positions(bits) {
+            if (option.given)(&self.values) {
+                skipped(option.decl);
+            }
+            (option.clear)(&mut self.values);
+        }
+        self.asked &= !bits;
     }
 
     /// The first option given that does not apply to sockets of `domain`.
@@ -429,7 +451,8 @@ fn whole(duration: Duration, unit: Duration) -> u32 {
 table! {
     reuse_address: bool {
         name: "SO_REUSEADDR",
-        applies: Applies::ANY,
+        // A Unix-domain bind never looks at it: a path in use stays in use.
+        applies: Applies::INET,
         phase: Fresh,
         set: |s, d, v| s.set_reuse_address(*v),
     }
@@ -722,6 +745,39 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The crate docs' option table says, for each option, the transports
+    /// its declaration here says it acts on.
+    #[test]
+    fn the_crate_docs_say_where_each_option_acts() {
+        let docs = include_str!("../lib.rs");
+        for option in OPTIONS {
+            let decl = option.decl;
+            let setter = format!("`{}`", decl.setter);
+            let row = docs
+                .lines()
+                .filter(|l| l.starts_with("//! | "))
+                .find(|l| {
+                    let first = l.split('|').nth(1).unwrap_or("");
+                    first.split(',').any(|s| s.trim() == setter)
+                })
+                .unwrap_or_else(|| panic!("no row for {setter} in the crate docs' option table"));
+            let acts = row.split('|').nth(3).unwrap_or("").trim();
+            let acts = acts.split(" (").next().unwrap_or("");
+            let a = decl.applies;
+            let want: Vec<&str> = [
+                (a.tcp, "TCP"),
+                (a.udp, "UDP"),
+                (a.unix_stream, "Unix stream"),
+                (a.unix_datagram, "Unix datagram"),
+            ]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| *name)
+            .collect();
+            assert_eq!(acts, want.join(", "), "{setter}: {row}");
+        }
+    }
 
     #[test]
     fn walks_visit_the_options_asked_for_in_table_order() {
