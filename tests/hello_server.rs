@@ -1,5 +1,6 @@
 //! `hello::Server`: clients served concurrently within the bound, panics
-//! contained, and 1,000 connections with 50 stalled.
+//! contained, nonblocking listeners served, and 1,000 connections with 50
+//! stalled.
 
 mod hello_util;
 mod util;
@@ -90,16 +91,100 @@ fn a_panicking_callback_does_not_reach_the_caller() {
     assert_eq!(clients.join().unwrap(), [true, true, true]);
 }
 
+/// The CPU time the calling thread has used (Linux; clock ticks, usually
+/// 10 ms each).
+#[cfg(target_os = "linux")]
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    // The fields after the command name, which ends with the last ')'.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
 #[test]
-fn a_nonblocking_listener_is_an_accept_error_not_a_busy_loop() {
-    let (listener, _) = listener();
+fn a_nonblocking_listener_is_served_like_a_blocking_one() {
+    // As a service manager hands it over with `NonBlocking=yes`: each
+    // client comes after a pause, so the server waits for the listener
+    // between them, in `poll`, not in a busy loop.
+    const CLIENTS: usize = 5;
+    const PAUSE: Duration = Duration::from_millis(100);
+    let (listener, addr) = listener();
     listener.set_nonblocking(true).unwrap();
-    let err = Server::default()
-        .clients(1)
-        .serve_tcp(&listener, |_| {})
-        .unwrap_err();
-    assert!(matches!(err, sockwright::Error::Accept { .. }), "{err}");
-    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    let server = thread::spawn(move || {
+        #[cfg(target_os = "linux")]
+        let cpu = thread_cpu();
+        let summary = Server::default()
+            .clients(CLIENTS as u64)
+            .serve_tcp(&listener, |_| {});
+        #[cfg(target_os = "linux")]
+        let cpu = thread_cpu() - cpu;
+        #[cfg(not(target_os = "linux"))]
+        let cpu = Duration::ZERO;
+        (summary, cpu)
+    });
+    let start = Instant::now();
+    for _ in 0..CLIENTS {
+        thread::sleep(PAUSE);
+        assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    }
+    let (summary, cpu) = server.join().unwrap();
+    let summary = summary.unwrap();
+    let took = start.elapsed();
+    eprintln!("{CLIENTS} clients {PAUSE:?} apart on a nonblocking listener: {took:?}, accepting thread's CPU {cpu:?}");
+    assert_eq!(
+        (summary.accepted, summary.succeeded),
+        (CLIENTS as u64, CLIENTS as u64)
+    );
+    // A busy loop would spend the whole run on the CPU.
+    assert!(
+        cpu < took / 4,
+        "the accepting thread used {cpu:?} of {took:?}"
+    );
+}
+
+#[test]
+fn a_nonblocking_datagram_socket_is_served_like_a_blocking_one() {
+    const CLIENTS: u64 = 3;
+    let socket = ListenerBuilder::new().bind_udp("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        Server::default()
+            .clients(CLIENTS)
+            .serve_udp(&socket, |_| {})
+    });
+    for _ in 0..CLIENTS {
+        thread::sleep(Duration::from_millis(50));
+        let client = ConnectorBuilder::new().connect_udp(addr).unwrap();
+        assert_eq!(
+            Exchange::client().run_udp(&client).unwrap().0,
+            SERVER_GREETING.as_bytes()
+        );
+    }
+    let summary = server.join().unwrap().unwrap();
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.accept_errors),
+        (CLIENTS, CLIENTS, 0)
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn shutting_a_nonblocking_listener_down_ends_an_endless_run() {
+    let (listener, addr) = listener();
+    listener.set_nonblocking(true).unwrap();
+    let listener = std::sync::Arc::new(listener);
+    let server = thread::spawn({
+        let listener = listener.clone();
+        move || Server::default().serve_tcp(&listener, |_| {})
+    });
+    assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    socket2::SockRef::from(&*listener)
+        .shutdown(std::net::Shutdown::Both)
+        .unwrap();
+    let err = server.join().unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
 }
 
 #[cfg(target_os = "linux")]

@@ -298,16 +298,15 @@ impl Server {
     ///
     /// Returns once [`clients`](Self::clients) connections have been accepted
     /// and every one of them is served; without a count it returns only when
-    /// the listener fails for good. The listener itself must be in blocking
-    /// mode: `accept` runs on the calling thread and waits there.
+    /// the listener fails for good.
     ///
-    /// # Platform-specific behavior
-    ///
-    /// On the BSDs, macOS and Windows an accepted socket inherits the
-    /// listener's nonblocking mode, so each one is put in blocking mode
-    /// (`ioctl(FIONBIO)`, `ioctlsocket`) in case the listener was made
-    /// nonblocking while it was served; on Linux an accepted socket always
-    /// starts blocking and no call is made for it.
+    /// The listener may be in blocking or nonblocking mode, as a listener
+    /// handed over by a service manager (`sd-listen`, `fd:N` endpoints, or
+    /// systemd's `NonBlocking=yes`) or set up for an async runtime often is:
+    /// `accept` runs on the calling thread, and when it would block
+    /// (`EAGAIN`, `WSAEWOULDBLOCK`) the thread waits in `poll(2)`
+    /// (`WSAPoll`) until the listener is readable, then accepts again. The
+    /// listener's mode is left as it is.
     ///
     /// # Errors
     ///
@@ -315,8 +314,7 @@ impl Server {
     /// [`max_clients`](Self::max_clients) or [`workers`](Self::workers), a
     /// client-side exchange or an
     /// invalid exchange configuration. [`Error::Accept`] when the listener
-    /// can never accept: it is nonblocking
-    /// ([`WouldBlock`](io::ErrorKind::WouldBlock)) or not listening
+    /// can never accept: it is not listening
     /// ([`InvalidInput`](io::ErrorKind::InvalidInput), `EINVAL`). Clients
     /// already accepted are served to the end first. A failed exchange is not
     /// an error of this call: it is in that client's [`Outcome`].
@@ -325,8 +323,13 @@ impl Server {
     ///
     /// On Linux, `shutdown(2)` on the listener (for example through
     /// `socket2::SockRef::from(&listener).shutdown(Shutdown::Both)` from
-    /// another thread) makes the pending `accept` fail with `EINVAL`, which
-    /// ends an endless run cleanly.
+    /// another thread) makes the pending `accept` (or the wait of a
+    /// nonblocking listener) fail with `EINVAL`, which ends an endless run
+    /// cleanly.
+    ///
+    /// Every accepted connection is put in nonblocking mode, whatever mode
+    /// it starts in (on the BSDs, macOS and Windows it inherits the
+    /// listener's, on Linux it starts blocking).
     ///
     /// # Examples
     ///
@@ -345,6 +348,7 @@ impl Server {
                 let (stream, peer) = listener.accept()?;
                 Ok((stream, Address::Inet(peer)))
             },
+            || readable(sys::poll_fd(listener, Interest::Read)),
             addr,
             on_client,
         )
@@ -405,6 +409,7 @@ impl Server {
                 let (stream, peer) = listener.accept()?;
                 Ok((stream, path(&peer)))
             },
+            || readable(sys::poll_fd(listener, Interest::Read)),
             addr,
             on_client,
         )
@@ -426,8 +431,10 @@ impl Server {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] as for [`serve_tcp`](Self::serve_tcp);
-    /// [`Error::SetOption`] if the timeouts cannot be set; [`Error::Accept`]
-    /// if the socket is nonblocking. A failed `recvfrom` is logged and
+    /// [`Error::SetOption`] if the timeouts cannot be set. A nonblocking
+    /// socket is served as a blocking one: when `recvfrom` would block, the
+    /// thread waits in `poll(2)` (`WSAPoll`) until a datagram is in. A
+    /// failed `recvfrom` (or wait) is logged and
     /// retried; an oversized datagram or a failed reply is in that client's
     /// [`Outcome`].
     ///
@@ -507,17 +514,16 @@ impl Server {
                     }
                     continue;
                 }
+                // A nonblocking socket with no datagram in yet: wait for one.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(Error::Accept {
-                        addr: local(),
-                        source: e,
-                    })
+                    match readable(sys::poll_fd(socket, Interest::Read)) {
+                        Ok(()) => continue,
+                        Err(waited) => udp_backoff(&mut summary, &mut backoff, waited, &local),
+                    }
+                    continue;
                 }
                 Err(e) => {
-                    summary.accept_errors += 1;
-                    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
-                    thread::sleep(backoff);
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    udp_backoff(&mut summary, &mut backoff, e, &local);
                     continue;
                 }
             };
@@ -595,6 +601,7 @@ impl Server {
     fn serve_stream<S, F>(
         &self,
         accept: impl Fn() -> io::Result<(S, Address)>,
+        ready: impl Fn() -> io::Result<()>,
         local: impl Fn() -> Address,
         on_client: F,
     ) -> Result<Summary>
@@ -641,55 +648,62 @@ impl Server {
             };
             let exchange = &self.exchange;
             let mut scratch = vec![0; exchange.max_message + 1];
-            let result = self.accept_loop(&accept, &local, shared, &mut summary, |stream, peer| {
-                // Freed when the client is reported.
-                shared.slots.take();
-                if let Err(e) = stream.set_nonblocking(true) {
-                    drop(stream);
-                    shared.report(Outcome {
-                        result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
-                        peer,
-                    });
-                    return;
-                }
-                // The greeting is often in by the time `accept` returns: then
-                // the client is answered here, with no hand-over.
-                let mut conn = Conn::new(stream, peer, exchange, Instant::now());
-                let interest = match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch))
-                {
-                    conn::Step::Wait(interest) => interest,
-                    conn::Step::Done(result) => {
-                        let Conn { stream, peer, .. } = conn;
+            let result = self.accept_loop(
+                &accept,
+                &ready,
+                &local,
+                shared,
+                &mut summary,
+                |stream, peer| {
+                    // Freed when the client is reported.
+                    shared.slots.take();
+                    if let Err(e) = stream.set_nonblocking(true) {
                         drop(stream);
-                        shared.report(Outcome { peer, result });
+                        shared.report(Outcome {
+                            result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
+                            peer,
+                        });
                         return;
                     }
-                };
-                if workers.len() < limit {
-                    if let Err(e) = start_worker(&mut workers) {
-                        warn!(target: HELLO_LOG,
-                            "cannot start a hello worker ({} running): {e}",
-                            workers.len()
-                        );
-                        if workers.is_empty() {
-                            let Conn { stream, peer, .. } = conn;
-                            drop(stream);
-                            shared.report(Outcome {
-                                result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
-                                peer,
-                            });
-                            return;
+                    // The greeting is often in by the time `accept` returns: then
+                    // the client is answered here, with no hand-over.
+                    let mut conn = Conn::new(stream, peer, exchange, Instant::now());
+                    let interest =
+                        match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch)) {
+                            conn::Step::Wait(interest) => interest,
+                            conn::Step::Done(result) => {
+                                let Conn { stream, peer, .. } = conn;
+                                drop(stream);
+                                shared.report(Outcome { peer, result });
+                                return;
+                            }
+                        };
+                    if workers.len() < limit {
+                        if let Err(e) = start_worker(&mut workers) {
+                            warn!(target: HELLO_LOG,
+                                "cannot start a hello worker ({} running): {e}",
+                                workers.len()
+                            );
+                            if workers.is_empty() {
+                                let Conn { stream, peer, .. } = conn;
+                                drop(stream);
+                                shared.report(Outcome {
+                                    result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
+                                    peer,
+                                });
+                                return;
+                            }
                         }
                     }
-                }
-                // The least loaded worker; the newest among equals.
-                let worker = workers
-                    .iter()
-                    .rev()
-                    .min_by_key(|w| w.load())
-                    .expect("at least one worker");
-                worker.hand(conn, interest);
-            });
+                    // The least loaded worker; the newest among equals.
+                    let worker = workers
+                        .iter()
+                        .rev()
+                        .min_by_key(|w| w.load())
+                        .expect("at least one worker");
+                    worker.hand(conn, interest);
+                },
+            );
             // The workers end once their clients are served.
             for worker in &workers {
                 worker.close();
@@ -702,10 +716,12 @@ impl Server {
     }
 
     /// Accepts until the count is reached or the listener fails for good,
-    /// handing each connection to `serve`.
+    /// handing each connection to `serve`; `ready` waits until the
+    /// listener can accept, for an `accept` that would block.
     fn accept_loop<S, F>(
         &self,
         accept: &impl Fn() -> io::Result<(S, Address)>,
+        ready: &impl Fn() -> io::Result<()>,
         local: &impl Fn() -> Address,
         shared: &Shared<F>,
         summary: &mut Summary,
@@ -714,29 +730,34 @@ impl Server {
         let mut backoff = FIRST_BACKOFF;
         while self.clients.is_none_or(|n| summary.accepted < n) {
             shared.slots.wait_below(self.max_clients);
-            let (stream, peer) = match accept() {
-                Ok(accepted) => accepted,
-                Err(e) => match accept_failure(&e) {
-                    Failure::Retry => continue,
-                    Failure::Fatal => {
-                        return Err(Error::Accept {
-                            addr: local(),
-                            source: e,
-                        })
-                    }
-                    Failure::Backoff => {
-                        summary.accept_errors += 1;
-                        warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
-                        shared.slots.pause(backoff);
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
-                    }
-                },
+            let failed = match accept() {
+                Ok((stream, peer)) => {
+                    backoff = FIRST_BACKOFF;
+                    summary.accepted += 1;
+                    debug!(target: HELLO_LOG, "accepted a connection from {peer}");
+                    serve(stream, peer);
+                    continue;
+                }
+                Err(e) => e,
             };
-            backoff = FIRST_BACKOFF;
-            summary.accepted += 1;
-            debug!(target: HELLO_LOG, "accepted a connection from {peer}");
-            serve(stream, peer);
+            let e = match accept_failure(&failed) {
+                Failure::Retry => continue,
+                Failure::Fatal => {
+                    return Err(Error::Accept {
+                        addr: local(),
+                        source: failed,
+                    })
+                }
+                Failure::NotReady => match ready() {
+                    Ok(()) => continue,
+                    Err(waited) => waited,
+                },
+                Failure::Backoff => failed,
+            };
+            summary.accept_errors += 1;
+            warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
+            shared.slots.pause(backoff);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         Ok(())
     }
@@ -855,11 +876,28 @@ impl Slots {
     }
 }
 
+/// Counts and logs a failed `recvfrom` (or wait), then pauses before
+/// the next, longer each time up to [`MAX_BACKOFF`].
+fn udp_backoff(
+    summary: &mut Summary,
+    backoff: &mut Duration,
+    e: io::Error,
+    local: &impl Fn() -> Address,
+) {
+    summary.accept_errors += 1;
+    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
+    thread::sleep(*backoff);
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+}
+
 /// What to do after a failed `accept`.
 enum Failure {
     /// The failure concerned one connection or was an interruption: accept
     /// again at once.
     Retry,
+    /// A nonblocking listener has no connection yet: wait until it is
+    /// readable, then accept again.
+    NotReady,
     /// The listener can never accept.
     Fatal,
     /// Anything else, such as no file descriptor left: pause, then retry.
@@ -873,9 +911,20 @@ fn accept_failure(e: &io::Error) -> Failure {
             debug!(target: HELLO_LOG, "accept: {e}; accepting the next connection");
             Failure::Retry
         }
-        io::ErrorKind::WouldBlock | io::ErrorKind::InvalidInput => Failure::Fatal,
+        io::ErrorKind::WouldBlock => Failure::NotReady,
+        io::ErrorKind::InvalidInput => Failure::Fatal,
         _ => Failure::Backoff,
     }
+}
+
+/// Waits, with no time limit, until `entry`'s socket is readable, in error
+/// or hung up: for a nonblocking listener (or datagram socket) whose
+/// `accept` (`recvfrom`) would block.
+fn readable(entry: PollFd) -> io::Result<()> {
+    let mut fds = [entry];
+    // A wait cut short by a signal returns no entry: wait again.
+    while sys::poll(&mut fds, -1)? == 0 {}
+    Ok(())
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
@@ -893,15 +942,16 @@ mod tests {
     #[test]
     fn accept_failures_are_classified() {
         use io::ErrorKind::*;
-        for (kind, retry, fatal) in [
-            (Interrupted, true, false),
-            (ConnectionAborted, true, false),
-            (WouldBlock, false, true),
-            (InvalidInput, false, true),
-            (Other, false, false),
+        for (kind, retry, wait, fatal) in [
+            (Interrupted, true, false, false),
+            (ConnectionAborted, true, false, false),
+            (WouldBlock, false, true, false),
+            (InvalidInput, false, false, true),
+            (Other, false, false, false),
         ] {
             let got = accept_failure(&io::Error::from(kind));
             assert_eq!(matches!(got, Failure::Retry), retry, "{kind:?}");
+            assert_eq!(matches!(got, Failure::NotReady), wait, "{kind:?}");
             assert_eq!(matches!(got, Failure::Fatal), fatal, "{kind:?}");
         }
     }
