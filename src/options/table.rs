@@ -26,7 +26,7 @@ use std::time::Duration;
 use log::debug;
 use socket2::Socket;
 
-use super::{in_range, set_option_error, Applies, Decl, Phase, Side, Transport};
+use super::{failed_call, in_range, set_option_error, Applies, Decl, Phase, Side, Transport};
 use crate::platform::has;
 use crate::{sys, Address, Domain, Error, Keepalive, Result};
 
@@ -527,10 +527,14 @@ table! {
         applies: Applies::TCP,
         phase: Fresh,
         check: |v| check_keepalive(v),
+        // socket2's `set_tcp_keepalive` sets SO_KEEPALIVE before the
+        // parameter it carries; each call is named by its option.
         set: |s, d, v| {
-            s.set_keepalive(true)?;
-            if v.time.is_some() || v.interval.is_some() || v.retries.is_some() {
-                s.set_tcp_keepalive(&sys::keepalive(v))?;
+            if v.time.is_none() && v.interval.is_none() && v.retries.is_none() {
+                return s.set_keepalive(true);
+            }
+            for (option, params) in sys::keepalive_calls(v).iter().flatten() {
+                s.set_tcp_keepalive(params).map_err(|e| failed_call(option, e))?;
             }
             Ok(())
         },
@@ -703,7 +707,33 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
     if ka.retries == Some(0) {
         return Err("keepalive retries (TCP_KEEPCNT) must not be zero".into());
     }
-    Ok(())
+    let limits = &crate::keepalive::LIMITS;
+    let times = [
+        ("time", limits.time_option, ka.time, limits.max_time),
+        (
+            "interval",
+            limits.interval_option,
+            ka.interval,
+            limits.max_interval,
+        ),
+    ];
+    for (what, option, value, max) in times {
+        match value {
+            Some(value) if sys::round_up(value, limits.unit) > max => {
+                return Err(format!(
+                    "keepalive {what} ({option}) {value:?} is more than this OS takes (at most {max:?})"
+                ))
+            }
+            _ => {}
+        }
+    }
+    match ka.retries {
+        Some(retries) if retries > limits.max_retries => Err(format!(
+            "keepalive retries ({}) {retries} is more than this OS takes (at most {})",
+            limits.retries_option, limits.max_retries
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

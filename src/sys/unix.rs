@@ -126,9 +126,6 @@ pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_m
 /// The longest `SO_LINGER`: `l_linger` is a C `int` of seconds.
 pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(i32::MAX as u64);
 
-/// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` count whole seconds.
-const KEEPALIVE_UNIT: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// Whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist here.
 pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
     target_os = "android",
@@ -144,11 +141,17 @@ pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
     target_os = "watchos",
 ));
 
-pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
-    let mut ka = TcpKeepalive::new();
-    if let Some(time) = params.time {
-        ka = ka.with_time(super::round_up(time, KEEPALIVE_UNIT));
-    }
+/// The calls that set `params`, each with the option it sets, so that a
+/// failure names that option: one `setsockopt` per parameter given
+/// (`TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`), each carried by
+/// socket2's `set_tcp_keepalive`, which sets `SO_KEEPALIVE` first. Times are
+/// rounded up to whole seconds.
+pub(crate) fn keepalive_calls(params: &Keepalive) -> [Option<(&'static str, TcpKeepalive)>; 3] {
+    let limits = &crate::keepalive::LIMITS;
+    let time = params.time.map(|time| {
+        let ka = TcpKeepalive::new().with_time(super::round_up(time, limits.unit));
+        (limits.time_option, ka)
+    });
     #[cfg(any(
         target_os = "android",
         target_os = "dragonfly",
@@ -163,14 +166,35 @@ pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
         target_os = "watchos",
     ))]
     {
-        if let Some(interval) = params.interval {
-            ka = ka.with_interval(super::round_up(interval, KEEPALIVE_UNIT));
-        }
-        if let Some(retries) = params.retries {
-            ka = ka.with_retries(retries);
-        }
+        let interval = params.interval.map(|interval| {
+            let ka = TcpKeepalive::new().with_interval(super::round_up(interval, limits.unit));
+            (limits.interval_option, ka)
+        });
+        let retries = params.retries.map(|retries| {
+            (
+                limits.retries_option,
+                TcpKeepalive::new().with_retries(retries),
+            )
+        });
+        [time, interval, retries]
     }
-    ka
+    // Asking for the others here is refused before any call.
+    #[cfg(not(any(
+        target_os = "android",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "fuchsia",
+        target_os = "illumos",
+        target_os = "ios",
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "netbsd",
+        target_os = "tvos",
+        target_os = "watchos",
+    )))]
+    {
+        [time, None, None]
+    }
 }
 
 /// Whether a nonblocking `connect(2)` reported that it goes on in the
