@@ -103,6 +103,71 @@ fn thread_cpu() -> Duration {
 }
 
 #[test]
+fn a_slow_callback_does_not_hold_clients_back() {
+    // Each callback takes CALLBACK; clients come from THREADS threads at
+    // once. Were a client to wait for other clients' callbacks, the slowest
+    // would wait for several of them.
+    const CALLBACK: Duration = Duration::from_millis(50);
+    const THREADS: usize = 8;
+    const EACH: usize = 6;
+    let total = THREADS * EACH;
+    let (listener, addr) = listener();
+    let server = thread::spawn(move || {
+        let mut calls = 0;
+        let summary = Server::default()
+            .clients(total as u64)
+            .serve_tcp(&listener, |outcome| {
+                assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+                thread::sleep(CALLBACK);
+                calls += 1;
+            });
+        (summary, calls)
+    });
+    let start = Instant::now();
+    let clients: Vec<_> = (0..THREADS)
+        .map(|_| {
+            thread::spawn(move || {
+                (0..EACH)
+                    .map(|_| {
+                        let began = Instant::now();
+                        assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+                        began.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut waits: Vec<Duration> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    let served = start.elapsed();
+    let (summary, calls) = server.join().unwrap();
+    let summary = summary.unwrap();
+    let returned = start.elapsed();
+    waits.sort();
+    let p50 = waits[waits.len() / 2];
+    let p99 = waits[(waits.len() * 99).div_ceil(100) - 1];
+    eprintln!(
+        "{total} clients from {THREADS} threads, callback {CALLBACK:?}: exchange p50 {p50:?}, \
+         p99 {p99:?}, max {:?}; all served after {served:?}, serve_tcp returned after {returned:?}",
+        waits[waits.len() - 1]
+    );
+    assert_eq!(
+        (summary.accepted, summary.succeeded),
+        (total as u64, total as u64)
+    );
+    // Every callback ran before the call returned, one at a time.
+    assert_eq!(calls, total);
+    assert!(
+        returned >= CALLBACK * total as u32,
+        "returned after {returned:?}"
+    );
+    // No client waited for a callback, its own or another's.
+    assert!(p99 < CALLBACK, "p99 {p99:?} with a {CALLBACK:?} callback");
+}
+
+#[test]
 fn a_nonblocking_listener_is_served_like_a_blocking_one() {
     // As a service manager hands it over with `NonBlocking=yes`: each
     // client comes after a pause, so the server waits for the listener

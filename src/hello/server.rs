@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -73,8 +74,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 ///   (default [`DEFAULT_MAX_CLIENTS`]) are served at once. When that many are
 ///   in progress the server stops calling `accept` until one finishes, so
 ///   further clients wait in the kernel's accept queue (the listener's
-///   backlog). Threads: the calling thread and the workers, however many
-///   clients there are.
+///   backlog). Threads: the calling thread, the workers and the callback's
+///   thread, however many clients there are.
 /// - **Counted or endless**: [`clients`](Self::clients) sets how many
 ///   connections to accept before returning; by default the server runs until
 ///   the listener fails for good.
@@ -90,10 +91,17 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 ///   failed exchange (or, from the callback, logged at `warn` level).
 ///
 /// The callback receives one [`Outcome`] per accepted connection: the peer's
-/// address and its message or the [`Error`] that ended its exchange. It runs
-/// on the accepting thread or a worker thread, one call at a time, so it may
-/// print without interleaving, push to a `Vec` or send on a channel; keep it
-/// short, as other clients wait for it.
+/// address and its message or the [`Error`] that ended its exchange, once
+/// the reply is sent (or the exchange failed) and the connection closed. It
+/// runs on a thread of its own, one call at a time, in the order clients
+/// finish, so it may print without interleaving, push to a `Vec` or send on a
+/// channel. A slow callback holds no client back: the accepting thread and
+/// the workers hand it each outcome and go on serving; up to 1,024 outcomes
+/// (or [`max_clients`](Self::max_clients), if fewer) wait for it, and only
+/// when that many wait does a thread that finishes a client wait for the
+/// callback. The serve call returns once the callback has had every outcome.
+/// (If the callback's thread cannot be started, the serving threads call it
+/// themselves, and its time then adds to their clients'.)
 ///
 /// # Examples
 ///
@@ -428,6 +436,12 @@ impl Server {
     /// [`max_clients`](Self::max_clients) nor [`workers`](Self::workers)
     /// applies.
     ///
+    /// The callback runs on the calling thread too, after each reply and
+    /// before the next datagram is received: its time adds to the wait of
+    /// every datagram behind it (a callback of 20 ms answers at most 50
+    /// datagrams a second). For slow work, have the callback send each
+    /// [`Outcome`] on a channel to a thread of yours.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] as for [`serve_tcp`](Self::serve_tcp);
@@ -627,16 +641,18 @@ impl Server {
         let result = thread::scope(|scope| -> Result<()> {
             let mut workers: Vec<Arc<Worker<S>>> = Vec::new();
             let shared = &shared;
+            let reporter = Reporter::start(scope, shared, self.max_clients.min(MAX_QUEUED));
             let start_worker = |workers: &mut Vec<Arc<Worker<S>>>| -> io::Result<()> {
                 let (worker, wakeup) = Worker::new()?;
                 let worker = Arc::new(worker);
                 let running = Arc::clone(&worker);
                 let exchange = &self.exchange;
+                let reporter = reporter.clone();
                 thread::Builder::new()
                     .name("hello-worker".to_owned())
                     .spawn_scoped(scope, move || {
                         let served = panic::catch_unwind(AssertUnwindSafe(|| {
-                            worker::run(&running, wakeup, exchange, shared)
+                            worker::run(&running, wakeup, exchange, &reporter)
                         }));
                         if served.is_err() {
                             warn!(target: HELLO_LOG, "a hello worker panicked; its connections are closed");
@@ -659,7 +675,7 @@ impl Server {
                     shared.slots.take();
                     if let Err(e) = stream.set_nonblocking(true) {
                         drop(stream);
-                        shared.report(Outcome {
+                        reporter.report(Outcome {
                             result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
                             peer,
                         });
@@ -674,7 +690,7 @@ impl Server {
                             conn::Step::Done(result) => {
                                 let Conn { stream, peer, .. } = conn;
                                 drop(stream);
-                                shared.report(Outcome { peer, result });
+                                reporter.report(Outcome { peer, result });
                                 return;
                             }
                         };
@@ -687,7 +703,7 @@ impl Server {
                             if workers.is_empty() {
                                 let Conn { stream, peer, .. } = conn;
                                 drop(stream);
-                                shared.report(Outcome {
+                                reporter.report(Outcome {
                                     result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
                                     peer,
                                 });
@@ -704,10 +720,13 @@ impl Server {
                     worker.hand(conn, interest);
                 },
             );
-            // The workers end once their clients are served.
+            // The workers end once their clients are served, and the
+            // callback's thread once the last of them, and this thread,
+            // have let go of their reporters and every outcome is passed on.
             for worker in &workers {
                 worker.close();
             }
+            drop(reporter);
             result
         });
         summary.succeeded = shared.succeeded.load(Ordering::Relaxed);
@@ -788,7 +807,8 @@ impl Stream for UnixStream {
     }
 }
 
-/// State shared between the accept loop and the workers.
+/// State shared between the accept loop, the workers and the callback's
+/// thread.
 struct Shared<F> {
     slots: Slots,
     on_client: Mutex<F>,
@@ -796,18 +816,85 @@ struct Shared<F> {
     failed: AtomicU64,
 }
 
-impl<F: FnMut(Outcome)> Shared<F> {
-    /// Counts and reports a finished client, then frees its slot.
-    fn report(&self, outcome: Outcome) {
-        let counter = match outcome.result {
-            Ok(_) => &self.succeeded,
-            Err(_) => &self.failed,
+/// The most outcomes waiting for the callback; when that many wait, a
+/// thread that finishes a client waits for the callback to take one.
+const MAX_QUEUED: usize = 1024;
+
+/// What each serving thread (the accept loop, each worker) reports
+/// finished clients through: it counts each one, frees its slot, and hands
+/// its outcome to the callback's own thread, so that no serving thread, and
+/// so no client, waits for the callback. The callback's thread ends once
+/// every reporter is dropped.
+struct Reporter<'a, F> {
+    shared: &'a Shared<F>,
+    /// `None` when the callback's thread could not start: then the
+    /// callback is called by the reporting thread.
+    to: Option<SyncSender<Outcome>>,
+}
+
+impl<F> Clone for Reporter<'_, F> {
+    fn clone(&self) -> Self {
+        Reporter {
+            shared: self.shared,
+            to: self.to.clone(),
+        }
+    }
+}
+
+impl<'a, F: FnMut(Outcome) + Send> Reporter<'a, F> {
+    /// Starts the callback's thread in `scope`, with room for `queue`
+    /// outcomes waiting.
+    fn start<'scope>(
+        scope: &'scope thread::Scope<'scope, '_>,
+        shared: &'a Shared<F>,
+        queue: usize,
+    ) -> Reporter<'a, F>
+    where
+        'a: 'scope,
+    {
+        let (to, outcomes) = mpsc::sync_channel::<Outcome>(queue);
+        let started = thread::Builder::new()
+            .name("hello-callback".to_owned())
+            .spawn_scoped(scope, move || {
+                for outcome in outcomes {
+                    shared.call(outcome);
+                }
+            });
+        let to = match started {
+            Ok(_) => Some(to),
+            Err(e) => {
+                warn!(target: HELLO_LOG,
+                    "cannot start the hello callback's thread ({e}); the serving threads call it"
+                );
+                None
+            }
         };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.call(outcome);
-        self.slots.free();
+        Reporter { shared, to }
     }
 
+    /// Counts a finished client, frees its slot, then passes its outcome on.
+    fn report(&self, outcome: Outcome) {
+        let shared = self.shared;
+        let counter = match outcome.result {
+            Ok(_) => &shared.succeeded,
+            Err(_) => &shared.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        shared.slots.free();
+        match &self.to {
+            Some(to) => {
+                // The callback's thread takes outcomes until every
+                // reporter is dropped, so a send fails only if it is gone.
+                if let Err(mpsc::SendError(outcome)) = to.send(outcome) {
+                    shared.call(outcome);
+                }
+            }
+            None => shared.call(outcome),
+        }
+    }
+}
+
+impl<F: FnMut(Outcome)> Shared<F> {
     /// Calls the callback, one call at a time, containing its panics.
     fn call(&self, outcome: Outcome) {
         let peer = outcome.peer.clone();

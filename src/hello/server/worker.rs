@@ -35,7 +35,7 @@ use log::{debug, warn};
 use super::super::{exchange_error, Exchange, Step as HelloStep};
 use super::conn::{Conn, Step};
 use super::waker::{self, Waker, Wakeup};
-use super::{panic_message, Outcome, Shared, Stream};
+use super::{panic_message, Outcome, Reporter, Stream};
 use crate::deadline::poll_millis;
 use crate::sys::{self, Interest, PollFd};
 use crate::HELLO_LOG;
@@ -231,11 +231,11 @@ impl<S: Stream> Conns<S> {
 }
 
 /// Runs a worker until it is closed and its last connection is served.
-pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
+pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
     worker: &Worker<S>,
     wakeup: Wakeup,
     exchange: &Exchange,
-    shared: &Shared<F>,
+    reporter: &Reporter<'_, F>,
 ) {
     let mut conns = Conns::new(&wakeup);
     let mut scratch = vec![0; exchange.max_message + 1];
@@ -243,7 +243,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
         let Conn { stream, peer, .. } = conn;
         drop(stream);
         worker.load.fetch_sub(1, Ordering::Relaxed);
-        shared.report(Outcome { peer, result });
+        reporter.report(Outcome { peer, result });
     };
     loop {
         // 1. The connections handed over since the last turn. The flag is
