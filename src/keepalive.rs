@@ -86,6 +86,11 @@ impl Keepalive {
 
     /// Sets the idle time before the first probe.
     ///
+    /// Each OS takes a longest time (32,767 s on Linux; see [`Keepalive`]):
+    /// a longer one, [`Duration::MAX`] included, is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) from the
+    /// finishing call, before any system call.
+    ///
     /// # Examples
     ///
     /// ```
@@ -101,6 +106,11 @@ impl Keepalive {
 
     /// Sets the time between probes.
     ///
+    /// Each OS takes a longest interval (32,767 s on Linux; see
+    /// [`Keepalive`]): a longer one, [`Duration::MAX`] included, is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) from the
+    /// finishing call, before any system call.
+    ///
     /// # Examples
     ///
     /// ```
@@ -115,6 +125,11 @@ impl Keepalive {
     }
 
     /// Sets how many unanswered probes drop the connection.
+    ///
+    /// Each OS takes a most (127 on Linux, 255 on Windows; see
+    /// [`Keepalive`]): more is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) from the
+    /// finishing call, before any system call.
     ///
     /// # Examples
     ///

@@ -320,12 +320,6 @@ fn table() -> Vec<Row> {
             let ka = Keepalive::new().interval(d);
             connect_and_talk(&connector(|b| b.keepalive(ka)), literal)
         }),
-        row("linger (listener)", bounded, move |d| {
-            listen_and_answer(&listener(|b| b.linger(Some(d))))
-        }),
-        row("keepalive time (listener)", keepalive_want, move |d| {
-            listen_and_answer(&listener(|b| b.keepalive(Keepalive::new().time(d))))
-        }),
         row("hello server timeout", no_limit, move |d| {
             hello_server_with(|e| e.timeout(d))
         }),
@@ -344,6 +338,17 @@ fn table() -> Vec<Row> {
             hello_udp_with(|e| e.timeout(d))
         }),
     ];
+    // The listener's linger and keepalive exist where accepted sockets
+    // inherit them.
+    #[cfg(any(target_os = "linux", target_os = "android", windows))]
+    rows.extend([
+        row("linger (listener)", bounded, move |d| {
+            listen_and_answer(&listener(|b| b.linger(Some(d))))
+        }),
+        row("keepalive time (listener)", keepalive_want, move |d| {
+            listen_and_answer(&listener(|b| b.keepalive(Keepalive::new().time(d))))
+        }),
+    ]);
     #[cfg(target_os = "linux")]
     rows.extend([
         row("tcp_user_timeout (connector)", bounded, move |d| {
