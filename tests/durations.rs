@@ -182,15 +182,12 @@ fn listen_and_answer(builder: &ListenerBuilder) -> Ran {
     Ok(())
 }
 
+/// Each client's result, as a hello server reports it.
+type Results = sockwright::Result<Vec<sockwright::Result<Vec<u8>>>>;
+
 /// A hello server for `clients` clients with `exchange`, on its own
 /// thread; returns each client's result.
-fn server(
-    exchange: Exchange,
-    clients: u64,
-) -> (
-    SocketAddr,
-    thread::JoinHandle<sockwright::Result<Vec<sockwright::Result<Vec<u8>>>>>,
-) {
+fn server(exchange: Exchange, clients: u64) -> (SocketAddr, thread::JoinHandle<Results>) {
     let (listener, addr) = local();
     let handle = thread::spawn(move || {
         let mut results = Vec::new();
