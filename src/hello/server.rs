@@ -1,6 +1,8 @@
 //! A concurrent hello server: one thread accepts (and answers a client whose
 //! greeting is in already), a few worker threads run every other exchange,
-//! each worker many at once, driven by readiness.
+//! each worker many at once, driven by readiness, and one thread calls the
+//! user's callback with each finished client's outcome ([`Reporter`]), so
+//! that the callback's time is no client's.
 //!
 //! - `conn.rs`: one connection's exchange as a nonblocking state machine;
 //! - `worker.rs`: a worker's readiness wait, connections and timers;
