@@ -339,6 +339,22 @@ fn table() -> Vec<Row> {
             hello_udp_with(|e| e.timeout(d))
         }),
     ];
+    // A Unix path: the connect timeout bounds the wait for room in the
+    // accept queue through `SO_SNDTIMEO` (Linux).
+    #[cfg(unix)]
+    rows.push(row(
+        "connect_timeout (Unix path)",
+        |_| Want::Works,
+        move |d| {
+            let dir = util::TempDir::new("durations");
+            let path = dir.join("s");
+            let _listener = ListenerBuilder::new().listen_unix(&path)?;
+            let stream = connector(|b| b.connect_timeout(d).read_timeout(d).write_timeout(d))
+                .connect_unix(&path)?;
+            drop(stream);
+            Ok(())
+        },
+    ));
     // The listener's linger and keepalive exist where accepted sockets
     // inherit them.
     #[cfg(any(target_os = "linux", target_os = "android", windows))]

@@ -163,8 +163,13 @@ fn a_slow_callback_does_not_hold_clients_back() {
         returned >= CALLBACK * total as u32,
         "returned after {returned:?}"
     );
-    // No client waited for a callback, its own or another's.
-    assert!(p99 < CALLBACK, "p99 {p99:?} with a {CALLBACK:?} callback");
+    // No client waited for callbacks: were they in its way, most would wait
+    // for several (8 threads' worth, 400 ms); the bound leaves room for a
+    // loaded machine.
+    assert!(
+        p99 < 2 * CALLBACK,
+        "p99 {p99:?} with a {CALLBACK:?} callback"
+    );
 }
 
 #[test]
