@@ -378,6 +378,8 @@ impl Stream {
     /// # Errors
     ///
     /// A zero duration, or the OS error of the call, as std reports them.
+    /// A timeout longer than the OS holds, [`Duration::MAX`] included, is
+    /// set as the longest it holds (std clamps it; no limit on Linux).
     ///
     /// # Examples
     ///
@@ -397,6 +399,8 @@ impl Stream {
     /// # Errors
     ///
     /// A zero duration, or the OS error of the call, as std reports them.
+    /// A timeout longer than the OS holds, [`Duration::MAX`] included, is
+    /// set as the longest it holds (std clamps it; no limit on Linux).
     ///
     /// # Examples
     ///

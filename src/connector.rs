@@ -138,7 +138,8 @@ impl ConnectorBuilder {
     /// the timeout bounds the whole Happy Eyeballs race (the default), or
     /// applies to each attempt with [`happy_eyeballs(false)`](Self::happy_eyeballs).
     /// The wait is never shorter than the timeout, and at most a few
-    /// milliseconds longer.
+    /// milliseconds longer. [`Duration::MAX`] (or any timeout too long for
+    /// the clock to reach) means no limit, as if none were set.
     ///
     /// # Platform-specific behavior
     ///
@@ -249,8 +250,9 @@ impl ConnectorBuilder {
     /// 2 s; values from 10 ms are accepted for networks whose round trip is
     /// known to be short (a LAN, loopback), and a longer wait than 2 s is
     /// what the sequential mode with a [`connect_timeout`](Self::connect_timeout)
-    /// is for. A value outside the range is an [`Error::InvalidConfig`]
-    /// from the finishing call, before any system call.
+    /// is for. A value outside the range, [`Duration::MAX`] included, is an
+    /// [`Error::InvalidConfig`] from the finishing call, before any system
+    /// call.
     ///
     /// # Examples
     ///
@@ -420,9 +422,9 @@ impl ConnectorBuilder {
     /// with what it has (RFC 8305's "Resolution Delay").
     ///
     /// Default: [`DEFAULT_RESOLUTION_DELAY`](Self::DEFAULT_RESOLUTION_DELAY),
-    /// 50 ms. Accepted: 1 ms to 2 s; a value outside is an
-    /// [`Error::InvalidConfig`] from the finishing call, before any system
-    /// call. An answer that comes later still joins the race. See the
+    /// 50 ms. Accepted: 1 ms to 2 s; a value outside ([`Duration::MAX`]
+    /// included) is an [`Error::InvalidConfig`] from the finishing call,
+    /// before any system call. An answer that comes later still joins the race. See the
     /// crate's [Happy Eyeballs](crate#happy-eyeballs) section.
     ///
     /// # Examples

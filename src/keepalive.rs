@@ -25,6 +25,24 @@ use std::time::Duration;
 /// milliseconds: a finer duration is rounded up (Linux refuses the zero that
 /// rounding down to whole seconds would give).
 ///
+/// Each OS takes values up to a limit of its own, checked before any system
+/// call: a value above it (such as [`Duration::MAX`]) is an
+/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming the option and
+/// the limit. There is no "no limit" for these options; to send no probes,
+/// leave keepalive off.
+///
+/// | OS | `time` | `interval` | `retries` |
+/// |----|--------|------------|-----------|
+/// | Linux, Android | 32,767 s (`TCP_KEEPIDLE`) | 32,767 s (`TCP_KEEPINTVL`) | 127 (`TCP_KEEPCNT`) |
+/// | macOS, iOS | 4,294,967 s (`TCP_KEEPALIVE`) | 4,294,967 s | 2,147,483,647 |
+/// | FreeBSD, DragonFly | 4,294,967 s (`TCP_KEEPIDLE`, counted in ticks of 1 ms) | 4,294,967 s | 2,147,483,647 |
+/// | Windows | 4,294,967.295 s (`SIO_KEEPALIVE_VALS`, counted in ms) | 4,294,967.295 s | 255 (`TCP_KEEPCNT`) |
+/// | elsewhere | 2,147,483,647 s (a C `int`) | 2,147,483,647 s | 2,147,483,647 |
+///
+/// Where the kernel still refuses a value (a limit of its own configuration),
+/// the [`Error::SetOption`](crate::Error::SetOption) names the option that
+/// failed (`set TCP_KEEPIDLE on ...`).
+///
 /// Windows sets `time` and `interval` together (`SIO_KEEPALIVE_VALS`): when
 /// any parameter is given, one of the two left unset takes Windows' own
 /// default (2 hours, 1 second), and a changed system-wide default is not
@@ -72,6 +90,11 @@ impl Keepalive {
 
     /// Sets the idle time before the first probe.
     ///
+    /// Each OS takes a longest time (32,767 s on Linux; see [`Keepalive`]):
+    /// a longer one, [`Duration::MAX`] included, is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) from the
+    /// finishing call, before any system call.
+    ///
     /// # Examples
     ///
     /// ```
@@ -86,6 +109,11 @@ impl Keepalive {
     }
 
     /// Sets the time between probes.
+    ///
+    /// Each OS takes a longest interval (32,767 s on Linux; see
+    /// [`Keepalive`]): a longer one, [`Duration::MAX`] included, is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) from the
+    /// finishing call, before any system call.
     ///
     /// # Examples
     ///
@@ -102,6 +130,11 @@ impl Keepalive {
 
     /// Sets how many unanswered probes drop the connection.
     ///
+    /// Each OS takes a most (127 on Linux, 255 on Windows; see
+    /// [`Keepalive`]): more is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) from the
+    /// finishing call, before any system call.
+    ///
     /// # Examples
     ///
     /// ```
@@ -113,6 +146,96 @@ impl Keepalive {
         self
     }
 }
+
+/// The keepalive options of this OS and the values each takes, checked
+/// before any system call (see [`Keepalive`]'s table). Every platform's
+/// limits are written here, once.
+#[derive(Debug)]
+pub(crate) struct Limits {
+    /// The option that sets `time`.
+    pub(crate) time_option: &'static str,
+    /// The option that sets `interval`.
+    pub(crate) interval_option: &'static str,
+    /// The option that sets `retries`.
+    pub(crate) retries_option: &'static str,
+    /// The unit `time` and `interval` are counted in; a finer value is
+    /// rounded up to it.
+    pub(crate) unit: Duration,
+    /// The longest `time` and `interval` (once rounded up).
+    pub(crate) max_time: Duration,
+    pub(crate) max_interval: Duration,
+    /// The most `retries`.
+    pub(crate) max_retries: u32,
+}
+
+/// What a C `int` of seconds holds, where no smaller limit is known.
+const INT_SECONDS: Duration = Duration::from_secs(i32::MAX as u64);
+
+/// `UINT32_MAX / 1000` seconds: macOS and FreeBSD keep these times in
+/// 32-bit counts of milliseconds (macOS's `TCP_RETRANSHZ`; FreeBSD's ticks
+/// at its default `hz` of 1000) and refuse what does not fit (`EINVAL`).
+const MILLISECOND_COUNT: Duration = Duration::from_secs(u32::MAX as u64 / 1000);
+
+pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "android")) {
+    // MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT (include/net/tcp.h).
+    Limits {
+        time_option: "TCP_KEEPIDLE",
+        interval_option: "TCP_KEEPINTVL",
+        retries_option: "TCP_KEEPCNT",
+        unit: Duration::from_secs(1),
+        max_time: Duration::from_secs(32_767),
+        max_interval: Duration::from_secs(32_767),
+        max_retries: 127,
+    }
+} else if cfg!(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "visionos"
+)) {
+    Limits {
+        time_option: "TCP_KEEPALIVE",
+        interval_option: "TCP_KEEPINTVL",
+        retries_option: "TCP_KEEPCNT",
+        unit: Duration::from_secs(1),
+        max_time: MILLISECOND_COUNT,
+        max_interval: MILLISECOND_COUNT,
+        max_retries: i32::MAX as u32,
+    }
+} else if cfg!(any(target_os = "freebsd", target_os = "dragonfly")) {
+    Limits {
+        time_option: "TCP_KEEPIDLE",
+        interval_option: "TCP_KEEPINTVL",
+        retries_option: "TCP_KEEPCNT",
+        unit: Duration::from_secs(1),
+        max_time: MILLISECOND_COUNT,
+        max_interval: MILLISECOND_COUNT,
+        max_retries: i32::MAX as u32,
+    }
+} else if cfg!(windows) {
+    // `SIO_KEEPALIVE_VALS` takes both times as a `ULONG` of milliseconds;
+    // `TCP_KEEPCNT` refuses more than 255.
+    Limits {
+        time_option: "SIO_KEEPALIVE_VALS",
+        interval_option: "SIO_KEEPALIVE_VALS",
+        retries_option: "TCP_KEEPCNT",
+        unit: Duration::from_millis(1),
+        max_time: Duration::from_millis(u32::MAX as u64),
+        max_interval: Duration::from_millis(u32::MAX as u64),
+        max_retries: 255,
+    }
+} else {
+    Limits {
+        time_option: "TCP_KEEPIDLE",
+        interval_option: "TCP_KEEPINTVL",
+        retries_option: "TCP_KEEPCNT",
+        unit: Duration::from_secs(1),
+        max_time: INT_SECONDS,
+        max_interval: INT_SECONDS,
+        max_retries: i32::MAX as u32,
+    }
+};
 
 /// A keepalive setting as a log line says it: `idle 60s, interval 10s, 5
 /// probes`, each parameter left unset left out, `OS default timings` when

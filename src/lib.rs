@@ -456,6 +456,7 @@ mod address;
 mod any_listener;
 mod connect;
 mod connector;
+mod deadline;
 mod endpoint;
 mod error;
 #[cfg(feature = "hello")]

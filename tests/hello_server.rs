@@ -1,5 +1,6 @@
 //! `hello::Server`: clients served concurrently within the bound, panics
-//! contained, and 1,000 connections with 50 stalled.
+//! contained, nonblocking listeners served, and 1,000 connections with 50
+//! stalled.
 
 mod hello_util;
 mod util;
@@ -90,16 +91,170 @@ fn a_panicking_callback_does_not_reach_the_caller() {
     assert_eq!(clients.join().unwrap(), [true, true, true]);
 }
 
+/// The CPU time the calling thread has used (Linux; clock ticks, usually
+/// 10 ms each).
+#[cfg(target_os = "linux")]
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    // The fields after the command name, which ends with the last ')'.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
 #[test]
-fn a_nonblocking_listener_is_an_accept_error_not_a_busy_loop() {
-    let (listener, _) = listener();
+fn a_slow_callback_does_not_hold_clients_back() {
+    // Each callback takes CALLBACK; clients come from THREADS threads at
+    // once. Were a client to wait for other clients' callbacks, the slowest
+    // would wait for several of them.
+    const CALLBACK: Duration = Duration::from_millis(50);
+    const THREADS: usize = 8;
+    const EACH: usize = 6;
+    let total = THREADS * EACH;
+    let (listener, addr) = listener();
+    let server = thread::spawn(move || {
+        let mut calls = 0;
+        let summary = Server::default()
+            .clients(total as u64)
+            .serve_tcp(&listener, |outcome| {
+                assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+                thread::sleep(CALLBACK);
+                calls += 1;
+            });
+        (summary, calls)
+    });
+    let start = Instant::now();
+    let clients: Vec<_> = (0..THREADS)
+        .map(|_| {
+            thread::spawn(move || {
+                (0..EACH)
+                    .map(|_| {
+                        let began = Instant::now();
+                        assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+                        began.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut waits: Vec<Duration> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    let served = start.elapsed();
+    let (summary, calls) = server.join().unwrap();
+    let summary = summary.unwrap();
+    let returned = start.elapsed();
+    waits.sort();
+    let p50 = waits[waits.len() / 2];
+    let p99 = waits[(waits.len() * 99).div_ceil(100) - 1];
+    eprintln!(
+        "{total} clients from {THREADS} threads, callback {CALLBACK:?}: exchange p50 {p50:?}, \
+         p99 {p99:?}, max {:?}; all served after {served:?}, serve_tcp returned after {returned:?}",
+        waits[waits.len() - 1]
+    );
+    assert_eq!(
+        (summary.accepted, summary.succeeded),
+        (total as u64, total as u64)
+    );
+    // Every callback ran before the call returned, one at a time.
+    assert_eq!(calls, total);
+    assert!(
+        returned >= CALLBACK * total as u32,
+        "returned after {returned:?}"
+    );
+    // No client waited for callbacks: were they in its way, most would wait
+    // for several (8 threads' worth, 400 ms); the bound leaves room for a
+    // loaded machine.
+    assert!(
+        p99 < 2 * CALLBACK,
+        "p99 {p99:?} with a {CALLBACK:?} callback"
+    );
+}
+
+#[test]
+fn a_nonblocking_listener_is_served_like_a_blocking_one() {
+    // As a service manager hands it over with `NonBlocking=yes`: each
+    // client comes after a pause, so the server waits for the listener
+    // between them, in `poll`, not in a busy loop.
+    const CLIENTS: usize = 5;
+    const PAUSE: Duration = Duration::from_millis(100);
+    let (listener, addr) = listener();
     listener.set_nonblocking(true).unwrap();
-    let err = Server::default()
-        .clients(1)
-        .serve_tcp(&listener, |_| {})
-        .unwrap_err();
-    assert!(matches!(err, sockwright::Error::Accept { .. }), "{err}");
-    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    let server = thread::spawn(move || {
+        #[cfg(target_os = "linux")]
+        let cpu = thread_cpu();
+        let summary = Server::default()
+            .clients(CLIENTS as u64)
+            .serve_tcp(&listener, |_| {});
+        #[cfg(target_os = "linux")]
+        let cpu = thread_cpu() - cpu;
+        #[cfg(not(target_os = "linux"))]
+        let cpu = Duration::ZERO;
+        (summary, cpu)
+    });
+    let start = Instant::now();
+    for _ in 0..CLIENTS {
+        thread::sleep(PAUSE);
+        assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    }
+    let (summary, cpu) = server.join().unwrap();
+    let summary = summary.unwrap();
+    let took = start.elapsed();
+    eprintln!("{CLIENTS} clients {PAUSE:?} apart on a nonblocking listener: {took:?}, accepting thread's CPU {cpu:?}");
+    assert_eq!(
+        (summary.accepted, summary.succeeded),
+        (CLIENTS as u64, CLIENTS as u64)
+    );
+    // A busy loop would spend the whole run on the CPU.
+    assert!(
+        cpu < took / 4,
+        "the accepting thread used {cpu:?} of {took:?}"
+    );
+}
+
+#[test]
+fn a_nonblocking_datagram_socket_is_served_like_a_blocking_one() {
+    const CLIENTS: u64 = 3;
+    let socket = ListenerBuilder::new().bind_udp("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        Server::default()
+            .clients(CLIENTS)
+            .serve_udp(&socket, |_| {})
+    });
+    for _ in 0..CLIENTS {
+        thread::sleep(Duration::from_millis(50));
+        let client = ConnectorBuilder::new().connect_udp(addr).unwrap();
+        assert_eq!(
+            Exchange::client().run_udp(&client).unwrap().0,
+            SERVER_GREETING.as_bytes()
+        );
+    }
+    let summary = server.join().unwrap().unwrap();
+    assert_eq!(
+        (summary.accepted, summary.succeeded, summary.accept_errors),
+        (CLIENTS, CLIENTS, 0)
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn shutting_a_nonblocking_listener_down_ends_an_endless_run() {
+    let (listener, addr) = listener();
+    listener.set_nonblocking(true).unwrap();
+    let listener = std::sync::Arc::new(listener);
+    let server = thread::spawn({
+        let listener = listener.clone();
+        move || Server::default().serve_tcp(&listener, |_| {})
+    });
+    assert_eq!(client(addr).unwrap(), SERVER_GREETING.as_bytes());
+    socket2::SockRef::from(&*listener)
+        .shutdown(std::net::Shutdown::Both)
+        .unwrap();
+    let err = server.join().unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
 }
 
 #[cfg(target_os = "linux")]

@@ -236,7 +236,7 @@ fn five_thousand_silent_connections_do_not_delay_honest_clients() {
             .unwrap_or_default()
             .trim()
     );
-    // The server's threads: the one that accepts and the workers.
+    // The server's threads: the one that accepts, the callback's and the workers.
     for threads in [threads_held, threads_serving] {
         assert!(
             threads <= threads_before + workers + 2,

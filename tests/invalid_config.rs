@@ -196,6 +196,55 @@ fn table() -> Vec<(&'static str, Attempt, Expect)> {
             Invalid("interface name \"sixteen-bytes-xx\" must be 1 to 15 bytes with no NUL"),
         ),
     ]);
+    // Keepalive values above what the OS takes, at each option's limit + 1
+    // and at the extremes: refused before the socket is made.
+    #[cfg(target_os = "linux")]
+    rows.extend([
+        row(
+            "keepalive time above 32767 s",
+            move || connector(|b| b.keepalive(Keepalive::new().time(secs(32_768)))).connect("127.0.0.1:9"),
+            Invalid("keepalive time (TCP_KEEPIDLE) 32768s is more than this OS takes (at most 32767s)"),
+        ),
+        row(
+            "keepalive time rounding up past 32767 s",
+            || {
+                let time = Duration::from_millis(32_767_001);
+                connector(|b| b.keepalive(Keepalive::new().time(time))).connect("127.0.0.1:9")
+            },
+            Invalid("keepalive time (TCP_KEEPIDLE) 32767.001s is more than this OS takes (at most 32767s)"),
+        ),
+        row(
+            "keepalive time Duration::MAX (listener)",
+            || listener(|b| b.keepalive(Keepalive::new().time(Duration::MAX))).listen("127.0.0.1:0"),
+            Invalid("keepalive time (TCP_KEEPIDLE) 18446744073709551615.999999999s is more than this OS takes (at most 32767s)"),
+        ),
+        row(
+            "keepalive interval above 32767 s",
+            move || connector(|b| b.keepalive(Keepalive::new().interval(secs(32_768)))).connect("127.0.0.1:9"),
+            Invalid("keepalive interval (TCP_KEEPINTVL) 32768s is more than this OS takes (at most 32767s)"),
+        ),
+        row(
+            "keepalive interval u32::MAX s",
+            move || connector(|b| b.keepalive(Keepalive::new().interval(secs(u32::MAX.into())))).connect("127.0.0.1:9"),
+            Invalid("keepalive interval (TCP_KEEPINTVL) 4294967295s is more than this OS takes (at most 32767s)"),
+        ),
+        row(
+            "keepalive retries above 127",
+            || connector(|b| b.keepalive(Keepalive::new().retries(128))).connect("127.0.0.1:9"),
+            Invalid("keepalive retries (TCP_KEEPCNT) 128 is more than this OS takes (at most 127)"),
+        ),
+        row(
+            "keepalive retries u32::MAX (listener)",
+            || listener(|b| b.keepalive(Keepalive::new().retries(u32::MAX))).listen("127.0.0.1:0"),
+            Invalid("keepalive retries (TCP_KEEPCNT) 4294967295 is more than this OS takes (at most 127)"),
+        ),
+    ]);
+    #[cfg(not(target_os = "linux"))]
+    rows.push(row(
+        "keepalive time Duration::MAX",
+        || connector(|b| b.keepalive(Keepalive::new().time(Duration::MAX))).connect("127.0.0.1:9"),
+        Invalid("is more than this OS takes (at most"),
+    ));
     #[cfg(not(target_os = "linux"))]
     rows.push(row(
         "MPTCP off Linux",

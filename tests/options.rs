@@ -500,6 +500,15 @@ fn connector_rows() -> Vec<Row<ConnectorBuilder>> {
             |s| s.tcp_keepalive_interval(), Duration::from_secs(9)),
         row!(C; TCP, "keepalive retries 4", |b| b.keepalive(Keepalive::new().retries(4)),
             |s| s.tcp_keepalive_retries(), 4u32),
+        // The most Linux takes (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL,
+        // MAX_TCP_KEEPCNT); one more is refused before any call
+        // (tests/invalid_config.rs).
+        row!(C; TCP, "keepalive time 32767 s", |b| b.keepalive(Keepalive::new().time(Duration::from_secs(32_767))),
+            |s| s.tcp_keepalive_time(), Duration::from_secs(32_767)),
+        row!(C; TCP, "keepalive interval 32767 s", |b| b.keepalive(Keepalive::new().interval(Duration::from_secs(32_767))),
+            |s| s.tcp_keepalive_interval(), Duration::from_secs(32_767)),
+        row!(C; TCP, "keepalive retries 127", |b| b.keepalive(Keepalive::new().retries(127)),
+            |s| s.tcp_keepalive_retries(), 127u32),
         // TCP_KEEPIDLE and TCP_KEEPINTVL count whole seconds: a fraction
         // rounds up, so a sub-second value is not the zero Linux refuses.
         row!(C; TCP, "keepalive time 1.5 s", |b| b.keepalive(Keepalive::new().time(Duration::from_millis(1500))),

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use socket2::{SockRef, Socket};
 
 use super::lookup::Lookups;
-use super::{outcome, schedule, Attempt, Attempts, Io, Next};
+use super::{outcome, Attempt, Attempts, Io, Next};
 use crate::sys::{self, Connecting};
 use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
 
@@ -59,7 +59,7 @@ fn run(
             Next::Pending(attempt) => pending.push(attempt),
             Next::Wait(wait) => {
                 let sockets: Vec<&Socket> = pending.iter().map(|a| &a.socket).collect();
-                let ms = schedule::poll_millis(wait);
+                let ms = crate::deadline::poll_millis(wait);
                 let waited = match lookups.as_deref().and_then(Lookups::wake_socket) {
                     Some(wake) => sys::poll_connecting_or_woken(&sockets, wake, ms),
                     None => sys::poll_connecting(&sockets, ms).map(|ready| (ready, false)),
@@ -110,14 +110,14 @@ pub(crate) fn lookup_all(
     let mut lookups = builder.start_lookups(target, name, families)?;
     let deadline = builder
         .timeout()
-        .and_then(|t| Instant::now().checked_add(t));
+        .and_then(|t| crate::deadline::deadline(Instant::now(), t));
     let mut answers = Vec::new();
     while answers.len() < families.len() {
         let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if wait == Some(Duration::ZERO) {
             return Err(super::no_answer(target));
         }
-        let ms = schedule::poll_millis(wait);
+        let ms = crate::deadline::poll_millis(wait);
         let waited = match lookups.wake_socket() {
             Some(wake) => sys::poll_connecting_or_woken(&[], wake, ms).map(|_| ()),
             None => Err(std::io::Error::other("no wake socket")),

@@ -543,7 +543,7 @@ fn connect_nonblocking(
         Err(e) if sys::connect_in_progress(&e) || e.kind() == io::ErrorKind::Interrupted => {}
         Err(e) => return Err(e),
     }
-    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    let deadline = timeout.map(|t| crate::deadline::deadline(Instant::now(), t));
     loop {
         let wait = match deadline {
             None | Some(None) => None,
@@ -555,7 +555,7 @@ fn connect_nonblocking(
                 Some(left)
             }
         };
-        match sys::poll_connect(socket, schedule::poll_millis(wait))? {
+        match sys::poll_connect(socket, crate::deadline::poll_millis(wait))? {
             sys::Connecting::Pending => continue,
             sys::Connecting::Connected => return Ok(()),
             sys::Connecting::Failed => return outcome(SockRef::from(socket)),

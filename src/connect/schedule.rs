@@ -208,7 +208,7 @@ impl Race {
             cap: cap.max(1),
             delay,
             next_due: Some(now),
-            deadline: timeout.and_then(|t| now.checked_add(t)),
+            deadline: timeout.and_then(|t| crate::deadline::deadline(now, t)),
             expecting: false,
         }
     }
@@ -278,7 +278,7 @@ impl Race {
     pub(crate) fn started(&mut self, now: Instant) {
         self.next += 1;
         self.pending += 1;
-        self.next_due = now.checked_add(self.delay);
+        self.next_due = crate::deadline::deadline(now, self.delay);
     }
 
     /// Records that attempt `index` failed at `now`. If it was the latest
@@ -289,25 +289,6 @@ impl Race {
         self.pending = self.pending.saturating_sub(1);
         if index + 1 == self.next {
             self.next_due = Some(now);
-        }
-    }
-}
-
-/// A wait in whole milliseconds for `poll(2)` / `WSAPoll`: rounded up, so
-/// the wait never ends before the moment it waits for (a wait rounded down
-/// would wake early and poll again with nothing to do), `-1` for no limit,
-/// and at most `i32::MAX`.
-pub(crate) fn poll_millis(wait: Option<Duration>) -> i32 {
-    match wait {
-        None => -1,
-        Some(d) => {
-            let whole = d.as_millis();
-            let ms = if d.subsec_nanos() % 1_000_000 == 0 {
-                whole
-            } else {
-                whole + 1
-            };
-            i32::try_from(ms).unwrap_or(i32::MAX)
         }
     }
 }
@@ -721,15 +702,5 @@ mod tests {
             ..Settings::default()
         };
         assert!(settings.validate().is_err());
-    }
-
-    #[test]
-    fn poll_millis_rounds_up_and_clamps() {
-        assert_eq!(poll_millis(None), -1);
-        assert_eq!(poll_millis(Some(Duration::ZERO)), 0);
-        assert_eq!(poll_millis(Some(Duration::from_micros(1))), 1);
-        assert_eq!(poll_millis(Some(Duration::from_millis(250))), 250);
-        assert_eq!(poll_millis(Some(Duration::from_micros(250_001))), 251);
-        assert_eq!(poll_millis(Some(Duration::MAX)), i32::MAX);
     }
 }

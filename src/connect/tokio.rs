@@ -811,7 +811,8 @@ where
     let mut lookups = Lookups::start_in_task(&builder.resolver, &by.name, &by.families);
     let deadline = builder
         .timeout()
-        .and_then(|t| ::tokio::time::Instant::now().checked_add(t));
+        .and_then(|t| crate::deadline::deadline(::tokio::time::Instant::now().into_std(), t))
+        .map(::tokio::time::Instant::from_std);
     let mut answers = Vec::new();
     while answers.len() < by.families.len() {
         let next = poll_fn(|cx| match lookups.poll_take(cx) {

@@ -384,7 +384,10 @@ impl Exchange {
     /// each write may block.
     ///
     /// Default: [`DEFAULT_TIMEOUT`]. Zero is an [`Error::InvalidConfig`] when
-    /// the exchange runs.
+    /// the exchange runs. [`Duration::MAX`] (or any timeout too long for the
+    /// clock to reach) means no limit: [`Server`] sets no timer for it, and a
+    /// blocking run sets the longest socket timeout the OS holds (no limit
+    /// on Linux).
     ///
     /// # Examples
     ///
@@ -405,7 +408,10 @@ impl Exchange {
     /// taken as complete.
     ///
     /// Default: [`DEFAULT_QUIET`]. Zero is an [`Error::InvalidConfig`] when
-    /// the exchange runs.
+    /// the exchange runs. A gap as long as the [`timeout`](Self::timeout) or
+    /// longer, [`Duration::MAX`] included, never completes a message: such a
+    /// message completes only when the peer closes its side within the
+    /// timeout, and the exchange times out otherwise.
     ///
     /// # Examples
     ///

@@ -1,6 +1,8 @@
 //! A concurrent hello server: one thread accepts (and answers a client whose
 //! greeting is in already), a few worker threads run every other exchange,
-//! each worker many at once, driven by readiness.
+//! each worker many at once, driven by readiness, and one thread calls the
+//! user's callback with each finished client's outcome ([`Reporter`]), so
+//! that the callback's time is no client's.
 //!
 //! - `conn.rs`: one connection's exchange as a nonblocking state machine;
 //! - `worker.rs`: a worker's readiness wait, connections and timers;
@@ -12,6 +14,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -73,8 +76,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 ///   (default [`DEFAULT_MAX_CLIENTS`]) are served at once. When that many are
 ///   in progress the server stops calling `accept` until one finishes, so
 ///   further clients wait in the kernel's accept queue (the listener's
-///   backlog). Threads: the calling thread and the workers, however many
-///   clients there are.
+///   backlog). Threads: the calling thread, the workers and the callback's
+///   thread, however many clients there are.
 /// - **Counted or endless**: [`clients`](Self::clients) sets how many
 ///   connections to accept before returning; by default the server runs until
 ///   the listener fails for good.
@@ -90,10 +93,17 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 ///   failed exchange (or, from the callback, logged at `warn` level).
 ///
 /// The callback receives one [`Outcome`] per accepted connection: the peer's
-/// address and its message or the [`Error`] that ended its exchange. It runs
-/// on the accepting thread or a worker thread, one call at a time, so it may
-/// print without interleaving, push to a `Vec` or send on a channel; keep it
-/// short, as other clients wait for it.
+/// address and its message or the [`Error`] that ended its exchange, once
+/// the reply is sent (or the exchange failed) and the connection closed. It
+/// runs on a thread of its own, one call at a time, in the order clients
+/// finish, so it may print without interleaving, push to a `Vec` or send on a
+/// channel. A slow callback holds no client back: the accepting thread and
+/// the workers hand it each outcome and go on serving; up to 1,024 outcomes
+/// (or [`max_clients`](Self::max_clients), if fewer) wait for it, and only
+/// when that many wait does a thread that finishes a client wait for the
+/// callback. The serve call returns once the callback has had every outcome.
+/// (If the callback's thread cannot be started, the serving threads call it
+/// themselves, and its time then adds to their clients'.)
 ///
 /// # Examples
 ///
@@ -298,16 +308,15 @@ impl Server {
     ///
     /// Returns once [`clients`](Self::clients) connections have been accepted
     /// and every one of them is served; without a count it returns only when
-    /// the listener fails for good. The listener itself must be in blocking
-    /// mode: `accept` runs on the calling thread and waits there.
+    /// the listener fails for good.
     ///
-    /// # Platform-specific behavior
-    ///
-    /// On the BSDs, macOS and Windows an accepted socket inherits the
-    /// listener's nonblocking mode, so each one is put in blocking mode
-    /// (`ioctl(FIONBIO)`, `ioctlsocket`) in case the listener was made
-    /// nonblocking while it was served; on Linux an accepted socket always
-    /// starts blocking and no call is made for it.
+    /// The listener may be in blocking or nonblocking mode, as a listener
+    /// handed over by a service manager (`sd-listen`, `fd:N` endpoints, or
+    /// systemd's `NonBlocking=yes`) or set up for an async runtime often is:
+    /// `accept` runs on the calling thread, and when it would block
+    /// (`EAGAIN`, `WSAEWOULDBLOCK`) the thread waits in `poll(2)`
+    /// (`WSAPoll`) until the listener is readable, then accepts again. The
+    /// listener's mode is left as it is.
     ///
     /// # Errors
     ///
@@ -315,8 +324,7 @@ impl Server {
     /// [`max_clients`](Self::max_clients) or [`workers`](Self::workers), a
     /// client-side exchange or an
     /// invalid exchange configuration. [`Error::Accept`] when the listener
-    /// can never accept: it is nonblocking
-    /// ([`WouldBlock`](io::ErrorKind::WouldBlock)) or not listening
+    /// can never accept: it is not listening
     /// ([`InvalidInput`](io::ErrorKind::InvalidInput), `EINVAL`). Clients
     /// already accepted are served to the end first. A failed exchange is not
     /// an error of this call: it is in that client's [`Outcome`].
@@ -325,8 +333,13 @@ impl Server {
     ///
     /// On Linux, `shutdown(2)` on the listener (for example through
     /// `socket2::SockRef::from(&listener).shutdown(Shutdown::Both)` from
-    /// another thread) makes the pending `accept` fail with `EINVAL`, which
-    /// ends an endless run cleanly.
+    /// another thread) makes the pending `accept` (or the wait of a
+    /// nonblocking listener) fail with `EINVAL`, which ends an endless run
+    /// cleanly.
+    ///
+    /// Every accepted connection is put in nonblocking mode, whatever mode
+    /// it starts in (on the BSDs, macOS and Windows it inherits the
+    /// listener's, on Linux it starts blocking).
     ///
     /// # Examples
     ///
@@ -345,6 +358,7 @@ impl Server {
                 let (stream, peer) = listener.accept()?;
                 Ok((stream, Address::Inet(peer)))
             },
+            || readable(sys::poll_fd(listener, Interest::Read)),
             addr,
             on_client,
         )
@@ -405,6 +419,7 @@ impl Server {
                 let (stream, peer) = listener.accept()?;
                 Ok((stream, path(&peer)))
             },
+            || readable(sys::poll_fd(listener, Interest::Read)),
             addr,
             on_client,
         )
@@ -423,11 +438,19 @@ impl Server {
     /// [`max_clients`](Self::max_clients) nor [`workers`](Self::workers)
     /// applies.
     ///
+    /// The callback runs on the calling thread too, after each reply and
+    /// before the next datagram is received: its time adds to the wait of
+    /// every datagram behind it (a callback of 20 ms answers at most 50
+    /// datagrams a second). For slow work, have the callback send each
+    /// [`Outcome`] on a channel to a thread of yours.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] as for [`serve_tcp`](Self::serve_tcp);
-    /// [`Error::SetOption`] if the timeouts cannot be set; [`Error::Accept`]
-    /// if the socket is nonblocking. A failed `recvfrom` is logged and
+    /// [`Error::SetOption`] if the timeouts cannot be set. A nonblocking
+    /// socket is served as a blocking one: when `recvfrom` would block, the
+    /// thread waits in `poll(2)` (`WSAPoll`) until a datagram is in. A
+    /// failed `recvfrom` (or wait) is logged and
     /// retried; an oversized datagram or a failed reply is in that client's
     /// [`Outcome`].
     ///
@@ -507,17 +530,16 @@ impl Server {
                     }
                     continue;
                 }
+                // A nonblocking socket with no datagram in yet: wait for one.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(Error::Accept {
-                        addr: local(),
-                        error: e,
-                    })
+                    match readable(sys::poll_fd(socket, Interest::Read)) {
+                        Ok(()) => continue,
+                        Err(waited) => udp_backoff(&mut summary, &mut backoff, waited, &local),
+                    }
+                    continue;
                 }
                 Err(e) => {
-                    summary.accept_errors += 1;
-                    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
-                    thread::sleep(backoff);
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    udp_backoff(&mut summary, &mut backoff, e, &local);
                     continue;
                 }
             };
@@ -595,6 +617,7 @@ impl Server {
     fn serve_stream<S, F>(
         &self,
         accept: impl Fn() -> io::Result<(S, Address)>,
+        ready: impl Fn() -> io::Result<()>,
         local: impl Fn() -> Address,
         on_client: F,
     ) -> Result<Summary>
@@ -620,16 +643,18 @@ impl Server {
         let result = thread::scope(|scope| -> Result<()> {
             let mut workers: Vec<Arc<Worker<S>>> = Vec::new();
             let shared = &shared;
+            let reporter = Reporter::start(scope, shared, self.max_clients.min(MAX_QUEUED));
             let start_worker = |workers: &mut Vec<Arc<Worker<S>>>| -> io::Result<()> {
                 let (worker, wakeup) = Worker::new()?;
                 let worker = Arc::new(worker);
                 let running = Arc::clone(&worker);
                 let exchange = &self.exchange;
+                let reporter = reporter.clone();
                 thread::Builder::new()
                     .name("hello-worker".to_owned())
                     .spawn_scoped(scope, move || {
                         let served = panic::catch_unwind(AssertUnwindSafe(|| {
-                            worker::run(&running, wakeup, exchange, shared)
+                            worker::run(&running, wakeup, exchange, &reporter)
                         }));
                         if served.is_err() {
                             warn!(target: HELLO_LOG, "a hello worker panicked; its connections are closed");
@@ -641,59 +666,69 @@ impl Server {
             };
             let exchange = &self.exchange;
             let mut scratch = vec![0; exchange.max_message + 1];
-            let result = self.accept_loop(&accept, &local, shared, &mut summary, |stream, peer| {
-                // Freed when the client is reported.
-                shared.slots.take();
-                if let Err(e) = stream.set_nonblocking(true) {
-                    drop(stream);
-                    shared.report(Outcome {
-                        result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
-                        peer,
-                    });
-                    return;
-                }
-                // The greeting is often in by the time `accept` returns: then
-                // the client is answered here, with no hand-over.
-                let mut conn = Conn::new(stream, peer, exchange, Instant::now());
-                let interest = match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch))
-                {
-                    conn::Step::Wait(interest) => interest,
-                    conn::Step::Done(result) => {
-                        let Conn { stream, peer, .. } = conn;
+            let result = self.accept_loop(
+                &accept,
+                &ready,
+                &local,
+                shared,
+                &mut summary,
+                |stream, peer| {
+                    // Freed when the client is reported.
+                    shared.slots.take();
+                    if let Err(e) = stream.set_nonblocking(true) {
                         drop(stream);
-                        shared.report(Outcome { peer, result });
+                        reporter.report(Outcome {
+                            result: Err(exchange_error(Step::SetNonblocking, peer.clone(), e)),
+                            peer,
+                        });
                         return;
                     }
-                };
-                if workers.len() < limit {
-                    if let Err(e) = start_worker(&mut workers) {
-                        warn!(target: HELLO_LOG,
-                            "cannot start a hello worker ({} running): {e}",
-                            workers.len()
-                        );
-                        if workers.is_empty() {
-                            let Conn { stream, peer, .. } = conn;
-                            drop(stream);
-                            shared.report(Outcome {
-                                result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
-                                peer,
-                            });
-                            return;
+                    // The greeting is often in by the time `accept` returns: then
+                    // the client is answered here, with no hand-over.
+                    let mut conn = Conn::new(stream, peer, exchange, Instant::now());
+                    let interest =
+                        match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch)) {
+                            conn::Step::Wait(interest) => interest,
+                            conn::Step::Done(result) => {
+                                let Conn { stream, peer, .. } = conn;
+                                drop(stream);
+                                reporter.report(Outcome { peer, result });
+                                return;
+                            }
+                        };
+                    if workers.len() < limit {
+                        if let Err(e) = start_worker(&mut workers) {
+                            warn!(target: HELLO_LOG,
+                                "cannot start a hello worker ({} running): {e}",
+                                workers.len()
+                            );
+                            if workers.is_empty() {
+                                let Conn { stream, peer, .. } = conn;
+                                drop(stream);
+                                reporter.report(Outcome {
+                                    result: Err(exchange_error(Step::StartWorker, peer.clone(), e)),
+                                    peer,
+                                });
+                                return;
+                            }
                         }
                     }
-                }
-                // The least loaded worker; the newest among equals.
-                let worker = workers
-                    .iter()
-                    .rev()
-                    .min_by_key(|w| w.load())
-                    .expect("at least one worker");
-                worker.hand(conn, interest);
-            });
-            // The workers end once their clients are served.
+                    // The least loaded worker; the newest among equals.
+                    let worker = workers
+                        .iter()
+                        .rev()
+                        .min_by_key(|w| w.load())
+                        .expect("at least one worker");
+                    worker.hand(conn, interest);
+                },
+            );
+            // The workers end once their clients are served, and the
+            // callback's thread once the last of them, and this thread,
+            // have let go of their reporters and every outcome is passed on.
             for worker in &workers {
                 worker.close();
             }
+            drop(reporter);
             result
         });
         summary.succeeded = shared.succeeded.load(Ordering::Relaxed);
@@ -702,10 +737,12 @@ impl Server {
     }
 
     /// Accepts until the count is reached or the listener fails for good,
-    /// handing each connection to `serve`.
+    /// handing each connection to `serve`; `ready` waits until the
+    /// listener can accept, for an `accept` that would block.
     fn accept_loop<S, F>(
         &self,
         accept: &impl Fn() -> io::Result<(S, Address)>,
+        ready: &impl Fn() -> io::Result<()>,
         local: &impl Fn() -> Address,
         shared: &Shared<F>,
         summary: &mut Summary,
@@ -714,29 +751,34 @@ impl Server {
         let mut backoff = FIRST_BACKOFF;
         while self.clients.is_none_or(|n| summary.accepted < n) {
             shared.slots.wait_below(self.max_clients);
-            let (stream, peer) = match accept() {
-                Ok(accepted) => accepted,
-                Err(e) => match accept_failure(&e) {
-                    Failure::Retry => continue,
-                    Failure::Fatal => {
-                        return Err(Error::Accept {
-                            addr: local(),
-                            error: e,
-                        })
-                    }
-                    Failure::Backoff => {
-                        summary.accept_errors += 1;
-                        warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
-                        shared.slots.pause(backoff);
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
-                    }
-                },
+            let failed = match accept() {
+                Ok((stream, peer)) => {
+                    backoff = FIRST_BACKOFF;
+                    summary.accepted += 1;
+                    debug!(target: HELLO_LOG, "accepted a connection from {peer}");
+                    serve(stream, peer);
+                    continue;
+                }
+                Err(e) => e,
             };
-            backoff = FIRST_BACKOFF;
-            summary.accepted += 1;
-            debug!(target: HELLO_LOG, "accepted a connection from {peer}");
-            serve(stream, peer);
+            let e = match accept_failure(&failed) {
+                Failure::Retry => continue,
+                Failure::Fatal => {
+                    return Err(Error::Accept {
+                        addr: local(),
+                        error: failed,
+                    })
+                }
+                Failure::NotReady => match ready() {
+                    Ok(()) => continue,
+                    Err(waited) => waited,
+                },
+                Failure::Backoff => failed,
+            };
+            summary.accept_errors += 1;
+            warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
+            shared.slots.pause(backoff);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         Ok(())
     }
@@ -767,7 +809,8 @@ impl Stream for UnixStream {
     }
 }
 
-/// State shared between the accept loop and the workers.
+/// State shared between the accept loop, the workers and the callback's
+/// thread.
 struct Shared<F> {
     slots: Slots,
     on_client: Mutex<F>,
@@ -775,18 +818,85 @@ struct Shared<F> {
     failed: AtomicU64,
 }
 
-impl<F: FnMut(Outcome)> Shared<F> {
-    /// Counts and reports a finished client, then frees its slot.
-    fn report(&self, outcome: Outcome) {
-        let counter = match outcome.result {
-            Ok(_) => &self.succeeded,
-            Err(_) => &self.failed,
+/// The most outcomes waiting for the callback; when that many wait, a
+/// thread that finishes a client waits for the callback to take one.
+const MAX_QUEUED: usize = 1024;
+
+/// What each serving thread (the accept loop, each worker) reports
+/// finished clients through: it counts each one, frees its slot, and hands
+/// its outcome to the callback's own thread, so that no serving thread, and
+/// so no client, waits for the callback. The callback's thread ends once
+/// every reporter is dropped.
+struct Reporter<'a, F> {
+    shared: &'a Shared<F>,
+    /// `None` when the callback's thread could not start: then the
+    /// callback is called by the reporting thread.
+    to: Option<SyncSender<Outcome>>,
+}
+
+impl<F> Clone for Reporter<'_, F> {
+    fn clone(&self) -> Self {
+        Reporter {
+            shared: self.shared,
+            to: self.to.clone(),
+        }
+    }
+}
+
+impl<'a, F: FnMut(Outcome) + Send> Reporter<'a, F> {
+    /// Starts the callback's thread in `scope`, with room for `queue`
+    /// outcomes waiting.
+    fn start<'scope>(
+        scope: &'scope thread::Scope<'scope, '_>,
+        shared: &'a Shared<F>,
+        queue: usize,
+    ) -> Reporter<'a, F>
+    where
+        'a: 'scope,
+    {
+        let (to, outcomes) = mpsc::sync_channel::<Outcome>(queue);
+        let started = thread::Builder::new()
+            .name("hello-callback".to_owned())
+            .spawn_scoped(scope, move || {
+                for outcome in outcomes {
+                    shared.call(outcome);
+                }
+            });
+        let to = match started {
+            Ok(_) => Some(to),
+            Err(e) => {
+                warn!(target: HELLO_LOG,
+                    "cannot start the hello callback's thread ({e}); the serving threads call it"
+                );
+                None
+            }
         };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.call(outcome);
-        self.slots.free();
+        Reporter { shared, to }
     }
 
+    /// Counts a finished client, frees its slot, then passes its outcome on.
+    fn report(&self, outcome: Outcome) {
+        let shared = self.shared;
+        let counter = match outcome.result {
+            Ok(_) => &shared.succeeded,
+            Err(_) => &shared.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        shared.slots.free();
+        match &self.to {
+            Some(to) => {
+                // The callback's thread takes outcomes until every
+                // reporter is dropped, so a send fails only if it is gone.
+                if let Err(mpsc::SendError(outcome)) = to.send(outcome) {
+                    shared.call(outcome);
+                }
+            }
+            None => shared.call(outcome),
+        }
+    }
+}
+
+impl<F: FnMut(Outcome)> Shared<F> {
     /// Calls the callback, one call at a time, containing its panics.
     fn call(&self, outcome: Outcome) {
         let peer = outcome.peer.clone();
@@ -855,11 +965,28 @@ impl Slots {
     }
 }
 
+/// Counts and logs a failed `recvfrom` (or wait), then pauses before
+/// the next, longer each time up to [`MAX_BACKOFF`].
+fn udp_backoff(
+    summary: &mut Summary,
+    backoff: &mut Duration,
+    e: io::Error,
+    local: &impl Fn() -> Address,
+) {
+    summary.accept_errors += 1;
+    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
+    thread::sleep(*backoff);
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+}
+
 /// What to do after a failed `accept`.
 enum Failure {
     /// The failure concerned one connection or was an interruption: accept
     /// again at once.
     Retry,
+    /// A nonblocking listener has no connection yet: wait until it is
+    /// readable, then accept again.
+    NotReady,
     /// The listener can never accept.
     Fatal,
     /// Anything else, such as no file descriptor left: pause, then retry.
@@ -873,9 +1000,20 @@ fn accept_failure(e: &io::Error) -> Failure {
             debug!(target: HELLO_LOG, "accept: {e}; accepting the next connection");
             Failure::Retry
         }
-        io::ErrorKind::WouldBlock | io::ErrorKind::InvalidInput => Failure::Fatal,
+        io::ErrorKind::WouldBlock => Failure::NotReady,
+        io::ErrorKind::InvalidInput => Failure::Fatal,
         _ => Failure::Backoff,
     }
+}
+
+/// Waits, with no time limit, until `entry`'s socket is readable, in error
+/// or hung up: for a nonblocking listener (or datagram socket) whose
+/// `accept` (`recvfrom`) would block.
+fn readable(entry: PollFd) -> io::Result<()> {
+    let mut fds = [entry];
+    // A wait cut short by a signal returns no entry: wait again.
+    while sys::poll(&mut fds, -1)? == 0 {}
+    Ok(())
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
@@ -893,15 +1031,16 @@ mod tests {
     #[test]
     fn accept_failures_are_classified() {
         use io::ErrorKind::*;
-        for (kind, retry, fatal) in [
-            (Interrupted, true, false),
-            (ConnectionAborted, true, false),
-            (WouldBlock, false, true),
-            (InvalidInput, false, true),
-            (Other, false, false),
+        for (kind, retry, wait, fatal) in [
+            (Interrupted, true, false, false),
+            (ConnectionAborted, true, false, false),
+            (WouldBlock, false, true, false),
+            (InvalidInput, false, false, true),
+            (Other, false, false, false),
         ] {
             let got = accept_failure(&io::Error::from(kind));
             assert_eq!(matches!(got, Failure::Retry), retry, "{kind:?}");
+            assert_eq!(matches!(got, Failure::NotReady), wait, "{kind:?}");
             assert_eq!(matches!(got, Failure::Fatal), fatal, "{kind:?}");
         }
     }

@@ -404,8 +404,10 @@ impl ConnectorBuilder {
         /// address fails after about this long instead of two minutes).
         ///
         /// Default: not set (the OS's retransmission rules). Rounded up to
-        /// whole milliseconds; zero or more than `u32::MAX` milliseconds is an
-        /// [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+        /// whole milliseconds; zero or more than `u32::MAX` milliseconds
+        /// (about 49.7 days; [`Duration::MAX`] included) is an
+        /// [`Error::InvalidConfig`](crate::Error::InvalidConfig), before any
+        /// system call. To set no limit, leave it unset.
         ///
         /// # Examples
         ///
@@ -476,7 +478,8 @@ impl ConnectorBuilder {
         /// device queue before sleeping, trading CPU for latency.
         ///
         /// Default: not set (`net.core.busy_read`). Rounded up to whole
-        /// microseconds; zero or more than `i32::MAX` microseconds is an
+        /// microseconds; zero or more than `i32::MAX` microseconds (about
+        /// 35 minutes; [`Duration::MAX`] included) is an
         /// [`Error::InvalidConfig`](crate::Error::InvalidConfig). Raising it
         /// above the system default needs `CAP_NET_ADMIN`.
         ///
@@ -632,7 +635,11 @@ impl ConnectorBuilder {
     /// # Platform-specific behavior
     ///
     /// The OS holds whole microseconds (Unix) or milliseconds (Windows); a
-    /// finer timeout is rounded up, never down to "no timeout".
+    /// finer timeout is rounded up, never down to "no timeout". A longer
+    /// timeout than the OS holds, [`Duration::MAX`] included, becomes the
+    /// longest it holds: a `timeval` of `time_t::MAX` seconds on Unix, which
+    /// Linux takes as no limit, and `u32::MAX` milliseconds (about 49.7
+    /// days) on Windows.
     ///
     /// # Examples
     ///
@@ -663,7 +670,8 @@ impl ConnectorBuilder {
     /// # Platform-specific behavior
     ///
     /// As for [`read_timeout`](Self::read_timeout): rounded up to whole
-    /// microseconds (Unix) or milliseconds (Windows).
+    /// microseconds (Unix) or milliseconds (Windows), and [`Duration::MAX`]
+    /// is the longest wait the OS holds (no limit on Linux).
     ///
     /// # Examples
     ///
@@ -706,7 +714,10 @@ impl ConnectorBuilder {
     /// an idle connection whose peer vanished is noticed and closed.
     ///
     /// Default: not set (the OS default, off). TCP only. See [`Keepalive`]
-    /// for each parameter and what each OS has.
+    /// for each parameter, what each OS has and the longest time each takes:
+    /// a longer one ([`Duration::MAX`] included) or more retries is an
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming the
+    /// option and its limit, before any system call.
     ///
     /// # Examples
     ///
@@ -733,7 +744,7 @@ impl ConnectorBuilder {
     /// Default: not set (the OS default, off). TCP and Unix streams only.
     /// Whole seconds, a fraction rounded up, so a short linger never becomes
     /// the zero that resets the connection; more than the OS holds
-    /// (`i32::MAX` s, 65,535 s on Windows) is an
+    /// (`i32::MAX` s, 65,535 s on Windows; [`Duration::MAX`] included) is an
     /// [`Error::InvalidConfig`](crate::Error::InvalidConfig).
     ///
     /// # Examples

@@ -398,7 +398,9 @@ impl ListenerBuilder {
         ///
         /// Default: not set (the OS's retransmission rules, about 15 minutes).
         /// Rounded up to whole milliseconds; zero or more than `u32::MAX`
-        /// milliseconds is an [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+        /// milliseconds (about 49.7 days; [`Duration::MAX`](std::time::Duration::MAX)
+        /// included) is an [`Error::InvalidConfig`](crate::Error::InvalidConfig),
+        /// before any system call. To set no limit, leave it unset.
         ///
         /// # Examples
         ///
@@ -441,7 +443,8 @@ impl ListenerBuilder {
         ///
         /// Default: not set (off). Linux counts whole seconds (rounded up) and
         /// turns them into SYN-ACK retransmissions; zero or more than
-        /// `i32::MAX` seconds is an [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+        /// `i32::MAX` seconds ([`Duration::MAX`](std::time::Duration::MAX)
+        /// included) is an [`Error::InvalidConfig`](crate::Error::InvalidConfig).
         ///
         /// # Examples
         ///
@@ -465,9 +468,10 @@ impl ListenerBuilder {
         /// device queue before sleeping, trading CPU for latency.
         ///
         /// Default: not set (`net.core.busy_read`). Rounded up to whole
-        /// microseconds; zero or more than `i32::MAX` microseconds is an
-        /// [`Error::InvalidConfig`](crate::Error::InvalidConfig). Raising it
-        /// above the system default needs `CAP_NET_ADMIN`.
+        /// microseconds; zero or more than `i32::MAX` microseconds (about 35
+        /// minutes; [`Duration::MAX`](std::time::Duration::MAX) included) is
+        /// an [`Error::InvalidConfig`](crate::Error::InvalidConfig). Raising
+        /// it above the system default needs `CAP_NET_ADMIN`.
         ///
         /// # Examples
         ///
@@ -668,7 +672,10 @@ impl ListenerBuilder {
         /// server notices clients that vanished without closing.
         ///
         /// Default: not set (the OS default, off). See [`Keepalive`](crate::Keepalive) for each
-        /// parameter and what each OS has.
+        /// parameter, what each OS has and the longest time each takes: a
+        /// longer one ([`Duration::MAX`](std::time::Duration::MAX) included)
+        /// or more retries is an [`Error::InvalidConfig`](crate::Error::InvalidConfig)
+        /// naming the option and its limit, before any system call.
         ///
         /// # Platform-specific behavior
         ///
@@ -700,7 +707,8 @@ impl ListenerBuilder {
         ///
         /// Default: not set (off). Whole seconds, a fraction rounded up (so a
         /// short linger never becomes the zero that resets); more than the OS
-        /// holds (`i32::MAX` s, 65,535 s on Windows) is an
+        /// holds (`i32::MAX` s, 65,535 s on Windows;
+        /// [`Duration::MAX`](std::time::Duration::MAX) included) is an
         /// [`Error::InvalidConfig`](crate::Error::InvalidConfig). Unix
         /// listeners take it too.
         ///

@@ -654,16 +654,44 @@ pub(crate) fn set_result(
 }
 
 /// The error of a failed `setsockopt`, built apart from the calls that
-/// succeed.
+/// succeed. An option set by several calls names the one that failed
+/// ([`failed_call`]) instead of `option`.
 #[cold]
 #[inline(never)]
 pub(crate) fn set_option_error(option: &'static str, addr: &Address, source: io::Error) -> Error {
+    let (option, source) = match source.downcast::<FailedCall>() {
+        Ok(failed) => (failed.option, failed.source),
+        Err(source) => (option, source),
+    };
     Error::SetOption {
         addr: addr.clone(),
         option,
         error: source,
     }
 }
+
+/// Marks `source` as the failure of the call that sets `option`, for a
+/// table entry that makes several calls (keepalive: `TCP_KEEPIDLE`,
+/// `TCP_KEEPINTVL`, `TCP_KEEPCNT`), so that [`set_option_error`] names
+/// that option rather than the entry's. The kind is kept.
+pub(crate) fn failed_call(option: &'static str, source: io::Error) -> io::Error {
+    io::Error::new(source.kind(), FailedCall { option, source })
+}
+
+/// The payload of [`failed_call`]; never seen outside the crate.
+#[derive(Debug)]
+struct FailedCall {
+    option: &'static str,
+    source: io::Error,
+}
+
+impl fmt::Display for FailedCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "set {}: {}", self.option, self.source)
+    }
+}
+
+impl std::error::Error for FailedCall {}
 
 /// Checks that `value` lies in `range`, naming the option otherwise.
 pub(crate) fn in_range<T>(
@@ -682,5 +710,35 @@ where
             range.start(),
             range.end()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_call_is_named_by_its_option_and_keeps_its_os_error() {
+        let addr = Address::Inet("127.0.0.1:9".parse().unwrap());
+        let einval = io::Error::from_raw_os_error(22);
+        let err = set_option_error("SO_KEEPALIVE", &addr, failed_call("TCP_KEEPCNT", einval));
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("set TCP_KEEPCNT on socket for 127.0.0.1:9: "),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("TCP_KEEPCNT").count(), 1, "{shown}");
+        match err {
+            Error::SetOption { error: source, .. } => assert_eq!(source.raw_os_error(), Some(22)),
+            other => panic!("{other:?}"),
+        }
+
+        let plain = set_option_error("SO_KEEPALIVE", &addr, io::Error::other("refused"));
+        assert!(
+            plain
+                .to_string()
+                .starts_with("set SO_KEEPALIVE on socket for "),
+            "{plain}"
+        );
     }
 }

@@ -561,14 +561,13 @@ table! {
         phase: Fresh,
         check: |v| check_keepalive(v),
         show: |v| crate::keepalive::Shown(v),
-        // socket2's `set_tcp_keepalive` sets `SO_KEEPALIVE` itself before the
-        // parameters: set it here only when there are none.
+        // `SO_KEEPALIVE` once, then a call per parameter, each failure
+        // named by its option.
         set: |s, d, v| {
-            if v.time.is_some() || v.interval.is_some() || v.retries.is_some() {
-                s.set_tcp_keepalive(&sys::keepalive(v))
-            } else {
-                s.set_keepalive(true)
+            if v.time.is_none() && v.interval.is_none() && v.retries.is_none() {
+                return s.set_keepalive(true);
             }
+            sys::set_keepalive(s, v)
         },
     }
     linger: Option<Duration> {
@@ -739,7 +738,33 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
     if ka.retries == Some(0) {
         return Err("keepalive retries (TCP_KEEPCNT) must not be zero".into());
     }
-    Ok(())
+    let limits = &crate::keepalive::LIMITS;
+    let times = [
+        ("time", limits.time_option, ka.time, limits.max_time),
+        (
+            "interval",
+            limits.interval_option,
+            ka.interval,
+            limits.max_interval,
+        ),
+    ];
+    for (what, option, value, max) in times {
+        match value {
+            Some(value) if sys::round_up(value, limits.unit) > max => {
+                return Err(format!(
+                    "keepalive {what} ({option}) {value:?} is more than this OS takes (at most {max:?})"
+                ))
+            }
+            _ => {}
+        }
+    }
+    match ka.retries {
+        Some(retries) if retries > limits.max_retries => Err(format!(
+            "keepalive retries ({}) {retries} is more than this OS takes (at most {})",
+            limits.retries_option, limits.max_retries
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

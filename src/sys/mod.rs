@@ -1,8 +1,9 @@
 //! The platform backends: the few calls socket2 does not make for us.
 //!
 //! Each backend (`unix.rs`, `windows.rs`) provides:
-//! - `keepalive(&Keepalive)`: the `TcpKeepalive` this platform can express;
-//!   `KEEPALIVE_DETAILS`: whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist;
+//! - `keepalive_calls(&Keepalive)`: the `set_tcp_keepalive` calls that set
+//!   it, each with the option it sets (the limits of every platform's
+//!   options are in `keepalive.rs`); `KEEPALIVE_DETAILS`: whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist;
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background;
 //! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,

@@ -3,7 +3,7 @@
 use std::io;
 use std::os::unix::io::AsRawFd;
 
-use socket2::{Socket, TcpKeepalive};
+use socket2::Socket;
 
 use super::Connecting;
 use crate::Keepalive;
@@ -137,9 +137,6 @@ pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_m
 /// The longest `SO_LINGER`: `l_linger` is a C `int` of seconds.
 pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(i32::MAX as u64);
 
-/// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` count whole seconds.
-const KEEPALIVE_UNIT: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// Whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist here.
 pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
     target_os = "android",
@@ -155,10 +152,47 @@ pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
     target_os = "watchos",
 ));
 
-pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
-    let mut ka = TcpKeepalive::new();
+/// `SO_KEEPALIVE`, then one `setsockopt` per parameter given
+/// (`TCP_KEEPIDLE` or macOS' `TCP_KEEPALIVE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`),
+/// times rounded up to whole seconds. A failure names the option whose call
+/// failed ([`failed_call`](crate::options::failed_call)).
+pub(crate) fn set_keepalive(socket: &Socket, params: &Keepalive) -> io::Result<()> {
+    use crate::options::failed_call;
+    let limits = &crate::keepalive::LIMITS;
+    let seconds = |d| {
+        c_int(
+            super::round_up(d, limits.unit)
+                .as_secs()
+                .min(u32::MAX.into()) as u32,
+        )
+    };
+    socket.set_keepalive(true)?;
     if let Some(time) = params.time {
-        ka = ka.with_time(super::round_up(time, KEEPALIVE_UNIT));
+        #[cfg(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "tvos",
+            target_os = "watchos",
+            target_os = "visionos"
+        ))]
+        const IDLE: libc::c_int = libc::TCP_KEEPALIVE;
+        #[cfg(not(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "tvos",
+            target_os = "watchos",
+            target_os = "visionos",
+            target_os = "openbsd"
+        )))]
+        const IDLE: libc::c_int = libc::TCP_KEEPIDLE;
+        #[cfg(target_os = "openbsd")]
+        return Err(failed_call(
+            limits.time_option,
+            super::unsupported("keepalive time"),
+        ));
+        #[cfg(not(target_os = "openbsd"))]
+        setsockopt_int(socket, libc::IPPROTO_TCP, IDLE, seconds(time))
+            .map_err(|e| failed_call(limits.time_option, e))?;
     }
     #[cfg(any(
         target_os = "android",
@@ -175,13 +209,21 @@ pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
     ))]
     {
         if let Some(interval) = params.interval {
-            ka = ka.with_interval(super::round_up(interval, KEEPALIVE_UNIT));
+            setsockopt_int(
+                socket,
+                libc::IPPROTO_TCP,
+                libc::TCP_KEEPINTVL,
+                seconds(interval),
+            )
+            .map_err(|e| failed_call(limits.interval_option, e))?;
         }
         if let Some(retries) = params.retries {
-            ka = ka.with_retries(retries);
+            setsockopt_int(socket, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, c_int(retries))
+                .map_err(|e| failed_call(limits.retries_option, e))?;
         }
     }
-    ka
+    // Elsewhere, asking for an interval or a count is refused before any call.
+    Ok(())
 }
 
 /// Whether a nonblocking `connect(2)` reported that it goes on in the

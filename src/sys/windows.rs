@@ -58,9 +58,6 @@ pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_m
 /// The longest `SO_LINGER`: `l_linger` is a `u16` of seconds.
 pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(u16::MAX as u64);
 
-/// `SIO_KEEPALIVE_VALS` counts whole milliseconds.
-const KEEPALIVE_UNIT: std::time::Duration = std::time::Duration::from_millis(1);
-
 /// Windows' own defaults for the idle time and the interval between probes.
 /// `SIO_KEEPALIVE_VALS` sets both at once, so the one not asked for is given
 /// its default rather than zero.
@@ -70,12 +67,27 @@ const DEFAULT_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::fro
 /// Windows sets the keepalive interval and (since Windows 10 1703) the probe count.
 pub(crate) const KEEPALIVE_DETAILS: bool = true;
 
-pub(crate) fn keepalive(params: &Keepalive) -> TcpKeepalive {
+/// `SIO_KEEPALIVE_VALS` with the time and interval (Windows' defaults for
+/// those not given), which turns keepalive on too, and `TCP_KEEPCNT` for
+/// the retries; a failure names the call that failed.
+pub(crate) fn set_keepalive(socket: &Socket, params: &Keepalive) -> io::Result<()> {
+    let option = if params.retries.is_some() {
+        "SIO_KEEPALIVE_VALS/TCP_KEEPCNT"
+    } else {
+        "SIO_KEEPALIVE_VALS"
+    };
+    socket
+        .set_tcp_keepalive(&keepalive(params))
+        .map_err(|e| crate::options::failed_call(option, e))
+}
+
+/// `params` as one `SIO_KEEPALIVE_VALS` (and `TCP_KEEPCNT`) call.
+fn keepalive(params: &Keepalive) -> TcpKeepalive {
     let time = params.time.unwrap_or(DEFAULT_KEEPALIVE_TIME);
     let interval = params.interval.unwrap_or(DEFAULT_KEEPALIVE_INTERVAL);
     let mut ka = TcpKeepalive::new()
-        .with_time(super::round_up(time, KEEPALIVE_UNIT))
-        .with_interval(super::round_up(interval, KEEPALIVE_UNIT));
+        .with_time(super::round_up(time, crate::keepalive::LIMITS.unit))
+        .with_interval(super::round_up(interval, crate::keepalive::LIMITS.unit));
     if let Some(retries) = params.retries {
         ka = ka.with_retries(retries);
     }

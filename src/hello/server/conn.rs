@@ -13,6 +13,7 @@ use log::{debug, log_enabled, trace, Level};
 
 use super::super::{exchange_error, too_long, Exchange};
 use super::Stream;
+use crate::deadline::deadline;
 use crate::sys::Interest;
 use crate::{Address, Result, HELLO_LOG};
 
@@ -34,10 +35,12 @@ pub(super) struct Conn<S> {
     /// silent connection holds no buffer.
     received: Vec<u8>,
     /// When the receive (or, once the reply is under way, the send) runs
-    /// out of time.
-    deadline: Instant,
+    /// out of time; `None` for a timeout too long for the clock to hold
+    /// (no limit).
+    deadline: Option<Instant>,
     /// When a message other than the expected one counts as complete: the
-    /// quiet gap after its last byte.
+    /// quiet gap after its last byte (`None` also for a gap too long for
+    /// the clock: such a message completes only at end of file).
     quiet_until: Option<Instant>,
     /// Bytes of the reply sent, once the message is complete.
     sent: Option<usize>,
@@ -49,18 +52,24 @@ impl<S: Stream> Conn<S> {
             stream,
             peer,
             received: Vec::new(),
-            deadline: now + exchange.timeout,
+            deadline: deadline(now, exchange.timeout),
             quiet_until: None,
             sent: None,
         }
     }
 
-    /// When [`on_timer`](Self::on_timer) must run next.
-    pub(super) fn timer(&self) -> Instant {
-        match self.quiet_until {
-            Some(quiet) if self.sent.is_none() => quiet.min(self.deadline),
+    /// When [`on_timer`](Self::on_timer) must run next; `None`: never.
+    pub(super) fn timer(&self) -> Option<Instant> {
+        match (self.quiet_until, self.deadline) {
+            (Some(quiet), Some(deadline)) if self.sent.is_none() => Some(quiet.min(deadline)),
+            (Some(quiet), None) if self.sent.is_none() => Some(quiet),
             _ => self.deadline,
         }
+    }
+
+    /// Whether the deadline has passed at `now`.
+    fn past_deadline(&self, now: Instant) -> bool {
+        self.deadline.is_some_and(|deadline| now >= deadline)
     }
 
     /// The socket is ready (or in error): reads or writes what it can.
@@ -93,7 +102,7 @@ impl<S: Stream> Conn<S> {
             return self.complete(exchange);
         }
         let now = Instant::now();
-        if now >= self.deadline {
+        if self.past_deadline(now) {
             let e = io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!("message incomplete after {:?}", exchange.timeout),
@@ -102,7 +111,7 @@ impl<S: Stream> Conn<S> {
         }
         self.quiet_until = match exchange.expected_prefix(&self.received) {
             Some(_) => None,
-            None => Some(now + exchange.quiet),
+            None => deadline(now, exchange.quiet),
         };
         Step::Wait(Interest::Read)
     }
@@ -111,7 +120,7 @@ impl<S: Stream> Conn<S> {
     /// message, or the time is up.
     pub(super) fn on_timer(&mut self, exchange: &Exchange, now: Instant) -> Step {
         if self.sent.is_some() {
-            if now < self.deadline {
+            if !self.past_deadline(now) {
                 return Step::Wait(Interest::Write);
             }
             let e = io::Error::new(
@@ -127,11 +136,12 @@ impl<S: Stream> Conn<S> {
         // A whole quiet gap completes the message; one cut short by the
         // deadline does not.
         if let Some(quiet) = self.quiet_until {
-            if quiet <= now && quiet <= self.deadline && !self.received.is_empty() {
+            let whole = self.deadline.is_none_or(|deadline| quiet <= deadline);
+            if quiet <= now && whole && !self.received.is_empty() {
                 return self.complete(exchange);
             }
         }
-        if now < self.deadline {
+        if !self.past_deadline(now) {
             return Step::Wait(Interest::Read);
         }
         let e = exchange.timed_out(self.received.len());
@@ -167,7 +177,7 @@ impl<S: Stream> Conn<S> {
             debug!(target: HELLO_LOG, "received {} bytes from {}", self.received.len(), self.peer);
         }
         self.sent = Some(0);
-        self.deadline = Instant::now() + exchange.timeout;
+        self.deadline = deadline(Instant::now(), exchange.timeout);
         self.send(exchange)
     }
 
@@ -290,7 +300,7 @@ mod tests {
             Step::Wait(Interest::Read)
         ));
         let quiet = conn.quiet_until.expect("quiet gap armed");
-        assert_eq!(conn.timer(), quiet);
+        assert_eq!(conn.timer(), Some(quiet));
         let early = quiet - Duration::from_millis(1);
         assert!(matches!(
             conn.on_timer(&exchange, early),
@@ -307,7 +317,7 @@ mod tests {
         let mut exchange = Exchange::server();
         exchange.timeout(Duration::from_secs(2));
         let (_client, mut conn) = pair(&exchange);
-        let deadline = conn.timer();
+        let deadline = conn.timer().expect("a deadline");
         assert!(matches!(
             conn.on_timer(&exchange, deadline - Duration::from_millis(1)),
             Step::Wait(Interest::Read)

@@ -10,7 +10,8 @@
 //!    finished connection's entry is swapped out, so adding and removing
 //!    are O(1) and the wait never sees a closed socket;
 //! 3. a min-heap of timers: (instant, key, connection id). Each connection
-//!    has one timer armed at or before the instant it needs
+//!    that needs a timer (one whose timeout is too long for the clock has
+//!    none) has one armed at or before the instant it needs
 //!    ([`Conn::timer`]); a timer that fires early is armed again, and one
 //!    left by a finished connection (whose id no longer matches) is
 //!    dropped when it comes up, so changing a deadline never searches the
@@ -34,7 +35,8 @@ use log::{debug, warn};
 use super::super::{exchange_error, Exchange, Step as HelloStep};
 use super::conn::{Conn, Step};
 use super::waker::{self, Waker, Wakeup};
-use super::{panic_message, Outcome, Shared, Stream};
+use super::{panic_message, Outcome, Reporter, Stream};
+use crate::deadline::poll_millis;
 use crate::sys::{self, Interest, PollFd};
 use crate::HELLO_LOG;
 
@@ -112,8 +114,8 @@ struct Entry<S> {
     /// Unique among this worker's connections, so that a timer left by a
     /// finished connection never fires for the next one in its slot.
     id: u64,
-    /// The earliest timer in the heap for this connection.
-    armed: Instant,
+    /// The earliest timer in the heap for this connection, if any.
+    armed: Option<Instant>,
     /// Its index in the readiness wait's entries.
     pos: usize,
 }
@@ -169,7 +171,9 @@ impl<S: Stream> Conns<S> {
             }
         };
         self.keys.push(key);
-        self.timers.push(Reverse((armed, key, id)));
+        if let Some(due) = armed {
+            self.timers.push(Reverse((due, key, id)));
+        }
     }
 
     fn remove(&mut self, key: usize) -> Conn<S> {
@@ -191,9 +195,11 @@ impl<S: Stream> Conns<S> {
             return;
         };
         sys::set_interest(&mut self.fds[entry.pos], interest);
-        let due = entry.conn.timer();
-        if due < entry.armed {
-            entry.armed = due;
+        let Some(due) = entry.conn.timer() else {
+            return;
+        };
+        if entry.armed.is_none_or(|armed| due < armed) {
+            entry.armed = Some(due);
             self.timers.push(Reverse((due, key, entry.id)));
         }
     }
@@ -209,30 +215,27 @@ impl<S: Stream> Conns<S> {
         self.timers.retain(|Reverse((due, key, id))| {
             slab[*key]
                 .as_ref()
-                .is_some_and(|entry| entry.id == *id && entry.armed == *due)
+                .is_some_and(|entry| entry.id == *id && entry.armed == Some(*due))
         });
     }
 
     /// How long the wait may last: until the earliest timer, in whole
     /// milliseconds rounded up (`-1`: no timer).
     fn wait_ms(&self, now: Instant) -> i32 {
-        match self.timers.peek() {
-            None => -1,
-            Some(Reverse((due, _, _))) => {
-                let left = due.saturating_duration_since(now);
-                let ms = left.as_nanos().div_ceil(1_000_000);
-                i32::try_from(ms).unwrap_or(i32::MAX)
-            }
-        }
+        let left = self
+            .timers
+            .peek()
+            .map(|Reverse((due, _, _))| due.saturating_duration_since(now));
+        poll_millis(left)
     }
 }
 
 /// Runs a worker until it is closed and its last connection is served.
-pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
+pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
     worker: &Worker<S>,
     wakeup: Wakeup,
     exchange: &Exchange,
-    shared: &Shared<F>,
+    reporter: &Reporter<'_, F>,
 ) {
     let mut conns = Conns::new(&wakeup);
     let mut scratch = vec![0; exchange.max_message + 1];
@@ -240,7 +243,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
         let Conn { stream, peer, .. } = conn;
         drop(stream);
         worker.load.fetch_sub(1, Ordering::Relaxed);
-        shared.report(Outcome { peer, result });
+        reporter.report(Outcome { peer, result });
     };
     loop {
         // 1. The connections handed over since the last turn. The flag is
@@ -311,21 +314,27 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome)>(
             let Some(entry) = conns.slab[key].as_mut() else {
                 continue;
             };
-            if entry.id != id || entry.armed != due {
+            if entry.id != id || entry.armed != Some(due) {
                 continue;
             }
-            let needed = entry.conn.timer();
-            if needed > now {
-                entry.armed = needed;
-                conns.timers.push(Reverse((needed, key, id)));
-                continue;
+            match entry.conn.timer() {
+                Some(needed) if needed <= now => {}
+                needed => {
+                    entry.armed = needed;
+                    if let Some(needed) = needed {
+                        conns.timers.push(Reverse((needed, key, id)));
+                    }
+                    continue;
+                }
             }
             match step(&mut entry.conn, |c| c.on_timer(exchange, now)) {
                 Step::Wait(interest) => {
                     // Armed afresh: this timer is spent.
                     let entry = conns.slab[key].as_mut().expect("a live connection");
                     entry.armed = entry.conn.timer();
-                    conns.timers.push(Reverse((entry.armed, key, entry.id)));
+                    if let Some(due) = entry.armed {
+                        conns.timers.push(Reverse((due, key, entry.id)));
+                    }
                     conns.wait(key, interest);
                 }
                 Step::Done(result) => {
