@@ -817,8 +817,6 @@ impl ConnectorBuilder {
     }
 
     /// The line [`log_start`](Self::log_start) logs.
-    #[cold]
-    #[inline(never)]
     fn log_start_line(&self, shown: &dyn fmt::Display) {
         match self.connect_timeout {
             Some(t) => debug!(target: CONNECTOR_LOG, "connecting to {shown} (timeout {t:?})"),

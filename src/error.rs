@@ -429,7 +429,6 @@ impl Error {
         }
     }
 
-    #[cold]
     pub(crate) fn invalid(reason: impl Into<String>) -> Error {
         Error::InvalidConfig {
             reason: reason.into(),

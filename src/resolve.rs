@@ -229,8 +229,6 @@ pub(crate) fn usable_then<T>(
 }
 
 /// The `debug` line of a target resolved.
-#[cold]
-#[inline(never)]
 fn log_resolved(target: &dyn Shown, usable: &[SocketAddr]) {
     debug!(target: target.log(), "resolved {target} to {usable:?}");
 }

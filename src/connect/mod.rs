@@ -81,8 +81,6 @@ impl ConnectorBuilder {
     /// The rest of [`attempt`](Self::attempt) for a TCP socket that met
     /// itself with `err`: the fresh sockets, out of line, as the first
     /// attempt needs no loop.
-    #[cold]
-    #[inline(never)]
     fn attempt_again(&self, addr: SocketAddr, io: Io, mut err: Error) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(Type::Stream);
@@ -174,7 +172,7 @@ impl ConnectorBuilder {
         };
         let socket = self.opts.create_with(domain, implied, shown, nonblocking)?;
         self.opts
-            .apply_if_any(Phase::Fresh, &socket, domain, implied, shown)?;
+            .apply(Phase::Fresh, &socket, domain, implied, shown)?;
         if let Some(local) = local {
             self.opts
                 .bind(&socket, &local.into(), &Address::Inet(local))?;
@@ -224,8 +222,6 @@ impl ConnectorBuilder {
 
     /// The error of a failed `connect(2)`, built apart from the connects
     /// that succeed.
-    #[cold]
-    #[inline(never)]
     fn connect_error(&self, addr: &Address, source: io::Error) -> Error {
         Error::Connect {
             addr: addr.clone(),
@@ -251,7 +247,7 @@ impl ConnectorBuilder {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             log_connected(socket, addr);
         }
-        self.opts.apply_if_any(
+        self.opts.apply(
             Phase::Connected,
             socket,
             domain_of(addr),
@@ -267,8 +263,6 @@ impl ConnectorBuilder {
 }
 
 /// The `debug` line of a connected socket: its own address and the peer's.
-#[cold]
-#[inline(never)]
 fn log_connected(socket: &Socket, addr: &Address) {
     match socket.local_addr().ok().and_then(|a| a.as_socket()) {
         Some(local) => debug!("connected {local} -> {addr}"),
@@ -278,8 +272,6 @@ fn log_connected(socket: &Socket, addr: &Address) {
 
 /// The error of an attempt whose family has no source address set, when
 /// the other family has one.
-#[cold]
-#[inline(never)]
 fn no_source_address(domain: Domain, addr: SocketAddr) -> Error {
     Error::invalid(format!(
         "no {domain} source address set to connect to {addr}"
@@ -454,7 +446,6 @@ impl ConnectorBuilder {
 
 /// [`Error::SelfConnect`] if `socket`'s local address is `peer`. Out of
 /// line: most connects never ask.
-#[inline(never)]
 fn check_self_connect(socket: &Socket, peer: SocketAddr) -> Result<()> {
     match socket.local_addr().ok().and_then(|a| a.as_socket()) {
         Some(local) if local == peer => Err(Error::SelfConnect {

@@ -76,8 +76,6 @@ impl Settings {
     }
 
     /// The error of settings that [`validate`](Self::validate) rejects.
-    #[cold]
-    #[inline(never)]
     fn invalid(&self) -> Result<()> {
         validate(self.delay, self.family, self.first_count)?;
         validate_in_flight(self.in_flight, self.first_count)?;

@@ -255,7 +255,6 @@ impl Options {
     }
 
     /// [`validate`](Self::validate) in full.
-    #[inline(never)]
     fn validate_all(&self, implied: Type, place: Place<'_>) -> Result<()> {
         let ty = self.socket_type.unwrap_or(implied);
         if ty.is_connection_oriented() != implied.is_connection_oriented() {
@@ -400,8 +399,6 @@ impl Options {
     }
 
     /// The error of an address that [`check_inet`](Self::check_inet) rejects.
-    #[cold]
-    #[inline(never)]
     fn inet_mismatch(&self, addr: &SocketAddr) -> Result<()> {
         let family = Domain::for_address(addr);
         match self.domain {
@@ -495,8 +492,6 @@ impl Options {
     }
 
     /// The `debug` line of a socket [`create_with`](Self::create_with) made.
-    #[cold]
-    #[inline(never)]
     fn log_created(&self, domain: Domain, ty: Type, addr: &Address, nonblocking: bool) {
         debug!(
             target: self.side.target(),
@@ -508,8 +503,6 @@ impl Options {
 
     /// The error of a failed `socket(2)`, built apart from the calls that
     /// succeed.
-    #[cold]
-    #[inline(never)]
     fn create_error(&self, domain: Domain, ty: Type, addr: &Address, source: io::Error) -> Error {
         Error::Create {
             addr: addr.clone(),
@@ -522,10 +515,6 @@ impl Options {
 
     /// One `setsockopt` per option of `phase` asked for, in the table's
     /// order; after the [`Phase::Fresh`] options, every `configure` hook.
-    /// Always inline, with the table's walk: out of line, as the compiler
-    /// chose in a build with the tokio feature, each call costs a listener
-    /// build a frame and a return (about 80 instructions in all).
-    #[inline(always)]
     pub(crate) fn apply(
         &self,
         phase: Phase,
@@ -553,37 +542,6 @@ impl Options {
             }
         }
         Ok(())
-    }
-
-    /// [`apply`](Self::apply) out of line, after a check inline: for the
-    /// connects, which seldom set options, so that an attempt without any
-    /// pays one test.
-    #[inline]
-    pub(crate) fn apply_if_any(
-        &self,
-        phase: Phase,
-        socket: &Socket,
-        domain: Domain,
-        implied: Type,
-        addr: &Address,
-    ) -> Result<()> {
-        if !self.set.any_for(phase) && (phase != Phase::Fresh || self.hooks.0.is_empty()) {
-            return Ok(());
-        }
-        self.apply_out_of_line(phase, socket, domain, implied, addr)
-    }
-
-    /// [`apply`](Self::apply), in a function of its own.
-    #[inline(never)]
-    fn apply_out_of_line(
-        &self,
-        phase: Phase,
-        socket: &Socket,
-        domain: Domain,
-        implied: Type,
-        addr: &Address,
-    ) -> Result<()> {
-        self.apply(phase, socket, domain, implied, addr)
     }
 
     /// Puts a socket that [`create_with`](Self::create_with) made with
@@ -624,15 +582,11 @@ impl Options {
 }
 
 /// The `debug` line of a socket bound to `addr`.
-#[cold]
-#[inline(never)]
 fn log_bound(target: &str, addr: &Address) {
     debug!(target: target, "bound {addr}");
 }
 
 /// The error of a failed `bind(2)`, built apart from the calls that succeed.
-#[cold]
-#[inline(never)]
 fn bind_error(addr: &Address, source: io::Error) -> Error {
     Error::Bind {
         addr: addr.clone(),
@@ -656,8 +610,6 @@ pub(crate) fn set_result(
 /// The error of a failed `setsockopt`, built apart from the calls that
 /// succeed. An option set by several calls names the one that failed
 /// ([`failed_call`]) instead of `option`.
-#[cold]
-#[inline(never)]
 pub(crate) fn set_option_error(option: &'static str, addr: &Address, source: io::Error) -> Error {
     let (option, source) = match source.downcast::<FailedCall>() {
         Ok(failed) => (failed.option, failed.source),

@@ -118,7 +118,6 @@ macro_rules! table {
                         domain: Domain,
                     ) -> io::Result<()> {
                         #[allow(unused_variables, clippy::ptr_arg)]
-                        #[inline(always)]
                         fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
                             $set
                         }
@@ -129,7 +128,6 @@ macro_rules! table {
                     }
 
                     /// The log line of the value set, if any.
-                    #[cold]
                     pub(crate) fn log(
                         values: &Values,
                         domain: Domain,
@@ -297,15 +295,8 @@ impl Settings {
         self.first_among(!family_bits(domain))
     }
 
-    /// Whether an option of `phase` was asked for.
-    #[inline]
-    pub(crate) fn any_for(&self, phase: Phase) -> bool {
-        self.asked & phase_bits(phase) != 0
-    }
-
     /// Sets each option of `phase` given, in declaration order, logging
     /// each to the log target of `side`.
-    #[inline(always)]
     pub(crate) fn apply(
         &self,
         phase: Phase,
