@@ -1,4 +1,4 @@
-//! `cargo run --example happy_eyeballs -- localhost:8080`
+//! `cargo run --example happy_eyeballs`
 //!
 //! A connect that races the addresses of a name, as RFC 8305 describes.
 //!
