@@ -1,4 +1,5 @@
-//! The example binaries as a user runs them: `--help`, the one-command demo,
+//! The example binaries as a user runs them: `--help`, the command lines
+//! they refuse (exit status 2) and the spellings they take, the one-command demo,
 //! a client with no server, exchanges over TCP, UDP and Unix streams,
 //! misbehaving peers, and the `--forever` server under load.
 
