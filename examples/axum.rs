@@ -1,5 +1,6 @@
-//! `cargo run --example axum --features axum -- [ENDPOINT]...`: one axum app
-//! served on every endpoint given, TCP or Unix-domain alike.
+//! `cargo run --example axum --features axum -- 127.0.0.1:3000 unix:./axum.sock`
+//!
+//! One axum app served on every endpoint given, TCP or Unix-domain alike.
 //!
 //! ```text
 //! cargo run --example axum --features axum                      # 127.0.0.1:3000 and unix:./axum.sock
@@ -17,12 +18,25 @@ use std::future::IntoFuture;
 use std::process::ExitCode;
 
 use axum::{routing::get, Router};
+use clap::Parser;
 use sockwright::{Endpoint, ListenerBuilder};
+
+/// Serves one axum app, which answers `Hello from server`, on every
+/// endpoint given.
+#[derive(Debug, Parser)]
+#[command(name = "axum")]
+struct Args {
+    /// Where to listen: HOST:PORT, [IPV6]:PORT, unix:PATH, /PATH, ./PATH,
+    /// @NAME (Linux abstract), sd-listen, sd-listen:NAME
+    #[arg(value_name = "ENDPOINT", default_values = ["127.0.0.1:3000", "unix:./axum.sock"])]
+    endpoints: Vec<Endpoint>,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args = Args::parse();
     env_logger::init();
-    match run().await {
+    match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -31,20 +45,15 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut given: Vec<String> = std::env::args().skip(1).collect();
-    if given.is_empty() {
-        given = vec!["127.0.0.1:3000".into(), "unix:./axum.sock".into()];
-    }
+async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new().route("/", get(|| async { "Hello from server\n" }));
     let mut builder = ListenerBuilder::new();
     builder.nodelay(true);
     #[cfg(unix)]
     builder.remove_stale_socket(true);
     let mut servers = tokio::task::JoinSet::new();
-    for text in &given {
-        let endpoint: Endpoint = text.parse()?;
-        let listener = builder.listen_endpoint_async(&endpoint).await?;
+    for endpoint in &args.endpoints {
+        let listener = builder.listen_endpoint_async(endpoint).await?;
         for addr in listener.local_addrs()? {
             eprintln!("listening on {addr}");
         }

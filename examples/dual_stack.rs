@@ -1,5 +1,6 @@
-//! `cargo run --example dual_stack`: one IPv6 socket that serves IPv4
-//! clients too.
+//! `cargo run --example dual_stack`
+//!
+//! One IPv6 socket that serves IPv4 clients too.
 //!
 //! ```text
 //! cargo run --example dual_stack

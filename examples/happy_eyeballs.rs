@@ -1,5 +1,6 @@
-//! `cargo run --example happy_eyeballs -- [HOST:PORT]`: a connect that races
-//! the addresses of a name, as RFC 8305 describes.
+//! `cargo run --example happy_eyeballs`
+//!
+//! A connect that races the addresses of a name, as RFC 8305 describes.
 //!
 //! ```text
 //! RUST_LOG=sockwright::connector=debug cargo run --example happy_eyeballs
@@ -15,11 +16,25 @@
 
 use std::time::Duration;
 
+use clap::Parser;
 use sockwright::{ConnectorBuilder, Domain, ListenerBuilder};
 
+/// Connects to HOST:PORT, racing its addresses (RFC 8305), and prints the
+/// address that won. Set RUST_LOG=sockwright::connector=debug to see each
+/// attempt.
+#[derive(Debug, Parser)]
+#[command(name = "happy_eyeballs")]
+struct Args {
+    /// Where to connect; without it, `localhost` at the port of a listener
+    /// on IPv4 loopback that the program starts
+    #[arg(value_name = "HOST:PORT")]
+    target: Option<String>,
+}
+
 fn main() -> std::process::ExitCode {
+    let args = Args::parse();
     env_logger::init();
-    match run() {
+    match run(&args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -28,7 +43,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut connector = ConnectorBuilder::new();
     connector
         .connect_timeout(Duration::from_secs(5))
@@ -36,7 +51,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .preferred_family(Domain::Ipv6);
     // Kept open until the program ends, so the connection stays up.
     let listener;
-    let stream = match std::env::args().nth(1) {
+    let stream = match &args.target {
         Some(target) => connector.connect(target.as_str())?,
         None => {
             listener = ListenerBuilder::new().listen("127.0.0.1:0")?;

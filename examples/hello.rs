@@ -1,5 +1,7 @@
-//! `cargo run --example hello`: the tutorial's server and client in one
-//! process, trading their greetings over loopback.
+//! `cargo run --example hello`
+//!
+//! The tutorial's server and client in one process, trading their greetings
+//! over loopback.
 //!
 //! ```text
 //! cargo run --example hello
@@ -18,34 +20,36 @@
 //! connection), so `client: connected to` comes before any of the server's
 //! steps, and the exchange's four lines come once both sides are done.
 
-mod common;
-
-use std::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread;
 
-use common::args::{self, Parsed};
+use anyhow::anyhow;
+use clap::Parser;
 use sockwright::hello::{Exchange, Outcome, Server};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
+/// Runs the tutorial's server on an ephemeral loopback port and its client in
+/// one process, and prints both sides of the exchange. Set RUST_LOG=debug to
+/// see each socket step.
+#[derive(Debug, Parser)]
+#[command(name = "hello")]
+struct Args {}
+
 fn main() -> ExitCode {
+    Args::parse();
     env_logger::init();
-    match args::parse_hello(common::argv()) {
-        Ok(Parsed::Help) => {
-            print!("{}", args::HELLO_USAGE);
-            ExitCode::SUCCESS
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
         }
-        Ok(Parsed::Run(())) => match run() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => common::fail(&*err),
-        },
-        Err(err) => common::usage_error(&err),
     }
 }
 
-fn run() -> Result<(), Box<dyn Error>> {
+fn run() -> anyhow::Result<()> {
     let mut builder = ListenerBuilder::new();
     builder.reuse_address(true).backlog(3);
     let listener = builder.listen("127.0.0.1:0")?;
@@ -69,7 +73,9 @@ fn run() -> Result<(), Box<dyn Error>> {
             })
     });
     let reply = Exchange::client().run_tcp(&mut stream)?;
-    server.join().map_err(|_| "the server thread panicked")??;
+    server
+        .join()
+        .map_err(|_| anyhow!("the server thread panicked"))??;
     let greeting = outcomes.recv()?.result?;
 
     // Both sides are done: no log line can come between these four.

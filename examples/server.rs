@@ -1,5 +1,7 @@
-//! `cargo run --example server -- [OPTIONS]`: the tutorial's server, which
-//! waits for a client, prints its greeting and answers.
+//! `cargo run --example server -- --addr 127.0.0.1`
+//!
+//! The tutorial's server, which waits for a client, prints its greeting and
+//! answers.
 //!
 //! ```text
 //! cargo run --example server                    # 0.0.0.0:8080, one client, then exit
@@ -8,127 +10,290 @@
 //! cargo run --example server -- --listen unix:/tmp/hello.sock
 //! systemd-socket-activate -l 127.0.0.1:8080 target/debug/examples/server --listen sd-listen
 //! RUST_LOG=debug cargo run --example server     # and every socket step
+//! cargo run --example server -- --help          # every option
 //! ```
 //!
-//! Run `cargo run --example server -- --help` for every option. Prints
-//! `listening on ADDRESS` to stderr once ready; then, for each client, its
-//! message on one line of stdout followed by `Hello message sent`, as the C
-//! program does. A client whose exchange fails gets one `error: ...` line on
-//! stderr; after a counted run the exit status is non-zero if any did.
+//! Prints `listening on ADDRESS` to stderr once ready; then, for each
+//! client, its message on one line of stdout followed by `Hello message
+//! sent`, as the C program does. A client whose exchange fails gets one
+//! `error: ...` line on stderr; after a counted run the exit status is
+//! non-zero if any did. A command line that cannot work (`--udp` with
+//! `--unix`, `--count` with `--forever`, ...) is refused with exit status 2.
 
-mod common;
-
-use std::error::Error;
 use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
 
-use common::args::{self, Count, Parsed, ServerConfig, Transport};
-use sockwright::hello::{Exchange, Outcome, Server, Summary};
+use anyhow::anyhow;
+use clap::builder::RangedU64ValueParser;
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use sockwright::hello::{
+    Exchange, Outcome, Server, Summary, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT,
+    SERVER_GREETING,
+};
 use sockwright::{Endpoint, Listener, ListenerBuilder};
 
-fn main() -> ExitCode {
-    env_logger::init();
-    match args::parse_server(common::argv()) {
-        Ok(Parsed::Help) => {
-            print!("{}", args::SERVER_USAGE);
-            ExitCode::SUCCESS
+/// Waits for clients, reads each one's greeting, prints it and answers, like
+/// the C tutorial's server. Prints `listening on ADDRESS` to stderr once
+/// ready; for each client, its message on one line of stdout, then `Hello
+/// message sent`.
+#[derive(Debug, Parser)]
+#[command(name = "server")]
+struct Args {
+    /// Address to listen on; [IP]:PORT for IPv6 with a port
+    #[arg(long, value_name = "IP[:PORT]", default_value = "0.0.0.0")]
+    addr: ListenAddr,
+
+    /// Port to listen on, 0 for any free one
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8080,
+        allow_negative_numbers = true
+    )]
+    port: u16,
+
+    /// The reply
+    #[arg(long, value_name = "TEXT", default_value_t = SERVER_GREETING.to_owned(),
+          value_parser = message, allow_hyphen_values = true)]
+    message: String,
+
+    /// listen(2) backlog
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(..=i64::from(i32::MAX)))]
+    backlog: u32,
+
+    /// Serve N clients, then exit
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "forever",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    count: u64,
+
+    /// Serve clients until killed, many at once
+    #[arg(long)]
+    forever: bool,
+
+    /// Clients in progress at once, beyond which the rest wait in the accept
+    /// queue
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CLIENTS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=u64::from(u32::MAX)))]
+    max_clients: usize,
+
+    /// Time each client has to send its greeting, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs_f64(),
+          value_parser = seconds, allow_negative_numbers = true)]
+    timeout: f64,
+
+    /// Also set SO_REUSEPORT, so that several servers share the port and the
+    /// kernel splits the clients between them (Unix only)
+    #[arg(long, conflicts_with = "no_reuse")]
+    reuse_port: bool,
+
+    /// Do not set SO_REUSEADDR (set by default, so that a restarted server
+    /// can bind while old connections linger)
+    #[arg(long)]
+    no_reuse: bool,
+
+    /// Answer UDP datagrams instead of TCP connections
+    #[arg(long, conflicts_with_all = ["unix", "backlog", "max_clients"])]
+    udp: bool,
+
+    /// Listen on a Unix-domain socket at PATH (Unix only)
+    #[arg(long, value_name = "PATH", value_parser = socket_path,
+          conflicts_with_all = ["addr", "port", "no_reuse", "reuse_port"])]
+    unix: Option<PathBuf>,
+
+    /// Listen where ENDPOINT says, instead of --addr, --port, --udp or
+    /// --unix: HOST:PORT, [IPV6]:PORT, unix:PATH, /PATH, ./PATH, @NAME (Linux
+    /// abstract), sd-listen (the first socket systemd passed),
+    /// sd-listen:NAME, fd:N
+    #[arg(long, value_name = "ENDPOINT", conflicts_with_all = ["addr", "port", "udp", "unix"])]
+    listen: Option<Endpoint>,
+}
+
+/// `IP`, `IP:PORT` or `[IPv6]:PORT`: the address to listen on, and the port
+/// when one is given with it.
+#[derive(Debug, Clone, Copy)]
+struct ListenAddr {
+    ip: IpAddr,
+    port: Option<u16>,
+}
+
+impl FromStr for ListenAddr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ListenAddr, String> {
+        if let Ok(addr) = text.parse::<SocketAddr>() {
+            return Ok(ListenAddr {
+                ip: addr.ip(),
+                port: Some(addr.port()),
+            });
         }
-        Ok(Parsed::Run(config)) => match run(&config) {
-            Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
-            Ok(_) => ExitCode::FAILURE,
-            Err(err) => common::fail(&*err),
-        },
-        Err(err) => common::usage_error(&err),
+        match text.parse() {
+            Ok(ip) => Ok(ListenAddr { ip, port: None }),
+            Err(_) => Err("not an IPv4 or IPv6 address, optionally with :PORT \
+                 (IPv6 with a port as [IP]:PORT)"
+                .to_owned()),
+        }
     }
 }
 
-fn run(config: &ServerConfig) -> Result<Summary, Box<dyn Error>> {
+/// A greeting or reply: 1 to `DEFAULT_MAX_MESSAGE` bytes.
+fn message(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.len() > DEFAULT_MAX_MESSAGE {
+        return Err(format!(
+            "must be 1 to {DEFAULT_MAX_MESSAGE} bytes, not {}",
+            text.len()
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// A number of seconds above zero and at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    let invalid = || "must be a number of seconds above 0 and at most 86400".to_owned();
+    let secs: f64 = text.parse().map_err(|_| invalid())?;
+    // Also rejects NaN; a positive value too small for a nanosecond is zero.
+    if !(secs > 0.0 && secs <= 86_400.0) || Duration::from_secs_f64(secs).is_zero() {
+        return Err(invalid());
+    }
+    Ok(secs)
+}
+
+/// A socket path: not empty.
+fn socket_path(text: &str) -> Result<PathBuf, String> {
+    if text.is_empty() {
+        return Err("must be a non-empty path".to_owned());
+    }
+    Ok(PathBuf::from(text))
+}
+
+/// The arguments, with the one rule that depends on a value: `--addr
+/// IP:PORT` already says the port.
+fn args() -> Args {
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    if args.addr.port.is_some() && matches.value_source("port") == Some(ValueSource::CommandLine) {
+        Args::command()
+            .error(
+                ErrorKind::ArgumentConflict,
+                "the argument '--port <N>' cannot be used with '--addr IP:PORT'",
+            )
+            .exit();
+    }
+    args
+}
+
+fn main() -> ExitCode {
+    env_logger::init();
+    match run(&args()) {
+        Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<Summary> {
     let mut exchange = Exchange::server();
     exchange
-        .message(config.message.as_str())
-        .timeout(config.timeout);
+        .message(args.message.as_str())
+        .timeout(Duration::from_secs_f64(args.timeout));
     let mut server = Server::new(exchange);
-    if let Some(max) = config.max_clients {
-        server.max_clients(max);
+    server.max_clients(args.max_clients);
+    if args.forever {
+        server.forever();
+    } else {
+        server.clients(args.count);
     }
-    match config.count {
-        Count::Clients(n) => server.clients(n),
-        Count::Forever => server.forever(),
-    };
     let mut builder = ListenerBuilder::new();
-    builder.backlog(config.backlog);
-    match &config.transport {
-        Transport::Tcp | Transport::Udp => {
-            // SO_REUSEADDR as the C tutorial means it: a restarted server can
-            // bind while its old connections linger in TIME_WAIT. Windows
-            // allows that without it, and there it would let another
-            // program bind the same port, so it is left off.
-            #[cfg(unix)]
-            builder.reuse_address(config.reuse_address);
-            if config.reuse_port {
-                #[cfg(unix)]
-                builder.reuse_port(true);
-                #[cfg(not(unix))]
-                return Err("--reuse-port: SO_REUSEPORT is not available on this platform".into());
-            }
-            let addr = (config.addr, config.port);
-            if config.transport == Transport::Udp {
-                let socket = builder.bind_udp(addr)?;
-                eprintln!("listening on {}", socket.local_addr()?);
-                Ok(server.serve_udp(&socket, report)?)
-            } else {
-                let listener = builder.listen(addr)?;
-                eprintln!("listening on {}", listener.local_addr()?);
-                Ok(server.serve_tcp(&listener, report)?)
-            }
-        }
+    builder.backlog(args.backlog);
+    if let Some(path) = &args.unix {
         #[cfg(unix)]
-        Transport::Unix(path) => {
+        {
             // A socket file left by a server that was killed is replaced;
             // a live server's socket or any other file is not.
             let listener = builder.remove_stale_socket(true).listen_unix(path)?;
             eprintln!("listening on {}", path.display());
             let served = server.serve_unix(&listener, report);
             let _ = std::fs::remove_file(path);
-            Ok(served?)
+            return Ok(served?);
         }
         #[cfg(not(unix))]
-        Transport::Unix(_) => {
-            Err("--unix: Unix-domain sockets are not available on this platform".into())
-        }
-        Transport::Endpoint(endpoint) => {
-            #[cfg(unix)]
-            builder.reuse_address(config.reuse_address);
-            #[cfg(unix)]
-            if config.reuse_port {
-                builder.reuse_port(true);
-            }
-            #[cfg(unix)]
-            builder.remove_stale_socket(true);
-            // SAFETY: the one `fd:N` this builder may listen on is the
-            // `--listen` of this program's command line: a descriptor that
-            // whoever started the program opened for it. The program adopts
-            // no descriptor anywhere else.
-            unsafe { builder.allow_fd_endpoints(true) };
-            let listener = builder.listen_endpoint(endpoint)?;
-            for addr in listener.local_addrs()? {
-                eprintln!("listening on {addr}");
-            }
-            let served = match &listener {
-                Listener::Tcp(l) => server.serve_tcp(l, report),
-                // A name with several addresses (`localhost:8080`): one
-                // thread serves each; `--clients N` counts per address.
-                Listener::TcpAll(all) => serve_each(&server, all),
-                #[cfg(unix)]
-                Listener::Unix(l) => server.serve_unix(l, report),
-                _ => return Err("--listen: this kind of listener is not served here".into()),
-            };
-            if let Endpoint::Unix(path) = endpoint {
-                let _ = std::fs::remove_file(path);
-            }
-            Ok(served?)
-        }
+        return Err(anyhow!(
+            "--unix {}: Unix-domain sockets are not available on this platform",
+            path.display()
+        ));
     }
+    // SO_REUSEADDR as the C tutorial means it: a restarted server can bind
+    // while its old connections linger in TIME_WAIT. Windows allows that
+    // without it, and there it would let another program bind the same
+    // port, so it is left off.
+    #[cfg(unix)]
+    builder.reuse_address(!args.no_reuse);
+    if args.reuse_port {
+        #[cfg(unix)]
+        builder.reuse_port(true);
+        #[cfg(not(unix))]
+        return Err(anyhow!(
+            "--reuse-port: SO_REUSEPORT is not available on this platform"
+        ));
+    }
+    if let Some(endpoint) = &args.listen {
+        return serve_endpoint(&server, &mut builder, endpoint);
+    }
+    let addr = (args.addr.ip, args.addr.port.unwrap_or(args.port));
+    if args.udp {
+        let socket = builder.bind_udp(addr)?;
+        eprintln!("listening on {}", socket.local_addr()?);
+        Ok(server.serve_udp(&socket, report)?)
+    } else {
+        let listener = builder.listen(addr)?;
+        eprintln!("listening on {}", listener.local_addr()?);
+        Ok(server.serve_tcp(&listener, report)?)
+    }
+}
+
+/// Serves the `--listen` endpoint: TCP, a name's every address, or a Unix
+/// socket, bound here or passed by whoever started the program.
+fn serve_endpoint(
+    server: &Server,
+    builder: &mut ListenerBuilder,
+    endpoint: &Endpoint,
+) -> anyhow::Result<Summary> {
+    #[cfg(unix)]
+    builder.remove_stale_socket(true);
+    // SAFETY: the one `fd:N` this builder may listen on is the `--listen` of
+    // this program's command line: a descriptor that whoever started the
+    // program opened for it. The program adopts no descriptor anywhere else.
+    unsafe { builder.allow_fd_endpoints(true) };
+    let listener = builder.listen_endpoint(endpoint)?;
+    for addr in listener.local_addrs()? {
+        eprintln!("listening on {addr}");
+    }
+    let served = match &listener {
+        Listener::Tcp(l) => server.serve_tcp(l, report),
+        // A name with several addresses (`localhost:8080`): one thread
+        // serves each; `--count N` counts per address.
+        Listener::TcpAll(all) => serve_each(server, all),
+        #[cfg(unix)]
+        Listener::Unix(l) => server.serve_unix(l, report),
+        _ => {
+            return Err(anyhow!(
+                "--listen: this kind of listener is not served here"
+            ))
+        }
+    };
+    if let Endpoint::Unix(path) = endpoint {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(served?)
 }
 
 /// Serves every listener of a name on a thread of its own, and adds up
@@ -169,6 +334,6 @@ fn report(outcome: Outcome) {
             let _ = writeln!(out, "Hello message sent");
             let _ = out.flush();
         }
-        Err(err) => eprintln!("error: {}", common::chain(&err)),
+        Err(err) => eprintln!("error: {:#}", anyhow::Error::from(err)),
     }
 }

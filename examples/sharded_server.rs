@@ -1,5 +1,7 @@
-//! `cargo run --example sharded_server`: several listeners on one port with
-//! `SO_REUSEPORT`, the kernel spreading the connections between them.
+//! `cargo run --example sharded_server`
+//!
+//! Several listeners on one port with `SO_REUSEPORT`, the kernel spreading
+//! the connections between them.
 //!
 //! ```text
 //! cargo run --example sharded_server

@@ -1,5 +1,6 @@
-//! `cargo run --example unix_server -- [PATH]`: a Unix-domain server whose
-//! socket file only its group may use.
+//! `cargo run --example unix_server -- /tmp/sockwright-demo/app.sock`
+//!
+//! A Unix-domain server whose socket file only its group may use.
 //!
 //! ```text
 //! cargo run --example unix_server                  # in a fresh temporary directory
@@ -14,10 +15,26 @@
 //! (`remove_stale_socket`); a live server's is not. The program serves one
 //! client of its own, prints what it sent, and removes the file.
 
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Listens on a Unix-domain socket file of mode 0660, serves one client of
+/// its own, prints what it sent, and removes the file.
+#[derive(Debug, Parser)]
+#[command(name = "unix_server")]
+struct Args {
+    /// The socket file; its directory is created (mode 0755) if missing.
+    /// Without it, a fresh directory under the temporary directory
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
+}
+
 #[cfg(unix)]
 fn main() -> std::process::ExitCode {
+    let args = Args::parse();
     env_logger::init();
-    match run() {
+    match run(&args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -27,15 +44,14 @@ fn main() -> std::process::ExitCode {
 }
 
 #[cfg(unix)]
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     use sockwright::{ConnectorBuilder, ListenerBuilder};
     use std::fs;
     use std::io::{Read, Write};
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    use std::path::PathBuf;
 
-    let path = match std::env::args_os().nth(1) {
-        Some(path) => PathBuf::from(path),
+    let path = match &args.path {
+        Some(path) => path.clone(),
         None => std::env::temp_dir()
             .join(format!("sockwright-unix-server-{}", std::process::id()))
             .join("server.sock"),
@@ -72,5 +88,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 #[cfg(not(unix))]
 fn main() {
+    let _ = Args::parse().path;
     eprintln!("Unix-domain sockets are not available on this platform");
 }

@@ -1,4 +1,5 @@
-//! The example binaries as a user runs them: `--help`, the one-command demo,
+//! The example binaries as a user runs them: `--help`, the command lines
+//! they refuse (exit status 2) and the spellings they take, the one-command demo,
 //! a client with no server, exchanges over TCP, UDP and Unix streams,
 //! misbehaving peers, and the `--forever` server under load.
 
@@ -27,58 +28,487 @@ fn start_server(args: &[&str]) -> (Running, SocketAddr) {
     (server, addr)
 }
 
+/// The options each example's `--help` lists, with the defaults it shows.
+const HELP: [(&str, &[&str]); 5] = [
+    (
+        "server",
+        &[
+            "--addr <IP[:PORT]>",
+            "[default: 0.0.0.0]",
+            "--port <N>",
+            "[default: 8080]",
+            "--message <TEXT>",
+            "[default: \"Hello from server\"]",
+            "--backlog <N>",
+            "[default: 3]",
+            "--count <N>",
+            "[default: 1]",
+            "--forever",
+            "--max-clients <N>",
+            "[default: 16384]",
+            "--timeout <SECS>",
+            "[default: 5]",
+            "--reuse-port",
+            "--no-reuse",
+            "--udp",
+            "--unix <PATH>",
+            "--listen <ENDPOINT>",
+            "-h, --help",
+        ],
+    ),
+    (
+        "client",
+        &[
+            "--addr <HOST[:PORT]>",
+            "[default: 127.0.0.1]",
+            "--port <N>",
+            "[default: 8080]",
+            "--message <TEXT>",
+            "[default: \"Hello from client\"]",
+            "--bind <IP[:PORT]>",
+            "--timeout <SECS>",
+            "[default: 5]",
+            "--udp",
+            "--unix <PATH>",
+            "-h, --help",
+        ],
+    ),
+    ("hello", &["-h, --help"]),
+    ("happy_eyeballs", &["[HOST:PORT]", "-h, --help"]),
+    ("unix_server", &["[PATH]", "-h, --help"]),
+];
+
 #[test]
-fn help_of_each_example() {
-    for (name, first, options) in [
+fn help_of_each_example_lists_every_option() {
+    for (name, options) in HELP {
+        // `--help` wins wherever it is an option, even beside an unknown one.
+        for args in [&["--help"][..], &["-h"], &["--help", "--bogus"]] {
+            let out = run(&mut example_command(name, args));
+            assert!(out.status.success(), "{name} {args:?}: {out:?}");
+            assert_eq!(out.stderr, "", "{name} {args:?}");
+            assert!(
+                out.stdout.contains(&format!("\nUsage: {name}")),
+                "{name} {args:?}: {out:?}"
+            );
+            for option in options {
+                assert!(
+                    out.stdout.contains(option),
+                    "{name} {args:?} lacks {option}: {}",
+                    out.stdout
+                );
+            }
+        }
+    }
+    for name in ["server", "client"] {
+        let out = run(&mut example_command(name, &["--port", "1", "--help"]));
+        assert!(out.status.success(), "{name}: {out:?}");
+        assert!(out.stdout.contains("--port <N>"), "{name}: {out:?}");
+    }
+}
+
+/// Runs `name` with `args`, which must be refused: exit status 2, nothing
+/// on stdout, and an `error: ` first line on stderr, which is returned.
+fn refused(name: &str, args: &[&str]) -> String {
+    let out = run(&mut example_command(name, args));
+    assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {out:?}");
+    assert_eq!(out.stdout, "", "{name} {args:?}");
+    let first = out.stderr.lines().next().unwrap_or_default().to_owned();
+    assert!(first.starts_with("error: "), "{name} {args:?}: {out:?}");
+    first
+}
+
+#[test]
+fn combinations_that_cannot_work_are_refused_naming_both_flags() {
+    let cases: &[(&str, &[&str], &str, &str)] = &[
+        ("server", &["--udp", "--unix", "/tmp/s"], "--udp", "--unix"),
         (
             "server",
-            "Usage: server [OPTIONS]",
-            &[
-                "--addr IP[:PORT]",
-                "--port N",
-                "--message TEXT",
-                "--backlog N",
-                "--count N",
-                "--forever",
-                "--timeout SECS",
-                "--reuse-port",
-                "--no-reuse",
-                "--udp",
-                "--unix PATH",
-            ][..],
+            &["--count", "2", "--forever"],
+            "--count",
+            "--forever",
+        ),
+        (
+            "server",
+            &["--reuse-port", "--no-reuse"],
+            "--reuse-port",
+            "--no-reuse",
+        ),
+        (
+            "server",
+            &["--unix", "/tmp/s", "--addr", "::1"],
+            "--unix",
+            "--addr",
+        ),
+        (
+            "server",
+            &["--unix", "/tmp/s", "--port", "1"],
+            "--unix",
+            "--port",
+        ),
+        (
+            "server",
+            &["--unix", "/tmp/s", "--no-reuse"],
+            "--unix",
+            "--no-reuse",
+        ),
+        (
+            "server",
+            &["--unix", "/tmp/s", "--reuse-port"],
+            "--unix",
+            "--reuse-port",
+        ),
+        ("server", &["--udp", "--backlog", "5"], "--udp", "--backlog"),
+        (
+            "server",
+            &["--udp", "--max-clients", "5"],
+            "--udp",
+            "--max-clients",
+        ),
+        (
+            "server",
+            &["--listen", "sd-listen", "--addr", "::1"],
+            "--listen",
+            "--addr",
+        ),
+        (
+            "server",
+            &["--listen", "sd-listen", "--port", "1"],
+            "--listen",
+            "--port",
+        ),
+        (
+            "server",
+            &["--listen", "sd-listen", "--udp"],
+            "--listen",
+            "--udp",
+        ),
+        (
+            "server",
+            &["--listen", "sd-listen", "--unix", "/x"],
+            "--listen",
+            "--unix",
+        ),
+        (
+            "server",
+            &["--addr", "127.0.0.1:80", "--port", "81"],
+            "--addr",
+            "--port",
+        ),
+        (
+            "server",
+            &["--addr", "[::1]:80", "--port", "81"],
+            "--addr",
+            "--port",
+        ),
+        ("client", &["--udp", "--unix", "/tmp/s"], "--udp", "--unix"),
+        (
+            "client",
+            &["--unix", "/tmp/s", "--addr", "::1"],
+            "--unix",
+            "--addr",
         ),
         (
             "client",
-            "Usage: client [OPTIONS]",
-            &[
-                "--addr HOST[:PORT]",
-                "--port N",
-                "--message TEXT",
-                "--bind IP[:PORT]",
-                "--timeout SECS",
-                "--udp",
-                "--unix PATH",
-            ][..],
+            &["--unix", "/tmp/s", "--port", "1"],
+            "--unix",
+            "--port",
         ),
-        ("hello", "Usage: hello", &["-h, --help"][..]),
+        (
+            "client",
+            &["--unix", "/tmp/s", "--bind", "127.0.0.1"],
+            "--unix",
+            "--bind",
+        ),
+        (
+            "client",
+            &["--addr", "localhost:80", "--port", "81"],
+            "--addr",
+            "--port",
+        ),
+        (
+            "client",
+            &["--addr", "[::1]:443", "--port", "81"],
+            "--addr",
+            "--port",
+        ),
+    ];
+    for (name, args, one, other) in cases {
+        let error = refused(name, args);
+        assert!(
+            error.contains("cannot be used with")
+                && error.contains(&format!("'{one}"))
+                && error.contains(&format!("'{other}")),
+            "{name} {args:?}: {error}"
+        );
+    }
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_flag() {
+    let long = "x".repeat(1025);
+    let mut cases: Vec<(&str, Vec<&str>, &str, &str)> = vec![
+        (
+            "server",
+            vec!["--port", "70000"],
+            "--port",
+            "not in 0..=65535",
+        ),
+        (
+            "server",
+            vec!["--port", "65536"],
+            "--port",
+            "not in 0..=65535",
+        ),
+        ("server", vec!["--port", "-1"], "--port", "not in 0..=65535"),
+        ("server", vec!["--port"], "--port", "a value is required"),
+        (
+            "server",
+            vec!["--backlog", "2147483648"],
+            "--backlog",
+            "not in 0..=2147483647",
+        ),
+        ("server", vec!["--count", "0"], "--count", "0 is not in 1.."),
+        (
+            "server",
+            vec!["--max-clients", "0"],
+            "--max-clients",
+            "not in 1..=4294967295",
+        ),
+        (
+            "server",
+            vec!["--message="],
+            "--message",
+            "must be 1 to 1024 bytes, not 0",
+        ),
+        (
+            "server",
+            vec!["--message", &long],
+            "--message",
+            "must be 1 to 1024 bytes, not 1025",
+        ),
+        (
+            "server",
+            vec!["--addr", "localhost"],
+            "--addr",
+            "not an IPv4 or IPv6 address",
+        ),
+        (
+            "server",
+            vec!["--listen", "localhost"],
+            "--listen",
+            "missing port",
+        ),
+        (
+            "server",
+            vec!["--listen", "unix:"],
+            "--listen",
+            "invalid endpoint",
+        ),
+        ("server", vec!["--unix="], "--unix", "non-empty path"),
+        (
+            "server",
+            vec!["--forever=yes"],
+            "--forever",
+            "unexpected value 'yes'",
+        ),
+        (
+            "server",
+            vec!["--port", "1", "--port", "2"],
+            "--port",
+            "cannot be used multiple times",
+        ),
+        (
+            "server",
+            vec!["--listen", "fd:3", "--listen", "fd:4"],
+            "--listen",
+            "multiple times",
+        ),
+        ("server", vec!["--bogus"], "--bogus", "unexpected argument"),
+        ("server", vec!["extra"], "extra", "unexpected argument"),
+        ("client", vec!["--port", "0"], "--port", "not in 1..=65535"),
+        (
+            "client",
+            vec!["--bind", "1.2.3"],
+            "--bind",
+            "not IP or IP:PORT",
+        ),
+        (
+            "client",
+            vec!["--addr", "two words"],
+            "--addr",
+            "not HOST or HOST:PORT",
+        ),
+        ("client", vec!["--unix="], "--unix", "non-empty path"),
+        (
+            "client",
+            vec!["--listen", "sd-listen"],
+            "--listen",
+            "unexpected argument",
+        ),
+        (
+            "hello",
+            vec!["--port", "1"],
+            "--port",
+            "unexpected argument",
+        ),
+        ("hello", vec!["--help=1"], "--help", "unexpected value '1'"),
+        (
+            "happy_eyeballs",
+            vec!["a:1", "b:2"],
+            "b:2",
+            "unexpected argument",
+        ),
+        (
+            "unix_server",
+            vec!["--bogus"],
+            "--bogus",
+            "unexpected argument",
+        ),
+    ];
+    for timeout in ["0", "-1", "nan", "inf", "1e300", "86401", "1e-12", "soon"] {
+        for name in ["server", "client"] {
+            cases.push((
+                name,
+                vec!["--timeout", timeout],
+                "--timeout",
+                "must be a number of seconds",
+            ));
+        }
+    }
+    for addr in [
+        "host:",
+        "host:port",
+        "host:0",
+        "host:65536",
+        "[::1]",
+        "::1:x:",
     ] {
-        let out = run(&mut example_command(name, &["--help"]));
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(out.stdout.lines().next(), Some(first), "{out:?}");
-        for option in options {
+        cases.push((
+            "client",
+            vec!["--addr", addr],
+            "--addr",
+            "not HOST or HOST:PORT",
+        ));
+    }
+    for (name, args, flag, reason) in &cases {
+        let error = refused(name, args);
+        assert!(
+            error.contains(&format!("'{flag}")) && error.contains(reason),
+            "{name} {args:?}: {error}"
+        );
+    }
+    eprintln!("{} command lines refused", cases.len());
+}
+
+/// Every form of endpoint `--listen` takes is read as one: each value is
+/// checked as it is parsed, before the combinations, so a value that parses
+/// reaches the conflict with `--udp` rather than an "invalid value" error.
+#[test]
+fn listen_takes_every_endpoint_form() {
+    for form in [
+        "127.0.0.1:8080",
+        "[::1]:0",
+        "localhost:8080",
+        "unix:/tmp/x.sock",
+        "/tmp/x.sock",
+        "./x.sock",
+        "@hello",
+        "sd-listen",
+        "sd-listen:web",
+        "fd:3",
+    ] {
+        for args in [
+            &["--listen", form, "--udp"][..],
+            &[&format!("--listen={form}"), "--udp"],
+        ] {
+            let error = refused("server", args);
             assert!(
-                out.stdout.contains(&format!("  {option} ")),
-                "{name} --help lacks {option}: {out:?}"
+                error.contains("'--listen <ENDPOINT>' cannot be used with '--udp'"),
+                "{args:?}: {error}"
             );
         }
-        assert_eq!(out.stderr, "");
-        let bad = run(&mut example_command(name, &["--no-such-option"]));
-        assert_eq!(
-            bad.stderr,
-            "error: unknown option --no-such-option (see --help)\n"
-        );
-        assert_eq!(bad.status.code(), Some(2));
     }
+    // The same for the client's host forms, which conflict with `--unix`.
+    for addr in [
+        "localhost",
+        "localhost:9000",
+        "127.0.0.1:80",
+        "[::1]:443",
+        "::1",
+        "fe80::1%2",
+    ] {
+        let error = refused("client", &["--addr", addr, "--unix", "/x"]);
+        assert!(error.contains("cannot be used with"), "{addr}: {error}");
+    }
+}
+
+/// Each option in both spellings, values that contain `=` or start with
+/// `-`, and `--addr IP:PORT` on both sides, checked by what the two
+/// examples print.
+#[test]
+fn options_in_both_spellings_reach_the_exchange() {
+    let mut server = Running::start(&mut example_command(
+        "server",
+        &[
+            "--addr=127.0.0.1:0",
+            "--message=a=b",
+            "--count=2",
+            "--timeout=0.25",
+            "--backlog",
+            "1024",
+            "--max-clients=256",
+            "--reuse-port",
+        ],
+    ));
+    let addr = server.listening_addr();
+    let first = run(&mut example_command(
+        "client",
+        &[
+            "--addr",
+            &addr,
+            "--message",
+            "--forever",
+            "--bind=127.0.0.1",
+            "--timeout",
+            "3",
+        ],
+    ));
+    assert_eq!(first.stdout, "Hello message sent\na=b\n", "{first:?}");
+    let second = run(&mut example_command("client", &[&format!("--addr={addr}")]));
+    assert_eq!(second.stdout, "Hello message sent\na=b\n", "{second:?}");
+    let server = server.finish();
+    assert!(server.status.success(), "{server:?}");
+    assert_eq!(
+        server.stdout,
+        format!("--forever\nHello message sent\n{SERVER_OUTPUT}")
+    );
+}
+
+/// `--addr [IPv6]:PORT` on both sides, `--no-reuse`, and an IPv6 address
+/// without a port taking `--port`.
+#[test]
+fn ipv6_addresses_with_and_without_a_port() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: no IPv6 loopback here");
+        return;
+    }
+    let mut server = Running::start(&mut example_command(
+        "server",
+        &["--addr", "[::1]:0", "--no-reuse", "--count", "2"],
+    ));
+    let addr: SocketAddr = server.listening_addr().parse().expect("listening address");
+    assert!(addr.is_ipv6(), "{addr}");
+    let port = addr.port().to_string();
+    for args in [
+        &["--addr", &addr.to_string()][..],
+        &["--addr", "::1", "--port", &port],
+    ] {
+        let client = run(&mut example_command("client", args));
+        assert_eq!(client.stdout, CLIENT_OUTPUT, "{args:?}: {client:?}");
+    }
+    let server = server.finish();
+    assert!(server.status.success(), "{server:?}");
+    assert_eq!(server.stdout, format!("{SERVER_OUTPUT}{SERVER_OUTPUT}"));
 }
 
 #[test]
