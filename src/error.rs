@@ -568,6 +568,11 @@ impl fmt::Display for ScopeHint<'_> {
 /// letter, unless the first word is an acronym (`OS Error 10042` stays as it is).
 struct Cause<'a>(&'a io::Error);
 
+/// The OS reason of `err` as the crate's messages end with it (lowercase).
+pub(crate) fn os_reason(err: &io::Error) -> String {
+    Cause(err).to_string()
+}
+
 impl fmt::Display for Cause<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = self.0.to_string();

@@ -424,6 +424,8 @@ mod resolve;
 mod resolver;
 mod socket_ref;
 mod sys;
+#[cfg(unix)]
+mod unix_file;
 
 /// The log target of the listener side: what a user filters by
 /// (`RUST_LOG=sockwright::listener=debug`), whichever file logs.

@@ -469,8 +469,10 @@ impl ListenerBuilder {
         let path = path.as_ref();
         self.opts.validate(Type::Stream, Place::Unix(path))?;
         let backlog = self.backlog_int()?;
-        let (socket, addr) = self.bound_unix(path, Type::Stream)?;
+        let (socket, addr, lock) = self.bound_unix(path, Type::Stream)?;
         listen(&socket, &addr, backlog)?;
+        // Once it listens, another start's check sees a live server.
+        drop(lock);
         Ok(socket.into())
     }
 
@@ -510,7 +512,7 @@ impl ListenerBuilder {
     pub fn bind_unix_datagram<P: AsRef<Path>>(&self, path: P) -> Result<UnixDatagram> {
         let path = path.as_ref();
         self.opts.validate(Type::Datagram, Place::Unix(path))?;
-        let (socket, _) = self.bound_unix(path, Type::Datagram)?;
+        let (socket, _, _lock) = self.bound_unix(path, Type::Datagram)?;
         Ok(socket.into())
     }
 
@@ -699,10 +701,16 @@ impl ListenerBuilder {
         Ok(socket)
     }
 
-    /// `socket → setsockopt… → [fchmod] → bind → [chmod]` for one Unix path
-    /// (a Linux abstract name when the path starts with a NUL byte).
+    /// `[lock → stale check] → socket → setsockopt… → [fchmod] → bind →
+    /// [chmod]` for one Unix path (a Linux abstract name when the path
+    /// starts with a NUL byte). The returned lock is held until it is
+    /// dropped: after `listen`, by the caller.
     #[cfg(unix)]
-    pub(crate) fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
+    pub(crate) fn bound_unix(
+        &self,
+        path: &Path,
+        implied: Type,
+    ) -> Result<(Socket, Address, crate::unix_file::StartLock)> {
         use std::os::unix::ffi::OsStrExt;
 
         let shown = Address::Unix(path.to_path_buf());
@@ -734,8 +742,18 @@ impl ListenerBuilder {
         self.opts.check_unix(path)?;
         let sockaddr = socket2::SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {shown}: {e}")))?;
-        if self.remove_stale_socket && !is_abstract {
-            remove_if_stale(path, &sockaddr, &shown)?;
+        let remove_stale = self.remove_stale_socket && !is_abstract;
+        // The directory, opened once, where the file is looked at, removed
+        // and given its mode: never through the path again.
+        let file = if remove_stale || mode.is_some() {
+            Some(crate::unix_file::SocketFile::open(path, &shown)?)
+        } else {
+            None
+        };
+        let mut lock = crate::unix_file::StartLock::none();
+        if let (Some(file), true) = (&file, remove_stale) {
+            lock = file.lock(&shown)?;
+            file.remove_if_stale(&sockaddr, &shown)?;
         }
         let socket = self.opts.create_with(
             Domain::Unix,
@@ -750,24 +768,13 @@ impl ListenerBuilder {
         }
         self.opts
             .bind(&socket, &sockaddr, &shown)
-            .map_err(|err| in_the_way(path, err))?;
-        if let Some(mode) = mode {
-            use std::os::unix::fs::PermissionsExt;
-            let chmod = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-            if let Err(source) = chmod {
-                // The file is ours, made by this bind: do not leave it behind.
-                let _ = std::fs::remove_file(path);
-                return Err(Error::SetOption {
-                    addr: shown,
-                    option: "chmod",
-                    source,
-                });
-            }
-            debug!(target: LISTENER_LOG, "set mode {mode:#o} on {shown}");
+            .map_err(|err| crate::unix_file::in_the_way(path, err))?;
+        if let (Some(mode), Some(file)) = (mode, &file) {
+            file.set_mode(&socket, mode, &shown)?;
         }
         self.opts
             .apply(Phase::Bound, &socket, Domain::Unix, implied, &shown)?;
-        Ok((socket, shown))
+        Ok((socket, shown, lock))
     }
 }
 
@@ -838,69 +845,6 @@ pub(crate) fn abstract_path(name: &[u8]) -> std::path::PathBuf {
     bytes.push(0);
     bytes.extend_from_slice(name);
     std::ffi::OsStr::from_bytes(&bytes).into()
-}
-
-/// A `bind` that failed with `EADDRINUSE` because a file that is not a
-/// socket is at the path says so: "a regular file is in the way".
-#[cfg(unix)]
-fn in_the_way(path: &Path, err: Error) -> Error {
-    let Error::Bind { addr, source } = err else {
-        return err;
-    };
-    if source.kind() != std::io::ErrorKind::AddrInUse {
-        return Error::Bind { addr, source };
-    }
-    let what = match std::fs::symlink_metadata(path).map(|m| m.file_type()) {
-        Ok(t) if t.is_file() => "a regular file",
-        Ok(t) if t.is_dir() => "a directory",
-        Ok(t) if t.is_symlink() => "a symbolic link",
-        _ => return Error::Bind { addr, source },
-    };
-    Error::Bind {
-        addr,
-        source: std::io::Error::new(
-            std::io::ErrorKind::AddrInUse,
-            format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
-        ),
-    }
-}
-
-/// Unlinks `path` if it is a socket file that no process holds: `lstat`
-/// says socket, and a nonblocking stream `connect` is refused. Anything else
-/// is left for `bind` to report.
-#[cfg(unix)]
-fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -> Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-
-    let is_socket = std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket());
-    if !matches!(is_socket, Ok(true)) {
-        log::trace!(target: LISTENER_LOG, "{shown} is not an existing socket file; nothing to remove");
-        return Ok(());
-    }
-    let probe = Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
-        .and_then(|probe| probe.set_nonblocking(true).map(|()| probe))
-        .and_then(|probe| probe.connect(sockaddr));
-    match probe {
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            match std::fs::remove_file(path) {
-                Ok(()) => debug!(target: LISTENER_LOG, "removed stale socket file {shown}"),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(Error::Bind {
-                        addr: shown.clone(),
-                        source,
-                    })
-                }
-            }
-        }
-        Ok(()) => {
-            debug!(target: LISTENER_LOG, "socket file {shown} has a live server; left in place")
-        }
-        Err(e) => {
-            debug!(target: LISTENER_LOG, "socket file {shown} left in place: connect says {e}")
-        }
-    }
-    Ok(())
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.
