@@ -23,7 +23,8 @@ use crate::{Address, Error, Result, LISTENER_LOG};
 
 /// How long a start waits for the lock file that another start holds.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
-/// The pause between two tries of that lock.
+/// The longest pause between two tries of that lock; the first is 1 ms,
+/// and each next one twice as long, up to this.
 const LOCK_RETRY: Duration = Duration::from_millis(10);
 
 /// Held from the stale check until the socket listens: the lock file's
@@ -112,6 +113,7 @@ impl SocketFile {
             )
         })?;
         let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
         loop {
             match crate::sys::try_lock(&fd) {
                 Ok(true) => {
@@ -119,13 +121,14 @@ impl SocketFile {
                     return Ok(StartLock { _lock: Some(fd) });
                 }
                 Ok(false) if started.elapsed() < LOCK_WAIT => {
-                    if started.elapsed() < LOCK_RETRY {
+                    if pause == Duration::from_millis(1) {
                         debug!(
                             target: LISTENER_LOG,
                             "waiting up to {LOCK_WAIT:?} for lock file {shown_lock}, held by another start on {shown}"
                         );
                     }
-                    std::thread::sleep(LOCK_RETRY);
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(LOCK_RETRY);
                 }
                 Ok(false) => {
                     return Err(lock_error(
@@ -149,7 +152,11 @@ impl SocketFile {
     /// `fstatat` that agree on the file, the holder check between them, then
     /// `unlinkat`. A socket file that a socket holds is an error that says
     /// who holds it; anything else is left for `bind` to report.
-    pub(crate) fn remove_if_stale(&self, sockaddr: &socket2::SockAddr, shown: &Address) -> Result<()> {
+    pub(crate) fn remove_if_stale(
+        &self,
+        sockaddr: &socket2::SockAddr,
+        shown: &Address,
+    ) -> Result<()> {
         let bind_error = |source: io::Error| Error::Bind {
             addr: shown.clone(),
             source,
@@ -240,7 +247,10 @@ impl SocketFile {
             return;
         };
         if let Ok(Some(now)) = self.dir.stat(&self.name) {
-            if now.kind == FileKind::Socket && now.dev == dev && (now.ino == ino || now.ino & 0xffff_ffff == ino) {
+            if now.kind == FileKind::Socket
+                && now.dev == dev
+                && (now.ino == ino || now.ino & 0xffff_ffff == ino)
+            {
                 let _ = self.dir.unlink(&self.name);
             }
         }
@@ -318,7 +328,9 @@ fn held_error(held: Held) -> io::Error {
     let what = match held {
         Held::Listening => "a server is listening on this socket file",
         Held::Datagram => "a datagram socket of a running process is bound to this socket file",
-        Held::BoundNotListening => "a process has bound this socket file and does not listen on it yet",
+        Held::BoundNotListening => {
+            "a process has bound this socket file and does not listen on it yet"
+        }
         Held::Nobody | Held::Unknown => "a socket file is in the way",
     };
     io::Error::new(

@@ -369,7 +369,10 @@ fn the_mode_is_set_between_bind_and_listen() {
     assert_eq!(calls.len(), 5, "{shown_calls}");
     assert_eq!(calls[..3], ["socket", "fchmod", "bind"], "{shown_calls}");
     assert_eq!(calls[3..], ["chmod", "listen"], "{shown_calls}");
-    assert!(trace.contains("fchmod(") && trace.contains(", 0666)"), "{trace}");
+    assert!(
+        trace.contains("fchmod(") && trace.contains(", 0666)"),
+        "{trace}"
+    );
     // The chmod reaches the file through the handle that was checked.
     assert!(trace.contains("chmod(\"/proc/self/fd/"), "{trace}");
     assert!(

@@ -799,16 +799,25 @@ impl Dir {
     /// FIFO or device put there is refused, and O_NONBLOCK keeps its open
     /// from waiting).
     #[allow(unsafe_code)]
-    pub(crate) fn open_lock(&self, name: &std::ffi::OsStr) -> io::Result<std::os::unix::io::OwnedFd> {
+    pub(crate) fn open_lock(
+        &self,
+        name: &std::ffi::OsStr,
+    ) -> io::Result<std::os::unix::io::OwnedFd> {
         use std::os::unix::io::FromRawFd;
 
         let name = c_name(name)?;
-        let flags = libc::O_RDWR | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        let flags =
+            libc::O_RDWR | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
         // SAFETY: the descriptor is open for the borrow of `self`, `name` is
         // NUL-terminated; the mode is passed as the variadic argument
         // O_CREAT reads, promoted to an unsigned int.
         let fd = syscall(unsafe {
-            libc::openat(self.fd.as_raw_fd(), name.as_ptr(), flags, 0o600 as libc::c_uint)
+            libc::openat(
+                self.fd.as_raw_fd(),
+                name.as_ptr(),
+                flags,
+                0o600 as libc::c_uint,
+            )
         })?;
         // SAFETY: `fd` was just returned by openat and nothing else owns it.
         let fd = unsafe { std::os::unix::io::OwnedFd::from_raw_fd(fd) };
