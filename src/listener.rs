@@ -139,26 +139,33 @@ impl ListenerBuilder {
         self
     }
 
-    /// Removes a stale Unix socket file at the path before binding it: one
-    /// that is a socket file (`lstat(2)`) and that refuses a connect
-    /// (`ECONNREFUSED`), so that no process holds it any more.
+    /// Removes a stale Unix socket file at the path before binding it: a
+    /// socket file that no socket holds any more.
     ///
     /// Default: off; the builder never removes a file unless asked. IP
-    /// listeners ignore it. A regular file, a directory, a symbolic link or a
-    /// live server's socket is never removed, and binding then fails as
-    /// without this option. Why the check has two steps, and what that
-    /// leaves open, is in the crate documentation's
+    /// listeners ignore it. A regular file, a directory, a symbolic link, a
+    /// device or a socket that a socket still holds is never removed. The
+    /// steps, how a live server is told apart without connecting to it, and
+    /// what is left open, are in the crate documentation's
     /// [stale socket files](crate#stale-unix-socket-files) section.
     ///
     /// # Errors
     ///
-    /// If the stale file cannot be removed, the finishing call fails with
-    /// [`Error::Bind`] carrying the removal's cause (such as
+    /// The finishing call fails with [`Error::Bind`] and
+    /// [`AddrInUse`](std::io::ErrorKind::AddrInUse) where a socket holds the
+    /// file, with words that say which: "a server is listening on this
+    /// socket file", "a process has bound this socket file and does not
+    /// listen on it yet", "a datagram socket of a running process is bound
+    /// to this socket file". [`TimedOut`](std::io::ErrorKind::TimedOut)
+    /// where another start held the lock file for 5 s. A file that cannot
+    /// be removed gives the removal's cause (such as
     /// [`PermissionDenied`](std::io::ErrorKind::PermissionDenied)).
     ///
     /// # Platform-specific behavior
     ///
-    /// Unix only.
+    /// Unix only. On Linux and Android the kernel's table of sockets says
+    /// who holds the file; elsewhere a `connect(2)` probes it, and a live
+    /// stream server sees that probe as one connection that closes at once.
     ///
     /// # Examples
     ///
@@ -193,35 +200,64 @@ impl ListenerBuilder {
     /// one, needs write permission on its file).
     ///
     /// The mode is in place before any client can reach the socket, without
-    /// changing the process-wide umask:
-    /// 1. (Linux) `fchmod(2)` on the socket before `bind(2)`: the file that
+    /// changing the process-wide umask, and without ever following the
+    /// socket's path to set it:
+    /// 1. `open(2)` of the path's directory (`O_DIRECTORY`): the file is
+    ///    looked at and changed only through this handle, by its last name,
+    ///    never through a symbolic link there;
+    /// 2. (Linux) `fchmod(2)` on the socket before `bind(2)`: the file that
     ///    `bind` creates takes this mode less the umask, never wider;
-    /// 2. `chmod(2)` on the path right after `bind`, which gives exactly
-    ///    `mode` (bits the umask removed included);
-    /// 3. then, for a stream socket, `listen(2)`. Until `listen`, a connect
+    /// 3. after `bind`, `fstatat(AT_SYMLINK_NOFOLLOW)`; where the file has
+    ///    the mode already (the umask took nothing away), nothing more;
+    /// 4. otherwise (Linux) `openat(O_PATH | O_NOFOLLOW)` of the file,
+    ///    `fstat(2)` of that handle, which must be the very file the socket
+    ///    is bound to (the kernel's table of sockets, `NETLINK_SOCK_DIAG`,
+    ///    names it by device and inode), then `chmod(2)` of
+    ///    `/proc/self/fd/N`, which reaches exactly that file; elsewhere
+    ///    `fchmodat(AT_SYMLINK_NOFOLLOW)` once `fstatat` says socket file;
+    /// 5. then, for a stream socket, `listen(2)`. Until `listen`, a connect
     ///    is refused whatever the mode, so no client connects through a
     ///    wider mode.
     ///
+    /// So another user who can replace the directory entry between `bind`
+    /// and step 4 (a directory they own, or a world-writable one without
+    /// the sticky bit) cannot have the mode put on a file of their choosing.
+    ///
     /// Default: unset; the file's mode is `0o777` less the umask (with the
-    /// usual umask `0o022`, `0o755`). IP listeners ignore it. A Linux
-    /// abstract name has no file for a mode to protect: asking for both is
-    /// an [`Error::InvalidConfig`].
+    /// usual umask `0o022`, `0o755`), and none of these steps runs. IP
+    /// listeners ignore it. A Linux abstract name has no file for a mode to
+    /// protect: asking for both is an [`Error::InvalidConfig`].
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] before any system call for a mode with bits
-    /// above `0o7777`; [`Error::SetOption`] (option `chmod`) if the file's
-    /// mode cannot be set, after which the new file is removed.
+    /// above `0o7777`, or a path whose last part names no file (`..`, a
+    /// trailing `/`); [`Error::Bind`] if the directory cannot be opened;
+    /// [`Error::SetOption`] (option `chmod`) if the file's mode cannot be
+    /// set, after which the new file is removed (through the directory
+    /// handle, and only if it is still this socket's file), or if the
+    /// entry is no longer this socket's file ("the directory entry changed
+    /// during bind"), after which nothing is changed and the socket is
+    /// closed.
     ///
     /// # Platform-specific behavior
     ///
-    /// Unix only. On platforms other than Linux and Android, step 1 is
-    /// skipped (`fchmod` on a socket does not reach its file there), so a
-    /// datagram socket's file has the umask's mode from `bind` until the
-    /// `chmod` right after it: a sender that the umask lets in can send
-    /// in that window. A stream socket has no such window (step 3). For
-    /// datagram sockets there, a umask that allows no more than `mode`
-    /// (or a directory only the intended peers can enter) closes it.
+    /// Unix only.
+    ///
+    /// - Linux and Android: where the kernel's table of sockets cannot be
+    ///   read, step 4 checks only that the handle is a socket file (not
+    ///   that it is this socket's), and says so at `debug` level. `/proc`
+    ///   must be mounted for step 4.
+    /// - Elsewhere step 2 is skipped (`fchmod` on a socket does not reach
+    ///   its file there), so a datagram socket's file has the umask's mode
+    ///   from `bind` until step 4: a sender that the umask lets in can send
+    ///   in that window. A stream socket has no such window (step 5). For
+    ///   datagram sockets there, a umask that allows no more than `mode`
+    ///   (or a directory only the intended peers can enter) closes it.
+    ///   Step 4 is `fstatat` then `fchmodat` by name in the directory held
+    ///   open: a user who can write to that very directory can still swap
+    ///   the entry between the two for another socket file (never a file
+    ///   elsewhere, and never through a link).
     ///
     /// # Examples
     ///
