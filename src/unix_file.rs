@@ -54,9 +54,12 @@ pub(crate) struct SocketFile {
 enum Held {
     /// A socket listens on it.
     Listening,
-    /// A datagram socket is bound to it.
+    /// A datagram socket is bound to it (only the kernel's table tells).
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     Datagram,
-    /// A stream socket is bound to it and does not listen yet.
+    /// A stream socket is bound to it and does not listen yet (only the
+    /// kernel's table tells).
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     BoundNotListening,
     /// No socket holds it: stale.
     Nobody,
