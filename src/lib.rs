@@ -277,7 +277,8 @@
 //!    `openat(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK)`, mode `0o600`, a
 //!    regular file, then `flock(LOCK_EX | LOCK_NB)`, tried again for up to
 //!    5 s (a pause of 1 ms, doubling up to 10 ms) while another start holds
-//!    it (Solaris and illumos: `fcntl(F_SETLK)`);
+//!    it (Solaris and illumos: `fcntl(F_SETLK)`, a lock of the process,
+//!    so there it keeps out other processes but not other threads);
 //! 3. `fstatat(AT_SYMLINK_NOFOLLOW)`: anything but a socket file is left
 //!    for `bind` to report (and it says what is in the way);
 //! 4. ask who holds the socket file. On Linux and Android, the kernel's
