@@ -292,22 +292,60 @@
 //! A server that dies leaves its socket file behind, and the next `bind` on
 //! that path fails with `AddrInUse`. With
 //! [`remove_stale_socket(true)`](ListenerBuilder::remove_stale_socket),
-//! `listen_unix` and `bind_unix_datagram` first look at the path and
-//! `unlink(2)` it only when both hold:
+//! `listen_unix` and `bind_unix_datagram` first do this:
 //!
-//! 1. it is a socket file (`lstat(2)`; a symbolic link is not followed);
-//! 2. a nonblocking `connect(2)` to it is refused (`ECONNREFUSED`): no
-//!    process has a socket bound there any more.
+//! 1. `open(2)` the path's directory (`O_DIRECTORY`); every step below
+//!    names the file in it by its last name, through this handle, and never
+//!    follows a symbolic link there;
+//! 2. take the lock file `NAME.lock` beside the socket file:
+//!    `openat(O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK)`, mode `0o600`, a
+//!    regular file, then `flock(LOCK_EX | LOCK_NB)`, tried again for up to
+//!    5 s (a pause of 1 ms, doubling up to 10 ms) while another start holds
+//!    it (Solaris and illumos: `fcntl(F_SETLK)`, a lock of the process,
+//!    so there it keeps out other processes but not other threads);
+//! 3. `fstatat(AT_SYMLINK_NOFOLLOW)`: anything but a socket file is left
+//!    for `bind` to report (and it says what is in the way);
+//! 4. ask who holds the socket file. On Linux and Android, the kernel's
+//!    table of Unix sockets (`NETLINK_SOCK_DIAG`, which needs no privilege)
+//!    lists every socket bound to it, by device and inode, and whether it
+//!    listens; nothing connects. Where no socket of this network namespace
+//!    holds it, a nonblocking `connect(2)` confirms it (a stale file refuses
+//!    it; a server of another namespace sharing the directory answers it).
+//!    Where the table cannot be read, and on other platforms, the
+//!    `connect(2)` alone decides: refused (`ECONNREFUSED`) is stale. A file
+//!    that a socket holds is not removed: the call fails with
+//!    [`Error::Bind`] and `AddrInUse`, saying "a server is listening on
+//!    this socket file" (or that a process has bound it and does not
+//!    listen yet, or that a datagram socket is bound to it);
+//! 5. `fstatat` again: still the same socket file (device and inode), or
+//!    nothing is removed; then `unlinkat(2)` in the directory held open;
+//! 6. `socket`, options, `bind`, and `listen` (for a stream socket) as
+//!    usual; the lock is released once the socket listens (or is bound, for
+//!    a datagram socket).
 //!
-//! A regular file, a directory, a symbolic link, or a socket that some
-//! process still holds is never removed: binding then fails with
-//! [`Error::Bind`] and `AddrInUse`, as without the option. A live stream
-//! server sees the probe as one connection that closes at once.
+//! The lock is needed only from the check until `listen`: once the winner
+//! listens, the next start's check sees a live server. So of several
+//! processes starting on one stale path at once, one wins and the others
+//! are told a server is listening there. The lock file is left in place
+//! (removing it would let two starts lock two different files); it is
+//! empty and harmless, and the next start reuses it.
 //!
-//! The check and the removal are two steps: a server that binds the same
-//! path between them loses its path. Use the option only where no other
-//! process races to bind the same path (for example, a path owned by one
-//! service).
+//! What is left open:
+//! - The probe `connect` (platforms other than Linux and Android, or where
+//!   the kernel's table cannot be read) is a client of a live server: a
+//!   stream server sees one connection that closes at once, and a server
+//!   that has bound the path but does not listen yet refuses it, so its
+//!   file is taken for stale.
+//! - A start that does not use this option takes no lock, so it can bind
+//!   the path between steps 5 and 6 of one that does; the latter's `bind`
+//!   then fails with `AddrInUse`.
+//! - Steps 3 to 5 name the file in one directory. A user who can write to
+//!   that very directory can swap the entry between step 5's `fstatat` and
+//!   its `unlinkat`; what they can put there is already theirs to remove.
+//!   Which directory the handle holds is decided once, at step 1: a parent
+//!   swapped for a link before it can make the check run (and the lock
+//!   file be created) in another directory, where the same rules apply: a
+//!   file that is not a stale socket file is never removed.
 //!
 //! # Socket options
 //!
@@ -472,6 +510,8 @@ mod shown;
 mod socket_ref;
 mod sys;
 mod target;
+#[cfg(unix)]
+mod unix_file;
 
 /// The log target of the listener side: what a user filters by
 /// (`RUST_LOG=sockwright::listener=debug`), whichever file logs.

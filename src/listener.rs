@@ -141,26 +141,33 @@ impl ListenerBuilder {
         self
     }
 
-    /// Removes a stale Unix socket file at the path before binding it: one
-    /// that is a socket file (`lstat(2)`) and that refuses a connect
-    /// (`ECONNREFUSED`), so that no process holds it any more.
+    /// Removes a stale Unix socket file at the path before binding it: a
+    /// socket file that no socket holds any more.
     ///
     /// Default: off; the builder never removes a file unless asked. IP
-    /// listeners ignore it. A regular file, a directory, a symbolic link or a
-    /// live server's socket is never removed, and binding then fails as
-    /// without this option. Why the check has two steps, and what that
-    /// leaves open, is in the crate documentation's
+    /// listeners ignore it. A regular file, a directory, a symbolic link, a
+    /// device or a socket that a socket still holds is never removed. The
+    /// steps, how a live server is told apart without connecting to it, and
+    /// what is left open, are in the crate documentation's
     /// [stale socket files](crate#stale-unix-socket-files) section.
     ///
     /// # Errors
     ///
-    /// If the stale file cannot be removed, the finishing call fails with
-    /// [`Error::Bind`] carrying the removal's cause (such as
+    /// The finishing call fails with [`Error::Bind`] and
+    /// [`AddrInUse`](std::io::ErrorKind::AddrInUse) where a socket holds the
+    /// file, with words that say which: "a server is listening on this
+    /// socket file", "a process has bound this socket file and does not
+    /// listen on it yet", "a datagram socket of a running process is bound
+    /// to this socket file". [`TimedOut`](std::io::ErrorKind::TimedOut)
+    /// where another start held the lock file for 5 s. A file that cannot
+    /// be removed gives the removal's cause (such as
     /// [`PermissionDenied`](std::io::ErrorKind::PermissionDenied)).
     ///
     /// # Platform-specific behavior
     ///
-    /// Unix only.
+    /// Unix only. On Linux and Android the kernel's table of sockets says
+    /// who holds the file; elsewhere a `connect(2)` probes it, and a live
+    /// stream server sees that probe as one connection that closes at once.
     ///
     /// # Examples
     ///
@@ -195,35 +202,64 @@ impl ListenerBuilder {
     /// one, needs write permission on its file).
     ///
     /// The mode is in place before any client can reach the socket, without
-    /// changing the process-wide umask:
-    /// 1. (Linux) `fchmod(2)` on the socket before `bind(2)`: the file that
+    /// changing the process-wide umask, and without ever following the
+    /// socket's path to set it:
+    /// 1. `open(2)` of the path's directory (`O_DIRECTORY`): the file is
+    ///    looked at and changed only through this handle, by its last name,
+    ///    never through a symbolic link there;
+    /// 2. (Linux) `fchmod(2)` on the socket before `bind(2)`: the file that
     ///    `bind` creates takes this mode less the umask, never wider;
-    /// 2. `chmod(2)` on the path right after `bind`, which gives exactly
-    ///    `mode` (bits the umask removed included);
-    /// 3. then, for a stream socket, `listen(2)`. Until `listen`, a connect
+    /// 3. after `bind`, `fstatat(AT_SYMLINK_NOFOLLOW)`; where the file has
+    ///    the mode already (the umask took nothing away), nothing more;
+    /// 4. otherwise (Linux) `openat(O_PATH | O_NOFOLLOW)` of the file,
+    ///    `fstat(2)` of that handle, which must be the very file the socket
+    ///    is bound to (the kernel's table of sockets, `NETLINK_SOCK_DIAG`,
+    ///    names it by device and inode), then `chmod(2)` of
+    ///    `/proc/self/fd/N`, which reaches exactly that file; elsewhere
+    ///    `fchmodat(AT_SYMLINK_NOFOLLOW)` once `fstatat` says socket file;
+    /// 5. then, for a stream socket, `listen(2)`. Until `listen`, a connect
     ///    is refused whatever the mode, so no client connects through a
     ///    wider mode.
     ///
+    /// So another user who can replace the directory entry between `bind`
+    /// and step 4 (a directory they own, or a world-writable one without
+    /// the sticky bit) cannot have the mode put on a file of their choosing.
+    ///
     /// Default: unset; the file's mode is `0o777` less the umask (with the
-    /// usual umask `0o022`, `0o755`). IP listeners ignore it. A Linux
-    /// abstract name has no file for a mode to protect: asking for both is
-    /// an [`Error::InvalidConfig`].
+    /// usual umask `0o022`, `0o755`), and none of these steps runs. IP
+    /// listeners ignore it. A Linux abstract name has no file for a mode to
+    /// protect: asking for both is an [`Error::InvalidConfig`].
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] before any system call for a mode with bits
-    /// above `0o7777`; [`Error::SetOption`] (option `chmod`) if the file's
-    /// mode cannot be set, after which the new file is removed.
+    /// above `0o7777`, or a path whose last part names no file (`..`, a
+    /// trailing `/`); [`Error::Bind`] if the directory cannot be opened;
+    /// [`Error::SetOption`] (option `chmod`) if the file's mode cannot be
+    /// set, after which the new file is removed (through the directory
+    /// handle, and only if it is still this socket's file), or if the
+    /// entry is no longer this socket's file ("the directory entry changed
+    /// during bind"), after which nothing is changed and the socket is
+    /// closed.
     ///
     /// # Platform-specific behavior
     ///
-    /// Unix only. On platforms other than Linux and Android, step 1 is
-    /// skipped (`fchmod` on a socket does not reach its file there), so a
-    /// datagram socket's file has the umask's mode from `bind` until the
-    /// `chmod` right after it: a sender that the umask lets in can send
-    /// in that window. A stream socket has no such window (step 3). For
-    /// datagram sockets there, a umask that allows no more than `mode`
-    /// (or a directory only the intended peers can enter) closes it.
+    /// Unix only.
+    ///
+    /// - Linux and Android: where the kernel's table of sockets cannot be
+    ///   read, step 4 checks only that the handle is a socket file (not
+    ///   that it is this socket's), and says so at `debug` level. `/proc`
+    ///   must be mounted for step 4.
+    /// - Elsewhere step 2 is skipped (`fchmod` on a socket does not reach
+    ///   its file there), so a datagram socket's file has the umask's mode
+    ///   from `bind` until step 4: a sender that the umask lets in can send
+    ///   in that window. A stream socket has no such window (step 5). For
+    ///   datagram sockets there, a umask that allows no more than `mode`
+    ///   (or a directory only the intended peers can enter) closes it.
+    ///   Step 4 is `fstatat` then `fchmodat` by name in the directory held
+    ///   open: a user who can write to that very directory can still swap
+    ///   the entry between the two for another socket file (never a file
+    ///   elsewhere, and never through a link).
     ///
     /// # Examples
     ///
@@ -493,8 +529,10 @@ impl ListenerBuilder {
         let path = path.as_ref();
         self.opts.validate(Type::Stream, Place::Unix(path))?;
         let backlog = self.backlog_int()?;
-        let (socket, addr) = self.bound_unix(path, Type::Stream)?;
+        let (socket, addr, lock) = self.bound_unix(path, Type::Stream)?;
         listen(&socket, &addr, backlog)?;
+        // Once it listens, another start's check sees a live server.
+        drop(lock);
         Ok(socket.into())
     }
 
@@ -534,7 +572,7 @@ impl ListenerBuilder {
     pub fn bind_unix_datagram<P: AsRef<Path>>(&self, path: P) -> Result<UnixDatagram> {
         let path = path.as_ref();
         self.opts.validate(Type::Datagram, Place::Unix(path))?;
-        let (socket, _) = self.bound_unix(path, Type::Datagram)?;
+        let (socket, _, _lock) = self.bound_unix(path, Type::Datagram)?;
         Ok(socket.into())
     }
 
@@ -789,10 +827,16 @@ impl ListenerBuilder {
         Ok(socket)
     }
 
-    /// `socket → setsockopt… → [fchmod] → bind → [chmod]` for one Unix path
-    /// (a Linux abstract name when the path starts with a NUL byte).
+    /// `[lock → stale check] → socket → setsockopt… → [fchmod] → bind →
+    /// [chmod]` for one Unix path (a Linux abstract name when the path
+    /// starts with a NUL byte). The returned lock is held until it is
+    /// dropped: after `listen`, by the caller.
     #[cfg(unix)]
-    pub(crate) fn bound_unix(&self, path: &Path, implied: Type) -> Result<(Socket, Address)> {
+    pub(crate) fn bound_unix(
+        &self,
+        path: &Path,
+        implied: Type,
+    ) -> Result<(Socket, Address, crate::unix_file::StartLock)> {
         use std::os::unix::ffi::OsStrExt;
 
         let shown = Address::Unix(path.to_path_buf());
@@ -824,8 +868,18 @@ impl ListenerBuilder {
         self.opts.check_unix(path)?;
         let sockaddr = socket2::SockAddr::unix(path)
             .map_err(|e| Error::invalid(format!("Unix socket path {shown}: {e}")))?;
-        if self.remove_stale_socket && !is_abstract {
-            remove_if_stale(path, &sockaddr, &shown)?;
+        let remove_stale = self.remove_stale_socket && !is_abstract;
+        // The directory, opened once, where the file is looked at, removed
+        // and given its mode: never through the path again.
+        let file = if remove_stale || mode.is_some() {
+            Some(crate::unix_file::SocketFile::open(path, &shown)?)
+        } else {
+            None
+        };
+        let mut lock = crate::unix_file::StartLock::none();
+        if let (Some(file), true) = (&file, remove_stale) {
+            lock = file.lock(&shown)?;
+            file.remove_if_stale(&sockaddr, &shown)?;
         }
         let socket = self.opts.create_with(
             Domain::Unix,
@@ -840,24 +894,13 @@ impl ListenerBuilder {
         }
         self.opts
             .bind(&socket, &sockaddr, &shown)
-            .map_err(|err| in_the_way(path, err))?;
-        if let Some(mode) = mode {
-            use std::os::unix::fs::PermissionsExt;
-            let chmod = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-            if let Err(source) = chmod {
-                // The file is ours, made by this bind: do not leave it behind.
-                let _ = std::fs::remove_file(path);
-                return Err(Error::SetOption {
-                    addr: shown,
-                    option: "chmod",
-                    error: source,
-                });
-            }
-            debug!(target: LISTENER_LOG, "set mode {mode:#o} on {shown}");
+            .map_err(|err| crate::unix_file::in_the_way(path, err))?;
+        if let (Some(mode), Some(file)) = (mode, &file) {
+            file.set_mode(&socket, mode, &shown)?;
         }
         self.opts
             .apply(Phase::Bound, &socket, Domain::Unix, implied, &shown)?;
-        Ok((socket, shown))
+        Ok((socket, shown, lock))
     }
 }
 
@@ -928,81 +971,6 @@ pub(crate) fn abstract_path(name: &[u8]) -> std::path::PathBuf {
     bytes.push(0);
     bytes.extend_from_slice(name);
     std::ffi::OsStr::from_bytes(&bytes).into()
-}
-
-/// A `bind` that failed with `EADDRINUSE` because a file that is not a
-/// socket is at the path says so: "a regular file is in the way".
-#[cfg(unix)]
-fn in_the_way(path: &Path, err: Error) -> Error {
-    let Error::Bind {
-        addr,
-        error: source,
-    } = err
-    else {
-        return err;
-    };
-    if source.kind() != std::io::ErrorKind::AddrInUse {
-        return Error::Bind {
-            addr,
-            error: source,
-        };
-    }
-    let what = match std::fs::symlink_metadata(path).map(|m| m.file_type()) {
-        Ok(t) if t.is_file() => "a regular file",
-        Ok(t) if t.is_dir() => "a directory",
-        Ok(t) if t.is_symlink() => "a symbolic link",
-        _ => {
-            return Error::Bind {
-                addr,
-                error: source,
-            }
-        }
-    };
-    Error::Bind {
-        addr,
-        error: std::io::Error::new(
-            std::io::ErrorKind::AddrInUse,
-            format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
-        ),
-    }
-}
-
-/// Unlinks `path` if it is a socket file that no process holds: `lstat`
-/// says socket, and a nonblocking stream `connect` is refused. Anything else
-/// is left for `bind` to report.
-#[cfg(unix)]
-fn remove_if_stale(path: &Path, sockaddr: &socket2::SockAddr, shown: &Address) -> Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-
-    let is_socket = std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket());
-    if !matches!(is_socket, Ok(true)) {
-        log::trace!(target: LISTENER_LOG, "{shown} is not an existing socket file; nothing to remove");
-        return Ok(());
-    }
-    let probe = Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
-        .and_then(|probe| probe.set_nonblocking(true).map(|()| probe))
-        .and_then(|probe| probe.connect(sockaddr));
-    match probe {
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            match std::fs::remove_file(path) {
-                Ok(()) => debug!(target: LISTENER_LOG, "removed stale socket file {shown}"),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(Error::Bind {
-                        addr: shown.clone(),
-                        error: source,
-                    })
-                }
-            }
-        }
-        Ok(()) => {
-            debug!(target: LISTENER_LOG, "socket file {shown} has a live server; left in place")
-        }
-        Err(e) => {
-            debug!(target: LISTENER_LOG, "socket file {shown} left in place: connect says {e}")
-        }
-    }
-    Ok(())
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.

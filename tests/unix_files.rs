@@ -217,12 +217,20 @@ fn a_mode_out_of_range_or_on_an_abstract_name_is_invalid() {
         let endpoint: Endpoint = format!("@sockwright-mode-{}", std::process::id())
             .parse()
             .unwrap();
+        // A direct call with an abstract name keeps its error...
+        let name = format!("\0sockwright-mode-{}", std::process::id());
         let err = ListenerBuilder::new()
             .mode(0o600)
-            .listen_endpoint(&endpoint)
+            .listen_unix(&name)
             .unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(err.to_string().contains("it has no file"), "{err}");
+        // ...while an endpoint skips the mode, which cannot act there.
+        let listener = ListenerBuilder::new()
+            .mode(0o600)
+            .listen_endpoint(&endpoint)
+            .unwrap();
+        drop(listener);
     }
 }
 
@@ -263,11 +271,17 @@ fn a_regular_file_or_a_directory_in_the_way_is_named() {
     }
     assert_eq!(std::fs::read(&file).unwrap(), b"data");
     assert!(subdir.is_dir());
-    // A live socket in the way keeps the OS's own words.
+    // A live server's socket in the way is named as such.
     let live = dir.join("live.sock");
     let _server = ListenerBuilder::new().listen_unix(&live).unwrap();
     let err = ListenerBuilder::new().listen_unix(&live).unwrap_err();
-    assert!(!err.to_string().contains("in the way"), "{err}");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    #[cfg(target_os = "linux")]
+    assert!(
+        err.to_string()
+            .contains("a server is listening on this socket file"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -313,8 +327,9 @@ fn an_abstract_endpoint_listens_without_a_file() {
 }
 
 /// The mode's order of calls, read with `strace`: `fchmod` before `bind`
-/// (Linux), `chmod` after it, then `listen`. Skipped, saying why, where
-/// strace cannot run.
+/// (Linux), then, because the umask took bits away, `chmod` of the handle
+/// opened on the file (`/proc/self/fd/N`, never the socket's path), then
+/// `listen`. Skipped, saying why, where strace cannot run.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_mode_is_set_between_bind_and_listen() {
@@ -334,7 +349,7 @@ fn the_mode_is_set_between_bind_and_listen() {
     }
     let out = Command::new("strace")
         .args(["-f", "-qq", "-e"])
-        .arg("trace=socket,fchmod,bind,chmod,fchmodat,listen")
+        .arg("trace=socket,fchmod,bind,chmod,fchmodat,listen,openat")
         .arg("-o")
         .arg(&log)
         .arg(std::env::current_exe().unwrap())
@@ -351,7 +366,8 @@ fn the_mode_is_set_between_bind_and_listen() {
         .filter(|l| {
             l.contains("AF_UNIX")
                 || l.contains(&shown)
-                || l.contains("fchmod(")
+                || l.contains("chmod(")
+                || l.contains("chmodat")
                 || l.contains("listen(")
         })
         .filter_map(|l| l.split_whitespace().nth(1))
@@ -360,9 +376,17 @@ fn the_mode_is_set_between_bind_and_listen() {
     let shown_calls = format!("{calls:?} in\n{trace}");
     assert_eq!(calls.len(), 5, "{shown_calls}");
     assert_eq!(calls[..3], ["socket", "fchmod", "bind"], "{shown_calls}");
-    assert!(matches!(calls[3], "chmod" | "fchmodat"), "{shown_calls}");
-    assert_eq!(calls[4], "listen", "{shown_calls}");
-    assert!(trace.contains(", 0600)"), "{trace}");
+    assert_eq!(calls[3..], ["chmod", "listen"], "{shown_calls}");
+    assert!(
+        trace.contains("fchmod(") && trace.contains(", 0666)"),
+        "{trace}"
+    );
+    // The chmod reaches the file through the handle that was checked.
+    assert!(trace.contains("chmod(\"/proc/self/fd/"), "{trace}");
+    assert!(
+        trace.contains("O_NOFOLLOW") && trace.contains("O_PATH"),
+        "{trace}"
+    );
 }
 
 /// The traced half of [`the_mode_is_set_between_bind_and_listen`].
@@ -373,8 +397,10 @@ fn mode_child() {
         eprintln!("skipped: {CLIENT_VAR} is not set; this runs only under strace");
         return;
     };
+    // SAFETY: umask has no preconditions; 0o022 removes bits from 0o666.
+    unsafe { libc::umask(0o022) };
     let _listener = ListenerBuilder::new()
-        .mode(0o600)
+        .mode(0o666)
         .listen_unix(&path)
         .unwrap();
 }

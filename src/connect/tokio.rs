@@ -680,8 +680,10 @@ impl ListenerBuilder {
             .validate(Type::Stream, Place::Unix(path.as_ref()))?;
         let backlog = self.backlog_int()?;
         running(&Address::Unix(path.as_ref().to_path_buf()))?;
-        let (socket, shown) = self.bound_unix(path.as_ref(), Type::Stream)?;
+        let (socket, shown, lock) = self.bound_unix(path.as_ref(), Type::Stream)?;
         listen(&socket, &shown, backlog)?;
+        // Once it listens, another start's check sees a live server.
+        drop(lock);
         nonblocking(&socket, &shown)?;
         register(UnixListener::from_std(socket.into()), &shown)
     }
@@ -727,7 +729,7 @@ impl ListenerBuilder {
         self.opts
             .validate(Type::Datagram, Place::Unix(path.as_ref()))?;
         running(&Address::Unix(path.as_ref().to_path_buf()))?;
-        let (socket, shown) = self.bound_unix(path.as_ref(), Type::Datagram)?;
+        let (socket, shown, _lock) = self.bound_unix(path.as_ref(), Type::Datagram)?;
         nonblocking(&socket, &shown)?;
         register(UnixDatagram::from_std(socket.into()), &shown)
     }

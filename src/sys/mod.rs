@@ -30,6 +30,21 @@
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
 //! - Unix only: `SUN_PATH_LEN`, the size of `sockaddr_un`'s `sun_path`.
 //!
+//! and, on Unix only, for the files of Unix sockets (`crate::unix_file`):
+//! - `fchmod_socket(&Socket, mode)`: `fchmod(2)` before `bind` (Linux;
+//!   nothing elsewhere);
+//! - `Dir`: a directory opened once, and the calls on one name in it that
+//!   never follow a symbolic link (`stat`: `fstatat`, `unlink`: `unlinkat`,
+//!   `open_lock`: `openat` of a lock file, `chmod_socket_file`: the mode of
+//!   a socket file, through an `O_PATH` handle checked to be the right file
+//!   on Linux, `fchmodat(AT_SYMLINK_NOFOLLOW)` elsewhere); `FileFacts`,
+//!   `FileKind`: what `fstatat` says;
+//! - `try_lock(&OwnedFd)`: one try of an exclusive lock (`flock`,
+//!   `fcntl(F_SETLK)` on Solaris and illumos);
+//! - (Linux) `holders_of(dev, ino)`: the sockets bound to a file and whether
+//!   they listen, and `bound_file(&Socket)`: the file a socket is bound to,
+//!   both from the kernel's table of Unix sockets (`NETLINK_SOCK_DIAG`);
+//!
 //! and, only where the platform has the option (the option table in
 //! `crate::options` calls them through `on_X!`, so other platforms never
 //! name them):
