@@ -986,8 +986,6 @@ pub(crate) fn listen(socket: &Socket, addr: &Address, backlog: i32) -> Result<()
 }
 
 /// The `debug` line of a socket that listens: the address it is bound to.
-#[cold]
-#[inline(never)]
 fn log_listening(socket: &Socket, addr: &Address, backlog: i32) {
     match socket.local_addr().ok().and_then(|a| a.as_socket()) {
         Some(local) => debug!(target: LISTENER_LOG, "listening on {local} (backlog {backlog})"),
@@ -997,8 +995,6 @@ fn log_listening(socket: &Socket, addr: &Address, backlog: i32) {
 
 /// The error of a failed `listen(2)`, built apart from the calls that
 /// succeed.
-#[cold]
-#[inline(never)]
 fn listen_error(addr: &Address, backlog: i32, source: std::io::Error) -> Error {
     Error::Listen {
         addr: addr.clone(),

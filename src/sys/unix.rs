@@ -285,8 +285,6 @@ pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
 
 /// Reads `net.ipv4.ip_local_port_range`, for [`ephemeral_ports`].
 #[cfg(any(target_os = "linux", target_os = "android"))]
-#[cold]
-#[inline(never)]
 fn read_ephemeral_ports() -> Option<(u16, u16)> {
     let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
     let mut ports = text.split_whitespace().map(str::parse::<u16>);
