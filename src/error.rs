@@ -429,6 +429,23 @@ impl Error {
         }
     }
 
+    /// [`Error::Resolve`] for a whole target.
+    pub(crate) fn resolve(target: impl Into<String>, error: io::Error) -> Error {
+        Error::Resolve {
+            target: target.into(),
+            family: None,
+            error,
+        }
+    }
+
+    /// [`Error::Resolve`] for a target that resolved to nothing.
+    pub(crate) fn no_addresses(target: impl Into<String>) -> Error {
+        Error::resolve(
+            target,
+            io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+        )
+    }
+
     pub(crate) fn invalid(reason: impl Into<String>) -> Error {
         Error::InvalidConfig {
             reason: reason.into(),

@@ -163,11 +163,7 @@ pub(crate) fn literal<'g>(target: impl Shown, given: &'g Given<'_>) -> Result<&'
 
 /// The error of a target that could not be resolved.
 pub(crate) fn resolve_error(target: impl Shown, source: io::Error) -> Error {
-    Error::Resolve {
-        target: target.to_string(),
-        family: None,
-        error: source,
-    }
+    Error::resolve(target.to_string(), source)
 }
 
 /// Keeps the addresses `target` resolved to that the configuration can use.
@@ -218,11 +214,7 @@ pub(crate) fn usable_then<T>(
         }
     }
     if many.is_empty() {
-        return Err(first_mismatch.unwrap_or_else(|| Error::Resolve {
-            target: target.to_string(),
-            family: None,
-            error: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        }));
+        return Err(first_mismatch.unwrap_or_else(|| Error::no_addresses(target.to_string())));
     }
     log_resolved(&target, &many);
     then(&many)
@@ -270,11 +262,7 @@ pub(crate) fn all_failed<T>(target: String, errors: Vec<Error>) -> Result<T> {
 /// it is, several as [`Error::AllAttemptsFailed`] in the order given.
 pub(crate) fn failure(target: String, mut errors: Vec<Error>) -> Error {
     match errors.len() {
-        0 => Error::Resolve {
-            target,
-            family: None,
-            error: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        },
+        0 => Error::no_addresses(target),
         1 => errors.remove(0),
         _ => Error::AllAttemptsFailed {
             target,

@@ -123,11 +123,7 @@ pub(crate) fn lookup_all(
             None => Err(std::io::Error::other("no wake socket")),
         };
         if let Err(source) = waited {
-            return Err(Error::Resolve {
-                target: target.to_owned(),
-                family: None,
-                error: source,
-            });
+            return Err(Error::resolve(target.to_owned(), source));
         }
         answers.extend(lookups.take());
     }

@@ -324,24 +324,20 @@ impl ConnectorBuilder {
         name: &str,
         families: &[Domain],
     ) -> Result<lookup::Lookups> {
-        lookup::Lookups::start(&self.resolver, name, families).map_err(|source| Error::Resolve {
-            target: target.to_owned(),
-            family: None,
-            error: source,
-        })
+        lookup::Lookups::start(&self.resolver, name, families)
+            .map_err(|source| Error::resolve(target.to_owned(), source))
     }
 }
 
 /// The error of a lookup that gave no answer within the connect timeout.
 pub(crate) fn no_answer(target: &str) -> Error {
-    Error::Resolve {
-        target: target.to_owned(),
-        family: None,
-        error: io::Error::new(
+    Error::resolve(
+        target.to_owned(),
+        io::Error::new(
             io::ErrorKind::TimedOut,
             "no answer within the connect timeout",
         ),
-    }
+    )
 }
 
 /// Every address of a name once each family asked has answered, the
@@ -860,11 +856,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 addr: Address::Inet(attempt.addr),
                 error: source,
             },
-            None => Error::Resolve {
-                target: self.target.to_string(),
-                family: None,
-                error: source,
-            },
+            None => Error::resolve(self.target.to_string(), source),
         }
     }
 
@@ -911,14 +903,13 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             if errors.is_empty() {
                 if resolution.pending() {
                     let timeout = self.builder.timeout().unwrap_or_default();
-                    return Error::Resolve {
-                        target: self.target.to_string(),
-                        family: None,
-                        error: io::Error::new(
+                    return Error::resolve(
+                        self.target.to_string(),
+                        io::Error::new(
                             io::ErrorKind::TimedOut,
                             format!("no address within the connect timeout ({timeout:?})"),
                         ),
-                    };
+                    );
                 }
                 return resolution.no_address(&self.target.to_string());
             }

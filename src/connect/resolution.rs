@@ -188,20 +188,12 @@ impl Resolution {
 /// found".
 pub(crate) fn no_address(target: &str, mut errors: Vec<Error>) -> Error {
     match errors.len() {
-        0 => Error::Resolve {
-            target: target.to_owned(),
-            family: None,
-            error: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        },
+        0 => Error::no_addresses(target.to_owned()),
         1 => errors.remove(0),
         _ => {
             let kind = errors.last().map_or(io::ErrorKind::Other, Error::kind);
             let causes: Vec<String> = errors.iter().map(family_cause).collect();
-            Error::Resolve {
-                target: target.to_owned(),
-                family: None,
-                error: io::Error::new(kind, causes.join("; ")),
-            }
+            Error::resolve(target.to_owned(), io::Error::new(kind, causes.join("; ")))
         }
     }
 }
