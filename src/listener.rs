@@ -413,12 +413,7 @@ impl ListenerBuilder {
     ) -> Result<Vec<TcpListener>> {
         let backlog = self.backlog_int()?;
         let mut addrs = addrs.to_vec();
-        let mut seen = Vec::with_capacity(addrs.len());
-        addrs.retain(|a| {
-            let new = !seen.contains(a);
-            seen.push(*a);
-            new
-        });
+        crate::resolve::dedup(&mut addrs);
         let mut v6 = self.clone();
         *v6.opts.set.only_v6() = Some(true);
         let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {

@@ -225,6 +225,13 @@ fn log_resolved(target: &dyn Shown, usable: &[SocketAddr]) {
     debug!(target: target.log(), "resolved {target} to {usable:?}");
 }
 
+/// Drops the repeats of an address from `addrs`, keeping the first of each
+/// in its place.
+pub(crate) fn dedup(addrs: &mut Vec<SocketAddr>) {
+    let mut seen = std::collections::HashSet::with_capacity(addrs.len());
+    addrs.retain(|a| seen.insert(*a));
+}
+
 /// Runs `attempt` on each address in turn until one succeeds. One failure is
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 #[inline]

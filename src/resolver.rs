@@ -241,12 +241,7 @@ impl Source {
                 .collect(),
         };
         addrs.retain(|a| Domain::for_address(a) == family);
-        let mut seen = Vec::with_capacity(addrs.len());
-        addrs.retain(|a| {
-            let new = !seen.contains(a);
-            seen.push(*a);
-            new
-        });
+        crate::resolve::dedup(&mut addrs);
         Ok(addrs)
     }
 

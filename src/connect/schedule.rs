@@ -226,12 +226,7 @@ impl Race {
     pub(crate) fn add(&mut self, addrs: &[SocketAddr], preferred: Domain, first_count: usize) {
         let mut untried: Vec<SocketAddr> = self.order.split_off(self.next);
         untried.extend(addrs.iter().filter(|a| !self.order.contains(a)));
-        let mut seen = Vec::with_capacity(untried.len());
-        untried.retain(|a| {
-            let new = !seen.contains(a);
-            seen.push(*a);
-            new
-        });
+        crate::resolve::dedup(&mut untried);
         let merged = match self.order.last() {
             None => interleave(&untried, preferred, first_count),
             Some(last) => {
