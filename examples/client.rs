@@ -58,13 +58,15 @@ fn run(config: &ClientConfig) -> Result<Vec<u8>, Box<dyn Error>> {
             // Read now, not when an error is shown: a connection the server
             // reset has no peer address left to read.
             Ok(match stream.peer_addr() {
-                Ok(server) => exchange.run_tcp_with_peer(&mut stream, server)?,
-                Err(_) => exchange.run_tcp(&mut stream)?,
+                Ok(server) => {
+                    exchange.run(&mut sockwright::hello::Named::new(&mut stream, server))?
+                }
+                Err(_) => exchange.run(&mut stream)?,
             })
         }
         Transport::Udp => Ok(exchange.run_udp(&builder.connect_udp(target)?)?.0),
         #[cfg(unix)]
-        Transport::Unix(path) => Ok(exchange.run_unix(&mut builder.connect_unix(path)?)?),
+        Transport::Unix(path) => Ok(exchange.run(&mut builder.connect_unix(path)?)?),
         #[cfg(not(unix))]
         Transport::Unix(_) => {
             Err("--unix: Unix-domain sockets are not available on this platform".into())

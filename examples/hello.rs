@@ -68,7 +68,7 @@ fn run() -> Result<(), Box<dyn Error>> {
                 let _ = sender.send(outcome);
             })
     });
-    let reply = Exchange::client().run_tcp(&mut stream)?;
+    let reply = Exchange::client().run(&mut stream)?;
     server.join().map_err(|_| "the server thread panicked")??;
     let greeting = outcomes.recv()?.result?;
 

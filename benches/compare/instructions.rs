@@ -42,12 +42,12 @@ const PAIRS: [(&str, &str, &str); 3] = [
         "listener-socket2",
     ),
     (
-        "exchange, run_tcp (connect, greeting, reply, close; both sides, 5 s timeouts) vs std",
+        "exchange, run (connect, greeting, reply, close; both sides, 5 s timeouts) vs std",
         "exchange-sockwright",
         "exchange-std",
     ),
     (
-        "exchange, run_tcp_into a 64-byte stack buffer (as run_tcp, allocating nothing) vs std",
+        "exchange, run_into a 64-byte stack buffer (as run, allocating nothing) vs std",
         "exchange-sockwright-into",
         "exchange-std",
     ),
@@ -181,10 +181,10 @@ fn run_child(spec: &str) -> Fallible<()> {
             for _ in 0..times {
                 let mut stream = connector.connect(server.addr)?;
                 match receive {
-                    Receive::Vec => expect_reply(&client.run_tcp(&mut stream)?)?,
+                    Receive::Vec => expect_reply(&client.run(&mut stream)?)?,
                     Receive::Into => {
                         let mut reply = [0; 64];
-                        let n = client.run_tcp_into(&mut stream, &mut reply)?;
+                        let n = client.run_into(&mut stream, &mut reply)?;
                         expect_reply(&reply[..n])?;
                     }
                 }

@@ -13,7 +13,11 @@
 //!   in the worker's readiness wait with a timer at [`Framer::until`].
 //!
 //! The framer never reads the clock: every call that depends on time takes
-//! the instant as an argument, so its tests run with made-up instants.
+//! the instant as an argument, so its tests (and the `hello_receive` fuzz
+//! target, which sees it under `cfg(fuzzing)`) run with made-up instants.
+//!
+//! Its items are `pub` in this private module only so that the fuzz target
+//! can reach them; they are not part of the crate's API.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -23,7 +27,7 @@ use crate::deadline::deadline;
 
 /// What a receive does next, after the framer has seen what came in.
 #[derive(Debug)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// The message is complete: all the bytes received so far.
     Complete,
     /// More bytes are needed: wait for them until this instant (the quiet
@@ -39,7 +43,7 @@ pub(crate) enum Verdict {
 ///
 /// The bytes stay with the driver; each call is given all of them so far.
 #[derive(Debug, Clone)]
-pub(crate) struct Framer {
+pub struct Framer {
     /// The most bytes a message may have.
     limit: usize,
     /// When the receive runs out of time; `None` for a timeout too long
@@ -56,7 +60,7 @@ pub(crate) struct Framer {
 impl Framer {
     /// A receive starting at `now`, of a message of at most `limit` bytes,
     /// within `rules`' timeout.
-    pub(crate) fn new(rules: &Exchange, limit: usize, now: Instant) -> Framer {
+    pub fn new(rules: &Exchange, limit: usize, now: Instant) -> Framer {
         Framer {
             limit,
             deadline: deadline(now, rules.timeout),
@@ -66,14 +70,14 @@ impl Framer {
     }
 
     /// The most bytes a message may have.
-    pub(crate) fn limit(&self) -> usize {
+    pub fn limit(&self) -> usize {
         self.limit
     }
 
     /// When the driver must call [`waited`](Self::waited) at the latest if
     /// nothing arrives: the end of the quiet gap or the deadline, whichever
     /// is first; `None`: never.
-    pub(crate) fn until(&self) -> Option<Instant> {
+    pub fn until(&self) -> Option<Instant> {
         match (self.quiet_until.filter(|_| self.quiet), self.deadline) {
             (Some(quiet), Some(deadline)) => Some(quiet.min(deadline)),
             (quiet, deadline) => quiet.or(deadline),
@@ -83,13 +87,7 @@ impl Framer {
     /// New bytes came in at `now`: `len` bytes so far, of which `got` holds
     /// all (or, past the [`limit`](Self::limit), the first `limit`: a
     /// message too long is not looked at).
-    pub(crate) fn received(
-        &mut self,
-        rules: &Exchange,
-        len: usize,
-        got: &[u8],
-        now: Instant,
-    ) -> Verdict {
+    pub fn received(&mut self, rules: &Exchange, len: usize, got: &[u8], now: Instant) -> Verdict {
         if len > self.limit {
             return Verdict::Failed(too_long(self.limit));
         }
@@ -114,7 +112,7 @@ impl Framer {
     }
 
     /// The peer closed its side after the bytes in `got`.
-    pub(crate) fn end_of_file(&self, rules: &Exchange, got: &[u8]) -> Verdict {
+    pub fn end_of_file(&self, rules: &Exchange, got: &[u8]) -> Verdict {
         if got.is_empty() {
             return Verdict::Failed(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -138,7 +136,7 @@ impl Framer {
     /// for a signal) and nothing came in; `len` bytes so far, the clock at
     /// `now`. A whole quiet gap completes the message, one cut short by the
     /// deadline does not.
-    pub(crate) fn waited(&self, rules: &Exchange, len: usize, now: Instant) -> Verdict {
+    pub fn waited(&self, rules: &Exchange, len: usize, now: Instant) -> Verdict {
         if self.quiet && len > 0 {
             if let Some(quiet) = self.quiet_until {
                 let whole = self.deadline.is_none_or(|deadline| quiet <= deadline);
@@ -156,7 +154,7 @@ impl Framer {
     /// The stream's own timeout ran out, on a stream whose timeouts the
     /// crate does not set: that stands for the whole wait. A message other
     /// than the expected one is complete; anything else timed out.
-    pub(crate) fn wait_over(&self, rules: &Exchange, len: usize) -> Verdict {
+    pub fn wait_over(&self, rules: &Exchange, len: usize) -> Verdict {
         if self.quiet && len > 0 {
             return Verdict::Complete;
         }

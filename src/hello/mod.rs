@@ -105,6 +105,11 @@ mod transport;
 
 pub(crate) use framer::too_long;
 use framer::{timed_out, Framer, Verdict};
+/// The framer, for the `hello_receive` fuzz target only: not part of the
+/// crate's API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use framer::{Framer as FuzzFramer, Verdict as FuzzVerdict};
 pub use server::{Outcome, Server, Summary, DEFAULT_MAX_CLIENTS};
 pub use transport::{Io, Named, Transport};
 

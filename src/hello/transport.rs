@@ -13,8 +13,8 @@ use crate::Address;
 
 /// A byte stream the hello exchange runs over: a [`TcpStream`], a
 /// [`UnixStream`](std::os::unix::net::UnixStream), any other `Read + Write`
-/// value wrapped in an [`Io`], or one of these with its peer's name given
-/// in a [`Named`].
+/// value wrapped in an [`Io`], one of these with its peer's name given in a
+/// [`Named`], or a `&mut` of any of them.
 ///
 /// A socket has its read and write timeouts set by the exchange
 /// (`SO_RCVTIMEO`, `SO_SNDTIMEO`) and names its peer in errors by asking
@@ -91,6 +91,20 @@ impl sealed::Sealed for UnixStream {
     }
 }
 
+/// A stream borrowed, as for a [`Named`] that does not own it:
+/// `Named::new(&mut stream, peer)`.
+impl<S: Transport + ?Sized> Transport for &mut S {}
+
+impl<S: Transport + ?Sized> sealed::Sealed for &mut S {
+    const TIMEOUTS: bool = S::TIMEOUTS;
+    fn set_timeouts(&self, timeout: Duration, write: bool) -> io::Result<()> {
+        (**self).set_timeouts(timeout, write)
+    }
+    fn peer(&self) -> io::Result<Address> {
+        (**self).peer()
+    }
+}
+
 /// Any `Read + Write` value as a [`Transport`]: an in-memory stream, a TLS
 /// stream, a pipe.
 ///
@@ -163,8 +177,8 @@ impl<T> sealed::Sealed for Io<T> {
 ///     let stream = ConnectorBuilder::new().connect(addr)?;
 ///     Exchange::client().run(&mut Named::new(stream, addr))
 /// });
-/// let (conn, peer) = listener.accept()?;
-/// Exchange::server().run(&mut Named::new(conn, peer))?;
+/// let (mut conn, peer) = listener.accept()?;
+/// Exchange::server().run(&mut Named::new(&mut conn, peer))?;
 /// assert_eq!(client.join().unwrap()?, SERVER_GREETING.as_bytes());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
