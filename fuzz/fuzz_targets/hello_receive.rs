@@ -152,13 +152,21 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         let got = &buf[..len.min(max_message)];
         match verdict {
             Verdict::Complete => {
-                assert!(len <= max_message, "complete with {len} bytes, max {max_message}");
+                assert!(
+                    len <= max_message,
+                    "complete with {len} bytes, max {max_message}"
+                );
                 let is_expected = expect == Some(got);
                 let other = !got.is_empty() && !inside_expected(expect, got);
                 match event {
-                    Event::Data(..) => assert!(is_expected, "complete on bytes that are not expected"),
+                    Event::Data(..) => {
+                        assert!(is_expected, "complete on bytes that are not expected")
+                    }
                     Event::Eof | Event::WaitOver => {
-                        assert!(other, "complete at end of file or a timeout inside the expected message")
+                        assert!(
+                            other,
+                            "complete at end of file or a timeout inside the expected message"
+                        )
                     }
                     Event::Wait(_) | Event::WaitAsked => {
                         assert!(other, "complete at a timer inside the expected message");
@@ -201,8 +209,14 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 return Ok(());
             }
             Verdict::More(until) => {
-                assert!(len <= max_message, "still receiving {len} bytes, max {max_message}");
-                assert!(!matches!(event, Event::Eof | Event::WaitOver), "more after the end");
+                assert!(
+                    len <= max_message,
+                    "still receiving {len} bytes, max {max_message}"
+                );
+                assert!(
+                    !matches!(event, Event::Eof | Event::WaitOver),
+                    "more after the end"
+                );
                 assert!(expect != Some(got), "the expected message is not complete");
                 if let Some(at) = until {
                     assert!(at > now, "asked to wait until {at:?}, not after {now:?}");
