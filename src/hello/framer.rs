@@ -333,7 +333,7 @@ mod tests {
         assert!(matches!(
             framer.received(
                 &ex,
-                CLIENT_GREETING.as_bytes().len(),
+                CLIENT_GREETING.len(),
                 CLIENT_GREETING.as_bytes(),
                 t0 + 2000 * MS
             ),
@@ -379,12 +379,7 @@ mod tests {
         let t0 = Instant::now();
         let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
         assert_eq!(
-            more(framer.received(
-                &ex,
-                CLIENT_GREETING.as_bytes().len(),
-                CLIENT_GREETING.as_bytes(),
-                t0
-            )),
+            more(framer.received(&ex, CLIENT_GREETING.len(), CLIENT_GREETING.as_bytes(), t0)),
             Some(t0 + 100 * MS)
         );
         assert!(matches!(

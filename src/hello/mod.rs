@@ -437,7 +437,7 @@ impl Exchange {
 
     /// Runs the exchange over a stream and returns the peer's message.
     ///
-    /// `stream` is a [`TcpStream`], a Unix stream, any `Read + Write` value
+    /// `stream` is a [`TcpStream`](std::net::TcpStream), a Unix stream, any `Read + Write` value
     /// in an [`Io`], or one of these in a [`Named`] that names its peer (see
     /// [`Transport`]). On a socket, sets its read and write timeouts
     /// (`SO_RCVTIMEO`, `SO_SNDTIMEO`) to [`timeout`](Self::timeout),

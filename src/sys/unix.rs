@@ -641,6 +641,7 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
 /// the buffer (`EMSGSIZE`). Unix truncates such a datagram (`recv(2)`
 /// returns the bytes that fit) rather than failing, so this is for
 /// completeness: the callers tell a long datagram by its length.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn is_message_too_long(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::EMSGSIZE)
 }

@@ -291,6 +291,7 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
 /// the buffer: Windows fails such a `recv`/`recvfrom` with `WSAEMSGSIZE`
 /// (where Unix returns the datagram truncated), and does not say who sent
 /// it.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn is_message_too_long(err: &io::Error) -> bool {
     err.raw_os_error() == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE)
 }

@@ -97,7 +97,7 @@ impl<S: Stream> Conn<S> {
     /// message, or the time is up.
     pub(super) fn on_timer(&mut self, exchange: &Exchange, now: Instant) -> Step {
         if self.sent.is_some() {
-            if !self.deadline.is_some_and(|deadline| now >= deadline) {
+            if self.deadline.is_none_or(|deadline| now < deadline) {
                 return Step::Wait(Interest::Write);
             }
             let e = io::Error::new(
