@@ -68,7 +68,10 @@
 //! on a few worker threads driven by readiness (`poll(2)`, `WSAPoll`), so a
 //! client that stalls costs its socket, not a thread; at most
 //! [`DEFAULT_MAX_CLIENTS`] at once, each client's [`Outcome`] reported to a
-//! callback.
+//! callback. It frames each message by the same rules as [`Exchange::run`],
+//! with the same errors: both drive one implementation of them, and differ
+//! only in how they wait (a blocking `read` with a socket timeout, or the
+//! workers' readiness wait and timers).
 //!
 //! # Examples
 //!
