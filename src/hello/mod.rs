@@ -800,12 +800,7 @@ impl Exchange {
         // The read timeout currently set.
         let mut wait = self.timeout;
         loop {
-            let read = if len == 0 {
-                stream.read(room.first())
-            } else {
-                stream.read(room.next(len))
-            };
-            let verdict = match read {
+            let verdict = match stream.read(room.next(len)) {
                 Ok(0) => framer.end_of_file(self, room.got(len)),
                 Ok(n) => {
                     len += n;
@@ -844,11 +839,6 @@ impl Exchange {
     fn left(&self, started: Instant) -> Duration {
         self.timeout.saturating_sub(started.elapsed())
     }
-
-    /// Whether `got` is the expected message.
-    fn is_expected(&self, got: &[u8]) -> bool {
-        self.expect.as_deref().is_some_and(|e| same(e, got))
-    }
 }
 
 /// How far a socket's read timeout may be from the wait the framer asks
@@ -856,14 +846,11 @@ impl Exchange {
 /// asked for costs nothing, a system call per read would.
 const SLACK: Duration = Duration::from_millis(1);
 
-/// Where a stream receive puts the message: a vector of its own for the
+/// Where a stream receive puts the message: a vector of its own for
 /// [`Exchange::run`], a caller's buffer for [`Exchange::run_into`].
 trait Room {
     /// The most bytes a message may have.
     fn limit(&self) -> usize;
-
-    /// Where the first read goes: [`next`](Self::next)`(0)`.
-    fn first(&mut self) -> &mut [u8];
 
     /// Where the next read goes, after the first `len` bytes of the message
     /// (`len` at most [`limit`](Self::limit)): it is never empty, so a read
@@ -923,11 +910,6 @@ impl Room for Growing {
     }
 
     #[inline]
-    fn first(&mut self) -> &mut [u8] {
-        &mut self.buf
-    }
-
-    #[inline]
     fn next(&mut self, len: usize) -> &mut [u8] {
         if len == self.buf.len() {
             self.buf.resize(self.room, 0);
@@ -970,12 +952,6 @@ impl Room for Fixed<'_> {
     }
 
     #[inline]
-    fn first(&mut self) -> &mut [u8] {
-        // Not empty: `run_into` rejects an empty buffer.
-        self.buf
-    }
-
-    #[inline]
     fn next(&mut self, len: usize) -> &mut [u8] {
         match self.buf.get_mut(len..) {
             Some(rest) if !rest.is_empty() => rest,
@@ -987,28 +963,6 @@ impl Room for Fixed<'_> {
     fn got(&self, len: usize) -> &[u8] {
         &self.buf[..len]
     }
-}
-
-/// `a == b`, for the short messages of an exchange without a call to
-/// `memcmp`: a message of 8 to 32 bytes is compared as two words that may
-/// overlap.
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if (16..=32).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u128::from_ne_bytes(s[at..at + 16].try_into().expect("16 bytes"));
-        return (word(a, 0) ^ word(b, 0)) | (word(a, n - 16) ^ word(b, n - 16)) == 0;
-    }
-    if (8..16).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
-        return (word(a, 0) ^ word(b, 0)) | (word(a, n - 8) ^ word(b, n - 8)) == 0;
-    }
-    a == b
 }
 
 impl Role {
@@ -1337,20 +1291,6 @@ mod tests {
         );
         assert_eq!(wire.reads.len(), 1, "nothing was read");
         assert!(wire.written.is_empty(), "nothing was written");
-    }
-
-    #[test]
-    fn same_compares_every_length() {
-        let a: Vec<u8> = (0..40).collect();
-        for n in 0..40 {
-            assert!(same(&a[..n], &a[..n]), "{n}");
-            assert!(!same(&a[..n], &a[..n + 1]), "{n}");
-            for at in 0..n {
-                let mut b = a[..n].to_vec();
-                b[at] ^= 0x80;
-                assert!(!same(&a[..n], &b), "{n} {at}");
-            }
-        }
     }
 
     #[test]
