@@ -33,8 +33,9 @@ use crate::Address;
 /// let mut wire = Io(Cursor::new(b"Hello from client".to_vec()));
 /// assert_eq!(Exchange::server().run(&mut wire)?, b"Hello from client");
 ///
-/// // The same, naming the peer in errors.
-/// let mut wire = Named::new(Io(Cursor::new(Vec::new())), "127.0.0.1:9".parse::<std::net::SocketAddr>()?);
+/// // A peer that sent nothing, named in the error.
+/// let peer: std::net::SocketAddr = "127.0.0.1:9".parse()?;
+/// let mut wire = Named::new(Io(Cursor::new(Vec::new())), peer);
 /// let err = Exchange::server().run(&mut wire).unwrap_err();
 /// assert!(err.to_string().starts_with("receive greeting from 127.0.0.1:9: "));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
