@@ -291,22 +291,19 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let (connector, client) = (&ConnectorBuilder::new(), &Exchange::client());
     let batch = plan.exchange_batch;
     let mut variants: Vec<Variant<'_>> = vec![
-        Variant::new(
-            "sockwright builders + hello::Exchange::run_tcp",
-            move || {
-                time_per_op(batch, || {
-                    let mut stream = connector.connect(ours_addr)?;
-                    let reply = client.run_tcp(&mut stream)?;
-                    expect_reply(&reply)?;
-                    await_close(&mut stream)
-                })
-            },
-        ),
-        Variant::new("sockwright, hello::Exchange::run_tcp_into", move || {
+        Variant::new("sockwright builders + hello::Exchange::run", move || {
+            time_per_op(batch, || {
+                let mut stream = connector.connect(ours_addr)?;
+                let reply = client.run(&mut stream)?;
+                expect_reply(&reply)?;
+                await_close(&mut stream)
+            })
+        }),
+        Variant::new("sockwright, hello::Exchange::run_into", move || {
             time_per_op(batch, || {
                 let mut stream = connector.connect(ours_into_addr)?;
                 let mut reply = [0; 64];
-                let n = client.run_tcp_into(&mut stream, &mut reply)?;
+                let n = client.run_into(&mut stream, &mut reply)?;
                 expect_reply(&reply[..n])?;
                 await_close(&mut stream)
             })
@@ -346,7 +343,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         2,
     );
     table.print();
-    for (row, how) in [(0, "run_tcp"), (1, "run_tcp_into")] {
+    for (row, how) in [(0, "run"), (1, "run_into")] {
         let (passed, line) =
             speed_check(&table, row, &format!("exchange: sockwright ({how}) / std"));
         report.check(!plan.quick, passed, line);
@@ -416,9 +413,9 @@ fn std_server(stream: &mut TcpStream) -> Fallible<()> {
 /// How a sockwright exchange receives each message.
 #[derive(Clone, Copy)]
 enum Receive {
-    /// `Exchange::run_tcp`: a new `Vec` per message.
+    /// `Exchange::run`: a new `Vec` per message.
     Vec,
-    /// `Exchange::run_tcp_into`: the caller's stack buffer.
+    /// `Exchange::run_into`: the caller's stack buffer.
     Into,
 }
 
@@ -435,8 +432,8 @@ fn hello_server(receive: Receive) -> io::Result<SequentialServer> {
     let listener = server_listener(|a| Ok(listener.listen(a)?))?;
     Ok(SequentialServer::start(listener, move |conn| {
         match receive {
-            Receive::Vec => drop(exchange.run_tcp(conn)?),
-            Receive::Into => drop(exchange.run_tcp_into(conn, &mut [0; 64])?),
+            Receive::Vec => drop(exchange.run(conn)?),
+            Receive::Into => drop(exchange.run_into(conn, &mut [0; 64])?),
         }
         Ok(())
     }))

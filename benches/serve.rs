@@ -254,7 +254,7 @@ fn client_exchange(
     addr: SocketAddr,
 ) -> Fallible<()> {
     let mut stream = connector.connect(addr)?;
-    let reply = exchange.run_tcp(&mut stream)?;
+    let reply = exchange.run(&mut stream)?;
     if reply != SERVER_GREETING.as_bytes() {
         return Err(format!("unexpected reply {:?}", String::from_utf8_lossy(&reply)).into());
     }

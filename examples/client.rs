@@ -193,7 +193,7 @@ fn run(args: &Args) -> anyhow::Result<Vec<u8>> {
     builder.connect_timeout(timeout);
     if let Some(path) = &args.unix {
         #[cfg(unix)]
-        return Ok(exchange.run_unix(&mut builder.connect_unix(path)?)?);
+        return Ok(exchange.run(&mut builder.connect_unix(path)?)?);
         #[cfg(not(unix))]
         return Err(anyhow::anyhow!(
             "--unix {}: Unix-domain sockets are not available on this platform",
@@ -211,7 +211,7 @@ fn run(args: &Args) -> anyhow::Result<Vec<u8>> {
     // Read now, not when an error is shown: a connection the server reset
     // has no peer address left to read.
     Ok(match stream.peer_addr() {
-        Ok(server) => exchange.run_tcp_with_peer(&mut stream, server)?,
-        Err(_) => exchange.run_tcp(&mut stream)?,
+        Ok(server) => exchange.run(&mut sockwright::hello::Named::new(&mut stream, server))?,
+        Err(_) => exchange.run(&mut stream)?,
     })
 }

@@ -72,7 +72,7 @@ fn run() -> anyhow::Result<()> {
                 let _ = sender.send(outcome);
             })
     });
-    let reply = Exchange::client().run_tcp(&mut stream)?;
+    let reply = Exchange::client().run(&mut stream)?;
     server
         .join()
         .map_err(|_| anyhow!("the server thread panicked"))??;

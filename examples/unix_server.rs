@@ -7,13 +7,14 @@
 //! cargo run --example unix_server -- /run/app/app.sock
 //! ```
 //!
-//! Whoever may write a socket file may connect to it, and `bind` creates the
-//! file with the process's umask. To give it mode `0660` with no moment in
-//! which it is more open, the socket is bound inside a directory only its
-//! owner can enter (`0700`), its mode is set, and only then is the directory
-//! opened (`0755`). A socket file left by a server that died is replaced
-//! (`remove_stale_socket`); a live server's is not. The program serves one
-//! client of its own, prints what it sent, and removes the file.
+//! Whoever may write a socket file may connect to it. `mode(0o660)` gives the
+//! file that mode with no moment in which it is more open and without a
+//! `chmod` by path, which could be redirected by whoever can write to the
+//! directory; a directory the program creates is made `0700` and opened
+//! (`0755`) once the socket is ready. A socket file left by a server that
+//! died is replaced (`remove_stale_socket`); a live server's is not. The
+//! program serves one client of its own, prints what it sent, and removes the
+//! file.
 
 use std::path::PathBuf;
 
@@ -63,8 +64,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = ListenerBuilder::new()
         .remove_stale_socket(true)
+        .mode(0o660)
         .listen_unix(&path)?;
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o660))?;
     if created {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o755))?;
     }
@@ -81,7 +82,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     drop(listener);
     fs::remove_file(&path)?;
     if created {
-        fs::remove_dir(dir)?;
+        // The socket's directory, with the lock file that
+        // `remove_stale_socket` keeps beside the socket (`server.sock.lock`).
+        fs::remove_dir_all(dir)?;
     }
     Ok(())
 }

@@ -515,11 +515,6 @@ impl fmt::Display for ScopeHint<'_> {
 /// message holds every fact and the error needs no source of its own.
 pub(crate) struct Cause<'a>(pub(crate) &'a io::Error);
 
-/// The OS reason of `err` as the crate's messages end with it (lowercase).
-pub(crate) fn os_reason(err: &io::Error) -> String {
-    Cause(err).to_string()
-}
-
 impl fmt::Display for Cause<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = self.0.to_string();

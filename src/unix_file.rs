@@ -87,7 +87,7 @@ impl SocketFile {
             addr: shown.clone(),
             error: io::Error::new(
                 source.kind(),
-                format!("open its directory: {}", crate::error::os_reason(&source)),
+                format!("open its directory: {}", crate::error::Cause(&source)),
             ),
         })?;
         Ok(SocketFile {
@@ -111,7 +111,7 @@ impl SocketFile {
                 e.kind(),
                 format!(
                     "open lock file {shown_lock} beside it: {}",
-                    crate::error::os_reason(&e)
+                    crate::error::Cause(&e)
                 ),
             )
         })?;
@@ -144,7 +144,7 @@ impl SocketFile {
                 Err(e) => {
                     return Err(lock_error(
                         e.kind(),
-                        format!("lock {shown_lock}: {}", crate::error::os_reason(&e)),
+                        format!("lock {shown_lock}: {}", crate::error::Cause(&e)),
                     ))
                 }
             }

@@ -208,7 +208,7 @@ fn hello_server_with(set: impl Fn(&mut Exchange) -> &mut Exchange) -> Ran {
     let (addr, handle) = server(exchange, 2);
     let mut first_error = None;
     for _ in 0..2 {
-        let reply = Exchange::client().run_tcp(&mut TcpStream::connect(addr).unwrap());
+        let reply = Exchange::client().run(&mut TcpStream::connect(addr).unwrap());
         if let Err(e) = reply {
             first_error.get_or_insert(e);
         }
@@ -234,7 +234,7 @@ fn hello_client_with(set: impl Fn(&mut Exchange) -> &mut Exchange) -> Ran {
     });
     let mut exchange = Exchange::client();
     set(&mut exchange);
-    let result = exchange.run_tcp(&mut TcpStream::connect(addr).unwrap());
+    let result = exchange.run(&mut TcpStream::connect(addr).unwrap());
     peer.join().expect("the peer thread panicked");
     assert_eq!(result?, b"not the greeting");
     Ok(())

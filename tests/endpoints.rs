@@ -2,6 +2,10 @@
 //! TCP, a Unix-path and an abstract endpoint, the `Stream` it returns
 //! (`peer_addr`, `local_addr`, `try_clone`, `set_nonblocking`), and the
 //! endpoints a client cannot connect to.
+//!
+//! Unix only: every case goes through a Unix-path endpoint too, which
+//! Windows does not have.
+#![cfg(unix)]
 
 mod util;
 

@@ -310,6 +310,7 @@ fn io_error_keeps_kind_and_reaches_the_os_code() {
 
 /// Checks that a message about a huge input is short, names its step, cuts
 /// the input with its length and still ends with the reason.
+#[cfg(unix)]
 fn check_cut(what: &str, message: &str, step: &str, length: usize, reason: &str) {
     eprintln!("{what}: {} bytes: {message}", message.len());
     assert!(message.len() < 1024, "{what}: {} bytes", message.len());

@@ -1014,7 +1014,7 @@ mod forever {
 
         // Still accepting afterwards.
         let mut stream = sockwright::ConnectorBuilder::new().connect(addr).unwrap();
-        let reply = Exchange::client().run_tcp(&mut stream).unwrap();
+        let reply = Exchange::client().run(&mut stream).unwrap();
         assert_eq!(reply, b"Hello from server");
 
         let peak = peak_rss_kib(pid);

@@ -131,7 +131,7 @@ fn run_clients(streams: Vec<TcpStream>) -> usize {
                 for mut stream in share {
                     match Exchange::client()
                         .timeout(Duration::from_secs(10))
-                        .run_tcp(&mut stream)
+                        .run(&mut stream)
                     {
                         Ok(reply) if reply == SERVER_GREETING.as_bytes() => served += 1,
                         Ok(reply) => eprintln!("wrong reply {reply:?}"),
@@ -329,11 +329,11 @@ fn backlog_overflow_times_out_the_clients_beyond_the_queue() {
     let clients: Vec<_> = full
         .queued
         .into_iter()
-        .map(|mut stream| thread::spawn(move || Exchange::client().run_tcp(&mut stream)))
+        .map(|mut stream| thread::spawn(move || Exchange::client().run(&mut stream)))
         .collect();
     for _ in 0..queued {
         let (mut conn, _) = full.listener.accept().unwrap();
-        Exchange::server().run_tcp(&mut conn).unwrap();
+        Exchange::server().run(&mut conn).unwrap();
     }
     for client in clients {
         assert_eq!(client.join().unwrap().unwrap(), SERVER_GREETING.as_bytes());
@@ -341,9 +341,9 @@ fn backlog_overflow_times_out_the_clients_beyond_the_queue() {
 
     // With room in the queue again, a new client connects and is served.
     let mut stream = connect(addr);
-    let client = thread::spawn(move || Exchange::client().run_tcp(&mut stream));
+    let client = thread::spawn(move || Exchange::client().run(&mut stream));
     let (mut conn, _) = full.listener.accept().unwrap();
-    Exchange::server().run_tcp(&mut conn).unwrap();
+    Exchange::server().run(&mut conn).unwrap();
     assert_eq!(client.join().unwrap().unwrap(), SERVER_GREETING.as_bytes());
     eprintln!("{queued} queued and served, 20 beyond the queue timed out after {timeout:?}");
 }

@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, Role, CLIENT_GREETING, DEFAULT_MAX_MESSAGE, SERVER_GREETING};
+use sockwright::hello::{
+    Exchange, Io, Named, Role, CLIENT_GREETING, DEFAULT_MAX_MESSAGE, SERVER_GREETING,
+};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 use util::refused_port;
 
@@ -91,11 +93,11 @@ impl Wire for TcpStream {
         util::tcp_pair()
     }
     /// Names the peer as a server that has it from `accept` does, so the
-    /// name survives a reset; `run_tcp` alone is checked in
+    /// name survives a reset; `run` alone is checked in
     /// `reset_without_a_known_peer_is_named_unknown`.
     fn run(ex: &Exchange, stream: &mut Self) -> sockwright::Result<Vec<u8>> {
         let peer = stream.peer_addr().unwrap();
-        ex.run_tcp_with_peer(stream, peer)
+        ex.run(&mut Named::new(stream, peer))
     }
     fn shutdown_write(&self) {
         self.shutdown(Shutdown::Write).unwrap();
@@ -120,7 +122,7 @@ impl Wire for std::os::unix::net::UnixStream {
         (client, server)
     }
     fn run(ex: &Exchange, stream: &mut Self) -> sockwright::Result<Vec<u8>> {
-        ex.run_unix(stream)
+        ex.run(stream)
     }
     fn shutdown_write(&self) {
         self.shutdown(Shutdown::Write).unwrap();
@@ -591,7 +593,7 @@ fn reset_mid_exchange() {
     eprintln!("client side, reset after 8 bytes: {text}");
 }
 
-/// `run_tcp` reads the peer's address only when an error names it; after a
+/// `run` on a `TcpStream` reads the peer's address only when an error names it; after a
 /// reset there is none left to read (Linux), and the error says so rather
 /// than showing a made-up address.
 #[cfg(target_os = "linux")]
@@ -602,7 +604,7 @@ fn reset_without_a_known_peer_is_named_unknown() {
     reset(peer);
     let err = Exchange::server()
         .timeout(Duration::from_secs(30))
-        .run_tcp(&mut server)
+        .run(&mut server)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
     assert!(
@@ -661,7 +663,7 @@ fn memory_does_not_depend_on_what_the_peer_sends() {
 /// Into a caller's buffer, a TCP exchange allocates nothing on either side,
 /// whether the greeting comes whole or a byte at a time (the receive loop).
 #[test]
-fn run_tcp_into_allocates_nothing() {
+fn run_into_allocates_nothing() {
     for (role, drip_pause) in [
         (Role::Server, None),
         (Role::Client, None),
@@ -691,7 +693,7 @@ fn run_tcp_into_allocates_nothing() {
         });
         let mut buf = [0; 64];
         let before = allocated();
-        let n = ex.run_tcp_into(&mut ours, &mut buf).unwrap();
+        let n = ex.run_into(&mut ours, &mut buf).unwrap();
         let allocated = allocated() - before;
         peer.join().expect("the peer panicked");
         assert_eq!(&buf[..n], sent.as_bytes(), "{role:?} {drip_pause:?}");
@@ -737,7 +739,7 @@ fn non_utf8_unix_path_is_shown_in_errors() {
     let (_silent, _) = listener.accept().unwrap();
     let err = Exchange::client()
         .timeout(Duration::from_millis(100))
-        .run_unix(&mut stream)
+        .run(&mut stream)
         .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{text}");
@@ -992,7 +994,7 @@ fn endless_interruptions_end_at_the_timeout() {
     let started = Instant::now();
     let err = server()
         .timeout(timeout)
-        .run_io(&mut Interrupted(started), &peer)
+        .run(&mut Named::new(Io(Interrupted(started)), peer))
         .unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
@@ -1008,7 +1010,7 @@ fn max_message_too_large_for_a_buffer_is_rejected() {
         let mut wire = std::io::Cursor::new(CLIENT_GREETING.as_bytes().to_vec());
         let err = server()
             .max_message(max)
-            .run_io(&mut wire, &peer)
+            .run(&mut Named::new(Io(&mut wire), peer.clone()))
             .unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert_eq!(wire.position(), 0, "nothing was read");

@@ -317,7 +317,7 @@ fn control_a_bare_read_is_interrupted() {
 fn exchange_read_survives_a_signal() {
     let (mut client, mut server) = tcp_pair();
     let handle = interrupt("sig-read", nr::RECV, move || {
-        Exchange::server().run_tcp(&mut server)
+        Exchange::server().run(&mut server)
     });
     client.write_all(CLIENT_GREETING.as_bytes()).unwrap();
     let got = handle.join().unwrap().expect("exchange after a signal");
@@ -340,7 +340,7 @@ fn repeated_signals_do_not_stretch_the_exchange_timeout() {
         20,
         move || {
             let started = Instant::now();
-            let result = Exchange::server().timeout(timeout).run_tcp(&mut server);
+            let result = Exchange::server().timeout(timeout).run(&mut server);
             (result, started.elapsed())
         },
     );
@@ -365,7 +365,7 @@ fn exchange_write_survives_a_signal() {
         Exchange::client()
             .message(message)
             .max_message(8 << 20)
-            .run_tcp(&mut client)
+            .run(&mut client)
     });
     let mut got = vec![0; big.len()];
     server.read_exact(&mut got).unwrap();

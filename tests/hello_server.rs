@@ -25,7 +25,7 @@ fn listener() -> (TcpListener, SocketAddr) {
 }
 
 fn client(addr: SocketAddr) -> sockwright::Result<Vec<u8>> {
-    Exchange::client().run_tcp(&mut ConnectorBuilder::new().connect(addr)?)
+    Exchange::client().run(&mut ConnectorBuilder::new().connect(addr)?)
 }
 
 /// Two silent clients, then one real client, against a server serving at

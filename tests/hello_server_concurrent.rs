@@ -296,7 +296,7 @@ fn a_flood_of_resets_mid_greeting_leaves_nothing_behind() {
     }
     let mut stream = ConnectorBuilder::new().connect(addr).unwrap();
     assert_eq!(
-        Exchange::client().run_tcp(&mut stream).unwrap(),
+        Exchange::client().run(&mut stream).unwrap(),
         SERVER_GREETING.as_bytes()
     );
     drop(stream);

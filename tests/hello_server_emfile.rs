@@ -86,7 +86,7 @@ fn accept_survives_running_out_of_file_descriptors() {
     // Once descriptors are free again, the server accepts and serves.
     drop(filler);
     let mut stream = TcpStream::connect(addr).unwrap();
-    let reply = Exchange::client().run_tcp(&mut stream).unwrap();
+    let reply = Exchange::client().run(&mut stream).unwrap();
     assert_eq!(reply, SERVER_GREETING.as_bytes());
     let summary = server.join().unwrap().unwrap();
     assert_eq!((summary.accepted, summary.succeeded), (1, 1));

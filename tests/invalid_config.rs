@@ -366,15 +366,18 @@ const LONG_PATH: &str = "is 205 bytes, longer than the 107 this platform allows"
     target_os = "dragonfly"
 ))]
 const LONG_PATH: &str = "is 205 bytes, longer than the 103 this platform allows";
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_vendor = "apple",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-)))]
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    ))
+))]
 const LONG_PATH: &str = "is 205 bytes, longer than the";
 
 /// Rows on a Linux abstract name: every message shows it as `@name`, never

@@ -67,8 +67,8 @@ fn log_lines_use_the_user_facing_targets() {
     let exchanged = {
         use sockwright::hello::Exchange;
         let (mut server, _) = listener.accept().unwrap();
-        let peer = std::thread::spawn(move || Exchange::server().run_tcp(&mut server));
-        Exchange::client().run_tcp(&mut stream).unwrap();
+        let peer = std::thread::spawn(move || Exchange::server().run(&mut server));
+        Exchange::client().run(&mut stream).unwrap();
         peer.join().unwrap().unwrap();
         take()
     };

@@ -764,7 +764,7 @@ fn audit_scenario() {
                 &server_label,
                 || listener.accept().unwrap().0,
                 |conn| match variant {
-                    "sockwright" => Exchange::server().run_tcp(conn).unwrap(),
+                    "sockwright" => Exchange::server().run(conn).unwrap(),
                     _ => std_server(conn),
                 },
             )
@@ -773,7 +773,7 @@ fn audit_scenario() {
             &format!("exchange-client-{variant}"),
             || TcpStream::connect(addr).unwrap(),
             |stream| match variant {
-                "sockwright" => Exchange::client().run_tcp(stream).unwrap(),
+                "sockwright" => Exchange::client().run(stream).unwrap(),
                 _ => std_client(stream),
             },
         );

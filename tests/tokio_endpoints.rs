@@ -2,7 +2,9 @@
 //! `listen_all_async`, `listen_endpoint_async` on a TCP, a Unix-path and an
 //! abstract endpoint, and `connect_endpoint_async` to each, with the
 //! `AsyncStream` they return.
-#![cfg(feature = "tokio")]
+//!
+//! Unix only: the cases go through Unix-path endpoints too.
+#![cfg(all(feature = "tokio", unix))]
 
 mod util;
 

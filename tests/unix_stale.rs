@@ -76,7 +76,7 @@ fn a_live_server_is_left_alone_and_never_connected_to() {
     );
     let mut client = UnixStream::connect(&path).unwrap();
     assert_eq!(
-        Exchange::client().run_unix(&mut client).unwrap(),
+        Exchange::client().run(&mut client).unwrap(),
         SERVER_GREETING.as_bytes()
     );
     let (summary, peers) = server.join().unwrap();

@@ -1,7 +1,7 @@
 //! The tutorial's exchange: the client sends `Hello from client`, the server
 //! answers `Hello from server`.
 //!
-//! [`Exchange`] carries one side of it over a [`TcpStream`], a Unix stream,
+//! [`Exchange`] carries one side of it over a [`TcpStream`](std::net::TcpStream), a Unix stream,
 //! a [`UdpSocket`] or any `Read + Write` value, wire-compatible with the
 //! classic C programs and hardened against peers that are slow, silent,
 //! talkative or gone.
@@ -39,7 +39,7 @@
 //! is an [`InvalidData`](io::ErrorKind::InvalidData) error, detected with a
 //! buffer of exactly one byte more than the maximum, so a peer never decides
 //! how much is allocated (into a caller's buffer, with
-//! [`Exchange::run_tcp_into`], the limit is also the buffer's length, and one
+//! [`Exchange::run_into`], the limit is also the buffer's length, and one
 //! byte of the exchange's own tells a message that overflows it); nothing at
 //! all within [`Exchange::timeout`]
 //! (default [`DEFAULT_TIMEOUT`]) is a [`TimedOut`](io::ErrorKind::TimedOut)
@@ -68,7 +68,10 @@
 //! on a few worker threads driven by readiness (`poll(2)`, `WSAPoll`), so a
 //! client that stalls costs its socket, not a thread; at most
 //! [`DEFAULT_MAX_CLIENTS`] at once, each client's [`Outcome`] reported to a
-//! callback.
+//! callback. It frames each message by the same rules as [`Exchange::run`],
+//! with the same errors: both drive one implementation of them, and differ
+//! only in how they wait (a blocking `read` with a socket timeout, or the
+//! workers' readiness wait and timers).
 //!
 //! # Examples
 //!
@@ -81,29 +84,37 @@
 //! let addr = listener.local_addr()?;
 //! let server = thread::spawn(move || -> sockwright::Result<Vec<u8>> {
 //!     let (mut conn, _) = listener.accept().expect("accept");
-//!     Exchange::server().run_tcp(&mut conn)
+//!     Exchange::server().run(&mut conn)
 //! });
 //! let mut stream = ConnectorBuilder::new().connect(addr)?;
-//! let reply = Exchange::client().run_tcp(&mut stream)?;
+//! let reply = Exchange::client().run(&mut stream)?;
 //! assert_eq!(reply, SERVER_GREETING.as_bytes());
 //! assert_eq!(server.join().unwrap()?, CLIENT_GREETING.as_bytes());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
-#[cfg(unix)]
-use std::os::unix::net::UnixStream;
+use std::io::{self, Write};
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use log::{debug, log_enabled, trace, Level};
 
-use crate::{Address, Error, Result, HELLO_LOG};
+use crate::{sys, Address, Error, Result, HELLO_LOG};
 
+mod framer;
 mod server;
+mod transport;
 
+pub(crate) use framer::too_long;
+use framer::{timed_out, Framer, Verdict};
+/// The framer, for the `hello_receive` fuzz target only: not part of the
+/// crate's API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use framer::{Framer as FuzzFramer, Verdict as FuzzVerdict};
 pub use server::{Outcome, Server, Summary, DEFAULT_MAX_CLIENTS};
+pub use transport::{Io, Named, Transport};
 
 /// What the client sends: `Hello from client` (17 bytes, no terminator).
 ///
@@ -192,12 +203,11 @@ pub enum Role {
 ///
 /// Build one with [`Exchange::client`] or [`Exchange::server`], adjust it
 /// with the setters, and run it as often as needed with
-/// [`run_tcp`](Self::run_tcp), [`run_unix`](Self::run_unix),
-/// [`run_udp`](Self::run_udp) or [`run_io`](Self::run_io). Each run returns
-/// the peer's message; [`run_tcp_into`](Self::run_tcp_into),
-/// [`run_unix_into`](Self::run_unix_into) and
-/// [`run_io_into`](Self::run_io_into) receive it into a buffer of yours and
-/// allocate nothing, for exchanges that repeat. See the
+/// [`run`](Self::run) over a stream (TCP, Unix, or any `Read + Write`: see
+/// [`Transport`]) or [`run_udp`](Self::run_udp) over a UDP socket. Each run
+/// returns the peer's message; [`run_into`](Self::run_into) receives it
+/// into a buffer of yours and allocates nothing, for exchanges that
+/// repeat. See the
 /// [module documentation](self) for the framing.
 ///
 /// # Examples
@@ -358,8 +368,8 @@ impl Exchange {
     /// one is an [`InvalidData`](io::ErrorKind::InvalidData) error.
     ///
     /// Each run that returns a vector allocates a receive buffer of at most
-    /// `bytes + 1`, whatever the peer sends; the `run_*_into` methods
-    /// ([`run_tcp_into`](Self::run_tcp_into)) receive into the caller's
+    /// `bytes + 1`, whatever the peer sends; [`run_into`](Self::run_into)
+    /// receives into the caller's
     /// buffer instead, and take the lesser of `bytes` and its length as the
     /// limit.
     ///
@@ -428,82 +438,64 @@ impl Exchange {
         self
     }
 
-    /// Runs the exchange over a TCP stream and returns the peer's message.
+    /// Runs the exchange over a stream and returns the peer's message.
     ///
-    /// Sets the stream's read and write timeouts (`SO_RCVTIMEO`,
-    /// `SO_SNDTIMEO`) to [`timeout`](Self::timeout), shortening the read
-    /// timeout as the receive goes on (to what is left of the timeout, or to
-    /// the quiet gap); they stay set as they were last set.
+    /// `stream` is a [`TcpStream`](std::net::TcpStream), a Unix stream, any `Read + Write` value
+    /// in an [`Io`], or one of these in a [`Named`] that names its peer (see
+    /// [`Transport`]). On a socket, sets its read and write timeouts
+    /// (`SO_RCVTIMEO`, `SO_SNDTIMEO`) to [`timeout`](Self::timeout),
+    /// shortening the read timeout as the receive goes on (to what is left
+    /// of the timeout, or to the quiet gap); they stay set as they were last
+    /// set. An [`Io`] gets no timeout: its own read decides how long it
+    /// waits.
+    ///
+    /// The message is returned in a vector allocated for it; where exchanges
+    /// repeat, [`run_into`](Self::run_into) receives it into a buffer of
+    /// yours and allocates nothing.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] for an empty or oversized message or a zero
-    /// limit, [`Error::SetOption`] if a timeout cannot be set, and
+    /// limit, [`Error::SetOption`] if a socket's timeout cannot be set, and
     /// [`Error::Exchange`] naming the step and the peer when sending or
     /// receiving fails (see the [module documentation](self) for each kind).
     ///
-    /// The peer's address is read (`getpeername(2)`) only when an error or a
-    /// `debug` log line names it, so a successful exchange makes no call for
-    /// it. A peer that reset the connection has no address any more and is
-    /// shown as [`Address::Unknown`]; when you know the address (from
-    /// `accept` or the connect), use [`run_tcp_with_peer`](Self::run_tcp_with_peer),
-    /// as [`Server`] does.
-    ///
-    /// The message is returned in a vector allocated for it; where exchanges
-    /// repeat, [`run_tcp_into`](Self::run_tcp_into) receives it into a
-    /// buffer of yours and allocates nothing.
-    ///
-    /// # Examples
-    ///
-    /// See the [module documentation](self).
-    pub fn run_tcp(&self, stream: &mut TcpStream) -> Result<Vec<u8>> {
-        self.tcp(stream, None)
-    }
-
-    /// [`run_tcp`](Self::run_tcp), naming `peer` in errors and log lines
-    /// instead of asking the socket: no `getpeername(2)`, and the name
-    /// survives a peer that resets the connection.
-    ///
-    /// # Errors
-    ///
-    /// As for [`run_tcp`](Self::run_tcp).
+    /// A socket's peer address is read (`getpeername(2)`) only when an error
+    /// or a `debug` log line names it, so a successful exchange makes no
+    /// call for it. A peer that reset the connection has no address any more
+    /// and is shown as [`Address::Unknown`]; when you know the address (from
+    /// `accept` or the connect), pass the stream in a [`Named`], as
+    /// [`Server`] names its clients.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::thread;
-    /// use sockwright::hello::{Exchange, SERVER_GREETING};
+    /// use sockwright::hello::{Exchange, CLIENT_GREETING, SERVER_GREETING};
     /// use sockwright::{ConnectorBuilder, ListenerBuilder};
     ///
     /// let listener = ListenerBuilder::new().listen("127.0.0.1:0")?;
     /// let addr = listener.local_addr()?;
-    /// let client = thread::spawn(move || -> sockwright::Result<Vec<u8>> {
-    ///     let mut stream = ConnectorBuilder::new().connect(addr)?;
-    ///     Exchange::client().run_tcp_with_peer(&mut stream, addr)
+    /// let server = thread::spawn(move || -> sockwright::Result<Vec<u8>> {
+    ///     let (mut conn, _) = listener.accept().expect("accept");
+    ///     Exchange::server().run(&mut conn)
     /// });
-    /// let (mut conn, peer) = listener.accept()?;
-    /// Exchange::server().run_tcp_with_peer(&mut conn, peer)?;
-    /// assert_eq!(client.join().unwrap()?, SERVER_GREETING.as_bytes());
+    /// let mut stream = ConnectorBuilder::new().connect(addr)?;
+    /// assert_eq!(Exchange::client().run(&mut stream)?, SERVER_GREETING.as_bytes());
+    /// assert_eq!(server.join().unwrap()?, CLIENT_GREETING.as_bytes());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn run_tcp_with_peer(&self, stream: &mut TcpStream, peer: SocketAddr) -> Result<Vec<u8>> {
-        self.tcp(stream, Some(&Address::Inet(peer)))
-    }
-
-    /// [`run_tcp`](Self::run_tcp), naming `peer` (when known, as from
-    /// `accept`) rather than asking the socket.
-    #[inline(always)]
-    fn tcp(&self, stream: &mut TcpStream, peer: Option<&Address>) -> Result<Vec<u8>> {
+    pub fn run<S: Transport>(&self, stream: &mut S) -> Result<Vec<u8>> {
         self.check()?;
         let mut room = Growing::new(self.max_message);
-        let n = self.tcp_stream(stream, &mut room, peer)?;
+        let n = self.run_stream(stream, &mut room)?;
         Ok(room.into_message(n))
     }
 
-    /// Runs the exchange over a TCP stream, receiving the peer's message into
+    /// Runs the exchange over a stream, receiving the peer's message into
     /// `buf`, and returns its length: the message is `&buf[..n]`.
     ///
-    /// The exchange is the one [`run_tcp`](Self::run_tcp) runs, with the same
+    /// The exchange is the one [`run`](Self::run) runs, with the same
     /// timeouts, framing, errors and log lines, but it allocates nothing: use
     /// it where exchanges repeat, with a buffer on the stack or one kept
     /// between runs. The message may be up to
@@ -516,7 +508,7 @@ impl Exchange {
     ///
     /// # Errors
     ///
-    /// As for [`run_tcp`](Self::run_tcp); an empty `buf` is an
+    /// As for [`run`](Self::run); an empty `buf` is an
     /// [`Error::InvalidConfig`], before any system call.
     ///
     /// # Examples
@@ -531,212 +523,19 @@ impl Exchange {
     /// let server = thread::spawn(move || -> sockwright::Result<bool> {
     ///     let (mut conn, _) = listener.accept().expect("accept");
     ///     let mut buf = [0; 64];
-    ///     let n = Exchange::server().run_tcp_into(&mut conn, &mut buf)?;
+    ///     let n = Exchange::server().run_into(&mut conn, &mut buf)?;
     ///     Ok(&buf[..n] == CLIENT_GREETING.as_bytes())
     /// });
     /// let mut stream = ConnectorBuilder::new().connect(addr)?;
     /// let mut buf = [0; 64];
-    /// let n = Exchange::client().run_tcp_into(&mut stream, &mut buf)?;
+    /// let n = Exchange::client().run_into(&mut stream, &mut buf)?;
     /// assert_eq!(&buf[..n], SERVER_GREETING.as_bytes());
     /// assert!(server.join().unwrap()?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn run_tcp_into(&self, stream: &mut TcpStream, buf: &mut [u8]) -> Result<usize> {
+    pub fn run_into<S: Transport>(&self, stream: &mut S, buf: &mut [u8]) -> Result<usize> {
         self.check_into(buf)?;
-        self.tcp_stream(stream, &mut Fixed::new(buf, self.max_message), None)
-    }
-
-    /// The TCP exchange into `room`, naming `peer` when known.
-    #[inline]
-    fn tcp_stream(
-        &self,
-        stream: &mut TcpStream,
-        room: &mut impl Room,
-        peer: Option<&Address>,
-    ) -> Result<usize> {
-        let both: Setter<TcpStream> = |s, t| {
-            s.set_read_timeout(t)?;
-            s.set_write_timeout(t)
-        };
-        let peer = |s: &TcpStream| match peer {
-            Some(peer) => Ok(peer.clone()),
-            None => s.peer_addr().map(Address::Inet),
-        };
-        self.run_stream(
-            stream,
-            room,
-            Some((both, TcpStream::set_read_timeout)),
-            peer,
-        )
-    }
-
-    /// Runs the exchange over a Unix-domain stream and returns the peer's
-    /// message; otherwise as [`run_tcp`](Self::run_tcp).
-    ///
-    /// # Errors
-    ///
-    /// As for [`run_tcp`](Self::run_tcp).
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// Unix only.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::unix::net::UnixStream;
-    /// use sockwright::hello::{Exchange, SERVER_GREETING};
-    ///
-    /// let (mut a, mut b) = UnixStream::pair()?;
-    /// let server = std::thread::spawn(move || Exchange::server().run_unix(&mut b));
-    /// assert_eq!(Exchange::client().run_unix(&mut a)?, SERVER_GREETING.as_bytes());
-    /// server.join().unwrap()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    pub fn run_unix(&self, stream: &mut UnixStream) -> Result<Vec<u8>> {
-        self.unix(stream, None)
-    }
-
-    /// [`run_unix`](Self::run_unix), naming `peer` when known.
-    #[cfg(unix)]
-    fn unix(&self, stream: &mut UnixStream, peer: Option<&Address>) -> Result<Vec<u8>> {
-        self.check()?;
-        let mut room = Growing::new(self.max_message);
-        let n = self.unix_stream(stream, &mut room, peer)?;
-        Ok(room.into_message(n))
-    }
-
-    /// Runs the exchange over a Unix-domain stream, receiving the peer's
-    /// message into `buf`, and returns its length; otherwise as
-    /// [`run_tcp_into`](Self::run_tcp_into).
-    ///
-    /// # Errors
-    ///
-    /// As for [`run_tcp_into`](Self::run_tcp_into).
-    ///
-    /// # Platform-specific behavior
-    ///
-    /// Unix only.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::unix::net::UnixStream;
-    /// use sockwright::hello::{Exchange, SERVER_GREETING};
-    ///
-    /// let (mut a, mut b) = UnixStream::pair()?;
-    /// let server = std::thread::spawn(move || Exchange::server().run_unix(&mut b));
-    /// let mut buf = [0; 64];
-    /// let n = Exchange::client().run_unix_into(&mut a, &mut buf)?;
-    /// assert_eq!(&buf[..n], SERVER_GREETING.as_bytes());
-    /// server.join().unwrap()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    pub fn run_unix_into(&self, stream: &mut UnixStream, buf: &mut [u8]) -> Result<usize> {
-        self.check_into(buf)?;
-        self.unix_stream(stream, &mut Fixed::new(buf, self.max_message), None)
-    }
-
-    /// The Unix-domain exchange into `room`, naming `peer` when known.
-    #[cfg(unix)]
-    fn unix_stream(
-        &self,
-        stream: &mut UnixStream,
-        room: &mut impl Room,
-        peer: Option<&Address>,
-    ) -> Result<usize> {
-        let both: Setter<UnixStream> = |s, t| {
-            s.set_read_timeout(t)?;
-            s.set_write_timeout(t)
-        };
-        let peer = |s: &UnixStream| match peer {
-            Some(peer) => Ok(peer.clone()),
-            None => s
-                .peer_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())),
-        };
-        self.run_stream(
-            stream,
-            room,
-            Some((both, UnixStream::set_read_timeout)),
-            peer,
-        )
-    }
-
-    /// Runs the exchange over any `Read + Write` value, naming `peer` in
-    /// errors, and returns the peer's message.
-    ///
-    /// This sets no timeout: a blocking read waits as long as the value lets
-    /// it, and a message other than the expected one then completes only at
-    /// end of file or when the value's own read reports
-    /// [`WouldBlock`](io::ErrorKind::WouldBlock) or
-    /// [`TimedOut`](io::ErrorKind::TimedOut) after the first bytes. Prefer
-    /// [`run_tcp`](Self::run_tcp) or [`run_unix`](Self::run_unix) for sockets.
-    ///
-    /// # Errors
-    ///
-    /// As for [`run_tcp`](Self::run_tcp), less [`Error::SetOption`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::io::Cursor;
-    /// use sockwright::hello::Exchange;
-    /// use sockwright::Address;
-    ///
-    /// // A peer that sent the tutorial greeting, and room for the reply.
-    /// let mut wire = Cursor::new(b"Hello from client".to_vec());
-    /// let peer = Address::Inet("127.0.0.1:9".parse()?);
-    /// let greeting = Exchange::server().run_io(&mut wire, &peer)?;
-    /// assert_eq!(greeting, b"Hello from client");
-    /// assert_eq!(&wire.get_ref()[17..], b"Hello from server");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn run_io<S: Read + Write>(&self, stream: &mut S, peer: &Address) -> Result<Vec<u8>> {
-        self.check()?;
-        let mut room = Growing::new(self.max_message);
-        let n = self.run_stream(stream, &mut room, None, |_| Ok(peer.clone()))?;
-        Ok(room.into_message(n))
-    }
-
-    /// Runs the exchange over any `Read + Write` value, receiving the peer's
-    /// message into `buf`, and returns its length; otherwise as
-    /// [`run_io`](Self::run_io), with the buffer of
-    /// [`run_tcp_into`](Self::run_tcp_into).
-    ///
-    /// # Errors
-    ///
-    /// As for [`run_tcp_into`](Self::run_tcp_into), less
-    /// [`Error::SetOption`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::io::Cursor;
-    /// use sockwright::hello::Exchange;
-    /// use sockwright::Address;
-    ///
-    /// let mut wire = Cursor::new(b"Hello from client".to_vec());
-    /// let peer = Address::Inet("127.0.0.1:9".parse()?);
-    /// let mut buf = [0; 64];
-    /// let n = Exchange::server().run_io_into(&mut wire, &peer, &mut buf)?;
-    /// assert_eq!(&buf[..n], b"Hello from client");
-    /// assert_eq!(&wire.get_ref()[17..], b"Hello from server");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn run_io_into<S: Read + Write>(
-        &self,
-        stream: &mut S,
-        peer: &Address,
-        buf: &mut [u8],
-    ) -> Result<usize> {
-        self.check_into(buf)?;
-        let mut room = Fixed::new(buf, self.max_message);
-        self.run_stream(stream, &mut room, None, |_| Ok(peer.clone()))
+        self.run_stream(stream, &mut Fixed::new(buf, self.max_message))
     }
 
     /// Runs the exchange over a UDP socket: one datagram each way.
@@ -750,7 +549,7 @@ impl Exchange {
     ///
     /// # Errors
     ///
-    /// As for [`run_tcp`](Self::run_tcp); no datagram within
+    /// As for [`run`](Self::run); no datagram within
     /// [`timeout`](Self::timeout) is a [`TimedOut`](io::ErrorKind::TimedOut)
     /// error, a datagram longer than [`max_message`](Self::max_message) is an
     /// [`InvalidData`](io::ErrorKind::InvalidData) error, and an unconnected
@@ -900,20 +699,14 @@ impl Exchange {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     let left = self.left(started);
                     if left.is_zero() {
-                        return Err(self.timed_out(0));
+                        return Err(timed_out(self.timeout, 0));
                     }
                     socket.set_read_timeout(Some(left))?;
                 }
-                Err(e) if is_timeout(&e) => return Err(self.timed_out(0)),
+                Err(e) if is_timeout(&e) => return Err(timed_out(self.timeout, 0)),
                 // Windows fails the receive of a datagram longer than the
                 // buffer, where Unix returns it truncated.
-                #[cfg(windows)]
-                Err(e)
-                    if e.raw_os_error()
-                        == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE) =>
-                {
-                    return Err(too_long(self.max_message))
-                }
+                Err(e) if sys::is_message_too_long(&e) => return Err(too_long(self.max_message)),
                 other => return other,
             }
         }
@@ -938,42 +731,26 @@ impl Exchange {
         Ok((buf, from))
     }
 
-    /// The stream exchange, with the socket-specific calls passed in.
-    ///
-    /// `timeouts` holds the functions that set both timeouts and the read
-    /// timeout alone, for sockets; `None` for values whose timeouts this
-    /// crate does not control.
-    // Inlined, with `receive`'s first read: a call would cost as much as
-    // the checks of an exchange whose first read brings the whole message.
-    #[inline(always)]
-    fn run_stream<S: Read + Write>(
-        &self,
-        stream: &mut S,
-        room: &mut impl Room,
-        timeouts: Option<(Setter<S>, Setter<S>)>,
-        peer: impl Fn(&S) -> io::Result<Address>,
-    ) -> Result<usize> {
+    /// The stream exchange: the blocking driver of the [`Framer`], which
+    /// waits in `read` with the socket's read timeout set to what the
+    /// framer asks for.
+    fn run_stream<S: Transport>(&self, stream: &mut S, room: &mut impl Room) -> Result<usize> {
         // Looked up only when an error or a debug line names it, so that a
-        // successful exchange makes no call for it. (`Server` passes the
-        // address `accept` returned, which survives a reset.)
-        let shown = |s: &S| peer(s).unwrap_or(Address::Unknown);
-        let set_read_timeout = match &timeouts {
-            Some((both, read)) => {
-                if let Err(source) = both(stream, Some(self.timeout)) {
-                    return Err(Error::SetOption {
-                        addr: shown(stream),
-                        option: "SO_RCVTIMEO/SO_SNDTIMEO",
-                        error: source,
-                    });
-                }
-                Some(*read)
+        // successful exchange makes no call for it.
+        let shown = |s: &S| s.peer().unwrap_or(Address::Unknown);
+        if S::TIMEOUTS {
+            if let Err(source) = stream.set_timeouts(self.timeout, true) {
+                return Err(Error::SetOption {
+                    addr: shown(stream),
+                    option: "SO_RCVTIMEO/SO_SNDTIMEO",
+                    error: source,
+                });
             }
-            None => None,
-        };
+        }
         if self.role == Role::Client {
             self.send(stream, &shown)?;
         }
-        let received = match self.receive(stream, room, set_read_timeout) {
+        let received = match self.receive(stream, room) {
             Ok(received) => {
                 if log_enabled!(target: HELLO_LOG, Level::Debug) {
                     debug!(target: HELLO_LOG, "received {received} bytes from {}", shown(stream));
@@ -988,8 +765,6 @@ impl Exchange {
         Ok(received)
     }
 
-    // Inlined: a call would cost as much as the write's own checks.
-    #[inline(always)]
     fn send<S: Write>(&self, stream: &mut S, shown: &impl Fn(&S) -> Address) -> Result<()> {
         // One write sends a short message whole; `write_all` carries on
         // from wherever a short or interrupted write left off.
@@ -1011,180 +786,71 @@ impl Exchange {
         Ok(())
     }
 
-    /// Reads one message, framed as the module documentation says.
+    /// Reads one message, as the [`Framer`] frames it.
     ///
-    /// Without `set_read_timeout` the stream's own blocking behaviour decides
+    /// A socket's read timeout is what the framer's next instant leaves
+    /// from now, changed only when that differs from the timeout set by more
+    /// than [`SLACK`]: a dripping peer's bytes each start the quiet gap
+    /// over, and setting it again for each would cost a system call per
+    /// read. A stream whose timeouts the crate does not set decides alone
     /// how long each read waits.
-    #[inline(always)]
-    fn receive<S: Read>(
-        &self,
-        stream: &mut S,
-        room: &mut impl Room,
-        set_read_timeout: Option<Setter<S>>,
-    ) -> io::Result<usize> {
-        // The deadline is `timeout` after this; kept as the start, so that
-        // a receive that needs no deadline computes none.
-        let started = Instant::now();
-        let limit = room.limit();
-        // The first read, ahead of the loop: when it brings the whole
-        // expected message, as a greeting usually comes, nothing else is
-        // needed (the loop's state is never set up).
-        let first = stream.read(room.first());
-        if let Ok(n @ 1..) = first {
-            if n <= limit && self.is_expected(room.got(n)) {
-                trace!(target: HELLO_LOG, "read {n} bytes ({n} so far)");
-                return Ok(n);
-            }
-        }
-        self.receive_rest(stream, room, set_read_timeout, started, first)
-    }
-
-    /// The rest of [`receive`](Self::receive), from the result of the first
-    /// read, which did not bring the whole expected message.
-    #[inline(never)]
-    fn receive_rest<S: Read>(
-        &self,
-        stream: &mut S,
-        room: &mut impl Room,
-        set_read_timeout: Option<Setter<S>>,
-        started: Instant,
-        first: io::Result<usize>,
-    ) -> io::Result<usize> {
-        let limit = room.limit();
-        let mut first = Some(first);
+    fn receive<S: Transport>(&self, stream: &mut S, room: &mut impl Room) -> io::Result<usize> {
+        let mut framer = Framer::new(self, room.limit(), Instant::now());
         let mut len = 0;
-        // Set once the message can only end by a quiet gap or end of file.
-        let mut quiet = false;
-        // The read timeout currently set, to change it only when needed.
+        // The read timeout currently set.
         let mut wait = self.timeout;
         loop {
-            let read = match first.take() {
-                Some(read) => read,
-                None => stream.read(room.next(len)),
-            };
-            let n = match read {
-                Ok(n) => n,
+            let verdict = match stream.read(room.next(len)) {
+                Ok(0) => framer.end_of_file(self, room.got(len)),
+                Ok(n) => {
+                    len += n;
+                    trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
+                    let got = room.got(len.min(framer.limit()));
+                    framer.received(self, len, got, Instant::now())
+                }
                 // A signal: read again, but no longer than the deadline
                 // allows (a socket's read timeout would start over).
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    let left = self.left(started);
-                    if left.is_zero() {
-                        return Err(self.timed_out(len));
-                    }
-                    if let (Some(set), true) = (set_read_timeout, left < wait) {
-                        set(stream, Some(left))?;
-                        wait = left;
-                    }
-                    continue;
+                    framer.waited(self, len, Instant::now())
                 }
-                // The whole quiet gap passed: the message is complete. A gap
-                // cut short by the deadline is not.
-                Err(e)
-                    if is_timeout(&e)
-                        && quiet
-                        && len > 0
-                        && (set_read_timeout.is_none() || wait >= self.quiet) =>
-                {
-                    break
-                }
-                Err(e) if is_timeout(&e) => {
-                    let left = self.left(started);
-                    if let (Some(set), false) = (set_read_timeout, left.is_zero()) {
-                        trace!(target: HELLO_LOG, "woke {left:?} before the deadline; waiting the rest");
-                        set(stream, Some(left))?;
-                        wait = left;
-                        continue;
-                    }
-                    return Err(self.timed_out(len));
-                }
+                Err(e) if is_timeout(&e) && S::TIMEOUTS => framer.waited(self, len, Instant::now()),
+                Err(e) if is_timeout(&e) => framer.wait_over(self, len),
                 Err(e) => return Err(e),
             };
-            if n == 0 {
-                if len == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "peer closed the connection without sending anything",
-                    ));
+            match verdict {
+                Verdict::Complete => return Ok(len),
+                Verdict::Failed(e) => return Err(e),
+                Verdict::More(until) if S::TIMEOUTS => {
+                    let next = until.map_or(self.timeout, |until| {
+                        until.saturating_duration_since(Instant::now())
+                    });
+                    if next.abs_diff(wait) > SLACK {
+                        trace!(target: HELLO_LOG, "waiting {next:?} for more");
+                        stream.set_timeouts(next.max(SLACK), false)?;
+                        wait = next.max(SLACK);
+                    }
                 }
-                if let Some(expect) = self.expected_prefix(room.got(len)) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "peer closed the connection after {len} of {} bytes",
-                            expect.len()
-                        ),
-                    ));
-                }
-                break;
-            }
-            len += n;
-            trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
-            if len > limit {
-                return Err(too_long(limit));
-            }
-            if self.is_expected(room.got(len)) {
-                break;
-            }
-            let left = self.left(started);
-            if left.is_zero() {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("message incomplete after {:?}", self.timeout),
-                ));
-            }
-            quiet = self.expected_prefix(room.got(len)).is_none();
-            let next = if quiet { self.quiet.min(left) } else { left };
-            if let (Some(set), true) = (set_read_timeout, next < wait) {
-                set(stream, Some(next))?;
-                wait = next;
+                Verdict::More(_) => {}
             }
         }
-        Ok(len)
     }
 
     /// The time left of a receive that `started`: zero past its deadline.
     fn left(&self, started: Instant) -> Duration {
         self.timeout.saturating_sub(started.elapsed())
     }
-
-    /// The error for a receive that ran out of time after `len` bytes.
-    fn timed_out(&self, len: usize) -> io::Error {
-        let what = match len {
-            0 => "nothing".to_owned(),
-            _ => format!("only {len} bytes of its message"),
-        };
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("peer sent {what} within {:?}", self.timeout),
-        )
-    }
-
-    /// Whether `got` is the expected message.
-    #[inline(always)]
-    fn is_expected(&self, got: &[u8]) -> bool {
-        self.expect.as_deref().is_some_and(|e| same(e, got))
-    }
-
-    /// The expected message, if `got` is a proper beginning of it.
-    fn expected_prefix(&self, got: &[u8]) -> Option<&[u8]> {
-        self.expect
-            .as_deref()
-            .filter(|e| e.len() > got.len() && e.starts_with(got))
-    }
 }
 
-/// Sets a socket's timeout(s).
-type Setter<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+/// How far a socket's read timeout may be from the wait the framer asks
+/// for before the receive sets it again: a wait a millisecond longer than
+/// asked for costs nothing, a system call per read would.
+const SLACK: Duration = Duration::from_millis(1);
 
-/// Where a stream receive puts the message: a vector of its own for the
-/// `run_*` methods that return one, a caller's buffer for the `run_*_into`
-/// methods.
+/// Where a stream receive puts the message: a vector of its own for
+/// [`Exchange::run`], a caller's buffer for [`Exchange::run_into`].
 trait Room {
     /// The most bytes a message may have.
     fn limit(&self) -> usize;
-
-    /// Where the first read goes: [`next`](Self::next)`(0)`.
-    fn first(&mut self) -> &mut [u8];
 
     /// Where the next read goes, after the first `len` bytes of the message
     /// (`len` at most [`limit`](Self::limit)): it is never empty, so a read
@@ -1244,11 +910,6 @@ impl Room for Growing {
     }
 
     #[inline]
-    fn first(&mut self) -> &mut [u8] {
-        &mut self.buf
-    }
-
-    #[inline]
     fn next(&mut self, len: usize) -> &mut [u8] {
         if len == self.buf.len() {
             self.buf.resize(self.room, 0);
@@ -1291,12 +952,6 @@ impl Room for Fixed<'_> {
     }
 
     #[inline]
-    fn first(&mut self) -> &mut [u8] {
-        // Not empty: the `run_*_into` methods reject an empty buffer.
-        self.buf
-    }
-
-    #[inline]
     fn next(&mut self, len: usize) -> &mut [u8] {
         match self.buf.get_mut(len..) {
             Some(rest) if !rest.is_empty() => rest,
@@ -1308,28 +963,6 @@ impl Room for Fixed<'_> {
     fn got(&self, len: usize) -> &[u8] {
         &self.buf[..len]
     }
-}
-
-/// `a == b`, for the short messages of an exchange without a call to
-/// `memcmp`: a message of 8 to 32 bytes is compared as two words that may
-/// overlap.
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if (16..=32).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u128::from_ne_bytes(s[at..at + 16].try_into().expect("16 bytes"));
-        return (word(a, 0) ^ word(b, 0)) | (word(a, n - 16) ^ word(b, n - 16)) == 0;
-    }
-    if (8..16).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
-        return (word(a, 0) ^ word(b, 0)) | (word(a, n - 8) ^ word(b, n - 8)) == 0;
-    }
-    a == b
 }
 
 impl Role {
@@ -1412,13 +1045,6 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-fn too_long(max: usize) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("message longer than {max} bytes"),
-    )
-}
-
 fn exchange_error(step: Step, peer: Address, source: io::Error) -> Error {
     Error::Exchange {
         step,
@@ -1431,6 +1057,7 @@ fn exchange_error(step: Step, peer: Address, source: io::Error) -> Error {
 mod tests {
     use super::*;
     use std::collections::VecDeque;
+    use std::io::Read;
 
     /// A peer that hands out scripted read results and records writes.
     struct Script {
@@ -1478,6 +1105,10 @@ mod tests {
         Address::Inet("127.0.0.1:8080".parse().unwrap())
     }
 
+    fn named(wire: &mut Script) -> Named<Io<&mut Script>> {
+        Named::new(Io(wire), peer())
+    }
+
     fn kind_of(err: Error) -> io::ErrorKind {
         assert!(matches!(err, Error::Exchange { .. }), "{err}");
         err.kind()
@@ -1489,7 +1120,7 @@ mod tests {
         let mut wire = Script::new(bytes.into_iter().map(Ok).collect());
         // More data after the greeting must not be read: the greeting is complete.
         wire.reads.push_back(Ok(b"extra".to_vec()));
-        let got = Exchange::server().run_io(&mut wire, &peer()).unwrap();
+        let got = Exchange::server().run(&mut named(&mut wire)).unwrap();
         assert_eq!(got, CLIENT_GREETING.as_bytes());
         assert_eq!(wire.written, SERVER_GREETING.as_bytes());
         assert_eq!(wire.reads.len(), 1);
@@ -1504,7 +1135,7 @@ mod tests {
             interrupted(),
             Ok(b"client"),
         ]);
-        let got = Exchange::server().run_io(&mut wire, &peer()).unwrap();
+        let got = Exchange::server().run(&mut named(&mut wire)).unwrap();
         assert_eq!(got, CLIENT_GREETING.as_bytes());
     }
 
@@ -1513,12 +1144,12 @@ mod tests {
         let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
         let mut wire = Script::new(vec![Ok(b"hi "), Ok(b"there"), gap(), Ok(b"late")]);
         assert_eq!(
-            Exchange::server().run_io(&mut wire, &peer()).unwrap(),
+            Exchange::server().run(&mut named(&mut wire)).unwrap(),
             b"hi there"
         );
         let mut wire = Script::new(vec![Ok(b"bye")]);
         assert_eq!(
-            Exchange::server().run_io(&mut wire, &peer()).unwrap(),
+            Exchange::server().run(&mut named(&mut wire)).unwrap(),
             b"bye"
         );
     }
@@ -1526,7 +1157,7 @@ mod tests {
     #[test]
     fn silent_closed_truncated_and_oversized_peers_are_errors() {
         let mut silent = Script::new(vec![]);
-        let err = Exchange::server().run_io(&mut silent, &peer()).unwrap_err();
+        let err = Exchange::server().run(&mut named(&mut silent)).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("receive greeting from 127.0.0.1:8080: "),
@@ -1539,13 +1170,13 @@ mod tests {
         );
 
         let mut half = Script::new(vec![Ok(b"Hello fr")]);
-        let err = Exchange::server().run_io(&mut half, &peer()).unwrap_err();
+        let err = Exchange::server().run(&mut named(&mut half)).unwrap_err();
         assert!(err.to_string().contains("after 8 of 17 bytes"), "{err}");
         assert_eq!(kind_of(err), io::ErrorKind::UnexpectedEof);
 
         let big = vec![b'x'; DEFAULT_MAX_MESSAGE + 500];
         let mut flood = Script::new(vec![Ok(&big)]);
-        let err = Exchange::server().run_io(&mut flood, &peer()).unwrap_err();
+        let err = Exchange::server().run(&mut named(&mut flood)).unwrap_err();
         assert!(err.to_string().contains("longer than 1024 bytes"), "{err}");
         assert_eq!(kind_of(err), io::ErrorKind::InvalidData);
     }
@@ -1556,7 +1187,7 @@ mod tests {
         let mut wire = Script::new(vec![Ok(&exact)]);
         let got = Exchange::server()
             .max_message(32)
-            .run_io(&mut wire, &peer())
+            .run(&mut named(&mut wire))
             .unwrap();
         assert_eq!(got, exact);
     }
@@ -1571,7 +1202,7 @@ mod tests {
             Exchange::server().timeout(Duration::ZERO).clone(),
             Exchange::server().quiet(Duration::ZERO).clone(),
         ] {
-            let err = ex.run_io(&mut wire, &peer()).unwrap_err();
+            let err = ex.run(&mut named(&mut wire)).unwrap_err();
             assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         }
         assert_eq!(wire.reads.len(), 1, "nothing was read");
@@ -1584,7 +1215,7 @@ mod tests {
         ex.max_message(0);
         let mut wire = Script::new(vec![Ok(CLIENT_GREETING.as_bytes())]);
         assert!(matches!(
-            ex.run_io(&mut wire, &peer()),
+            ex.run(&mut named(&mut wire)),
             Err(Error::InvalidConfig { .. })
         ));
         ex.max_message(DEFAULT_MAX_MESSAGE);
@@ -1592,7 +1223,7 @@ mod tests {
         assert_eq!(format!("{ex:?}"), format!("{:?}", Exchange::server()));
         assert!(!format!("{ex:?}").contains("valid"));
         assert_eq!(
-            ex.run_io(&mut wire, &peer()).unwrap(),
+            ex.run(&mut named(&mut wire)).unwrap(),
             CLIENT_GREETING.as_bytes()
         );
     }
@@ -1603,7 +1234,7 @@ mod tests {
         let mut wire = Script::new(bytes.into_iter().map(Ok).collect());
         let mut buf = [0; 64];
         let n = Exchange::server()
-            .run_io_into(&mut wire, &peer(), &mut buf)
+            .run_into(&mut named(&mut wire), &mut buf)
             .unwrap();
         assert_eq!(&buf[..n], CLIENT_GREETING.as_bytes());
         assert_eq!(wire.written, SERVER_GREETING.as_bytes());
@@ -1611,7 +1242,7 @@ mod tests {
         let gap = || Err(io::Error::from(io::ErrorKind::WouldBlock));
         let mut wire = Script::new(vec![Ok(b"hi "), Ok(b"there"), gap(), Ok(b"late")]);
         let n = Exchange::server()
-            .run_io_into(&mut wire, &peer(), &mut buf)
+            .run_into(&mut named(&mut wire), &mut buf)
             .unwrap();
         assert_eq!(&buf[..n], b"hi there");
     }
@@ -1623,7 +1254,7 @@ mod tests {
         let mut wire = Script::new(vec![Ok(&[b'z'; 8][..]), gap()]);
         let mut buf = [0; 8];
         let n = Exchange::server()
-            .run_io_into(&mut wire, &peer(), &mut buf)
+            .run_into(&mut named(&mut wire), &mut buf)
             .unwrap();
         assert_eq!(&buf[..n], &[b'z'; 8]);
 
@@ -1631,7 +1262,7 @@ mod tests {
         for reads in [vec![Ok(&[b'z'; 9][..])], vec![Ok(&[b'z'; 8][..]), Ok(b"!")]] {
             let mut wire = Script::new(reads);
             let err = Exchange::server()
-                .run_io_into(&mut wire, &peer(), &mut buf)
+                .run_into(&mut named(&mut wire), &mut buf)
                 .unwrap_err();
             assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
             assert_eq!(kind_of(err), io::ErrorKind::InvalidData);
@@ -1642,7 +1273,7 @@ mod tests {
         let mut wire = Script::new(vec![Ok(&[b'z'; 40][..])]);
         let err = Exchange::server()
             .max_message(32)
-            .run_io_into(&mut wire, &peer(), &mut [0; 64])
+            .run_into(&mut named(&mut wire), &mut [0; 64])
             .unwrap_err();
         assert!(err.to_string().contains("longer than 32 bytes"), "{err}");
     }
@@ -1651,7 +1282,7 @@ mod tests {
     fn an_empty_buffer_is_rejected_before_io() {
         let mut wire = Script::new(vec![Ok(CLIENT_GREETING.as_bytes())]);
         let err = Exchange::server()
-            .run_io_into(&mut wire, &peer(), &mut [])
+            .run_into(&mut named(&mut wire), &mut [])
             .unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
@@ -1663,23 +1294,9 @@ mod tests {
     }
 
     #[test]
-    fn same_compares_every_length() {
-        let a: Vec<u8> = (0..40).collect();
-        for n in 0..40 {
-            assert!(same(&a[..n], &a[..n]), "{n}");
-            assert!(!same(&a[..n], &a[..n + 1]), "{n}");
-            for at in 0..n {
-                let mut b = a[..n].to_vec();
-                b[at] ^= 0x80;
-                assert!(!same(&a[..n], &b), "{n} {at}");
-            }
-        }
-    }
-
-    #[test]
     fn client_sends_first_then_reads_reply() {
         let mut wire = Script::new(vec![Ok(SERVER_GREETING.as_bytes())]);
-        let got = Exchange::client().run_io(&mut wire, &peer()).unwrap();
+        let got = Exchange::client().run(&mut named(&mut wire)).unwrap();
         assert_eq!(got, SERVER_GREETING.as_bytes());
         assert_eq!(wire.written, CLIENT_GREETING.as_bytes());
     }

@@ -119,7 +119,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 /// let clients = thread::spawn(move || -> sockwright::Result<()> {
 ///     for _ in 0..2 {
 ///         let mut stream = ConnectorBuilder::new().connect(addr)?;
-///         assert_eq!(Exchange::client().run_tcp(&mut stream)?, SERVER_GREETING.as_bytes());
+///         assert_eq!(Exchange::client().run(&mut stream)?, SERVER_GREETING.as_bytes());
 ///     }
 ///     Ok(())
 /// });
@@ -301,7 +301,7 @@ impl Server {
     /// one without a thread of its own (see [`Server`]), calling `on_client`
     /// with each [`Outcome`].
     ///
-    /// The exchange is the one [`Exchange::run_tcp`] runs, with the same
+    /// The exchange is the one [`Exchange::run`] runs, with the same
     /// framing, limits, errors and log lines, but nonblocking: accepted
     /// connections are put in nonblocking mode and their socket timeouts are
     /// not used (the workers' timers bound each exchange instead).
@@ -365,7 +365,7 @@ impl Server {
     }
 
     /// Accepts Unix-domain connections on `listener` and serves each one on
-    /// a worker thread (the exchange of [`Exchange::run_unix`]); otherwise as
+    /// a worker thread (the exchange of [`Exchange::run`] over a Unix stream); otherwise as
     /// [`serve_tcp`](Self::serve_tcp).
     ///
     /// # Errors
@@ -390,7 +390,7 @@ impl Server {
     /// let client = std::thread::spawn({
     ///     let path = path.clone();
     ///     move || -> sockwright::Result<Vec<u8>> {
-    ///         Exchange::client().run_unix(&mut ConnectorBuilder::new().connect_unix(&path)?)
+    ///         Exchange::client().run(&mut ConnectorBuilder::new().connect_unix(&path)?)
     ///     }
     /// });
     /// let summary = Server::new(Exchange::server()).clients(1).serve_unix(&listener, |_| {})?;
@@ -510,11 +510,7 @@ impl Server {
                 // Windows fails the receive of a datagram longer than the
                 // buffer (where Unix returns it truncated) and does not say
                 // who sent it: one client, failed, whose address is unknown.
-                #[cfg(windows)]
-                Err(e)
-                    if e.raw_os_error()
-                        == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE) =>
-                {
+                Err(e) if sys::is_message_too_long(&e) => {
                     summary.accepted += 1;
                     summary.failed += 1;
                     let outcome = Outcome {

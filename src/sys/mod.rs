@@ -12,7 +12,11 @@
 //!   `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`: the same,
 //!   also waking when the wake socket of a name's lookups is readable;
 //! - `wake_pair()`: the two sockets through which a lookup's thread wakes
-//!   that wait (`socketpair(2)`; a loopback UDP pair on Windows);
+//!   that wait, and the hello server wakes a worker's (`socketpair(2)`; a
+//!   loopback UDP pair on Windows);
+//! - `is_message_too_long(&io::Error)`: whether a datagram receive failed
+//!   for a datagram longer than its buffer (`WSAEMSGSIZE` on Windows;
+//!   `EMSGSIZE` on Unix, which truncates instead);
 //! - `lookup(name, Domain)`: `getaddrinfo` for one address family;
 //! - `nonblocking_type(Type)`: the type with `SOCK_NONBLOCK`, where
 //!   `socket(2)` takes it (`None` elsewhere);

@@ -635,6 +635,15 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
     Socket::pair(socket2::Domain::UNIX, socket2::Type::STREAM, None)
 }
 
+/// Whether a datagram receive failed because the datagram is longer than
+/// the buffer (`EMSGSIZE`). Unix truncates such a datagram (`recv(2)`
+/// returns the bytes that fit) rather than failing, so this is for
+/// completeness: the callers tell a long datagram by its length.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) fn is_message_too_long(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::EMSGSIZE)
+}
+
 /// `gai_strerror`'s text for a `getaddrinfo` code, with its first letter
 /// lowercase as every other message (`name or service not known`).
 #[allow(unsafe_code)]

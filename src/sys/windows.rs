@@ -287,6 +287,15 @@ pub(crate) fn wake_pair() -> io::Result<(Socket, Socket)> {
     Ok((reader, writer))
 }
 
+/// Whether a datagram receive failed because the datagram is longer than
+/// the buffer: Windows fails such a `recv`/`recvfrom` with `WSAEMSGSIZE`
+/// (where Unix returns the datagram truncated), and does not say who sent
+/// it.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) fn is_message_too_long(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(windows_sys::Win32::Networking::WinSock::WSAEMSGSIZE)
+}
+
 /// `getaddrinfo` for `name` in one address family (`AF_INET6` or `AF_INET`
 /// in the hints, `SOCK_STREAM`, no flags): the addresses with port 0, in
 /// the resolver's order, duplicates removed. Winsock is started first, once

@@ -270,7 +270,7 @@ pub fn library_client_with(server: &dyn Fn(u16) -> Command) {
     let mut stream = ConnectorBuilder::new()
         .connect(("127.0.0.1", port))
         .unwrap();
-    let reply = Exchange::client().run_tcp(&mut stream).unwrap();
+    let reply = Exchange::client().run(&mut stream).unwrap();
     assert_eq!(reply, SERVER_GREETING.as_bytes());
     drop(stream);
     let server = server.finish();

@@ -16,8 +16,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     #[cfg(feature = "hello")]
     {
         use sockwright::hello::Exchange;
-        let peer = std::thread::spawn(move || Exchange::server().run_tcp(&mut server));
-        let reply = Exchange::client().run_tcp(&mut client)?;
+        let peer = std::thread::spawn(move || Exchange::server().run(&mut server));
+        let reply = Exchange::client().run(&mut client)?;
         peer.join().map_err(|_| "the server thread panicked")??;
         println!("hello exchange with {addr}: {}", String::from_utf8_lossy(&reply));
     }

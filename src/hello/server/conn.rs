@@ -2,16 +2,17 @@
 //! greeting taken in whatever parts it arrives, then the reply, each step
 //! without blocking and without a thread of its own.
 //!
-//! The framing is the one [`Exchange`]'s blocking receive applies (see the
-//! `hello` module documentation); only the waiting moves out, to the
-//! worker's readiness wait and timers.
+//! The framing is the [`Framer`]'s, which [`Exchange`]'s blocking receive
+//! drives too; only the waiting differs: here the worker's readiness wait
+//! and a timer at the framer's next instant.
 
 use std::io;
 use std::time::Instant;
 
 use log::{debug, log_enabled, trace, Level};
 
-use super::super::{exchange_error, too_long, Exchange};
+use super::super::framer::{Framer, Verdict};
+use super::super::{exchange_error, Exchange};
 use super::Stream;
 use crate::deadline::deadline;
 use crate::sys::Interest;
@@ -34,14 +35,11 @@ pub(super) struct Conn<S> {
     /// The bytes received so far; allocated only once some arrive, so a
     /// silent connection holds no buffer.
     received: Vec<u8>,
-    /// When the receive (or, once the reply is under way, the send) runs
-    /// out of time; `None` for a timeout too long for the clock to hold
-    /// (no limit).
+    /// The receive's framing, and its deadline.
+    framer: Framer,
+    /// When the reply runs out of time, once it is under way; `None` for a
+    /// timeout too long for the clock to hold (no limit).
     deadline: Option<Instant>,
-    /// When a message other than the expected one counts as complete: the
-    /// quiet gap after its last byte (`None` also for a gap too long for
-    /// the clock: such a message completes only at end of file).
-    quiet_until: Option<Instant>,
     /// Bytes of the reply sent, once the message is complete.
     sent: Option<usize>,
 }
@@ -52,24 +50,18 @@ impl<S: Stream> Conn<S> {
             stream,
             peer,
             received: Vec::new(),
-            deadline: deadline(now, exchange.timeout),
-            quiet_until: None,
+            framer: Framer::new(exchange, exchange.max_message, now),
+            deadline: None,
             sent: None,
         }
     }
 
     /// When [`on_timer`](Self::on_timer) must run next; `None`: never.
     pub(super) fn timer(&self) -> Option<Instant> {
-        match (self.quiet_until, self.deadline) {
-            (Some(quiet), Some(deadline)) if self.sent.is_none() => Some(quiet.min(deadline)),
-            (Some(quiet), None) if self.sent.is_none() => Some(quiet),
-            _ => self.deadline,
+        match self.sent {
+            None => self.framer.until(),
+            Some(_) => self.deadline,
         }
-    }
-
-    /// Whether the deadline has passed at `now`.
-    fn past_deadline(&self, now: Instant) -> bool {
-        self.deadline.is_some_and(|deadline| now >= deadline)
     }
 
     /// The socket is ready (or in error): reads or writes what it can.
@@ -89,38 +81,23 @@ impl<S: Stream> Conn<S> {
                 Err(e) => return self.receive_failed(exchange, e),
             }
         };
-        if n == 0 {
-            return self.end_of_file(exchange);
-        }
-        self.received.extend_from_slice(&scratch[..n]);
-        let len = self.received.len();
-        trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
-        if len > exchange.max_message {
-            return self.receive_failed(exchange, too_long(exchange.max_message));
-        }
-        if exchange.expect.as_deref() == Some(&self.received[..]) {
-            return self.complete(exchange);
-        }
-        let now = Instant::now();
-        if self.past_deadline(now) {
-            let e = io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("message incomplete after {:?}", exchange.timeout),
-            );
-            return self.receive_failed(exchange, e);
-        }
-        self.quiet_until = match exchange.expected_prefix(&self.received) {
-            Some(_) => None,
-            None => deadline(now, exchange.quiet),
+        let verdict = if n == 0 {
+            self.framer.end_of_file(exchange, &self.received)
+        } else {
+            self.received.extend_from_slice(&scratch[..n]);
+            let len = self.received.len();
+            trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
+            self.framer
+                .received(exchange, len, &self.received, Instant::now())
         };
-        Step::Wait(Interest::Read)
+        self.follow(exchange, verdict)
     }
 
     /// The timer ran out (or woke early): the quiet gap has completed the
     /// message, or the time is up.
     pub(super) fn on_timer(&mut self, exchange: &Exchange, now: Instant) -> Step {
         if self.sent.is_some() {
-            if !self.past_deadline(now) {
+            if self.deadline.is_none_or(|deadline| now < deadline) {
                 return Step::Wait(Interest::Write);
             }
             let e = io::Error::new(
@@ -133,41 +110,17 @@ impl<S: Stream> Conn<S> {
                 e,
             )));
         }
-        // A whole quiet gap completes the message; one cut short by the
-        // deadline does not.
-        if let Some(quiet) = self.quiet_until {
-            let whole = self.deadline.is_none_or(|deadline| quiet <= deadline);
-            if quiet <= now && whole && !self.received.is_empty() {
-                return self.complete(exchange);
-            }
-        }
-        if !self.past_deadline(now) {
-            return Step::Wait(Interest::Read);
-        }
-        let e = exchange.timed_out(self.received.len());
-        self.receive_failed(exchange, e)
+        let verdict = self.framer.waited(exchange, self.received.len(), now);
+        self.follow(exchange, verdict)
     }
 
-    fn end_of_file(&mut self, exchange: &Exchange) -> Step {
-        let len = self.received.len();
-        if len == 0 {
-            let e = io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "peer closed the connection without sending anything",
-            );
-            return self.receive_failed(exchange, e);
+    /// Does what the framer decided.
+    fn follow(&mut self, exchange: &Exchange, verdict: Verdict) -> Step {
+        match verdict {
+            Verdict::Complete => self.complete(exchange),
+            Verdict::More(_) => Step::Wait(Interest::Read),
+            Verdict::Failed(e) => self.receive_failed(exchange, e),
         }
-        if let Some(expect) = exchange.expected_prefix(&self.received) {
-            let e = io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "peer closed the connection after {len} of {} bytes",
-                    expect.len()
-                ),
-            );
-            return self.receive_failed(exchange, e);
-        }
-        self.complete(exchange)
     }
 
     /// The message is complete: sends the reply, with the timeout starting
@@ -278,7 +231,12 @@ mod tests {
             conn.on_ready(&exchange, &mut scratch),
             Step::Wait(Interest::Read)
         ));
-        assert_eq!(conn.quiet_until, None, "a beginning of the greeting");
+        // A beginning of the greeting: a quiet gap does not end it.
+        let gap_later = Instant::now() + 2 * exchange.quiet;
+        assert!(matches!(
+            conn.on_timer(&exchange, gap_later),
+            Step::Wait(Interest::Read)
+        ));
         send(&mut client, &conn, tail);
         match conn.on_ready(&exchange, &mut scratch) {
             Step::Done(Ok(message)) => assert_eq!(message, CLIENT_GREETING.as_bytes()),
@@ -299,8 +257,7 @@ mod tests {
             conn.on_ready(&exchange, &mut scratch),
             Step::Wait(Interest::Read)
         ));
-        let quiet = conn.quiet_until.expect("quiet gap armed");
-        assert_eq!(conn.timer(), Some(quiet));
+        let quiet = conn.timer().expect("quiet gap armed");
         let early = quiet - Duration::from_millis(1);
         assert!(matches!(
             conn.on_timer(&exchange, early),
