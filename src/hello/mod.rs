@@ -657,8 +657,6 @@ impl Exchange {
     }
 
     /// The error of a configuration that [`check`](Self::check) rejects.
-    #[cold]
-    #[inline(never)]
     fn invalid(&self) -> Result<()> {
         if self.max_message == 0 {
             return Err(Error::invalid("hello max_message must not be zero"));
