@@ -641,8 +641,8 @@ impl Exchange {
             && self.max_message < isize::MAX as usize
             && !self.message.is_empty()
             && self.message.len() <= self.max_message
-            && nonzero(self.timeout)
-            && nonzero(self.quiet)
+            && !self.timeout.is_zero()
+            && !self.quiet.is_zero()
     }
 
     /// [`check`](Self::check), and that a caller's receive buffer is not
@@ -1028,12 +1028,6 @@ impl fmt::Display for Step {
             Step::Serve => "serve",
         })
     }
-}
-
-/// `!d.is_zero()` as one test: `is_zero` compiles to a branch per field.
-#[inline]
-fn nonzero(d: Duration) -> bool {
-    d.as_secs() | u64::from(d.subsec_nanos()) != 0
 }
 
 fn is_timeout(e: &io::Error) -> bool {
