@@ -458,9 +458,15 @@
 //! # Features
 //!
 //! - `hello` (default): the [`hello`] module and [`Error::Exchange`].
-//! - `tokio` (off): the async finishing calls (`connect_async`,
-//!   `listen_async`, ...) returning tokio's types; see
+//! - `tokio` (off): the async twins of the finishing calls (`connect_async`,
+//!   `listen_async`, `listen_endpoint_async`, ...), returning tokio's types,
+//!   and `AsyncListener` and `AsyncStream`; see
 //!   [Async runtimes](#async-runtimes).
+//! - `axum` (off; turns on `tokio`): axum 0.8's `axum::serve::Listener` for
+//!   `AsyncListener`, so that `axum::serve(listener, app)` serves whatever
+//!   endpoint the user wrote (TCP, every address of a name, a Unix path, an
+//!   abstract name). `examples/axum.rs` serves one app on TCP and on a
+//!   Unix path.
 //!
 //! With `default-features = false` the crate is the builders alone:
 //!
@@ -468,18 +474,9 @@
 //! [dependencies]
 //! sockwright = { version = "0.1", default-features = false }
 //! ```
-//!
-//! - `tokio` (off): the async twins (see [Async runtimes](#async-runtimes)),
-//!   `AsyncListener` and `AsyncStream`.
-//! - `axum` (off; turns on `tokio`): axum 0.8's `axum::serve::Listener` for
-//!   `AsyncListener`, so that `axum::serve(listener, app)` serves whatever
-//!   endpoint the user wrote (TCP, every address of a name, a Unix path, an
-//!   abstract name). `examples/axum.rs` serves one app on TCP and on a
-//!   Unix path. axum 0.8 declares Rust 1.80, and the crates it pulls in at
-//!   most 1.85, this crate's MSRV.
 #![cfg_attr(
     not(feature = "hello"),
-    doc = "\n[`hello`]: #features\n[`hello::Exchange`]: #features\n[`hello::Server`]: #features\n[`Error::Exchange`]: #features"
+    doc = "\n\n[`hello`]: #features\n[`hello::Exchange`]: #features\n[`hello::Server`]: #features\n[`Error::Exchange`]: #features"
 )]
 #![deny(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
