@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::shown::{AllAddresses, Cut, List};
+use crate::bounded::shown::{AllAddresses, Cut, List};
 use crate::{Address, Domain, Protocol, Type};
 
 /// A specialized [`Result`](std::result::Result) for sockwright operations.

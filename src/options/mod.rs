@@ -447,7 +447,7 @@ impl Options {
         if len > max {
             let shown = crate::address::UnixPath(path);
             // A path too long to show whole is cut with its length already.
-            return Err(Error::invalid(if len <= crate::shown::LIMIT {
+            return Err(Error::invalid(if len <= crate::bounded::shown::LIMIT {
                 format!("Unix socket path {shown} is {len} bytes, longer than the {max} this platform allows")
             } else {
                 format!(

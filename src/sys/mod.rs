@@ -34,7 +34,7 @@
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
 //! - Unix only: `SUN_PATH_LEN`, the size of `sockaddr_un`'s `sun_path`.
 //!
-//! and, on Unix only, for the files of Unix sockets (`crate::unix_file`):
+//! and, on Unix only, for the files of Unix sockets (`crate::listener::unix_file`):
 //! - `fchmod_socket(&Socket, mode)`: `fchmod(2)` before `bind` (Linux;
 //!   nothing elsewhere);
 //! - `Dir`: a directory opened once, and the calls on one name in it that

@@ -14,7 +14,7 @@ use log::{debug, log_enabled, trace, Level};
 use super::super::framer::{Framer, Verdict};
 use super::super::{exchange_error, Exchange};
 use super::Stream;
-use crate::deadline::deadline;
+use crate::bounded::deadline::deadline;
 use crate::sys::Interest;
 use crate::{Address, Result, HELLO_LOG};
 

@@ -36,7 +36,7 @@ use super::super::{exchange_error, Exchange, Step as HelloStep};
 use super::conn::{Conn, Step};
 use super::waker::{self, Waker, Wakeup};
 use super::{panic_message, Outcome, Reporter, Stream};
-use crate::deadline::poll_millis;
+use crate::bounded::deadline::poll_millis;
 use crate::sys::{self, Interest, PollFd};
 use crate::HELLO_LOG;
 

@@ -187,7 +187,7 @@ impl fmt::Display for Select<'_> {
             Select::Name(name) => write!(
                 f,
                 "inherited socket named {}",
-                crate::shown::Quoted::new(name)
+                crate::bounded::shown::Quoted::new(name)
             ),
         }
     }
@@ -520,9 +520,14 @@ impl ListenFds {
                     let names: Vec<_> = self
                         .names
                         .iter()
-                        .map(|n| crate::shown::Cut::new(n.as_deref().unwrap_or("(unnamed)")))
+                        .map(|n| {
+                            crate::bounded::shown::Cut::new(n.as_deref().unwrap_or("(unnamed)"))
+                        })
                         .collect();
-                    format!("{n} passed, named {}", crate::shown::List(&names, ", "))
+                    format!(
+                        "{n} passed, named {}",
+                        crate::bounded::shown::List(&names, ", ")
+                    )
                 }
             };
             Error::invalid(format!("no {which}: {passed}"))
@@ -1023,7 +1028,7 @@ pub(crate) struct Named<'a>(pub(crate) Option<&'a str>);
 impl fmt::Display for Named<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(name) => write!(f, " (named {})", crate::shown::Quoted::new(name)),
+            Some(name) => write!(f, " (named {})", crate::bounded::shown::Quoted::new(name)),
             None => Ok(()),
         }
     }
@@ -1044,7 +1049,7 @@ struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::shown::Quoted::with_limit(self.0, 64).fmt(f)
+        crate::bounded::shown::Quoted::with_limit(self.0, 64).fmt(f)
     }
 }
 

@@ -1,4 +1,21 @@
 //! Turning what the user gave into addresses, and trying each one.
+//!
+//! - this file: a target as a user wrote it, resolved with std's resolver
+//!   (`getaddrinfo`), filtered to the families the options allow, and the
+//!   "try each address" loop of the listener and the sequential connector;
+//! - [`target`]: [`ToSocketAddrs`], what a finishing call accepts;
+//! - [`resolver`]: the [`Resolve`](crate::Resolve) trait, the fixed-table
+//!   [`StaticResolver`](crate::StaticResolver) and the system resolver;
+//! - [`lookup`]: a connect's per-family lookups and the inbox their answers
+//!   arrive in; [`lookup_pool`]: the process-wide threads that ask them;
+//! - `tokio` (with the `tokio` feature): resolution inside a task.
+
+pub(crate) mod lookup;
+mod lookup_pool;
+pub(crate) mod resolver;
+pub(crate) mod target;
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio;
 
 use std::fmt;
 use std::io;
@@ -7,14 +24,14 @@ use std::net::{SocketAddr, ToSocketAddrs as _};
 use log::debug;
 
 use crate::options::Options;
-use crate::target::{Given, ToSocketAddrs};
+use crate::resolve::target::{Given, ToSocketAddrs};
 use crate::{Error, Result};
 
 /// What the user asked to reach, and the log target of the builder that
 /// asked: shown only when an error message or a log line shows it.
 #[derive(Clone, Copy)]
 pub(crate) struct Target<'a> {
-    addr: &'a dyn crate::target::sealed::ToTarget,
+    addr: &'a dyn crate::resolve::target::sealed::ToTarget,
     /// `sockwright::listener` or `sockwright::connector`.
     pub(crate) log: &'static str,
 }

@@ -23,7 +23,7 @@ use std::task::Waker;
 use socket2::Socket;
 
 use super::lookup_pool::{self, lock, Key};
-use crate::resolver::Source;
+use crate::resolve::resolver::Source;
 use crate::{sys, Domain};
 
 /// One family's answer: the addresses (port 0) or the resolver's error.

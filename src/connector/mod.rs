@@ -1,5 +1,11 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
+pub(crate) mod attempt;
+pub(crate) mod gather;
+mod self_connect;
+#[cfg(feature = "tokio")]
+mod tokio;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -13,9 +19,10 @@ use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
-use crate::connect::{self, resolution, schedule, Io};
+use crate::connector::attempt::Io;
 use crate::options::{Options, Place, Transport};
-use crate::resolver::Source;
+use crate::race::{self, resolution, schedule};
+use crate::resolve::resolver::Source;
 #[cfg(unix)]
 use crate::Address;
 use crate::{
@@ -573,17 +580,10 @@ impl ConnectorBuilder {
         if let Some(by) = self.by_name(&addr, Type::Stream) {
             let target = resolve::Target::new(&addr, CONNECTOR_LOG);
             if by.race {
-                return connect::blocking::connect_name(
-                    self,
-                    target,
-                    &by.name,
-                    by.port,
-                    &by.families,
-                );
+                return race::blocking::connect_name(self, target, &by.name, by.port, &by.families);
             }
             let shown = target.to_string();
-            let addrs =
-                connect::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
             return resolve::each(target, &addrs, |a| {
                 let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
                 Ok(socket.into())
@@ -592,7 +592,7 @@ impl ConnectorBuilder {
         let target = &resolve::Target::new(&addr, CONNECTOR_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return connect::blocking::connect(self, *target, addrs);
+                return race::blocking::connect(self, *target, addrs);
             }
             resolve::each(target, addrs, |a| {
                 let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
@@ -634,8 +634,7 @@ impl ConnectorBuilder {
         if let Some(by) = self.by_name(&addr, Type::Datagram) {
             let target = resolve::Target::new(&addr, CONNECTOR_LOG);
             let shown = target.to_string();
-            let addrs =
-                connect::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
             return resolve::each(target, &addrs, |a| {
                 let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
                 Ok(socket.into())
@@ -755,7 +754,7 @@ impl ConnectorBuilder {
             #[cfg(unix)]
             Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
             Endpoint::Inherited(_) | Endpoint::Fd(_) => {
-                let endpoint = crate::shown::Cut::new(endpoint);
+                let endpoint = crate::bounded::shown::Cut::new(endpoint);
                 return Err(Error::invalid(format!(
                     "cannot connect to {endpoint}: it names a listening socket handed to a server; \
                      a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
@@ -764,7 +763,7 @@ impl ConnectorBuilder {
             #[cfg(not(unix))]
             _ => return Err(unsupported_endpoint(endpoint)),
         };
-        let endpoint = &crate::shown::Cut::new(endpoint);
+        let endpoint = &crate::bounded::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         let source = self
             .local_v4

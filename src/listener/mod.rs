@@ -1,5 +1,10 @@
 //! The server side: `socket → setsockopt → bind → listen`.
 
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio;
+#[cfg(unix)]
+pub(crate) mod unix_file;
+
 use std::borrow::Cow;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(unix)]
@@ -430,7 +435,7 @@ impl ListenerBuilder {
         debug!(
             target: LISTENER_LOG,
             "listening on {} of {target}",
-            crate::shown::AllAddresses(listeners.len())
+            crate::bounded::shown::AllAddresses(listeners.len())
         );
         Ok(listeners)
     }
@@ -672,7 +677,7 @@ impl ListenerBuilder {
         };
         #[cfg(unix)]
         let is_abstract = matches!(endpoint, Endpoint::Abstract(_));
-        let endpoint = &crate::shown::Cut::new(endpoint);
+        let endpoint = &crate::bounded::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         #[cfg(unix)]
         let mode = self
@@ -831,7 +836,7 @@ impl ListenerBuilder {
         &self,
         path: &Path,
         implied: Type,
-    ) -> Result<(Socket, Address, crate::unix_file::StartLock)> {
+    ) -> Result<(Socket, Address, crate::listener::unix_file::StartLock)> {
         use std::os::unix::ffi::OsStrExt;
 
         let shown = Address::Unix(path.to_path_buf());
@@ -867,11 +872,11 @@ impl ListenerBuilder {
         // The directory, opened once, where the file is looked at, removed
         // and given its mode: never through the path again.
         let file = if remove_stale || mode.is_some() {
-            Some(crate::unix_file::SocketFile::open(path, &shown)?)
+            Some(crate::listener::unix_file::SocketFile::open(path, &shown)?)
         } else {
             None
         };
-        let mut lock = crate::unix_file::StartLock::none();
+        let mut lock = crate::listener::unix_file::StartLock::none();
         if let (Some(file), true) = (&file, remove_stale) {
             lock = file.lock(&shown)?;
             file.remove_if_stale(&sockaddr, &shown)?;
@@ -889,7 +894,7 @@ impl ListenerBuilder {
         }
         self.opts
             .bind(&socket, &sockaddr, &shown)
-            .map_err(|err| crate::unix_file::in_the_way(path, err))?;
+            .map_err(|err| crate::listener::unix_file::in_the_way(path, err))?;
         if let (Some(mode), Some(file)) = (mode, &file) {
             file.set_mode(&socket, mode, &shown)?;
         }

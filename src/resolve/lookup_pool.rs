@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use log::trace;
 
 use super::lookup::Inbox;
-use crate::resolver::{Source, MAX_LOOKUP_THREADS};
+use crate::resolve::resolver::{Source, MAX_LOOKUP_THREADS};
 use crate::{Domain, CONNECTOR_LOG};
 
 /// How long a lookup thread waits for a question before it ends.
@@ -214,7 +214,7 @@ fn work() {
 /// Asks one question and tells every connect still waiting for it.
 fn answer(source: &Source, name: &str, key: Key) {
     let family = key.2;
-    debug!("looking up {name} ({family})");
+    connector_debug!("looking up {name} ({family})");
     let began = Instant::now();
     let answer = catch_unwind(AssertUnwindSafe(|| source.lookup(name, family)))
         .unwrap_or_else(|_| Err(io::Error::other("the resolver panicked")));

@@ -3,7 +3,7 @@
 //! attempt is due, and when the whole race is over.
 //!
 //! Each driver (the blocking one in [`blocking`](super::blocking)) runs a
-//! [`Race`] through [`Attempts`](super::Attempts): it reports the events it
+//! [`Race`] through [`Attempts`](super::attempts::Attempts): it reports the events it
 //! sees (an attempt started, an attempt failed) with the clock, and does what
 //! [`Race::step`] says; this module never touches the network, so its unit
 //! tests need none.
@@ -206,7 +206,7 @@ impl Race {
             cap: cap.max(1),
             delay,
             next_due: Some(now),
-            deadline: timeout.and_then(|t| crate::deadline::deadline(now, t)),
+            deadline: timeout.and_then(|t| crate::bounded::deadline::deadline(now, t)),
             expecting: false,
         }
     }
@@ -271,7 +271,7 @@ impl Race {
     pub(crate) fn started(&mut self, now: Instant) {
         self.next += 1;
         self.pending += 1;
-        self.next_due = crate::deadline::deadline(now, self.delay);
+        self.next_due = crate::bounded::deadline::deadline(now, self.delay);
     }
 
     /// Records that attempt `index` failed at `now`. If it was the latest
