@@ -22,7 +22,7 @@ impl ConnectorBuilder {
     /// attempt is made again on a fresh socket, at most
     /// [`SELF_CONNECT_RETRIES`] times, as the kernel then picks another port.
     #[inline]
-    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: Io) -> Result<Socket> {
+    pub(crate) fn attempt(&self, addr: SocketAddr, implied: Type, io: IoMode) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(implied);
         let socket = self.prepare(addr, &shown, implied, nonblocking)?;
@@ -40,7 +40,7 @@ impl ConnectorBuilder {
     /// The rest of [`attempt`](Self::attempt) for a TCP socket that met
     /// itself with `err`: the fresh sockets, out of line, as the first
     /// attempt needs no loop.
-    fn attempt_again(&self, addr: SocketAddr, io: Io, mut err: Error) -> Result<Socket> {
+    fn attempt_again(&self, addr: SocketAddr, io: IoMode, mut err: Error) -> Result<Socket> {
         let shown = Address::Inet(addr);
         let nonblocking = self.connects_nonblocking(Type::Stream);
         let mut retries = 0;
@@ -192,8 +192,8 @@ impl ConnectorBuilder {
     }
 
     /// What follows a successful connect: the log line, the options set on
-    /// a connected socket, then the mode: for [`Io::Blocking`] the one asked
-    /// for, for [`Io::Async`] nonblocking (one `ioctl(FIONBIO)` if the
+    /// a connected socket, then the mode: for [`IoMode::Blocking`] the one asked
+    /// for, for [`IoMode::Async`] nonblocking (one `ioctl(FIONBIO)` if the
     /// socket, made with `nonblocking_now`, is not in it yet).
     #[inline]
     pub(crate) fn connected(
@@ -201,7 +201,7 @@ impl ConnectorBuilder {
         socket: &Socket,
         addr: &Address,
         nonblocking_now: bool,
-        io: Io,
+        io: IoMode,
     ) -> Result<()> {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             log_connected(socket, addr);
@@ -214,9 +214,9 @@ impl ConnectorBuilder {
             addr,
         )?;
         match io {
-            Io::Blocking => self.opts.finish_nonblocking(socket, addr, nonblocking_now),
-            Io::Async if nonblocking_now => Ok(()),
-            Io::Async => set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, true)),
+            IoMode::Blocking => self.opts.finish_nonblocking(socket, addr, nonblocking_now),
+            IoMode::Async if nonblocking_now => Ok(()),
+            IoMode::Async => set_result("O_NONBLOCK", addr, sys::set_nonblocking(socket, true)),
         }
     }
 }
@@ -239,7 +239,7 @@ fn no_source_address(domain: Domain, addr: SocketAddr) -> Error {
 
 /// Who will do I/O on a connected socket, which decides its final mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Io {
+pub(crate) enum IoMode {
     /// The caller, with std: blocking unless the builder's
     /// [`nonblocking`](ConnectorBuilder::nonblocking) says otherwise.
     Blocking,

@@ -19,8 +19,8 @@ use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
-use crate::connector::attempt::Io;
-use crate::options::{Options, Place, Transport};
+use crate::connector::attempt::IoMode;
+use crate::options::{Options, Place, TransportKind};
 use crate::race::{self, resolution, schedule};
 use crate::resolve::resolver::Source;
 #[cfg(unix)]
@@ -80,7 +80,7 @@ pub struct ConnectorBuilder {
     pub(crate) local_v4: Option<SocketAddr>,
     pub(crate) local_v6: Option<SocketAddr>,
     pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) race: schedule::Settings,
+    pub(crate) race: schedule::RaceSettings,
     pub(crate) resolver: Source,
 }
 
@@ -576,26 +576,26 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
-        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
         if let Some(by) = self.by_name(&addr, Type::Stream) {
-            let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+            let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             if by.race {
                 return race::blocking::connect_name(self, target, &by.name, by.port, &by.families);
             }
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
             return resolve::each(target, &addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
+                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
                 Ok(socket.into())
             });
         }
-        let target = &resolve::Target::new(&addr, CONNECTOR_LOG);
+        let target = &resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
                 return race::blocking::connect(self, *target, addrs);
             }
             resolve::each(target, addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
+                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
                 Ok(socket.into())
             })
         })
@@ -630,20 +630,20 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Datagram, Place::Inet)?;
         self.race.validate()?;
-        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
         if let Some(by) = self.by_name(&addr, Type::Datagram) {
-            let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+            let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
             return resolve::each(target, &addrs, |a| {
-                let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
+                let socket = self.attempt(a, Type::Datagram, IoMode::Blocking)?;
                 Ok(socket.into())
             });
         }
-        let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+        let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         let addrs = resolve::resolve(target, &self.opts)?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
+            let socket = self.attempt(a, Type::Datagram, IoMode::Blocking)?;
             Ok(socket.into())
         })
     }
@@ -683,7 +683,7 @@ impl ConnectorBuilder {
         self.log_start(&shown);
         let socket = self.prepare_unix(&shown, false)?;
         self.connect_socket(&socket, &sockaddr, &shown, false)?;
-        self.connected(&socket, &shown, false, Io::Blocking)?;
+        self.connected(&socket, &shown, false, IoMode::Blocking)?;
         Ok(socket.into())
     }
 
@@ -750,9 +750,9 @@ impl ConnectorBuilder {
     /// cannot connect to.
     pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Result<Cow<'_, ConnectorBuilder>> {
         let transport = match endpoint {
-            Endpoint::Inet(_) | Endpoint::Host(..) => Transport::Tcp,
+            Endpoint::Inet(_) | Endpoint::Host(..) => TransportKind::Tcp,
             #[cfg(unix)]
-            Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
+            Endpoint::Unix(_) | Endpoint::Abstract(_) => TransportKind::UnixStream,
             Endpoint::Inherited(_) | Endpoint::Fd(_) => {
                 let endpoint = crate::bounded::shown::Cut::new(endpoint);
                 return Err(Error::invalid(format!(
@@ -768,7 +768,7 @@ impl ConnectorBuilder {
         let source = self
             .local_v4
             .or(self.local_v6)
-            .filter(|_| transport != Transport::Tcp);
+            .filter(|_| transport != TransportKind::Tcp);
         if opts.is_none() && source.is_none() {
             return Ok(Cow::Borrowed(self));
         }

@@ -31,14 +31,14 @@ use ::tokio::net::UnixStream;
 use ::tokio::net::{TcpStream, UdpSocket};
 use socket2::{SockRef, Socket};
 
-use crate::connector::attempt::{start, timed_out, Begun, Io};
+use crate::connector::attempt::{start, timed_out, Begun, IoMode};
 use crate::listener::tokio::register;
 use crate::options::Place;
 use crate::race::attempts::Attempts;
 use crate::race::tokio::{ended, lookup_all, race};
 use crate::resolve::lookup::Lookups;
 use crate::resolve::tokio::{lookup, running};
-use crate::resolve::{self, Named};
+use crate::resolve::{self, NamedTarget};
 use crate::{
     Address, AsyncStream, ConnectorBuilder, Endpoint, Error, Result, ToSocketAddrs, Type,
     CONNECTOR_LOG,
@@ -133,7 +133,7 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
-        let target = Named {
+        let target = NamedTarget {
             addr: &addr,
             log: CONNECTOR_LOG,
         };
@@ -204,7 +204,7 @@ impl ConnectorBuilder {
         A: ToSocketAddrs,
     {
         self.validate(Type::Datagram, Place::Inet)?;
-        let target = Named {
+        let target = NamedTarget {
             addr: &addr,
             log: CONNECTOR_LOG,
         };
@@ -379,7 +379,7 @@ impl ConnectorBuilder {
                     error: source,
                 })?;
         }
-        self.connected(&stream.sock_ref(), shown, true, Io::Async)?;
+        self.connected(&stream.sock_ref(), shown, true, IoMode::Async)?;
         Ok(stream)
     }
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
-use crate::options::{self, Options, Phase, Place, Side, Transport};
+use crate::options::{self, Options, Phase, Place, Side, TransportKind};
 use crate::{
     resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
 };
@@ -335,7 +335,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let target = &resolve::Target::new(&addr, LISTENER_LOG);
+        let target = &resolve::UserTarget::new(&addr, LISTENER_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             resolve::each(target, addrs, |a| {
                 let socket = self.bound_inet(a, Type::Stream)?;
@@ -391,7 +391,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.check_listen_all()?;
-        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let target = resolve::UserTarget::new(&addr, LISTENER_LOG);
         let addrs = resolve::resolve(target, &self.opts)?;
         self.listen_each(&target, &addrs, self.opts.nonblocking == Some(true))
     }
@@ -480,7 +480,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let target = resolve::UserTarget::new(&addr, LISTENER_LOG);
         let addrs = resolve::resolve(target, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
@@ -670,9 +670,9 @@ impl ListenerBuilder {
     /// line. An inherited socket keeps the builder as it is.
     pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Cow<'_, ListenerBuilder> {
         let transport = match endpoint {
-            Endpoint::Inet(_) | Endpoint::Host(..) => Transport::Tcp,
+            Endpoint::Inet(_) | Endpoint::Host(..) => TransportKind::Tcp,
             #[cfg(unix)]
-            Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
+            Endpoint::Unix(_) | Endpoint::Abstract(_) => TransportKind::UnixStream,
             _ => return Cow::Borrowed(self),
         };
         #[cfg(unix)]
@@ -682,7 +682,7 @@ impl ListenerBuilder {
         #[cfg(unix)]
         let mode = self
             .mode
-            .filter(|_| transport != Transport::UnixStream || is_abstract);
+            .filter(|_| transport != TransportKind::UnixStream || is_abstract);
         #[cfg(not(unix))]
         let mode: Option<u32> = None;
         if opts.is_none() && mode.is_none() {

@@ -14,7 +14,7 @@ use socket2::Socket;
 use crate::listener::listen;
 use crate::options::Place;
 use crate::resolve::tokio::{lookup, running};
-use crate::resolve::{self, Named};
+use crate::resolve::{self, NamedTarget};
 use crate::{
     Address, AsyncListener, Endpoint, Error, Listener, ListenerBuilder, Result, ToSocketAddrs,
     Type, LISTENER_LOG,
@@ -72,7 +72,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let target = Named {
+        let target = NamedTarget {
             addr: &addr,
             log: LISTENER_LOG,
         };
@@ -130,7 +130,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.check_listen_all()?;
-        let target = Named {
+        let target = NamedTarget {
             addr: &addr,
             log: LISTENER_LOG,
         };
@@ -265,7 +265,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let target = Named {
+        let target = NamedTarget {
             addr: &addr,
             log: LISTENER_LOG,
         };

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use socket2::Socket;
 
 use super::resolution::Resolution;
-use super::schedule::{self, Race, Step};
+use super::schedule::{self, Race, RaceStep};
 use crate::bounded::shown::List;
 use crate::connector::attempt::{begin, timed_out, Begun};
 use crate::{resolve, Address, ConnectorBuilder, Domain, Error};
@@ -255,9 +255,9 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             let now = Instant::now();
             self.release(now);
             let (index, addr) = match self.race.step(now) {
-                Step::Start { index, addr } => (index, addr),
-                Step::Wait(wait) => return Next::Wait(self.shorten(wait, now)),
-                Step::TimedOut | Step::Exhausted => return Next::Over,
+                RaceStep::Start { index, addr } => (index, addr),
+                RaceStep::Wait(wait) => return Next::Wait(self.shorten(wait, now)),
+                RaceStep::TimedOut | RaceStep::Exhausted => return Next::Over,
             };
             self.race.started(now);
             connector_debug!(

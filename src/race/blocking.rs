@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use socket2::{SockRef, Socket};
 
 use super::attempts::{Attempt, Attempts, Next};
-use crate::connector::attempt::{outcome, Io};
+use crate::connector::attempt::{outcome, IoMode};
 use crate::connector::gather::{gathered, no_answer};
 use crate::resolve::lookup::Lookups;
 use crate::sys::{self, Connecting};
@@ -27,7 +27,7 @@ use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
 /// connected stream, or every attempt's error in the order tried.
 pub(crate) fn connect(
     builder: &ConnectorBuilder,
-    target: resolve::Target<'_>,
+    target: resolve::UserTarget<'_>,
     addrs: &[SocketAddr],
 ) -> Result<TcpStream> {
     run(builder, Attempts::new(builder, target, addrs), None)
@@ -37,7 +37,7 @@ pub(crate) fn connect(
 /// races its addresses as the answers arrive (RFC 8305, section 3).
 pub(crate) fn connect_name(
     builder: &ConnectorBuilder,
-    target: resolve::Target<'_>,
+    target: resolve::UserTarget<'_>,
     name: &str,
     port: u16,
     families: &[Domain],
@@ -51,7 +51,7 @@ pub(crate) fn connect_name(
 /// is being resolved, for its answers, in one readiness wait.
 fn run(
     builder: &ConnectorBuilder,
-    mut attempts: Attempts<'_, resolve::Target<'_>>,
+    mut attempts: Attempts<'_, resolve::UserTarget<'_>>,
     mut lookups: Option<&mut Lookups>,
 ) -> Result<TcpStream> {
     let mut pending: Vec<Attempt<Socket>> = Vec::new();
@@ -136,7 +136,7 @@ pub(crate) fn lookup_all(
 /// finishes it like any connected socket.
 fn won(
     builder: &ConnectorBuilder,
-    attempts: Attempts<'_, resolve::Target<'_>>,
+    attempts: Attempts<'_, resolve::UserTarget<'_>>,
     winner: Attempt<Socket>,
     losers: Vec<Attempt<Socket>>,
 ) -> Result<TcpStream> {
@@ -149,6 +149,6 @@ fn won(
     builder.check_self_connect(&socket, winner.addr)?;
     // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
     // none if a nonblocking stream was asked for.
-    builder.connected(&socket, &shown, true, Io::Blocking)?;
+    builder.connected(&socket, &shown, true, IoMode::Blocking)?;
     Ok(socket.into())
 }

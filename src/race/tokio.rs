@@ -16,13 +16,13 @@ use std::task::Poll;
 use ::tokio::net::TcpStream;
 use socket2::{SockRef, Socket};
 
-use crate::connector::attempt::Io;
+use crate::connector::attempt::IoMode;
 use crate::connector::gather::{gathered, no_answer, ByName};
 use crate::listener::tokio::register;
 use crate::race::attempts::{Attempt, Attempts, Next};
 use crate::resolve::lookup::Lookups;
 use crate::resolve::tokio::running;
-use crate::resolve::Named;
+use crate::resolve::NamedTarget;
 use crate::{Address, ConnectorBuilder, Result, ToSocketAddrs};
 
 /// Runs a race to its end in tokio's reactor and returns the first
@@ -92,7 +92,7 @@ pub(crate) async fn race<T: fmt::Display>(
 /// timeout bounds the wait.
 pub(crate) async fn lookup_all<A>(
     builder: &ConnectorBuilder,
-    target: Named<'_, A>,
+    target: NamedTarget<'_, A>,
     by: &ByName,
 ) -> Result<Vec<SocketAddr>>
 where
@@ -153,7 +153,7 @@ fn won<T: fmt::Display>(
     // As in the blocking driver: a self-connect (an ephemeral source port
     // that met itself) fails the attempt rather than returning an echo.
     builder.check_self_connect(&socket, winner.addr)?;
-    builder.connected(&socket, &shown, true, Io::Async)?;
+    builder.connected(&socket, &shown, true, IoMode::Async)?;
     Ok(winner.socket)
 }
 

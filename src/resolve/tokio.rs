@@ -6,13 +6,13 @@ use std::io;
 
 use crate::options::Options;
 use crate::resolve::target::Given;
-use crate::resolve::{self, Named};
+use crate::resolve::{self, NamedTarget};
 use crate::{Error, Result, ToSocketAddrs};
 
 /// Resolves `target` without blocking the runtime and keeps the addresses
 /// the configuration can use; first checks that a runtime is running, since
 /// tokio's resolver and reactor need one, and that a string names a port.
-pub(crate) async fn lookup<A>(target: Named<'_, A>, opts: &Options) -> Result<resolve::Addrs>
+pub(crate) async fn lookup<A>(target: NamedTarget<'_, A>, opts: &Options) -> Result<resolve::Addrs>
 where
     A: ToSocketAddrs + ?Sized,
 {

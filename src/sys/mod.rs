@@ -68,6 +68,18 @@ mod imp;
 
 pub(crate) use imp::*;
 
+/// What a readiness wait waits for on one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the hello server only connects are waited for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) enum Interest {
+    /// Data to read, end of file, or an error (`POLLIN`; `POLLRDNORM` on
+    /// Windows).
+    Read,
+    /// Room to write, or an error (`POLLOUT`; `POLLWRNORM` on Windows).
+    Write,
+}
+
 /// How a nonblocking connect stands after a readiness wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Connecting {
