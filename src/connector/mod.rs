@@ -3,6 +3,7 @@
 pub(crate) mod attempt;
 pub(crate) mod gather;
 mod self_connect;
+mod socket_options;
 #[cfg(feature = "tokio")]
 mod tokio;
 

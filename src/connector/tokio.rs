@@ -1,22 +1,20 @@
-//! The tokio driver of the connect race, and every async finishing call:
-//! the only code behind the `tokio` feature.
+//! The async twins of [`ConnectorBuilder`]'s finishing calls, on tokio:
+//! `connect_async`, `connect_udp_async`, `connect_unix_async` and
+//! `connect_endpoint_async`.
 //!
 //! The race is the one [`ConnectorBuilder::connect`] runs, through the same
-//! [`Attempts`]; only the wait differs. Each pending socket is handed to
-//! tokio's reactor, the future polls them all for writability (the sign that
-//! a connect has ended, one way or the other), and a tokio timer stands for
-//! the time until the next attempt is due or the connect timeout runs out.
-//! Nothing blocks a runtime thread: the sockets are nonblocking from the
-//! start, and a name given as `"host:port"` or `(host, port)` is looked up
-//! once per family by the blocking path's own [`Lookups`] (the process-wide
-//! lookup pool, with the system's or the builder's resolver), which wake the
-//! task through its waker, without any descriptor, so the answers enter the
-//! race as they come (RFC 8305, section 3). Anything else (a literal address, a list) goes through
-//! `tokio::net::lookup_host`, without any system call for a literal.
+//! [`Attempts`], driven by `race::tokio`. Nothing blocks a runtime thread:
+//! the sockets are nonblocking from the start, and a name given as
+//! `"host:port"` or `(host, port)` is looked up once per family by the
+//! blocking path's own [`Lookups`] (the process-wide lookup pool, with the
+//! system's or the builder's resolver), which wake the task through its
+//! waker, without any descriptor, so the answers enter the race as they
+//! come (RFC 8305, section 3). Anything else (a literal address, a list)
+//! goes through `tokio::net::lookup_host`, without any system call for a
+//! literal.
 //!
 //! Every socket is made by the blocking path's own functions
-//! ([`ConnectorBuilder::prepare`], [`ListenerBuilder::bound_inet_as`] and
-//! the rest), so each option and check
+//! ([`ConnectorBuilder::prepare`] and the rest), so each option and check
 //! behaves the same in both; a TCP or UDP socket is nonblocking from
 //! `socket(2)`, with no mode change after.
 

@@ -1,5 +1,6 @@
 //! The server side: `socket → setsockopt → bind → listen`.
 
+mod socket_options;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;
 #[cfg(unix)]

@@ -8,8 +8,6 @@
 //! the check that it fits the socket, the `setsockopt` and the log line. A
 //! builder's setter only stores the value.
 
-mod connector;
-mod listener;
 mod table;
 
 use std::fmt;
