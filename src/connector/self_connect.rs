@@ -1,6 +1,8 @@
-//! The self-connect check: a TCP connect from a port in the range the
-//! kernel picks from, to the same host and port, can meet itself
-//! (simultaneous open) and report success with no server at all.
+//! The self-connect check: a TCP connect to a port of this host where
+//! nothing listens can meet itself (a simultaneous open) when the socket's
+//! local port is that same port, and report success with no server at all.
+//! [`Error::SelfConnect`] says so instead, read with one `getsockname` and
+//! only where the two addresses can be equal.
 
 use std::net::SocketAddr;
 

@@ -1,8 +1,8 @@
-//! The race runner: [`Attempts`] runs the [`schedule`](super::schedule)
-//! of a connect, hands each attempt it starts to the driver that waits
-//! ([`blocking`](super::blocking), or `tokio`), takes the answers of a
-//! name's lookups as they come ([`resolution`](super::resolution)), and
-//! gathers the errors into the one error a caller sees.
+//! The race runner: [`Attempts`] runs the [`schedule`] of a connect, hands
+//! each attempt it starts to the driver that waits ([`blocking`](super::blocking),
+//! or `tokio`), takes the answers of a name's lookups as they come
+//! ([`resolution`](super::resolution)), and gathers the errors into the one
+//! error a caller sees.
 //!
 //! A driver only waits: it asks [`Attempts::next`] what to do, keeps the
 //! pending sockets in whatever form its wait needs, and reports each one
