@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[cfg(unix)]
-use crate::shown::Cut;
+use crate::bounded::shown::Cut;
 
 /// The address a failed step was working on, as shown in [`Error`](crate::Error) messages.
 ///

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::shown::{AllAddresses, Cut, List};
+use crate::bounded::shown::{AllAddresses, Cut, List};
 use crate::{Address, Domain, Protocol, Type};
 
 /// A specialized [`Result`](std::result::Result) for sockwright operations.
@@ -245,7 +245,7 @@ pub enum Error {
     /// first 6, `... and N more`, then the last 2 (so it still ends with the
     /// last reason), as in `all 5,000 addresses failed: ...`; every error
     /// is kept in [`Error::attempts`].
-    #[error("{}: {}", Cut::new(.target), Attempts(.attempts))]
+    #[error("{}: {}", Cut::new(.target), FailedAttempts(.attempts))]
     #[non_exhaustive]
     AllAttemptsFailed {
         /// The target as a person writes it.
@@ -272,7 +272,7 @@ pub enum Error {
     /// See [`activation`](crate::activation).
     ///
     /// Shown as `adopt fd FD[ (named "NAME")]: REASON`.
-    #[error("adopt fd {fd}{}: {reason}", crate::activation::Named(.name.as_deref()))]
+    #[error("adopt fd {fd}{}: {reason}", crate::activation::NameSuffix(.name.as_deref()))]
     #[non_exhaustive]
     Adopt {
         /// The descriptor number.
@@ -553,9 +553,9 @@ impl fmt::Display for Family {
 
 /// The attempts of [`Error::AllAttemptsFailed`]: how many addresses failed,
 /// then each error, as `all 2 addresses failed: a: why; b: why`.
-struct Attempts<'a>(&'a [Error]);
+struct FailedAttempts<'a>(&'a [Error]);
 
-impl fmt::Display for Attempts<'_> {
+impl fmt::Display for FailedAttempts<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A failed family's lookup is listed but is not an address.
         let tried = self

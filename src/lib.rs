@@ -486,29 +486,32 @@
 #[macro_use]
 mod platform;
 
+/// `log::debug!` with the target a user filters the client side by
+/// ([`CONNECTOR_LOG`]), whichever file of the connector, the race or the
+/// lookups logs.
+macro_rules! connector_debug {
+    ($($arg:tt)+) => {
+        log::debug!(target: $crate::CONNECTOR_LOG, $($arg)+)
+    };
+}
+
 pub mod activation;
 mod address;
-mod any_listener;
-mod connect;
+mod bounded;
 mod connector;
-mod deadline;
 mod endpoint;
 mod error;
 #[cfg(feature = "hello")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
 pub mod hello;
 mod keepalive;
-mod kind;
 mod listener;
 mod options;
+mod race;
 mod resolve;
-mod resolver;
-mod shown;
+mod socket_kind;
 mod socket_ref;
 mod sys;
-mod target;
-#[cfg(unix)]
-mod unix_file;
 
 /// The log target of the listener side: what a user filters by
 /// (`RUST_LOG=sockwright::listener=debug`), whichever file logs.
@@ -520,16 +523,15 @@ pub(crate) const CONNECTOR_LOG: &str = "sockwright::connector";
 pub(crate) const HELLO_LOG: &str = "sockwright::hello";
 
 pub use address::Address;
+pub use connector::ConnectorBuilder;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use any_listener::tokio::{AsyncListener, AsyncStream};
-pub use any_listener::{Listener, Stream};
-pub use connector::ConnectorBuilder;
-pub use endpoint::{Endpoint, EndpointParseError};
+pub use endpoint::tokio::{AsyncListener, AsyncStream};
+pub use endpoint::{Endpoint, EndpointParseError, Listener, Stream};
 pub use error::{Error, Result};
 pub use keepalive::Keepalive;
-pub use kind::{Domain, Protocol, Type};
 pub use listener::ListenerBuilder;
-pub use resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
+pub use resolve::resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
+pub use resolve::target::ToSocketAddrs;
+pub use socket_kind::{Domain, Protocol, Type};
 pub use socket_ref::{Purpose, SocketRef};
-pub use target::ToSocketAddrs;

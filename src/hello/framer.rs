@@ -23,7 +23,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::Exchange;
-use crate::deadline::deadline;
+use crate::bounded::deadline::deadline;
 
 /// What a receive does next, after the framer has seen what came in.
 #[derive(Debug)]

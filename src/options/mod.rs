@@ -8,8 +8,6 @@
 //! the check that it fits the socket, the `setsockopt` and the log line. A
 //! builder's setter only stores the value.
 
-mod connector;
-mod listener;
 mod table;
 
 use std::fmt;
@@ -122,7 +120,7 @@ impl Decl {
 
 /// A socket's transport, which decides which options apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transport {
+pub(crate) enum TransportKind {
     Tcp,
     Udp,
     #[cfg(unix)]
@@ -131,16 +129,16 @@ pub(crate) enum Transport {
     UnixDatagram,
 }
 
-impl Transport {
+impl TransportKind {
     /// The sockets of this transport, as a log line says them.
     pub(crate) fn shown(self) -> &'static str {
         match self {
-            Transport::Tcp => "TCP sockets",
-            Transport::Udp => "UDP sockets",
+            TransportKind::Tcp => "TCP sockets",
+            TransportKind::Udp => "UDP sockets",
             #[cfg(unix)]
-            Transport::UnixStream => "Unix stream sockets",
+            TransportKind::UnixStream => "Unix stream sockets",
             #[cfg(unix)]
-            Transport::UnixDatagram => "Unix datagram sockets",
+            TransportKind::UnixDatagram => "Unix datagram sockets",
         }
     }
 }
@@ -240,9 +238,9 @@ impl Options {
         // The usual build: the type and protocol implied, options that take
         // any value and fit the socket. Nothing below could fail.
         let inet = if implied.is_connection_oriented() {
-            Transport::Tcp
+            TransportKind::Tcp
         } else {
-            Transport::Udp
+            TransportKind::Udp
         };
         if matches!(place, Place::Inet)
             && self.socket_type.is_none()
@@ -292,8 +290,8 @@ impl Options {
         }
         let stream = implied.is_connection_oriented();
         let transport = match place {
-            Place::Inet if stream => Transport::Tcp,
-            Place::Inet => Transport::Udp,
+            Place::Inet if stream => TransportKind::Tcp,
+            Place::Inet => TransportKind::Udp,
             #[cfg(unix)]
             Place::Unix(path) => {
                 if self.protocol != Protocol::Default {
@@ -304,9 +302,9 @@ impl Options {
                     )));
                 }
                 if stream {
-                    Transport::UnixStream
+                    TransportKind::UnixStream
                 } else {
-                    Transport::UnixDatagram
+                    TransportKind::UnixDatagram
                 }
             }
             #[cfg(not(unix))]
@@ -342,11 +340,14 @@ impl Options {
     /// such an option.
     pub(crate) fn for_transport(
         &self,
-        transport: Transport,
+        transport: TransportKind,
         endpoint: &dyn fmt::Display,
     ) -> Option<Options> {
         #[cfg(unix)]
-        let unix = matches!(transport, Transport::UnixStream | Transport::UnixDatagram);
+        let unix = matches!(
+            transport,
+            TransportKind::UnixStream | TransportKind::UnixDatagram
+        );
         #[cfg(not(unix))]
         let unix = false;
         let protocol = unix && self.protocol != Protocol::Default;
@@ -447,7 +448,7 @@ impl Options {
         if len > max {
             let shown = crate::address::UnixPath(path);
             // A path too long to show whole is cut with its length already.
-            return Err(Error::invalid(if len <= crate::shown::LIMIT {
+            return Err(Error::invalid(if len <= crate::bounded::shown::LIMIT {
                 format!("Unix socket path {shown} is {len} bytes, longer than the {max} this platform allows")
             } else {
                 format!(

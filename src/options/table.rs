@@ -26,7 +26,7 @@ use std::time::Duration;
 use log::debug;
 use socket2::Socket;
 
-use super::{in_range, set_option_error, Applies, Decl, Phase, Side, Transport};
+use super::{in_range, set_option_error, Applies, Decl, Phase, Side, TransportKind};
 use crate::platform::has;
 use crate::{sys, Address, Domain, Error, Keepalive, Result};
 
@@ -253,7 +253,7 @@ impl Settings {
     /// `transport`, and no option asked for is checked against another: a
     /// few bit tests that let the usual build skip the walks.
     #[inline]
-    pub(crate) fn plain_for(&self, transport: Transport) -> bool {
+    pub(crate) fn plain_for(&self, transport: TransportKind) -> bool {
         const CROSS_CHECKED: u64 = by_option::exclusive_address_use::BIT;
         self.asked & (CHECKED | CROSS_CHECKED | !transport_bits(transport)) == 0
     }
@@ -271,14 +271,18 @@ impl Settings {
 
     /// The first option given that does not apply to `transport`.
     #[inline]
-    pub(crate) fn not_for_transport(&self, transport: Transport) -> Option<&'static Decl> {
+    pub(crate) fn not_for_transport(&self, transport: TransportKind) -> Option<&'static Decl> {
         self.first_among(!transport_bits(transport))
     }
 
     /// Forgets every option given that does not act on sockets of
     /// `transport`, handing each one's declaration to `skipped` first, in
     /// table order.
-    pub(crate) fn drop_not_for(&mut self, transport: Transport, mut skipped: impl FnMut(&Decl)) {
+    pub(crate) fn drop_not_for(
+        &mut self,
+        transport: TransportKind,
+        mut skipped: impl FnMut(&Decl),
+    ) {
         let bits = self.asked & !transport_bits(transport);
         for option in positions(bits) {
             if (option.given)(&self.values) {
@@ -351,7 +355,7 @@ fn phase_bits(phase: Phase) -> u64 {
 }
 
 /// The bits of the options that apply to sockets of `transport`.
-fn transport_bits(transport: Transport) -> u64 {
+fn transport_bits(transport: TransportKind) -> u64 {
     const TCP: u64 = bits_where!(|d| d.applies.tcp);
     const UDP: u64 = bits_where!(|d| d.applies.udp);
     #[cfg(unix)]
@@ -359,12 +363,12 @@ fn transport_bits(transport: Transport) -> u64 {
     #[cfg(unix)]
     const UNIX_DATAGRAM: u64 = bits_where!(|d| d.applies.unix_datagram);
     match transport {
-        Transport::Tcp => TCP,
-        Transport::Udp => UDP,
+        TransportKind::Tcp => TCP,
+        TransportKind::Udp => UDP,
         #[cfg(unix)]
-        Transport::UnixStream => UNIX_STREAM,
+        TransportKind::UnixStream => UNIX_STREAM,
         #[cfg(unix)]
-        Transport::UnixDatagram => UNIX_DATAGRAM,
+        TransportKind::UnixDatagram => UNIX_DATAGRAM,
     }
 }
 
@@ -799,7 +803,7 @@ mod tests {
     fn walks_visit_the_options_asked_for_in_table_order() {
         let mut set = Settings::default();
         assert!(set.validate().is_ok());
-        assert!(set.not_for_transport(Transport::Udp).is_none());
+        assert!(set.not_for_transport(TransportKind::Udp).is_none());
         // Written in the reverse of table order: the first in the table is reported.
         *set.ttl() = Some(0);
         *set.send_buffer_size() = Some(0);
@@ -807,9 +811,9 @@ mod tests {
         assert!(err.contains("send_buffer_size (SO_SNDBUF)"), "{err}");
 
         *set.nodelay() = Some(true);
-        let not_udp = set.not_for_transport(Transport::Udp).map(|d| d.setter);
+        let not_udp = set.not_for_transport(TransportKind::Udp).map(|d| d.setter);
         assert_eq!(not_udp, Some("nodelay"));
-        assert!(set.not_for_transport(Transport::Tcp).is_none());
+        assert!(set.not_for_transport(TransportKind::Tcp).is_none());
 
         *set.broadcast() = Some(true);
         let not_v6 = set.not_for_family(Domain::Ipv6).map(|d| d.setter);

@@ -34,7 +34,7 @@
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
 //! - Unix only: `SUN_PATH_LEN`, the size of `sockaddr_un`'s `sun_path`.
 //!
-//! and, on Unix only, for the files of Unix sockets (`crate::unix_file`):
+//! and, on Unix only, for the files of Unix sockets (`crate::listener::unix_file`):
 //! - `fchmod_socket(&Socket, mode)`: `fchmod(2)` before `bind` (Linux;
 //!   nothing elsewhere);
 //! - `Dir`: a directory opened once, and the calls on one name in it that
@@ -67,6 +67,18 @@
 mod imp;
 
 pub(crate) use imp::*;
+
+/// What a readiness wait waits for on one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the hello server only connects are waited for.
+#[cfg_attr(not(feature = "hello"), allow(dead_code))]
+pub(crate) enum Interest {
+    /// Data to read, end of file, or an error (`POLLIN`; `POLLRDNORM` on
+    /// Windows).
+    Read,
+    /// Room to write, or an error (`POLLOUT`; `POLLWRNORM` on Windows).
+    Write,
+}
 
 /// How a nonblocking connect stands after a readiness wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

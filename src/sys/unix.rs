@@ -5,7 +5,7 @@ use std::os::unix::io::AsRawFd;
 
 use socket2::Socket;
 
-use super::Connecting;
+use super::{Connecting, Interest};
 use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a C `int` value, for the options socket2
@@ -349,18 +349,7 @@ pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecti
 }
 
 /// One socket's entry in a readiness wait: a `pollfd`.
-pub(crate) type PollFd = libc::pollfd;
-
-/// What a readiness wait waits for on one socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// Without the hello server only connects are waited for.
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
-pub(crate) enum Interest {
-    /// Data to read, end of file, or an error (`POLLIN`).
-    Read,
-    /// Room to write, or an error (`POLLOUT`).
-    Write,
-}
+pub(crate) use libc::pollfd as PollFd;
 
 fn events(interest: Interest) -> libc::c_short {
     match interest {

@@ -5,7 +5,7 @@ use std::os::windows::io::AsRawSocket;
 
 use socket2::{Socket, TcpKeepalive};
 
-use super::Connecting;
+use super::{Connecting, Interest};
 use crate::Keepalive;
 
 /// `setsockopt(level, name)` with a 32-bit value, for the options socket2
@@ -165,18 +165,7 @@ pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecti
 }
 
 /// One socket's entry in a readiness wait: a `WSAPOLLFD`.
-pub(crate) type PollFd = windows_sys::Win32::Networking::WinSock::WSAPOLLFD;
-
-/// What a readiness wait waits for on one socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// Without the hello server only connects are waited for.
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
-pub(crate) enum Interest {
-    /// Data to read, end of file, or an error (`POLLRDNORM`).
-    Read,
-    /// Room to write, or an error (`POLLWRNORM`).
-    Write,
-}
+pub(crate) use windows_sys::Win32::Networking::WinSock::WSAPOLLFD as PollFd;
 
 fn events(interest: Interest) -> i16 {
     use windows_sys::Win32::Networking::WinSock::{POLLRDNORM, POLLWRNORM};

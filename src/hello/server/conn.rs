@@ -13,14 +13,14 @@ use log::{debug, log_enabled, trace, Level};
 
 use super::super::framer::{Framer, Verdict};
 use super::super::{exchange_error, Exchange};
-use super::Stream;
-use crate::deadline::deadline;
+use super::ServedStream;
+use crate::bounded::deadline::deadline;
 use crate::sys::Interest;
 use crate::{Address, Result, HELLO_LOG};
 
 /// What a connection needs next.
 #[derive(Debug)]
-pub(super) enum Step {
+pub(super) enum ConnStep {
     /// To wait until its socket is ready for this, or its timer runs out.
     Wait(Interest),
     /// Nothing: its exchange is over, with the peer's message or an error.
@@ -44,7 +44,7 @@ pub(super) struct Conn<S> {
     sent: Option<usize>,
 }
 
-impl<S: Stream> Conn<S> {
+impl<S: ServedStream> Conn<S> {
     pub(super) fn new(stream: S, peer: Address, exchange: &Exchange, now: Instant) -> Conn<S> {
         Conn {
             stream,
@@ -66,7 +66,7 @@ impl<S: Stream> Conn<S> {
 
     /// The socket is ready (or in error): reads or writes what it can.
     /// `scratch` holds at least [`Exchange::max_message`] + 1 bytes.
-    pub(super) fn on_ready(&mut self, exchange: &Exchange, scratch: &mut [u8]) -> Step {
+    pub(super) fn on_ready(&mut self, exchange: &Exchange, scratch: &mut [u8]) -> ConnStep {
         if self.sent.is_some() {
             return self.send(exchange);
         }
@@ -76,7 +76,7 @@ impl<S: Stream> Conn<S> {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Step::Wait(Interest::Read)
+                    return ConnStep::Wait(Interest::Read)
                 }
                 Err(e) => return self.receive_failed(exchange, e),
             }
@@ -95,16 +95,16 @@ impl<S: Stream> Conn<S> {
 
     /// The timer ran out (or woke early): the quiet gap has completed the
     /// message, or the time is up.
-    pub(super) fn on_timer(&mut self, exchange: &Exchange, now: Instant) -> Step {
+    pub(super) fn on_timer(&mut self, exchange: &Exchange, now: Instant) -> ConnStep {
         if self.sent.is_some() {
             if self.deadline.is_none_or(|deadline| now < deadline) {
-                return Step::Wait(Interest::Write);
+                return ConnStep::Wait(Interest::Write);
             }
             let e = io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!("reply not sent within {:?}", exchange.timeout),
             );
-            return Step::Done(Err(exchange_error(
+            return ConnStep::Done(Err(exchange_error(
                 exchange.role.send_step(),
                 self.peer.clone(),
                 e,
@@ -115,17 +115,17 @@ impl<S: Stream> Conn<S> {
     }
 
     /// Does what the framer decided.
-    fn follow(&mut self, exchange: &Exchange, verdict: Verdict) -> Step {
+    fn follow(&mut self, exchange: &Exchange, verdict: Verdict) -> ConnStep {
         match verdict {
             Verdict::Complete => self.complete(exchange),
-            Verdict::More(_) => Step::Wait(Interest::Read),
+            Verdict::More(_) => ConnStep::Wait(Interest::Read),
             Verdict::Failed(e) => self.receive_failed(exchange, e),
         }
     }
 
     /// The message is complete: sends the reply, with the timeout starting
     /// over for it.
-    fn complete(&mut self, exchange: &Exchange) -> Step {
+    fn complete(&mut self, exchange: &Exchange) -> ConnStep {
         if log_enabled!(target: HELLO_LOG, Level::Debug) {
             debug!(target: HELLO_LOG, "received {} bytes from {}", self.received.len(), self.peer);
         }
@@ -134,7 +134,7 @@ impl<S: Stream> Conn<S> {
         self.send(exchange)
     }
 
-    fn send(&mut self, exchange: &Exchange) -> Step {
+    fn send(&mut self, exchange: &Exchange) -> ConnStep {
         let mut sent = self.sent.unwrap_or(0);
         while sent < exchange.message.len() {
             match self.stream.write(&exchange.message[sent..]) {
@@ -146,7 +146,7 @@ impl<S: Stream> Conn<S> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.sent = Some(sent);
-                    return Step::Wait(Interest::Write);
+                    return ConnStep::Wait(Interest::Write);
                 }
                 Err(e) => return self.send_failed(exchange, e),
             }
@@ -154,19 +154,19 @@ impl<S: Stream> Conn<S> {
         if log_enabled!(target: HELLO_LOG, Level::Debug) {
             debug!(target: HELLO_LOG, "sent {} bytes to {}", exchange.message.len(), self.peer);
         }
-        Step::Done(Ok(std::mem::take(&mut self.received)))
+        ConnStep::Done(Ok(std::mem::take(&mut self.received)))
     }
 
-    fn receive_failed(&self, exchange: &Exchange, e: io::Error) -> Step {
-        Step::Done(Err(exchange_error(
+    fn receive_failed(&self, exchange: &Exchange, e: io::Error) -> ConnStep {
+        ConnStep::Done(Err(exchange_error(
             exchange.role.receive_step(),
             self.peer.clone(),
             e,
         )))
     }
 
-    fn send_failed(&self, exchange: &Exchange, e: io::Error) -> Step {
-        Step::Done(Err(exchange_error(
+    fn send_failed(&self, exchange: &Exchange, e: io::Error) -> ConnStep {
+        ConnStep::Done(Err(exchange_error(
             exchange.role.send_step(),
             self.peer.clone(),
             e,
@@ -209,9 +209,9 @@ mod tests {
         readable(conn);
     }
 
-    fn error_of(step: Step) -> crate::Error {
+    fn error_of(step: ConnStep) -> crate::Error {
         match step {
-            Step::Done(Err(e)) => e,
+            ConnStep::Done(Err(e)) => e,
             other => panic!("{other:?}"),
         }
     }
@@ -223,23 +223,23 @@ mod tests {
         let (mut client, mut conn) = pair(&exchange);
         assert!(matches!(
             conn.on_ready(&exchange, &mut scratch),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         let (head, tail) = CLIENT_GREETING.as_bytes().split_at(5);
         send(&mut client, &conn, head);
         assert!(matches!(
             conn.on_ready(&exchange, &mut scratch),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         // A beginning of the greeting: a quiet gap does not end it.
         let gap_later = Instant::now() + 2 * exchange.quiet;
         assert!(matches!(
             conn.on_timer(&exchange, gap_later),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         send(&mut client, &conn, tail);
         match conn.on_ready(&exchange, &mut scratch) {
-            Step::Done(Ok(message)) => assert_eq!(message, CLIENT_GREETING.as_bytes()),
+            ConnStep::Done(Ok(message)) => assert_eq!(message, CLIENT_GREETING.as_bytes()),
             other => panic!("{other:?}"),
         }
         let mut reply = [0; SERVER_GREETING.len()];
@@ -255,16 +255,16 @@ mod tests {
         send(&mut client, &conn, b"hi there");
         assert!(matches!(
             conn.on_ready(&exchange, &mut scratch),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         let quiet = conn.timer().expect("quiet gap armed");
         let early = quiet - Duration::from_millis(1);
         assert!(matches!(
             conn.on_timer(&exchange, early),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         match conn.on_timer(&exchange, quiet) {
-            Step::Done(Ok(message)) => assert_eq!(message, b"hi there"),
+            ConnStep::Done(Ok(message)) => assert_eq!(message, b"hi there"),
             other => panic!("{other:?}"),
         }
     }
@@ -277,7 +277,7 @@ mod tests {
         let deadline = conn.timer().expect("a deadline");
         assert!(matches!(
             conn.on_timer(&exchange, deadline - Duration::from_millis(1)),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         let err = error_of(conn.on_timer(&exchange, deadline));
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
@@ -295,7 +295,7 @@ mod tests {
         send(&mut client, &conn, b"Hello fr");
         assert!(matches!(
             conn.on_ready(&exchange, &mut scratch),
-            Step::Wait(Interest::Read)
+            ConnStep::Wait(Interest::Read)
         ));
         client.shutdown(std::net::Shutdown::Write).unwrap();
         readable(&conn);
@@ -310,7 +310,7 @@ mod tests {
         send(&mut client, &conn, &[b'x'; 40]);
         let step = loop {
             match conn.on_ready(&small, &mut scratch) {
-                Step::Wait(_) => readable(&conn),
+                ConnStep::Wait(_) => readable(&conn),
                 done => break done,
             }
         };

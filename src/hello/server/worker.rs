@@ -33,10 +33,10 @@ use std::time::{Duration, Instant};
 use log::{debug, warn};
 
 use super::super::{exchange_error, Exchange, Step as HelloStep};
-use super::conn::{Conn, Step};
+use super::conn::{Conn, ConnStep};
 use super::waker::{self, Waker, Wakeup};
-use super::{panic_message, Outcome, Reporter, Stream};
-use crate::deadline::poll_millis;
+use super::{panic_message, Outcome, Reporter, ServedStream};
+use crate::bounded::deadline::poll_millis;
 use crate::sys::{self, Interest, PollFd};
 use crate::HELLO_LOG;
 
@@ -132,7 +132,7 @@ struct Conns<S> {
     next_id: u64,
 }
 
-impl<S: Stream> Conns<S> {
+impl<S: ServedStream> Conns<S> {
     fn new(wakeup: &Wakeup) -> Conns<S> {
         Conns {
             slab: Vec::new(),
@@ -231,7 +231,7 @@ impl<S: Stream> Conns<S> {
 }
 
 /// Runs a worker until it is closed and its last connection is served.
-pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
+pub(super) fn run<S: ServedStream, F: FnMut(Outcome) + Send>(
     worker: &Worker<S>,
     wakeup: Wakeup,
     exchange: &Exchange,
@@ -297,8 +297,8 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
                 continue;
             };
             match step(&mut entry.conn, |c| c.on_ready(exchange, &mut scratch)) {
-                Step::Wait(interest) => conns.wait(key, interest),
-                Step::Done(result) => {
+                ConnStep::Wait(interest) => conns.wait(key, interest),
+                ConnStep::Done(result) => {
                     let conn = conns.remove(key);
                     finish(conn, result);
                 }
@@ -328,7 +328,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
                 }
             }
             match step(&mut entry.conn, |c| c.on_timer(exchange, now)) {
-                Step::Wait(interest) => {
+                ConnStep::Wait(interest) => {
                     // Armed afresh: this timer is spent.
                     let entry = conns.slab[key].as_mut().expect("a live connection");
                     entry.armed = entry.conn.timer();
@@ -337,7 +337,7 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
                     }
                     conns.wait(key, interest);
                 }
-                Step::Done(result) => {
+                ConnStep::Done(result) => {
                     let conn = conns.remove(key);
                     finish(conn, result);
                 }
@@ -348,10 +348,13 @@ pub(super) fn run<S: Stream, F: FnMut(Outcome) + Send>(
 }
 
 /// Runs one step of a connection, containing a panic as a failed exchange.
-pub(super) fn step<S: Stream>(conn: &mut Conn<S>, f: impl FnOnce(&mut Conn<S>) -> Step) -> Step {
+pub(super) fn step<S: ServedStream>(
+    conn: &mut Conn<S>,
+    f: impl FnOnce(&mut Conn<S>) -> ConnStep,
+) -> ConnStep {
     match panic::catch_unwind(AssertUnwindSafe(|| f(conn))) {
         Ok(step) => step,
-        Err(panic) => Step::Done(Err(exchange_error(
+        Err(panic) => ConnStep::Done(Err(exchange_error(
             HelloStep::Serve,
             conn.peer.clone(),
             io::Error::other(format!("panicked: {}", panic_message(&*panic))),

@@ -155,7 +155,7 @@ impl AsyncListener {
             #[cfg(unix)]
             Sockets::Unix(l) => l
                 .poll_accept(cx)
-                .map_ok(|(s, a)| (AsyncStream::Unix(s), super::unix_address(&a.into()))),
+                .map_ok(|(s, a)| (AsyncStream::Unix(s), super::stream::unix_address(&a.into()))),
         }
     }
 
@@ -189,7 +189,9 @@ impl AsyncListener {
                 )),
             },
             #[cfg(unix)]
-            Sockets::Unix(l) => l.local_addr().map(|a| super::unix_address(&a.into())),
+            Sockets::Unix(l) => l
+                .local_addr()
+                .map(|a| super::stream::unix_address(&a.into())),
         }
     }
 
@@ -302,7 +304,9 @@ impl AsyncStream {
         match self {
             AsyncStream::Tcp(s) => s.peer_addr().map(Address::Inet),
             #[cfg(unix)]
-            AsyncStream::Unix(s) => s.peer_addr().map(|a| super::unix_address(&a.into())),
+            AsyncStream::Unix(s) => s
+                .peer_addr()
+                .map(|a| super::stream::unix_address(&a.into())),
         }
     }
 
@@ -330,7 +334,9 @@ impl AsyncStream {
         match self {
             AsyncStream::Tcp(s) => s.local_addr().map(Address::Inet),
             #[cfg(unix)]
-            AsyncStream::Unix(s) => s.local_addr().map(|a| super::unix_address(&a.into())),
+            AsyncStream::Unix(s) => s
+                .local_addr()
+                .map(|a| super::stream::unix_address(&a.into())),
         }
     }
 }

@@ -618,7 +618,7 @@ impl Server {
         on_client: F,
     ) -> Result<Summary>
     where
-        S: Stream,
+        S: ServedStream,
         F: FnMut(Outcome) + Send,
     {
         self.check()?;
@@ -684,8 +684,8 @@ impl Server {
                     let mut conn = Conn::new(stream, peer, exchange, Instant::now());
                     let interest =
                         match worker::step(&mut conn, |c| c.on_ready(exchange, &mut scratch)) {
-                            conn::Step::Wait(interest) => interest,
-                            conn::Step::Done(result) => {
+                            conn::ConnStep::Wait(interest) => interest,
+                            conn::ConnStep::Done(result) => {
                                 let Conn { stream, peer, .. } = conn;
                                 drop(stream);
                                 reporter.report(Outcome { peer, result });
@@ -781,12 +781,12 @@ impl Server {
 }
 
 /// A connected stream a worker can serve.
-pub(super) trait Stream: io::Read + io::Write + Send {
+pub(super) trait ServedStream: io::Read + io::Write + Send {
     fn set_nonblocking(&self, on: bool) -> io::Result<()>;
     fn poll_fd(&self, interest: Interest) -> PollFd;
 }
 
-impl Stream for TcpStream {
+impl ServedStream for TcpStream {
     fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         TcpStream::set_nonblocking(self, on)
     }
@@ -796,7 +796,7 @@ impl Stream for TcpStream {
 }
 
 #[cfg(unix)]
-impl Stream for UnixStream {
+impl ServedStream for UnixStream {
     fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         UnixStream::set_nonblocking(self, on)
     }

@@ -1,4 +1,21 @@
 //! Turning what the user gave into addresses, and trying each one.
+//!
+//! - this file: a target as a user wrote it, resolved with std's resolver
+//!   (`getaddrinfo`), filtered to the families the options allow, and the
+//!   "try each address" loop of the listener and the sequential connector;
+//! - [`target`]: [`ToSocketAddrs`], what a finishing call accepts;
+//! - [`resolver`]: the [`Resolve`](crate::Resolve) trait, the fixed-table
+//!   [`StaticResolver`](crate::StaticResolver) and the system resolver;
+//! - [`lookup`]: a connect's per-family lookups and the inbox their answers
+//!   arrive in; [`lookup_pool`]: the process-wide threads that ask them;
+//! - `tokio` (with the `tokio` feature): resolution inside a task.
+
+pub(crate) mod lookup;
+mod lookup_pool;
+pub(crate) mod resolver;
+pub(crate) mod target;
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio;
 
 use std::fmt;
 use std::io;
@@ -7,21 +24,21 @@ use std::net::{SocketAddr, ToSocketAddrs as _};
 use log::debug;
 
 use crate::options::Options;
-use crate::target::{Given, ToSocketAddrs};
+use crate::resolve::target::{Given, ToSocketAddrs};
 use crate::{Error, Result};
 
 /// What the user asked to reach, and the log target of the builder that
 /// asked: shown only when an error message or a log line shows it.
 #[derive(Clone, Copy)]
-pub(crate) struct Target<'a> {
-    addr: &'a dyn crate::target::sealed::ToTarget,
+pub(crate) struct UserTarget<'a> {
+    addr: &'a dyn crate::resolve::target::sealed::ToTarget,
     /// `sockwright::listener` or `sockwright::connector`.
     pub(crate) log: &'static str,
 }
 
-impl<'a> Target<'a> {
-    pub(crate) fn new<A: ToSocketAddrs>(addr: &'a A, log: &'static str) -> Target<'a> {
-        Target { addr, log }
+impl<'a> UserTarget<'a> {
+    pub(crate) fn new<A: ToSocketAddrs>(addr: &'a A, log: &'static str) -> UserTarget<'a> {
+        UserTarget { addr, log }
     }
 
     /// What the target is.
@@ -30,41 +47,41 @@ impl<'a> Target<'a> {
     }
 }
 
-impl fmt::Debug for Target<'_> {
+impl fmt::Debug for UserTarget<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Target")
+        f.debug_struct("UserTarget")
             .field("addr", &self.given())
             .field("log", &self.log)
             .finish()
     }
 }
 
-impl fmt::Display for Target<'_> {
+impl fmt::Display for UserTarget<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.given().fmt(f)
     }
 }
 
-/// The target as given, like [`Target`], for a value whose type is known:
+/// The target as given, like [`UserTarget`], for a value whose type is known:
 /// it can be sent to another thread when the value can, so a future that
 /// holds it across a wait stays `Send`.
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 #[derive(Debug)]
-pub(crate) struct Named<'a, A: ?Sized> {
+pub(crate) struct NamedTarget<'a, A: ?Sized> {
     pub(crate) addr: &'a A,
     /// `sockwright::listener` or `sockwright::connector`.
     pub(crate) log: &'static str,
 }
 
-impl<A: ?Sized> Clone for Named<'_, A> {
+impl<A: ?Sized> Clone for NamedTarget<'_, A> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<A: ?Sized> Copy for Named<'_, A> {}
+impl<A: ?Sized> Copy for NamedTarget<'_, A> {}
 
-impl<A: ToSocketAddrs + ?Sized> fmt::Display for Named<'_, A> {
+impl<A: ToSocketAddrs + ?Sized> fmt::Display for NamedTarget<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.addr.given().fmt(f)
     }
@@ -72,24 +89,24 @@ impl<A: ToSocketAddrs + ?Sized> fmt::Display for Named<'_, A> {
 
 /// A target as errors and log lines show it, with the log target of the
 /// builder that asked.
-pub(crate) trait Shown: fmt::Display {
+pub(crate) trait ShownTarget: fmt::Display {
     /// `sockwright::listener` or `sockwright::connector`.
     fn log(&self) -> &'static str;
 }
 
-impl Shown for Target<'_> {
+impl ShownTarget for UserTarget<'_> {
     fn log(&self) -> &'static str {
         self.log
     }
 }
 
-impl<T: Shown + ?Sized> Shown for &T {
+impl<T: ShownTarget + ?Sized> ShownTarget for &T {
     fn log(&self) -> &'static str {
         (**self).log()
     }
 }
 
-impl<A: ToSocketAddrs + ?Sized> Shown for Named<'_, A> {
+impl<A: ToSocketAddrs + ?Sized> ShownTarget for NamedTarget<'_, A> {
     fn log(&self) -> &'static str {
         self.log
     }
@@ -129,14 +146,14 @@ impl std::ops::Deref for Addrs {
 /// Literal addresses need no system call, so a mismatch between them and
 /// the configuration, or a string without a port, is reported before any;
 /// a name is looked up by the system resolver.
-pub(crate) fn resolve(target: Target<'_>, opts: &Options) -> Result<Addrs> {
+pub(crate) fn resolve(target: UserTarget<'_>, opts: &Options) -> Result<Addrs> {
     resolve_then(target, opts, |addrs| Ok(Addrs::from(addrs)))
 }
 
 /// [`resolve`], handing the addresses to `then`: a single address is
 /// handed over where it lies, not gathered into [`Addrs`] first.
 pub(crate) fn resolve_then<T>(
-    target: Target<'_>,
+    target: UserTarget<'_>,
     opts: &Options,
     then: impl FnOnce(&[SocketAddr]) -> Result<T>,
 ) -> Result<T> {
@@ -151,7 +168,10 @@ pub(crate) fn resolve_then<T>(
 
 /// The literal addresses of a target that is no name, or the error of a
 /// string that cannot be a target.
-pub(crate) fn literal<'g>(target: impl Shown, given: &'g Given<'_>) -> Result<&'g [SocketAddr]> {
+pub(crate) fn literal<'g>(
+    target: impl ShownTarget,
+    given: &'g Given<'_>,
+) -> Result<&'g [SocketAddr]> {
     match given {
         Given::Invalid(_, hint) => Err(resolve_error(
             target,
@@ -162,7 +182,7 @@ pub(crate) fn literal<'g>(target: impl Shown, given: &'g Given<'_>) -> Result<&'
 }
 
 /// The error of a target that could not be resolved.
-pub(crate) fn resolve_error(target: impl Shown, source: io::Error) -> Error {
+pub(crate) fn resolve_error(target: impl ShownTarget, source: io::Error) -> Error {
     Error::resolve(target.to_string(), source)
 }
 
@@ -170,7 +190,7 @@ pub(crate) fn resolve_error(target: impl Shown, source: io::Error) -> Error {
 #[cfg(feature = "tokio")]
 #[inline]
 pub(crate) fn usable(
-    target: impl Shown,
+    target: impl ShownTarget,
     resolved: impl IntoIterator<Item = SocketAddr>,
     opts: &Options,
 ) -> Result<Addrs> {
@@ -180,7 +200,7 @@ pub(crate) fn usable(
 /// [`usable`], handing the addresses to `then`.
 #[inline]
 pub(crate) fn usable_then<T>(
-    target: impl Shown,
+    target: impl ShownTarget,
     resolved: impl IntoIterator<Item = SocketAddr>,
     opts: &Options,
     then: impl FnOnce(&[SocketAddr]) -> Result<T>,
@@ -221,7 +241,7 @@ pub(crate) fn usable_then<T>(
 }
 
 /// The `debug` line of a target resolved.
-fn log_resolved(target: &dyn Shown, usable: &[SocketAddr]) {
+fn log_resolved(target: &dyn ShownTarget, usable: &[SocketAddr]) {
     debug!(target: target.log(), "resolved {target} to {usable:?}");
 }
 
@@ -236,7 +256,7 @@ pub(crate) fn dedup(addrs: &mut Vec<SocketAddr>) {
 /// returned as it is; several become [`Error::AllAttemptsFailed`].
 #[inline]
 pub(crate) fn each<T>(
-    target: impl Shown,
+    target: impl ShownTarget,
     addrs: &[SocketAddr],
     mut attempt: impl FnMut(SocketAddr) -> Result<T>,
 ) -> Result<T> {
@@ -289,9 +309,9 @@ mod tests {
             ..Options::default()
         };
         let both: &[SocketAddr] = &["127.0.0.1:1".parse().unwrap(), "[::1]:1".parse().unwrap()];
-        let kept = resolve(Target::new(&both, "t"), &opts).unwrap();
+        let kept = resolve(UserTarget::new(&both, "t"), &opts).unwrap();
         assert_eq!(*kept, ["[::1]:1".parse::<SocketAddr>().unwrap()]);
-        let err = resolve(Target::new(&"127.0.0.1:1", "t"), &opts).unwrap_err();
+        let err = resolve(UserTarget::new(&"127.0.0.1:1", "t"), &opts).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
         assert!(
             err.to_string()
@@ -299,8 +319,11 @@ mod tests {
             "{err}"
         );
         opts.domain = None;
-        assert_eq!(*resolve(Target::new(&both, "t"), &opts).unwrap(), *both);
+        assert_eq!(*resolve(UserTarget::new(&both, "t"), &opts).unwrap(), *both);
         let three: &[SocketAddr] = &[both[0], both[1], "127.0.0.2:1".parse().unwrap()];
-        assert_eq!(*resolve(Target::new(&three, "t"), &opts).unwrap(), *three);
+        assert_eq!(
+            *resolve(UserTarget::new(&three, "t"), &opts).unwrap(),
+            *three
+        );
     }
 }

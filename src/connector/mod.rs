@@ -1,5 +1,12 @@
 //! The client side: `socket → setsockopt → [bind] → connect`.
 
+pub(crate) mod attempt;
+pub(crate) mod gather;
+mod self_connect;
+mod socket_options;
+#[cfg(feature = "tokio")]
+mod tokio;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -13,9 +20,10 @@ use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
-use crate::connect::{self, resolution, schedule, Io};
-use crate::options::{Options, Place, Transport};
-use crate::resolver::Source;
+use crate::connector::attempt::IoMode;
+use crate::options::{Options, Place, TransportKind};
+use crate::race::{self, resolution, schedule};
+use crate::resolve::resolver::Source;
 #[cfg(unix)]
 use crate::Address;
 use crate::{
@@ -73,7 +81,7 @@ pub struct ConnectorBuilder {
     pub(crate) local_v4: Option<SocketAddr>,
     pub(crate) local_v6: Option<SocketAddr>,
     pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) race: schedule::Settings,
+    pub(crate) race: schedule::RaceSettings,
     pub(crate) resolver: Source,
 }
 
@@ -569,33 +577,26 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Stream, Place::Inet)?;
         self.race.validate()?;
-        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
         if let Some(by) = self.by_name(&addr, Type::Stream) {
-            let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+            let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             if by.race {
-                return connect::blocking::connect_name(
-                    self,
-                    target,
-                    &by.name,
-                    by.port,
-                    &by.families,
-                );
+                return race::blocking::connect_name(self, target, &by.name, by.port, &by.families);
             }
             let shown = target.to_string();
-            let addrs =
-                connect::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
             return resolve::each(target, &addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
+                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
                 Ok(socket.into())
             });
         }
-        let target = &resolve::Target::new(&addr, CONNECTOR_LOG);
+        let target = &resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return connect::blocking::connect(self, *target, addrs);
+                return race::blocking::connect(self, *target, addrs);
             }
             resolve::each(target, addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, Io::Blocking)?;
+                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
                 Ok(socket.into())
             })
         })
@@ -630,21 +631,20 @@ impl ConnectorBuilder {
     {
         self.validate(Type::Datagram, Place::Inet)?;
         self.race.validate()?;
-        self.log_start(&resolve::Target::new(&addr, CONNECTOR_LOG));
+        self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
         if let Some(by) = self.by_name(&addr, Type::Datagram) {
-            let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+            let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             let shown = target.to_string();
-            let addrs =
-                connect::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
             return resolve::each(target, &addrs, |a| {
-                let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
+                let socket = self.attempt(a, Type::Datagram, IoMode::Blocking)?;
                 Ok(socket.into())
             });
         }
-        let target = resolve::Target::new(&addr, CONNECTOR_LOG);
+        let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         let addrs = resolve::resolve(target, &self.opts)?;
         resolve::each(target, &addrs, |a| {
-            let socket = self.attempt(a, Type::Datagram, Io::Blocking)?;
+            let socket = self.attempt(a, Type::Datagram, IoMode::Blocking)?;
             Ok(socket.into())
         })
     }
@@ -684,7 +684,7 @@ impl ConnectorBuilder {
         self.log_start(&shown);
         let socket = self.prepare_unix(&shown, false)?;
         self.connect_socket(&socket, &sockaddr, &shown, false)?;
-        self.connected(&socket, &shown, false, Io::Blocking)?;
+        self.connected(&socket, &shown, false, IoMode::Blocking)?;
         Ok(socket.into())
     }
 
@@ -751,11 +751,11 @@ impl ConnectorBuilder {
     /// cannot connect to.
     pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Result<Cow<'_, ConnectorBuilder>> {
         let transport = match endpoint {
-            Endpoint::Inet(_) | Endpoint::Host(..) => Transport::Tcp,
+            Endpoint::Inet(_) | Endpoint::Host(..) => TransportKind::Tcp,
             #[cfg(unix)]
-            Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
+            Endpoint::Unix(_) | Endpoint::Abstract(_) => TransportKind::UnixStream,
             Endpoint::Inherited(_) | Endpoint::Fd(_) => {
-                let endpoint = crate::shown::Cut::new(endpoint);
+                let endpoint = crate::bounded::shown::Cut::new(endpoint);
                 return Err(Error::invalid(format!(
                     "cannot connect to {endpoint}: it names a listening socket handed to a server; \
                      a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
@@ -764,12 +764,12 @@ impl ConnectorBuilder {
             #[cfg(not(unix))]
             _ => return Err(unsupported_endpoint(endpoint)),
         };
-        let endpoint = &crate::shown::Cut::new(endpoint);
+        let endpoint = &crate::bounded::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         let source = self
             .local_v4
             .or(self.local_v6)
-            .filter(|_| transport != Transport::Tcp);
+            .filter(|_| transport != TransportKind::Tcp);
         if opts.is_none() && source.is_none() {
             return Ok(Cow::Borrowed(self));
         }

@@ -115,7 +115,7 @@ impl Resolution {
         let had_any = !self.held.is_empty();
         self.held.extend(addrs);
         if !self.started && family != self.preferred && !had_any && !self.held.is_empty() {
-            self.hold_until = crate::deadline::deadline(now, self.delay);
+            self.hold_until = crate::bounded::deadline::deadline(now, self.delay);
         }
     }
 

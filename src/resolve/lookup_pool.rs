@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use log::trace;
 
-use super::lookup::Inbox;
-use crate::resolver::{Source, MAX_LOOKUP_THREADS};
+use super::lookup::AnswerInbox;
+use crate::resolve::resolver::{Source, MAX_LOOKUP_THREADS};
 use crate::{Domain, CONNECTOR_LOG};
 
 /// How long a lookup thread waits for a question before it ends.
@@ -39,7 +39,7 @@ struct Flight {
     source: Source,
     /// The name as the first connect gave it.
     name: String,
-    waiting: Vec<Weak<Inbox>>,
+    waiting: Vec<Weak<AnswerInbox>>,
     /// Taken by a thread: its askers can no longer take it back.
     asked: bool,
 }
@@ -80,14 +80,14 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Whether a waiter is still there and is not `inbox`.
-fn other_live(waiter: &Weak<Inbox>, inbox: &Arc<Inbox>) -> bool {
+fn other_live(waiter: &Weak<AnswerInbox>, inbox: &Arc<AnswerInbox>) -> bool {
     waiter.strong_count() > 0 && !std::ptr::eq(waiter.as_ptr(), Arc::as_ptr(inbox))
 }
 
 /// Asks `source` for `name` in `family` on behalf of `inbox`, or joins the
 /// same question already queued or under way. Returns the question's key,
 /// which [`give_up`] takes.
-pub(crate) fn ask(source: &Source, name: &str, family: Domain, inbox: &Arc<Inbox>) -> Key {
+pub(crate) fn ask(source: &Source, name: &str, family: Domain, inbox: &Arc<AnswerInbox>) -> Key {
     let key: Key = (source.identity(), name.to_ascii_lowercase(), family);
     let pool = pool();
     let mut state = lock(&pool.state);
@@ -152,7 +152,7 @@ pub(crate) fn ask(source: &Source, name: &str, family: Domain, inbox: &Arc<Inbox
 
 /// Takes `inbox` off the waiters of the questions `keys`; a question left
 /// with nobody waiting that no thread has taken yet leaves the queue.
-pub(crate) fn give_up(keys: &[Key], inbox: &Arc<Inbox>) {
+pub(crate) fn give_up(keys: &[Key], inbox: &Arc<AnswerInbox>) {
     let mut state = lock(&pool().state);
     for key in keys {
         let Some(flight) = state.flights.get_mut(key) else {
@@ -214,7 +214,7 @@ fn work() {
 /// Asks one question and tells every connect still waiting for it.
 fn answer(source: &Source, name: &str, key: Key) {
     let family = key.2;
-    debug!("looking up {name} ({family})");
+    connector_debug!("looking up {name} ({family})");
     let began = Instant::now();
     let answer = catch_unwind(AssertUnwindSafe(|| source.lookup(name, family)))
         .unwrap_or_else(|_| Err(io::Error::other("the resolver panicked")));

@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockRef, Socket};
 
-use super::lookup::Lookups;
-use super::{outcome, Attempt, Attempts, Io, Next};
+use super::attempts::{Attempt, Attempts, Next};
+use crate::connector::attempt::{outcome, IoMode};
+use crate::connector::gather::{gathered, no_answer};
+use crate::resolve::lookup::Lookups;
 use crate::sys::{self, Connecting};
 use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
 
@@ -25,7 +27,7 @@ use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
 /// connected stream, or every attempt's error in the order tried.
 pub(crate) fn connect(
     builder: &ConnectorBuilder,
-    target: resolve::Target<'_>,
+    target: resolve::UserTarget<'_>,
     addrs: &[SocketAddr],
 ) -> Result<TcpStream> {
     run(builder, Attempts::new(builder, target, addrs), None)
@@ -35,7 +37,7 @@ pub(crate) fn connect(
 /// races its addresses as the answers arrive (RFC 8305, section 3).
 pub(crate) fn connect_name(
     builder: &ConnectorBuilder,
-    target: resolve::Target<'_>,
+    target: resolve::UserTarget<'_>,
     name: &str,
     port: u16,
     families: &[Domain],
@@ -49,7 +51,7 @@ pub(crate) fn connect_name(
 /// is being resolved, for its answers, in one readiness wait.
 fn run(
     builder: &ConnectorBuilder,
-    mut attempts: Attempts<'_, resolve::Target<'_>>,
+    mut attempts: Attempts<'_, resolve::UserTarget<'_>>,
     mut lookups: Option<&mut Lookups>,
 ) -> Result<TcpStream> {
     let mut pending: Vec<Attempt<Socket>> = Vec::new();
@@ -59,7 +61,7 @@ fn run(
             Next::Pending(attempt) => pending.push(attempt),
             Next::Wait(wait) => {
                 let sockets: Vec<&Socket> = pending.iter().map(|a| &a.socket).collect();
-                let ms = crate::deadline::poll_millis(wait);
+                let ms = crate::bounded::deadline::poll_millis(wait);
                 let waited = match lookups.as_deref().and_then(Lookups::wake_socket) {
                     Some(wake) => sys::poll_connecting_or_woken(&sockets, wake, ms),
                     None => sys::poll_connecting(&sockets, ms).map(|ready| (ready, false)),
@@ -98,7 +100,7 @@ fn run(
 }
 
 /// Looks up `name` in `families` at the same time and returns every
-/// address once all answered (see [`gathered`](super::gathered)). The
+/// address once all answered (see [`gathered`]). The
 /// connect timeout bounds the wait.
 pub(crate) fn lookup_all(
     builder: &ConnectorBuilder,
@@ -110,14 +112,14 @@ pub(crate) fn lookup_all(
     let mut lookups = builder.start_lookups(target, name, families)?;
     let deadline = builder
         .timeout()
-        .and_then(|t| crate::deadline::deadline(Instant::now(), t));
+        .and_then(|t| crate::bounded::deadline::deadline(Instant::now(), t));
     let mut answers = Vec::new();
     while answers.len() < families.len() {
         let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if wait == Some(Duration::ZERO) {
-            return Err(super::no_answer(target));
+            return Err(no_answer(target));
         }
-        let ms = crate::deadline::poll_millis(wait);
+        let ms = crate::bounded::deadline::poll_millis(wait);
         let waited = match lookups.wake_socket() {
             Some(wake) => sys::poll_connecting_or_woken(&[], wake, ms).map(|_| ()),
             None => Err(std::io::Error::other("no wake socket")),
@@ -127,14 +129,14 @@ pub(crate) fn lookup_all(
         }
         answers.extend(lookups.take());
     }
-    super::gathered(builder, target, name, port, answers)
+    gathered(builder, target, name, port, answers)
 }
 
 /// Closes the losers at once, puts the winner back in blocking mode and
 /// finishes it like any connected socket.
 fn won(
     builder: &ConnectorBuilder,
-    attempts: Attempts<'_, resolve::Target<'_>>,
+    attempts: Attempts<'_, resolve::UserTarget<'_>>,
     winner: Attempt<Socket>,
     losers: Vec<Attempt<Socket>>,
 ) -> Result<TcpStream> {
@@ -147,6 +149,6 @@ fn won(
     builder.check_self_connect(&socket, winner.addr)?;
     // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
     // none if a nonblocking stream was asked for.
-    builder.connected(&socket, &shown, true, Io::Blocking)?;
+    builder.connected(&socket, &shown, true, IoMode::Blocking)?;
     Ok(socket.into())
 }

@@ -187,7 +187,7 @@ impl fmt::Display for Select<'_> {
             Select::Name(name) => write!(
                 f,
                 "inherited socket named {}",
-                crate::shown::Quoted::new(name)
+                crate::bounded::shown::Quoted::new(name)
             ),
         }
     }
@@ -405,7 +405,7 @@ impl ListenFds {
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "LISTEN_PID={} is not a process ID (a decimal number from 1)",
-                    Quoted(pid)
+                    EnvQuoted(pid)
                 ))
             })?;
         if pid != u64::from(this_pid) {
@@ -417,7 +417,7 @@ impl ListenFds {
         let n = digits(count).filter(|&n| n <= max).ok_or_else(|| {
             Error::invalid(format!(
                 "LISTEN_FDS={} is not a count of descriptors (a decimal number from 0 to {max})",
-                Quoted(count)
+                EnvQuoted(count)
             ))
         })? as usize;
         let mut names: Vec<Option<String>> = Vec::new();
@@ -430,7 +430,7 @@ impl ListenFds {
             if given.len() != n {
                 return Err(Error::invalid(format!(
                     "LISTEN_FDNAMES={} has {} names for LISTEN_FDS={n} descriptors",
-                    Quoted(list),
+                    EnvQuoted(list),
                     given.len()
                 )));
             }
@@ -439,7 +439,7 @@ impl ListenFds {
                     return Err(Error::invalid(format!(
                         "LISTEN_FDNAMES name {} ({}) is not a descriptor name ({DESCRIPTOR_NAME_RULE})",
                         i + 1,
-                        Quoted(name)
+                        EnvQuoted(name)
                     )));
                 }
                 names.push(Some((*name).to_owned()).filter(|n| !n.is_empty()));
@@ -520,9 +520,14 @@ impl ListenFds {
                     let names: Vec<_> = self
                         .names
                         .iter()
-                        .map(|n| crate::shown::Cut::new(n.as_deref().unwrap_or("(unnamed)")))
+                        .map(|n| {
+                            crate::bounded::shown::Cut::new(n.as_deref().unwrap_or("(unnamed)"))
+                        })
                         .collect();
-                    format!("{n} passed, named {}", crate::shown::List(&names, ", "))
+                    format!(
+                        "{n} passed, named {}",
+                        crate::bounded::shown::List(&names, ", ")
+                    )
                 }
             };
             Error::invalid(format!("no {which}: {passed}"))
@@ -1001,7 +1006,7 @@ unsafe fn adopt(
     // the caller promised that nothing else owns it.
     match unsafe { crate::sys::adopt_fd(fd) } {
         Ok(owned) => {
-            log::debug!(target: "sockwright::listener", "adopted fd {fd}{}: {shown}", Named(name));
+            log::debug!(target: "sockwright::listener", "adopted fd {fd}{}: {shown}", NameSuffix(name));
             Ok((owned, family))
         }
         Err(e) => {
@@ -1018,12 +1023,12 @@ unsafe fn adopt(
 }
 
 /// ` (named web)` after a descriptor number, or nothing.
-pub(crate) struct Named<'a>(pub(crate) Option<&'a str>);
+pub(crate) struct NameSuffix<'a>(pub(crate) Option<&'a str>);
 
-impl fmt::Display for Named<'_> {
+impl fmt::Display for NameSuffix<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(name) => write!(f, " (named {})", crate::shown::Quoted::new(name)),
+            Some(name) => write!(f, " (named {})", crate::bounded::shown::Quoted::new(name)),
             None => Ok(()),
         }
     }
@@ -1040,11 +1045,11 @@ fn digits(text: &str) -> Option<u64> {
 
 /// A value from the environment, quoted and cut to 64 characters (it sits
 /// inside a reason).
-struct Quoted<'a>(&'a str);
+struct EnvQuoted<'a>(&'a str);
 
-impl fmt::Display for Quoted<'_> {
+impl fmt::Display for EnvQuoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::shown::Quoted::with_limit(self.0, 64).fmt(f)
+        crate::bounded::shown::Quoted::with_limit(self.0, 64).fmt(f)
     }
 }
 
@@ -1254,9 +1259,9 @@ mod tests {
     #[test]
     fn quoted_cuts_long_values_on_a_char_boundary() {
         let text = "é".repeat(100);
-        let shown = Quoted(&text).to_string();
+        let shown = EnvQuoted(&text).to_string();
         assert!(shown.ends_with("\"…(200 bytes)"), "{shown}");
-        assert_eq!(Quoted("ab").to_string(), "\"ab\"");
+        assert_eq!(EnvQuoted("ab").to_string(), "\"ab\"");
     }
 
     #[cfg(unix)]

@@ -1,12 +1,24 @@
 //! Where a server listens, written as one string: `127.0.0.1:8080`,
-//! `[::]:443`, `unix:/run/app.sock`, `@app`, `sd-listen:web`, `fd:3`.
+//! `[::]:443`, `unix:/run/app.sock`, `@app`, `sd-listen:web`, `fd:3`; and
+//! what an endpoint opens, TCP or Unix alike: [`Listener`] and [`Stream`],
+//! with their async twins in `tokio.rs`.
+
+#[cfg(feature = "axum")]
+mod axum;
+mod listener;
+mod stream;
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio;
+
+pub use listener::Listener;
+pub use stream::Stream;
 
 use std::fmt;
-
-use crate::shown::Quoted;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::PathBuf;
 use std::str::FromStr;
+
+use crate::bounded::shown::Quoted;
 
 /// The forms [`Endpoint`]'s `FromStr` accepts, as its errors list them.
 const FORMS: &str =

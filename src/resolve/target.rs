@@ -86,7 +86,7 @@ impl fmt::Display for Given<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Given::One(addr) => addr.fmt(f),
-            Given::Many(addrs) => write!(f, "[{}]", crate::shown::List(addrs, ", ")),
+            Given::Many(addrs) => write!(f, "[{}]", crate::bounded::shown::List(addrs, ", ")),
             Given::Name(host, port) if host.contains(':') => write!(f, "[{host}]:{port}"),
             Given::Name(host, port) => write!(f, "{host}:{port}"),
             Given::Invalid(text, _) => f.write_str(text),

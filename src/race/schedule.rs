@@ -3,7 +3,7 @@
 //! attempt is due, and when the whole race is over.
 //!
 //! Each driver (the blocking one in [`blocking`](super::blocking)) runs a
-//! [`Race`] through [`Attempts`](super::Attempts): it reports the events it
+//! [`Race`] through [`Attempts`](super::attempts::Attempts): it reports the events it
 //! sees (an attempt started, an attempt failed) with the clock, and does what
 //! [`Race::step`] says; this module never touches the network, so its unit
 //! tests need none.
@@ -26,7 +26,7 @@ pub(crate) const DEFAULT_IN_FLIGHT: usize = 4;
 
 /// The builder's race settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Settings {
+pub(crate) struct RaceSettings {
     pub(crate) enabled: bool,
     pub(crate) delay: Duration,
     pub(crate) family: Domain,
@@ -40,9 +40,9 @@ pub(crate) struct Settings {
     pub(crate) written: bool,
 }
 
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
+impl Default for RaceSettings {
+    fn default() -> RaceSettings {
+        RaceSettings {
             enabled: true,
             delay: DEFAULT_DELAY,
             family: Domain::Ipv6,
@@ -54,7 +54,7 @@ impl Default for Settings {
     }
 }
 
-impl Settings {
+impl RaceSettings {
     /// Checks the settings before any system call.
     ///
     /// Valid settings cost a few comparisons; the errors are built out of line.
@@ -149,7 +149,7 @@ pub(crate) fn interleave(
 
 /// What the caller should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
+pub(crate) enum RaceStep {
     /// Start an attempt to this address (the `index`-th in the order).
     Start { index: usize, addr: SocketAddr },
     /// Wait for a pending attempt to finish, at most this long (`None`: no limit).
@@ -206,7 +206,7 @@ impl Race {
             cap: cap.max(1),
             delay,
             next_due: Some(now),
-            deadline: timeout.and_then(|t| crate::deadline::deadline(now, t)),
+            deadline: timeout.and_then(|t| crate::bounded::deadline::deadline(now, t)),
             expecting: false,
         }
     }
@@ -246,32 +246,32 @@ impl Race {
     }
 
     /// What to do at `now`.
-    pub(crate) fn step(&self, now: Instant) -> Step {
+    pub(crate) fn step(&self, now: Instant) -> RaceStep {
         if self.deadline.is_some_and(|d| now >= d) {
-            return Step::TimedOut;
+            return RaceStep::TimedOut;
         }
         // Addresses left, and room for one more attempt.
         let left = self.next < self.order.len() && self.pending < self.cap;
         if left && (self.pending == 0 || self.next_due.is_some_and(|due| now >= due)) {
-            return Step::Start {
+            return RaceStep::Start {
                 index: self.next,
                 addr: self.order[self.next],
             };
         }
         if self.pending == 0 && !self.expecting {
-            return Step::Exhausted;
+            return RaceStep::Exhausted;
         }
         let due = if left { self.next_due } else { None };
         let until = [due, self.deadline].into_iter().flatten().min();
-        Step::Wait(until.map(|t| t.saturating_duration_since(now)))
+        RaceStep::Wait(until.map(|t| t.saturating_duration_since(now)))
     }
 
-    /// Records that the attempt [`Step::Start`] asked for began at `now`:
+    /// Records that the attempt [`RaceStep::Start`] asked for began at `now`:
     /// the next one is due a delay later.
     pub(crate) fn started(&mut self, now: Instant) {
         self.next += 1;
         self.pending += 1;
-        self.next_due = crate::deadline::deadline(now, self.delay);
+        self.next_due = crate::bounded::deadline::deadline(now, self.delay);
     }
 
     /// Records that attempt `index` failed at `now`. If it was the latest
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn default_settings_are_valid_and_written_ones_are_checked() {
-        let mut settings = Settings::default();
+        let mut settings = RaceSettings::default();
         assert!(
             settings.invalid().is_ok(),
             "the defaults pass the full check"
@@ -353,9 +353,9 @@ mod tests {
         let err = settings.validate().unwrap_err();
         assert_eq!(
             err.to_string(),
-            Settings {
+            RaceSettings {
                 first_count: 0,
-                ..Settings::default()
+                ..RaceSettings::default()
             }
             .invalid()
             .unwrap_err()
@@ -393,7 +393,7 @@ mod tests {
 
     fn started(race: &mut Race, now: Instant) -> SocketAddr {
         match race.step(now) {
-            Step::Start { addr, .. } => {
+            RaceStep::Start { addr, .. } => {
                 race.started(now);
                 addr
             }
@@ -407,16 +407,19 @@ mod tests {
         let delay = Duration::from_millis(250);
         let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
         assert_eq!(started(&mut race, t0), V6A.parse().unwrap());
-        assert_eq!(race.step(t0), Step::Wait(Some(delay)));
+        assert_eq!(race.step(t0), RaceStep::Wait(Some(delay)));
         let t1 = t0 + Duration::from_millis(100);
-        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(150))));
+        assert_eq!(
+            race.step(t1),
+            RaceStep::Wait(Some(Duration::from_millis(150)))
+        );
         let t2 = t0 + delay;
         assert_eq!(started(&mut race, t2), V4A.parse().unwrap());
-        assert_eq!(race.step(t2), Step::Wait(Some(delay)));
+        assert_eq!(race.step(t2), RaceStep::Wait(Some(delay)));
         let t3 = t2 + delay;
         assert_eq!(started(&mut race, t3), V6B.parse().unwrap());
         // Nothing left to start and no timeout: wait for the pending ones without a limit.
-        assert_eq!(race.step(t3), Step::Wait(None));
+        assert_eq!(race.step(t3), RaceStep::Wait(None));
     }
 
     #[test]
@@ -441,7 +444,10 @@ mod tests {
         // third stays due one delay after the second began.
         let t1 = t0 + delay + Duration::from_millis(50);
         race.failed(0, t1);
-        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(200))));
+        assert_eq!(
+            race.step(t1),
+            RaceStep::Wait(Some(Duration::from_millis(200)))
+        );
     }
 
     #[test]
@@ -458,7 +464,7 @@ mod tests {
         race.failed(0, t0);
         started(&mut race, t0);
         race.failed(1, t0);
-        assert_eq!(race.step(t0), Step::Exhausted);
+        assert_eq!(race.step(t0), RaceStep::Exhausted);
     }
 
     #[test]
@@ -478,9 +484,12 @@ mod tests {
         // The next attempt would be due at 500 ms, after the deadline: wait
         // only until the deadline.
         let t1 = t0 + Duration::from_millis(300);
-        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(100))));
-        assert_eq!(race.step(t0 + timeout), Step::TimedOut);
-        assert_eq!(race.step(t0 + Duration::from_secs(9)), Step::TimedOut);
+        assert_eq!(
+            race.step(t1),
+            RaceStep::Wait(Some(Duration::from_millis(100)))
+        );
+        assert_eq!(race.step(t0 + timeout), RaceStep::TimedOut);
+        assert_eq!(race.step(t0 + Duration::from_secs(9)), RaceStep::TimedOut);
     }
 
     #[test]
@@ -495,7 +504,7 @@ mod tests {
             Some(timeout),
         );
         started(&mut race, t0);
-        assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
+        assert_eq!(race.step(t0), RaceStep::Wait(Some(timeout)));
     }
 
     #[test]
@@ -509,7 +518,7 @@ mod tests {
             Some(Duration::MAX),
         );
         started(&mut race, t0);
-        assert_eq!(race.step(t0), Step::Wait(None));
+        assert_eq!(race.step(t0), RaceStep::Wait(None));
     }
 
     #[test]
@@ -524,14 +533,14 @@ mod tests {
             Some(timeout),
         );
         race.expect(true);
-        assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
+        assert_eq!(race.step(t0), RaceStep::Wait(Some(timeout)));
         race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
         assert_eq!(started(&mut race, t0), V4A.parse().unwrap());
         race.failed(0, t0);
         // Everything tried failed, but an answer may still come.
-        assert_eq!(race.step(t0), Step::Wait(Some(timeout)));
+        assert_eq!(race.step(t0), RaceStep::Wait(Some(timeout)));
         race.expect(false);
-        assert_eq!(race.step(t0), Step::Exhausted);
+        assert_eq!(race.step(t0), RaceStep::Exhausted);
         let mut race = Race::new(
             Vec::new(),
             DEFAULT_DELAY,
@@ -540,7 +549,7 @@ mod tests {
             Some(timeout),
         );
         race.expect(true);
-        assert_eq!(race.step(t0 + timeout), Step::TimedOut);
+        assert_eq!(race.step(t0 + timeout), RaceStep::TimedOut);
     }
 
     #[test]
@@ -555,7 +564,7 @@ mod tests {
         race.add(&addrs(&[V6A, V6B]), Domain::Ipv6, 1);
         assert_eq!(race.known(), 4);
         // The next attempt is still due one delay after the last start.
-        assert_eq!(race.step(t0), Step::Wait(Some(delay)));
+        assert_eq!(race.step(t0), RaceStep::Wait(Some(delay)));
         let t1 = t0 + delay;
         assert_eq!(started(&mut race, t1), V6A.parse().unwrap());
         assert_eq!(started(&mut race, t1 + delay), V4B.parse().unwrap());
@@ -585,7 +594,7 @@ mod tests {
         started(&mut race, t0);
         let t1 = t0 + Duration::from_millis(5);
         race.failed(0, t1);
-        assert_eq!(race.step(t1), Step::Wait(None));
+        assert_eq!(race.step(t1), RaceStep::Wait(None));
         race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
         assert_eq!(started(&mut race, t1), V4A.parse().unwrap());
     }
@@ -604,23 +613,23 @@ mod tests {
         let t2 = t0 + Duration::from_millis(500);
         assert_eq!(
             race.step(t2),
-            Step::Wait(Some(timeout - Duration::from_millis(500)))
+            RaceStep::Wait(Some(timeout - Duration::from_millis(500)))
         );
         // The older attempt fails: the overdue third starts at once.
         race.failed(0, t2);
         assert_eq!(started(&mut race, t2), V6B.parse().unwrap());
         assert_eq!(
             race.step(t2),
-            Step::Wait(Some(timeout - Duration::from_millis(500)))
+            RaceStep::Wait(Some(timeout - Duration::from_millis(500)))
         );
         // The latest fails: the fourth starts at once, again two pending.
         race.failed(2, t2);
         assert_eq!(started(&mut race, t2), V4B.parse().unwrap());
         assert_eq!(
             race.step(t2),
-            Step::Wait(Some(timeout - Duration::from_millis(500)))
+            RaceStep::Wait(Some(timeout - Duration::from_millis(500)))
         );
-        assert_eq!(race.step(t0 + timeout), Step::TimedOut);
+        assert_eq!(race.step(t0 + timeout), RaceStep::TimedOut);
     }
 
     #[test]
@@ -633,14 +642,17 @@ mod tests {
         let full = t0 + Duration::from_millis(300);
         assert_eq!(
             race.step(full),
-            Step::Wait(None),
+            RaceStep::Wait(None),
             "no room: no due time to wait for"
         );
         // The older one fails before the delay since the last start is over:
         // the third still waits for its turn, due at 500 ms.
         let t1 = t0 + Duration::from_millis(400);
         race.failed(0, t1);
-        assert_eq!(race.step(t1), Step::Wait(Some(Duration::from_millis(100))));
+        assert_eq!(
+            race.step(t1),
+            RaceStep::Wait(Some(Duration::from_millis(100)))
+        );
         assert_eq!(started(&mut race, t0 + delay * 2), V6B.parse().unwrap());
     }
 
@@ -664,18 +676,18 @@ mod tests {
         // No attempt ever answers: step through the clock as a driver would.
         for _ in 0..10_000 {
             match race.step(now) {
-                Step::Start { .. } => {
+                RaceStep::Start { .. } => {
                     race.started(now);
                     started_count += 1;
                 }
-                Step::Wait(Some(wait)) => now += wait,
-                Step::Wait(None) => panic!("a race with a deadline always has one"),
-                Step::TimedOut => break,
-                Step::Exhausted => panic!("nothing failed"),
+                RaceStep::Wait(Some(wait)) => now += wait,
+                RaceStep::Wait(None) => panic!("a race with a deadline always has one"),
+                RaceStep::TimedOut => break,
+                RaceStep::Exhausted => panic!("nothing failed"),
             }
             most = most.max(race.pending);
         }
-        assert_eq!(race.step(now), Step::TimedOut);
+        assert_eq!(race.step(now), RaceStep::TimedOut);
         assert_eq!(most, DEFAULT_IN_FLIGHT);
         assert_eq!(started_count, DEFAULT_IN_FLIGHT);
     }
@@ -689,10 +701,10 @@ mod tests {
             assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
             assert!(err.to_string().contains("max attempts in flight"), "{err}");
         }
-        let settings = Settings {
+        let settings = RaceSettings {
             in_flight: 1,
             written: true,
-            ..Settings::default()
+            ..RaceSettings::default()
         };
         assert!(settings.validate().is_err());
     }

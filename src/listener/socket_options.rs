@@ -1,5 +1,5 @@
 //! [`ListenerBuilder`]'s socket setters. Each stores a value that the
-//! option table (`table.rs`) validates and sets; the docs speak of what the
+//! option table (`options/table.rs`) validates and sets; the docs speak of what the
 //! option does for a listening (or bound datagram) socket.
 
 use std::io;

@@ -1,7 +1,7 @@
 //! The per-family lookups of one connect, and how their answers reach the
 //! thread or the task that runs the race.
 //!
-//! Each connect owns an [`Inbox`]: a list the answers are put in and the
+//! Each connect owns an [`AnswerInbox`]: a list the answers are put in and the
 //! way to wake whoever waits for them: the writing end of a wake pair (see
 //! `sys::wake_pair`), whose other end the blocking race waits on together
 //! with its sockets, or the waker of the async task. The questions are asked
@@ -23,14 +23,14 @@ use std::task::Waker;
 use socket2::Socket;
 
 use super::lookup_pool::{self, lock, Key};
-use crate::resolver::Source;
+use crate::resolve::resolver::Source;
 use crate::{sys, Domain};
 
 /// One family's answer: the addresses (port 0) or the resolver's error.
 pub(crate) type Answer = (Domain, io::Result<Vec<SocketAddr>>);
 
 /// Where a connect's answers arrive.
-pub(crate) struct Inbox {
+pub(crate) struct AnswerInbox {
     mail: Mutex<Mail>,
     /// The end of the wake pair a lookup writes one byte to (blocking
     /// connects); an async connect is woken through its task's waker.
@@ -44,7 +44,7 @@ struct Mail {
     waker: Option<Waker>,
 }
 
-impl Inbox {
+impl AnswerInbox {
     pub(crate) fn deliver(&self, family: Domain, answer: io::Result<Vec<SocketAddr>>) {
         let waker = {
             let mut mail = lock(&self.mail);
@@ -65,7 +65,7 @@ impl Inbox {
 
 /// The lookups of one connect.
 pub(crate) struct Lookups {
-    inbox: Arc<Inbox>,
+    inbox: Arc<AnswerInbox>,
     /// The end of the wake pair the blocking race waits on.
     reader: Option<Socket>,
     /// The questions this connect asked or joined.
@@ -116,7 +116,7 @@ impl Lookups {
         wake: Option<Socket>,
         reader: Option<Socket>,
     ) -> Lookups {
-        let inbox = Arc::new(Inbox {
+        let inbox = Arc::new(AnswerInbox {
             mail: Mutex::new(Mail::default()),
             wake,
         });

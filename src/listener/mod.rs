@@ -1,5 +1,11 @@
 //! The server side: `socket → setsockopt → bind → listen`.
 
+mod socket_options;
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio;
+#[cfg(unix)]
+pub(crate) mod unix_file;
+
 use std::borrow::Cow;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(unix)]
@@ -10,7 +16,7 @@ use std::path::Path;
 use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
-use crate::options::{self, Options, Phase, Place, Side, Transport};
+use crate::options::{self, Options, Phase, Place, Side, TransportKind};
 use crate::{
     resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
 };
@@ -330,7 +336,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let target = &resolve::Target::new(&addr, LISTENER_LOG);
+        let target = &resolve::UserTarget::new(&addr, LISTENER_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             resolve::each(target, addrs, |a| {
                 let socket = self.bound_inet(a, Type::Stream)?;
@@ -386,7 +392,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.check_listen_all()?;
-        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let target = resolve::UserTarget::new(&addr, LISTENER_LOG);
         let addrs = resolve::resolve(target, &self.opts)?;
         self.listen_each(&target, &addrs, self.opts.nonblocking == Some(true))
     }
@@ -430,7 +436,7 @@ impl ListenerBuilder {
         debug!(
             target: LISTENER_LOG,
             "listening on {} of {target}",
-            crate::shown::AllAddresses(listeners.len())
+            crate::bounded::shown::AllAddresses(listeners.len())
         );
         Ok(listeners)
     }
@@ -475,7 +481,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let target = resolve::Target::new(&addr, LISTENER_LOG);
+        let target = resolve::UserTarget::new(&addr, LISTENER_LOG);
         let addrs = resolve::resolve(target, &self.opts)?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet(a, Type::Datagram)?;
@@ -665,19 +671,19 @@ impl ListenerBuilder {
     /// line. An inherited socket keeps the builder as it is.
     pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Cow<'_, ListenerBuilder> {
         let transport = match endpoint {
-            Endpoint::Inet(_) | Endpoint::Host(..) => Transport::Tcp,
+            Endpoint::Inet(_) | Endpoint::Host(..) => TransportKind::Tcp,
             #[cfg(unix)]
-            Endpoint::Unix(_) | Endpoint::Abstract(_) => Transport::UnixStream,
+            Endpoint::Unix(_) | Endpoint::Abstract(_) => TransportKind::UnixStream,
             _ => return Cow::Borrowed(self),
         };
         #[cfg(unix)]
         let is_abstract = matches!(endpoint, Endpoint::Abstract(_));
-        let endpoint = &crate::shown::Cut::new(endpoint);
+        let endpoint = &crate::bounded::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
         #[cfg(unix)]
         let mode = self
             .mode
-            .filter(|_| transport != Transport::UnixStream || is_abstract);
+            .filter(|_| transport != TransportKind::UnixStream || is_abstract);
         #[cfg(not(unix))]
         let mode: Option<u32> = None;
         if opts.is_none() && mode.is_none() {
@@ -831,7 +837,7 @@ impl ListenerBuilder {
         &self,
         path: &Path,
         implied: Type,
-    ) -> Result<(Socket, Address, crate::unix_file::StartLock)> {
+    ) -> Result<(Socket, Address, crate::listener::unix_file::StartLock)> {
         use std::os::unix::ffi::OsStrExt;
 
         let shown = Address::Unix(path.to_path_buf());
@@ -867,11 +873,11 @@ impl ListenerBuilder {
         // The directory, opened once, where the file is looked at, removed
         // and given its mode: never through the path again.
         let file = if remove_stale || mode.is_some() {
-            Some(crate::unix_file::SocketFile::open(path, &shown)?)
+            Some(crate::listener::unix_file::SocketFile::open(path, &shown)?)
         } else {
             None
         };
-        let mut lock = crate::unix_file::StartLock::none();
+        let mut lock = crate::listener::unix_file::StartLock::none();
         if let (Some(file), true) = (&file, remove_stale) {
             lock = file.lock(&shown)?;
             file.remove_if_stale(&sockaddr, &shown)?;
@@ -889,7 +895,7 @@ impl ListenerBuilder {
         }
         self.opts
             .bind(&socket, &sockaddr, &shown)
-            .map_err(|err| crate::unix_file::in_the_way(path, err))?;
+            .map_err(|err| crate::listener::unix_file::in_the_way(path, err))?;
         if let (Some(mode), Some(file)) = (mode, &file) {
             file.set_mode(&socket, mode, &shown)?;
         }
