@@ -384,16 +384,17 @@ impl Running {
         let name = self.kind.name();
         match self.stop {
             Stop::Hello(listener, thread) => {
-                // `Server` ends at the first `accept` that finds no
-                // connection waiting on a nonblocking listener; a client
-                // wakes the `accept` it is blocked in.
-                if let Err(e) = listener.set_nonblocking(true) {
+                // `Server` ends when `accept` fails for good: a listener
+                // shut down for reading (Linux) fails every `accept` with
+                // `EINVAL`, and wakes the wait it is blocked in.
+                let shutdown = socket2::SockRef::from(&listener).shutdown(std::net::Shutdown::Read);
+                if let Err(e) = shutdown {
                     return vec![format!("{name}: cannot stop: {e}")];
                 }
                 wake_until_finished(self.addr, &thread, true);
                 match thread.join() {
                     Err(_) => vec![format!("{name}: panicked")],
-                    Ok(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => vec![],
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::InvalidInput => vec![],
                     Ok(Err(e)) => vec![format!("{name}: {e}")],
                     Ok(Ok(summary)) => vec![format!("{name} ended by itself: {summary:?}")],
                 }
