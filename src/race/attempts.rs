@@ -61,6 +61,9 @@ pub(crate) struct Attempts<'b, T> {
     race: Race,
     errors: Vec<(usize, Error)>,
     began: Instant,
+    /// Whether the connect timeout ended the race (rather than every
+    /// address failing).
+    timed_out: bool,
     /// For a name resolved one family at a time: the name, the port, and
     /// which answers may enter the race when.
     resolving: Option<Resolving>,
@@ -115,6 +118,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             target,
             errors: Vec::new(),
             began,
+            timed_out: false,
             resolving: None,
         }
     }
@@ -152,6 +156,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             target,
             errors: Vec::new(),
             began,
+            timed_out: false,
             resolving: Some(Resolving {
                 name: name.to_owned(),
                 port,
@@ -257,7 +262,11 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             let (index, addr) = match self.race.step(now) {
                 RaceStep::Start { index, addr } => (index, addr),
                 RaceStep::Wait(wait) => return Next::Wait(self.shorten(wait, now)),
-                RaceStep::TimedOut | RaceStep::Exhausted => return Next::Over,
+                RaceStep::TimedOut => {
+                    self.timed_out = true;
+                    return Next::Over;
+                }
+                RaceStep::Exhausted => return Next::Over,
             };
             self.race.started(now);
             connector_debug!(
@@ -374,17 +383,20 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         if let Some(mut resolving) = self.resolving {
             let resolution = &mut resolving.resolution;
             if errors.is_empty() {
-                if resolution.pending() {
-                    let timeout = self.builder.timeout().unwrap_or_default();
-                    return Error::resolve(
-                        self.target.to_string(),
-                        io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            format!("no address within the connect timeout ({timeout:?})"),
-                        ),
-                    );
-                }
-                return resolution.no_address(&self.target.to_string());
+                // No attempt ended: the timeout ran out before an address
+                // came, or before the first one could be tried.
+                let timeout = self.builder.timeout().unwrap_or_default();
+                let why = if resolution.pending() {
+                    format!("no address within the connect timeout ({timeout:?})")
+                } else if self.timed_out {
+                    format!("the connect timeout ({timeout:?}) ran out before any attempt")
+                } else {
+                    return resolution.no_address(&self.target.to_string());
+                };
+                return Error::resolve(
+                    self.target.to_string(),
+                    io::Error::new(io::ErrorKind::TimedOut, why),
+                );
             }
             let resolve_errors = resolution.take_errors();
             if !resolve_errors.is_empty() {
