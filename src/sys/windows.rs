@@ -96,10 +96,10 @@ fn keepalive(params: &Keepalive) -> TcpKeepalive {
 
 /// An interface's index from its name is not looked up here: a scoped IPv6
 /// address names its zone by number on Windows (`[fe80::1%12]:80`).
-pub(crate) fn interface_index(name: &str) -> io::Result<std::num::NonZeroU32> {
+pub(crate) fn interface_index(_name: &str) -> io::Result<std::num::NonZeroU32> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
-        format!("interface names as zones are not looked up on Windows: write the number of {name:?} (see `netsh interface ipv6 show interfaces`)"),
+        "interface names as zones are not looked up on Windows: write the interface's number (see `netsh interface ipv6 show interfaces`)",
     ))
 }
 
