@@ -493,7 +493,11 @@ mod tests {
             ("[fe80::1%99999999999]:80", "zone \"99999999999\" is not a number"),
             (
                 "[fe80::1%no-such-if0]:80",
-                "zone \"no-such-if0\" names no network interface here",
+                if cfg!(unix) {
+                    "zone \"no-such-if0\" names no network interface here"
+                } else {
+                    "zone \"no-such-if0\" must be the interface's number on this platform"
+                },
             ),
             ("[fe80::x%lo]:80", "\"fe80::x%lo\" is not an IPv6 address"),
             ("tcp://a:80", "\"tcp://a\" is not a host name"),
@@ -529,7 +533,7 @@ mod tests {
         let zone = format!("[::2fd:9%343{}T[333\u{11}@]:4", "\u{7}".repeat(300));
         let reason = zone.parse::<Endpoint>().unwrap_err().reason().to_owned();
         assert!(reason.len() <= 400, "{reason}");
-        assert!(reason.contains("names no network interface here"), "{reason}");
+        assert!(reason.starts_with("zone \"343\\u{7}"), "{reason}");
         let name = format!("sd-listen:{}", "n".repeat(256));
         assert!(name.parse::<Endpoint>().is_err());
         let host = format!("{}:1", "h".repeat(254));
