@@ -104,10 +104,9 @@
 //! ```
 //!
 //! `connect_async` runs the same Happy Eyeballs race as `connect`, driven by
-//! tokio's reactor: no runtime thread waits; a name is looked up once per
-//! family, at once, with the builder's resolver or the system's, and raced
-//! from the first answer as `connect` does (RFC 8305, section 3); and
-//! dropping the future closes every socket it opened. Calling the blocking `connect` inside a runtime instead would
+//! tokio's reactor, so no runtime thread waits; dropping the future closes
+//! every socket it opened. Calling the blocking `connect` inside a runtime
+//! instead would
 //! stall the runtime's thread for as long as the connect takes (on a
 //! current-thread runtime, every task).
 //!
@@ -159,133 +158,13 @@
 //!
 //! # Happy Eyeballs
 //!
-//! [`ConnectorBuilder::connect`] to a name that has IPv6 and IPv4
-//! addresses follows RFC 8305 ("Happy Eyeballs Version 2"), so that a slow
-//! DNS answer or a broken route of one family costs milliseconds, not the
-//! seconds or minutes of a timeout. The steps, with sockwright's defaults:
-//!
-//! 1. **Ask both questions at once** (section 3). A name given as
-//!    `"host:port"` or `(host, port)` is looked up once for IPv6 (the AAAA
-//!    question) and once for IPv4 (A), at the same time, by the system
-//!    resolver (`getaddrinfo` with `AF_INET6` and with `AF_INET`) or by the
-//!    program's own [`Resolve`] ([`ConnectorBuilder::resolver`]), on the
-//!    process-wide pool of lookup threads: at most
-//!    [**512**](MAX_LOOKUP_THREADS) at once, started on demand and ended
-//!    after a second idle, with further questions queued (the size of
-//!    tokio's blocking pool, near Go's limit of 500 lookups). A
-//!    literal address needs no lookup; a family the configuration rules out
-//!    ([`domain`](ConnectorBuilder::domain), `only_v6`) is not asked.
-//! 2. **Start on the first useful answer** (section 3). The IPv6 answer
-//!    starts the race at once. An IPv4 answer that comes first waits the
-//!    [Resolution Delay](ConnectorBuilder::resolution_delay), **50 ms**, for
-//!    the IPv6 one, then the race starts with what is there. A family that
-//!    fails or has no address does not hold the other back: the failure
-//!    shows in `debug` logs, and in the error only if no connection can be
-//!    made.
-//! 3. **Order the addresses** (section 4): IPv6 first
-//!    ([`preferred_family`](ConnectorBuilder::preferred_family)), **1**
-//!    address of it ([`first_address_family_count`](ConnectorBuilder::first_address_family_count)),
-//!    then the families alternate; within a family the resolver's order is
-//!    kept. An answer that comes after the race started joins the addresses
-//!    not yet tried in this order, without waiting for anything.
-//! 4. **Stagger the attempts** (section 5): the next attempt starts
-//!    [**250 ms**](ConnectorBuilder::connection_attempt_delay) after the
-//!    latest one, or at once when the latest one fails; earlier attempts go
-//!    on, [**4**](ConnectorBuilder::max_attempts_in_flight) at most: with
-//!    that many pending, the next waits until one fails. The first
-//!    connection made wins and every other attempt is closed.
-//! 5. **Wait without spinning.** The pending sockets, and while a name is
-//!    looked up the socket through which an answer announces itself, are
-//!    waited for together in the OS readiness wait (`poll(2)`, `WSAPoll`) by
-//!    the calling thread; the only threads started are the lookup pool's. With
-//!    the `tokio` feature, `connect_async` takes the same steps and waits
-//!    for the same sockets in tokio's reactor instead, so no runtime thread
-//!    waits.
-//! 6. **Bound the whole** with [`connect_timeout`](ConnectorBuilder::connect_timeout):
-//!    lookups and attempts together (no limit by default); when it runs
-//!    out, the pending attempts fail with `TimedOut`.
-//!
-//! Racing is on by default; [`happy_eyeballs(false)`](ConnectorBuilder::happy_eyeballs)
-//! turns it off. A list of addresses or a socket address is raced from
-//! step 3 when it has more than one.
-//!
-//! Not done: sorting the addresses of both families together by RFC 6724
-//! (each family keeps its resolver's order, which the system resolver has
-//! already sorted), section 6's use of past round-trip times, and section
-//! 7's IPv4 address synthesis for NAT64 networks (left to the OS resolver).
-//!
-//! ```
-//! use std::time::Duration;
-//! use sockwright::{ConnectorBuilder, StaticResolver};
-//!
-//! let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-//! let table = StaticResolver::new()
-//!     .insert("app.internal", "::1".parse()?)
-//!     .insert("app.internal", "127.0.0.1".parse()?);
-//! let stream = ConnectorBuilder::new()
-//!     .resolver(table)
-//!     .resolution_delay(Duration::from_millis(50))
-//!     .connection_attempt_delay(Duration::from_millis(250))
-//!     .connect_timeout(Duration::from_secs(5))
-//!     .connect(("app.internal", server.local_addr()?.port()))?;
-//! // [::1] refuses (nothing listens there), so IPv4 wins at once.
-//! assert_eq!(stream.peer_addr()?, server.local_addr()?);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Why it is the default: a name often resolves to an IPv6 and an IPv4
-//! address, and when one of them is black-holed (a broken route or a
-//! firewall that drops packets), a sequential connect waits for the OS's
-//! full SYN timeout (over two minutes on Linux) before trying the next. The
-//! race costs at most one extra half-open attempt per delay and returns the
-//! same `TcpStream`.
-//!
-//! What the sequential mode still offers: a predictable order (exactly the
-//! system resolver's, from one `getaddrinfo` for both families; with a
-//! [resolver](ConnectorBuilder::resolver) of the program's own, both
-//! families are awaited and the preferred one comes first), one socket at a
-//! time (nothing for the server to see but the connection that is kept),
-//! and the connect timeout applied to each attempt rather than to the whole
-//! connect. It is also what a source address with a
-//! fixed port (not 0) gets even with racing on, since parallel attempts
-//! cannot share one local port, and what
-//! [`connect_udp`](ConnectorBuilder::connect_udp) and `connect_unix` always
-//! do (nothing to race: a datagram connect sends nothing, a path is one
-//! address).
-//!
-//! ## What the OS resolver can and cannot do
-//!
-//! - **Linux (glibc).** `getaddrinfo` with `AF_INET6` sends the AAAA
-//!   question only, with `AF_INET` the A question only (checked by this
-//!   crate's tests against a DNS server of their own, glibc 2.36); with
-//!   both families at once (`AF_UNSPEC`, what std's `ToSocketAddrs` asks)
-//!   it returns nothing until both answers are in, which is why sockwright
-//!   asks per family. It honours `/etc/nsswitch.conf` (`/etc/hosts` first)
-//!   and `/etc/resolv.conf`: `timeout` and `attempts` bound each lookup;
-//!   `single-request` changes nothing here (it orders the two questions of
-//!   one `AF_UNSPEC` call); with `no-aaaa` the IPv6 lookup fails at once
-//!   ("no address associated with hostname", after an A question of its
-//!   own), so the race starts on the A answer without waiting the
-//!   Resolution Delay. A lookup cannot be stopped: once a connect is
-//!   over, a lookup still waiting finishes on its thread (bounded by the
-//!   resolver's own timeout, 5 s per try by default), and connects asking the
-//!   same question meanwhile share it, so a slow answer costs one thread. A
-//!   question not yet taken by a thread is dropped unasked once its connects
-//!   are over, so a DNS outage holds at most [`MAX_LOOKUP_THREADS`] threads
-//!   (each with the resolver's socket), however many connects time out.
-//! - **Other Unix (macOS, the BSDs, musl).** The same two `getaddrinfo`
-//!   calls; whether each sends only its own question is the resolver's
-//!   business (POSIX only says which addresses come back). The same limits:
-//!   a lookup cannot be stopped, and its timeout is the resolver's.
-//! - **Windows.** `getaddrinfo` from Winsock, once per family, through the
-//!   DNS Client service and its cache; the same limits.
-//! - **Everywhere.** No resolver here reports TTLs or SVCB/HTTPS records, and
-//!   no lookup is cached by sockwright. Targets that are addresses (a
-//!   `SocketAddr`, a list, an `IpAddr` with a port; see [`ToSocketAddrs`])
-//!   are used as they are, with no lookup.
-//!   A resolver of the program's own (hickory-resolver, a service-discovery
-//!   client) plugs in through [`Resolve`]; [`StaticResolver`] is a fixed
-//!   table for tests.
+//! [`ConnectorBuilder::connect`] to a name that has IPv6 and IPv4 addresses
+//! races them as RFC 8305 ("Happy Eyeballs Version 2") describes, so that a
+//! slow DNS answer or a broken route of one family costs milliseconds, not
+//! the minutes of a timeout. The steps, the defaults, why racing is the
+//! default and what the sequential mode still offers are in
+//! [`ConnectorBuilder::happy_eyeballs`]; what the system resolver does on
+//! each OS is in [`Resolve`](Resolve#the-system-resolver).
 //!
 //! # Stale Unix socket files
 //!

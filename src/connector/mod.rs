@@ -188,33 +188,82 @@ impl ConnectorBuilder {
     /// ```
     pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = schedule::DEFAULT_DELAY;
 
-    /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs")
+    /// Races the addresses of a name as RFC 8305 ("Happy Eyeballs Version 2")
     /// describes, or, with `false`, tries them one at a time.
     ///
-    /// Default: on. For a list of addresses or a socket address it only
-    /// changes anything when there is more than one (one address is always a
-    /// single plain `connect(2)`); a name given as `"host:port"` or
-    /// `(host, port)` is looked up once per address family, both at once,
-    /// and raced from the first answer (RFC 8305, section 3: the IPv6 answer
-    /// starts the race, an IPv4 answer first waits the
-    /// [`resolution_delay`](Self::resolution_delay) for it, later answers
-    /// join), however many addresses it has.
-    /// The race interleaves the families, starts a new attempt every
-    /// [`connection_attempt_delay`](Self::connection_attempt_delay) (or at
-    /// once when the latest fails), waits for every pending socket (and the
-    /// answers still to come) on the calling thread, and returns the first
-    /// connection, all within the [`connect_timeout`](Self::connect_timeout).
-    /// The lookups run on one process-wide pool of at most
-    /// [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS) (512) threads, the
-    /// size of tokio's blocking pool and near Go's limit of 500 lookups:
-    /// beyond it questions wait in a queue, a question whose connects are all
-    /// over is dropped unasked, and connects asking the same question share
-    /// one lookup, so a DNS outage costs at most that many threads however
-    /// many connects time out.
-    /// A source address with a fixed port, [`connect_udp`](Self::connect_udp)
-    /// and `connect_unix` stay sequential. The steps, why racing is the
-    /// default and what the sequential mode still offers are in the crate
-    /// documentation's [Happy Eyeballs](crate#happy-eyeballs) section.
+    /// Default: on. A name that has IPv6 and IPv4 addresses then costs
+    /// milliseconds, not the seconds or minutes of a timeout, when a DNS
+    /// answer is slow or a route of one family is broken. The steps, with
+    /// the defaults:
+    ///
+    /// 1. **Ask both questions at once** (section 3). A name given as
+    ///    `"host:port"` or `(host, port)` is looked up once for IPv6 (the AAAA
+    ///    question) and once for IPv4 (A), at the same time, by the system
+    ///    resolver (`getaddrinfo` with `AF_INET6` and with `AF_INET`) or by the
+    ///    program's own [`Resolve`](crate::Resolve) ([`resolver`](Self::resolver)), on the
+    ///    process-wide pool of lookup threads: at most
+    ///    [**512**](crate::MAX_LOOKUP_THREADS) at once, started on demand and ended
+    ///    after a second idle, with further questions queued (the size of
+    ///    tokio's blocking pool, near Go's limit of 500 lookups). A
+    ///    literal address needs no lookup; a family the configuration rules out
+    ///    ([`domain`](Self::domain), `only_v6`) is not asked.
+    /// 2. **Start on the first useful answer** (section 3). The IPv6 answer
+    ///    starts the race at once. An IPv4 answer that comes first waits the
+    ///    [Resolution Delay](Self::resolution_delay), **50 ms**, for
+    ///    the IPv6 one, then the race starts with what is there. A family that
+    ///    fails or has no address does not hold the other back: the failure
+    ///    shows in `debug` logs, and in the error only if no connection can be
+    ///    made.
+    /// 3. **Order the addresses** (section 4): IPv6 first
+    ///    ([`preferred_family`](Self::preferred_family)), **1**
+    ///    address of it ([`first_address_family_count`](Self::first_address_family_count)),
+    ///    then the families alternate; within a family the resolver's order is
+    ///    kept. An answer that comes after the race started joins the addresses
+    ///    not yet tried in this order, without waiting for anything.
+    /// 4. **Stagger the attempts** (section 5): the next attempt starts
+    ///    [**250 ms**](Self::connection_attempt_delay) after the
+    ///    latest one, or at once when the latest one fails; earlier attempts go
+    ///    on, [**4**](Self::max_attempts_in_flight) at most: with
+    ///    that many pending, the next waits until one fails. The first
+    ///    connection made wins and every other attempt is closed.
+    /// 5. **Wait without spinning.** The pending sockets, and while a name is
+    ///    looked up the socket through which an answer announces itself, are
+    ///    waited for together in the OS readiness wait (`poll(2)`, `WSAPoll`) by
+    ///    the calling thread; the only threads started are the lookup pool's. With
+    ///    the `tokio` feature, `connect_async` takes the same steps and waits
+    ///    for the same sockets in tokio's reactor instead, so no runtime thread
+    ///    waits.
+    /// 6. **Bound the whole** with [`connect_timeout`](Self::connect_timeout):
+    ///    lookups and attempts together (no limit by default); when it runs
+    ///    out, the pending attempts fail with `TimedOut`.
+    ///
+    /// A list of addresses or a socket address is raced from step 3 when it
+    /// has more than one (one address is always a single plain `connect(2)`).
+    ///
+    /// Not done: sorting the addresses of both families together by RFC 6724
+    /// (each family keeps its resolver's order, which the system resolver has
+    /// already sorted), section 6's use of past round-trip times, and section
+    /// 7's IPv4 address synthesis for NAT64 networks (left to the OS resolver).
+    ///
+    /// Why it is the default: a name often resolves to an IPv6 and an IPv4
+    /// address, and when one of them is black-holed (a broken route or a
+    /// firewall that drops packets), a sequential connect waits for the OS's
+    /// full SYN timeout (over two minutes on Linux) before trying the next. The
+    /// race costs at most one extra half-open attempt per delay and returns the
+    /// same `TcpStream`.
+    ///
+    /// What the sequential mode still offers: a predictable order (exactly the
+    /// system resolver's, from one `getaddrinfo` for both families; with a
+    /// [resolver](Self::resolver) of the program's own, both
+    /// families are awaited and the preferred one comes first), one socket at a
+    /// time (nothing for the server to see but the connection that is kept),
+    /// and the connect timeout applied to each attempt rather than to the whole
+    /// connect. It is also what a source address with a
+    /// fixed port (not 0) gets even with racing on, since parallel attempts
+    /// cannot share one local port, and what
+    /// [`connect_udp`](Self::connect_udp) and `connect_unix` always
+    /// do (nothing to race: a datagram connect sends nothing, a path is one
+    /// address).
     ///
     /// # Platform-specific behavior
     ///
@@ -242,6 +291,27 @@ impl ConnectorBuilder {
     ///     .happy_eyeballs(false)
     ///     .connect(server.local_addr()?)?;
     /// # drop(stream);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// A name raced with every setting of the race written out:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sockwright::{ConnectorBuilder, StaticResolver};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let table = StaticResolver::new()
+    ///     .insert("app.internal", "::1".parse()?)
+    ///     .insert("app.internal", "127.0.0.1".parse()?);
+    /// let stream = ConnectorBuilder::new()
+    ///     .resolver(table)
+    ///     .resolution_delay(Duration::from_millis(50))
+    ///     .connection_attempt_delay(Duration::from_millis(250))
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .connect(("app.internal", server.local_addr()?.port()))?;
+    /// // [::1] refuses (nothing listens there), so IPv4 wins at once.
+    /// assert_eq!(stream.peer_addr()?, server.local_addr()?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn happy_eyeballs(&mut self, race: bool) -> &mut Self {
@@ -432,8 +502,8 @@ impl ConnectorBuilder {
     /// Default: [`DEFAULT_RESOLUTION_DELAY`](Self::DEFAULT_RESOLUTION_DELAY),
     /// 50 ms. Accepted: 1 ms to 2 s; a value outside ([`Duration::MAX`]
     /// included) is an [`Error::InvalidConfig`] from the finishing call,
-    /// before any system call. An answer that comes later still joins the race. See the
-    /// crate's [Happy Eyeballs](crate#happy-eyeballs) section.
+    /// before any system call. An answer that comes later still joins the race. See
+    /// [`happy_eyeballs`](Self::happy_eyeballs).
     ///
     /// # Examples
     ///
@@ -475,9 +545,9 @@ impl ConnectorBuilder {
     /// [`ToSocketAddrs`] for which targets are names). Either resolver is
     /// asked on the process-wide pool of at most
     /// [`MAX_LOOKUP_THREADS`](crate::MAX_LOOKUP_THREADS) (512) lookup
-    /// threads. See [`Resolve`] for what a resolver is asked, and the
-    /// crate's [Happy Eyeballs](crate#happy-eyeballs) section for
-    /// how the answers feed the race.
+    /// threads. See [`Resolve`] for what a resolver is asked, and
+    /// [`happy_eyeballs`](Self::happy_eyeballs) for how the answers feed the
+    /// race.
     ///
     /// # Examples
     ///

@@ -55,9 +55,9 @@ pub const MAX_LOOKUP_THREADS: usize = 512;
 /// [`ConnectorBuilder::resolver`](crate::ConnectorBuilder::resolver) takes
 /// one. A connect to a name asks it once per family it needs, IPv6 (the
 /// AAAA question) and IPv4 (the A question), each on a thread of the
-/// process-wide lookup pool ([`MAX_LOOKUP_THREADS`]), at the same time, and feeds the race with each answer as it arrives (RFC 8305,
-/// section 3; see the crate's [Happy Eyeballs](crate#happy-eyeballs)
-/// section). A resolver of another crate (hickory-resolver, a
+/// process-wide lookup pool ([`MAX_LOOKUP_THREADS`]), at the same time,
+/// and feeds the race with each answer as it arrives (see
+/// [`happy_eyeballs`](crate::ConnectorBuilder::happy_eyeballs)). A resolver of another crate (hickory-resolver, a
 /// service-discovery client) plugs in by calling its own lookup for the
 /// family asked and returning the addresses.
 ///
@@ -74,6 +74,42 @@ pub const MAX_LOOKUP_THREADS: usize = 512;
 /// queue and connects to names fail at their
 /// [`connect_timeout`](crate::ConnectorBuilder::connect_timeout) (or wait
 /// for ever without one). Bound your own lookups with a timeout.
+///
+/// # The system resolver
+///
+/// Without a resolver of the program's own, a lookup is `getaddrinfo`,
+/// once per family:
+/// - **Linux (glibc).** `getaddrinfo` with `AF_INET6` sends the AAAA
+///   question only, with `AF_INET` the A question only (checked by this
+///   crate's tests against a DNS server of their own, glibc 2.36); with
+///   both families at once (`AF_UNSPEC`, what std's `ToSocketAddrs` asks)
+///   it returns nothing until both answers are in, which is why sockwright
+///   asks per family. It honours `/etc/nsswitch.conf` (`/etc/hosts` first)
+///   and `/etc/resolv.conf`: `timeout` and `attempts` bound each lookup;
+///   `single-request` changes nothing here (it orders the two questions of
+///   one `AF_UNSPEC` call); with `no-aaaa` the IPv6 lookup fails at once
+///   ("no address associated with hostname", after an A question of its
+///   own), so the race starts on the A answer without waiting the
+///   Resolution Delay. A lookup cannot be stopped: once a connect is
+///   over, a lookup still waiting finishes on its thread (bounded by the
+///   resolver's own timeout, 5 s per try by default), and connects asking the
+///   same question meanwhile share it, so a slow answer costs one thread. A
+///   question not yet taken by a thread is dropped unasked once its connects
+///   are over, so a DNS outage holds at most [`MAX_LOOKUP_THREADS`] threads
+///   (each with the resolver's socket), however many connects time out.
+/// - **Other Unix (macOS, the BSDs, musl).** The same two `getaddrinfo`
+///   calls; whether each sends only its own question is the resolver's
+///   business (POSIX only says which addresses come back). The same limits:
+///   a lookup cannot be stopped, and its timeout is the resolver's.
+/// - **Windows.** `getaddrinfo` from Winsock, once per family, through the
+///   DNS Client service and its cache; the same limits.
+/// - **Everywhere.** No resolver here reports TTLs or SVCB/HTTPS records, and
+///   no lookup is cached by sockwright. Targets that are addresses (a
+///   `SocketAddr`, a list, an `IpAddr` with a port; see [`ToSocketAddrs`](crate::ToSocketAddrs))
+///   are used as they are, with no lookup.
+///   A resolver of the program's own (hickory-resolver, a service-discovery
+///   client) plugs in through this trait; [`StaticResolver`] is a fixed
+///   table for tests.
 ///
 /// # Examples
 ///
