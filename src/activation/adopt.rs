@@ -1,7 +1,6 @@
 //! Adopting a descriptor: the checks that it is the socket asked for, and
 //! the record of the numbers taken.
 
-
 #[cfg(unix)]
 use std::net::{TcpListener, UdpSocket};
 #[cfg(unix)]

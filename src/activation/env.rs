@@ -6,10 +6,12 @@ use std::net::{TcpListener, UdpSocket};
 #[cfg(unix)]
 use std::os::unix::net::{UnixDatagram, UnixListener};
 
+use super::adopt::adopt_listener;
 #[cfg(unix)]
 use super::adopt::{adopt, Want};
-use super::adopt::adopt_listener;
-use super::{claimed, is_descriptor_name, InheritedFd, Select, DESCRIPTOR_NAME_RULE, LISTEN_FDS_START};
+use super::{
+    claimed, is_descriptor_name, InheritedFd, Select, DESCRIPTOR_NAME_RULE, LISTEN_FDS_START,
+};
 use crate::{Error, Listener, Result};
 
 /// The sockets a service manager passed to this process (`LISTEN_FDS`),
@@ -35,9 +37,11 @@ use crate::{Error, Listener, Result};
 /// assert_eq!(fds.fds().next().unwrap().name(), Some("web"));
 /// # Ok::<(), sockwright::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenFds {
-    /// How many descriptors, from `LISTEN_FDS_START`.
+    /// The first descriptor: [`LISTEN_FDS_START`], or `LISTEN_FDS_FIRST_FD`.
+    first: i32,
+    /// How many descriptors, from `first`.
     count: usize,
     /// One name per descriptor when `LISTEN_FDNAMES` was set, else empty;
     /// never longer than the variable itself, whatever the count says.
@@ -45,21 +49,74 @@ pub struct ListenFds {
     /// Read from this process's environment, whose protocol vouches for the
     /// descriptors; a set from [`parse`](Self::parse) only describes them.
     vouched: bool,
+    /// Why the set is empty although variables were set: the sockets were
+    /// passed to another process (`LISTEN_PID`, `LISTEN_PIDFDID`).
+    not_ours: Option<String>,
 }
 
+impl Default for ListenFds {
+    fn default() -> ListenFds {
+        ListenFds {
+            first: LISTEN_FDS_START,
+            count: 0,
+            names: Vec::new(),
+            vouched: false,
+            not_ours: None,
+        }
+    }
+}
+
+/// The variables `sd_listen_fds(3)` and its kin read, as text.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Vars<'a> {
+    pub(crate) pid: Option<&'a str>,
+    pub(crate) fds: Option<&'a str>,
+    pub(crate) fdnames: Option<&'a str>,
+    pub(crate) first_fd: Option<&'a str>,
+    pub(crate) pidfdid: Option<&'a str>,
+}
+
+/// Every variable [`ListenFds`] reads, in the order of [`Vars`]'s fields.
+pub(crate) const VARS: [&str; 5] = [
+    "LISTEN_PID",
+    "LISTEN_FDS",
+    "LISTEN_FDNAMES",
+    "LISTEN_FDS_FIRST_FD",
+    "LISTEN_PIDFDID",
+];
+
 impl ListenFds {
-    /// Reads `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES`, and leaves them set.
+    /// Reads the activation variables and leaves them set: `LISTEN_PID`,
+    /// `LISTEN_FDS`, `LISTEN_FDNAMES`, `LISTEN_FDS_FIRST_FD` and
+    /// `LISTEN_PIDFDID`.
     ///
     /// None of them set means no socket was passed: an empty set, not an
-    /// error, so that a server can fall back to listening on its own. The
-    /// values are checked as [`parse`](Self::parse) describes, and each
-    /// descriptor must be open (`fcntl(F_GETFD)`, which changes nothing).
+    /// error, so that a server can fall back to listening on its own. So
+    /// does a `LISTEN_PID` that names another process, or a
+    /// `LISTEN_PIDFDID` that is not this process's pidfd (the variables
+    /// were meant for a parent, and are left as they are). Otherwise the
+    /// values are checked as [`parse`](Self::parse) describes (a
+    /// `LISTEN_FDS_FIRST_FD`, as systemfd and listenfd set it, moves the
+    /// first descriptor from 3), and each descriptor must be open
+    /// (`fcntl(F_GETFD)`).
+    ///
+    /// Every passed descriptor that this process has not adopted yet is
+    /// then made close-on-exec (`fcntl(F_SETFD, FD_CLOEXEC)`), adopted or
+    /// not, as `sd_listen_fds(3)` does: a child the server starts does not
+    /// keep the listening sockets open, so a child that outlives the server
+    /// does not keep its port bound.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] for a value that is not valid UTF-8 or that
     /// [`parse`](Self::parse) rejects, or a count past the descriptors that
     /// are open; [`Error::Unsupported`] on Windows.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// `LISTEN_PIDFDID` (set by systemd 258 and later) is checked on Linux
+    /// 6.9 and later, where a pidfd has an inode number of its own
+    /// (pidfs); elsewhere it is ignored, as systemd ignores it.
     ///
     /// # Examples
     ///
@@ -77,9 +134,9 @@ impl ListenFds {
         Self::read_env(false)
     }
 
-    /// Like [`from_env`](Self::from_env), and then removes the three
-    /// variables, whatever the result, so that child processes do not see
-    /// them (`sd_listen_fds(1)`).
+    /// Like [`from_env`](Self::from_env), and then removes the variables,
+    /// whatever the result but a set meant for another process, so that
+    /// child processes do not see them (`sd_listen_fds(1)`).
     ///
     /// A program that only wants its children not to see them can keep
     /// [`from_env`](Self::from_env), which is safe, and start each child
@@ -121,39 +178,70 @@ impl ListenFds {
     /// caller must meet the contract of [`take_from_env`](Self::take_from_env).
     #[cfg(unix)]
     fn read_env(unset: bool) -> Result<ListenFds> {
-        const VARS: [&str; 3] = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"];
         let values = VARS.map(std::env::var_os);
-        if unset {
+        let mut text: [Option<&str>; 5] = [None; 5];
+        let mut bad = None;
+        for ((var, value), slot) in VARS.iter().zip(&values).zip(&mut text) {
+            if let Some(value) = value {
+                match value.to_str() {
+                    Some(value) => *slot = Some(value),
+                    None => {
+                        bad.get_or_insert_with(|| {
+                            Error::invalid(format!("{var} is not valid UTF-8: {value:?}"))
+                        });
+                    }
+                }
+            }
+        }
+        let vars = Vars {
+            pid: text[0],
+            fds: text[1],
+            fdnames: text[2],
+            first_fd: text[3],
+            pidfdid: text[4],
+        };
+        let parsed = match bad {
+            Some(e) => Err(e),
+            None => Self::parse_vars(vars, std::process::id(), crate::sys::pidfd_id_self),
+        };
+        if unset && !parsed.as_ref().is_ok_and(|f| f.not_ours.is_some()) {
             for var in VARS {
                 std::env::remove_var(var);
             }
         }
-        let mut text: [Option<&str>; 3] = [None; 3];
-        for ((var, value), slot) in VARS.iter().zip(&values).zip(&mut text) {
-            if let Some(value) = value {
-                *slot = Some(value.to_str().ok_or_else(|| {
-                    Error::invalid(format!("{var} is not valid UTF-8: {value:?}"))
-                })?);
-            }
+        let mut fds = parsed?;
+        if let Some(why) = &fds.not_ours {
+            log::debug!(target: "sockwright::listener", "no sockets passed to this process: {why}");
+            return Ok(fds);
         }
-        let mut fds = Self::parse(text[0], text[1], text[2], std::process::id())?;
         fds.vouched = true;
         // Stops at the first closed number, so a huge count costs little.
         if let Some(closed) = fds.fds().find(|f| !crate::sys::fd_is_open(f.fd)) {
             return Err(Error::invalid(format!(
-                "LISTEN_FDS={} names descriptors from {LISTEN_FDS_START} but fd {} is not open",
+                "LISTEN_FDS={} names descriptors from {} but fd {} is not open",
                 fds.len(),
+                fds.first,
                 closed.fd
             )));
         }
-        log::debug!(target: "sockwright::listener", "{} sockets passed by the service manager", fds.len());
+        for fd in fds.fds().filter(|f| !claimed(f.fd)) {
+            if let Err(e) = crate::sys::set_cloexec(fd.fd) {
+                return Err(Error::Adopt {
+                    fd: fd.fd,
+                    name: fd.name,
+                    reason: format!("set close-on-exec (FD_CLOEXEC): {e}"),
+                    error: Some(e),
+                });
+            }
+        }
+        log::debug!(target: "sockwright::listener", "{} sockets passed by the service manager, from fd {}", fds.len(), fds.first);
         Ok(fds)
     }
 
     #[cfg(not(unix))]
     fn read_env(unset: bool) -> Result<ListenFds> {
         if unset {
-            for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+            for var in VARS {
                 std::env::remove_var(var);
             }
         }
@@ -162,7 +250,7 @@ impl ListenFds {
         })
     }
 
-    /// Checks the three values as `sd_listen_fds(3)` specifies, without
+    /// Checks the three values as `sd_listen_fds(3)` reads them, without
     /// reading the environment or touching any descriptor: `this_pid` is
     /// the process asking (`std::process::id()`).
     ///
@@ -170,16 +258,20 @@ impl ListenFds {
     /// come from this process's environment are no promise that the
     /// descriptors are its to take, so its adopting methods fail with
     /// [`Error::Adopt`]. Adopt from [`from_env`](Self::from_env), or adopt a
-    /// number with the `unsafe` [`listener`] and its kin.
+    /// number with the `unsafe` [`listener`](super::listener) and its kin.
     ///
     /// 1. None of the three set: no sockets (an empty set).
-    /// 2. `LISTEN_PID` and `LISTEN_FDS` are both set, each a decimal number
-    ///    of ASCII digits only; `LISTEN_PID` is `this_pid`.
-    /// 3. `LISTEN_FDS` descriptors start at [`LISTEN_FDS_START`]; the last
+    /// 2. `LISTEN_PID`, if set, is a decimal number of ASCII digits only.
+    ///    If it is not `this_pid`, the sockets were passed to another
+    ///    process: no sockets, whatever the other two say.
+    /// 3. `LISTEN_FDS` is set (a `LISTEN_PID` or `LISTEN_FDNAMES` without it
+    ///    is an error), a decimal number; without `LISTEN_PID` it is
+    ///    accepted, as `systemfd --no-pid` passes sockets.
+    /// 4. `LISTEN_FDS` descriptors start at [`LISTEN_FDS_START`]; the last
     ///    number fits a C `int`.
-    /// 4. `LISTEN_FDNAMES`, if set, holds exactly one name per descriptor,
+    /// 5. `LISTEN_FDNAMES`, if set, holds exactly one name per descriptor,
     ///    separated by `:` (an empty name is no name), each a name systemd
-    ///    gives: at most 255 bytes of printable ASCII (space to `~`).
+    ///    gives: at most 255 bytes of printable ASCII (space to `~`), no `:`.
     ///
     /// # Errors
     ///
@@ -192,8 +284,12 @@ impl ListenFds {
     /// use sockwright::activation::ListenFds;
     ///
     /// assert!(ListenFds::parse(None, None, None, 42)?.is_empty());
-    /// let err = ListenFds::parse(Some("41"), Some("1"), None, 42).unwrap_err();
-    /// assert!(err.to_string().contains("LISTEN_PID=41 is not this process (42)"), "{err}");
+    /// // Meant for process 41, a parent of this one: nothing for 42.
+    /// assert!(ListenFds::parse(Some("41"), Some("1"), None, 42)?.is_empty());
+    /// // systemfd --no-pid: no LISTEN_PID.
+    /// assert_eq!(ListenFds::parse(None, Some("1"), None, 42)?.len(), 1);
+    /// let err = ListenFds::parse(Some("42"), Some("x"), None, 42).unwrap_err();
+    /// assert!(err.to_string().contains("LISTEN_FDS=\"x\" is not a count"), "{err}");
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     pub fn parse(
@@ -202,37 +298,87 @@ impl ListenFds {
         listen_fdnames: Option<&str>,
         this_pid: u32,
     ) -> Result<ListenFds> {
-        let (pid, count) = match (listen_pid, listen_fds) {
-            (None, None) => {
-                return match listen_fdnames {
-                    None => Ok(ListenFds::default()),
-                    Some(_) => Err(Error::invalid(
-                        "LISTEN_FDNAMES is set but LISTEN_PID and LISTEN_FDS are not",
-                    )),
-                }
-            }
-            (Some(_), None) => {
-                return Err(Error::invalid("LISTEN_PID is set but LISTEN_FDS is not"))
-            }
-            (None, Some(_)) => {
-                return Err(Error::invalid("LISTEN_FDS is set but LISTEN_PID is not"))
-            }
-            (Some(pid), Some(count)) => (pid, count),
+        let vars = Vars {
+            pid: listen_pid,
+            fds: listen_fds,
+            fdnames: listen_fdnames,
+            ..Vars::default()
         };
-        let pid = digits(pid)
-            .filter(|&p| p != 0 && p <= u64::from(u32::MAX))
-            .ok_or_else(|| {
+        Self::parse_vars(vars, this_pid, || None)
+    }
+
+    /// [`parse`](Self::parse) with the two variables it does not take:
+    /// `LISTEN_FDS_FIRST_FD` and `LISTEN_PIDFDID`, checked against
+    /// `this_pidfd_id` (called only when that variable is set; `None` where
+    /// the platform cannot say).
+    pub(crate) fn parse_vars(
+        vars: Vars<'_>,
+        this_pid: u32,
+        this_pidfd_id: impl FnOnce() -> Option<u64>,
+    ) -> Result<ListenFds> {
+        if let Some(pid) = vars.pid {
+            let pid = digits(pid)
+                .filter(|&p| p != 0 && p <= u64::from(u32::MAX))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "LISTEN_PID={} is not a process ID (a decimal number from 1)",
+                        EnvQuoted(pid)
+                    ))
+                })?;
+            if pid != u64::from(this_pid) {
+                return Ok(ListenFds {
+                    not_ours: Some(format!(
+                        "LISTEN_PID={pid} names another process, not this one ({this_pid})"
+                    )),
+                    ..ListenFds::default()
+                });
+            }
+        }
+        let Some(count) = vars.fds else {
+            let set = [
+                ("LISTEN_PID", vars.pid),
+                ("LISTEN_FDNAMES", vars.fdnames),
+                ("LISTEN_FDS_FIRST_FD", vars.first_fd),
+                ("LISTEN_PIDFDID", vars.pidfdid),
+            ];
+            return match set.iter().find(|(_, v)| v.is_some()) {
+                None => Ok(ListenFds::default()),
+                Some((var, _)) => Err(Error::invalid(format!(
+                    "{var} is set but LISTEN_FDS is not"
+                ))),
+            };
+        };
+        if let Some(id) = vars.pidfdid {
+            let id = digits(id).ok_or_else(|| {
                 Error::invalid(format!(
-                    "LISTEN_PID={} is not a process ID (a decimal number from 1)",
-                    EnvQuoted(pid)
+                    "LISTEN_PIDFDID={} is not a pidfd inode number (a decimal number)",
+                    EnvQuoted(id)
                 ))
             })?;
-        if pid != u64::from(this_pid) {
-            return Err(Error::invalid(format!(
-                "LISTEN_PID={pid} is not this process ({this_pid}): the sockets were passed to another process"
-            )));
+            if let Some(ours) = this_pidfd_id() {
+                if ours != id {
+                    return Ok(ListenFds {
+                        not_ours: Some(format!(
+                            "LISTEN_PIDFDID={id} names another process, not this one ({ours})"
+                        )),
+                        ..ListenFds::default()
+                    });
+                }
+            }
         }
-        let max = (i32::MAX - LISTEN_FDS_START + 1) as u64;
+        let first = match vars.first_fd {
+            None => LISTEN_FDS_START,
+            Some(text) => digits(text)
+                .and_then(|f| i32::try_from(f).ok())
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "LISTEN_FDS_FIRST_FD={} is not a descriptor number (a decimal number from 0 to {})",
+                        EnvQuoted(text),
+                        i32::MAX
+                    ))
+                })?,
+        };
+        let max = (i32::MAX - first) as u64 + 1;
         let n = digits(count).filter(|&n| n <= max).ok_or_else(|| {
             Error::invalid(format!(
                 "LISTEN_FDS={} is not a count of descriptors (a decimal number from 0 to {max})",
@@ -240,7 +386,7 @@ impl ListenFds {
             ))
         })? as usize;
         let mut names: Vec<Option<String>> = Vec::new();
-        if let Some(list) = listen_fdnames {
+        if let Some(list) = vars.fdnames {
             let given: Vec<&str> = if list.is_empty() && n == 0 {
                 Vec::new()
             } else {
@@ -265,17 +411,19 @@ impl ListenFds {
             }
         }
         Ok(ListenFds {
+            first,
             count: n,
             names,
             vouched: false,
+            not_ours: None,
         })
     }
 
     /// The descriptor at `position`, if there is one.
     fn get(&self, position: usize) -> Option<InheritedFd> {
         (position < self.count).then(|| InheritedFd {
-            // position < count <= i32::MAX - 2, so the sum fits.
-            fd: LISTEN_FDS_START + position as i32,
+            // position < count <= i32::MAX - first + 1, so the sum fits.
+            fd: self.first + position as i32,
             name: self.names.get(position).cloned().flatten(),
         })
     }
@@ -333,7 +481,10 @@ impl ListenFds {
         };
         found.ok_or_else(|| {
             let passed = match (self.count, self.names.is_empty()) {
-                (0, _) => "no sockets were passed (LISTEN_FDS is not set or 0)".to_owned(),
+                (0, _) => match &self.not_ours {
+                    Some(why) => format!("no sockets were passed to this process ({why})"),
+                    None => "no sockets were passed (LISTEN_FDS is not set or 0)".to_owned(),
+                },
                 (n, true) => format!("{n} passed, without names (LISTEN_FDNAMES is not set)"),
                 (n, false) => {
                     let names: Vec<_> = self
@@ -463,6 +614,43 @@ impl ListenFds {
         unsafe { adopt_listener(fd.fd, fd.name()) }
     }
 
+    /// Adopts every passed socket not adopted yet, each as whichever
+    /// listener it is, in order: what the `sd-listen:*`
+    /// [`Endpoint`](crate::Endpoint) listens on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] if no socket is left to adopt;
+    /// [`Error::Adopt`] for the first descriptor that is not a listening TCP
+    /// or Unix socket (the ones before it are adopted and closed again), or
+    /// if [`parse`](Self::parse) made the set; [`Error::Unsupported`] on
+    /// Windows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
+    /// let err = fds.listeners().unwrap_err();
+    /// assert!(err.to_string().contains("no sockets were passed"), "{err}");
+    /// # Ok::<(), sockwright::Error>(())
+    /// ```
+    #[allow(unsafe_code)]
+    pub fn listeners(&self) -> Result<Vec<Listener>> {
+        let left: Vec<InheritedFd> = self.fds().filter(|f| !claimed(f.fd)).collect();
+        if left.is_empty() {
+            return self
+                .select(Select::Position(self.count))
+                .map(|_| Vec::new());
+        }
+        let mut all = Vec::with_capacity(left.len());
+        for fd in left {
+            let fd = self.vouched(Select::Position((fd.fd - self.first) as usize))?;
+            // SAFETY: as in `listener`.
+            all.push(unsafe { adopt_listener(fd.fd, fd.name()) }?);
+        }
+        Ok(all)
+    }
+
     /// The descriptor `which` selects, if this set may hand it out: one
     /// read from the environment, not made by [`parse`](Self::parse).
     fn vouched(&self, which: Select<'_>) -> Result<InheritedFd> {
@@ -569,12 +757,6 @@ mod tests {
                 None,
                 "LISTEN_PID is set but LISTEN_FDS is not",
             ),
-            (
-                None,
-                Some("1"),
-                None,
-                "LISTEN_FDS is set but LISTEN_PID is not",
-            ),
             (None, None, Some("web"), "LISTEN_FDNAMES is set but"),
             (
                 Some("abc"),
@@ -602,12 +784,6 @@ mod tests {
                 Some("1"),
                 None,
                 "is not a process ID",
-            ),
-            (
-                Some("8"),
-                Some("1"),
-                None,
-                "LISTEN_PID=8 is not this process (7)",
             ),
             (
                 Some("7"),
@@ -671,6 +847,96 @@ mod tests {
         );
     }
 
+    fn vars<'a>(pid: Option<&'a str>, fds: &'a str) -> Vars<'a> {
+        Vars {
+            pid,
+            fds: Some(fds),
+            ..Vars::default()
+        }
+    }
+
+    #[test]
+    fn sockets_for_another_process_are_none_for_this_one() {
+        // Whatever else is set: the variables were a parent's.
+        let fds = ListenFds::parse(Some("8"), Some("x"), Some("a:b"), 7).unwrap();
+        assert!(fds.is_empty());
+        let err = fds.select(Select::Position(0)).unwrap_err().to_string();
+        assert!(
+            err.contains("no sockets were passed to this process (LISTEN_PID=8 names another process, not this one (7))"),
+            "{err}"
+        );
+        let pidfd = Vars {
+            pidfdid: Some("1234"),
+            ..vars(Some("7"), "1")
+        };
+        assert!(ListenFds::parse_vars(pidfd, 7, || Some(99))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            ListenFds::parse_vars(pidfd, 7, || Some(1234))
+                .unwrap()
+                .len(),
+            1
+        );
+        // Where the platform cannot say, the variable is not held against the set.
+        assert_eq!(ListenFds::parse_vars(pidfd, 7, || None).unwrap().len(), 1);
+        let bad = Vars {
+            pidfdid: Some("-1"),
+            ..vars(Some("7"), "1")
+        };
+        let err = reason(ListenFds::parse_vars(bad, 7, || Some(1)));
+        assert!(
+            err.contains("LISTEN_PIDFDID=\"-1\" is not a pidfd inode number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_pid_is_the_systemfd_form_and_first_fd_moves_the_start() {
+        let fds = ListenFds::parse(None, Some("2"), Some("a:b"), 7).unwrap();
+        assert_eq!(fds.fds().map(|f| f.fd()).collect::<Vec<_>>(), [3, 4]);
+        let moved = Vars {
+            first_fd: Some("10"),
+            ..vars(None, "2")
+        };
+        let fds = ListenFds::parse_vars(moved, 7, || None).unwrap();
+        assert_eq!(fds.fds().map(|f| f.fd()).collect::<Vec<_>>(), [10, 11]);
+        let max = Vars {
+            first_fd: Some("2147483647"),
+            ..vars(None, "1")
+        };
+        let fds = ListenFds::parse_vars(max, 7, || None).unwrap();
+        assert_eq!(fds.get(0).unwrap().fd(), i32::MAX);
+        let past = Vars {
+            first_fd: Some("2147483647"),
+            ..vars(None, "2")
+        };
+        let err = reason(ListenFds::parse_vars(past, 7, || None));
+        assert!(
+            err.contains(
+                "LISTEN_FDS=\"2\" is not a count of descriptors (a decimal number from 0 to 1)"
+            ),
+            "{err}"
+        );
+        for bad in ["-1", "x", "2147483648", ""] {
+            let v = Vars {
+                first_fd: Some(bad),
+                ..vars(None, "1")
+            };
+            let err = reason(ListenFds::parse_vars(v, 7, || None));
+            assert!(err.contains("LISTEN_FDS_FIRST_FD="), "{bad}: {err}");
+        }
+        let alone = Vars {
+            first_fd: Some("3"),
+            ..Vars::default()
+        };
+        let err = reason(ListenFds::parse_vars(alone, 7, || None));
+        assert!(
+            err.contains("LISTEN_FDS_FIRST_FD is set but LISTEN_FDS is not"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn the_largest_count_ends_at_int_max_without_allocating_per_descriptor() {
         let max = (i32::MAX - 2).to_string();
@@ -719,5 +985,4 @@ mod tests {
         assert!(shown.ends_with("\"…(200 bytes)"), "{shown}");
         assert_eq!(EnvQuoted("ab").to_string(), "\"ab\"");
     }
-
 }

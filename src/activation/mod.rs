@@ -74,10 +74,10 @@ use std::fmt;
 mod adopt;
 mod env;
 
+use adopt::claimed;
+pub use adopt::listener;
 #[cfg(unix)]
 pub use adopt::{tcp_listener, udp_socket, unix_datagram, unix_listener};
-pub use adopt::listener;
-use adopt::claimed;
 pub use env::ListenFds;
 
 /// The first descriptor a service manager passes: `SD_LISTEN_FDS_START`.
@@ -148,7 +148,8 @@ impl InheritedFd {
     }
 }
 
-/// Which inherited socket to take: by position (`0` is descriptor 3) or by
+/// Which inherited socket to take: by position (`0` is the first, descriptor
+/// 3 unless `LISTEN_FDS_FIRST_FD` says otherwise) or by
 /// name. Made from a `usize` or a `&str`.
 ///
 /// A name given to several descriptors selects the first of them that has
@@ -165,7 +166,8 @@ impl InheritedFd {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Select<'a> {
-    /// The descriptor at this position: `LISTEN_FDS_START + position`.
+    /// The descriptor at this position: the first passed (3, or
+    /// `LISTEN_FDS_FIRST_FD`) plus `position`.
     Position(usize),
     /// The first descriptor not yet adopted that `LISTEN_FDNAMES` gives this name.
     Name(&'a str),

@@ -1199,3 +1199,7 @@ mod tests {
         assert_eq!(SUN_PATH_LEN, expected);
     }
 }
+
+#[path = "unix/process.rs"]
+mod process;
+pub(crate) use process::*;
