@@ -73,12 +73,14 @@ use std::fmt;
 
 mod adopt;
 mod env;
+mod notify;
 
 use adopt::claimed;
 pub use adopt::listener;
 #[cfg(unix)]
 pub use adopt::{tcp_listener, udp_socket, unix_datagram, unix_listener};
 pub use env::ListenFds;
+pub use notify::{notify_ready, Notifier};
 
 /// The first descriptor a service manager passes: `SD_LISTEN_FDS_START`.
 pub const LISTEN_FDS_START: i32 = 3;
