@@ -73,6 +73,8 @@ use std::fmt;
 
 mod adopt;
 mod env;
+#[cfg(unix)]
+mod handover;
 mod notify;
 
 use adopt::claimed;
@@ -80,6 +82,9 @@ pub use adopt::listener;
 #[cfg(unix)]
 pub use adopt::{tcp_listener, udp_socket, unix_datagram, unix_listener};
 pub use env::ListenFds;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
+pub use handover::{Handover, Successor, DEFAULT_HANDOVER_TIMEOUT};
 pub use notify::{notify_ready, Notifier};
 
 /// The first descriptor a service manager passes: `SD_LISTEN_FDS_START`.
