@@ -343,7 +343,9 @@ impl<'a> Handover<'a> {
         log::debug!(target: LOG, "successor {pid} is ready");
         match Notifier::from_env().and_then(|n| n.main_pid(pid)) {
             Ok(()) => {}
-            Err(e) => log::warn!(target: LOG, "tell the service manager the new main process {pid}: {e}"),
+            Err(e) => {
+                log::warn!(target: LOG, "tell the service manager the new main process {pid}: {e}")
+            }
         }
         Ok(Successor { pid })
     }

@@ -196,7 +196,8 @@ pub(crate) fn spawn_with_fds(spawn: &Spawn<'_>) -> io::Result<u32> {
     #[cfg(target_vendor = "apple")]
     syscall(unsafe { libc::pipe(pipe.as_mut_ptr()) })?;
     // SAFETY: both were just made by pipe(2); nothing else owns them.
-    let (read_end, write_low) = unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+    let (read_end, write_low) =
+        unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
     set_cloexec(read_end.as_raw_fd())?;
     // The child's end, above the numbers it fills, close-on-exec.
     let write_end = high(write_low.as_raw_fd())?;
@@ -225,7 +226,17 @@ pub(crate) fn spawn_with_fds(spawn: &Spawn<'_>) -> io::Result<u32> {
     if pid == 0 {
         // SAFETY: in the child of fork: every pointer points into memory
         // the parent built before fork, which the child has a copy of.
-        unsafe { exec_child(&spawn.path, &argv, &envp, pid_digits, &sources, &empty, report) }
+        unsafe {
+            exec_child(
+                &spawn.path,
+                &argv,
+                &envp,
+                pid_digits,
+                &sources,
+                &empty,
+                report,
+            )
+        }
     }
     drop(write_end);
     drop(copies);
