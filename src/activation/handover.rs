@@ -81,11 +81,12 @@ const LOG: &str = "sockwright::handover";
 /// Unix only (Linux, macOS, the BSDs): Windows passes sockets between
 /// processes with `WSADuplicateSocket`, not by number.
 ///
-/// Under systemd, the successor's readiness goes to this process, not to
-/// systemd: on success [`start`](Self::start) tells systemd the new main
+/// Under systemd, the successor's notifications go to this process, not
+/// to systemd: on success [`start`](Self::start) tells systemd the new main
 /// process (`MAINPID=`), but the successor's later notifications
-/// (`WATCHDOG=1`, `STOPPING=1`) do not reach it. For a restart that
-/// systemd drives, store the listeners with [`Notifier::store`] instead.
+/// (`WATCHDOG=1`, `STOPPING=1`, and the `MAINPID=` of a handover of its
+/// own) do not reach it. Under systemd, restart with `systemctl restart`
+/// and keep the listeners in the fd store ([`Notifier::store`]) instead.
 #[derive(Debug, Clone)]
 pub struct Handover<'a> {
     program: OsString,

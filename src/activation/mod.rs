@@ -3,20 +3,41 @@
 //!
 //! A service manager such as systemd (or `systemd-socket-activate`,
 //! `systemfd` during development) binds and listens the sockets itself and
-//! starts the server with them open from descriptor 3 on, described by three
-//! environment variables, as `sd_listen_fds(3)` specifies:
+//! starts the server with them open from descriptor 3 on, described by
+//! environment variables, read here as `sd_listen_fds(3)` reads them:
 //!
-//! - `LISTEN_PID`: the process the sockets are for; any other process
-//!   (such as a child that inherited the environment) must not use them;
+//! - `LISTEN_PID`: the process the sockets are for. When it names another
+//!   process (a child that inherited its parent's environment), nothing was
+//!   passed to this one, and the variables are left alone. Unset, with
+//!   `LISTEN_FDS` set, is accepted: the form `systemfd --no-pid` passes
+//!   (cargo-watch and watchexec reloads);
 //! - `LISTEN_FDS`: how many there are, at descriptors `3`, `4`, ...;
 //! - `LISTEN_FDNAMES` (optional): their names, separated by `:`, one per
 //!   descriptor (`FileDescriptorName=` in a socket unit, `--fdname` of
-//!   `systemd-socket-activate`).
+//!   `systemd-socket-activate`), each at most 255 bytes of printable ASCII,
+//!   no `:`;
+//! - `LISTEN_FDS_FIRST_FD` (optional, the systemfd and listenfd convention):
+//!   the first descriptor, instead of 3;
+//! - `LISTEN_PIDFDID` (optional, systemd 258 and later): the inode number
+//!   of a pidfd for the process the sockets are for, which closes the race
+//!   of a reused process ID; where the platform can check it (Linux 6.9 and
+//!   later) and it is not this process's, nothing was passed.
 //!
-//! [`ListenFds`] reads them and hands out each socket once, by position or
-//! by name; [`tcp_listener`], [`unix_listener`], [`udp_socket`],
-//! [`unix_datagram`] and [`listener`] adopt a descriptor whose number the user
-//! names (the `fd:N` [`Endpoint`](crate::Endpoint)).
+//! [`ListenFds`] reads them, makes every passed descriptor close-on-exec (as
+//! `sd_listen_fds` does: a child the server starts does not keep a port
+//! bound), and hands out each socket once, by position, by name or all at
+//! once ([`ListenFds::listeners`], the `sd-listen:*` endpoint);
+//! [`tcp_listener`], [`unix_listener`], [`udp_socket`], [`unix_datagram`] and
+//! [`listener`] adopt a descriptor whose number the user names (the `fd:N`
+//! [`Endpoint`](crate::Endpoint)).
+//!
+//! The other direction, from the server: [`Notifier`] tells the service
+//! manager that the server is ready (`READY=1`, which a `Type=notify` unit
+//! waits for), reloading, stopping, alive, and stores listeners in its fd
+//! store (`FDSTORE=1`), which keeps them across a `systemctl restart`; and
+//! [`Handover`] starts a successor (a new binary, or this one again) with the
+//! listeners, waits for its `READY=1`, and leaves the old process to finish
+//! its clients and exit: a restart or upgrade that refuses no connection.
 //!
 //! Adopting by number is `unsafe`. A returned value owns its descriptor and
 //! closes it when dropped, so nothing else may own the same one: a second
@@ -61,11 +82,45 @@
 //! Run it under `systemd-socket-activate -l 127.0.0.1:8080 ./server`, or
 //! with `--fdname web` and `fds.tcp_listener("web")`.
 //!
+//! A restart by handover, in the old process, once the listener is up and
+//! the server serves it (see [`Handover`] for the steps around it):
+//!
+//! ```no_run
+//! # #[cfg(unix)] {
+//! use sockwright::activation::Handover;
+//! use sockwright::ListenerBuilder;
+//!
+//! let listener = ListenerBuilder::new().listen("127.0.0.1:8080")?;
+//! let successor = Handover::restart()?.listener("web", &listener).start()?;
+//! println!("new pid {}: stop accepting, finish the clients, exit", successor.pid());
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! and in the new one (the same program), before accepting:
+//!
+//! ```
+//! # #[cfg(unix)] {
+//! use sockwright::activation::{notify_ready, ListenFds};
+//! use sockwright::ListenerBuilder;
+//!
+//! let fds = ListenFds::from_env()?;
+//! let listener = match fds.tcp_listener("web") {
+//!     Ok(listener) => listener,                                  // handed over
+//!     Err(_) => ListenerBuilder::new().listen("127.0.0.1:0")?, // first start
+//! };
+//! notify_ready()?; // the old process, or systemd, waits for this
+//! # drop(listener);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Platform-specific behavior
 //!
-//! Unix only. On Windows, [`ListenFds::from_env`] and every adopting call
-//! return [`Error::Unsupported`]: Windows passes sockets between processes
-//! with `WSADuplicateSocket`, not by number. macOS's launchd passes sockets
+//! Unix only. On Windows, [`ListenFds::from_env`], [`Notifier::from_env`]
+//! and every adopting call return [`Error::Unsupported`], and `Handover` is
+//! absent: Windows passes sockets between processes with
+//! `WSADuplicateSocket`, not by number. macOS's launchd passes sockets
 //! through `launch_activate_socket(3)`, not these variables; it is not
 //! supported here (a launchd job can still name a descriptor with `fd:N`).
 
