@@ -359,11 +359,10 @@ pub(super) unsafe fn adopt(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn sockets_are_described_as_a_person_would() {
         use crate::sys::*;

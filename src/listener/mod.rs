@@ -1005,6 +1005,29 @@ fn listen_error(addr: &Address, backlog: i32, source: std::io::Error) -> Error {
     }
 }
 
+/// The listeners of `sd-listen:*` as one: TCP listeners together (as
+/// [`Listener::TcpAll`]), or the one Unix listener.
+fn every_listener(all: Vec<Listener>) -> Result<Listener> {
+    if all.len() == 1 {
+        return Ok(all.into_iter().next().expect("one listener"));
+    }
+    let mut tcp = Vec::with_capacity(all.len());
+    for listener in all {
+        match listener {
+            Listener::Tcp(l) => tcp.push(l),
+            Listener::TcpAll(ls) => tcp.extend(ls),
+            #[cfg(unix)]
+            Listener::Unix(_) => {
+                return Err(Error::invalid(
+                    "sd-listen:* takes every passed socket as one listener, and TCP and \
+                     Unix-domain sockets were passed: name each one with sd-listen:NAME",
+                ))
+            }
+        }
+    }
+    Ok(Listener::tcp_all(tcp))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1076,27 +1099,4 @@ mod tests {
         assert_eq!(calls, 2);
         assert!(err.to_string().starts_with("bind [::1]:9"), "{err}");
     }
-}
-
-/// The listeners of `sd-listen:*` as one: TCP listeners together (as
-/// [`Listener::TcpAll`]), or the one Unix listener.
-fn every_listener(all: Vec<Listener>) -> Result<Listener> {
-    if all.len() == 1 {
-        return Ok(all.into_iter().next().expect("one listener"));
-    }
-    let mut tcp = Vec::with_capacity(all.len());
-    for listener in all {
-        match listener {
-            Listener::Tcp(l) => tcp.push(l),
-            Listener::TcpAll(ls) => tcp.extend(ls),
-            #[cfg(unix)]
-            Listener::Unix(_) => {
-                return Err(Error::invalid(
-                    "sd-listen:* takes every passed socket as one listener, and TCP and \
-                     Unix-domain sockets were passed: name each one with sd-listen:NAME",
-                ))
-            }
-        }
-    }
-    Ok(Listener::tcp_all(tcp))
 }

@@ -8,6 +8,10 @@ use socket2::Socket;
 use super::{Connecting, Interest};
 use crate::Keepalive;
 
+#[path = "unix/process.rs"]
+mod process;
+pub(crate) use process::*;
+
 /// `setsockopt(level, name)` with a C `int` value, for the options socket2
 /// does not expose.
 #[allow(unsafe_code, dead_code)]
@@ -1199,7 +1203,3 @@ mod tests {
         assert_eq!(SUN_PATH_LEN, expected);
     }
 }
-
-#[path = "unix/process.rs"]
-mod process;
-pub(crate) use process::*;
