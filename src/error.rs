@@ -309,7 +309,7 @@ pub enum Error {
     /// Handing listeners over to a successor failed; the listeners are
     /// still this process's, and it can keep serving.
     ///
-    /// See [`activation::Handover`](crate::activation::Handover).
+    /// See `activation::Handover` (Unix).
     ///
     /// Shown as `hand listeners over to PROGRAM: REASON`, such as `hand
     /// listeners over to ./server: it exited (exit status: 1) before it

@@ -15,7 +15,7 @@ use super::{
 use crate::{Error, Listener, Result};
 
 /// The sockets a service manager passed to this process (`LISTEN_FDS`),
-/// read as `sd_listen_fds(3)` specifies; see the [module docs](self).
+/// read as `sd_listen_fds(3)` specifies; see the [module docs](crate::activation).
 ///
 /// Reading the environment changes no descriptor; each socket is checked
 /// and adopted only when asked for, once.

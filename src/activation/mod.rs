@@ -53,7 +53,7 @@
 //! is a socket, and `getsockopt(2)` that its type (`SO_TYPE`), family
 //! (`SO_DOMAIN`, or `getsockname(2)` where the OS lacks it) and, for a
 //! listener, `SO_ACCEPTCONN` fit what was asked. A wrong descriptor is an
-//! [`Error::Adopt`] naming its number and what it is; it is left open and
+//! [`Error::Adopt`](crate::Error::Adopt) naming its number and what it is; it is left open and
 //! unchanged. An adopted descriptor is set close-on-exec and from then on
 //! belongs to the returned value, which closes it when dropped. Descriptors
 //! that were not asked for are never closed or changed.
@@ -118,7 +118,7 @@
 //! # Platform-specific behavior
 //!
 //! Unix only. On Windows, [`ListenFds::from_env`], [`Notifier::from_env`]
-//! and every adopting call return [`Error::Unsupported`], and `Handover` is
+//! and every adopting call return [`Error::Unsupported`](crate::Error::Unsupported), and `Handover` is
 //! absent: Windows passes sockets between processes with
 //! `WSADuplicateSocket`, not by number. macOS's launchd passes sockets
 //! through `launch_activate_socket(3)`, not these variables; it is not
