@@ -5,8 +5,9 @@
 //!
 //! The successor of the library tests is this test binary itself, run with
 //! `--ignored --exact successor_child`, which adopts the socket named `web`,
-//! says `READY=1`, and answers one client with what it saw.
-#![cfg(unix)]
+//! says `READY=1`, and answers one client with what it saw. Linux: the
+//! checks read `/proc`.
+#![cfg(target_os = "linux")]
 
 mod hello_util;
 mod util;
