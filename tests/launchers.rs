@@ -146,15 +146,13 @@ fn cloexec_in(pid: u32, fd: i32) -> bool {
     flags & i64::from(libc::O_CLOEXEC) != 0
 }
 
-#[test]
-fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exec() {
-    // Two listeners, as systemfd passes them: at their own numbers, named by
-    // LISTEN_FDS_FIRST_FD, without LISTEN_PID. The second must be the next
-    // number, so both are made at numbers above any this test holds.
-    let a = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
-    let b = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
-    let first = 900;
-    for (listener, at) in [(&a, first), (&b, first + 1)] {
+/// Starts the example server with `args` and `listeners` passed as
+/// systemfd passes them: at numbers from `first`, named by
+/// `LISTEN_FDS_FIRST_FD`, without `LISTEN_PID`.
+fn start_passed(listeners: &[&std::net::TcpListener], first: i32, args: &[&str]) -> Running {
+    let count = listeners.len() as i32;
+    for (i, listener) in listeners.iter().enumerate() {
+        let at = first + i as i32;
         // SAFETY: dup3 onto a number this test does not use, close-on-exec
         // so that no other test's child inherits it; the copy is closed
         // below, after the server started.
@@ -163,11 +161,10 @@ fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exe
             at
         );
     }
-    let addr = a.local_addr().unwrap().to_string();
     let mut command = Command::new(example_binary("server"));
     command
-        .args(["--listen", "sd-listen", "--count", "1"])
-        .env("LISTEN_FDS", "2")
+        .args(args)
+        .env("LISTEN_FDS", count.to_string())
         .env("LISTEN_FDS_FIRST_FD", first.to_string())
         .env_remove("LISTEN_PID")
         .env_remove("LISTEN_FDNAMES")
@@ -176,7 +173,7 @@ fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exe
     // the child's own descriptor table.
     unsafe {
         command.pre_exec(move || {
-            for fd in [first, first + 1] {
+            for fd in first..first + count {
                 if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -184,11 +181,22 @@ fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exe
             Ok(())
         });
     }
-    let mut running = Running::start(&mut command);
-    for fd in [first, first + 1] {
-        // SAFETY: closes the copies this test made above, and nothing else.
+    let running = Running::start(&mut command);
+    for fd in first..first + count {
+        // SAFETY: closes the copies made above, and nothing else.
         unsafe { libc::close(fd) };
     }
+    running
+}
+
+#[test]
+fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exec() {
+    // Two listeners, as systemfd passes them; the server takes the first.
+    let a = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let b = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let first = 900;
+    let addr = a.local_addr().unwrap().to_string();
+    let mut running = start_passed(&[&a, &b], first, &["--listen", "sd-listen", "--count", "1"]);
     assert_eq!(running.listening_addr(), addr);
     let pid = running.child.id();
     // Adopted or not, each passed descriptor is close-on-exec now.
@@ -197,4 +205,27 @@ fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exe
     greet(&addr);
     served_one(running);
     eprintln!("LISTEN_FDS=2 LISTEN_FDS_FIRST_FD={first}, no LISTEN_PID: served on fd {first}, fds {first} and {} close-on-exec", first + 1);
+}
+
+#[test]
+fn sd_listen_star_serves_every_passed_socket() {
+    let a = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let b = ListenerBuilder::new().listen("127.0.0.1:0").unwrap();
+    let addrs = [
+        a.local_addr().unwrap().to_string(),
+        b.local_addr().unwrap().to_string(),
+    ];
+    // `--count 1` counts per listener: one client on each.
+    let mut running = start_passed(&[&a, &b], 910, &["--listen", "sd-listen:*", "--count", "1"]);
+    let mut listening = [running.listening_addr(), running.listening_addr()];
+    listening.sort();
+    let mut want = addrs.clone();
+    want.sort();
+    assert_eq!(listening, want);
+    for addr in &addrs {
+        greet(addr);
+    }
+    let finished = running.finish();
+    assert!(finished.status.success(), "{finished:?}");
+    assert_eq!(finished.stdout, SERVER_OUTPUT.repeat(2));
 }
