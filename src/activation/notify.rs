@@ -3,9 +3,10 @@
 //!
 //! Written on socket2 and one `sendmsg(2)` in `sys`, not on the `sd-notify`
 //! crate: that crate passes descriptors (`FDSTORE=1`) only through a further
-//! dependency (`sendfd`, its `fdstore` feature), and the handover's own
-//! receiving side ([`Handover`](super::Handover)) needs the same address
-//! rules here anyway. One datagram per notification, as `sd_notify` sends.
+//! dependency (`sendfd`, its `fdstore` feature), while the one call needed
+//! here is a few lines beside the crate's other `libc` calls; and the
+//! runtime dependencies stay socket2, thiserror and log. One datagram per
+//! notification, as `sd_notify` sends.
 
 use std::fmt;
 #[cfg(unix)]
