@@ -9,6 +9,7 @@
 //! cargo run --example server -- --port 0 --udp  # any free port, UDP
 //! cargo run --example server -- --listen unix:/tmp/hello.sock
 //! systemd-socket-activate -l 127.0.0.1:8080 target/debug/examples/server --listen sd-listen
+//! kill -HUP PID                                 # with --forever: restart without dropping a client
 //! RUST_LOG=debug cargo run --example server     # and every socket step
 //! cargo run --example server -- --help          # every option
 //! ```
@@ -17,7 +18,17 @@
 //! client, its message on one line of stdout followed by `Hello message
 //! sent`, as the C program does. A client whose exchange fails gets one
 //! `error: ...` line on stderr; after a counted run the exit status is
-//! non-zero if any did. A command line that cannot work (`--udp` with
+//! non-zero if any did.
+//!
+//! With `--forever` (Unix), `SIGHUP` restarts the server without refusing a
+//! client: it starts itself again with the same command line, hands the new
+//! process its listener (`activation::Handover`, named `server`), waits for
+//! it to say it is ready, prints `restarted: old pid OLD, new pid NEW`,
+//! stops accepting, finishes its clients and exits. If the new process
+//! fails, the old one says why and keeps serving. Started by systemd
+//! (`NOTIFY_SOCKET` set), it stores its listener in the fd store
+//! (`FDSTORE=1`, `FDNAME=server`) and says `READY=1`; a listener passed
+//! back under the name `server` is used instead of a new one. A command line that cannot work (`--udp` with
 //! `--unix`, `--count` with `--forever`, ...) is refused with exit status 2.
 
 use std::io::Write;
@@ -32,6 +43,8 @@ use clap::builder::RangedU64ValueParser;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
+#[cfg(unix)]
+use sockwright::activation::{Handover, ListenFds, Notifier};
 use sockwright::hello::{
     Exchange, Outcome, Server, Summary, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT,
     SERVER_GREETING,
@@ -200,6 +213,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The name this server gives its listener when it hands it to a
+/// successor or stores it with systemd, and looks for when it starts.
+#[cfg(unix)]
+const LISTENER_NAME: &str = "server";
+
 fn run(args: &Args) -> anyhow::Result<Summary> {
     let mut exchange = Exchange::server();
     exchange
@@ -209,8 +227,20 @@ fn run(args: &Args) -> anyhow::Result<Summary> {
     server.max_clients(args.max_clients);
     if args.forever {
         server.forever();
+        // Before any thread starts, so that every thread inherits it: only
+        // the restart thread takes SIGHUP.
+        #[cfg(unix)]
+        restart::block_sighup();
     } else {
         server.clients(args.count);
+    }
+    // A listener handed over by the process this one replaces, or kept in
+    // systemd's fd store across a restart.
+    #[cfg(unix)]
+    if !args.udp {
+        if let Some(listener) = inherited()? {
+            return serve_listener(&mut server, listener, None, args.forever);
+        }
     }
     let mut builder = ListenerBuilder::new();
     builder.backlog(args.backlog);
@@ -221,9 +251,12 @@ fn run(args: &Args) -> anyhow::Result<Summary> {
             // a live server's socket or any other file is not.
             let listener = builder.remove_stale_socket(true).listen_unix(path)?;
             eprintln!("listening on {}", path.display());
-            let served = server.serve_unix(&listener, report);
-            let _ = std::fs::remove_file(path);
-            return Ok(served?);
+            return serve_listener(
+                &mut server,
+                Listener::Unix(listener),
+                Some(path),
+                args.forever,
+            );
         }
         #[cfg(not(unix))]
         return Err(anyhow!(
@@ -246,38 +279,104 @@ fn run(args: &Args) -> anyhow::Result<Summary> {
         ));
     }
     if let Some(endpoint) = &args.listen {
-        return serve_endpoint(&server, &mut builder, endpoint);
+        #[cfg(unix)]
+        builder.remove_stale_socket(true);
+        // SAFETY: the one `fd:N` this builder may listen on is the `--listen` of
+        // this program's command line: a descriptor that whoever started the
+        // program opened for it. The program adopts no descriptor anywhere else.
+        unsafe { builder.allow_fd_endpoints(true) };
+        let listener = builder.listen_endpoint(endpoint)?;
+        let path = match endpoint {
+            Endpoint::Unix(path) => Some(path.as_path()),
+            _ => None,
+        };
+        return serve_listener(&mut server, listener, path, args.forever);
     }
     let addr = (args.addr.ip, args.addr.port.unwrap_or(args.port));
     if args.udp {
         let socket = builder.bind_udp(addr)?;
         eprintln!("listening on {}", socket.local_addr()?);
+        notify_ready(None)?;
         Ok(server.serve_udp(&socket, report)?)
     } else {
         let listener = builder.listen(addr)?;
-        eprintln!("listening on {}", listener.local_addr()?);
-        Ok(server.serve_tcp(&listener, report)?)
+        serve_listener(&mut server, Listener::Tcp(listener), None, args.forever)
     }
 }
 
-/// Serves the `--listen` endpoint: TCP, a name's every address, or a Unix
-/// socket, bound here or passed by whoever started the program.
-fn serve_endpoint(
-    server: &Server,
-    builder: &mut ListenerBuilder,
-    endpoint: &Endpoint,
-) -> anyhow::Result<Summary> {
-    #[cfg(unix)]
-    builder.remove_stale_socket(true);
-    // SAFETY: the one `fd:N` this builder may listen on is the `--listen` of
-    // this program's command line: a descriptor that whoever started the
-    // program opened for it. The program adopts no descriptor anywhere else.
-    unsafe { builder.allow_fd_endpoints(true) };
-    let listener = builder.listen_endpoint(endpoint)?;
-    for addr in listener.local_addrs()? {
-        eprintln!("listening on {addr}");
+/// The listeners passed under [`LISTENER_NAME`], if any: by a process this
+/// one replaces, or by systemd from its fd store.
+#[cfg(unix)]
+fn inherited() -> anyhow::Result<Option<Listener>> {
+    let fds = ListenFds::from_env()?;
+    if !fds.fds().any(|f| f.name() == Some(LISTENER_NAME)) {
+        return Ok(None);
     }
-    let served = match &listener {
+    let mut tcp = Vec::new();
+    while let Ok(listener) = fds.listener(LISTENER_NAME) {
+        match listener {
+            Listener::Tcp(l) => tcp.push(l),
+            Listener::TcpAll(all) => tcp.extend(all),
+            #[cfg(unix)]
+            unix => return Ok(Some(unix)),
+        }
+    }
+    Ok(Some(if tcp.len() == 1 {
+        Listener::Tcp(tcp.remove(0))
+    } else {
+        Listener::TcpAll(tcp)
+    }))
+}
+
+/// Tells a service manager that started this program (`NOTIFY_SOCKET`)
+/// that it is ready, after storing `listener` in its fd store; nothing
+/// when none did.
+fn notify_ready(listener: Option<&Listener>) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let notifier = Notifier::from_env()?;
+        if let Some(listener) = listener.filter(|_| notifier.is_enabled()) {
+            let fds: Vec<&dyn std::os::unix::io::AsFd> = match listener {
+                Listener::Tcp(l) => vec![l],
+                Listener::TcpAll(all) => all.iter().map(|l| l as _).collect(),
+                Listener::Unix(l) => vec![l],
+                _ => Vec::new(),
+            };
+            notifier.store(LISTENER_NAME, &fds)?;
+        }
+        notifier.ready()?;
+    }
+    #[cfg(not(unix))]
+    let _ = listener;
+    Ok(())
+}
+
+/// Serves a stream listener: TCP, a name's every address, or a Unix
+/// socket, whose file `path` is removed at the end unless a successor took
+/// it over. With `forever` on Unix, SIGHUP restarts the server (see the
+/// top of this file).
+fn serve_listener(
+    server: &mut Server,
+    listener: Listener,
+    path: Option<&std::path::Path>,
+    forever: bool,
+) -> anyhow::Result<Summary> {
+    if path.is_none() {
+        for addr in listener.local_addrs()? {
+            eprintln!("listening on {addr}");
+        }
+    }
+    notify_ready(Some(&listener))?;
+    let listener = std::sync::Arc::new(listener);
+    #[cfg(unix)]
+    let restarted = if forever {
+        Some(restart::on_sighup(server, &listener)?)
+    } else {
+        None
+    };
+    #[cfg(not(unix))]
+    let _ = forever;
+    let served = match &*listener {
         Listener::Tcp(l) => server.serve_tcp(l, report),
         // A name with several addresses (`localhost:8080`): one thread
         // serves each; `--count N` counts per address.
@@ -290,10 +389,102 @@ fn serve_endpoint(
             ))
         }
     };
-    if let Endpoint::Unix(path) = endpoint {
+    #[cfg(unix)]
+    let handed_over = restarted.is_some_and(|stop| stop.is_stopped());
+    #[cfg(not(unix))]
+    let handed_over = false;
+    if let (Some(path), false) = (path, handed_over) {
         let _ = std::fs::remove_file(path);
     }
     Ok(served?)
+}
+
+/// Restarting on SIGHUP by a handover to a new process of this program.
+#[cfg(unix)]
+mod restart {
+    use std::sync::Arc;
+
+    use sockwright::hello::{Server, Stop};
+    use sockwright::Listener;
+
+    use super::{Handover, LISTENER_NAME};
+
+    /// Blocks SIGHUP in this thread and the threads it starts, so that it
+    /// stays pending until the restart thread takes it with `sigwait`.
+    pub(super) fn block_sighup() {
+        // SAFETY: sigemptyset, sigaddset and pthread_sigmask only touch the
+        // signal set on this stack and this thread's mask.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGHUP);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+    }
+
+    /// Waits for SIGHUP; then hands `listener` over to a new process of
+    /// this program and, once it is ready, stops `server`. Returns the stop,
+    /// which says afterwards whether the listener was handed over.
+    pub(super) fn on_sighup(server: &mut Server, listener: &Arc<Listener>) -> anyhow::Result<Stop> {
+        // A nonblocking listener: the accept loop waits in poll(2), which
+        // the stop wakes, and never blocks in accept on a client that the
+        // new process took first. The flag is the socket's, so the new
+        // process sees it too; it serves either mode.
+        listener.set_nonblocking(true)?;
+        let stop = Stop::new()?;
+        server.stop_on(&stop);
+        let listener = Arc::clone(listener);
+        let stopping = stop.clone();
+        std::thread::Builder::new()
+            .name("restart".to_owned())
+            .spawn(move || loop {
+                wait_for_sighup();
+                let mut handover = match Handover::restart() {
+                    Ok(handover) => handover,
+                    Err(e) => {
+                        eprintln!("error: restart: {e}; still serving");
+                        continue;
+                    }
+                };
+                match &*listener {
+                    Listener::Tcp(l) => handover.listener(LISTENER_NAME, l),
+                    Listener::TcpAll(all) => {
+                        for l in all {
+                            handover.listener(LISTENER_NAME, l);
+                        }
+                        &mut handover
+                    }
+                    Listener::Unix(l) => handover.listener(LISTENER_NAME, l),
+                    _ => &mut handover,
+                };
+                match handover.start() {
+                    Ok(successor) => {
+                        eprintln!(
+                            "restarted: old pid {}, new pid {}",
+                            std::process::id(),
+                            successor.pid()
+                        );
+                        stopping.stop();
+                        return;
+                    }
+                    Err(e) => eprintln!("error: restart: {e}; still serving"),
+                }
+            })?;
+        Ok(stop)
+    }
+
+    /// `sigwait` for SIGHUP, blocked in every thread by [`block_sighup`].
+    fn wait_for_sighup() {
+        // SAFETY: as in `block_sighup`; sigwait writes the signal number
+        // into `sig`.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGHUP);
+            let mut sig = 0;
+            while libc::sigwait(&set, &mut sig) != 0 {}
+        }
+    }
 }
 
 /// Serves every listener of a name on a thread of its own, and adds up

@@ -287,6 +287,44 @@ pub enum Error {
         error: Option<io::Error>,
     },
 
+    /// A notification to the service manager (`NOTIFY_SOCKET`) could not
+    /// be sent.
+    ///
+    /// See [`activation::Notifier`](crate::activation::Notifier).
+    ///
+    /// Shown as `notify SOCKET of STATE: REASON`, such as `notify
+    /// /run/systemd/notify of READY=1: Connection refused (os error 111)`.
+    #[error("notify {socket} of {state}: {}", Cause(.error))]
+    #[non_exhaustive]
+    Notify {
+        /// `NOTIFY_SOCKET` as it was set: a path or `@NAME`.
+        socket: String,
+        /// The state sent, its lines joined by spaces: `READY=1`,
+        /// `FDSTORE=1 FDNAME=web`.
+        state: String,
+        /// The OS error.
+        error: io::Error,
+    },
+
+    /// Handing listeners over to a successor failed; the listeners are
+    /// still this process's, and it can keep serving.
+    ///
+    /// See `activation::Handover` (Unix).
+    ///
+    /// Shown as `hand listeners over to PROGRAM: REASON`, such as `hand
+    /// listeners over to ./server: it exited (exit status: 1) before it
+    /// said it was ready`.
+    #[error("hand listeners over to {program}: {reason}")]
+    #[non_exhaustive]
+    Handover {
+        /// The successor's program, as given.
+        program: String,
+        /// What went wrong, ending with the OS reason where there is one.
+        reason: String,
+        /// The OS error, when a system call failed.
+        error: Option<io::Error>,
+    },
+
     /// A step of a [`hello`](crate::hello) exchange failed.
     ///
     /// Shown as `STEP PEER: REASON`, such as `receive greeting from
@@ -335,6 +373,7 @@ impl Error {
             Error::Unsupported { .. } => io::ErrorKind::Unsupported,
             Error::SelfConnect { .. } => io::ErrorKind::ConnectionRefused,
             Error::Adopt { error: None, .. } => io::ErrorKind::InvalidInput,
+            Error::Handover { error: None, .. } => io::ErrorKind::Other,
             _ => self
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
@@ -374,7 +413,7 @@ impl Error {
             Error::InvalidConfig { .. } | Error::Unsupported { .. } | Error::SelfConnect { .. } => {
                 None
             }
-            Error::Adopt { error, .. } => error.as_ref(),
+            Error::Adopt { error, .. } | Error::Handover { error, .. } => error.as_ref(),
             Error::AllAttemptsFailed { attempts, .. } => attempts
                 .iter()
                 .rev()
@@ -389,7 +428,8 @@ impl Error {
             | Error::Listen { error, .. }
             | Error::Connect { error, .. }
             | Error::Register { error, .. }
-            | Error::Accept { error, .. } => Some(error),
+            | Error::Accept { error, .. }
+            | Error::Notify { error, .. } => Some(error),
             #[cfg(feature = "hello")]
             Error::Exchange { error, .. } => Some(error),
         }
@@ -787,6 +827,28 @@ mod tests {
                     "not an open file descriptor".to_owned(),
                 ],
             ),
+            (
+                Error::Notify {
+                    socket: "@notify".into(),
+                    state: "READY=1".into(),
+                    error: os(111),
+                },
+                vec![
+                    "notify @notify of READY=1".to_owned(),
+                    "os error 111".to_owned(),
+                ],
+            ),
+            (
+                Error::Handover {
+                    program: "./server".into(),
+                    reason: format!("start it: {}", os(2)),
+                    error: Some(os(2)),
+                },
+                vec![
+                    "hand listeners over to ./server: start it".to_owned(),
+                    "os error 2".to_owned(),
+                ],
+            ),
         ];
         #[cfg(feature = "hello")]
         all.push((
@@ -824,6 +886,8 @@ mod tests {
             Error::AllAttemptsFailed { .. } => "AllAttemptsFailed",
             Error::Accept { .. } => "Accept",
             Error::Adopt { .. } => "Adopt",
+            Error::Notify { .. } => "Notify",
+            Error::Handover { .. } => "Handover",
             #[cfg(feature = "hello")]
             Error::Exchange { .. } => "Exchange",
         }

@@ -17,7 +17,10 @@
 //!   `fd:3`, once the program vouches for numbered descriptors) through
 //!   [`ListenerBuilder::listen_endpoint`], sockets passed by a
 //!   service manager ([`activation`]), and every address of a name on one port
-//!   ([`ListenerBuilder::listen_all`]). Clients reach the same strings with
+//!   ([`ListenerBuilder::listen_all`]). A server tells systemd it is ready and
+//!   keeps its listeners in the fd store ([`activation::Notifier`]), and
+//!   restarts or upgrades without refusing a connection by handing them to
+//!   its successor (`activation::Handover`, Unix). Clients reach the same strings with
 //!   [`ConnectorBuilder::connect_endpoint`], which returns a [`Stream`].
 //! - [`hello`] (the default `hello` feature) carries the tutorial's exchange
 //!   itself, `Hello from client` / `Hello from server`, wire-compatible with

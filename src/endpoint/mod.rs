@@ -21,6 +21,9 @@ use std::str::FromStr;
 use crate::bounded::shown::Quoted;
 
 /// The forms [`Endpoint`]'s `FromStr` accepts, as its errors list them.
+/// The name in `sd-listen:*`: every passed socket.
+pub(crate) const EVERY_INHERITED: &str = "*";
+
 const FORMS: &str =
     "HOST:PORT, [IPV6]:PORT, unix:PATH, /PATH, ./PATH, @NAME, sd-listen, sd-listen:NAME, fd:N";
 
@@ -38,7 +41,7 @@ const FORMS: &str =
 /// | `localhost:8080` | [`Host`](Self::Host) | TCP on every address the name resolves to, on one port |
 /// | `unix:PATH`, `/PATH`, `./PATH` | [`Unix`](Self::Unix) | a Unix-domain socket file |
 /// | `@NAME` | [`Abstract`](Self::Abstract) | a Linux abstract Unix socket |
-/// | `sd-listen`, `sd-listen:NAME` | [`Inherited`](Self::Inherited) | the first socket the service manager passed, or the one with that name |
+/// | `sd-listen`, `sd-listen:NAME`, `sd-listen:*` | [`Inherited`](Self::Inherited) | the first socket the service manager passed, the one with that name, or every one |
 /// | `fd:N` | [`Fd`](Self::Fd) | the listening socket at descriptor N |
 ///
 /// A host written as a number must be four decimal numbers: `127.1:80` and
@@ -80,7 +83,9 @@ pub enum Endpoint {
     /// first.
     Abstract(String),
     /// A socket the service manager passed (`LISTEN_FDS`): `sd-listen` for
-    /// the first one, `sd-listen:NAME` for the one `LISTEN_FDNAMES` names so.
+    /// the first one, `sd-listen:NAME` for the one `LISTEN_FDNAMES` names so,
+    /// `sd-listen:*` for every one not adopted yet (TCP listeners become one
+    /// [`Listener::TcpAll`]; a socket named `*` is not selected by name).
     Inherited(Option<String>),
     /// A listening socket at this descriptor number, handed to the process
     /// by whoever started it: `fd:N`. A builder adopts it only once the

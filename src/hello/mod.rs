@@ -113,7 +113,7 @@ use framer::{timed_out, Framer, Verdict};
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub use framer::{Framer as FuzzFramer, Verdict as FuzzVerdict};
-pub use server::{Outcome, Server, Summary, DEFAULT_MAX_CLIENTS};
+pub use server::{Outcome, Server, Stop, Summary, DEFAULT_MAX_CLIENTS};
 pub use transport::{Io, Named, Transport};
 
 /// What the client sends: `Hello from client` (17 bytes, no terminator).

@@ -652,9 +652,10 @@ impl ListenerBuilder {
         match endpoint {
             Endpoint::Inherited(name) => {
                 let fds = crate::activation::ListenFds::from_env()?;
-                let listener = match name {
+                let listener = match name.as_deref() {
                     None => fds.listener(0)?,
-                    Some(name) => fds.listener(name.as_str())?,
+                    Some(crate::endpoint::EVERY_INHERITED) => every_listener(fds.listeners()?)?,
+                    Some(name) => fds.listener(name)?,
                 };
                 self.finish_adopted(listener)
             }
@@ -1002,6 +1003,29 @@ fn listen_error(addr: &Address, backlog: i32, source: std::io::Error) -> Error {
         backlog,
         error: source,
     }
+}
+
+/// The listeners of `sd-listen:*` as one: TCP listeners together (as
+/// [`Listener::TcpAll`]), or the one Unix listener.
+fn every_listener(all: Vec<Listener>) -> Result<Listener> {
+    if all.len() == 1 {
+        return Ok(all.into_iter().next().expect("one listener"));
+    }
+    let mut tcp = Vec::with_capacity(all.len());
+    for listener in all {
+        match listener {
+            Listener::Tcp(l) => tcp.push(l),
+            Listener::TcpAll(ls) => tcp.extend(ls),
+            #[cfg(unix)]
+            Listener::Unix(_) => {
+                return Err(Error::invalid(
+                    "sd-listen:* takes every passed socket as one listener, and TCP and \
+                     Unix-domain sockets were passed: name each one with sd-listen:NAME",
+                ))
+            }
+        }
+    }
+    Ok(Listener::tcp_all(tcp))
 }
 
 #[cfg(test)]

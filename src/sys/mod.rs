@@ -34,7 +34,8 @@
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
 //! - Unix only: `SUN_PATH_LEN`, the size of `sockaddr_un`'s `sun_path`.
 //!
-//! and, on Unix only, for the files of Unix sockets (`crate::listener::unix_file`):
+//! and, on Unix only, for the files of Unix sockets (`crate::listener::unix_file`,
+//! in `unix/files.rs`):
 //! - `fchmod_socket(&Socket, mode)`: `fchmod(2)` before `bind` (Linux;
 //!   nothing elsewhere);
 //! - `Dir`: a directory opened once, and the calls on one name in it that
@@ -48,6 +49,19 @@
 //! - (Linux) `holders_of(dev, ino)`: the sockets bound to a file and whether
 //!   they listen, and `bound_file(&Socket)`: the file a socket is bound to,
 //!   both from the kernel's table of Unix sockets (`NETLINK_SOCK_DIAG`);
+//!
+//! and, on Unix only, for socket activation and the handover to a successor
+//! (`unix/process.rs`, used by `crate::activation`):
+//! - `set_cloexec(fd)`: `fcntl(F_SETFD, FD_CLOEXEC)` on a passed descriptor;
+//! - `pidfd_id_self()`: this process's pidfd inode number, which
+//!   `LISTEN_PIDFDID` names (Linux 6.9 and later; `None` elsewhere);
+//! - `send_with_fds(&Socket, &SockAddr, data, fds)`: one `sendmsg(2)` with
+//!   an `SCM_RIGHTS` message (`FDSTORE=1`); `monotonic_now()`:
+//!   `CLOCK_MONOTONIC` (`MONOTONIC_USEC=`);
+//! - `Spawn`, `spawn_with_fds(&Spawn)`: `fork` + `execve` with descriptors
+//!   at 3, 4, ... and `LISTEN_PID` the child's own, async-signal-safe between
+//!   the two; `try_wait(pid)`, `wait_blocking(pid)` (`waitpid`), `kill(pid)`
+//!   (`SIGKILL`);
 //!
 //! and, only where the platform has the option (the option table in
 //! `crate::options` calls them through `on_X!`, so other platforms never

@@ -26,6 +26,7 @@ use crate::sys::{self, Interest, PollFd};
 use crate::{Address, Error, Result, HELLO_LOG};
 
 mod conn;
+mod stop;
 mod waker;
 mod worker;
 
@@ -140,7 +141,10 @@ pub struct Server {
     max_clients: usize,
     workers: Option<usize>,
     clients: Option<u64>,
+    stop: Option<Stop>,
 }
+
+pub use stop::Stop;
 
 /// What happened to one client of a [`Server`].
 ///
@@ -221,6 +225,7 @@ impl Server {
             max_clients: DEFAULT_MAX_CLIENTS,
             workers: None,
             clients: None,
+            stop: None,
         }
     }
 
@@ -297,6 +302,23 @@ impl Server {
         self
     }
 
+    /// Makes [`serve_tcp`](Self::serve_tcp) and [`serve_unix`](Self::serve_unix)
+    /// stop accepting once `stop` is given: they
+    /// then serve the clients already accepted to the end and return, with
+    /// no error. The listener stays open, and listening, for whoever else
+    /// holds it; see [`Stop`].
+    ///
+    /// Default: no stop; an endless server returns only when its listener
+    /// fails.
+    ///
+    /// # Examples
+    ///
+    /// See [`Stop`].
+    pub fn stop_on(&mut self, stop: &Stop) -> &mut Self {
+        self.stop = Some(stop.clone());
+        self
+    }
+
     /// Accepts TCP connections on `listener` and runs the exchange with each
     /// one without a thread of its own (see [`Server`]), calling `on_client`
     /// with each [`Outcome`].
@@ -358,7 +380,7 @@ impl Server {
                 let (stream, peer) = listener.accept()?;
                 Ok((stream, Address::Inet(peer)))
             },
-            || readable(sys::poll_fd(listener, Interest::Read)),
+            || self.readable(sys::poll_fd(listener, Interest::Read)),
             addr,
             on_client,
         )
@@ -419,7 +441,7 @@ impl Server {
                 let (stream, peer) = listener.accept()?;
                 Ok((stream, path(&peer)))
             },
-            || readable(sys::poll_fd(listener, Interest::Read)),
+            || self.readable(sys::poll_fd(listener, Interest::Read)),
             addr,
             on_client,
         )
@@ -747,6 +769,10 @@ impl Server {
         let mut backoff = FIRST_BACKOFF;
         while self.clients.is_none_or(|n| summary.accepted < n) {
             shared.slots.wait_below(self.max_clients);
+            if self.stop.as_ref().is_some_and(Stop::is_stopped) {
+                debug!(target: HELLO_LOG, "stopped accepting on {}; serving the clients accepted", local());
+                break;
+            }
             let failed = match accept() {
                 Ok((stream, peer)) => {
                     backoff = FIRST_BACKOFF;
@@ -999,6 +1025,19 @@ fn accept_failure(e: &io::Error) -> Failure {
         io::ErrorKind::WouldBlock => Failure::NotReady,
         io::ErrorKind::InvalidInput => Failure::Fatal,
         _ => Failure::Backoff,
+    }
+}
+
+impl Server {
+    /// [`readable`], also returning once [`stop_on`](Self::stop_on)'s stop
+    /// is given.
+    fn readable(&self, entry: PollFd) -> io::Result<()> {
+        let Some(stop) = &self.stop else {
+            return readable(entry);
+        };
+        let mut fds = [entry, stop.poll_fd()];
+        while !stop.is_stopped() && sys::poll(&mut fds, -1)? == 0 {}
+        Ok(())
     }
 }
 
