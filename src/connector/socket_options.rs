@@ -140,7 +140,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reuse_address(&mut self, reuse: bool) -> &mut Self {
-        *self.opts.set.reuse_address() = Some(reuse);
+        self.opts.set.reuse_address = Some(reuse);
         self
     }
 
@@ -160,7 +160,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn reuse_port(&mut self, reuse: bool) -> &mut Self {
-            *self.opts.set.reuse_port() = Some(reuse);
+            self.opts.set.reuse_port = Some(reuse);
             self
         }
     }
@@ -184,7 +184,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn exclusive_address_use(&mut self, exclusive: bool) -> &mut Self {
-            *self.opts.set.exclusive_address_use() = Some(exclusive);
+            self.opts.set.exclusive_address_use = Some(exclusive);
             self
         }
     }
@@ -205,7 +205,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn only_v6(&mut self, only_v6: bool) -> &mut Self {
-        *self.opts.set.only_v6() = Some(only_v6);
+        self.opts.set.only_v6 = Some(only_v6);
         self
     }
 
@@ -262,7 +262,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_buffer_size(&mut self, bytes: usize) -> &mut Self {
-        *self.opts.set.send_buffer_size() = Some(bytes);
+        self.opts.set.send_buffer_size = Some(bytes);
         self
     }
 
@@ -286,7 +286,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn recv_buffer_size(&mut self, bytes: usize) -> &mut Self {
-        *self.opts.set.recv_buffer_size() = Some(bytes);
+        self.opts.set.recv_buffer_size = Some(bytes);
         self
     }
 
@@ -305,7 +305,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ttl(&mut self, ttl: u32) -> &mut Self {
-        *self.opts.set.ttl() = Some(ttl);
+        self.opts.set.ttl = Some(ttl);
         self
     }
 
@@ -332,7 +332,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tos(&mut self, tos: u32) -> &mut Self {
-            *self.opts.set.tos() = Some(tos);
+            self.opts.set.tos = Some(tos);
             self
         }
     }
@@ -355,7 +355,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn mark(&mut self, mark: u32) -> &mut Self {
-            *self.opts.set.mark() = Some(mark);
+            self.opts.set.mark = Some(mark);
             self
         }
 
@@ -374,7 +374,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn ip_transparent(&mut self, transparent: bool) -> &mut Self {
-            *self.opts.set.ip_transparent() = Some(transparent);
+            self.opts.set.ip_transparent = Some(transparent);
             self
         }
 
@@ -393,7 +393,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn freebind(&mut self, freebind: bool) -> &mut Self {
-            *self.opts.set.freebind() = Some(freebind);
+            self.opts.set.freebind = Some(freebind);
             self
         }
 
@@ -422,7 +422,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_user_timeout(&mut self, timeout: Duration) -> &mut Self {
-            *self.opts.set.tcp_user_timeout() = Some(timeout);
+            self.opts.set.tcp_user_timeout = Some(timeout);
             self
         }
 
@@ -443,7 +443,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_notsent_lowat(&mut self, bytes: u32) -> &mut Self {
-            *self.opts.set.tcp_notsent_lowat() = Some(bytes);
+            self.opts.set.tcp_notsent_lowat = Some(bytes);
             self
         }
 
@@ -468,7 +468,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_fastopen_connect(&mut self, fastopen: bool) -> &mut Self {
-            *self.opts.set.tcp_fastopen_connect() = Some(fastopen);
+            self.opts.set.tcp_fastopen_connect = Some(fastopen);
             self
         }
     }
@@ -496,7 +496,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn busy_poll(&mut self, duration: Duration) -> &mut Self {
-            *self.opts.set.busy_poll() = Some(duration);
+            self.opts.set.busy_poll = Some(duration);
             self
         }
 
@@ -515,7 +515,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn cpu_affinity(&mut self, cpu: usize) -> &mut Self {
-            *self.opts.set.cpu_affinity() = Some(cpu);
+            self.opts.set.cpu_affinity = Some(cpu);
             self
         }
     }
@@ -546,7 +546,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn bind_device(&mut self, interface: &str) -> &mut Self {
-            *self.opts.set.bind_device() = Some(interface.to_owned());
+            self.opts.set.bind_device = Some(interface.to_owned());
             self
         }
 
@@ -571,7 +571,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn bind_device_by_index(&mut self, index: std::num::NonZeroU32) -> &mut Self {
-            *self.opts.set.bind_device_by_index() = Some(index);
+            self.opts.set.bind_device_by_index = Some(index);
             self
         }
     }
@@ -596,7 +596,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_congestion(&mut self, algorithm: &str) -> &mut Self {
-            *self.opts.set.tcp_congestion() = Some(algorithm.to_owned());
+            self.opts.set.tcp_congestion = Some(algorithm.to_owned());
             self
         }
     }
@@ -619,7 +619,7 @@ impl ConnectorBuilder {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn tcp_mss(&mut self, mss: u32) -> &mut Self {
-            *self.opts.set.tcp_mss() = Some(mss);
+            self.opts.set.tcp_mss = Some(mss);
             self
         }
     }
@@ -654,7 +654,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_timeout(&mut self, timeout: Duration) -> &mut Self {
-        *self.opts.set.read_timeout() = Some(timeout);
+        self.opts.set.read_timeout = Some(timeout);
         self
     }
 
@@ -686,7 +686,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn write_timeout(&mut self, timeout: Duration) -> &mut Self {
-        *self.opts.set.write_timeout() = Some(timeout);
+        self.opts.set.write_timeout = Some(timeout);
         self
     }
 
@@ -706,7 +706,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn nodelay(&mut self, nodelay: bool) -> &mut Self {
-        *self.opts.set.nodelay() = Some(nodelay);
+        self.opts.set.nodelay = Some(nodelay);
         self
     }
 
@@ -733,7 +733,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn keepalive(&mut self, keepalive: Keepalive) -> &mut Self {
-        *self.opts.set.keepalive() = Some(keepalive);
+        self.opts.set.keepalive = Some(keepalive);
         self
     }
 
@@ -760,7 +760,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn linger(&mut self, linger: Option<Duration>) -> &mut Self {
-        *self.opts.set.linger() = Some(linger);
+        self.opts.set.linger = Some(linger);
         self
     }
 
@@ -779,7 +779,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn broadcast(&mut self, broadcast: bool) -> &mut Self {
-        *self.opts.set.broadcast() = Some(broadcast);
+        self.opts.set.broadcast = Some(broadcast);
         self
     }
 
@@ -800,7 +800,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn multicast_loop(&mut self, multicast_loop: bool) -> &mut Self {
-        *self.opts.set.multicast_loop() = Some(multicast_loop);
+        self.opts.set.multicast_loop = Some(multicast_loop);
         self
     }
 
@@ -821,7 +821,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn multicast_ttl(&mut self, ttl: u32) -> &mut Self {
-        *self.opts.set.multicast_ttl() = Some(ttl);
+        self.opts.set.multicast_ttl = Some(ttl);
         self
     }
 
@@ -843,7 +843,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn multicast_if_v4(&mut self, interface: Ipv4Addr) -> &mut Self {
-        *self.opts.set.multicast_if_v4() = Some(interface);
+        self.opts.set.multicast_if_v4 = Some(interface);
         self
     }
 
@@ -862,7 +862,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), sockwright::Error>(())
     /// ```
     pub fn multicast_if_v6(&mut self, interface: u32) -> &mut Self {
-        *self.opts.set.multicast_if_v6() = Some(interface);
+        self.opts.set.multicast_if_v6 = Some(interface);
         self
     }
 }

@@ -421,7 +421,7 @@ impl ListenerBuilder {
         let mut addrs = addrs.to_vec();
         crate::resolve::dedup(&mut addrs);
         let mut v6 = self.clone();
-        *v6.opts.set.only_v6() = Some(true);
+        v6.opts.set.only_v6 = Some(true);
         let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {
             let builder = if a.is_ipv6() { &v6 } else { self };
             let socket = builder.bound_inet_as(a, Type::Stream, nonblocking)?;
