@@ -34,7 +34,8 @@
 //!   `MSS_RANGE`: the `TCP_MAXSEG` values the kernel takes.
 //! - Unix only: `SUN_PATH_LEN`, the size of `sockaddr_un`'s `sun_path`.
 //!
-//! and, on Unix only, for the files of Unix sockets (`crate::listener::unix_file`):
+//! and, on Unix only, in `unix_files.rs`, for the files of Unix sockets
+//! (`crate::listener::unix_file`):
 //! - `fchmod_socket(&Socket, mode)`: `fchmod(2)` before `bind` (Linux;
 //!   nothing elsewhere);
 //! - `Dir`: a directory opened once, and the calls on one name in it that
@@ -68,6 +69,15 @@ mod imp;
 
 pub(crate) use imp::*;
 
+#[cfg(unix)]
+mod unix_files;
+#[cfg(unix)]
+pub(crate) use unix_files::*;
+
+use std::io;
+
+use socket2::Socket;
+
 /// What a readiness wait waits for on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // Without the hello server only connects are waited for.
@@ -90,6 +100,59 @@ pub(crate) enum Connecting {
     Connected,
     /// An error or hang-up was reported: `SO_ERROR` says which error.
     Failed,
+}
+
+/// The readiness wait (`poll(2)`, `WSAPoll`) on sockets with a nonblocking
+/// connect under way: waits until at least one of them is writable, has an
+/// error or hung up, for at most `wait_ms` milliseconds (`-1`: no limit).
+/// Returns, per socket, how its connect stands; a wait interrupted by a
+/// signal returns every one pending, and the caller waits again for the
+/// time left.
+///
+/// Windows before Windows 10 version 2004 (build 19041) does not report a
+/// failed connect through `WSAPoll`; there such an attempt counts as pending
+/// until the connect timeout runs out (socket2's own `connect_timeout` has
+/// the same limit).
+pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
+    let mut fds: Vec<PollFd> = sockets
+        .iter()
+        .map(|s| poll_fd(*s, Interest::Write))
+        .collect();
+    poll(&mut fds, wait_ms)?;
+    Ok(fds
+        .iter()
+        .map(|fd| imp::connect_state(fd.revents))
+        .collect())
+}
+
+/// [`poll_connecting`] for one socket, with nothing allocated.
+pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
+    let mut fds = [poll_fd(socket, Interest::Write)];
+    poll(&mut fds, wait_ms)?;
+    Ok(imp::connect_state(fds[0].revents))
+}
+
+/// [`poll_connecting`], also waking when `wake` is readable (an answer of a
+/// name's lookup came in). Returns how each socket's connect stands and
+/// whether `wake` is readable; a wait interrupted by a signal returns every
+/// connect pending and `wake` not readable.
+pub(crate) fn poll_connecting_or_woken(
+    sockets: &[&Socket],
+    wake: &Socket,
+    wait_ms: i32,
+) -> io::Result<(Vec<Connecting>, bool)> {
+    let mut fds: Vec<PollFd> = sockets
+        .iter()
+        .map(|s| poll_fd(*s, Interest::Write))
+        .chain(std::iter::once(poll_fd(wake, Interest::Read)))
+        .collect();
+    poll(&mut fds, wait_ms)?;
+    let (connects, woken) = fds.split_at(sockets.len());
+    let states = connects
+        .iter()
+        .map(|fd| imp::connect_state(fd.revents))
+        .collect();
+    Ok((states, woken.iter().any(is_ready)))
 }
 
 /// `SO_LINGER` counts whole seconds everywhere.
