@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::platform::has;
+
 /// TCP keepalive settings, for both builders: the connections that
 /// [`ConnectorBuilder::keepalive`](crate::ConnectorBuilder::keepalive) makes,
 /// and those accepted from a listener built with `ListenerBuilder::keepalive`
@@ -176,7 +178,7 @@ const INT_SECONDS: Duration = Duration::from_secs(i32::MAX as u64);
 /// at its default `hz` of 1000) and refuse what does not fit (`EINVAL`).
 const MILLISECOND_COUNT: Duration = Duration::from_secs(u32::MAX as u64 / 1000);
 
-pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "android")) {
+pub(crate) const LIMITS: Limits = if has::LINUX {
     // MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT (include/net/tcp.h).
     Limits {
         time_option: "TCP_KEEPIDLE",
@@ -187,13 +189,7 @@ pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "
         max_interval: Duration::from_secs(32_767),
         max_retries: 127,
     }
-} else if cfg!(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-)) {
+} else if has::APPLE {
     Limits {
         time_option: "TCP_KEEPALIVE",
         interval_option: "TCP_KEEPINTVL",
@@ -203,7 +199,7 @@ pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "
         max_interval: MILLISECOND_COUNT,
         max_retries: i32::MAX as u32,
     }
-} else if cfg!(any(target_os = "freebsd", target_os = "dragonfly")) {
+} else if has::FREEBSD_LIKE {
     Limits {
         time_option: "TCP_KEEPIDLE",
         interval_option: "TCP_KEEPINTVL",
@@ -213,7 +209,7 @@ pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "
         max_interval: MILLISECOND_COUNT,
         max_retries: i32::MAX as u32,
     }
-} else if cfg!(windows) {
+} else if has::WINDOWS {
     // `SIO_KEEPALIVE_VALS` takes both times as a `ULONG` of milliseconds;
     // `TCP_KEEPCNT` refuses more than 255.
     Limits {

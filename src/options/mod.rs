@@ -269,7 +269,7 @@ impl Options {
                 )))
             }
         }
-        if self.protocol == Protocol::Mptcp && !cfg!(target_os = "linux") {
+        if self.protocol == Protocol::Mptcp && !crate::platform::has::LINUX_ONLY {
             return Err(Error::Unsupported {
                 what: "multipath TCP (IPPROTO_MPTCP)",
             });

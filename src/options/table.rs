@@ -211,12 +211,13 @@ const MS: Duration = Duration::from_millis(1);
 const US: Duration = Duration::from_micros(1);
 const SECOND: Duration = Duration::from_secs(1);
 
-/// `duration` in whole `unit`s, rounded up (checked to fit by `check`).
-/// Only Linux-only options use it.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn whole(duration: Duration, unit: Duration) -> u32 {
-    let units = sys::round_up(duration, unit).as_nanos() / unit.as_nanos();
-    u32::try_from(units).unwrap_or(u32::MAX)
+cfg_linux! {
+    /// `duration` in whole `unit`s, rounded up (checked to fit by `check`).
+    /// Only Linux options use it.
+    fn whole(duration: Duration, unit: Duration) -> u32 {
+        let units = sys::round_up(duration, unit).as_nanos() / unit.as_nanos();
+        u32::try_from(units).unwrap_or(u32::MAX)
+    }
 }
 
 table! {

@@ -297,6 +297,23 @@ pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
     None
 }
 
+/// The abstract name (Linux, Android) of a Unix socket address, without
+/// its leading NUL; `None` for a path, an unnamed socket, or elsewhere.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn abstract_name(addr: &std::os::unix::net::SocketAddr) -> Option<&[u8]> {
+    #[cfg(target_os = "android")]
+    use std::os::android::net::SocketAddrExt;
+    #[cfg(target_os = "linux")]
+    use std::os::linux::net::SocketAddrExt;
+    addr.as_abstract_name()
+}
+
+/// Elsewhere a Unix socket address has no abstract name.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn abstract_name(_: &std::os::unix::net::SocketAddr) -> Option<&[u8]> {
+    None
+}
+
 /// Nonblocking mode on or off with one call, `ioctl(FIONBIO)`, where
 /// socket2's `set_nonblocking` makes two (`fcntl` `F_GETFL`, then `F_SETFL`).
 /// Both change the same `O_NONBLOCK` flag of the open file.

@@ -6,8 +6,6 @@
 use std::io;
 use std::os::unix::io::AsRawFd;
 
-use socket2::Socket;
-
 use super::imp::syscall;
 
 /// What kind of file a directory entry is (`st_mode & S_IFMT`).
@@ -319,7 +317,7 @@ pub(crate) fn holders_of(dev: u64, ino: u64) -> io::Result<Vec<Holder>> {
 /// The file (device, inode) that `socket` is bound to, from the kernel's
 /// table (`NETLINK_SOCK_DIAG`, one socket asked for by its inode, which is
 /// `fstat(socket).st_ino`); `None` for a socket bound to no file.
-pub(crate) fn bound_file(socket: &Socket) -> io::Result<Option<(u64, u64)>> {
+pub(crate) fn bound_file(socket: &socket2::Socket) -> io::Result<Option<(u64, u64)>> {
     let ino = u32::try_from(fstat(socket.as_raw_fd())?.ino)
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
     let mut vfs = None;
@@ -359,7 +357,7 @@ fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
 fn sock_diag(ino: Option<u32>, mut each: impl FnMut(DiagEntry)) -> io::Result<()> {
     use std::io::Read;
 
-    let netlink = Socket::new(
+    let netlink = socket2::Socket::new(
         socket2::Domain::from(libc::AF_NETLINK),
         socket2::Type::DGRAM,
         Some(socket2::Protocol::from(libc::NETLINK_SOCK_DIAG)),
