@@ -8,6 +8,7 @@
 //! the check that it fits the socket, the `setsockopt` and the log line. A
 //! builder's setter only stores the value.
 
+mod setters;
 mod table;
 
 use std::fmt;
