@@ -1,59 +1,13 @@
 //! [`ConnectorBuilder`]'s own socket setters, those a listener does not
-//! have, and its `configure` hook. Each stores a value that the option
-//! table (`options/table.rs`) validates and sets. The setters both builders
-//! have are in `options/setters.rs`.
+//! have. Each stores a value that the option table (`options/table.rs`)
+//! validates and sets. The setters both builders have, and `configure`, are
+//! in `options/setters.rs`.
 
-use std::io;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{ConnectorBuilder, SocketRef};
+use crate::ConnectorBuilder;
 
 impl ConnectorBuilder {
-    /// Adds a hook that runs on each socket this builder makes, after the
-    /// builder's own options and before the source address is bound and
-    /// `connect(2)` is called: the place for any option the builder has no
-    /// setter for, and for the ones that only work before a connect.
-    ///
-    /// The hook gets a [`SocketRef`]: it implements `AsFd` / `AsRawFd` (Unix)
-    /// and `AsSocket` / `AsRawSocket` (Windows), so `socket2::SockRef::from(&socket)`
-    /// works with whatever socket2 version the caller uses, and it tells the
-    /// domain, type, protocol and the address about to be connected. Each
-    /// call adds a hook; they run in the order added, on every attempt: once
-    /// per address tried, once per attempt of a Happy Eyeballs race.
-    ///
-    /// The socket is already nonblocking when its connect will not block:
-    /// with a [`connect_timeout`](Self::connect_timeout) (the connect is then
-    /// waited for in `poll(2)`), with [`nonblocking(true)`](Self::nonblocking),
-    /// and in every attempt of a race.
-    ///
-    /// # Errors
-    ///
-    /// A hook's error is that attempt's failure,
-    /// [`Error::Configure`](crate::Error::Configure) naming the address
-    /// (`configure 127.0.0.1:8080: permission denied (os error 13)`); its
-    /// socket is closed, and a race or the next address carries on.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sockwright::ConnectorBuilder;
-    ///
-    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let stream = ConnectorBuilder::new()
-    ///     .configure(|socket| socket2::SockRef::from(&socket).set_send_buffer_size(64 * 1024))
-    ///     .connect(server.local_addr()?)?;
-    /// assert!(socket2::SockRef::from(&stream).send_buffer_size()? >= 64 * 1024);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn configure<F>(&mut self, f: F) -> &mut Self
-    where
-        F: Fn(SocketRef<'_>) -> io::Result<()> + Send + Sync + 'static,
-    {
-        self.opts.hooks.push(Arc::new(f));
-        self
-    }
-
     cfg_linux! {
         /// Sets `TCP_FASTOPEN_CONNECT` before connecting: `connect` returns at
         /// once, and the first write goes out with the SYN when the client

@@ -1,51 +1,13 @@
 //! [`ListenerBuilder`]'s own socket setters, those a connector does not
-//! have, and its `configure` hook. Each stores a value that the option
-//! table (`options/table.rs`) validates and sets. The setters both builders
-//! have are in `options/setters.rs`.
+//! have. Each stores a value that the option table (`options/table.rs`)
+//! validates and sets. The setters both builders have, and `configure`, are
+//! in `options/setters.rs`.
 
-use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
-use crate::{ListenerBuilder, SocketRef};
+use crate::ListenerBuilder;
 
 impl ListenerBuilder {
-    /// Adds a hook that runs on each socket this builder makes, after the
-    /// builder's own options and before `bind(2)`: the place for any option
-    /// the builder has no setter for.
-    ///
-    /// The hook gets a [`SocketRef`]: it implements `AsFd` / `AsRawFd` (Unix)
-    /// and `AsSocket` / `AsRawSocket` (Windows), so `socket2::SockRef::from(&socket)`
-    /// works with whatever socket2 version the caller uses, and it tells the
-    /// domain, type, protocol and the address about to be bound. Each call
-    /// adds a hook; they run in the order added, once per address tried.
-    ///
-    /// # Errors
-    ///
-    /// A hook's error ends the finishing call with
-    /// [`Error::Configure`](crate::Error::Configure), naming the address
-    /// (`configure 127.0.0.1:8080: permission denied (os error 13)`); the
-    /// socket is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sockwright::ListenerBuilder;
-    ///
-    /// let listener = ListenerBuilder::new()
-    ///     .configure(|socket| socket2::SockRef::from(&socket).set_recv_buffer_size(64 * 1024))
-    ///     .listen("127.0.0.1:0")?;
-    /// assert!(socket2::SockRef::from(&listener).recv_buffer_size()? >= 64 * 1024);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn configure<F>(&mut self, f: F) -> &mut Self
-    where
-        F: Fn(SocketRef<'_>) -> io::Result<()> + Send + Sync + 'static,
-    {
-        self.opts.hooks.push(Arc::new(f));
-        self
-    }
-
     cfg_linux! {
         /// Sets `TCP_DEFER_ACCEPT` before `listen`: `accept` returns a
         /// connection only once its first data has arrived (or the time is up),

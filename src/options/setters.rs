@@ -1,4 +1,4 @@
-//! The setters both builders have, each written once: its name, its
+//! The setters both builders have, and `configure`, each written once: its name, its
 //! value, what it stores, and its docs, given for each builder where they
 //! differ (what the option does on a listener is not what it does on a
 //! client) and once where they do not. Each setter only stores its value:
@@ -19,10 +19,12 @@
 //! the builder has the setter; `everywhere` where it has it on every
 //! platform.
 
+use std::io;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{ConnectorBuilder, Domain, Keepalive, ListenerBuilder, Protocol, Type};
+use crate::{ConnectorBuilder, Domain, Keepalive, ListenerBuilder, Protocol, SocketRef, Type};
 
 /// Items with no platform condition: the `cfg_X!` of every platform.
 macro_rules! everywhere {
@@ -39,36 +41,112 @@ macro_rules! setters {
         listener { $(#[$ltail:meta])* }
         connector { $(#[$ctail:meta])* }
     )*) => {
-        impl ListenerBuilder {
-            $(
-                $lcfg! {
-                    $(#[$lhead])*
-                    $(#[$both])*
-                    $(#[$ltail])*
-                    pub fn $name(&mut self, $arg: $ty) -> &mut Self {
-                        let $opts = &mut self.opts;
-                        $store;
-                        self
-                    }
-                }
-            )*
-        }
-
-        impl ConnectorBuilder {
-            $(
-                $ccfg! {
-                    $(#[$chead])*
-                    $(#[$both])*
-                    $(#[$ctail])*
-                    pub fn $name(&mut self, $arg: $ty) -> &mut Self {
-                        let $opts = &mut self.opts;
-                        $store;
-                        self
-                    }
-                }
-            )*
+        impl ListenerBuilder {$(
+            setters!(@one $lcfg [$(#[$lhead])* $(#[$both])* $(#[$ltail])*]
+                $name($arg: $ty) |$opts| $store);
+        )*}
+        impl ConnectorBuilder {$(
+            setters!(@one $ccfg [$(#[$chead])* $(#[$both])* $(#[$ctail])*]
+                $name($arg: $ty) |$opts| $store);
+        )*}
+    };
+    (@one $cfg:ident [$(#[$doc:meta])*] $name:ident($arg:ident: $ty:ty) |$opts:ident| $store:expr) => {
+        $cfg! {
+            $(#[$doc])*
+            pub fn $name(&mut self, $arg: $ty) -> &mut Self {
+                let $opts = &mut self.opts;
+                $store;
+                self
+            }
         }
     };
+}
+
+/// Generates `configure` on both builders, with each builder's docs.
+macro_rules! configure {
+    ($($builder:ident { $(#[$doc:meta])* })*) => {$(
+        impl $builder {
+            $(#[$doc])*
+            pub fn configure<F>(&mut self, f: F) -> &mut Self
+            where
+                F: Fn(SocketRef<'_>) -> io::Result<()> + Send + Sync + 'static,
+            {
+                self.opts.hooks.push(Arc::new(f));
+                self
+            }
+        }
+    )*};
+}
+
+configure! {
+    ListenerBuilder {
+        /// Adds a hook that runs on each socket this builder makes, after the
+        /// builder's own options and before `bind(2)`: the place for any option
+        /// the builder has no setter for.
+        ///
+        /// The hook gets a [`SocketRef`]: it implements `AsFd` / `AsRawFd` (Unix)
+        /// and `AsSocket` / `AsRawSocket` (Windows), so `socket2::SockRef::from(&socket)`
+        /// works with whatever socket2 version the caller uses, and it tells the
+        /// domain, type, protocol and the address about to be bound. Each call
+        /// adds a hook; they run in the order added, once per address tried.
+        ///
+        /// # Errors
+        ///
+        /// A hook's error ends the finishing call with
+        /// [`Error::Configure`](crate::Error::Configure), naming the address
+        /// (`configure 127.0.0.1:8080: permission denied (os error 13)`); the
+        /// socket is closed.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sockwright::ListenerBuilder;
+        ///
+        /// let listener = ListenerBuilder::new()
+        ///     .configure(|socket| socket2::SockRef::from(&socket).set_recv_buffer_size(64 * 1024))
+        ///     .listen("127.0.0.1:0")?;
+        /// assert!(socket2::SockRef::from(&listener).recv_buffer_size()? >= 64 * 1024);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+    }
+    ConnectorBuilder {
+        /// Adds a hook that runs on each socket this builder makes, after the
+        /// builder's own options and before the source address is bound and
+        /// `connect(2)` is called: the place for any option the builder has no
+        /// setter for, and for the ones that only work before a connect.
+        ///
+        /// The hook gets a [`SocketRef`]: it implements `AsFd` / `AsRawFd` (Unix)
+        /// and `AsSocket` / `AsRawSocket` (Windows), so `socket2::SockRef::from(&socket)`
+        /// works with whatever socket2 version the caller uses, and it tells the
+        /// domain, type, protocol and the address about to be connected. Each
+        /// call adds a hook; they run in the order added, on every attempt: once
+        /// per address tried, once per attempt of a Happy Eyeballs race.
+        ///
+        /// The socket is already nonblocking when its connect will not block:
+        /// with a [`connect_timeout`](Self::connect_timeout) (the connect is then
+        /// waited for in `poll(2)`), with [`nonblocking(true)`](Self::nonblocking),
+        /// and in every attempt of a race.
+        ///
+        /// # Errors
+        ///
+        /// A hook's error is that attempt's failure,
+        /// [`Error::Configure`](crate::Error::Configure) naming the address
+        /// (`configure 127.0.0.1:8080: permission denied (os error 13)`); its
+        /// socket is closed, and a race or the next address carries on.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sockwright::ConnectorBuilder;
+        ///
+        /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let stream = ConnectorBuilder::new()
+        ///     .configure(|socket| socket2::SockRef::from(&socket).set_send_buffer_size(64 * 1024))
+        ///     .connect(server.local_addr()?)?;
+        /// assert!(socket2::SockRef::from(&stream).send_buffer_size()? >= 64 * 1024);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+    }
 }
 
 setters! {
