@@ -70,6 +70,18 @@ platforms! { $
         target_os = "macos", target_os = "ios", target_os = "tvos", target_os = "watchos",
         target_os = "visionos"
     ));
+    // TCP_KEEPINTVL and TCP_KEEPCNT: the keepalive interval and count.
+    KEEPALIVE_DETAILS => cfg_keepalive_details / cfg_not_keepalive_details, on_keepalive_details, (any(
+        target_os = "android", target_os = "dragonfly", target_os = "freebsd",
+        target_os = "fuchsia", target_os = "illumos", target_os = "ios", target_os = "linux",
+        target_os = "macos", target_os = "netbsd", target_os = "tvos", target_os = "watchos"
+    ));
+    // SOCK_NONBLOCK taken by socket(2) (socket2's `Type::nonblocking`).
+    SOCK_NONBLOCK => cfg_sock_nonblock / cfg_not_sock_nonblock, on_sock_nonblock, (any(
+        target_os = "android", target_os = "dragonfly", target_os = "freebsd",
+        target_os = "fuchsia", target_os = "illumos", target_os = "linux", target_os = "netbsd",
+        target_os = "openbsd"
+    ));
     // FreeBSD and DragonFly: keepalive times counted in milliseconds.
     FREEBSD_LIKE => cfg_freebsd_like / cfg_not_freebsd_like, on_freebsd_like, (any(target_os = "freebsd", target_os = "dragonfly"));
     REUSE_PORT => cfg_reuse_port / cfg_not_reuse_port, on_reuse_port,

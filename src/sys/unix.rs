@@ -134,19 +134,7 @@ pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_m
 pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(i32::MAX as u64);
 
 /// Whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist here.
-pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "ios",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "tvos",
-    target_os = "watchos",
-));
+pub(crate) const KEEPALIVE_DETAILS: bool = crate::platform::has::KEEPALIVE_DETAILS;
 
 /// `SO_KEEPALIVE`, then one `setsockopt` per parameter given
 /// (`TCP_KEEPIDLE` or macOS' `TCP_KEEPALIVE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`),
@@ -164,62 +152,50 @@ pub(crate) fn set_keepalive(socket: &Socket, params: &Keepalive) -> io::Result<(
     };
     socket.set_keepalive(true)?;
     if let Some(time) = params.time {
-        #[cfg(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos"
-        ))]
-        const IDLE: libc::c_int = libc::TCP_KEEPALIVE;
-        #[cfg(not(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "openbsd"
-        )))]
-        const IDLE: libc::c_int = libc::TCP_KEEPIDLE;
-        #[cfg(target_os = "openbsd")]
-        return Err(failed_call(
-            limits.time_option,
-            super::unsupported("keepalive time"),
-        ));
-        #[cfg(not(target_os = "openbsd"))]
-        setsockopt_int(socket, libc::IPPROTO_TCP, IDLE, seconds(time))
+        set_tcp_int(socket, KEEPALIVE_TIME, seconds(time))
             .map_err(|e| failed_call(limits.time_option, e))?;
     }
-    #[cfg(any(
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "fuchsia",
-        target_os = "illumos",
-        target_os = "ios",
-        target_os = "linux",
-        target_os = "macos",
-        target_os = "netbsd",
-        target_os = "tvos",
-        target_os = "watchos",
-    ))]
-    {
-        if let Some(interval) = params.interval {
-            setsockopt_int(
-                socket,
-                libc::IPPROTO_TCP,
-                libc::TCP_KEEPINTVL,
-                seconds(interval),
-            )
+    // Where there are none, asking for an interval or a count is refused
+    // before any call.
+    if let Some(interval) = params.interval {
+        set_tcp_int(socket, KEEPALIVE_INTERVAL, seconds(interval))
             .map_err(|e| failed_call(limits.interval_option, e))?;
-        }
-        if let Some(retries) = params.retries {
-            setsockopt_int(socket, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, c_int(retries))
-                .map_err(|e| failed_call(limits.retries_option, e))?;
-        }
     }
-    // Elsewhere, asking for an interval or a count is refused before any call.
+    if let Some(retries) = params.retries {
+        set_tcp_int(socket, KEEPALIVE_COUNT, c_int(retries))
+            .map_err(|e| failed_call(limits.retries_option, e))?;
+    }
     Ok(())
+}
+
+/// `setsockopt(IPPROTO_TCP, name)` with a C `int`; `None` for an option
+/// this platform does not have.
+fn set_tcp_int(socket: &Socket, name: Option<libc::c_int>, value: libc::c_int) -> io::Result<()> {
+    match name {
+        Some(name) => setsockopt_int(socket, libc::IPPROTO_TCP, name, value),
+        None => Err(super::unsupported("this keepalive parameter")),
+    }
+}
+
+// The option of the keepalive time: `TCP_KEEPALIVE` on Apple's systems,
+// `TCP_KEEPIDLE` elsewhere, none on OpenBSD (a system-wide setting).
+cfg_apple! {
+    const KEEPALIVE_TIME: Option<libc::c_int> = Some(libc::TCP_KEEPALIVE);
+}
+cfg_not_apple! {
+    #[cfg(target_os = "openbsd")]
+    const KEEPALIVE_TIME: Option<libc::c_int> = None;
+    #[cfg(not(target_os = "openbsd"))]
+    const KEEPALIVE_TIME: Option<libc::c_int> = Some(libc::TCP_KEEPIDLE);
+}
+
+cfg_keepalive_details! {
+    const KEEPALIVE_INTERVAL: Option<libc::c_int> = Some(libc::TCP_KEEPINTVL);
+    const KEEPALIVE_COUNT: Option<libc::c_int> = Some(libc::TCP_KEEPCNT);
+}
+cfg_not_keepalive_details! {
+    const KEEPALIVE_INTERVAL: Option<libc::c_int> = None;
+    const KEEPALIVE_COUNT: Option<libc::c_int> = None;
 }
 
 /// Whether a nonblocking `connect(2)` reported that it goes on in the
@@ -228,35 +204,19 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
-/// `ty` with `SOCK_NONBLOCK`, where `socket(2)` takes it: the socket is
-/// then nonblocking from its first call, with no `fcntl` or `ioctl` for it.
-#[cfg(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "linux",
-    target_os = "netbsd",
-    target_os = "openbsd"
-))]
-pub(crate) fn nonblocking_type(ty: socket2::Type) -> Option<socket2::Type> {
-    Some(ty.nonblocking())
+cfg_sock_nonblock! {
+    /// `ty` with `SOCK_NONBLOCK`, where `socket(2)` takes it: the socket is
+    /// then nonblocking from its first call, with no `fcntl` or `ioctl` for it.
+    pub(crate) fn nonblocking_type(ty: socket2::Type) -> Option<socket2::Type> {
+        Some(ty.nonblocking())
+    }
 }
 
-/// macOS and the other Unixes have no `SOCK_NONBLOCK`.
-#[cfg(not(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "linux",
-    target_os = "netbsd",
-    target_os = "openbsd"
-)))]
-pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
-    None
+cfg_not_sock_nonblock! {
+    /// macOS and the other Unixes have no `SOCK_NONBLOCK`.
+    pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
+        None
+    }
 }
 
 /// The ports the kernel picks from for an ephemeral source port
