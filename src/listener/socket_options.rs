@@ -98,11 +98,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn join_multicast_v4(&mut self, group: Ipv4Addr, interface: Ipv4Addr) -> &mut Self {
-        self.opts
-            .set
-            .join_multicast_v4
-            .get_or_insert_with(Vec::new)
-            .push((group, interface));
+        crate::options::add(&mut self.opts.set.join_multicast_v4, (group, interface));
         self
     }
 
@@ -129,11 +125,7 @@ impl ListenerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn join_multicast_v6(&mut self, group: Ipv6Addr, interface: u32) -> &mut Self {
-        self.opts
-            .set
-            .join_multicast_v6
-            .get_or_insert_with(Vec::new)
-            .push((group, interface));
+        crate::options::add(&mut self.opts.set.join_multicast_v6, (group, interface));
         self
     }
 }

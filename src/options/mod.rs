@@ -646,6 +646,11 @@ impl fmt::Display for FailedCall {
 
 impl std::error::Error for FailedCall {}
 
+/// Adds `item` to an option that takes a list, such as the groups to join.
+pub(crate) fn add<T>(list: &mut Option<Vec<T>>, item: T) {
+    list.get_or_insert_with(Vec::new).push(item);
+}
+
 /// Checks that `value` lies in `range`, naming the option otherwise.
 pub(crate) fn in_range<T>(
     what: &str,
