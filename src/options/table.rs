@@ -16,6 +16,10 @@
 //! The order of the declarations is the order of the `setsockopt` calls.
 //! An option that only some platforms have is set through `on_X!` (see
 //! [`crate::platform`]); its setter exists only where `X` holds.
+//!
+//! Adding an option touches its declaration here, its setter (in
+//! `options/setters.rs` when both builders have it) and one row of
+//! `tests/options.rs`.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
