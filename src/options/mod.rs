@@ -194,8 +194,8 @@ impl Side {
     /// The log target a user filters by.
     pub(crate) fn target(self) -> &'static str {
         match self {
-            Side::Listener => "sockwright::listener",
-            Side::Connector => "sockwright::connector",
+            Side::Listener => crate::LISTENER_LOG,
+            Side::Connector => crate::CONNECTOR_LOG,
         }
     }
 }
