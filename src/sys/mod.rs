@@ -6,11 +6,8 @@
 //!   options are in `keepalive.rs`); `KEEPALIVE_DETAILS`: whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist;
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background;
-//! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
-//!   `WSAPoll`) on sockets with a connect under way; how each one stands
-//!   ([`Connecting`]); `poll_connect(&Socket, wait_ms)`: the same for one;
-//!   `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`: the same,
-//!   also waking when the wake socket of a name's lookups is readable;
+//! - `connect_state(revents)`: how a connect stands ([`Connecting`]) after
+//!   a readiness wait, from its entry's `revents`;
 //! - `wake_pair()`: the two sockets through which a lookup's thread wakes
 //!   that wait, and the hello server wakes a worker's (`socketpair(2)`; a
 //!   loopback UDP pair on Windows);
@@ -24,7 +21,7 @@
 //!   port from, where it can be read (Linux), read once per process;
 //! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one
 //!   call (`ioctl(FIONBIO)`, `ioctlsocket(FIONBIO)`);
-//! - the general readiness wait, used by the hello server: `PollFd` (one
+//! - the readiness wait, the one loop every wait goes through: `PollFd` (one
 //!   socket's entry, `pollfd` / `WSAPOLLFD`), `Interest` (`Read`, `Write`),
 //!   `poll_fd(&socket, Interest)`, `set_interest(&mut PollFd, Interest)`,
 //!   `is_ready(&PollFd)`, and `poll(&mut [PollFd], wait_ms) -> ready count`
@@ -59,6 +56,12 @@
 //! - `bind_device(&Socket, Domain, &str)`: `SO_BINDTODEVICE`, or
 //!   `IP_BOUND_IF` by the interface's index (Apple, illumos, Solaris).
 //!
+//! Written here once over those: `poll_connecting(&[&Socket], wait_ms)`,
+//! the wait on sockets with a connect under way and how each one stands;
+//! `poll_connect(&Socket, wait_ms)`, the same for one; and
+//! `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`, the same, also
+//! waking when the wake socket of a name's lookups is readable.
+//!
 //! `unsafe` code lives here only: one small function per call, each
 //! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`, each with
 //! a `// SAFETY:` comment.
@@ -80,8 +83,6 @@ use socket2::Socket;
 
 /// What a readiness wait waits for on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// Without the hello server only connects are waited for.
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) enum Interest {
     /// Data to read, end of file, or an error (`POLLIN`; `POLLRDNORM` on
     /// Windows).

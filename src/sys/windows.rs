@@ -170,7 +170,6 @@ pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
 
 /// Whether the last wait found `entry` ready: readable or writable as asked,
 /// or in error, or hung up (`revents` not empty).
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn is_ready(entry: &PollFd) -> bool {
     entry.revents != 0
 }
