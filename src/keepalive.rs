@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::platform::has;
+
 /// TCP keepalive settings, for both builders: the connections that
 /// [`ConnectorBuilder::keepalive`](crate::ConnectorBuilder::keepalive) makes,
 /// and those accepted from a listener built with `ListenerBuilder::keepalive`
@@ -176,44 +178,29 @@ const INT_SECONDS: Duration = Duration::from_secs(i32::MAX as u64);
 /// at its default `hz` of 1000) and refuse what does not fit (`EINVAL`).
 const MILLISECOND_COUNT: Duration = Duration::from_secs(u32::MAX as u64 / 1000);
 
-pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "android")) {
+/// The limits of a Unix TCP stack: `TCP_KEEPINTVL` and `TCP_KEEPCNT` for
+/// the interval and the count, both times in whole seconds and with the
+/// same longest value.
+const fn unix(time_option: &'static str, max: Duration, max_retries: u32) -> Limits {
+    Limits {
+        time_option,
+        interval_option: "TCP_KEEPINTVL",
+        retries_option: "TCP_KEEPCNT",
+        unit: Duration::from_secs(1),
+        max_time: max,
+        max_interval: max,
+        max_retries,
+    }
+}
+
+pub(crate) const LIMITS: Limits = if has::LINUX {
     // MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT (include/net/tcp.h).
-    Limits {
-        time_option: "TCP_KEEPIDLE",
-        interval_option: "TCP_KEEPINTVL",
-        retries_option: "TCP_KEEPCNT",
-        unit: Duration::from_secs(1),
-        max_time: Duration::from_secs(32_767),
-        max_interval: Duration::from_secs(32_767),
-        max_retries: 127,
-    }
-} else if cfg!(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-)) {
-    Limits {
-        time_option: "TCP_KEEPALIVE",
-        interval_option: "TCP_KEEPINTVL",
-        retries_option: "TCP_KEEPCNT",
-        unit: Duration::from_secs(1),
-        max_time: MILLISECOND_COUNT,
-        max_interval: MILLISECOND_COUNT,
-        max_retries: i32::MAX as u32,
-    }
-} else if cfg!(any(target_os = "freebsd", target_os = "dragonfly")) {
-    Limits {
-        time_option: "TCP_KEEPIDLE",
-        interval_option: "TCP_KEEPINTVL",
-        retries_option: "TCP_KEEPCNT",
-        unit: Duration::from_secs(1),
-        max_time: MILLISECOND_COUNT,
-        max_interval: MILLISECOND_COUNT,
-        max_retries: i32::MAX as u32,
-    }
-} else if cfg!(windows) {
+    unix("TCP_KEEPIDLE", Duration::from_secs(32_767), 127)
+} else if has::APPLE {
+    unix("TCP_KEEPALIVE", MILLISECOND_COUNT, i32::MAX as u32)
+} else if has::FREEBSD_LIKE {
+    unix("TCP_KEEPIDLE", MILLISECOND_COUNT, i32::MAX as u32)
+} else if has::WINDOWS {
     // `SIO_KEEPALIVE_VALS` takes both times as a `ULONG` of milliseconds;
     // `TCP_KEEPCNT` refuses more than 255.
     Limits {
@@ -226,15 +213,7 @@ pub(crate) const LIMITS: Limits = if cfg!(any(target_os = "linux", target_os = "
         max_retries: 255,
     }
 } else {
-    Limits {
-        time_option: "TCP_KEEPIDLE",
-        interval_option: "TCP_KEEPINTVL",
-        retries_option: "TCP_KEEPCNT",
-        unit: Duration::from_secs(1),
-        max_time: INT_SECONDS,
-        max_interval: INT_SECONDS,
-        max_retries: i32::MAX as u32,
-    }
+    unix("TCP_KEEPIDLE", INT_SECONDS, i32::MAX as u32)
 };
 
 /// A keepalive setting as a log line says it: `idle 60s, interval 10s, 5

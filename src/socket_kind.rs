@@ -181,12 +181,21 @@ impl Protocol {
             Protocol::Default => None,
             Protocol::Tcp => Some(socket2::Protocol::TCP),
             Protocol::Udp => Some(socket2::Protocol::UDP),
-            #[cfg(target_os = "linux")]
-            Protocol::Mptcp => Some(socket2::Protocol::MPTCP),
-            // Rejected by validation before any socket is created.
-            #[cfg(not(target_os = "linux"))]
-            Protocol::Mptcp => None,
+            Protocol::Mptcp => mptcp(),
         }
+    }
+}
+
+cfg_linux_only! {
+    fn mptcp() -> Option<socket2::Protocol> {
+        Some(socket2::Protocol::MPTCP)
+    }
+}
+
+cfg_not_linux_only! {
+    /// Rejected by validation before any socket is created.
+    fn mptcp() -> Option<socket2::Protocol> {
+        None
     }
 }
 

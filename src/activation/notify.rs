@@ -99,14 +99,7 @@ impl Notifier {
         let bytes = value.as_bytes();
         let path: std::path::PathBuf = match bytes[0] {
             b'/' => value.into(),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            b'@' => crate::listener::abstract_path(&bytes[1..]),
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
-            b'@' => {
-                return Err(Error::Unsupported {
-                    what: "abstract Unix socket names (NOTIFY_SOCKET=@NAME)",
-                })
-            }
+            b'@' => crate::listener::abstract_path(&bytes[1..])?,
             _ => {
                 return Err(Error::invalid(format!(
                     "NOTIFY_SOCKET={} is not a socket path (starting with /) or an abstract name (@NAME)",

@@ -808,9 +808,9 @@ impl ConnectorBuilder {
             Endpoint::Host(host, port) => builder.connect((host.as_str(), *port)).map(Stream::Tcp),
             #[cfg(unix)]
             Endpoint::Unix(path) => builder.connect_unix(path).map(Stream::Unix),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(unix)]
             Endpoint::Abstract(name) => builder
-                .connect_unix(crate::listener::abstract_path(name.as_bytes()))
+                .connect_unix(crate::listener::abstract_path(name.as_bytes())?)
                 .map(Stream::Unix),
             _ => Err(unsupported_endpoint(endpoint)),
         }
@@ -910,7 +910,7 @@ impl ConnectorBuilder {
 pub(crate) fn unsupported_endpoint(endpoint: &Endpoint) -> Error {
     match endpoint {
         Endpoint::Abstract(_) => Error::Unsupported {
-            what: "abstract Unix socket names (@NAME)",
+            what: crate::listener::ABSTRACT_NAMES,
         },
         _ => Error::Unsupported {
             what: "Unix-domain sockets",

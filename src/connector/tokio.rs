@@ -339,9 +339,9 @@ impl ConnectorBuilder {
                 .connect_unix_async(path)
                 .await
                 .map(AsyncStream::Unix),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(unix)]
             Endpoint::Abstract(name) => builder
-                .connect_unix_async(crate::listener::abstract_path(name.as_bytes()))
+                .connect_unix_async(crate::listener::abstract_path(name.as_bytes())?)
                 .await
                 .map(AsyncStream::Unix),
             _ => Err(crate::connector::unsupported_endpoint(endpoint)),

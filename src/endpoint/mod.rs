@@ -431,14 +431,15 @@ mod tests {
         }
     }
 
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_zone_named_by_interface_is_its_index() {
-        let index = crate::sys::interface_index("lo").unwrap().get();
-        let parsed: Endpoint = "[fe80::1%lo]:80".parse().unwrap();
-        let expected = SocketAddrV6::new("fe80::1".parse().unwrap(), 80, 0, index);
-        assert_eq!(parsed, Endpoint::Inet(expected.into()));
-        assert_eq!(parsed.to_string(), format!("[fe80::1%{index}]:80"));
+    cfg_linux_only! {
+        #[test]
+        fn a_zone_named_by_interface_is_its_index() {
+            let index = crate::sys::interface_index("lo").unwrap().get();
+            let parsed: Endpoint = "[fe80::1%lo]:80".parse().unwrap();
+            let expected = SocketAddrV6::new("fe80::1".parse().unwrap(), 80, 0, index);
+            assert_eq!(parsed, Endpoint::Inet(expected.into()));
+            assert_eq!(parsed.to_string(), format!("[fe80::1%{index}]:80"));
+        }
     }
 
     #[test]

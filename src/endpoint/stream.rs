@@ -255,18 +255,13 @@ pub(crate) fn unix_address(addr: &std::os::unix::net::SocketAddr) -> Address {
     if let Some(path) = addr.as_pathname() {
         return Address::Unix(path.to_path_buf());
     }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        #[cfg(target_os = "android")]
-        use std::os::android::net::SocketAddrExt;
-        #[cfg(target_os = "linux")]
-        use std::os::linux::net::SocketAddrExt;
-        use std::os::unix::ffi::OsStrExt;
-        if let Some(name) = addr.as_abstract_name() {
+    match crate::sys::abstract_name(addr) {
+        Some(name) => {
+            use std::os::unix::ffi::OsStrExt;
             let mut bytes = vec![0u8];
             bytes.extend_from_slice(name);
-            return Address::Unix(std::ffi::OsStr::from_bytes(&bytes).into());
+            Address::Unix(std::ffi::OsStr::from_bytes(&bytes).into())
         }
+        None => Address::Unix(Default::default()),
     }
-    Address::Unix(Default::default())
 }

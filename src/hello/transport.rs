@@ -57,40 +57,33 @@ pub(crate) mod sealed {
     }
 }
 
-impl Transport for TcpStream {}
+/// A std stream: the exchange sets both its timeouts, and its peer is the
+/// socket's (`getpeername(2)`), turned into an [`Address`] by `$shown`.
+macro_rules! std_stream {
+    ($stream:ty, $shown:expr) => {
+        impl Transport for $stream {}
 
-impl sealed::Sealed for TcpStream {
-    const TIMEOUTS: bool = true;
-    fn set_timeouts(&self, timeout: Duration, write: bool) -> io::Result<()> {
-        self.set_read_timeout(Some(timeout))?;
-        if write {
-            self.set_write_timeout(Some(timeout))?;
+        impl sealed::Sealed for $stream {
+            const TIMEOUTS: bool = true;
+            fn set_timeouts(&self, timeout: Duration, write: bool) -> io::Result<()> {
+                self.set_read_timeout(Some(timeout))?;
+                if write {
+                    self.set_write_timeout(Some(timeout))?;
+                }
+                Ok(())
+            }
+            fn peer(&self) -> io::Result<Address> {
+                self.peer_addr().map($shown)
+            }
         }
-        Ok(())
-    }
-    fn peer(&self) -> io::Result<Address> {
-        self.peer_addr().map(Address::Inet)
-    }
+    };
 }
 
+std_stream!(TcpStream, Address::Inet);
 #[cfg(unix)]
-impl Transport for UnixStream {}
-
-#[cfg(unix)]
-impl sealed::Sealed for UnixStream {
-    const TIMEOUTS: bool = true;
-    fn set_timeouts(&self, timeout: Duration, write: bool) -> io::Result<()> {
-        self.set_read_timeout(Some(timeout))?;
-        if write {
-            self.set_write_timeout(Some(timeout))?;
-        }
-        Ok(())
-    }
-    fn peer(&self) -> io::Result<Address> {
-        self.peer_addr()
-            .map(|a| Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default()))
-    }
-}
+std_stream!(UnixStream, |a: std::os::unix::net::SocketAddr| {
+    Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())
+});
 
 /// A stream borrowed, as for a [`Named`] that does not own it:
 /// `Named::new(&mut stream, peer)`.

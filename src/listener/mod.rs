@@ -421,7 +421,7 @@ impl ListenerBuilder {
         let mut addrs = addrs.to_vec();
         crate::resolve::dedup(&mut addrs);
         let mut v6 = self.clone();
-        *v6.opts.set.only_v6() = Some(true);
+        v6.opts.set.only_v6 = Some(true);
         let listeners = on_one_port(&addrs, Self::LISTEN_ALL_ATTEMPTS, |a| {
             let builder = if a.is_ipv6() { &v6 } else { self };
             let socket = builder.bound_inet_as(a, Type::Stream, nonblocking)?;
@@ -634,13 +634,13 @@ impl ListenerBuilder {
             Endpoint::Unix(_) => Err(Error::Unsupported {
                 what: "Unix-domain sockets",
             }),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(unix)]
             Endpoint::Abstract(name) => builder
-                .listen_unix(abstract_path(name.as_bytes()))
+                .listen_unix(abstract_path(name.as_bytes())?)
                 .map(Listener::Unix),
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            #[cfg(not(unix))]
             Endpoint::Abstract(_) => Err(Error::Unsupported {
-                what: "abstract Unix socket names (@NAME)",
+                what: ABSTRACT_NAMES,
             }),
             Endpoint::Inherited(_) | Endpoint::Fd(_) => self.adopt_endpoint(endpoint),
         }
@@ -849,9 +849,9 @@ impl ListenerBuilder {
             ));
         }
         let is_abstract = bytes[0] == 0;
-        if is_abstract && !cfg!(any(target_os = "linux", target_os = "android")) {
+        if is_abstract && !crate::platform::has::LINUX {
             return Err(Error::Unsupported {
-                what: "abstract Unix socket names (@NAME)",
+                what: ABSTRACT_NAMES,
             });
         }
         let mode = self.mode.filter(|_| !is_abstract);
@@ -965,14 +965,23 @@ fn on_one_port<T>(
     }
 }
 
-/// A Linux abstract socket name as the path socket2 binds: a NUL byte, then the name.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn abstract_path(name: &[u8]) -> std::path::PathBuf {
+/// What [`Error::Unsupported`] names where there are no abstract names.
+pub(crate) const ABSTRACT_NAMES: &str = "abstract Unix socket names (@NAME)";
+
+/// A Linux abstract socket name as the path socket2 binds: a NUL byte, then
+/// the name. Only Linux has them: elsewhere [`Error::Unsupported`].
+#[cfg(unix)]
+pub(crate) fn abstract_path(name: &[u8]) -> Result<std::path::PathBuf> {
     use std::os::unix::ffi::OsStrExt;
+    if !crate::platform::has::LINUX {
+        return Err(Error::Unsupported {
+            what: ABSTRACT_NAMES,
+        });
+    }
     let mut bytes = Vec::with_capacity(name.len() + 1);
     bytes.push(0);
     bytes.extend_from_slice(name);
-    std::ffi::OsStr::from_bytes(&bytes).into()
+    Ok(std::ffi::OsStr::from_bytes(&bytes).into())
 }
 
 /// `listen(2)`, logging the address actually bound when debug logging is on.

@@ -204,9 +204,9 @@ impl ListenerBuilder {
                 .listen_unix_async(path)
                 .await
                 .map(AsyncListener::unix),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(unix)]
             Endpoint::Abstract(name) => builder
-                .listen_unix_async(crate::listener::abstract_path(name.as_bytes()))
+                .listen_unix_async(crate::listener::abstract_path(name.as_bytes())?)
                 .await
                 .map(AsyncListener::unix),
             Endpoint::Inherited(_) | Endpoint::Fd(_) => {

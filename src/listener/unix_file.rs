@@ -54,12 +54,13 @@ pub(crate) struct SocketFile {
 enum Held {
     /// A socket listens on it.
     Listening,
-    /// A datagram socket is bound to it (only the kernel's table tells).
-    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    /// A datagram socket is bound to it (only the kernel's table tells, so
+    /// only `cfg_linux!` code makes it).
+    #[allow(dead_code)]
     Datagram,
     /// A stream socket is bound to it and does not listen yet (only the
-    /// kernel's table tells).
-    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    /// kernel's table tells, so only `cfg_linux!` code makes it).
+    #[allow(dead_code)]
     BoundNotListening,
     /// No socket holds it: stale.
     Nobody,
@@ -234,14 +235,16 @@ impl SocketFile {
         }
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn chmod(&self, mode: u32, ours: Option<(u64, u64)>) -> io::Result<bool> {
-        self.dir.chmod_socket_file(&self.name, mode, ours)
+    cfg_linux! {
+        fn chmod(&self, mode: u32, ours: Option<(u64, u64)>) -> io::Result<bool> {
+            self.dir.chmod_socket_file(&self.name, mode, ours)
+        }
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn chmod(&self, mode: u32, _: Option<(u64, u64)>) -> io::Result<bool> {
-        self.dir.chmod_socket_file(&self.name, mode)
+    cfg_not_linux! {
+        fn chmod(&self, mode: u32, _: Option<(u64, u64)>) -> io::Result<bool> {
+            self.dir.chmod_socket_file(&self.name, mode)
+        }
     }
 
     /// Removes the entry if it is still the socket file `made`.
@@ -260,54 +263,58 @@ impl SocketFile {
     }
 }
 
-/// The file (device, inode) our socket is bound to, from the kernel's
-/// table of sockets (Linux); `None` where it cannot be read.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn our_file(socket: &Socket, shown: &Address) -> Option<(u64, u64)> {
-    match crate::sys::bound_file(socket) {
-        Ok(Some(file)) => Some(file),
-        Ok(None) => None,
-        Err(e) => {
-            debug!(
-                target: LISTENER_LOG,
-                "sock_diag cannot say which file {shown}'s socket is bound to ({e}); the mode goes to the entry if it is a socket file"
-            );
-            None
+cfg_linux! {
+    /// The file (device, inode) our socket is bound to, from the kernel's
+    /// table of sockets (Linux); `None` where it cannot be read.
+    fn our_file(socket: &Socket, shown: &Address) -> Option<(u64, u64)> {
+        match crate::sys::bound_file(socket) {
+            Ok(Some(file)) => Some(file),
+            Ok(None) => None,
+            Err(e) => {
+                debug!(
+                    target: LISTENER_LOG,
+                    "sock_diag cannot say which file {shown}'s socket is bound to ({e}); the mode goes to the entry if it is a socket file"
+                );
+                None
+            }
         }
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn our_file(_: &Socket, _: &Address) -> Option<(u64, u64)> {
-    None
+cfg_not_linux! {
+    fn our_file(_: &Socket, _: &Address) -> Option<(u64, u64)> {
+        None
+    }
 }
 
-/// Who holds the socket file `found`. Linux reads the kernel's table of
-/// sockets; where that cannot be read, and on other platforms, a
-/// nonblocking `connect` probes it.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn held(found: &FileFacts, sockaddr: &socket2::SockAddr, shown: &Address) -> Held {
-    match crate::sys::holders_of(found.dev, found.ino) {
-        Ok(holders) if holders.iter().any(|h| h.listening) => Held::Listening,
-        Ok(holders) if holders.iter().any(|h| h.datagram) => Held::Datagram,
-        Ok(holders) if !holders.is_empty() => Held::BoundNotListening,
-        // No socket of this network namespace holds it. One of another
-        // namespace still can: the probe tells a listening one apart; a
-        // stale file refuses it, and no server sees it.
-        Ok(_) => probe(sockaddr, shown),
-        Err(e) => {
-            debug!(
-                target: LISTENER_LOG,
-                "sock_diag cannot list Unix sockets ({e}); probing {shown} with a connect"
-            );
-            probe(sockaddr, shown)
+cfg_linux! {
+    /// Who holds the socket file `found`. Linux reads the kernel's table of
+    /// sockets; where that cannot be read, and on other platforms, a
+    /// nonblocking `connect` probes it.
+    fn held(found: &FileFacts, sockaddr: &socket2::SockAddr, shown: &Address) -> Held {
+        match crate::sys::holders_of(found.dev, found.ino) {
+            Ok(holders) if holders.iter().any(|h| h.listening) => Held::Listening,
+            Ok(holders) if holders.iter().any(|h| h.datagram) => Held::Datagram,
+            Ok(holders) if !holders.is_empty() => Held::BoundNotListening,
+            // No socket of this network namespace holds it. One of another
+            // namespace still can: the probe tells a listening one apart; a
+            // stale file refuses it, and no server sees it.
+            Ok(_) => probe(sockaddr, shown),
+            Err(e) => {
+                debug!(
+                    target: LISTENER_LOG,
+                    "sock_diag cannot list Unix sockets ({e}); probing {shown} with a connect"
+                );
+                probe(sockaddr, shown)
+            }
         }
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn held(_: &FileFacts, sockaddr: &socket2::SockAddr, shown: &Address) -> Held {
-    probe(sockaddr, shown)
+cfg_not_linux! {
+    fn held(_: &FileFacts, sockaddr: &socket2::SockAddr, shown: &Address) -> Held {
+        probe(sockaddr, shown)
+    }
 }
 
 /// A nonblocking stream `connect`: refused is stale, connected is a live
@@ -401,32 +408,35 @@ pub(crate) fn in_the_way(path: &Path, err: Error) -> Error {
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn socket_in_the_way(dev: u64, ino: u64) -> io::Error {
-    let holders = crate::sys::holders_of(dev, ino).unwrap_or_default();
-    if holders.iter().any(|h| h.listening) {
-        held_error(Held::Listening)
-    } else if holders.iter().any(|h| h.datagram) {
-        held_error(Held::Datagram)
-    } else if !holders.is_empty() {
-        held_error(Held::BoundNotListening)
-    } else {
-        stale_in_the_way()
+cfg_linux! {
+    fn socket_in_the_way(dev: u64, ino: u64) -> io::Error {
+        let holders = crate::sys::holders_of(dev, ino).unwrap_or_default();
+        if holders.iter().any(|h| h.listening) {
+            held_error(Held::Listening)
+        } else if holders.iter().any(|h| h.datagram) {
+            held_error(Held::Datagram)
+        } else if !holders.is_empty() {
+            held_error(Held::BoundNotListening)
+        } else {
+            stale_in_the_way()
+        }
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn socket_in_the_way(_: u64, _: u64) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AddrInUse,
-        "a socket file is in the way (a live server's, or a stale one that remove_stale_socket(true) removes); address in use",
-    )
+cfg_not_linux! {
+    fn socket_in_the_way(_: u64, _: u64) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "a socket file is in the way (a live server's, or a stale one that remove_stale_socket(true) removes); address in use",
+        )
+    }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn stale_in_the_way() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AddrInUse,
-        "a socket file that no socket here holds is in the way (a stale one: remove_stale_socket(true) removes it); address in use",
-    )
+cfg_linux! {
+    fn stale_in_the_way() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "a socket file that no socket here holds is in the way (a stale one: remove_stale_socket(true) removes it); address in use",
+        )
+    }
 }

@@ -8,6 +8,7 @@
 //! the check that it fits the socket, the `setsockopt` and the log line. A
 //! builder's setter only stores the value.
 
+mod setters;
 mod table;
 
 use std::fmt;
@@ -80,6 +81,29 @@ impl Applies {
         ..Applies::ANY
     };
 
+    /// Whether these include sockets of `transport`.
+    pub(crate) fn to(self, transport: TransportKind) -> bool {
+        match transport {
+            TransportKind::Tcp => self.tcp,
+            TransportKind::Udp => self.udp,
+            #[cfg(unix)]
+            TransportKind::UnixStream => self.unix_stream,
+            #[cfg(unix)]
+            TransportKind::UnixDatagram => self.unix_datagram,
+        }
+    }
+
+    /// Whether these include sockets of `domain`: a Unix socket is of
+    /// neither IP family, and no family check refuses it.
+    pub(crate) fn family(self, domain: Domain) -> bool {
+        match domain {
+            Domain::Ipv4 => self.v4,
+            Domain::Ipv6 => self.v6,
+            #[cfg(unix)]
+            Domain::Unix => true,
+        }
+    }
+
     /// The same sockets, IPv4 only.
     pub(crate) const fn v4_only(self) -> Applies {
         Applies { v6: false, ..self }
@@ -101,10 +125,6 @@ pub(crate) struct Decl {
     /// The C option set on IPv6 sockets (the same for most options).
     pub(crate) name_v6: &'static str,
     pub(crate) applies: Applies,
-    pub(crate) phase: Phase,
-    /// Whether some values of the option are refused: only those options
-    /// have their values checked.
-    pub(crate) checked: bool,
 }
 
 impl Decl {
@@ -174,8 +194,8 @@ impl Side {
     /// The log target a user filters by.
     pub(crate) fn target(self) -> &'static str {
         match self {
-            Side::Listener => "sockwright::listener",
-            Side::Connector => "sockwright::connector",
+            Side::Listener => crate::LISTENER_LOG,
+            Side::Connector => crate::CONNECTOR_LOG,
         }
     }
 }
@@ -233,27 +253,7 @@ impl Options {
     /// Checks what can be checked without an address: values in range,
     /// combinations that cannot work, and options that do not apply to the
     /// kind of socket the finishing call makes.
-    #[inline]
     pub(crate) fn validate(&self, implied: Type, place: Place<'_>) -> Result<()> {
-        // The usual build: the type and protocol implied, options that take
-        // any value and fit the socket. Nothing below could fail.
-        let inet = if implied.is_connection_oriented() {
-            TransportKind::Tcp
-        } else {
-            TransportKind::Udp
-        };
-        if matches!(place, Place::Inet)
-            && self.socket_type.is_none()
-            && self.protocol == Protocol::Default
-            && self.set.plain_for(inet)
-        {
-            return Ok(());
-        }
-        self.validate_all(implied, place)
-    }
-
-    /// [`validate`](Self::validate) in full.
-    fn validate_all(&self, implied: Type, place: Place<'_>) -> Result<()> {
         let ty = self.socket_type.unwrap_or(implied);
         if ty.is_connection_oriented() != implied.is_connection_oriented() {
             return Err(Error::invalid(format!(
@@ -270,7 +270,7 @@ impl Options {
                 )))
             }
         }
-        if self.protocol == Protocol::Mptcp && !cfg!(target_os = "linux") {
+        if self.protocol == Protocol::Mptcp && !crate::platform::has::LINUX_ONLY {
             return Err(Error::Unsupported {
                 what: "multipath TCP (IPPROTO_MPTCP)",
             });
@@ -645,6 +645,11 @@ impl fmt::Display for FailedCall {
 }
 
 impl std::error::Error for FailedCall {}
+
+/// Adds `item` to an option that takes a list, such as the groups to join.
+pub(crate) fn add<T>(list: &mut Option<Vec<T>>, item: T) {
+    list.get_or_insert_with(Vec::new).push(item);
+}
 
 /// Checks that `value` lies in `range`, naming the option otherwise.
 pub(crate) fn in_range<T>(

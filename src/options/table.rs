@@ -16,8 +16,11 @@
 //! The order of the declarations is the order of the `setsockopt` calls.
 //! An option that only some platforms have is set through `on_X!` (see
 //! [`crate::platform`]); its setter exists only where `X` holds.
+//!
+//! Adding an option touches its declaration here, its setter (in
+//! `options/setters.rs` when both builders have it) and one row of
+//! `tests/options.rs`.
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -30,17 +33,9 @@ use super::{in_range, set_option_error, Applies, Decl, Phase, Side, TransportKin
 use crate::platform::has;
 use crate::{sys, Address, Domain, Error, Keepalive, Result};
 
-/// Generates [`Values`], the writers of [`Settings`] and each option's
-/// functions from the declarations.
-///
-/// Each option has a bit in [`Settings::asked`], set by the option's
-/// writer, so that every walk over the options (validation, the checks of
-/// transport and family, each phase's `setsockopt`s) visits only the
-/// options asked for, in declaration order, and a build that asks for none
-/// of a walk's options pays one comparison for it. A walk calls each
-/// option's own function through a table indexed by its position: one loop
-/// over a `match` of every option would have the compiler load and prepare
-/// every field before the loop.
+/// Generates [`Settings`], one field per option, and the few walks over
+/// the options: each a straight sequence of `if let Some(value)` in
+/// declaration order.
 macro_rules! table {
     ($(
         $(#[$doc:meta])*
@@ -55,332 +50,117 @@ macro_rules! table {
     )*) => {
         /// The value of every option, `None` where it is not asked for.
         #[derive(Debug, Clone, Default)]
-        pub(crate) struct Values {
+        pub(crate) struct Settings {
             $( $(#[$doc])* pub(crate) $field: Option<$ty>, )*
         }
 
-        /// Each option's position in the table: its bit in
-        /// [`Settings::asked`] is `1 << position`.
-        #[allow(non_camel_case_types, clippy::enum_variant_names)]
-        #[derive(Clone, Copy)]
-        enum Position {
-            $( $field, )*
+        /// Each option's declaration, a constant named after its field.
+        #[allow(non_upper_case_globals)]
+        mod decl {
+            use super::*;
+
+            $(
+                pub(super) const $field: Decl = Decl {
+                    setter: stringify!($field),
+                    name: $name,
+                    name_v6: table!(@v6 $name $(, $name_v6)?),
+                    applies: $applies,
+                };
+            )*
         }
 
-        /// Each option's declaration and functions, in a module named
-        /// after its field.
-        mod by_option {
-            $(
-                #[allow(non_upper_case_globals)]
-                pub(super) mod $field {
-                    use super::super::*;
+        /// Every declaration, in table order.
+        #[cfg(test)]
+        const DECLS: &[&Decl] = &[$(&decl::$field),*];
 
-                    /// This option's bit in [`Settings::asked`].
-                    // An option whose setter exists only on other platforms
-                    // is never written here.
-                    #[allow(dead_code)]
-                    pub(crate) const BIT: u64 = 1 << Position::$field as u32;
-
-                    pub(crate) const DECL: Decl = Decl {
-                        setter: stringify!($field),
-                        name: $name,
-                        name_v6: table!(@v6 $name $(, $name_v6)?),
-                        applies: $applies,
-                        phase: Phase::$phase,
-                        checked: table!(@checked $($check)?),
-                    };
-
-                    /// Whether a value is given.
-                    pub(crate) fn given(values: &Values) -> bool {
-                        values.$field.is_some()
+        impl Settings {
+            /// Checks each value given, before any system call: the first
+            /// option in table order with a refused value is the error.
+            pub(crate) fn validate(&self) -> Result<()> {
+                $($(
+                    if let Some($cv) = &self.$field {
+                        $check.map_err(Error::invalid)?;
                     }
+                )?)*
+                Ok(())
+            }
 
-                    /// Forgets the value given, if any.
-                    pub(crate) fn clear(values: &mut Values) {
-                        values.$field = None;
+            /// The declaration of the first option given, in table order,
+            /// that `refused` refuses.
+            fn first_refused(&self, refused: impl Fn(&Decl) -> bool) -> Option<&'static Decl> {
+                $(
+                    if self.$field.is_some() && refused(&decl::$field) {
+                        return Some(&decl::$field);
                     }
+                )*
+                None
+            }
 
-                    /// Checks the value given, if any.
-                    pub(crate) fn check(values: &Values) -> std::result::Result<(), String> {
-                        $(
-                            if let Some($cv) = &values.$field {
-                                return $check;
-                            }
-                        )?
-                        let _ = values;
-                        Ok(())
+            /// Forgets every option given that does not act on sockets of
+            /// `transport`, handing each one's declaration to `skipped`
+            /// first, in table order.
+            pub(crate) fn drop_not_for(
+                &mut self,
+                transport: TransportKind,
+                mut skipped: impl FnMut(&Decl),
+            ) {
+                $(
+                    if self.$field.is_some() && !decl::$field.applies.to(transport) {
+                        self.$field = None;
+                        skipped(&decl::$field);
                     }
+                )*
+            }
 
-                    /// Sets the value given, if any, on `socket`.
-                    pub(crate) fn apply(
-                        values: &Values,
-                        socket: &Socket,
-                        domain: Domain,
-                    ) -> io::Result<()> {
+            /// Sets each option of `phase` given, in table order, with a
+            /// `debug` line for each on the log target of `side`.
+            pub(crate) fn apply(
+                &self,
+                phase: Phase,
+                socket: &Socket,
+                domain: Domain,
+                addr: &Address,
+                side: Side,
+            ) -> Result<()> {
+                $(
+                    if let (Phase::$phase, Some($v)) = (phase, &self.$field) {
                         #[allow(unused_variables, clippy::ptr_arg)]
                         fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
                             $set
                         }
-                        match &values.$field {
-                            Some(value) => set(socket, domain, value),
-                            None => Ok(()),
+                        let name = decl::$field.name(domain);
+                        if let Err(source) = set(socket, domain, $v) {
+                            return Err(set_option_error(name, addr, source));
                         }
+                        table!(@log side.target(), name, $v, addr $(, |$shv| $show)?);
                     }
-
-                    /// The log line of the value set, if any.
-                    pub(crate) fn log(
-                        values: &Values,
-                        domain: Domain,
-                        addr: &Address,
-                        target: &str,
-                    ) {
-                        if let Some(value) = &values.$field {
-                            let name = DECL.name(domain);
-                            table!(@log target, name, value, addr $(, |$shv| $show)?);
-                        }
-                    }
-                }
-            )*
-        }
-
-        /// Every option's functions, indexed by position.
-        const OPTIONS: &[Functions] = &[$(
-            Functions {
-                decl: &by_option::$field::DECL,
-                given: by_option::$field::given,
-                clear: by_option::$field::clear,
-                check: by_option::$field::check,
-                apply: by_option::$field::apply,
-                log: by_option::$field::log,
-            },
-        )*];
-
-        impl Settings {
-            $(
-                /// The value of this option, to be written: marks it asked for.
-                #[allow(dead_code)] // a setter that exists only on other platforms
-                pub(crate) fn $field(&mut self) -> &mut Option<$ty> {
-                    self.asked |= by_option::$field::BIT;
-                    &mut self.values.$field
-                }
-            )*
+                )*
+                Ok(())
+            }
         }
     };
     // The log line of a value set: `set NAME=VALUE for ADDR`, or with an
     // option's own `show`, `set NAME (SHOWN) for ADDR`.
-    (@log $target:ident, $name:ident, $value:ident, $addr:ident) => {
+    (@log $target:expr, $name:ident, $value:ident, $addr:ident) => {
         debug!(target: $target, "set {}={:?} for {}", $name, $value, $addr)
     };
-    (@log $target:ident, $name:ident, $value:ident, $addr:ident, |$shv:ident| $show:expr) => {{
+    (@log $target:expr, $name:ident, $value:ident, $addr:ident, |$shv:ident| $show:expr) => {{
         let $shv = $value;
         debug!(target: $target, "set {} ({}) for {}", $name, $show, $addr)
     }};
-    (@checked) => { false };
-    (@checked $check:expr) => { true };
     (@v6 $name:literal) => { $name };
     (@v6 $name:literal, $v6:literal) => { $v6 };
 }
 
-/// The options asked for: their values, and a bit for each that was
-/// written (see [`table`]).
-#[derive(Clone, Default)]
-pub(crate) struct Settings {
-    values: Values,
-    /// Bit `1 << position` for each option written. An option never
-    /// written has its bit clear and its value `None`.
-    asked: u64,
-}
-
-impl std::ops::Deref for Settings {
-    type Target = Values;
-
-    fn deref(&self) -> &Values {
-        &self.values
-    }
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.values.fmt(f)
-    }
-}
-
-/// One option's declaration and functions, as [`table`] makes them.
-struct Functions {
-    decl: &'static Decl,
-    /// Whether a value is given.
-    given: fn(&Values) -> bool,
-    /// Forgets the value given.
-    clear: fn(&mut Values),
-    /// Checks the value given, if any.
-    check: fn(&Values) -> std::result::Result<(), String>,
-    /// Sets the value given, if any.
-    apply: fn(&Values, &Socket, Domain) -> io::Result<()>,
-    /// Logs the value set, if any, at `debug` level.
-    log: fn(&Values, Domain, &Address, &str),
-}
-
-// Every option has a bit of a `u64`.
-const _: () = assert!(OPTIONS.len() <= 64);
-
-/// The options whose bits are set in `bits`, lowest bit first: in table
-/// order.
-fn positions(mut bits: u64) -> impl Iterator<Item = &'static Functions> {
-    std::iter::from_fn(move || {
-        if bits == 0 {
-            return None;
-        }
-        let position = bits.trailing_zeros();
-        bits &= bits - 1;
-        Some(&OPTIONS[position as usize])
-    })
-}
-
 impl Settings {
-    /// Checks each value asked for, before any system call. Options that
-    /// take every value of their type are not visited.
-    #[inline]
-    pub(crate) fn validate(&self) -> Result<()> {
-        if self.asked & CHECKED == 0 {
-            return Ok(());
-        }
-        positions(self.asked & CHECKED)
-            .try_for_each(|option| (option.check)(&self.values).map_err(Error::invalid))
-    }
-
-    /// Whether [`validate`](Self::validate) and
-    /// [`not_for_transport`](Self::not_for_transport) are sure to pass for
-    /// `transport`, and no option asked for is checked against another: a
-    /// few bit tests that let the usual build skip the walks.
-    #[inline]
-    pub(crate) fn plain_for(&self, transport: TransportKind) -> bool {
-        const CROSS_CHECKED: u64 = by_option::exclusive_address_use::BIT;
-        self.asked & (CHECKED | CROSS_CHECKED | !transport_bits(transport)) == 0
-    }
-
-    /// The declaration of the first option given among `bits`.
-    #[inline]
-    fn first_among(&self, bits: u64) -> Option<&'static Decl> {
-        if self.asked & bits == 0 {
-            return None;
-        }
-        positions(self.asked & bits)
-            .find(|option| (option.given)(&self.values))
-            .map(|option| option.decl)
-    }
-
     /// The first option given that does not apply to `transport`.
-    #[inline]
     pub(crate) fn not_for_transport(&self, transport: TransportKind) -> Option<&'static Decl> {
-        self.first_among(!transport_bits(transport))
-    }
-
-    /// Forgets every option given that does not act on sockets of
-    /// `transport`, handing each one's declaration to `skipped` first, in
-    /// table order.
-    pub(crate) fn drop_not_for(
-        &mut self,
-        transport: TransportKind,
-        mut skipped: impl FnMut(&Decl),
-    ) {
-        let bits = self.asked & !transport_bits(transport);
-        for option in positions(bits) {
-            if (option.given)(&self.values) {
-                skipped(option.decl);
-            }
-            (option.clear)(&mut self.values);
-        }
-        self.asked &= !bits;
+        self.first_refused(|decl| !decl.applies.to(transport))
     }
 
     /// The first option given that does not apply to sockets of `domain`.
-    #[inline]
     pub(crate) fn not_for_family(&self, domain: Domain) -> Option<&'static Decl> {
-        self.first_among(!family_bits(domain))
-    }
-
-    /// Sets each option of `phase` given, in declaration order, logging
-    /// each to the log target of `side`.
-    pub(crate) fn apply(
-        &self,
-        phase: Phase,
-        socket: &Socket,
-        domain: Domain,
-        addr: &Address,
-        side: Side,
-    ) -> Result<()> {
-        // A `for` loop rather than `try_for_each`, whose closure the
-        // compiler may leave as a function of its own.
-        for option in positions(self.asked & phase_bits(phase)) {
-            if let Err(source) = (option.apply)(&self.values, socket, domain) {
-                return Err(set_option_error(option.decl.name(domain), addr, source));
-            }
-            if log::log_enabled!(target: side.target(), log::Level::Debug) {
-                (option.log)(&self.values, domain, addr, side.target());
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The bits of the options whose declarations pass `keep`.
-macro_rules! bits_where {
-    (|$decl:ident| $keep:expr) => {{
-        let mut bits = 0;
-        let mut i = 0;
-        while i < OPTIONS.len() {
-            let $decl = OPTIONS[i].decl;
-            if $keep {
-                bits |= 1 << i;
-            }
-            i += 1;
-        }
-        bits
-    }};
-}
-
-/// The options whose values are checked.
-const CHECKED: u64 = bits_where!(|d| d.checked);
-
-/// The bits of the options set in `phase`.
-fn phase_bits(phase: Phase) -> u64 {
-    const FRESH: u64 = bits_where!(|d| matches!(d.phase, Phase::Fresh));
-    const BOUND: u64 = bits_where!(|d| matches!(d.phase, Phase::Bound));
-    const CONNECTED: u64 = bits_where!(|d| matches!(d.phase, Phase::Connected));
-    match phase {
-        Phase::Fresh => FRESH,
-        Phase::Bound => BOUND,
-        Phase::Connected => CONNECTED,
-    }
-}
-
-/// The bits of the options that apply to sockets of `transport`.
-fn transport_bits(transport: TransportKind) -> u64 {
-    const TCP: u64 = bits_where!(|d| d.applies.tcp);
-    const UDP: u64 = bits_where!(|d| d.applies.udp);
-    #[cfg(unix)]
-    const UNIX_STREAM: u64 = bits_where!(|d| d.applies.unix_stream);
-    #[cfg(unix)]
-    const UNIX_DATAGRAM: u64 = bits_where!(|d| d.applies.unix_datagram);
-    match transport {
-        TransportKind::Tcp => TCP,
-        TransportKind::Udp => UDP,
-        #[cfg(unix)]
-        TransportKind::UnixStream => UNIX_STREAM,
-        #[cfg(unix)]
-        TransportKind::UnixDatagram => UNIX_DATAGRAM,
-    }
-}
-
-/// The bits of the options that apply to sockets of `domain`.
-fn family_bits(domain: Domain) -> u64 {
-    const V4: u64 = bits_where!(|d| d.applies.v4);
-    const V6: u64 = bits_where!(|d| d.applies.v6);
-    match domain {
-        Domain::Ipv4 => V4,
-        Domain::Ipv6 => V6,
-        #[cfg(unix)]
-        Domain::Unix => u64::MAX,
+        self.first_refused(|decl| !decl.applies.family(domain))
     }
 }
 
@@ -435,12 +215,13 @@ const MS: Duration = Duration::from_millis(1);
 const US: Duration = Duration::from_micros(1);
 const SECOND: Duration = Duration::from_secs(1);
 
-/// `duration` in whole `unit`s, rounded up (checked to fit by `check`).
-/// Only Linux-only options use it.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn whole(duration: Duration, unit: Duration) -> u32 {
-    let units = sys::round_up(duration, unit).as_nanos() / unit.as_nanos();
-    u32::try_from(units).unwrap_or(u32::MAX)
+cfg_linux! {
+    /// `duration` in whole `unit`s, rounded up (checked to fit by `check`).
+    /// Only Linux options use it.
+    fn whole(duration: Duration, unit: Duration) -> u32 {
+        let units = sys::round_up(duration, unit).as_nanos() / unit.as_nanos();
+        u32::try_from(units).unwrap_or(u32::MAX)
+    }
 }
 
 table! {
@@ -771,8 +552,7 @@ mod tests {
     #[test]
     fn the_crate_docs_say_where_each_option_acts() {
         let docs = include_str!("../lib.rs");
-        for option in OPTIONS {
-            let decl = option.decl;
+        for decl in DECLS {
             let setter = format!("`{}`", decl.setter);
             let row = docs
                 .lines()
@@ -800,26 +580,26 @@ mod tests {
     }
 
     #[test]
-    fn walks_visit_the_options_asked_for_in_table_order() {
+    fn checks_report_the_first_option_in_table_order() {
         let mut set = Settings::default();
         assert!(set.validate().is_ok());
         assert!(set.not_for_transport(TransportKind::Udp).is_none());
         // Written in the reverse of table order: the first in the table is reported.
-        *set.ttl() = Some(0);
-        *set.send_buffer_size() = Some(0);
+        set.ttl = Some(0);
+        set.send_buffer_size = Some(0);
         let err = set.validate().unwrap_err().to_string();
         assert!(err.contains("send_buffer_size (SO_SNDBUF)"), "{err}");
 
-        *set.nodelay() = Some(true);
+        set.nodelay = Some(true);
         let not_udp = set.not_for_transport(TransportKind::Udp).map(|d| d.setter);
         assert_eq!(not_udp, Some("nodelay"));
         assert!(set.not_for_transport(TransportKind::Tcp).is_none());
 
-        *set.broadcast() = Some(true);
+        set.broadcast = Some(true);
         let not_v6 = set.not_for_family(Domain::Ipv6).map(|d| d.setter);
         assert_eq!(not_v6, Some("broadcast"));
         // Written back to unset, it is not asked for.
-        *set.broadcast() = None;
+        set.broadcast = None;
         assert!(set.not_for_family(Domain::Ipv6).is_none());
     }
 }

@@ -6,11 +6,8 @@
 //!   options are in `keepalive.rs`); `KEEPALIVE_DETAILS`: whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist;
 //! - `connect_in_progress(&io::Error)`: whether a nonblocking connect goes on
 //!   in the background;
-//! - `poll_connecting(&[&Socket], wait_ms)`: the OS readiness wait (`poll(2)`,
-//!   `WSAPoll`) on sockets with a connect under way; how each one stands
-//!   ([`Connecting`]); `poll_connect(&Socket, wait_ms)`: the same for one;
-//!   `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`: the same,
-//!   also waking when the wake socket of a name's lookups is readable;
+//! - `connect_state(revents)`: how a connect stands ([`Connecting`]) after
+//!   a readiness wait, from its entry's `revents`;
 //! - `wake_pair()`: the two sockets through which a lookup's thread wakes
 //!   that wait, and the hello server wakes a worker's (`socketpair(2)`; a
 //!   loopback UDP pair on Windows);
@@ -24,7 +21,7 @@
 //!   port from, where it can be read (Linux), read once per process;
 //! - `set_nonblocking(&Socket, bool)`: nonblocking mode on or off in one
 //!   call (`ioctl(FIONBIO)`, `ioctlsocket(FIONBIO)`);
-//! - the general readiness wait, used by the hello server: `PollFd` (one
+//! - the readiness wait, the one loop every wait goes through: `PollFd` (one
 //!   socket's entry, `pollfd` / `WSAPOLLFD`), `Interest` (`Read`, `Write`),
 //!   `poll_fd(&socket, Interest)`, `set_interest(&mut PollFd, Interest)`,
 //!   `is_ready(&PollFd)`, and `poll(&mut [PollFd], wait_ms) -> ready count`
@@ -72,6 +69,12 @@
 //! - `bind_device(&Socket, Domain, &str)`: `SO_BINDTODEVICE`, or
 //!   `IP_BOUND_IF` by the interface's index (Apple, illumos, Solaris).
 //!
+//! Written here once over those: `poll_connecting(&[&Socket], wait_ms)`,
+//! the wait on sockets with a connect under way and how each one stands;
+//! `poll_connect(&Socket, wait_ms)`, the same for one; and
+//! `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`, the same, also
+//! waking when the wake socket of a name's lookups is readable.
+//!
 //! `unsafe` code lives here only: one small function per call, each
 //! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`, each with
 //! a `// SAFETY:` comment.
@@ -82,10 +85,12 @@ mod imp;
 
 pub(crate) use imp::*;
 
+use std::io;
+
+use socket2::Socket;
+
 /// What a readiness wait waits for on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// Without the hello server only connects are waited for.
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) enum Interest {
     /// Data to read, end of file, or an error (`POLLIN`; `POLLRDNORM` on
     /// Windows).
@@ -104,6 +109,59 @@ pub(crate) enum Connecting {
     Connected,
     /// An error or hang-up was reported: `SO_ERROR` says which error.
     Failed,
+}
+
+/// The readiness wait (`poll(2)`, `WSAPoll`) on sockets with a nonblocking
+/// connect under way: waits until at least one of them is writable, has an
+/// error or hung up, for at most `wait_ms` milliseconds (`-1`: no limit).
+/// Returns, per socket, how its connect stands; a wait interrupted by a
+/// signal returns every one pending, and the caller waits again for the
+/// time left.
+///
+/// Windows before Windows 10 version 2004 (build 19041) does not report a
+/// failed connect through `WSAPoll`; there such an attempt counts as pending
+/// until the connect timeout runs out (socket2's own `connect_timeout` has
+/// the same limit).
+pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
+    let mut fds: Vec<PollFd> = sockets
+        .iter()
+        .map(|s| poll_fd(*s, Interest::Write))
+        .collect();
+    poll(&mut fds, wait_ms)?;
+    Ok(fds
+        .iter()
+        .map(|fd| imp::connect_state(fd.revents))
+        .collect())
+}
+
+/// [`poll_connecting`] for one socket, with nothing allocated.
+pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
+    let mut fds = [poll_fd(socket, Interest::Write)];
+    poll(&mut fds, wait_ms)?;
+    Ok(imp::connect_state(fds[0].revents))
+}
+
+/// [`poll_connecting`], also waking when `wake` is readable (an answer of a
+/// name's lookup came in). Returns how each socket's connect stands and
+/// whether `wake` is readable; a wait interrupted by a signal returns every
+/// connect pending and `wake` not readable.
+pub(crate) fn poll_connecting_or_woken(
+    sockets: &[&Socket],
+    wake: &Socket,
+    wait_ms: i32,
+) -> io::Result<(Vec<Connecting>, bool)> {
+    let mut fds: Vec<PollFd> = sockets
+        .iter()
+        .map(|s| poll_fd(*s, Interest::Write))
+        .chain(std::iter::once(poll_fd(wake, Interest::Read)))
+        .collect();
+    poll(&mut fds, wait_ms)?;
+    let (connects, woken) = fds.split_at(sockets.len());
+    let states = connects
+        .iter()
+        .map(|fd| imp::connect_state(fd.revents))
+        .collect();
+    Ok((states, woken.iter().any(is_ready)))
 }
 
 /// `SO_LINGER` counts whole seconds everywhere.

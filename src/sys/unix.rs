@@ -27,7 +27,7 @@ fn setsockopt_int(
     // SAFETY: the descriptor stays open for the borrow of `socket`; the
     // option value points to a live `c_int` whose size is passed with it,
     // and `setsockopt` only reads it.
-    let rc = unsafe {
+    syscall(unsafe {
         libc::setsockopt(
             socket.as_raw_fd(),
             level,
@@ -35,12 +35,8 @@ fn setsockopt_int(
             (&value as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
-    };
-    if rc == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    })
+    .map(drop)
 }
 
 /// The size of `sockaddr_un`'s `sun_path`: 108 bytes on Linux, 104 on
@@ -145,19 +141,7 @@ pub(crate) const TIMEOUT_UNIT: std::time::Duration = std::time::Duration::from_m
 pub(crate) const MAX_LINGER: std::time::Duration = std::time::Duration::from_secs(i32::MAX as u64);
 
 /// Whether `TCP_KEEPINTVL` and `TCP_KEEPCNT` exist here.
-pub(crate) const KEEPALIVE_DETAILS: bool = cfg!(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "ios",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "tvos",
-    target_os = "watchos",
-));
+pub(crate) const KEEPALIVE_DETAILS: bool = crate::platform::has::KEEPALIVE_DETAILS;
 
 /// `SO_KEEPALIVE`, then one `setsockopt` per parameter given
 /// (`TCP_KEEPIDLE` or macOS' `TCP_KEEPALIVE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`),
@@ -175,62 +159,50 @@ pub(crate) fn set_keepalive(socket: &Socket, params: &Keepalive) -> io::Result<(
     };
     socket.set_keepalive(true)?;
     if let Some(time) = params.time {
-        #[cfg(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos"
-        ))]
-        const IDLE: libc::c_int = libc::TCP_KEEPALIVE;
-        #[cfg(not(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "openbsd"
-        )))]
-        const IDLE: libc::c_int = libc::TCP_KEEPIDLE;
-        #[cfg(target_os = "openbsd")]
-        return Err(failed_call(
-            limits.time_option,
-            super::unsupported("keepalive time"),
-        ));
-        #[cfg(not(target_os = "openbsd"))]
-        setsockopt_int(socket, libc::IPPROTO_TCP, IDLE, seconds(time))
+        set_tcp_int(socket, KEEPALIVE_TIME, seconds(time))
             .map_err(|e| failed_call(limits.time_option, e))?;
     }
-    #[cfg(any(
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "fuchsia",
-        target_os = "illumos",
-        target_os = "ios",
-        target_os = "linux",
-        target_os = "macos",
-        target_os = "netbsd",
-        target_os = "tvos",
-        target_os = "watchos",
-    ))]
-    {
-        if let Some(interval) = params.interval {
-            setsockopt_int(
-                socket,
-                libc::IPPROTO_TCP,
-                libc::TCP_KEEPINTVL,
-                seconds(interval),
-            )
+    // Where there are none, asking for an interval or a count is refused
+    // before any call.
+    if let Some(interval) = params.interval {
+        set_tcp_int(socket, KEEPALIVE_INTERVAL, seconds(interval))
             .map_err(|e| failed_call(limits.interval_option, e))?;
-        }
-        if let Some(retries) = params.retries {
-            setsockopt_int(socket, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, c_int(retries))
-                .map_err(|e| failed_call(limits.retries_option, e))?;
-        }
     }
-    // Elsewhere, asking for an interval or a count is refused before any call.
+    if let Some(retries) = params.retries {
+        set_tcp_int(socket, KEEPALIVE_COUNT, c_int(retries))
+            .map_err(|e| failed_call(limits.retries_option, e))?;
+    }
     Ok(())
+}
+
+/// `setsockopt(IPPROTO_TCP, name)` with a C `int`; `None` for an option
+/// this platform does not have.
+fn set_tcp_int(socket: &Socket, name: Option<libc::c_int>, value: libc::c_int) -> io::Result<()> {
+    match name {
+        Some(name) => setsockopt_int(socket, libc::IPPROTO_TCP, name, value),
+        None => Err(super::unsupported("this keepalive parameter")),
+    }
+}
+
+// The option of the keepalive time: `TCP_KEEPALIVE` on Apple's systems,
+// `TCP_KEEPIDLE` elsewhere, none on OpenBSD (a system-wide setting).
+cfg_apple! {
+    const KEEPALIVE_TIME: Option<libc::c_int> = Some(libc::TCP_KEEPALIVE);
+}
+cfg_not_apple! {
+    #[cfg(target_os = "openbsd")]
+    const KEEPALIVE_TIME: Option<libc::c_int> = None;
+    #[cfg(not(target_os = "openbsd"))]
+    const KEEPALIVE_TIME: Option<libc::c_int> = Some(libc::TCP_KEEPIDLE);
+}
+
+cfg_keepalive_details! {
+    const KEEPALIVE_INTERVAL: Option<libc::c_int> = Some(libc::TCP_KEEPINTVL);
+    const KEEPALIVE_COUNT: Option<libc::c_int> = Some(libc::TCP_KEEPCNT);
+}
+cfg_not_keepalive_details! {
+    const KEEPALIVE_INTERVAL: Option<libc::c_int> = None;
+    const KEEPALIVE_COUNT: Option<libc::c_int> = None;
 }
 
 /// Whether a nonblocking `connect(2)` reported that it goes on in the
@@ -239,35 +211,19 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
-/// `ty` with `SOCK_NONBLOCK`, where `socket(2)` takes it: the socket is
-/// then nonblocking from its first call, with no `fcntl` or `ioctl` for it.
-#[cfg(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "linux",
-    target_os = "netbsd",
-    target_os = "openbsd"
-))]
-pub(crate) fn nonblocking_type(ty: socket2::Type) -> Option<socket2::Type> {
-    Some(ty.nonblocking())
+cfg_sock_nonblock! {
+    /// `ty` with `SOCK_NONBLOCK`, where `socket(2)` takes it: the socket is
+    /// then nonblocking from its first call, with no `fcntl` or `ioctl` for it.
+    pub(crate) fn nonblocking_type(ty: socket2::Type) -> Option<socket2::Type> {
+        Some(ty.nonblocking())
+    }
 }
 
-/// macOS and the other Unixes have no `SOCK_NONBLOCK`.
-#[cfg(not(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "linux",
-    target_os = "netbsd",
-    target_os = "openbsd"
-)))]
-pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
-    None
+cfg_not_sock_nonblock! {
+    /// macOS and the other Unixes have no `SOCK_NONBLOCK`.
+    pub(crate) fn nonblocking_type(_: socket2::Type) -> Option<socket2::Type> {
+        None
+    }
 }
 
 /// The ports the kernel picks from for an ephemeral source port
@@ -308,6 +264,23 @@ pub(crate) fn ephemeral_ports() -> Option<std::ops::RangeInclusive<u16>> {
     None
 }
 
+/// The abstract name (Linux, Android) of a Unix socket address, without
+/// its leading NUL; `None` for a path, an unnamed socket, or elsewhere.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn abstract_name(addr: &std::os::unix::net::SocketAddr) -> Option<&[u8]> {
+    #[cfg(target_os = "android")]
+    use std::os::android::net::SocketAddrExt;
+    #[cfg(target_os = "linux")]
+    use std::os::linux::net::SocketAddrExt;
+    addr.as_abstract_name()
+}
+
+/// Elsewhere a Unix socket address has no abstract name.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn abstract_name(_: &std::os::unix::net::SocketAddr) -> Option<&[u8]> {
+    None
+}
+
 /// Nonblocking mode on or off with one call, `ioctl(FIONBIO)`, where
 /// socket2's `set_nonblocking` makes two (`fcntl` `F_GETFL`, then `F_SETFL`).
 /// Both change the same `O_NONBLOCK` flag of the open file.
@@ -316,15 +289,11 @@ pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
     let mut value = libc::c_int::from(on);
     // SAFETY: `FIONBIO` reads one `int` through the pointer, which points
     // to a live `c_int`; the descriptor is open while `socket` is borrowed.
-    let rc = unsafe { libc::ioctl(socket.as_raw_fd(), libc::FIONBIO, &mut value) };
-    if rc == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    syscall(unsafe { libc::ioctl(socket.as_raw_fd(), libc::FIONBIO, &mut value) }).map(drop)
 }
 
 /// The state of a connect under way, as the readiness wait reports it.
-fn connect_state(revents: libc::c_short) -> Connecting {
+pub(super) fn connect_state(revents: libc::c_short) -> Connecting {
     if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
         Connecting::Failed
     } else if revents & libc::POLLOUT != 0 {
@@ -332,27 +301,6 @@ fn connect_state(revents: libc::c_short) -> Connecting {
     } else {
         Connecting::Pending
     }
-}
-
-/// `poll(2)` on sockets with a nonblocking connect under way: waits until at
-/// least one of them is writable, has an error or hung up, for at most
-/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, how its
-/// connect stands; a wait interrupted by a signal returns every one
-/// pending, and the caller waits again for the time left.
-pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
-    let mut fds: Vec<PollFd> = sockets
-        .iter()
-        .map(|s| poll_fd(*s, Interest::Write))
-        .collect();
-    poll(&mut fds, wait_ms)?;
-    Ok(fds.iter().map(|fd| connect_state(fd.revents)).collect())
-}
-
-/// [`poll_connecting`] for one socket, with nothing allocated.
-pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
-    let mut fds = [poll_fd(socket, Interest::Write)];
-    poll(&mut fds, wait_ms)?;
-    Ok(connect_state(fds[0].revents))
 }
 
 /// One socket's entry in a readiness wait: a `pollfd`.
@@ -383,7 +331,6 @@ pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
 
 /// Whether the last wait found `entry` ready: readable or writable as asked,
 /// or in error, or hung up (`revents` not empty).
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn is_ready(entry: &PollFd) -> bool {
     entry.revents != 0
 }
@@ -398,17 +345,18 @@ pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
     // this call borrows exclusively; the caller keeps each descriptor open
     // while its entry is waited on (a closed one is reported as `POLLNVAL`,
     // never touched); `poll` writes only the `revents` fields.
-    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        // `poll` leaves `revents` as they were when it fails.
-        fds.iter_mut().for_each(|fd| fd.revents = 0);
-        if err.kind() == io::ErrorKind::Interrupted {
-            return Ok(0);
+    match syscall(unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) }) {
+        Ok(ready) => Ok(ready as usize),
+        Err(err) => {
+            // `poll` leaves `revents` as they were when it fails.
+            fds.iter_mut().for_each(|fd| fd.revents = 0);
+            if err.kind() == io::ErrorKind::Interrupted {
+                Ok(0)
+            } else {
+                Err(err)
+            }
         }
-        return Err(err);
     }
-    Ok(rc as usize)
 }
 
 /// What a file descriptor is, as `fstat(2)` and, for a socket,
@@ -445,9 +393,7 @@ pub(crate) fn fd_facts(fd: i32) -> io::Result<FdFacts> {
     // SAFETY: `st` is a valid, writable `stat` that outlives the call; fstat
     // only reads the descriptor's metadata and writes `st`. A number that is
     // not open is reported as EBADF, not undefined behaviour.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    syscall(unsafe { libc::fstat(fd, &mut st) })?;
     let what = match st.st_mode & libc::S_IFMT {
         libc::S_IFSOCK => None,
         libc::S_IFREG => Some("a regular file"),
@@ -478,7 +424,7 @@ fn getsockopt_int(fd: i32, name: libc::c_int) -> io::Result<libc::c_int> {
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `value` and `len` are valid and writable for the call, `len`
     // holds the size of `value`, and getsockopt writes at most `len` bytes.
-    let rc = unsafe {
+    syscall(unsafe {
         libc::getsockopt(
             fd,
             libc::SOL_SOCKET,
@@ -486,10 +432,7 @@ fn getsockopt_int(fd: i32, name: libc::c_int) -> io::Result<libc::c_int> {
             (&mut value as *mut libc::c_int).cast(),
             &mut len,
         )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    })?;
     Ok(value)
 }
 
@@ -507,16 +450,13 @@ fn family(fd: i32) -> io::Result<libc::c_int> {
     let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: `addr` is writable for `len` bytes, the size of the storage;
     // getsockname writes at most that many and updates `len`.
-    let rc = unsafe {
+    syscall(unsafe {
         libc::getsockname(
             fd,
             (&mut addr as *mut libc::sockaddr_storage).cast(),
             &mut len,
         )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    })?;
     Ok(libc::c_int::from(addr.ss_family))
 }
 
@@ -545,16 +485,11 @@ pub(crate) unsafe fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd>
     use std::os::unix::io::FromRawFd;
 
     // SAFETY: F_GETFD reads the descriptor's flags only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let flags = syscall(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
     if flags & libc::FD_CLOEXEC == 0 {
         // SAFETY: F_SETFD with an int argument changes only this
         // descriptor's flags, keeping every other flag it had.
-        if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        syscall(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) })?;
     }
     // SAFETY: `fd` is open (fcntl just succeeded on it), and nothing else
     // owns it (this function's contract).
@@ -569,10 +504,7 @@ pub(crate) unsafe fn adopt_fd(fd: i32) -> io::Result<std::os::unix::io::OwnedFd>
 pub(crate) fn fchmod_socket(socket: &Socket, mode: u32) -> io::Result<()> {
     // SAFETY: fchmod takes a descriptor number and a mode and touches no
     // memory of ours; `socket` keeps the descriptor open during the call.
-    if unsafe { libc::fchmod(socket.as_raw_fd(), mode as libc::mode_t) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    syscall(unsafe { libc::fchmod(socket.as_raw_fd(), mode as libc::mode_t) }).map(drop)
 }
 
 /// Elsewhere `fchmod(2)` on a socket does not reach the file `bind` creates
@@ -580,47 +512,6 @@ pub(crate) fn fchmod_socket(socket: &Socket, mode: u32) -> io::Result<()> {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(crate) fn fchmod_socket(_: &Socket, _: u32) -> io::Result<()> {
     Ok(())
-}
-
-/// [`poll_connecting`], also waking when `wake` is readable (an answer of a
-/// name's lookup came in). Returns how each socket's connect stands and
-/// whether `wake` is readable; a wait interrupted by a signal returns every
-/// connect pending and `wake` not readable.
-#[allow(unsafe_code)]
-pub(crate) fn poll_connecting_or_woken(
-    sockets: &[&Socket],
-    wake: &Socket,
-    wait_ms: i32,
-) -> io::Result<(Vec<Connecting>, bool)> {
-    let mut fds: Vec<libc::pollfd> = sockets
-        .iter()
-        .map(|s| libc::pollfd {
-            fd: s.as_raw_fd(),
-            events: libc::POLLOUT,
-            revents: 0,
-        })
-        .collect();
-    fds.push(libc::pollfd {
-        fd: wake.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    });
-    // SAFETY: `fds` points to `fds.len()` initialised `pollfd` structs that
-    // this call borrows exclusively; each descriptor stays open while
-    // `sockets` and `wake` are borrowed; `poll` writes only the `revents` fields.
-    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.kind() == io::ErrorKind::Interrupted {
-            return Ok((vec![Connecting::Pending; sockets.len()], false));
-        }
-        return Err(err);
-    }
-    let states = fds[..sockets.len()]
-        .iter()
-        .map(|fd| connect_state(fd.revents))
-        .collect();
-    Ok((states, fds[sockets.len()].revents != 0))
 }
 
 /// A connected pair of sockets through which a resolver thread wakes the
@@ -728,7 +619,7 @@ pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::n
 
 /// `Ok(rc)` for a call that returned something other than -1, the OS error
 /// (`errno`) for -1.
-fn syscall(rc: libc::c_int) -> io::Result<libc::c_int> {
+pub(super) fn syscall(rc: libc::c_int) -> io::Result<libc::c_int> {
     if rc == -1 {
         Err(io::Error::last_os_error())
     } else {

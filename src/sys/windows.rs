@@ -128,7 +128,7 @@ pub(crate) fn set_nonblocking(socket: &Socket, on: bool) -> io::Result<()> {
 }
 
 /// The state of a connect under way, as `WSAPoll` reports it.
-fn connect_state(revents: i16) -> Connecting {
+pub(super) fn connect_state(revents: i16) -> Connecting {
     use windows_sys::Win32::Networking::WinSock::{POLLERR, POLLHUP, POLLNVAL, POLLWRNORM};
     if revents & (POLLERR | POLLHUP | POLLNVAL) != 0 {
         Connecting::Failed
@@ -137,31 +137,6 @@ fn connect_state(revents: i16) -> Connecting {
     } else {
         Connecting::Pending
     }
-}
-
-/// `WSAPoll` on sockets with a nonblocking connect under way: waits until at
-/// least one of them is writable, has an error or hung up, for at most
-/// `wait_ms` milliseconds (`-1`: no limit). Returns, per socket, how its
-/// connect stands.
-///
-/// Windows before Windows 10 version 2004 (build 19041) does not report a
-/// failed connect through `WSAPoll`; there such an attempt counts as pending
-/// until the connect timeout runs out (socket2's own `connect_timeout` has
-/// the same limit).
-pub(crate) fn poll_connecting(sockets: &[&Socket], wait_ms: i32) -> io::Result<Vec<Connecting>> {
-    let mut fds: Vec<PollFd> = sockets
-        .iter()
-        .map(|s| poll_fd(*s, Interest::Write))
-        .collect();
-    poll(&mut fds, wait_ms)?;
-    Ok(fds.iter().map(|fd| connect_state(fd.revents)).collect())
-}
-
-/// [`poll_connecting`] for one socket, with nothing allocated.
-pub(crate) fn poll_connect(socket: &Socket, wait_ms: i32) -> io::Result<Connecting> {
-    let mut fds = [poll_fd(socket, Interest::Write)];
-    poll(&mut fds, wait_ms)?;
-    Ok(connect_state(fds[0].revents))
 }
 
 /// One socket's entry in a readiness wait: a `WSAPOLLFD`.
@@ -195,7 +170,6 @@ pub(crate) fn set_interest(entry: &mut PollFd, interest: Interest) {
 
 /// Whether the last wait found `entry` ready: readable or writable as asked,
 /// or in error, or hung up (`revents` not empty).
-#[cfg_attr(not(feature = "hello"), allow(dead_code))]
 pub(crate) fn is_ready(entry: &PollFd) -> bool {
     entry.revents != 0
 }
@@ -218,47 +192,6 @@ pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
         return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
     }
     Ok(rc as usize)
-}
-
-/// [`poll_connecting`], also waking when `wake` is readable (an answer of a
-/// name's lookup came in). Returns how each socket's connect stands and
-/// whether `wake` is readable.
-#[allow(unsafe_code)]
-pub(crate) fn poll_connecting_or_woken(
-    sockets: &[&Socket],
-    wake: &Socket,
-    wait_ms: i32,
-) -> io::Result<(Vec<Connecting>, bool)> {
-    use windows_sys::Win32::Networking::WinSock::{
-        WSAGetLastError, WSAPoll, POLLRDNORM, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAPOLLFD,
-    };
-    let mut fds: Vec<WSAPOLLFD> = sockets
-        .iter()
-        .map(|s| WSAPOLLFD {
-            fd: s.as_raw_socket() as SOCKET,
-            events: POLLWRNORM,
-            revents: 0,
-        })
-        .collect();
-    fds.push(WSAPOLLFD {
-        fd: wake.as_raw_socket() as SOCKET,
-        events: POLLRDNORM,
-        revents: 0,
-    });
-    let count = u32::try_from(fds.len()).unwrap_or(u32::MAX);
-    // SAFETY: `fds` points to `count` initialised `WSAPOLLFD` structs that
-    // this call borrows exclusively; each socket handle stays open while
-    // `sockets` and `wake` are borrowed; `WSAPoll` writes only the `revents` fields.
-    let rc = unsafe { WSAPoll(fds.as_mut_ptr(), count, wait_ms) };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads the calling thread's last Winsock error; no arguments.
-        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
-    }
-    let states = fds[..sockets.len()]
-        .iter()
-        .map(|fd| connect_state(fd.revents))
-        .collect();
-    Ok((states, fds[sockets.len()].revents != 0))
 }
 
 /// A pair of sockets through which a resolver thread wakes the thread that
