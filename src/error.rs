@@ -131,6 +131,25 @@ pub enum Error {
         error: io::Error,
     },
 
+    /// Reading what the kernel knows of a connected socket failed
+    /// (`getsockopt(2)`, or `WSAIoctl` on Windows), in [`peer_cred`](crate::peer_cred)
+    /// or [`tcp_info`](crate::tcp_info).
+    ///
+    /// Shown as `get OPTION of socket for ADDR: REASON`.
+    #[error("get {option} of socket for {addr}: {}", Cause(.error))]
+    #[non_exhaustive]
+    GetOption {
+        /// The socket's peer (for a Unix socket whose peer has no path,
+        /// its own path).
+        addr: Address,
+        /// The option or call, by its C name (`SO_PEERCRED`, `TCP_INFO`,
+        /// `SIO_TCP_INFO`, ...).
+        option: &'static str,
+        /// The OS error; [`io::ErrorKind::Unsupported`] when this system
+        /// lacks the call.
+        error: io::Error,
+    },
+
     /// A [`configure`](crate::ListenerBuilder::configure) hook returned an
     /// error; the socket it was given is closed.
     ///
@@ -384,6 +403,7 @@ impl Error {
             Error::Resolve { error, .. }
             | Error::Create { error, .. }
             | Error::SetOption { error, .. }
+            | Error::GetOption { error, .. }
             | Error::Configure { error, .. }
             | Error::Bind { error, .. }
             | Error::Listen { error, .. }
@@ -696,6 +716,18 @@ mod tests {
                 ],
             ),
             (
+                Error::GetOption {
+                    addr: inet("127.0.0.1:80"),
+                    option: "TCP_INFO",
+                    error: os(95),
+                },
+                vec![
+                    "get TCP_INFO".to_owned(),
+                    "127.0.0.1:80".to_owned(),
+                    reason(&os(95)),
+                ],
+            ),
+            (
                 Error::Configure {
                     addr: inet("127.0.0.1:80"),
                     error: io::Error::other(Outer(os(13))),
@@ -815,6 +847,7 @@ mod tests {
             Error::Resolve { .. } => "Resolve",
             Error::Create { .. } => "Create",
             Error::SetOption { .. } => "SetOption",
+            Error::GetOption { .. } => "GetOption",
             Error::Configure { .. } => "Configure",
             Error::Bind { .. } => "Bind",
             Error::Listen { .. } => "Listen",

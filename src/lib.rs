@@ -504,6 +504,7 @@ mod error;
 #[cfg(feature = "hello")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
 pub mod hello;
+mod inspect;
 mod keepalive;
 mod listener;
 mod options;
@@ -529,6 +530,13 @@ pub use connector::ConnectorBuilder;
 pub use endpoint::tokio::{AsyncListener, AsyncStream};
 pub use endpoint::{Endpoint, EndpointParseError, Listener, Stream};
 pub use error::{Error, Result};
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
+pub use inspect::{peer_cred, PeerCred, UnixConnection};
+pub use inspect::{tcp_info, TcpConnection, TcpInfo};
+cfg_linux! {
+    pub use inspect::peer_pidfd;
+}
 pub use keepalive::Keepalive;
 pub use listener::ListenerBuilder;
 pub use resolve::resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};

@@ -84,6 +84,21 @@ platforms! { $
         target_os = "linux", target_os = "macos", target_os = "netbsd", target_os = "openbsd",
         target_os = "illumos"
     ));
+    // A call for the credentials of a Unix socket's peer: SO_PEERCRED
+    // (Linux, Android, OpenBSD), getpeereid (Apple, FreeBSD, DragonFly, NetBSD).
+    PEER_CRED => cfg_peer_cred, on_peer_cred, (any(
+        target_os = "linux", target_os = "android", target_os = "openbsd",
+        target_os = "macos", target_os = "ios", target_os = "tvos", target_os = "watchos",
+        target_os = "visionos", target_os = "freebsd", target_os = "dragonfly",
+        target_os = "netbsd"
+    ));
+    // A call for how a TCP connection is doing: TCP_INFO (Linux, Android,
+    // FreeBSD), TCP_CONNECTION_INFO (Apple), SIO_TCP_INFO (Windows).
+    TCP_INFO => cfg_tcp_info, on_tcp_info, (any(
+        target_os = "linux", target_os = "android", target_os = "freebsd",
+        target_os = "macos", target_os = "ios", target_os = "tvos", target_os = "watchos",
+        target_os = "visionos", windows
+    ));
     // Listening-socket options that accepted sockets are shown to inherit
     // (tests/options.rs reads them back from an accepted socket).
     INHERITED => cfg_inherited, on_inherited, (any(target_os = "linux", target_os = "android", windows));
