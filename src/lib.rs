@@ -530,10 +530,10 @@ pub use connector::ConnectorBuilder;
 pub use endpoint::tokio::{AsyncListener, AsyncStream};
 pub use endpoint::{Endpoint, EndpointParseError, Listener, Stream};
 pub use error::{Error, Result};
+pub use inspect::{is_mptcp, tcp_info, TcpConnection, TcpInfo};
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
 pub use inspect::{peer_cred, PeerCred, UnixConnection};
-pub use inspect::{tcp_info, TcpConnection, TcpInfo};
 cfg_linux! {
     pub use inspect::peer_pidfd;
 }
@@ -541,5 +541,5 @@ pub use keepalive::Keepalive;
 pub use listener::ListenerBuilder;
 pub use resolve::resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
 pub use resolve::target::ToSocketAddrs;
-pub use socket_kind::{Domain, Protocol, Type};
+pub use socket_kind::{Domain, Mptcp, Protocol, Type};
 pub use socket_ref::{Purpose, SocketRef};

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{ConnectorBuilder, Domain, Keepalive, Protocol, SocketRef, Type};
+use crate::{ConnectorBuilder, Domain, Keepalive, Mptcp, Protocol, SocketRef, Type};
 
 impl ConnectorBuilder {
     /// Sets the domain (address family) explicitly: the `domain` argument of `socket(2)`.
@@ -73,6 +73,51 @@ impl ConnectorBuilder {
     /// ```
     pub fn protocol(&mut self, protocol: Protocol) -> &mut Self {
         self.opts.protocol = protocol;
+        self
+    }
+
+    /// Makes each connecting socket a Multipath TCP one (`socket(2)` with
+    /// `IPPROTO_MPTCP`), so that the connection can use several paths when
+    /// the server speaks MPTCP; with a server that does not, it goes on as
+    /// plain TCP.
+    ///
+    /// Default: [`Mptcp::Off`]. With [`Mptcp::Prefer`] each attempt is
+    /// plain TCP, with a `debug` line saying why, where no MPTCP socket can
+    /// be made; with [`Mptcp::Require`] the connect fails there. It applies
+    /// to TCP connects ([`Protocol::Default`] or [`Protocol::Tcp`]), to every
+    /// attempt of a Happy Eyeballs race; Unix and UDP connects are made as
+    /// without it.
+    ///
+    /// [`is_mptcp`](crate::is_mptcp) of the stream says whether the
+    /// connection became MPTCP.
+    ///
+    /// # Errors
+    ///
+    /// With [`Mptcp::Require`]: [`Error::Create`](crate::Error::Create)
+    /// naming the `net.mptcp.enabled` sysctl when the kernel makes no MPTCP
+    /// socket (Linux), [`Error::Unsupported`](crate::Error::Unsupported)
+    /// before any system call on other OSes.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Linux 5.6 or later with `net.mptcp.enabled = 1` makes MPTCP sockets;
+    /// other OSes have no MPTCP in the socket API.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ConnectorBuilder, Mptcp};
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = ConnectorBuilder::new()
+    ///     .mptcp(Mptcp::Prefer)
+    ///     .connect(listener.local_addr()?)?;
+    /// // The server is plain TCP: so is the connection.
+    /// assert!(!sockwright::is_mptcp(&stream)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn mptcp(&mut self, mptcp: Mptcp) -> &mut Self {
+        self.opts.mptcp = mptcp;
         self
     }
 

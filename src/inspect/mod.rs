@@ -7,10 +7,12 @@
 //! [`AsyncStream`](crate::AsyncStream), through the sealed traits
 //! [`UnixConnection`] and [`TcpConnection`].
 
+mod mptcp;
 #[cfg(unix)]
 mod peer_cred;
 mod tcp_info;
 
+pub use mptcp::is_mptcp;
 #[cfg(unix)]
 pub use peer_cred::{peer_cred, PeerCred};
 cfg_linux! {

@@ -6,7 +6,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use crate::{Domain, ListenerBuilder, Protocol, SocketRef, Type};
+use crate::{Domain, ListenerBuilder, Mptcp, Protocol, SocketRef, Type};
 
 impl ListenerBuilder {
     /// Sets the domain (address family) explicitly: the `domain` argument of `socket(2)`.
@@ -66,6 +66,51 @@ impl ListenerBuilder {
     /// ```
     pub fn protocol(&mut self, protocol: Protocol) -> &mut Self {
         self.opts.protocol = protocol;
+        self
+    }
+
+    /// Makes the listening socket a Multipath TCP one (`socket(2)` with
+    /// `IPPROTO_MPTCP`), so that MPTCP clients can open more paths to it.
+    /// Plain TCP clients are served as before: the kernel accepts them as
+    /// TCP connections.
+    ///
+    /// Default: [`Mptcp::Off`]. With [`Mptcp::Prefer`] the listener is
+    /// plain TCP, with a `debug` line saying why, where no MPTCP socket can
+    /// be made; with [`Mptcp::Require`] the listen fails there. It applies
+    /// to TCP listeners ([`Protocol::Default`] or [`Protocol::Tcp`]), on
+    /// each address of [`listen_all`](Self::listen_all); Unix listeners and
+    /// UDP sockets are made as without it.
+    ///
+    /// [`is_mptcp`](crate::is_mptcp) of an accepted stream says whether
+    /// that client uses MPTCP.
+    ///
+    /// # Errors
+    ///
+    /// With [`Mptcp::Require`]: [`Error::Create`](crate::Error::Create)
+    /// naming the `net.mptcp.enabled` sysctl when the kernel makes no MPTCP
+    /// socket (Linux), [`Error::Unsupported`](crate::Error::Unsupported)
+    /// before any system call on other OSes.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// Linux 5.6 or later with `net.mptcp.enabled = 1` makes MPTCP sockets;
+    /// other OSes have no MPTCP in the socket API.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ListenerBuilder, Mptcp};
+    ///
+    /// let listener = ListenerBuilder::new().mptcp(Mptcp::Prefer).listen("127.0.0.1:0")?;
+    /// let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// let (served, _) = listener.accept()?;
+    /// // A plain TCP client is served as plain TCP.
+    /// assert!(!sockwright::is_mptcp(&served)?);
+    /// # drop(client);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn mptcp(&mut self, mptcp: Mptcp) -> &mut Self {
+        self.opts.mptcp = mptcp;
         self
     }
 

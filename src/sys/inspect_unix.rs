@@ -377,3 +377,21 @@ pub(crate) fn is_mptcp(socket: &Socket) -> io::Result<bool> {
 pub(crate) fn is_mptcp(_: &Socket) -> io::Result<bool> {
     Ok(false)
 }
+
+/// Whether `socket(IPPROTO_MPTCP)` failed because this system makes no
+/// MPTCP sockets: `ENOPROTOOPT` when `net.mptcp.enabled` is 0,
+/// `EPROTONOSUPPORT` for a kernel built without MPTCP, `EINVAL` or
+/// `EAFNOSUPPORT` where the protocol number is unknown.
+#[cfg(target_os = "linux")]
+pub(crate) fn mptcp_unavailable(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::ENOPROTOOPT | libc::EPROTONOSUPPORT | libc::EINVAL | libc::EAFNOSUPPORT)
+    )
+}
+
+/// Only Linux is asked for MPTCP sockets.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn mptcp_unavailable(_: &io::Error) -> bool {
+    false
+}

@@ -68,3 +68,8 @@ pub(crate) fn tcp_figures(socket: &Socket) -> io::Result<TcpFigures> {
 pub(crate) fn is_mptcp(_: &Socket) -> io::Result<bool> {
     Ok(false)
 }
+
+/// Windows is never asked for MPTCP sockets.
+pub(crate) fn mptcp_unavailable(_: &io::Error) -> bool {
+    false
+}
