@@ -539,6 +539,7 @@ cfg_linux! {
 }
 pub use keepalive::Keepalive;
 pub use listener::ListenerBuilder;
+pub use race::report::{AttemptOutcome, AttemptReport, ConnectReport, LookupReport};
 pub use resolve::resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
 pub use resolve::target::ToSocketAddrs;
 pub use socket_kind::{Domain, Mptcp, Protocol, Type};

@@ -2,6 +2,7 @@
 
 pub(crate) mod attempt;
 pub(crate) mod gather;
+mod report;
 mod self_connect;
 mod socket_options;
 #[cfg(feature = "tokio")]
@@ -581,7 +582,15 @@ impl ConnectorBuilder {
         if let Some(by) = self.by_name(&addr, Type::Stream) {
             let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             if by.race {
-                return race::blocking::connect_name(self, target, &by.name, by.port, &by.families);
+                return race::blocking::connect_name(
+                    self,
+                    target,
+                    &by.name,
+                    by.port,
+                    &by.families,
+                    false,
+                )
+                .map(|(stream, _)| stream);
             }
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
@@ -593,7 +602,8 @@ impl ConnectorBuilder {
         let target = &resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return race::blocking::connect(self, *target, addrs);
+                return race::blocking::connect(self, *target, addrs, false)
+                    .map(|(stream, _)| stream);
             }
             resolve::each(target, addrs, |a| {
                 let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
