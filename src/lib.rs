@@ -387,6 +387,7 @@
 //! | `multicast_loop`, `multicast_ttl` | `IP_MULTICAST_LOOP`, `IP_MULTICAST_TTL` (IPv6: `_LOOP`, `_HOPS`) | UDP | L, C (UDP) | all | yes |
 //! | `multicast_if_v4`, `multicast_if_v6` | `IP_MULTICAST_IF`, `IPV6_MULTICAST_IF` | UDP | L, C (UDP) | all | yes |
 //! | `join_multicast_v4`, `join_multicast_v6` | `IP_ADD_MEMBERSHIP`, `IPV6_ADD_MEMBERSHIP` | UDP | L (UDP) | all | yes, after `bind` (where the builder joins) |
+//! | `local_port_range` | `IP_LOCAL_PORT_RANGE` | TCP, UDP | C | Linux (6.3 and later) | no: the port is picked at `bind` or `connect` |
 //! | `read_timeout`, `write_timeout` | `SO_RCVTIMEO`, `SO_SNDTIMEO` | TCP, UDP, Unix stream, Unix datagram | C | all | yes (set after `connect`) |
 //! | `nonblocking` | `O_NONBLOCK` (`FIONBIO`) | TCP, UDP, Unix stream, Unix datagram | L, C | all | yes |
 //! | `mode` (L) | `fchmod(2)`, `chmod(2)` | a Unix socket file (not `@NAME`) | L | Unix | partly: until then the umask's mode lets clients in |

@@ -99,6 +99,11 @@ platforms! { $
         target_os = "macos", target_os = "ios", target_os = "tvos", target_os = "watchos",
         target_os = "visionos", windows
     ));
+    // A connect's source port chosen at connect rather than at bind, for a
+    // source address with port 0: IP_BIND_ADDRESS_NO_PORT (Linux),
+    // SO_REUSE_UNICASTPORT (Windows).
+    DEFER_SOURCE_PORT => cfg_defer_source_port, on_defer_source_port,
+        (any(target_os = "linux", target_os = "android", windows));
     // Listening-socket options that accepted sockets are shown to inherit
     // (tests/options.rs reads them back from an accepted socket).
     INHERITED => cfg_inherited, on_inherited, (any(target_os = "linux", target_os = "android", windows));

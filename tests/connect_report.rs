@@ -90,7 +90,7 @@ fn check_race(report: &ConnectReport, hole: SocketAddr, live: SocketAddr) {
         text.contains(&format!("attempt 1 to {hole} cancelled")),
         "{text}"
     );
-    assert!(text.ends_with(&format!(" ms")), "{text}");
+    assert!(text.ends_with(" ms"), "{text}");
 }
 
 #[test]

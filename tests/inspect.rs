@@ -5,9 +5,9 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sockwright::{tcp_info, Error, Stream};
+use sockwright::{tcp_info, Stream};
 
 /// A connected loopback TCP pair (client, served).
 fn tcp_pair() -> (TcpStream, TcpStream) {
@@ -61,7 +61,10 @@ fn tcp_info_takes_an_endpoint_stream_and_names_a_unix_one_in_the_error() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let err = tcp_info(&Stream::Unix(a)).unwrap_err();
         eprintln!("tcp_info of a Unix stream: {err}");
-        assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+        assert!(
+            matches!(err, sockwright::Error::InvalidConfig { .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("Unix socket"), "{err}");
     }
 }
@@ -90,8 +93,9 @@ mod unix {
     use std::os::unix::net::{UnixListener, UnixStream};
     use std::path::PathBuf;
     use std::process::{Command, Stdio};
+    use std::time::Instant;
 
-    use sockwright::peer_cred;
+    use sockwright::{peer_cred, Error};
 
     /// A directory of this test's own, removed when dropped.
     struct TempDir(PathBuf);

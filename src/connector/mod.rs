@@ -117,6 +117,18 @@ impl ConnectorBuilder {
     /// Combine with [`reuse_address`](Self::reuse_address) to reuse a fixed
     /// source port quickly.
     ///
+    /// # Platform-specific behavior
+    ///
+    /// With port 0, a TCP connect on Linux sets `IP_BIND_ADDRESS_NO_PORT`
+    /// before `bind(2)` (Windows: `SO_REUSE_UNICASTPORT`), so the kernel
+    /// picks the port at `connect`, knowing the destination: one port then
+    /// serves a connection to each destination, and one source address is
+    /// not limited to the ephemeral range's size across all of them. A
+    /// kernel that refuses the option picks the port at `bind`, as elsewhere
+    /// (one `debug` line says so). Until the connect, the socket's local
+    /// port reads 0. [`local_port_range`](Self::local_port_range) narrows
+    /// the ports picked (Linux).
+    ///
     /// # Examples
     ///
     /// ```
@@ -533,7 +545,9 @@ impl ConnectorBuilder {
     ///    [`happy_eyeballs`](Self::happy_eyeballs));
     /// 2. each attempt, on a fresh socket: `socket(domain, SOCK_STREAM,
     ///    protocol)`, one `setsockopt` per option, `bind(source)` if a source
-    ///    address of that family is set, then `connect(addr)`;
+    ///    address of that family is set (after `IP_BIND_ADDRESS_NO_PORT` on
+    ///    Linux when its port is 0: see [`local_address`](Self::local_address)),
+    ///    then `connect(addr)`;
     /// 3. with one address, or with [`happy_eyeballs(false)`](Self::happy_eyeballs),
     ///    the addresses are tried one after another, each `connect` bounded by
     ///    the connect timeout and made again if a signal interrupts it; with

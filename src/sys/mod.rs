@@ -68,6 +68,11 @@
 //! - `is_mptcp(&Socket)`: `MPTCP_INFO`, else `SO_PROTOCOL` (Linux; `false`
 //!   elsewhere).
 //!
+//! and, where the platform has it, the source port of a connect:
+//! `defer_source_port(&Socket)` before `bind(ip:0)` (`IP_BIND_ADDRESS_NO_PORT`
+//! on Linux, in `source_port.rs`; `SO_REUSE_UNICASTPORT` on Windows), and
+//! `set_local_port_range(&Socket, low, high)`: `IP_LOCAL_PORT_RANGE` (Linux).
+//!
 //! `unsafe` code lives here only: one small function per call, each
 //! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`, each with
 //! a `// SAFETY:` comment.
@@ -83,6 +88,12 @@ pub(crate) use imp::*;
 mod inspect;
 
 pub(crate) use inspect::*;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod source_port;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) use source_port::*;
 
 /// Who is at the other end of a Unix socket, as the kernel says.
 #[cfg(unix)]
