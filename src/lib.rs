@@ -80,6 +80,7 @@
 //! | blocking | async (`tokio` feature) | returns |
 //! |---|---|---|
 //! | `ConnectorBuilder::connect` | `connect_async` | `tokio::net::TcpStream` |
+//! | `ConnectorBuilder::connect_with_report` | `connect_async_with_report` | `(tokio::net::TcpStream, ConnectReport)` |
 //! | `ConnectorBuilder::connect_udp` | `connect_udp_async` | `tokio::net::UdpSocket` |
 //! | `ConnectorBuilder::connect_unix` | `connect_unix_async` | `tokio::net::UnixStream` |
 //! | `ConnectorBuilder::connect_endpoint` | `connect_endpoint_async` | `AsyncStream` (TCP or Unix) |
@@ -426,7 +427,11 @@
 //! | | Linux | macOS, BSDs | Windows |
 //! |---|---|---|---|
 //! | Unix-domain sockets, `Type::SeqPacket` | yes | yes | no |
-//! | `Protocol::Mptcp` | yes | no | no |
+//! | `Protocol::Mptcp`, `Mptcp::Require` | yes | no | no |
+//! | `Mptcp::Prefer` | MPTCP where `net.mptcp.enabled = 1` | TCP | TCP |
+//! | `peer_cred` | uid, gid, pid (`SO_PEERCRED`), `peer_pidfd` | uid, gid (`getpeereid`); pid on macOS, OpenBSD | no Unix streams in std |
+//! | `tcp_info` | `TCP_INFO` | `TCP_CONNECTION_INFO` (macOS), `TCP_INFO` (FreeBSD); `Unsupported` on other BSDs | `SIO_TCP_INFO` (Windows 10 1703+; `Unsupported` under Wine) |
+//! | source port of `local_address(ip:0)` | picked at `connect` (`IP_BIND_ADDRESS_NO_PORT`) | at `bind` | at `connect` (`SO_REUSE_UNICASTPORT`) |
 //! | `only_v6` default | off | off (on for OpenBSD) | on |
 //!
 //! `SO_REUSEADDR` means different things: on Unix it allows binding a port
