@@ -366,8 +366,8 @@
 //! | `exclusive_address_use` | `SO_EXCLUSIVEADDRUSE` | TCP, UDP | L, C | Windows | no: before `bind` |
 //! | `only_v6` | `IPV6_V6ONLY` | TCP, UDP (IPv6) | L, C | all | no: before `bind` |
 //! | `send_buffer_size`, `recv_buffer_size` | `SO_SNDBUF`, `SO_RCVBUF` | TCP, UDP, Unix stream, Unix datagram | L, C | all | partly: the window scale is fixed at the handshake |
-//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | TCP, UDP | L, C | all | partly: not for the SYN |
-//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | TCP, UDP | L, C | all but Solaris (IPv4 only on Windows, iOS) | partly: not for the SYN |
+//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | TCP, UDP | L, C | all; not MPTCP¹ | partly: not for the SYN |
+//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | TCP, UDP | L, C | all but Solaris (IPv4 only on Windows, iOS); not `IPV6_TCLASS` on MPTCP¹ | partly: not for the SYN |
 //! | `mark` | `SO_MARK` | TCP, UDP | L, C | Linux | partly: not for the SYN |
 //! | `ip_transparent` | `IP_TRANSPARENT`, `IPV6_TRANSPARENT` | TCP, UDP | L, C | Linux | no: before `bind` |
 //! | `freebind` | `IP_FREEBIND`, `IPV6_FREEBIND` | TCP, UDP | L, C | Linux | no: before `bind` |
@@ -375,7 +375,7 @@
 //! | `nodelay` | `TCP_NODELAY` | TCP | C; L on Linux, Windows | all | yes (per accepted stream) |
 //! | `keepalive` | `SO_KEEPALIVE`, `TCP_KEEPIDLE`... | TCP | C; L on Linux, Windows | all | yes (per accepted stream) |
 //! | `linger` | `SO_LINGER` | TCP, Unix stream | C; L on Linux, Windows | all | yes (per accepted stream) |
-//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | TCP | L, C | Linux | no: it bounds the connect only if set before |
+//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | TCP | L, C | Linux; not MPTCP¹ | no: it bounds the connect only if set before |
 //! | `tcp_congestion` | `TCP_CONGESTION` | TCP | L, C | Linux, FreeBSD | yes |
 //! | `tcp_mss` | `TCP_MAXSEG` | TCP | L, C | Unix | no: announced in the SYN |
 //! | `tcp_notsent_lowat` | `TCP_NOTSENT_LOWAT` | TCP | L, C | Linux | yes |
@@ -392,6 +392,12 @@
 //! | `read_timeout`, `write_timeout` | `SO_RCVTIMEO`, `SO_SNDTIMEO` | TCP, UDP, Unix stream, Unix datagram | C | all | yes (set after `connect`) |
 //! | `nonblocking` | `O_NONBLOCK` (`FIONBIO`) | TCP, UDP, Unix stream, Unix datagram | L, C | all | yes |
 //! | `mode` (L) | `fchmod(2)`, `chmod(2)` | a Unix socket file (not `@NAME`) | L | Unix | partly: until then the umask's mode lets clients in |
+//!
+//! ¹ Linux's MPTCP sockets (6.18) refuse these options (`EOPNOTSUPP`,
+//! `ENOPROTOOPT`); every other option here acts on them as on TCP. With
+//! [`Mptcp::Prefer`] a socket asked for one of them is made plain TCP, with
+//! a `debug` line naming the option; with [`Mptcp::Require`] the kernel's
+//! refusal is the error, [`Error::SetOption`] naming the option.
 //!
 //! "Acts on" is the one rule for where an option goes, declared once per
 //! option in the crate. A direct call (`listen`, `listen_unix`,

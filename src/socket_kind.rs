@@ -250,8 +250,10 @@ pub enum Mptcp {
 /// was made with, or the protocol tried and the error.
 ///
 /// The one place of the fallback rule: with [`Mptcp::Prefer`], the errors
-/// that mean "no MPTCP here" make a plain socket instead, with a `debug`
-/// line on `target` naming `addr`.
+/// that mean "no MPTCP here", or an option asked for that MPTCP sockets
+/// refuse (see [`refused_by_mptcp`]), make a plain socket instead, with a
+/// `debug` line on `target` naming `addr`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn open_socket(
     domain: Domain,
     os_type: socket2::Type,
@@ -260,6 +262,7 @@ pub(crate) fn open_socket(
     mptcp: Mptcp,
     target: &'static str,
     addr: &crate::Address,
+    options: &crate::options::Settings,
 ) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
     let plain = |protocol: Protocol| {
         socket2::Socket::new(domain.to_socket2(), os_type, protocol.to_socket2())
@@ -282,6 +285,15 @@ pub(crate) fn open_socket(
         );
         return plain(protocol);
     }
+    if mptcp == Mptcp::Prefer {
+        if let Some(option) = refused_by_mptcp(options, domain) {
+            log::debug!(
+                target: target,
+                "plain TCP for {addr}: MPTCP sockets refuse {option}, which is asked for"
+            );
+            return plain(protocol);
+        }
+    }
     match plain(Protocol::Mptcp) {
         Ok(made) => Ok(made),
         Err((_, error)) if crate::sys::mptcp_unavailable(&error) => match mptcp {
@@ -299,6 +311,28 @@ pub(crate) fn open_socket(
             }
         },
         Err(failed) => Err(failed),
+    }
+}
+
+/// The first option asked for that Linux's MPTCP sockets refuse (Linux
+/// 6.18: `IP_TTL`, `IPV6_UNICAST_HOPS`, `IPV6_TCLASS` with
+/// `EOPNOTSUPP`; `TCP_USER_TIMEOUT` with `ENOPROTOOPT`), as the crate docs'
+/// option table says. With [`Mptcp::Prefer`] such a socket is made plain
+/// TCP, as it would be without MPTCP; with [`Mptcp::Require`] the kernel's
+/// refusal is the error, naming the option.
+fn refused_by_mptcp(options: &crate::options::Settings, domain: Domain) -> Option<&'static str> {
+    if options.ttl.is_some() {
+        Some(if domain == Domain::Ipv6 {
+            "ttl (IPV6_UNICAST_HOPS)"
+        } else {
+            "ttl (IP_TTL)"
+        })
+    } else if options.tcp_user_timeout.is_some() {
+        Some("tcp_user_timeout (TCP_USER_TIMEOUT)")
+    } else if options.tos.is_some() && domain == Domain::Ipv6 {
+        Some("tos (IPV6_TCLASS)")
+    } else {
+        None
     }
 }
 

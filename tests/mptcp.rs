@@ -143,6 +143,7 @@ mod netns {
 
     #[test]
     fn with_mptcp_on_both_ends_report_mptcp_and_a_plain_peer_falls_back() {
+        install_log();
         let Some(()) = in_netns(true, || {
             let listener = ListenerBuilder::new()
                 .mptcp(Mptcp::Require)
@@ -174,6 +175,35 @@ mod netns {
             let c = is_mptcp(&client).unwrap();
             eprintln!("plain server: client MPTCP {c}");
             assert!(!c);
+
+            // An option MPTCP sockets refuse: prefer makes the socket TCP
+            // and says why; require fails naming the option.
+            let client = ConnectorBuilder::new()
+                .mptcp(Mptcp::Prefer)
+                .ttl(64)
+                .connect(addr)
+                .unwrap();
+            let c = is_mptcp(&client).unwrap();
+            let why = logged("MPTCP sockets refuse");
+            eprintln!("prefer with ttl: client MPTCP {c}; log: {why:?}");
+            assert!(!c);
+            assert!(why.iter().any(|l| l.contains("ttl (IP_TTL)")), "{why:?}");
+            let err = ConnectorBuilder::new()
+                .mptcp(Mptcp::Require)
+                .ttl(64)
+                .connect(addr)
+                .unwrap_err();
+            eprintln!("require with ttl: {err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::SetOption {
+                        option: "IP_TTL",
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
         }) else {
             return;
         };

@@ -491,6 +491,7 @@ impl Options {
             self.mptcp,
             self.side.target(),
             addr,
+            &self.set,
         );
         let (socket, protocol) = match opened {
             Ok(made) => made,
