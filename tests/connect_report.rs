@@ -300,3 +300,56 @@ fn the_client_example_explains_its_connect() {
         "{stderr}"
     );
 }
+
+/// Answers IPv4 at once and IPv6 after `v6_after`, on loopback.
+struct SlowV6 {
+    v6_after: Duration,
+}
+
+impl sockwright::Resolve for SlowV6 {
+    fn lookup(&self, _: &str, family: Domain) -> io::Result<Vec<std::net::IpAddr>> {
+        match family {
+            Domain::Ipv6 => {
+                std::thread::sleep(self.v6_after);
+                Ok(vec!["::1".parse().unwrap()])
+            }
+            _ => Ok(vec!["127.0.0.1".parse().unwrap()]),
+        }
+    }
+}
+
+#[test]
+fn a_late_ipv6_answer_shows_the_resolution_delay_running_out() {
+    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = live.local_addr().unwrap().port();
+    let (stream, report) = ConnectorBuilder::new()
+        .resolver(SlowV6 {
+            v6_after: Duration::from_millis(300),
+        })
+        .connect_with_report(("late.test", port))
+        .unwrap();
+    eprintln!("{report}");
+    assert_eq!(stream.peer_addr().unwrap(), live.local_addr().unwrap());
+    let delay = report.resolution_delay().expect("the resolution delay ran");
+    let first = &report.attempts()[0];
+    assert_eq!(first.addr().ip().to_string(), "127.0.0.1");
+    // RFC 8305's 50 ms, then IPv4 alone.
+    let waited = first.started() - delay;
+    eprintln!("resolution delay began at {delay:?}; first attempt {waited:?} later");
+    assert!(
+        waited >= Duration::from_millis(45) && waited < Duration::from_millis(250),
+        "{report}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("resolution delay: waiting up to 50ms for IPv6"),
+        "{text}"
+    );
+    assert!(
+        text.contains("resolution delay over without IPv6"),
+        "{text}"
+    );
+    // The IPv6 answer had not come when the IPv4 attempt won.
+    assert_eq!(report.lookups()[0].family(), Domain::Ipv6);
+    assert_eq!(report.lookups()[0].answered(), None, "{text}");
+}
