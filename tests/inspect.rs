@@ -269,6 +269,11 @@ mod unix {
                     .find(|l| l.starts_with("Pid:"))
                     .unwrap_or_else(|| panic!("no Pid: line in a pidfd's fdinfo: {fdinfo}"));
                 eprintln!("pidfd {}: {line}", pidfd.as_raw_fd());
+                // SAFETY: F_GETFD reads the descriptor's flags only; the
+                // descriptor is open for the borrow of `pidfd`.
+                #[allow(unsafe_code)]
+                let flags = unsafe { libc::fcntl(pidfd.as_raw_fd(), libc::F_GETFD) };
+                assert!(flags & libc::FD_CLOEXEC != 0, "the pidfd is not close-on-exec");
                 assert_eq!(
                     line.split_whitespace().nth(1),
                     Some(pid.to_string().as_str())
