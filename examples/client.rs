@@ -7,12 +7,14 @@
 //! cargo run --example client                          # to 127.0.0.1:8080
 //! cargo run --example client -- --addr ::1 --port 9000
 //! RUST_LOG=debug cargo run --example client           # and every socket step
+//! cargo run --example client -- --addr localhost --explain   # how the connect went
 //! cargo run --example client -- --help                # every option
 //! ```
 //!
 //! Prints `Hello message sent`, then the server's message on its own line,
 //! as the C program does; a failure is one `error: ...` line on stderr and a
-//! non-zero exit status. A command line that cannot work (`--udp` with
+//! non-zero exit status. `--explain` also prints, on stderr, the connect's
+//! timeline: each lookup, each attempt, the winner, in milliseconds. A command line that cannot work (`--udp` with
 //! `--unix`, ...) is refused with exit status 2.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -58,6 +60,10 @@ struct Args {
     /// Use UDP datagrams instead of a TCP connection
     #[arg(long, conflicts_with = "unix")]
     udp: bool,
+
+    /// Print how the TCP connect went (lookups, attempts, winner, times) on stderr
+    #[arg(long, conflicts_with_all = ["udp", "unix"])]
+    explain: bool,
 
     /// Connect to a Unix-domain socket at PATH (Unix only)
     #[arg(long, value_name = "PATH", value_parser = socket_path,
@@ -207,7 +213,22 @@ fn run(args: &Args) -> anyhow::Result<Vec<u8>> {
     if args.udp {
         return Ok(exchange.run_udp(&builder.connect_udp(target)?)?.0);
     }
-    let mut stream = builder.connect(target)?;
+    let mut stream = if args.explain {
+        match builder.connect_with_report(target) {
+            Ok((stream, report)) => {
+                eprintln!("{report}");
+                stream
+            }
+            Err(err) => {
+                if let Some(report) = err.report() {
+                    eprintln!("{report}");
+                }
+                return Err(err.into());
+            }
+        }
+    } else {
+        builder.connect(target)?
+    };
     // Read now, not when an error is shown: a connection the server reset
     // has no peer address left to read.
     Ok(match stream.peer_addr() {

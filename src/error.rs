@@ -131,6 +131,25 @@ pub enum Error {
         error: io::Error,
     },
 
+    /// Reading what the kernel knows of a connected socket failed
+    /// (`getsockopt(2)`, or `WSAIoctl` on Windows), in [`peer_cred`](crate::peer_cred)
+    /// or [`tcp_info`](crate::tcp_info).
+    ///
+    /// Shown as `get OPTION of socket for ADDR: REASON`.
+    #[error("get {option} of socket for {addr}: {}", Cause(.error))]
+    #[non_exhaustive]
+    GetOption {
+        /// The socket's peer (for a Unix socket whose peer has no path,
+        /// its own path).
+        addr: Address,
+        /// The option or call, by its C name (`SO_PEERCRED`, `TCP_INFO`,
+        /// `SIO_TCP_INFO`, ...).
+        option: &'static str,
+        /// The OS error; [`io::ErrorKind::Unsupported`] when this system
+        /// lacks the call.
+        error: io::Error,
+    },
+
     /// A [`configure`](crate::ListenerBuilder::configure) hook returned an
     /// error; the socket it was given is closed.
     ///
@@ -229,7 +248,9 @@ pub enum Error {
         addr: Address,
     },
 
-    /// A name resolved to several addresses and each one failed.
+    /// A name resolved to several addresses and each one failed; from
+    /// [`connect_with_report`](crate::ConnectorBuilder::connect_with_report),
+    /// also one address that failed, so that the error carries the report.
     ///
     /// [`Error::attempts`] returns each address's own error (each naming its
     /// step and address), in the order tried, followed by the
@@ -252,6 +273,11 @@ pub enum Error {
         target: String,
         /// One error per address tried, in order.
         attempts: Vec<Error>,
+        /// When each attempt started and ended (see [`Error::report`]): for
+        /// a Happy Eyeballs race, and for every connect of
+        /// [`connect_with_report`](crate::ConnectorBuilder::connect_with_report);
+        /// `None` for addresses that `connect` tried one at a time.
+        report: Option<Box<crate::ConnectReport>>,
     },
 
     /// `accept(2)` failed.
@@ -423,6 +449,7 @@ impl Error {
             Error::Resolve { error, .. }
             | Error::Create { error, .. }
             | Error::SetOption { error, .. }
+            | Error::GetOption { error, .. }
             | Error::Configure { error, .. }
             | Error::Bind { error, .. }
             | Error::Listen { error, .. }
@@ -466,6 +493,40 @@ impl Error {
         match self {
             Error::AllAttemptsFailed { attempts, .. } => attempts,
             _ => &[],
+        }
+    }
+
+    /// What a failed Happy Eyeballs race did and when: each lookup, each
+    /// attempt with its start, end and outcome, and the total (see
+    /// [`ConnectReport`](crate::ConnectReport)). `Some` for an
+    /// [`Error::AllAttemptsFailed`] of a race or of
+    /// [`connect_with_report`](crate::ConnectorBuilder::connect_with_report),
+    /// whose attempts appear there in the same order as in
+    /// [`Error::attempts`]; `None` otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::ConnectorBuilder;
+    /// use std::net::SocketAddr;
+    ///
+    /// let free = || -> std::io::Result<SocketAddr> {
+    ///     std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+    /// };
+    /// let targets = [free()?, free()?];
+    /// let err = ConnectorBuilder::new().connect(&targets[..]).unwrap_err();
+    /// let report = err.report().expect("two addresses race");
+    /// assert_eq!(report.attempts().len(), 2);
+    /// for attempt in report.attempts() {
+    ///     assert!(attempt.ended().is_some() && attempt.error().is_some());
+    /// }
+    /// println!("{report}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report(&self) -> Option<&crate::ConnectReport> {
+        match self {
+            Error::AllAttemptsFailed { report, .. } => report.as_deref(),
+            _ => None,
         }
     }
 
@@ -649,6 +710,7 @@ mod tests {
                 one("[::1]:1", io::ErrorKind::ConnectionRefused),
                 one("127.0.0.1:1", io::ErrorKind::TimedOut),
             ],
+            report: None,
         };
         let text = err.to_string();
         let v6 = text.find("connect [::1]:1: connection refused").unwrap();
@@ -736,6 +798,18 @@ mod tests {
                 ],
             ),
             (
+                Error::GetOption {
+                    addr: inet("127.0.0.1:80"),
+                    option: "TCP_INFO",
+                    error: os(95),
+                },
+                vec![
+                    "get TCP_INFO".to_owned(),
+                    "127.0.0.1:80".to_owned(),
+                    reason(&os(95)),
+                ],
+            ),
+            (
                 Error::Configure {
                     addr: inet("127.0.0.1:80"),
                     error: io::Error::other(Outer(os(13))),
@@ -798,6 +872,7 @@ mod tests {
                             error: io::Error::new(io::ErrorKind::TimedOut, "timed out after 1s"),
                         },
                     ],
+                    report: None,
                 },
                 vec![
                     "localhost:8080".to_owned(),
@@ -877,6 +952,7 @@ mod tests {
             Error::Resolve { .. } => "Resolve",
             Error::Create { .. } => "Create",
             Error::SetOption { .. } => "SetOption",
+            Error::GetOption { .. } => "GetOption",
             Error::Configure { .. } => "Configure",
             Error::Bind { .. } => "Bind",
             Error::Listen { .. } => "Listen",
@@ -1040,6 +1116,7 @@ mod tests {
                 },
                 family,
             ],
+            report: None,
         };
         assert_eq!(
             err.to_string(),

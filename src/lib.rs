@@ -83,6 +83,7 @@
 //! | blocking | async (`tokio` feature) | returns |
 //! |---|---|---|
 //! | `ConnectorBuilder::connect` | `connect_async` | `tokio::net::TcpStream` |
+//! | `ConnectorBuilder::connect_with_report` | `connect_async_with_report` | `(tokio::net::TcpStream, ConnectReport)` |
 //! | `ConnectorBuilder::connect_udp` | `connect_udp_async` | `tokio::net::UdpSocket` |
 //! | `ConnectorBuilder::connect_unix` | `connect_unix_async` | `tokio::net::UnixStream` |
 //! | `ConnectorBuilder::connect_endpoint` | `connect_endpoint_async` | `AsyncStream` (TCP or Unix) |
@@ -247,8 +248,8 @@
 //! | `exclusive_address_use` | `SO_EXCLUSIVEADDRUSE` | TCP, UDP | L, C | Windows | no: before `bind` |
 //! | `only_v6` | `IPV6_V6ONLY` | TCP, UDP (IPv6) | L, C | all | no: before `bind` |
 //! | `send_buffer_size`, `recv_buffer_size` | `SO_SNDBUF`, `SO_RCVBUF` | TCP, UDP, Unix stream, Unix datagram | L, C | all | partly: the window scale is fixed at the handshake |
-//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | TCP, UDP | L, C | all | partly: not for the SYN |
-//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | TCP, UDP | L, C | all but Solaris (IPv4 only on Windows, iOS) | partly: not for the SYN |
+//! | `ttl` | `IP_TTL`, `IPV6_UNICAST_HOPS` | TCP, UDP | L, C | all; not MPTCP¹ | partly: not for the SYN |
+//! | `tos` | `IP_TOS`, `IPV6_TCLASS` | TCP, UDP | L, C | all but Solaris (IPv4 only on Windows, iOS); not `IPV6_TCLASS` on MPTCP¹ | partly: not for the SYN |
 //! | `mark` | `SO_MARK` | TCP, UDP | L, C | Linux | partly: not for the SYN |
 //! | `ip_transparent` | `IP_TRANSPARENT`, `IPV6_TRANSPARENT` | TCP, UDP | L, C | Linux | no: before `bind` |
 //! | `freebind` | `IP_FREEBIND`, `IPV6_FREEBIND` | TCP, UDP | L, C | Linux | no: before `bind` |
@@ -256,7 +257,7 @@
 //! | `nodelay` | `TCP_NODELAY` | TCP | C; L on Linux, Windows | all | yes (per accepted stream) |
 //! | `keepalive` | `SO_KEEPALIVE`, `TCP_KEEPIDLE`... | TCP | C; L on Linux, Windows | all | yes (per accepted stream) |
 //! | `linger` | `SO_LINGER` | TCP, Unix stream | C; L on Linux, Windows | all | yes (per accepted stream) |
-//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | TCP | L, C | Linux | no: it bounds the connect only if set before |
+//! | `tcp_user_timeout` | `TCP_USER_TIMEOUT` | TCP | L, C | Linux; not MPTCP¹ | no: it bounds the connect only if set before |
 //! | `tcp_congestion` | `TCP_CONGESTION` | TCP | L, C | Linux, FreeBSD | yes |
 //! | `tcp_mss` | `TCP_MAXSEG` | TCP | L, C | Unix | no: announced in the SYN |
 //! | `tcp_notsent_lowat` | `TCP_NOTSENT_LOWAT` | TCP | L, C | Linux | yes |
@@ -269,9 +270,16 @@
 //! | `multicast_loop`, `multicast_ttl` | `IP_MULTICAST_LOOP`, `IP_MULTICAST_TTL` (IPv6: `_LOOP`, `_HOPS`) | UDP | L, C (UDP) | all | yes |
 //! | `multicast_if_v4`, `multicast_if_v6` | `IP_MULTICAST_IF`, `IPV6_MULTICAST_IF` | UDP | L, C (UDP) | all | yes |
 //! | `join_multicast_v4`, `join_multicast_v6` | `IP_ADD_MEMBERSHIP`, `IPV6_ADD_MEMBERSHIP` | UDP | L (UDP) | all | yes, after `bind` (where the builder joins) |
+//! | `local_port_range` | `IP_LOCAL_PORT_RANGE` | TCP, UDP | C | Linux (6.3 and later) | no: the port is picked at `bind` or `connect` |
 //! | `read_timeout`, `write_timeout` | `SO_RCVTIMEO`, `SO_SNDTIMEO` | TCP, UDP, Unix stream, Unix datagram | C | all | yes (set after `connect`) |
 //! | `nonblocking` | `O_NONBLOCK` (`FIONBIO`) | TCP, UDP, Unix stream, Unix datagram | L, C | all | yes |
 //! | `mode` (L) | `fchmod(2)`, `chmod(2)` | a Unix socket file (not `@NAME`) | L | Unix | partly: until then the umask's mode lets clients in |
+//!
+//! ¹ Linux's MPTCP sockets (6.18) refuse these options (`EOPNOTSUPP`,
+//! `ENOPROTOOPT`); every other option here acts on them as on TCP. With
+//! [`Mptcp::Prefer`] a socket asked for one of them is made plain TCP, with
+//! a `debug` line naming the option; with [`Mptcp::Require`] the kernel's
+//! refusal is the error, [`Error::SetOption`] naming the option.
 //!
 //! "Acts on" is the one rule for where an option goes, declared once per
 //! option in the crate. A direct call (`listen`, `listen_unix`,
@@ -307,7 +315,11 @@
 //! | | Linux | macOS, BSDs | Windows |
 //! |---|---|---|---|
 //! | Unix-domain sockets, `Type::SeqPacket` | yes | yes | no |
-//! | `Protocol::Mptcp` | yes | no | no |
+//! | `Protocol::Mptcp`, `Mptcp::Require` | yes | no | no |
+//! | `Mptcp::Prefer` | MPTCP where `net.mptcp.enabled = 1` | TCP | TCP |
+//! | `peer_cred` | uid, gid, pid (`SO_PEERCRED`), `peer_pidfd` | uid, gid (`getpeereid`); pid on macOS, OpenBSD | no Unix streams in std |
+//! | `tcp_info` | `TCP_INFO` | `TCP_CONNECTION_INFO` (macOS), `TCP_INFO` (FreeBSD); `Unsupported` on other BSDs | `SIO_TCP_INFO` (Windows 10 1703+; `Unsupported` under Wine) |
+//! | source port of `local_address(ip:0)` | picked at `connect` (`IP_BIND_ADDRESS_NO_PORT`) | at `bind` | at `connect` (`SO_REUSE_UNICASTPORT`) |
 //! | `only_v6` default | off | off (on for OpenBSD) | on |
 //!
 //! `SO_REUSEADDR` means different things: on Unix it allows binding a port
@@ -386,6 +398,7 @@ mod error;
 #[cfg(feature = "hello")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hello")))]
 pub mod hello;
+mod inspect;
 mod keepalive;
 mod listener;
 mod options;
@@ -411,9 +424,17 @@ pub use connector::ConnectorBuilder;
 pub use endpoint::tokio::{AsyncListener, AsyncStream};
 pub use endpoint::{Endpoint, EndpointParseError, Listener, Stream};
 pub use error::{Error, Result};
+pub use inspect::{is_mptcp, tcp_info, TcpConnection, TcpInfo};
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
+pub use inspect::{peer_cred, PeerCred, UnixConnection};
+cfg_linux! {
+    pub use inspect::peer_pidfd;
+}
 pub use keepalive::Keepalive;
 pub use listener::ListenerBuilder;
+pub use race::report::{AttemptOutcome, AttemptReport, ConnectReport, LookupReport};
 pub use resolve::resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
 pub use resolve::target::ToSocketAddrs;
-pub use socket_kind::{Domain, Protocol, Type};
+pub use socket_kind::{Domain, Mptcp, Protocol, Type};
 pub use socket_ref::{Purpose, SocketRef};

@@ -116,6 +116,26 @@ platforms! { $
         target_os = "linux", target_os = "macos", target_os = "netbsd", target_os = "openbsd",
         target_os = "illumos"
     ));
+    // A call for the credentials of a Unix socket's peer: SO_PEERCRED
+    // (Linux, Android, OpenBSD), getpeereid (Apple, FreeBSD, DragonFly, NetBSD).
+    PEER_CRED => cfg_peer_cred / cfg_not_peer_cred, on_peer_cred, (any(
+        target_os = "linux", target_os = "android", target_os = "openbsd",
+        target_os = "macos", target_os = "ios", target_os = "tvos", target_os = "watchos",
+        target_os = "visionos", target_os = "freebsd", target_os = "dragonfly",
+        target_os = "netbsd"
+    ));
+    // A call for how a TCP connection is doing: TCP_INFO (Linux, Android,
+    // FreeBSD), TCP_CONNECTION_INFO (Apple), SIO_TCP_INFO (Windows).
+    TCP_INFO => cfg_tcp_info / cfg_not_tcp_info, on_tcp_info, (any(
+        target_os = "linux", target_os = "android", target_os = "freebsd",
+        target_os = "macos", target_os = "ios", target_os = "tvos", target_os = "watchos",
+        target_os = "visionos", windows
+    ));
+    // A connect's source port chosen at connect rather than at bind, for a
+    // source address with port 0: IP_BIND_ADDRESS_NO_PORT (Linux),
+    // SO_REUSE_UNICASTPORT (Windows).
+    DEFER_SOURCE_PORT => cfg_defer_source_port / cfg_not_defer_source_port, on_defer_source_port,
+        (any(target_os = "linux", target_os = "android", windows));
     // Listening-socket options that accepted sockets are shown to inherit
     // (tests/options.rs reads them back from an accepted socket).
     INHERITED => cfg_inherited / cfg_not_inherited, on_inherited, (any(target_os = "linux", target_os = "android", windows));

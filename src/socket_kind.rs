@@ -209,3 +209,155 @@ impl fmt::Display for Protocol {
         })
     }
 }
+
+/// Whether a TCP socket is made as a Multipath TCP one (`IPPROTO_MPTCP`),
+/// set on either builder with `mptcp`
+/// ([`ListenerBuilder::mptcp`](crate::ListenerBuilder::mptcp),
+/// [`ConnectorBuilder::mptcp`](crate::ConnectorBuilder::mptcp)).
+///
+/// It applies to IP stream sockets whose [`Protocol`] is left at
+/// [`Default`](Protocol::Default) or [`Tcp`](Protocol::Tcp): a listener's,
+/// and every attempt of a connect (each address of a Happy Eyeballs race).
+/// Unix and datagram sockets are made as they would be without it. An MPTCP
+/// socket whose peer does not speak MPTCP works as plain TCP;
+/// [`is_mptcp`](crate::is_mptcp) says which a connection became.
+///
+/// # Examples
+///
+/// ```
+/// use sockwright::{ConnectorBuilder, ListenerBuilder, Mptcp};
+///
+/// // MPTCP where the kernel has it on, TCP elsewhere.
+/// let listener = ListenerBuilder::new().mptcp(Mptcp::Prefer).listen("127.0.0.1:0")?;
+/// let stream = ConnectorBuilder::new()
+///     .mptcp(Mptcp::Prefer)
+///     .connect(listener.local_addr()?)?;
+/// println!("MPTCP: {}", sockwright::is_mptcp(&stream)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Mptcp {
+    /// Plain TCP (or whatever [`Protocol`] says): the default.
+    #[default]
+    Off,
+    /// MPTCP where the system can make an MPTCP socket, plain TCP where it
+    /// cannot, with a `debug` line saying why: MPTCP turned off
+    /// (`net.mptcp.enabled = 0` on Linux), a kernel built without it, or
+    /// another OS.
+    Prefer,
+    /// MPTCP or nothing: where the socket cannot be made, the finishing call
+    /// fails with [`Error::Create`](crate::Error::Create) whose message names
+    /// the cause (on Linux, the `net.mptcp.enabled` sysctl); on other OSes,
+    /// [`Error::Unsupported`](crate::Error::Unsupported) before any system
+    /// call.
+    Require,
+}
+
+/// `socket(2)` for `domain` and `os_type` (`ty` with its flags), made as
+/// MPTCP when `mptcp` asks and it applies; the socket and the protocol it
+/// was made with, or the protocol tried and the error.
+///
+/// The one place of the fallback rule: with [`Mptcp::Prefer`], the errors
+/// that mean "no MPTCP here", or an option asked for that MPTCP sockets
+/// refuse (see [`refused_by_mptcp`]), make a plain socket instead, with a
+/// `debug` line on `target` naming `addr`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open_socket(
+    domain: Domain,
+    os_type: socket2::Type,
+    ty: Type,
+    protocol: Protocol,
+    mptcp: Mptcp,
+    target: &'static str,
+    addr: &crate::Address,
+    options: &crate::options::Settings,
+) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
+    let plain = |protocol: Protocol| {
+        socket2::Socket::new(domain.to_socket2(), os_type, protocol.to_socket2())
+            .map(|socket| (socket, protocol))
+            .map_err(|error| (protocol, error))
+    };
+    let inet = matches!(domain, Domain::Ipv4 | Domain::Ipv6);
+    if mptcp == Mptcp::Off
+        || !inet
+        || ty != Type::Stream
+        || !matches!(protocol, Protocol::Default | Protocol::Tcp)
+    {
+        return plain(protocol);
+    }
+    if !crate::platform::has::LINUX_ONLY {
+        // `Require` was refused by validation; `Prefer` falls back.
+        log::debug!(
+            target: target,
+            "plain TCP for {addr}: MPTCP is not available on this platform"
+        );
+        return plain(protocol);
+    }
+    if mptcp == Mptcp::Prefer {
+        if let Some(option) = refused_by_mptcp(options, domain) {
+            log::debug!(
+                target: target,
+                "plain TCP for {addr}: MPTCP sockets refuse {option}, which is asked for"
+            );
+            return plain(protocol);
+        }
+    }
+    match plain(Protocol::Mptcp) {
+        Ok(made) => Ok(made),
+        Err((_, error)) if crate::sys::mptcp_unavailable(&error) => match mptcp {
+            Mptcp::Require => Err((
+                Protocol::Mptcp,
+                std::io::Error::new(error.kind(), MptcpOff(error)),
+            )),
+            _ => {
+                log::debug!(
+                    target: target,
+                    "plain TCP for {addr}: no MPTCP socket here ({}; is sysctl net.mptcp.enabled 0?)",
+                    crate::error::Cause(&error)
+                );
+                plain(protocol)
+            }
+        },
+        Err(failed) => Err(failed),
+    }
+}
+
+/// The first option asked for that Linux's MPTCP sockets refuse (Linux
+/// 6.18: `IP_TTL`, `IPV6_UNICAST_HOPS`, `IPV6_TCLASS` with
+/// `EOPNOTSUPP`; `TCP_USER_TIMEOUT` with `ENOPROTOOPT`), as the crate docs'
+/// option table says. With [`Mptcp::Prefer`] such a socket is made plain
+/// TCP, as it would be without MPTCP; with [`Mptcp::Require`] the kernel's
+/// refusal is the error, naming the option.
+fn refused_by_mptcp(options: &crate::options::Settings, domain: Domain) -> Option<&'static str> {
+    if options.ttl.is_some() {
+        Some(if domain == Domain::Ipv6 {
+            "ttl (IPV6_UNICAST_HOPS)"
+        } else {
+            "ttl (IP_TTL)"
+        })
+    } else if options.tcp_user_timeout.is_some() {
+        Some("tcp_user_timeout (TCP_USER_TIMEOUT)")
+    } else if options.tos.is_some() && domain == Domain::Ipv6 {
+        Some("tos (IPV6_TCLASS)")
+    } else {
+        None
+    }
+}
+
+/// Why an MPTCP socket cannot be made, ending with the OS error.
+#[derive(Debug)]
+struct MptcpOff(std::io::Error);
+
+impl fmt::Display for MptcpOff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "MPTCP is off or missing in this kernel (sysctl net.mptcp.enabled): {}",
+            crate::error::Cause(&self.0)
+        )
+    }
+}
+
+/// The OS error is in the message, so it is not a source too.
+impl std::error::Error for MptcpOff {}

@@ -154,6 +154,25 @@ fn connect_to_an_ephemeral_port_checks_for_a_self_connect() {
     );
 }
 
+/// From a source address of port 0: one `setsockopt` more than a plain
+/// connect, `IP_BIND_ADDRESS_NO_PORT` before `bind`, so that the port is
+/// picked at `connect`.
+#[test]
+fn a_source_bound_connect_defers_the_port_to_connect() {
+    let Some(trace) = Trace::run("audit") else {
+        return;
+    };
+    let calls = trace.calls("source-connect-sockwright");
+    let mut expected = vec!["socket", "setsockopt", "bind", "connect"];
+    if trace.skipped(NO_SERVER_PORT).is_some() {
+        // An ephemeral port, which the source port could be: the self-connect check.
+        expected.push("getsockname");
+    }
+    assert_eq!(names(&calls), expected, "calls: {calls:#?}");
+    calls[1].expect("SOL_IP, IP_BIND_ADDRESS_NO_PORT, [1]");
+    calls[2].expect("sin_port=htons(0)");
+}
+
 #[test]
 fn nonblocking_sockets_are_nonblocking_from_socket() {
     let Some(trace) = Trace::run("audit") else {
@@ -318,7 +337,7 @@ const ASYNC_AUDIT: [(&str, &str, &str); 2] = [
 
 /// The audited pieces: what is counted, the scenario's label, and what the
 /// hand-written variant uses.
-const AUDIT: [(&str, &str, &str); 9] = [
+const AUDIT: [(&str, &str, &str); 10] = [
     (
         "listener build (reuse-addr, reuse-port, backlog)",
         "listener",
@@ -342,6 +361,11 @@ const AUDIT: [(&str, &str, &str); 9] = [
         "socket2",
     ),
     ("connect (nonblocking)", "nonblocking-connect", "socket2"),
+    (
+        "connect from a source address of port 0",
+        "source-connect",
+        "socket2",
+    ),
     (
         "exchange, client side (5 s timeouts)",
         "exchange-client",
@@ -722,6 +746,47 @@ fn audit_scenario() {
             let local = socket.local_addr().unwrap().as_socket();
             assert_ne!(local, Some(addr), "connected to itself");
             socket.set_nonblocking(true).unwrap();
+            TcpStream::from(socket)
+        },
+    ));
+    // From a source address with port 0: the port is picked at connect
+    // (IP_BIND_ADDRESS_NO_PORT before bind), by hand as by the builder.
+    drop(measure(
+        "source-connect-sockwright",
+        || (),
+        |()| {
+            ConnectorBuilder::new()
+                .local_address("127.0.0.1:0".parse().unwrap())
+                .connect(addr)
+                .unwrap()
+        },
+    ));
+    drop(measure(
+        "source-connect-hand",
+        || (),
+        |()| {
+            use socket2::{Domain, Socket, Type};
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            let on: libc::c_int = 1;
+            // SAFETY: the descriptor is open for the borrow of `socket`; the
+            // value is a live c_int whose size is passed with it.
+            #[allow(unsafe_code)]
+            let rc = unsafe {
+                use std::os::fd::AsRawFd;
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::IPPROTO_IP,
+                    libc::IP_BIND_ADDRESS_NO_PORT,
+                    (&on as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+            let source: SocketAddr = "127.0.0.1:0".parse().unwrap();
+            socket.bind(&source.into()).unwrap();
+            socket.connect(&addr.into()).unwrap();
+            let local = socket.local_addr().unwrap().as_socket();
+            assert_ne!(local, Some(addr), "connected to itself");
             TcpStream::from(socket)
         },
     ));

@@ -133,6 +133,9 @@ impl ConnectorBuilder {
         self.opts
             .apply(Phase::Fresh, &socket, domain, implied, shown)?;
         if let Some(local) = local {
+            if local.port() == 0 && implied == Type::Stream {
+                defer_source_port(&socket, &local);
+            }
             self.opts
                 .bind(&socket, &local.into(), &Address::Inet(local))?;
         }
@@ -226,6 +229,35 @@ fn log_connected(socket: &Socket, addr: &Address) {
     match socket.local_addr().ok().and_then(|a| a.as_socket()) {
         Some(local) => connector_debug!("connected {local} -> {addr}"),
         None => connector_debug!("connected to {addr}"),
+    }
+}
+
+/// Before `bind(ip:0)` of a TCP socket, where the platform can: lets the
+/// kernel pick the source port at `connect`, knowing the destination
+/// (`IP_BIND_ADDRESS_NO_PORT` on Linux, `SO_REUSE_UNICASTPORT` on
+/// Windows). Without it the port is picked at `bind`, unique across every
+/// destination, and one source address runs out after as many connections
+/// as the ephemeral range has ports. A kernel that refuses the option
+/// picks the port at `bind` as before: one `debug` line says so.
+// Where the platform has no such option, `on_defer_source_port!` leaves
+// `socket` unused.
+#[allow(unused_variables)]
+fn defer_source_port(socket: &Socket, local: &SocketAddr) {
+    if !crate::platform::has::DEFER_SOURCE_PORT {
+        return;
+    }
+    let option = if crate::platform::has::WINDOWS {
+        "SO_REUSE_UNICASTPORT"
+    } else {
+        "IP_BIND_ADDRESS_NO_PORT"
+    };
+    if let Err(err) =
+        on_defer_source_port!(sys::defer_source_port(socket), "IP_BIND_ADDRESS_NO_PORT")
+    {
+        connector_debug!(
+            "{option} not set for source {local} ({}): the port is picked at bind",
+            crate::error::Cause(&err)
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod attempt;
 pub(crate) mod gather;
+mod report;
 mod self_connect;
 mod socket_options;
 #[cfg(feature = "tokio")]
@@ -115,6 +116,18 @@ impl ConnectorBuilder {
     /// family with no source address set fails with [`Error::InvalidConfig`].
     /// Combine with [`reuse_address`](Self::reuse_address) to reuse a fixed
     /// source port quickly.
+    ///
+    /// # Platform-specific behavior
+    ///
+    /// With port 0, a TCP connect on Linux sets `IP_BIND_ADDRESS_NO_PORT`
+    /// before `bind(2)` (Windows: `SO_REUSE_UNICASTPORT`), so the kernel
+    /// picks the port at `connect`, knowing the destination: one port then
+    /// serves a connection to each destination, and one source address is
+    /// not limited to the ephemeral range's size across all of them. A
+    /// kernel that refuses the option picks the port at `bind`, as elsewhere
+    /// (one `debug` line says so). Until the connect, the socket's local
+    /// port reads 0. [`local_port_range`](Self::local_port_range) narrows
+    /// the ports picked (Linux).
     ///
     /// # Examples
     ///
@@ -602,7 +615,9 @@ impl ConnectorBuilder {
     ///    [`happy_eyeballs`](Self::happy_eyeballs));
     /// 2. each attempt, on a fresh socket: `socket(domain, SOCK_STREAM,
     ///    protocol)`, one `setsockopt` per option, `bind(source)` if a source
-    ///    address of that family is set, then `connect(addr)`;
+    ///    address of that family is set (after `IP_BIND_ADDRESS_NO_PORT` on
+    ///    Linux when its port is 0: see [`local_address`](Self::local_address)),
+    ///    then `connect(addr)`;
     /// 3. with one address, or with [`happy_eyeballs(false)`](Self::happy_eyeballs),
     ///    the addresses are tried one after another, each `connect` bounded by
     ///    the connect timeout and made again if a signal interrupts it; with
@@ -651,7 +666,15 @@ impl ConnectorBuilder {
         if let Some(by) = self.by_name(&addr, Type::Stream) {
             let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             if by.race {
-                return race::blocking::connect_name(self, target, &by.name, by.port, &by.families);
+                return race::blocking::connect_name(
+                    self,
+                    target,
+                    &by.name,
+                    by.port,
+                    &by.families,
+                    false,
+                )
+                .map(|(stream, _)| stream);
             }
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
@@ -663,7 +686,8 @@ impl ConnectorBuilder {
         let target = &resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return race::blocking::connect(self, *target, addrs);
+                return race::blocking::connect(self, *target, addrs, false)
+                    .map(|(stream, _)| stream);
             }
             resolve::each(target, addrs, |a| {
                 let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;

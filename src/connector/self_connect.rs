@@ -31,8 +31,11 @@ impl ConnectorBuilder {
     /// Whether a TCP socket of this builder connected to `peer` can have
     /// `peer` as its local address. With a fixed source port, only if that
     /// port and (unless unspecified) that address are `peer`'s. With an
-    /// ephemeral one, only if `peer`'s port is one the kernel may pick;
-    /// where that range cannot be read, always.
+    /// ephemeral one (picked at `bind`, or at `connect` where
+    /// `IP_BIND_ADDRESS_NO_PORT` defers it), only if `peer`'s port is one
+    /// the kernel may pick: in the system range, or in the socket's own
+    /// `local_port_range` (Linux); where the system range cannot be read,
+    /// always.
     #[inline]
     fn may_meet_itself(&self, peer: SocketAddr) -> bool {
         let local = match peer {
@@ -44,7 +47,15 @@ impl ConnectorBuilder {
                 local.port() == peer.port()
                     && (local.ip().is_unspecified() || local.ip() == peer.ip())
             }
-            _ => crate::sys::ephemeral_ports().is_none_or(|range| range.contains(&peer.port())),
+            // The port is picked at `bind`, or at `connect` with
+            // `IP_BIND_ADDRESS_NO_PORT`: from the system range either way,
+            // or from this socket's own range where one is set.
+            _ => {
+                let own = self.opts.set.local_port_range;
+                own.is_some_and(|(low, high)| (low..=high).contains(&peer.port()))
+                    || crate::sys::ephemeral_ports()
+                        .is_none_or(|range| range.contains(&peer.port()))
+            }
         }
     }
 }
@@ -91,6 +102,19 @@ mod tests {
                 }
             }
             None => assert!(builder.may_meet_itself(target)),
+        }
+    }
+
+    cfg_linux! {
+        #[test]
+        fn a_port_range_of_the_sockets_own_is_checked_too() {
+            let mut own = ConnectorBuilder::new();
+            own.local_port_range(1000..=1009);
+            assert!(own.may_meet_itself("127.0.0.1:1005".parse().unwrap()));
+            assert!(
+                !own.may_meet_itself("127.0.0.1:999".parse().unwrap())
+                    || sys::ephemeral_ports().is_none()
+            );
         }
     }
 }

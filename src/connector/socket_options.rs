@@ -35,6 +35,46 @@ impl ConnectorBuilder {
         }
     }
 
+    cfg_linux! {
+        /// Sets `IP_LOCAL_PORT_RANGE`: the range this connection's ephemeral
+        /// source port is picked from, instead of the whole system range
+        /// (`net.ipv4.ip_local_port_range`), for each attempt's socket.
+        ///
+        /// Default: not set (the system range). The kernel keeps the range
+        /// within the system's. With a [`local_address`](Self::local_address)
+        /// of port 0 the port is picked at `connect` (the connector sets
+        /// `IP_BIND_ADDRESS_NO_PORT` before `bind`), so the range is shared
+        /// across destinations: each port can serve one connection per
+        /// destination.
+        ///
+        /// # Errors
+        ///
+        /// An empty range, or one that starts at port 0, is an
+        /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) before any
+        /// system call. A kernel before 6.3 refuses the option:
+        /// [`Error::SetOption`](crate::Error::SetOption) naming
+        /// `IP_LOCAL_PORT_RANGE`.
+        ///
+        /// # Platform-specific behavior
+        ///
+        /// Linux only (6.3 and later).
+        ///
+        /// # Examples
+        ///
+        /// ```no_run
+        /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let stream = sockwright::ConnectorBuilder::new()
+        ///     .local_port_range(40000..=40999)
+        ///     .connect(server.local_addr()?)?;
+        /// assert!((40000..=40999).contains(&stream.local_addr()?.port()));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        pub fn local_port_range(&mut self, range: std::ops::RangeInclusive<u16>) -> &mut Self {
+            self.opts.set.local_port_range = Some((*range.start(), *range.end()));
+            self
+        }
+    }
+
     /// Sets `SO_RCVTIMEO`: a blocking read on the returned socket waits at
     /// most this long, then fails with `WouldBlock` (Unix) or `TimedOut`
     /// (Windows).

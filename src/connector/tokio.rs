@@ -33,6 +33,7 @@ use crate::connector::attempt::{start, timed_out, Begun, IoMode};
 use crate::listener::tokio::register;
 use crate::options::Place;
 use crate::race::attempts::Attempts;
+use crate::race::report::ConnectReport;
 use crate::race::tokio::{ended, lookup_all, race};
 use crate::resolve::lookup::Lookups;
 use crate::resolve::tokio::{lookup, running};
@@ -141,18 +142,22 @@ impl ConnectorBuilder {
                 running(&target)?;
                 let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
                 let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families);
-                return race(self, attempts, Some(lookups)).await;
+                return race(self, attempts, Some(lookups))
+                    .await
+                    .map(|(stream, _)| stream);
             }
             Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
             None => lookup(target, &self.opts).await?,
         };
         if self.races(target, addrs.len()) {
-            return race(self, Attempts::new(self, target, &addrs), None).await;
+            return race(self, Attempts::new(self, target, &addrs), None)
+                .await
+                .map(|(stream, _)| stream);
         }
         let mut errors = Vec::new();
         for &addr in addrs.iter() {
             match race(self, Attempts::new(self, target, &[addr]), None).await {
-                Ok(stream) => return Ok(stream),
+                Ok((stream, _)) => return Ok(stream),
                 Err(err) => {
                     connector_debug!("{err}");
                     errors.push(err);
@@ -160,6 +165,86 @@ impl ConnectorBuilder {
             }
         }
         Err(resolve::failure(target.to_string(), errors))
+    }
+
+    /// Like [`connect_with_report`](Self::connect_with_report), without
+    /// blocking: connects as [`connect_async`](Self::connect_async) does
+    /// and returns the stream with a [`ConnectReport`] of what happened
+    /// (the same report, recorded by the same race runner).
+    ///
+    /// # Errors
+    ///
+    /// As for [`connect_async`](Self::connect_async), except that once an
+    /// attempt was made the error is always an [`Error::AllAttemptsFailed`]
+    /// carrying the report ([`Error::report`]), even for one address, as
+    /// [`connect_with_report`](Self::connect_with_report) says.
+    ///
+    /// # Panics
+    ///
+    /// As [`connect_async`](Self::connect_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::ConnectorBuilder;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let (stream, report) = ConnectorBuilder::new()
+    ///     .connect_async_with_report(listener.local_addr()?)
+    ///     .await?;
+    /// assert_eq!(report.winner().map(|a| a.addr()), Some(stream.peer_addr()?));
+    /// println!("{report}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn connect_async_with_report<A>(&self, addr: A) -> Result<(TcpStream, ConnectReport)>
+    where
+        A: ToSocketAddrs,
+    {
+        self.validate(Type::Stream, Place::Inet)?;
+        self.race.validate()?;
+        let target = NamedTarget {
+            addr: &addr,
+            log: CONNECTOR_LOG,
+        };
+        self.log_start(&target);
+        let began = std::time::Instant::now();
+        let addrs = match self.by_name(&addr, Type::Stream) {
+            Some(by) if by.race => {
+                running(&target)?;
+                let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
+                let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families)
+                    .reporting(true);
+                return race(self, attempts, Some(lookups)).await;
+            }
+            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
+            None => lookup(target, &self.opts).await?,
+        };
+        if self.races(target, addrs.len()) {
+            let attempts = Attempts::new(self, target, &addrs).reporting(true);
+            return race(self, attempts, None).await;
+        }
+        // One address at a time, each recorded as it ends.
+        let mut report = ConnectReport::new(target.to_string(), began);
+        let mut errors = Vec::new();
+        for (index, &addr) in addrs.iter().enumerate() {
+            let started = std::time::Instant::now();
+            let made = race(self, Attempts::new(self, target, &[addr]), None)
+                .await
+                .map(|(stream, _)| stream);
+            report.record(index, addr, started, &made);
+            match made {
+                Ok(stream) => return Ok((stream, report)),
+                Err(err) => {
+                    connector_debug!("{err}");
+                    errors.push(err);
+                }
+            }
+        }
+        Err(report.attach(resolve::failure(target.to_string(), errors), true))
     }
 
     /// Like [`connect_udp`](Self::connect_udp), without blocking: a

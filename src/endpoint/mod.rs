@@ -11,6 +11,8 @@ mod stream;
 pub(crate) mod tokio;
 
 pub use listener::Listener;
+#[cfg(unix)]
+pub(crate) use stream::unix_address;
 pub use stream::Stream;
 
 use std::fmt;

@@ -235,6 +235,8 @@ pub(crate) struct Options {
     pub(crate) domain: Option<Domain>,
     pub(crate) socket_type: Option<Type>,
     pub(crate) protocol: Protocol,
+    /// Multipath TCP for IP stream sockets (`crate::socket_kind::open_socket`).
+    pub(crate) mptcp: crate::Mptcp,
     pub(crate) nonblocking: Option<bool>,
     /// Every socket option, declared in [`table`].
     pub(crate) set: Settings,
@@ -270,7 +272,8 @@ impl Options {
                 )))
             }
         }
-        if self.protocol == Protocol::Mptcp && !crate::platform::has::LINUX_ONLY {
+        let mptcp = self.protocol == Protocol::Mptcp || self.mptcp == crate::Mptcp::Require;
+        if mptcp && !crate::platform::has::LINUX_ONLY {
             return Err(Error::Unsupported {
                 what: "multipath TCP (IPPROTO_MPTCP)",
             });
@@ -479,37 +482,63 @@ impl Options {
             (true, Some(with_flag)) => (with_flag, false),
             (later, _) => (ty.to_socket2(), later),
         };
-        let socket = match Socket::new(domain.to_socket2(), os_type, self.protocol.to_socket2()) {
-            Ok(socket) => socket,
-            Err(source) => return Err(self.create_error(domain, ty, addr, source)),
+        let opened = crate::socket_kind::open_socket(
+            domain,
+            os_type,
+            ty,
+            self.protocol,
+            self.mptcp,
+            self.side.target(),
+            addr,
+            &self.set,
+        );
+        let (socket, protocol) = match opened {
+            Ok(made) => made,
+            Err((protocol, source)) => {
+                return Err(self.create_error(domain, ty, protocol, addr, source))
+            }
         };
         if set_later {
             set_result("O_NONBLOCK", addr, sys::set_nonblocking(&socket, true))?;
         }
         if log::log_enabled!(target: self.side.target(), log::Level::Debug) {
-            self.log_created(domain, ty, addr, nonblocking);
+            self.log_created(domain, ty, protocol, addr, nonblocking);
         }
         Ok(socket)
     }
 
     /// The `debug` line of a socket [`create_with`](Self::create_with) made.
-    fn log_created(&self, domain: Domain, ty: Type, addr: &Address, nonblocking: bool) {
+    fn log_created(
+        &self,
+        domain: Domain,
+        ty: Type,
+        protocol: Protocol,
+        addr: &Address,
+        nonblocking: bool,
+    ) {
         debug!(
             target: self.side.target(),
             "created {domain} {ty} socket ({}{}) for {addr}",
-            self.protocol,
+            protocol,
             if nonblocking { ", nonblocking" } else { "" }
         );
     }
 
     /// The error of a failed `socket(2)`, built apart from the calls that
     /// succeed.
-    fn create_error(&self, domain: Domain, ty: Type, addr: &Address, source: io::Error) -> Error {
+    fn create_error(
+        &self,
+        domain: Domain,
+        ty: Type,
+        protocol: Protocol,
+        addr: &Address,
+        source: io::Error,
+    ) -> Error {
         Error::Create {
             addr: addr.clone(),
             domain,
             socket_type: ty,
-            protocol: self.protocol,
+            protocol,
             error: source,
         }
     }

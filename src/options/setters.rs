@@ -24,7 +24,9 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{ConnectorBuilder, Domain, Keepalive, ListenerBuilder, Protocol, SocketRef, Type};
+use crate::{
+    ConnectorBuilder, Domain, Keepalive, ListenerBuilder, Mptcp, Protocol, SocketRef, Type,
+};
 
 /// Items with no platform condition: the `cfg_X!` of every platform.
 macro_rules! everywhere {
@@ -265,6 +267,86 @@ setters! {
         /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
         /// let stream = ConnectorBuilder::new().protocol(Protocol::Tcp).connect(server.local_addr()?)?;
         /// # drop(stream);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+    }
+
+    fn mptcp(mptcp: Mptcp) |opts| opts.mptcp = mptcp;
+    listener(everywhere) {
+        /// Makes the listening socket a Multipath TCP one (`socket(2)` with
+        /// `IPPROTO_MPTCP`), so that MPTCP clients can open more paths to it.
+        /// Plain TCP clients are served as before: the kernel accepts them as
+        /// TCP connections.
+        ///
+        /// Default: [`Mptcp::Off`]. With [`Mptcp::Prefer`] the listener is
+        /// plain TCP, with a `debug` line saying why, where no MPTCP socket can
+        /// be made; with [`Mptcp::Require`] the listen fails there. It applies
+        /// to TCP listeners ([`Protocol::Default`] or [`Protocol::Tcp`]), on
+        /// each address of [`listen_all`](Self::listen_all); Unix listeners and
+        /// UDP sockets are made as without it.
+        ///
+        /// [`is_mptcp`](crate::is_mptcp) of an accepted stream says whether
+        /// that client uses MPTCP.
+        ///
+    }
+    connector(everywhere) {
+        /// Makes each connecting socket a Multipath TCP one (`socket(2)` with
+        /// `IPPROTO_MPTCP`), so that the connection can use several paths when
+        /// the server speaks MPTCP; with a server that does not, it goes on as
+        /// plain TCP.
+        ///
+        /// Default: [`Mptcp::Off`]. With [`Mptcp::Prefer`] each attempt is
+        /// plain TCP, with a `debug` line saying why, where no MPTCP socket can
+        /// be made; with [`Mptcp::Require`] the connect fails there. It applies
+        /// to TCP connects ([`Protocol::Default`] or [`Protocol::Tcp`]), to every
+        /// attempt of a Happy Eyeballs race; Unix and UDP connects are made as
+        /// without it.
+        ///
+        /// [`is_mptcp`](crate::is_mptcp) of the stream says whether the
+        /// connection became MPTCP.
+        ///
+    }
+    both {
+        /// # Errors
+        ///
+        /// With [`Mptcp::Require`]: [`Error::Create`](crate::Error::Create)
+        /// naming the `net.mptcp.enabled` sysctl when the kernel makes no MPTCP
+        /// socket (Linux), [`Error::Unsupported`](crate::Error::Unsupported)
+        /// before any system call on other OSes.
+        ///
+        /// # Platform-specific behavior
+        ///
+        /// Linux 5.6 or later with `net.mptcp.enabled = 1` makes MPTCP sockets;
+        /// other OSes have no MPTCP in the socket API.
+        ///
+    }
+    listener {
+        /// # Examples
+        ///
+        /// ```
+        /// use sockwright::{ListenerBuilder, Mptcp};
+        ///
+        /// let listener = ListenerBuilder::new().mptcp(Mptcp::Prefer).listen("127.0.0.1:0")?;
+        /// let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+        /// let (served, _) = listener.accept()?;
+        /// // A plain TCP client is served as plain TCP.
+        /// assert!(!sockwright::is_mptcp(&served)?);
+        /// # drop(client);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+    }
+    connector {
+        /// # Examples
+        ///
+        /// ```
+        /// use sockwright::{ConnectorBuilder, Mptcp};
+        ///
+        /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        /// let stream = ConnectorBuilder::new()
+        ///     .mptcp(Mptcp::Prefer)
+        ///     .connect(listener.local_addr()?)?;
+        /// // The server is plain TCP: so is the connection.
+        /// assert!(!sockwright::is_mptcp(&stream)?);
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
     }

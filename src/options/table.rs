@@ -497,6 +497,17 @@ table! {
         check: |v| nonzero("write_timeout (SO_SNDTIMEO)", *v),
         set: |s, d, v| s.set_write_timeout(Some(sys::round_up(*v, sys::TIMEOUT_UNIT))),
     }
+    local_port_range: (u16, u16) {
+        name: "IP_LOCAL_PORT_RANGE",
+        applies: Applies::INET,
+        phase: Fresh,
+        check: |v| if v.0 == 0 || v.0 > v.1 {
+            Err(format!("local_port_range (IP_LOCAL_PORT_RANGE) {}..={} is empty or starts at port 0", v.0, v.1))
+        } else {
+            Ok(())
+        },
+        set: |s, d, v| on_linux!(sys::set_local_port_range(s, v.0, v.1), "IP_LOCAL_PORT_RANGE"),
+    }
 }
 
 fn nonzero(what: &str, value: Duration) -> std::result::Result<(), String> {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
+use super::report::{AttemptOutcome, ConnectReport};
 use super::resolution::Resolution;
 use super::schedule::{self, Race, RaceStep};
 use crate::bounded::shown::List;
@@ -67,6 +68,11 @@ pub(crate) struct Attempts<'b, T> {
     /// For a name resolved one family at a time: the name, the port, and
     /// which answers may enter the race when.
     resolving: Option<Resolving>,
+    /// What happened when, for `connect_with_report` and a lost race's error.
+    report: ConnectReport,
+    /// Whether a lost race's error carries the report even when one
+    /// attempt failed (`connect_with_report`), not only when several did.
+    reporting: bool,
 }
 
 /// The families asked, for a log line: `IPv6 and IPv4`.
@@ -107,6 +113,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
         }
         let began = Instant::now();
         Attempts {
+            report: ConnectReport::new(target.to_string(), began),
             race: Race::new(
                 order,
                 settings.delay,
@@ -120,7 +127,15 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             began,
             timed_out: false,
             resolving: None,
+            reporting: false,
         }
+    }
+
+    /// Makes a lost race's error carry the report even for one failed
+    /// attempt, for `connect_with_report`.
+    pub(crate) fn reporting(mut self, on: bool) -> Self {
+        self.reporting = on;
+        self
     }
 
     /// A race over the addresses of `name` that are still being looked up
@@ -150,7 +165,12 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             settings.delay,
             settings.resolution_delay
         );
+        let mut report = ConnectReport::new(target.to_string(), began);
+        for &family in families {
+            report.asked(family, began);
+        }
         Attempts {
+            report,
             race,
             builder,
             target,
@@ -162,6 +182,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 port,
                 resolution: Resolution::new(families, settings.family, settings.resolution_delay),
             }),
+            reporting: false,
         }
     }
 
@@ -191,6 +212,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                     self.began.elapsed(),
                     List(&addrs, ", ")
                 );
+                self.report.lookup_answered(family, Ok(&addrs), now);
                 Ok(addrs)
             }
             Err(source) => {
@@ -200,11 +222,16 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                     error: source,
                 };
                 connector_debug!("{err}");
+                self.report
+                    .lookup_answered(family, Err(err.to_string()), now);
                 Err(err)
             }
         };
         resolving.resolution.answered(family, answer, now);
         if resolving.resolution.holding() {
+            let settings = &self.builder.race;
+            self.report
+                .delay_began(settings.family, settings.resolution_delay, now);
             connector_debug!(
                 "{}: waiting up to {:?} for the {} answer (RFC 8305 resolution delay)",
                 resolving.name,
@@ -226,6 +253,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
             let settings = &self.builder.race;
             let before = self.race.known();
             if holding {
+                self.report.delay_expired(now);
                 connector_debug!(
                     "{}: no {} answer within the resolution delay; starting with [{}]",
                     resolving.name,
@@ -269,6 +297,7 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 RaceStep::Exhausted => return Next::Over,
             };
             self.race.started(now);
+            self.report.attempt_started(index, addr, now);
             connector_debug!(
                 "attempt {} to {addr} ({}) started",
                 index + 1,
@@ -345,22 +374,33 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
     /// Records a failed attempt: the next one is due at once if it was the latest.
     fn failed(&mut self, index: usize, err: Error) {
         connector_debug!("attempt {} failed: {err}", index + 1);
-        self.race.failed(index, Instant::now());
+        let now = Instant::now();
+        self.report
+            .attempt_ended(index, AttemptOutcome::Failed, Some(err.to_string()), now);
+        self.race.failed(index, now);
         self.errors.push((index, err));
     }
 
-    /// Ends a won race: logs the winner, closes every loser at once.
-    pub(crate) fn won<S>(self, winner: &Attempt<S>, losers: Vec<Attempt<S>>) {
+    /// Ends a won race: logs the winner, closes every loser at once, and
+    /// returns what happened.
+    pub(crate) fn won<S>(mut self, winner: &Attempt<S>, losers: Vec<Attempt<S>>) -> ConnectReport {
         connector_debug!(
             "attempt {} to {} won after {:?}",
             winner.index + 1,
             winner.addr,
             self.began.elapsed()
         );
+        let now = Instant::now();
+        self.report
+            .attempt_ended(winner.index, AttemptOutcome::Won, None, now);
         for loser in losers {
             connector_debug!("attempt {} to {} cancelled", loser.index + 1, loser.addr);
             drop(loser.socket);
+            self.report
+                .attempt_ended(loser.index, AttemptOutcome::Cancelled, None, now);
         }
+        self.report.finish(now);
+        self.report
     }
 
     /// Ends a lost race: the attempts still pending (the connect timeout
@@ -376,8 +416,16 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 },
             };
             connector_debug!("attempt {} cancelled: {err}", attempt.index + 1);
+            self.report.attempt_ended(
+                attempt.index,
+                AttemptOutcome::TimedOut,
+                Some(err.to_string()),
+                Instant::now(),
+            );
             self.errors.push((attempt.index, err));
         }
+        self.report.finish(Instant::now());
+        let report = self.report;
         self.errors.sort_by_key(|(index, _)| *index);
         let mut errors: Vec<Error> = self.errors.into_iter().map(|(_, e)| e).collect();
         if let Some(mut resolving) = self.resolving {
@@ -404,9 +452,13 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                 return Error::AllAttemptsFailed {
                     target: self.target.to_string(),
                     attempts: errors,
+                    report: Some(Box::new(report)),
                 };
             }
         }
-        resolve::failure(self.target.to_string(), errors)
+        report.attach(
+            resolve::failure(self.target.to_string(), errors),
+            self.reporting,
+        )
     }
 }

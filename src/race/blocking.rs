@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use socket2::{SockRef, Socket};
 
 use super::attempts::{Attempt, Attempts, Next};
+use super::report::ConnectReport;
 use crate::connector::attempt::{outcome, IoMode};
 use crate::connector::gather::{gathered, no_answer};
 use crate::resolve::lookup::Lookups;
@@ -24,13 +25,16 @@ use crate::sys::{self, Connecting};
 use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
 
 /// Races `addrs` (already resolved and checked) and returns the first
-/// connected stream, or every attempt's error in the order tried.
+/// connected stream and what the race did, or every attempt's error in the
+/// order tried (carrying the report even for one attempt when `reporting`).
 pub(crate) fn connect(
     builder: &ConnectorBuilder,
     target: resolve::UserTarget<'_>,
     addrs: &[SocketAddr],
-) -> Result<TcpStream> {
-    run(builder, Attempts::new(builder, target, addrs), None)
+    reporting: bool,
+) -> Result<(TcpStream, ConnectReport)> {
+    let attempts = Attempts::new(builder, target, addrs).reporting(reporting);
+    run(builder, attempts, None)
 }
 
 /// Looks up `name` once per family in `families`, at the same time, and
@@ -41,9 +45,10 @@ pub(crate) fn connect_name(
     name: &str,
     port: u16,
     families: &[Domain],
-) -> Result<TcpStream> {
+    reporting: bool,
+) -> Result<(TcpStream, ConnectReport)> {
     let mut lookups = builder.start_lookups(&target.to_string(), name, families)?;
-    let attempts = Attempts::resolving(builder, target, name, port, families);
+    let attempts = Attempts::resolving(builder, target, name, port, families).reporting(reporting);
     run(builder, attempts, Some(&mut lookups))
 }
 
@@ -53,7 +58,7 @@ fn run(
     builder: &ConnectorBuilder,
     mut attempts: Attempts<'_, resolve::UserTarget<'_>>,
     mut lookups: Option<&mut Lookups>,
-) -> Result<TcpStream> {
+) -> Result<(TcpStream, ConnectReport)> {
     let mut pending: Vec<Attempt<Socket>> = Vec::new();
     loop {
         match attempts.next() {
@@ -139,8 +144,8 @@ fn won(
     attempts: Attempts<'_, resolve::UserTarget<'_>>,
     winner: Attempt<Socket>,
     losers: Vec<Attempt<Socket>>,
-) -> Result<TcpStream> {
-    attempts.won(&winner, losers);
+) -> Result<(TcpStream, ConnectReport)> {
+    let report = attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
     let socket = winner.socket;
     // Every attempt of a race has an ephemeral source port (a fixed one
@@ -150,5 +155,5 @@ fn won(
     // Nonblocking since `socket(2)`: one `ioctl(FIONBIO)` back to blocking,
     // none if a nonblocking stream was asked for.
     builder.connected(&socket, &shown, true, IoMode::Blocking)?;
-    Ok(socket.into())
+    Ok((socket.into(), report))
 }

@@ -9,6 +9,8 @@
 //! - [`attempts`]: the race runner, which runs the schedule, starts each
 //!   attempt through the connector, and gathers the errors into the one
 //!   error a caller sees;
+//! - [`report`]: what a connect did and when, which the race runner
+//!   records for [`ConnectorBuilder::connect_with_report`](crate::ConnectorBuilder::connect_with_report);
 //! - [`blocking`]: the driver for
 //!   [`ConnectorBuilder::connect`](crate::ConnectorBuilder::connect),
 //!   waiting in the OS readiness wait (`poll(2)`, `WSAPoll`) on the calling
@@ -18,6 +20,7 @@
 
 pub(crate) mod attempts;
 pub(crate) mod blocking;
+pub(crate) mod report;
 pub(crate) mod resolution;
 pub(crate) mod schedule;
 #[cfg(feature = "tokio")]

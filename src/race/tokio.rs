@@ -20,13 +20,14 @@ use crate::connector::attempt::IoMode;
 use crate::connector::gather::{gathered, no_answer, ByName};
 use crate::listener::tokio::register;
 use crate::race::attempts::{Attempt, Attempts, Next};
+use crate::race::report::ConnectReport;
 use crate::resolve::lookup::Lookups;
 use crate::resolve::tokio::running;
 use crate::resolve::NamedTarget;
 use crate::{Address, ConnectorBuilder, Result, ToSocketAddrs};
 
 /// Runs a race to its end in tokio's reactor and returns the first
-/// connected stream, or every attempt's error in the order tried. While a
+/// connected stream (with what the race did), or every attempt's error in the order tried. While a
 /// name is being resolved (`lookups`), its answers are waited for in the
 /// same poll and given to the race as they come. A race of one address is a
 /// single attempt bounded by the connect timeout.
@@ -34,7 +35,7 @@ pub(crate) async fn race<T: fmt::Display>(
     builder: &ConnectorBuilder,
     mut attempts: Attempts<'_, T>,
     mut lookups: Option<Lookups>,
-) -> Result<TcpStream> {
+) -> Result<(TcpStream, ConnectReport)> {
     let mut pending: Vec<Attempt<TcpStream>> = Vec::new();
     loop {
         let wait = match attempts.next() {
@@ -146,15 +147,15 @@ fn won<T: fmt::Display>(
     attempts: Attempts<'_, T>,
     winner: Attempt<TcpStream>,
     losers: Vec<Attempt<TcpStream>>,
-) -> Result<TcpStream> {
-    attempts.won(&winner, losers);
+) -> Result<(TcpStream, ConnectReport)> {
+    let report = attempts.won(&winner, losers);
     let shown = Address::Inet(winner.addr);
     let socket = SockRef::from(&winner.socket);
     // As in the blocking driver: a self-connect (an ephemeral source port
     // that met itself) fails the attempt rather than returning an echo.
     builder.check_self_connect(&socket, winner.addr)?;
     builder.connected(&socket, &shown, true, IoMode::Async)?;
-    Ok(winner.socket)
+    Ok((winner.socket, report))
 }
 
 /// How a connect that tokio reports writable ended: its pending error

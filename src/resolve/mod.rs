@@ -294,6 +294,7 @@ pub(crate) fn failure(target: String, mut errors: Vec<Error>) -> Error {
         _ => Error::AllAttemptsFailed {
             target,
             attempts: errors,
+            report: None,
         },
     }
 }

@@ -75,6 +75,21 @@
 //! `poll_connecting_or_woken(&[&Socket], &Socket, wait_ms)`, the same, also
 //! waking when the wake socket of a name's lookups is readable.
 //!
+//! In `inspect_unix.rs` / `inspect_windows.rs`, what the kernel tells
+//! of a connected socket (`crate::inspect`):
+//! - `peer_ids(&Socket) -> PeerIds` (Unix): a Unix socket's peer
+//!   (`SO_PEERCRED`, `getpeereid`, `LOCAL_PEERPID`); `peer_pidfd` (Linux):
+//!   `SO_PEERPIDFD`;
+//! - `tcp_figures(&Socket) -> TcpFigures`: `TCP_INFO` (Linux, FreeBSD),
+//!   `TCP_CONNECTION_INFO` (Apple), `SIO_TCP_INFO` (Windows);
+//! - `is_mptcp(&Socket)`: `MPTCP_INFO`, else `SO_PROTOCOL` (Linux; `false`
+//!   elsewhere).
+//!
+//! and, where the platform has it, the source port of a connect:
+//! `defer_source_port(&Socket)` before `bind(ip:0)` (`IP_BIND_ADDRESS_NO_PORT`
+//! on Linux, in `source_port.rs`; `SO_REUSE_UNICASTPORT` on Windows), and
+//! `set_local_port_range(&Socket, low, high)`: `IP_LOCAL_PORT_RANGE` (Linux).
+//!
 //! `unsafe` code lives here only: one small function per call, each
 //! `#[allow(unsafe_code)]` under the crate's `deny(unsafe_code)`, each with
 //! a `// SAFETY:` comment.
@@ -88,6 +103,43 @@ pub(crate) use imp::*;
 use std::io;
 
 use socket2::Socket;
+
+#[cfg_attr(unix, path = "inspect_unix.rs")]
+#[cfg_attr(windows, path = "inspect_windows.rs")]
+mod inspect;
+
+pub(crate) use inspect::*;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod source_port;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) use source_port::*;
+
+/// Who is at the other end of a Unix socket, as the kernel says.
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PeerIds {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) pid: Option<u32>,
+}
+
+/// What a platform's TCP information call tells, in common units; `None`
+/// for what it does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct TcpFigures {
+    pub(crate) rtt: Option<std::time::Duration>,
+    pub(crate) rtt_var: Option<std::time::Duration>,
+    pub(crate) retransmits: Option<u64>,
+    /// In bytes.
+    pub(crate) congestion_window: Option<u64>,
+    pub(crate) mss: Option<u32>,
+    pub(crate) path_mtu: Option<u32>,
+    pub(crate) bytes_in_flight: Option<u64>,
+    /// In bytes per second.
+    pub(crate) delivery_rate: Option<u64>,
+}
 
 /// What a readiness wait waits for on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@ pub(crate) use process::*;
 /// `setsockopt(level, name)` with a C `int` value, for the options socket2
 /// does not expose.
 #[allow(unsafe_code, dead_code)]
-fn setsockopt_int(
+pub(super) fn setsockopt_int(
     socket: &Socket,
     level: libc::c_int,
     name: libc::c_int,

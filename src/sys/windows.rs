@@ -40,6 +40,14 @@ pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result
     setsockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, i32::from(on))
 }
 
+/// `setsockopt(SOL_SOCKET, SO_REUSE_UNICASTPORT)` before `bind(ip:0)`: the
+/// source port is chosen at `connect`, where one port can serve several
+/// destinations.
+pub(crate) fn defer_source_port(socket: &Socket) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_REUSE_UNICASTPORT};
+    setsockopt_int(socket, SOL_SOCKET, SO_REUSE_UNICASTPORT, 1)
+}
+
 /// `setsockopt(IPPROTO_TCP, TCP_FASTOPEN)`: Windows' option is on or off, so
 /// any queue length but 0 turns it on.
 pub(crate) fn set_tcp_fastopen(socket: &Socket, queue_len: u32) -> io::Result<()> {

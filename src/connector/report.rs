@@ -1,0 +1,108 @@
+//! [`ConnectorBuilder::connect_with_report`]: a connect that also says what
+//! it did. The race runner records a Happy Eyeballs race whichever driver
+//! waits; a connect that tries its addresses one at a time is recorded here,
+//! attempt by attempt.
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use crate::connector::attempt::IoMode;
+use crate::options::Place;
+use crate::race::{self, report::ConnectReport};
+use crate::{resolve, ConnectorBuilder, Result, ToSocketAddrs, Type, CONNECTOR_LOG};
+
+impl ConnectorBuilder {
+    /// Connects as [`connect`](Self::connect) does, and returns the stream
+    /// together with a [`ConnectReport`] of what happened: each address
+    /// family's lookup of a name (asked, answered or failed, when, the
+    /// addresses), the resolution delay if it ran, each attempt (address,
+    /// start, end, outcome), the winner and the total time.
+    ///
+    /// The report's [`Display`](std::fmt::Display) is a timeline, with times
+    /// in milliseconds since the start; `examples/client.rs --explain`
+    /// prints it. The connect itself is the same as `connect`'s: the same
+    /// system calls, the same errors.
+    ///
+    /// # Errors
+    ///
+    /// As for [`connect`](Self::connect), except that once an attempt was
+    /// made the error is always an
+    /// [`Error::AllAttemptsFailed`](crate::Error::AllAttemptsFailed), even
+    /// for one address (a list of that one attempt's error), so that it
+    /// carries the report: [`Error::report`](crate::Error::report) gives
+    /// each attempt's timings. An error before any attempt (the
+    /// configuration, a name that did not resolve) is as `connect` returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{ConnectorBuilder, StaticResolver};
+    ///
+    /// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let resolver = StaticResolver::new().insert("api.internal", "127.0.0.1".parse()?);
+    /// let (stream, report) = ConnectorBuilder::new()
+    ///     .resolver(resolver)
+    ///     .connect_with_report(("api.internal", server.local_addr()?.port()))?;
+    /// // Each family was asked; the IPv4 answer won.
+    /// assert_eq!(report.lookups().len(), 2);
+    /// assert_eq!(report.winner().map(|a| a.addr()), Some(stream.peer_addr()?));
+    /// println!("{report}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_with_report<A>(&self, addr: A) -> Result<(TcpStream, ConnectReport)>
+    where
+        A: ToSocketAddrs,
+    {
+        self.validate(Type::Stream, Place::Inet)?;
+        self.race.validate()?;
+        let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
+        self.log_start(&target);
+        let began = Instant::now();
+        if let Some(by) = self.by_name(&addr, Type::Stream) {
+            if by.race {
+                return race::blocking::connect_name(
+                    self,
+                    target,
+                    &by.name,
+                    by.port,
+                    &by.families,
+                    true,
+                );
+            }
+            let shown = target.to_string();
+            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            return self.one_at_a_time(target, began, &addrs);
+        }
+        resolve::resolve_then(target, &self.opts, |addrs| {
+            if self.races(target, addrs.len()) {
+                return race::blocking::connect(self, target, addrs, true);
+            }
+            self.one_at_a_time(target, began, addrs)
+        })
+    }
+
+    /// Tries `addrs` one after another, as `connect` does without a race,
+    /// recording each attempt.
+    fn one_at_a_time(
+        &self,
+        target: resolve::UserTarget<'_>,
+        began: Instant,
+        addrs: &[SocketAddr],
+    ) -> Result<(TcpStream, ConnectReport)> {
+        let mut report = ConnectReport::new(target.to_string(), began);
+        let mut errors = Vec::new();
+        for (index, &addr) in addrs.iter().enumerate() {
+            let started = Instant::now();
+            let made = self.attempt(addr, Type::Stream, IoMode::Blocking);
+            report.record(index, addr, started, &made);
+            match made {
+                Ok(socket) => return Ok((socket.into(), report)),
+                Err(err) => {
+                    connector_debug!("{err}");
+                    errors.push(err);
+                }
+            }
+        }
+        Err(report.attach(resolve::failure(target.to_string(), errors), true))
+    }
+}
