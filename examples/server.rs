@@ -86,7 +86,8 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     count: u64,
 
-    /// Serve clients until killed, many at once
+    /// Serve clients until killed, many at once; on Unix, SIGHUP restarts the server in a new
+    /// process without dropping a client
     #[arg(long)]
     forever: bool,
 
