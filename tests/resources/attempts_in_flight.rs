@@ -128,7 +128,7 @@ pub fn many_addresses_hold_at_most_the_cap_and_give_a_short_error() {
     let (_port, refused) = refused_port();
     let refused = vec![refused; ADDRESSES];
     #[cfg(feature = "tokio")]
-    let runtime = util::current_thread();
+    let runtime = crate::util::current_thread();
     let baseline = fd_count();
 
     for cap in [ConnectorBuilder::DEFAULT_MAX_ATTEMPTS_IN_FLIGHT, 2] {

@@ -12,8 +12,6 @@
 //! opens files or starts threads while it counts.
 #![cfg(all(feature = "tokio", target_os = "linux"))]
 
-use crate::util;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -9,8 +9,6 @@
 //! opens files or starts threads while it counts.
 #![cfg(all(feature = "tokio", target_os = "linux"))]
 
-use crate::util;
-
 use std::time::{Duration, Instant};
 
 use crate::util::resolver::{release_and_expect_no_thread_left, TestResolver};

@@ -8,8 +8,6 @@
 //! counts.
 #![cfg(all(feature = "tokio", target_os = "linux"))]
 
-use crate::util;
-
 use std::time::{Duration, Instant};
 
 use crate::util::{black_holes_v6_and_v4, current_thread, fd_count};

@@ -6,8 +6,6 @@
 //! Unix only: the cases go through Unix-path endpoints too.
 #![cfg(all(feature = "tokio", unix))]
 
-use crate::util;
-
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::util::TempDir;

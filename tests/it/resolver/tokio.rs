@@ -9,8 +9,6 @@
 //! Run with `cargo test --features tokio --test tokio_resolver`.
 #![cfg(feature = "tokio")]
 
-use crate::util;
-
 use std::net::TcpListener;
 use std::time::Duration;
 
