@@ -3,8 +3,6 @@
 //! sees what the socket is for; its failure is an error naming `configure`
 //! and the address, and leaks nothing.
 
-use crate::util;
-
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,7 +116,7 @@ fn connector_hook_sees_an_unconnected_socket_and_its_target() {
 #[cfg(unix)]
 #[test]
 fn hook_runs_on_unix_sockets_too() {
-    let dir = util::TempDir::new("configure");
+    let dir = crate::util::TempDir::new("configure");
     let path = dir.join("server.sock");
     let (seen, hook) = recorder();
     let listener = ListenerBuilder::new()

@@ -4,8 +4,6 @@
 //! each printed through anyhow and a `source()` loop without a repeated fact,
 //! and the conversion to `io::Error`.
 
-use crate::util;
-
 use std::io;
 use std::net::{Ipv6Addr, SocketAddr, TcpListener};
 use std::time::Duration;
@@ -213,7 +211,7 @@ fn link_local_without_scope_id_says_missing_scope_id() {
 #[cfg(unix)]
 #[test]
 fn path_targets_are_the_path() {
-    let dir = util::TempDir::new("errors");
+    let dir = crate::util::TempDir::new("errors");
     let path = dir.join("missing-dir").join("server.sock");
     let err = ListenerBuilder::new().listen_unix(&path).unwrap_err();
     check(

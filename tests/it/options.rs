@@ -223,7 +223,7 @@ fn nonblocking(s: &SockRef<'_>) -> io::Result<bool> {
 /// `SO_EXCLUSIVEADDRUSE`.
 #[cfg(windows)]
 fn exclusive_address_use(s: &SockRef<'_>) -> io::Result<bool> {
-    util::exclusive_address_use(&**s)
+    crate::util::exclusive_address_use(&**s)
 }
 
 /// `TCP_KEEPIDLE` and `TCP_KEEPINTVL` in seconds (Windows 10 1709 and later).
@@ -232,8 +232,8 @@ fn keepalive_times(s: &SockRef<'_>) -> io::Result<(Duration, Duration)> {
     use windows_sys::Win32::Networking::WinSock::{IPPROTO_TCP, TCP_KEEPIDLE, TCP_KEEPINTVL};
     let secs = |v: i32| Duration::from_secs(u64::try_from(v).unwrap_or(0));
     Ok((
-        secs(util::sockopt_int(&**s, IPPROTO_TCP, TCP_KEEPIDLE)?),
-        secs(util::sockopt_int(&**s, IPPROTO_TCP, TCP_KEEPINTVL)?),
+        secs(crate::util::sockopt_int(&**s, IPPROTO_TCP, TCP_KEEPIDLE)?),
+        secs(crate::util::sockopt_int(&**s, IPPROTO_TCP, TCP_KEEPINTVL)?),
     ))
 }
 
@@ -426,7 +426,7 @@ fn listener_rows() -> Vec<Row<ListenerBuilder>> {
     ]);
     #[cfg(windows)]
     rows.extend([row!(L; TCP, "tcp_fastopen on", |b| b.tcp_fastopen(1),
-            |s| util::sockopt_int(&**s, windows_sys::Win32::Networking::WinSock::IPPROTO_TCP,
+            |s| crate::util::sockopt_int(&**s, windows_sys::Win32::Networking::WinSock::IPPROTO_TCP,
                 windows_sys::Win32::Networking::WinSock::TCP_FASTOPEN).map(|v| v != 0), true)]);
     #[cfg(any(target_os = "linux", windows))]
     rows.extend([

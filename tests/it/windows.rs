@@ -4,8 +4,6 @@
 //! Windows (CI runs it under Wine).
 #![cfg(windows)]
 
-use crate::util;
-
 use std::io;
 use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 

@@ -5,8 +5,6 @@
 //! 10,000 connections on Linux (the test raises its own limit on open
 //! files); 400 everywhere, Windows under Wine included.
 
-use crate::util;
-
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -183,7 +181,7 @@ pub fn ten_thousand_connections_half_silent_half_byte_by_byte() {
     use std::process::{Command, Stdio};
     const SILENT: usize = 5_000;
     const GREETERS: usize = 5_000;
-    if let Err(why) = util::raise_nofile((SILENT + GREETERS) as u64 + 256) {
+    if let Err(why) = crate::util::raise_nofile((SILENT + GREETERS) as u64 + 256) {
         println!("skipped: {why}");
         return;
     }
@@ -191,7 +189,7 @@ pub fn ten_thousand_connections_half_silent_half_byte_by_byte() {
     let (addr, server, outcomes) = serve(SILENT + GREETERS, timeout);
     let child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "--ignored", "--nocapture"])
-        .arg(util::test_path(module_path!(), "client_process"))
+        .arg(crate::util::test_path(module_path!(), "client_process"))
         .env(
             CLIENT_PROCESS,
             format!("{addr} {SILENT} {GREETERS} {}", timeout.as_millis()),
@@ -238,7 +236,7 @@ pub fn client_process() {
         panic!("{CLIENT_PROCESS}={spec:?}");
     };
     let (silent, greeters): (usize, usize) = (silent.parse().unwrap(), greeters.parse().unwrap());
-    util::raise_nofile((silent + greeters) as u64 + 256).unwrap();
+    crate::util::raise_nofile((silent + greeters) as u64 + 256).unwrap();
     let timeout = Duration::from_millis(timeout_ms.parse().unwrap());
     let (expected, timings) = clients(addr.parse().unwrap(), silent, greeters, timeout);
     let mut out = std::io::stdout().lock();
@@ -254,7 +252,7 @@ pub fn client_process() {
 #[cfg(target_os = "linux")]
 pub fn a_flood_of_resets_mid_greeting_leaves_nothing_behind() {
     const FLOOD: usize = 300;
-    let fds_before = util::fd_count();
+    let fds_before = crate::util::fd_count();
     let (addr, server, outcomes) = serve(FLOOD + 1, Duration::from_secs(5));
     let flood: Vec<socket2::Socket> = (0..FLOOD)
         .map(|_| {
@@ -294,7 +292,11 @@ pub fn a_flood_of_resets_mid_greeting_leaves_nothing_behind() {
         (summary.accepted, summary.succeeded, summary.failed),
         (FLOOD as u64 + 1, 1, FLOOD as u64)
     );
-    assert_eq!(util::fd_count(), fds_before, "file descriptors left open");
+    assert_eq!(
+        crate::util::fd_count(),
+        fds_before,
+        "file descriptors left open"
+    );
     println!("{FLOOD} connections reset mid-greeting: {FLOOD} failed outcomes, no descriptor left");
 }
 
@@ -304,7 +306,7 @@ pub fn a_flood_of_resets_mid_greeting_leaves_nothing_behind() {
 pub fn unix_clients_half_silent_half_byte_by_byte() {
     use std::os::unix::net::UnixStream;
     const EACH: usize = 50;
-    let dir = util::TempDir::new("serve-unix-concurrent");
+    let dir = crate::util::TempDir::new("serve-unix-concurrent");
     let path = dir.join("hello.sock");
     let listener = ListenerBuilder::new().listen_unix(&path).unwrap();
     let (report, outcomes) = mpsc::channel::<Reported>();

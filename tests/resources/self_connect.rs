@@ -3,8 +3,6 @@
 //! closed and reported as `Error::SelfConnect`, never returned as a stream
 //! that echoes every write back.
 
-use crate::util;
-
 use std::net::{SocketAddr, TcpListener};
 
 use sockwright::{ConnectorBuilder, Error};
@@ -18,7 +16,7 @@ fn free_port() -> SocketAddr {
 
 pub fn connect_from_the_target_address_is_a_self_connect_error() {
     #[cfg(target_os = "linux")]
-    let fds = util::fd_count();
+    let fds = crate::util::fd_count();
     let addr = free_port();
     let err = ConnectorBuilder::new()
         .local_address(addr)
@@ -36,7 +34,7 @@ pub fn connect_from_the_target_address_is_a_self_connect_error() {
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
         assert!(err.io_error().is_none());
         // The socket was closed, not leaked.
-        assert_eq!(util::fd_count(), fds);
+        assert_eq!(crate::util::fd_count(), fds);
     }
     #[cfg(not(target_os = "linux"))]
     assert!(
@@ -51,7 +49,7 @@ pub fn connect_from_the_target_address_is_a_self_connect_error() {
 #[cfg(target_os = "linux")]
 pub fn fixed_source_port_below_the_ephemeral_range_is_still_checked() {
     // Bound, read back and released: nothing listens there.
-    let addr = match util::listener_below_ephemeral_range() {
+    let addr = match crate::util::listener_below_ephemeral_range() {
         Ok(listener) => listener.local_addr().unwrap(),
         Err(why) => {
             eprintln!("skipped: {why}");

@@ -2,8 +2,6 @@
 //! full accept queue drops the SYN), and a name whose every address fails.
 //! Each gives the documented error, naming the address, within its timeout.
 
-use crate::util;
-
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -154,7 +152,7 @@ fn timeout_is_honoured_on_ipv4_and_ipv6() {
                 Err(e) => panic!("{e}"),
             }
         }
-        targets.push(util::FullListener {
+        targets.push(crate::util::FullListener {
             listener,
             addr,
             queued,
@@ -184,7 +182,7 @@ fn timeout_is_honoured_on_ipv4_and_ipv6() {
 #[cfg(unix)]
 #[test]
 fn unix_paths_refused_and_missing() {
-    let dir = util::TempDir::new("connect-unix");
+    let dir = crate::util::TempDir::new("connect-unix");
     let stale = dir.join("stale.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
     let missing = dir.join("missing.sock");
@@ -253,7 +251,7 @@ fn write_timeout_does_not_cut_the_connect_short() {
 #[cfg(target_os = "linux")]
 #[test]
 fn unix_connect_timeout_waits_for_a_full_queue() {
-    let dir = util::TempDir::new("connect-unix-full");
+    let dir = crate::util::TempDir::new("connect-unix-full");
     let path = dir.join("full.sock");
     let listener = ListenerBuilder::new()
         .backlog(0)

@@ -7,8 +7,6 @@
 //! listener shows the race reaching IPv4 after one connection attempt delay,
 //! where the sequential mode waits for its whole timeout first.
 
-use crate::util;
-
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -23,12 +21,12 @@ const MARGIN: Duration = Duration::from_millis(1500);
 /// A black-holed `[::1]` address, or `None` (with the reason printed) on a
 /// host without IPv6 loopback.
 #[cfg(target_os = "linux")]
-fn black_hole_v6() -> Option<util::FullListener> {
+fn black_hole_v6() -> Option<crate::util::FullListener> {
     if !has_ipv6_loopback() {
         eprintln!("skipped: this host has no IPv6 loopback (::1)");
         return None;
     }
-    let full = util::full_listener_at("[::1]:0", Duration::from_millis(200))
+    let full = crate::util::full_listener_at("[::1]:0", Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on [::1]");
     Some(full)
 }
@@ -102,7 +100,7 @@ fn sequential_mode_waits_for_its_timeout_on_the_black_hole() {
 fn the_connect_timeout_bounds_the_whole_race() {
     init_log();
     let Some(hole6) = black_hole_v6() else { return };
-    let hole4 = util::full_listener(Duration::from_millis(200))
+    let hole4 = crate::util::full_listener(Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on 127.0.0.1");
     let timeout = Duration::from_millis(600);
 
@@ -119,7 +117,7 @@ fn the_connect_timeout_bounds_the_whole_race() {
         took >= timeout && took < timeout + MARGIN,
         "failed after {took:?}"
     );
-    util::check_each_attempt_timed_out(&err, &[hole6.addr, hole4.addr]);
+    crate::util::check_each_attempt_timed_out(&err, &[hole6.addr, hole4.addr]);
 }
 
 #[cfg(target_os = "linux")]
@@ -378,7 +376,7 @@ fn a_fixed_source_port_tries_one_address_at_a_time() {
     // SO_REUSEADDR the second bind fails), so the race falls back to the
     // sequential mode: the black-holed address is tried alone until the
     // timeout, then the live one connects from the fixed port.
-    let hole = util::full_listener(Duration::from_millis(200))
+    let hole = crate::util::full_listener(Duration::from_millis(200))
         .expect("no SYN dropped at a full accept queue on 127.0.0.1");
     let live = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = TcpListener::bind("127.0.0.1:0")

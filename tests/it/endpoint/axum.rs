@@ -4,8 +4,6 @@
 //!
 //! Skipped, with the reason, where `curl` is not installed.
 
-use crate::util;
-
 use std::future::IntoFuture;
 use std::process::Command;
 

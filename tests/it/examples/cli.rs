@@ -3,9 +3,6 @@
 //! a client with no server, exchanges over TCP, UDP and Unix streams,
 //! misbehaving peers, and the `--forever` server under load.
 
-use crate::util;
-use crate::util::hello as hello_util;
-
 use std::net::SocketAddr;
 use std::process::Command;
 
@@ -14,7 +11,7 @@ use socket2::{Domain, Socket, Type};
 
 /// Runs an example with `args`, without any `RUST_LOG` from the caller.
 fn example_command(name: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(util::example_binary(name));
+    let mut command = Command::new(crate::util::example_binary(name));
     command.args(args).env_remove("RUST_LOG");
     command
 }
@@ -541,7 +538,7 @@ fn hello_example_prints_both_sides() {
 #[cfg(unix)]
 #[test]
 fn hello_example_lines_keep_their_order_among_log_lines() {
-    let exe = util::example_binary("hello");
+    let exe = crate::util::example_binary("hello");
     let out = run(Command::new("sh")
         .arg("-c")
         .arg("exec \"$0\" 2>&1")
@@ -733,7 +730,7 @@ mod misbehaving_peers {
     /// Runs a one-client server, lets `peer` talk to it, and returns the
     /// server's output, how long after the connect began it ended, and the
     /// client's port.
-    fn against(peer: impl FnOnce(&mut TcpStream)) -> (hello_util::Finished, Duration, u16) {
+    fn against(peer: impl FnOnce(&mut TcpStream)) -> (crate::util::hello::Finished, Duration, u16) {
         let (server, addr) = start_server(&["--timeout", "1"]);
         // Taken before the connect: the server may accept, and start its
         // timeout, before `connect` returns here.

@@ -2,8 +2,6 @@
 //! contained, nonblocking listeners served, and 1,000 connections with 50
 //! stalled.
 
-use crate::util::hello as hello_util;
-
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -290,7 +288,7 @@ fn thousand_connections_with_50_stalled() {
                 let _ = sender.send(outcome.result.is_ok());
             })
     });
-    let load = hello_util::load(addr, 950, 50, 10, Duration::from_secs(30));
+    let load = crate::util::hello::load(addr, 950, 50, 10, Duration::from_secs(30));
     assert_eq!(load.served, 950, "{:?}", load.failures);
     let deadline = Instant::now() + Duration::from_secs(30);
     let (mut ok, mut failed) = (0, 0);
