@@ -1,8 +1,8 @@
 //! `hello::Server` keeps serving after `accept` fails with `EMFILE`.
 //!
-//! It runs in `tests/resources`, one test at a time and last, because it lowers
-//! the process's limit on open files, which would disturb any test running
-//! beside it, and installs the global logger.
+//! It runs in `tests/resources`, one test at a time (and last: it installs
+//! the global logger, which stays), because it lowers the process's limit on
+//! open files, which would disturb any test running beside it.
 #![cfg(target_os = "linux")]
 
 use std::fs::File;
@@ -34,19 +34,6 @@ impl Log for AcceptFailures {
     fn flush(&self) {}
 }
 
-fn set_fd_limit(soft: u64) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit only read and write the struct given.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        limit.rlim_cur = soft.min(limit.rlim_max);
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-    }
-}
-
 pub fn accept_survives_running_out_of_file_descriptors() {
     let (sender, failures) = mpsc::channel();
     let logger: &'static AcceptFailures =
@@ -60,7 +47,7 @@ pub fn accept_survives_running_out_of_file_descriptors() {
     // Use up every descriptor. (Linux reserves the descriptor of an
     // `accept` before it waits for a connection, so a server that enters
     // `accept` now fails at once.)
-    set_fd_limit(256);
+    let limit_before = crate::util::lower_nofile(256);
     let mut filler = Vec::new();
     loop {
         match File::open("/dev/null") {
@@ -92,4 +79,5 @@ pub fn accept_survives_running_out_of_file_descriptors() {
     assert_eq!((summary.accepted, summary.succeeded), (1, 1));
     assert!(summary.accept_errors >= 1, "{summary:?}");
     println!("{summary:?}");
+    crate::util::raise_nofile(limit_before).unwrap();
 }

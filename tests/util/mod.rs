@@ -375,6 +375,27 @@ pub fn exclusive_address_use(socket: &impl std::os::windows::io::AsRawSocket) ->
     Ok(sockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
 }
 
+/// Lowers this process's soft limit on open files to `limit` (a higher one
+/// only) and returns the soft limit it had, which [`raise_nofile`] gives
+/// back.
+#[cfg(target_os = "linux")]
+pub fn lower_nofile(limit: u64) -> u64 {
+    let mut current = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut current), 0);
+        let before = current.rlim_cur;
+        if before > limit {
+            current.rlim_cur = limit;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &current), 0);
+        }
+        before
+    }
+}
+
 /// Raises this process's limit on open files (`RLIMIT_NOFILE`) to at least
 /// `needed`, the hard limit too where the process may (as root). Returns
 /// why not when it cannot, for the test to print as its reason to skip.

@@ -170,22 +170,6 @@ impl Sampler {
     }
 }
 
-/// Sets this process's soft limit on open files to `limit` (lower only).
-fn limit_nofile(limit: u64) {
-    let mut current = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit only read and write the struct given.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut current), 0);
-        if current.rlim_cur > limit {
-            current.rlim_cur = limit;
-            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &current), 0);
-        }
-    }
-}
-
 /// Waits (at most [`DRAIN_LIMIT`]) until the process is back to `threads`
 /// threads; returns how long it took.
 fn drained(threads: usize) -> Duration {
@@ -203,7 +187,7 @@ fn drained(threads: usize) -> Duration {
 
 /// The checks, inside the namespaces.
 fn inside() {
-    limit_nofile(NOFILE);
+    crate::util::lower_nofile(NOFILE);
     let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap();
     println!(
         "inside the namespaces, /etc/resolv.conf: {}",
