@@ -29,12 +29,13 @@ const CLIENT_GREETING: &str = "Hello from client";
 const SERVER_GREETING: &str = "Hello from server";
 
 /// Records the gaps between the ticks of a 10 ms sleep loop until `stop`,
-/// returning the largest.
+/// returning the largest; sets `started` once it measures from now on.
 #[cfg(target_os = "linux")]
-async fn ticker(stop: Arc<AtomicBool>) -> (Duration, usize) {
+async fn ticker(stop: Arc<AtomicBool>, started: Arc<AtomicBool>) -> (Duration, usize) {
     let mut largest = Duration::ZERO;
     let mut ticks = 0;
     let mut last = Instant::now();
+    started.store(true, Ordering::Relaxed);
     while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let now = Instant::now();
@@ -58,7 +59,7 @@ fn race_with_a_ticker(
     let rt = current_thread();
     let (stream, took, (largest, ticks)) = rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
-        let ticking = tokio::spawn(ticker(stop.clone()));
+        let ticking = tokio::spawn(ticker(stop.clone(), Arc::default()));
         tokio::task::yield_now().await;
         let started = Instant::now();
         let stream = ConnectorBuilder::new()
@@ -128,9 +129,20 @@ fn the_ticker_sees_a_blocking_connect_stall_the_runtime() {
     let rt = current_thread();
     let (largest, _) = rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
-        let ticking = tokio::spawn(ticker(stop.clone()));
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        let ticker_started = Arc::new(AtomicBool::new(false));
+        let ticking = tokio::spawn(ticker(stop.clone(), ticker_started.clone()));
+        // The ticker measures from before the connect: this runtime's one
+        // thread runs it while this task yields.
+        for _ in 0..1000 {
+            if ticker_started.load(Ordering::Relaxed) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            ticker_started.load(Ordering::Relaxed),
+            "the ticker never ran"
+        );
         let stream = ConnectorBuilder::new().connect(&targets[..]).unwrap();
         stop.store(true, Ordering::Relaxed);
         drop(stream);
