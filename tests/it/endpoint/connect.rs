@@ -105,18 +105,7 @@ fn endpoints_of_listening_sockets_are_refused_before_any_system_call() {
 #[test]
 fn a_cloned_stream_writes_while_the_first_reads() {
     let dir = TempDir::new("endpoint-clone");
-    for endpoint in [
-        "127.0.0.1:0".parse::<Endpoint>().unwrap(),
-        format!("unix:{}", dir.join("clone.sock").display())
-            .parse()
-            .unwrap(),
-    ] {
-        let listener = ListenerBuilder::new().listen_endpoint(&endpoint).unwrap();
-        let target: Endpoint = match listener.local_addr().unwrap() {
-            Address::Inet(a) => Endpoint::Inet(a),
-            Address::Unix(p) => Endpoint::Unix(p),
-            other => panic!("unexpected address {other}"),
-        };
+    for (listener, target) in tcp_and_unix_listeners(&dir, "clone.sock") {
         let mut reader = ConnectorBuilder::new().connect_endpoint(&target).unwrap();
         let mut writer = reader.try_clone().unwrap();
         let (mut conn, _) = listener.accept().unwrap();
@@ -136,23 +125,12 @@ fn a_cloned_stream_writes_while_the_first_reads() {
 #[test]
 fn set_nonblocking_switches_reads_between_waiting_and_would_block() {
     let dir = TempDir::new("endpoint-nonblocking");
-    for endpoint in [
-        "127.0.0.1:0".parse::<Endpoint>().unwrap(),
-        format!("unix:{}", dir.join("nb.sock").display())
-            .parse()
-            .unwrap(),
-    ] {
-        let listener = ListenerBuilder::new().listen_endpoint(&endpoint).unwrap();
-        let target: Endpoint = match listener.local_addr().unwrap() {
-            Address::Inet(a) => Endpoint::Inet(a),
-            Address::Unix(p) => Endpoint::Unix(p),
-            other => panic!("unexpected address {other}"),
-        };
+    for (listener, target) in tcp_and_unix_listeners(&dir, "nb.sock") {
         let mut client = ConnectorBuilder::new().connect_endpoint(&target).unwrap();
         let (mut conn, _) = listener.accept().unwrap();
         client.set_nonblocking(true).unwrap();
         let err = client.read(&mut [0; 1]).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::WouldBlock, "{endpoint}");
+        assert_eq!(err.kind(), ErrorKind::WouldBlock, "{target}");
         client.set_nonblocking(false).unwrap();
         conn.write_all(b"x").unwrap();
         let mut one = [0; 1];
@@ -160,4 +138,23 @@ fn set_nonblocking_switches_reads_between_waiting_and_would_block() {
         client.read_exact(&mut one).unwrap();
         assert_eq!(&one, b"x");
     }
+}
+
+/// A listener on `127.0.0.1:0` and one on the path `name` in `dir`, each
+/// with the endpoint a client connects to.
+fn tcp_and_unix_listeners(dir: &TempDir, name: &str) -> Vec<(Listener, Endpoint)> {
+    let unix = format!("unix:{}", dir.join(name).display());
+    ["127.0.0.1:0", unix.as_str()]
+        .into_iter()
+        .map(|text| {
+            let endpoint: Endpoint = text.parse().unwrap();
+            let listener = ListenerBuilder::new().listen_endpoint(&endpoint).unwrap();
+            let target = match listener.local_addr().unwrap() {
+                Address::Inet(a) => Endpoint::Inet(a),
+                Address::Unix(p) => Endpoint::Unix(p),
+                other => panic!("unexpected address {other}"),
+            };
+            (listener, target)
+        })
+        .collect()
 }
