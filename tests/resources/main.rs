@@ -10,7 +10,7 @@
 //! (`harness = false` in Cargo.toml) that runs each test on the main
 //! thread, in the order listed below, and prints libtest's lines
 //! (`test NAME ... ok`, `test result: ...`). It takes what cargo and the
-//! tests themselves pass: name filters, `--exact`, `--ignored`
+//! tests themselves pass: name filters, `--skip`, `--exact`, `--ignored`
 //! (`--include-ignored`), `--list`; `--nocapture` and `--test-threads`
 //! change nothing (nothing is captured, one test runs at a time).
 //!
@@ -129,6 +129,7 @@ fn tests() -> Vec<Test> {
 #[derive(Default)]
 struct Args {
     filters: Vec<String>,
+    skip: Vec<String>,
     exact: bool,
     list: bool,
     ignored: bool,
@@ -146,11 +147,12 @@ fn parse_args() -> Args {
             "--include-ignored" => args.include_ignored = true,
             // Nothing is captured and one test runs at a time anyway.
             "--nocapture" | "--show-output" | "-q" | "--quiet" => {}
-            "--test-threads" | "--format" | "--color" | "--logfile" | "--skip" => {
-                let value = words.next();
-                if word == "--skip" {
-                    eprintln!("--skip {value:?} is not supported here; running the filters alone");
-                }
+            "--skip" => args.skip.extend(words.next()),
+            "--test-threads" | "--format" | "--color" | "--logfile" => {
+                words.next();
+            }
+            flag if flag.starts_with("--skip=") => {
+                args.skip.push(flag["--skip=".len()..].to_owned())
             }
             flag if flag.starts_with("--test-threads=")
                 || flag.starts_with("--format=")
@@ -166,18 +168,17 @@ fn parse_args() -> Args {
 
 fn main() -> ExitCode {
     let args = parse_args();
+    let matches = |name: &str, pattern: &String| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern.as_str())
+        }
+    };
     let chosen: Vec<Test> = tests()
         .into_iter()
-        .filter(|t| {
-            args.filters.is_empty()
-                || args.filters.iter().any(|f| {
-                    if args.exact {
-                        t.name == f
-                    } else {
-                        t.name.contains(f.as_str())
-                    }
-                })
-        })
+        .filter(|t| args.filters.is_empty() || args.filters.iter().any(|f| matches(t.name, f)))
+        .filter(|t| !args.skip.iter().any(|s| matches(t.name, s)))
         .collect();
     if args.list {
         for test in &chosen {
