@@ -123,7 +123,7 @@
 //! until it is done (bounded by
 //! [`connect_timeout`](ConnectorBuilder::connect_timeout)); run it on the
 //! runtime's blocking pool (`smol::unblock`, `blocking::unblock`) when the
-//! peer is not on the same machine. `tests/runtimes.rs` runs both hand-overs.
+//! peer is not on the same machine. `tests/it/runtimes.rs` runs both hand-overs.
 //!
 //! ```
 //! use std::io::{ErrorKind, Read};

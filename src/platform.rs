@@ -137,6 +137,6 @@ platforms! { $
     DEFER_SOURCE_PORT => cfg_defer_source_port / cfg_not_defer_source_port, on_defer_source_port,
         (any(target_os = "linux", target_os = "android", windows));
     // Listening-socket options that accepted sockets are shown to inherit
-    // (tests/options.rs reads them back from an accepted socket).
+    // (tests/it/options.rs reads them back from an accepted socket).
     INHERITED => cfg_inherited / cfg_not_inherited, on_inherited, (any(target_os = "linux", target_os = "android", windows));
 }

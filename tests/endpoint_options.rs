@@ -7,8 +7,11 @@
 //! that do not act on a Unix socket.
 //!
 //! The expected transports are written here from what each OS option does,
-//! not read from the crate's table. One test function: the logger is
-//! global to the process.
+//! not read from the crate's table.
+//!
+//! A test program of its own, with one test function: the logger it
+//! installs is global to the process and can be set only once, and the
+//! lines of any test beside it would be counted as this test's.
 #![cfg(target_os = "linux")]
 
 mod util;

@@ -11,6 +11,11 @@
 //! the signal landing.
 //!
 //! Linux on x86_64 and aarch64 only (system call numbers).
+//!
+//! A test program of its own: the handler it installs is the whole
+//! process's (every blocking call in the process would then end with
+//! `EINTR` on a signal), and it reads every thread's system call in
+//! `/proc/self/task`; tests of other files must not run beside it.
 #![cfg(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")

@@ -4,7 +4,9 @@
 //! a line that starts each connect with its target and timeout, and no
 //! line at all while logging is off.
 //!
-//! One test function: the logger and its level are global to the process.
+//! A test program of its own, with one test function: the logger and its
+//! level are global to the process, set once, and every test in a process
+//! would log through them.
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -21,6 +21,10 @@
 //! that any thread made on the descriptors the piece created.
 //!
 //! Skipped, with the reason printed, where strace is missing or cannot trace.
+//!
+//! A test program of its own: strace follows the whole traced process, so
+//! the program run under it is this small one, whose start is short and
+//! makes no call of another test.
 #![cfg(target_os = "linux")]
 
 mod util;

@@ -19,7 +19,7 @@
 //!
 //! Adding an option touches its declaration here, its setter (in
 //! `options/setters.rs` when both builders have it) and one row of
-//! `tests/options.rs`.
+//! `tests/it/options.rs`.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};

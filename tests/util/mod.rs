@@ -1,10 +1,16 @@
-//! Helpers shared by the test files: counting the process's open file
-//! descriptors and threads, loopback connection pairs, provoking refused and
-//! timed-out connects on loopback, black holes for the Happy Eyeballs tests,
-//! private temporary directories, and (in `resolver` and `resolver_cases`)
-//! the resolver tests' fixtures and the cases they share.
+//! Helpers shared by the test programs (`tests/it`, `tests/resources` and
+//! the single files beside them, each of which declares this folder as its
+//! `util` module): counting the process's open file descriptors and
+//! threads, loopback connection pairs, provoking refused and timed-out
+//! connects on loopback, black holes for the Happy Eyeballs tests, private
+//! temporary directories; and in submodules the hello tests' programs and
+//! peers (`hello`), running a test again inside namespaces of its own
+//! (`namespace`), and the resolver tests' fixtures and the cases they share
+//! (`resolver`, `resolver_cases`).
 //!
-//! Each test file uses only some of these, so unused ones are allowed.
+//! This folder has no `main.rs`, so cargo does not build it as a test
+//! program of its own. Each program uses only some of these, so unused ones
+//! are allowed.
 #![allow(dead_code)]
 
 use std::fs;
@@ -17,8 +23,54 @@ use std::time::Duration;
 use socket2::{Domain, Socket, Type};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 
+#[cfg(feature = "hello")]
+pub mod hello;
+#[cfg(target_os = "linux")]
+pub mod namespace;
 pub mod resolver;
 pub mod resolver_cases;
+
+/// The name libtest knows a test by, for `--exact` when a test runs its
+/// own program again: the test's module path (`module_path!()`) without
+/// the program's name, then the function.
+pub fn test_path(module: &str, function: &str) -> String {
+    match module.split_once("::") {
+        Some((_, path)) => format!("{path}::{function}"),
+        None => function.to_owned(),
+    }
+}
+
+/// Runs the calling test again, alone, in a process of its own: for a test
+/// that needs what is the whole process's, such as the global logger, in a
+/// program whose other tests run beside it. Returns `true` in that process,
+/// where the caller then makes its checks; in the first, returns `false`
+/// once the run in its own process has passed (and fails the test if it
+/// did not). The test is found by its thread's name, which libtest gives
+/// each test.
+pub fn in_own_process() -> bool {
+    const VAR: &str = "SOCKWRIGHT_TEST_OWN_PROCESS";
+    let name = std::thread::current()
+        .name()
+        .expect("libtest names the thread of each test")
+        .to_owned();
+    if std::env::var(VAR).is_ok_and(|v| v == name) {
+        return true;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &name, "--nocapture", "--test-threads=1"])
+        .env(VAR, &name)
+        .output()
+        .expect("run the test again in a process of its own");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{name} failed in its own process");
+    assert!(
+        stdout.contains("1 passed"),
+        "{name} did not run in its own process"
+    );
+    false
+}
 
 /// Shows the crate's `debug` lines (the race's, the resolver's) with
 /// `RUST_LOG=debug cargo test --test NAME -- --nocapture`.
@@ -321,6 +373,27 @@ pub fn sockopt_int(
 pub fn exclusive_address_use(socket: &impl std::os::windows::io::AsRawSocket) -> io::Result<bool> {
     use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
     Ok(sockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
+}
+
+/// Lowers this process's soft limit on open files to `limit` (a higher one
+/// only) and returns the soft limit it had, which [`raise_nofile`] gives
+/// back.
+#[cfg(target_os = "linux")]
+pub fn lower_nofile(limit: u64) -> u64 {
+    let mut current = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut current), 0);
+        let before = current.rlim_cur;
+        if before > limit {
+            current.rlim_cur = limit;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &current), 0);
+        }
+        before
+    }
 }
 
 /// Raises this process's limit on open files (`RLIMIT_NOFILE`) to at least

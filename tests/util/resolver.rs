@@ -1,7 +1,8 @@
 //! The resolver tests' fixtures, shared by the blocking and the async files
-//! (`tests/resolver.rs`, `tests/tokio_resolver.rs` and their `_resources`
-//! files): a resolver whose answers come at chosen times, the name and time
-//! bounds they connect with, and the checks both make of the same errors.
+//! (`tests/it/resolver/blocking.rs`, `tests/it/resolver/tokio.rs` and
+//! `tests/resources/resolver*.rs`): a resolver whose answers come at chosen times, the name
+//! and time bounds they connect with, and the checks both make of the same
+//! errors.
 
 use std::io;
 use std::time::Duration;
@@ -75,6 +76,48 @@ pub fn release_and_expect_no_thread_left(
         assert!(std::time::Instant::now() < deadline, "{what}");
         std::thread::yield_now();
     }
+    assert_eq!(super::fd_count(), fds_before);
+}
+
+/// The checks of the pool tests once their connects through a
+/// [`HangingResolver`] have returned: at most `MAX_LOOKUP_THREADS` lookups
+/// were under way at once; exactly that many questions were asked, each
+/// holding its thread for good (the other questions left the queue unasked
+/// when their connect gave up), and `held` lookup threads are alive. Then
+/// the lookups return, nobody waits for their answers, and the threads end
+/// after a second without a question (waited for at most 10 s): the process
+/// is back to `threads_before` threads and `fds_before` descriptors.
+#[cfg(target_os = "linux")]
+pub fn check_pool_cap_then_release(
+    resolver: &HangingResolver,
+    held: usize,
+    threads_before: usize,
+    fds_before: usize,
+) {
+    use sockwright::MAX_LOOKUP_THREADS;
+    let (asked, most_at_once) = resolver.asked_and_most();
+    assert!(
+        most_at_once <= MAX_LOOKUP_THREADS,
+        "{most_at_once} lookups at once"
+    );
+    assert_eq!(asked, MAX_LOOKUP_THREADS, "questions asked");
+    assert_eq!(held, MAX_LOOKUP_THREADS, "lookup threads held");
+
+    resolver.release();
+    let released = std::time::Instant::now();
+    while super::thread_count() > threads_before {
+        assert!(
+            released.elapsed() < Duration::from_secs(10),
+            "{} lookup threads still alive",
+            super::lookup_thread_count()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "released: back to {threads_before} threads after {:?}, fds {}",
+        released.elapsed(),
+        super::fd_count()
+    );
     assert_eq!(super::fd_count(), fds_before);
 }
 

@@ -1,8 +1,8 @@
 //! The resolver cases that `connect` and `connect_async` must pass alike,
-//! written once: `tests/resolver.rs` runs each with [`Driver::Blocking`],
-//! `tests/tokio_resolver.rs` with [`Driver::Async`]. A case takes the
-//! driver, builds its resolver and builder, and checks what the connect
-//! gives; the driver only decides which call makes the connect.
+//! written once: `tests/it/resolver/blocking.rs` runs each with
+//! [`Driver::Blocking`], `tests/it/resolver/tokio.rs` with [`Driver::Async`]. A
+//! case takes the driver, builds its resolver and builder, and checks what the
+//! connect gives; the driver only decides which call makes the connect.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
