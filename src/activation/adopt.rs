@@ -343,7 +343,7 @@ pub(super) unsafe fn adopt(
     // the caller promised that nothing else owns it.
     match unsafe { crate::sys::adopt_fd(fd) } {
         Ok(owned) => {
-            log::debug!(target: "sockwright::listener", "adopted fd {fd}{}: {shown}", super::NameSuffix(name));
+            log::debug!(target: crate::LISTENER_LOG, "adopted fd {fd}{}: {shown}", super::NameSuffix(name));
             Ok((owned, family))
         }
         Err(e) => {

@@ -211,7 +211,7 @@ impl ListenFds {
         }
         let mut fds = parsed?;
         if let Some(why) = &fds.not_ours {
-            log::debug!(target: "sockwright::listener", "no sockets passed to this process: {why}");
+            log::debug!(target: crate::LISTENER_LOG, "no sockets passed to this process: {why}");
             return Ok(fds);
         }
         fds.vouched = true;
@@ -234,7 +234,7 @@ impl ListenFds {
                 });
             }
         }
-        log::debug!(target: "sockwright::listener", "{} sockets passed by the service manager, from fd {}", fds.len(), fds.first);
+        log::debug!(target: crate::LISTENER_LOG, "{} sockets passed by the service manager, from fd {}", fds.len(), fds.first);
         Ok(fds)
     }
 
