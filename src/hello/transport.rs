@@ -82,7 +82,7 @@ macro_rules! std_stream {
 std_stream!(TcpStream, Address::Inet);
 #[cfg(unix)]
 std_stream!(UnixStream, |a: std::os::unix::net::SocketAddr| {
-    Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())
+    crate::endpoint::unix_address(&a)
 });
 
 /// A stream borrowed, as for a [`Named`] that does not own it:
