@@ -821,11 +821,8 @@ impl ListenerBuilder {
         let socket = self
             .opts
             .create_with(domain, implied, &shown, nonblocking)?;
-        self.opts
-            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
         self.opts.bind(&socket, &addr.into(), &shown)?;
-        self.opts
-            .apply(Phase::Bound, &socket, domain, implied, &shown)?;
+        self.opts.apply(Phase::Bound, &socket, domain, &shown)?;
         Ok(socket)
     }
 
@@ -889,8 +886,6 @@ impl ListenerBuilder {
             &shown,
             self.opts.nonblocking == Some(true),
         )?;
-        self.opts
-            .apply(Phase::Fresh, &socket, Domain::Unix, implied, &shown)?;
         if let Some(mode) = mode {
             options::set_result("fchmod", &shown, crate::sys::fchmod_socket(&socket, mode))?;
         }
@@ -901,7 +896,7 @@ impl ListenerBuilder {
             file.set_mode(&socket, mode, &shown)?;
         }
         self.opts
-            .apply(Phase::Bound, &socket, Domain::Unix, implied, &shown)?;
+            .apply(Phase::Bound, &socket, Domain::Unix, &shown)?;
         Ok((socket, shown, lock))
     }
 }
