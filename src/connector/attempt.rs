@@ -203,8 +203,10 @@ impl ConnectorBuilder {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             log_connected(socket, addr);
         }
+        let side = self.opts.side;
         self.opts
-            .apply(Phase::Connected, socket, domain_of(addr), addr)?;
+            .set
+            .apply(Phase::Connected, socket, domain_of(addr), addr, side)?;
         match io {
             IoMode::Blocking => self.opts.finish_nonblocking(socket, addr, nonblocking_now),
             IoMode::Async if nonblocking_now => Ok(()),

@@ -3,6 +3,56 @@
 //! what an endpoint opens, TCP or Unix alike: [`Listener`] and [`Stream`],
 //! with their async twins in `tokio.rs`.
 
+/// Defines a connected stream of either family, `Tcp` or (on Unix) `Unix`,
+/// with the attributes and docs given, and its `peer_addr` and
+/// `local_addr` with theirs: [`Stream`] and its async twin.
+macro_rules! stream_of_either_family {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident { Tcp($tcp:ty), Unix($unix:ty) $(,)? }
+        $(#[$peer_doc:meta])*
+        fn peer_addr;
+        $(#[$local_doc:meta])*
+        fn local_addr;
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum $name {
+            /// A TCP connection.
+            Tcp($tcp),
+            /// A Unix-domain connection.
+            #[cfg(unix)]
+            #[cfg_attr(docsrs, doc(cfg(unix)))]
+            Unix($unix),
+        }
+
+        impl $name {
+            $(#[$peer_doc])*
+            pub fn peer_addr(&self) -> std::io::Result<$crate::Address> {
+                each!($name, self, s => s.peer_addr().map($crate::endpoint::stream::Shown::shown))
+            }
+
+            $(#[$local_doc])*
+            pub fn local_addr(&self) -> std::io::Result<$crate::Address> {
+                each!($name, self, s => s.local_addr().map($crate::endpoint::stream::Shown::shown))
+            }
+        }
+    };
+}
+
+/// Calls `$e` on the stream inside a `$ty` made by
+/// `stream_of_either_family!`, whichever family it is.
+macro_rules! each {
+    ($ty:ident, $stream:expr, $s:ident => $e:expr) => {
+        match $stream {
+            $ty::Tcp($s) => $e,
+            #[cfg(unix)]
+            $ty::Unix($s) => $e,
+        }
+    };
+}
+
 #[cfg(feature = "axum")]
 mod axum;
 mod listener;

@@ -822,7 +822,10 @@ impl ListenerBuilder {
             .opts
             .create_with(domain, implied, &shown, nonblocking)?;
         self.opts.bind(&socket, &addr.into(), &shown)?;
-        self.opts.apply(Phase::Bound, &socket, domain, &shown)?;
+        let side = self.opts.side;
+        self.opts
+            .set
+            .apply(Phase::Bound, &socket, domain, &shown, side)?;
         Ok(socket)
     }
 
@@ -895,8 +898,10 @@ impl ListenerBuilder {
         if let (Some(mode), Some(file)) = (mode, &file) {
             file.set_mode(&socket, mode, &shown)?;
         }
+        let side = self.opts.side;
         self.opts
-            .apply(Phase::Bound, &socket, Domain::Unix, &shown)?;
+            .set
+            .apply(Phase::Bound, &socket, Domain::Unix, &shown, side)?;
         Ok((socket, shown, lock))
     }
 }

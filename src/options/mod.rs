@@ -563,19 +563,6 @@ impl Options {
         }
     }
 
-    /// One `setsockopt` per option of `phase` asked for, in the table's
-    /// order. The [`Phase::Fresh`] options are set by
-    /// [`create_with`](Self::create_with), before the `configure` hooks.
-    pub(crate) fn apply(
-        &self,
-        phase: Phase,
-        socket: &Socket,
-        domain: Domain,
-        addr: &Address,
-    ) -> Result<()> {
-        self.set.apply(phase, socket, domain, addr, self.side)
-    }
-
     /// Puts a socket that [`create_with`](Self::create_with) made with
     /// `nonblocking_now` in the mode asked for, with one `ioctl(FIONBIO)`
     /// (`ioctlsocket`) when the two differ and none when they agree. Unset
