@@ -660,40 +660,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Stream, Place::Inet)?;
-        self.race.validate()?;
-        self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
-        if let Some(by) = self.by_name(&addr, Type::Stream) {
-            let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
-            if by.race {
-                return race::blocking::connect_name(
-                    self,
-                    target,
-                    &by.name,
-                    by.port,
-                    &by.families,
-                    false,
-                )
-                .map(|(stream, _)| stream);
-            }
-            let shown = target.to_string();
-            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
-            return resolve::each(target, &addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
-                Ok(socket.into())
-            });
-        }
-        let target = &resolve::UserTarget::new(&addr, CONNECTOR_LOG);
-        resolve::resolve_then(*target, &self.opts, |addrs| {
-            if self.races(target, addrs.len()) {
-                return race::blocking::connect(self, *target, addrs, false)
-                    .map(|(stream, _)| stream);
-            }
-            resolve::each(target, addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
-                Ok(socket.into())
-            })
-        })
+        self.connect_stream(addr, false).map(|(stream, _)| stream)
     }
 
     /// Creates, configures and connects a UDP socket, and returns it as a
@@ -723,8 +690,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Datagram, Place::Inet)?;
-        self.race.validate()?;
+        self.validate_inet(Type::Datagram)?;
         self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
         if let Some(by) = self.by_name(&addr, Type::Datagram) {
             let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
@@ -927,6 +893,13 @@ impl ConnectorBuilder {
             return Err(Error::invalid("connect timeout must not be zero"));
         }
         Ok(())
+    }
+
+    /// [`validate`](Self::validate) for a connect to an IP address, which
+    /// checks the Happy Eyeballs settings too.
+    pub(crate) fn validate_inet(&self, implied: Type) -> Result<()> {
+        self.validate(implied, Place::Inet)?;
+        self.race.validate()
     }
 }
 
