@@ -412,15 +412,13 @@ mod tests {
 
     #[test]
     fn every_form_round_trips() {
-        let v6: SocketAddr = "[::1]:443".parse().unwrap();
-        let scoped: SocketAddr = "[fe80::1%2]:80".parse().unwrap();
-        // Each form, shown as written.
         let inet = |text: &str| Endpoint::Inet(text.parse().unwrap());
+        // Each form, shown as written.
         let as_written: &[(&str, Endpoint)] = &[
             ("127.0.0.1:8080", inet("127.0.0.1:8080")),
             ("0.0.0.0:0", inet("0.0.0.0:0")),
-            ("[::1]:443", Endpoint::Inet(v6)),
-            ("[fe80::1%2]:80", Endpoint::Inet(scoped)),
+            ("[::1]:443", inet("[::1]:443")),
+            ("[fe80::1%2]:80", inet("[fe80::1%2]:80")),
             ("localhost:8080", Endpoint::Host("localhost".into(), 8080)),
             (
                 "my_host.example:1",
