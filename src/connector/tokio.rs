@@ -185,10 +185,7 @@ impl ConnectorBuilder {
         reporting: bool,
     ) -> Result<(TcpStream, ConnectReport)> {
         self.validate_inet(Type::Stream)?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: CONNECTOR_LOG,
-        };
+        let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let began = std::time::Instant::now();
         let addrs = match self.by_name(&addr, Type::Stream) {
@@ -260,10 +257,7 @@ impl ConnectorBuilder {
         A: ToSocketAddrs,
     {
         self.validate(Type::Datagram, Place::Inet)?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: CONNECTOR_LOG,
-        };
+        let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let addrs = match self.by_name(&addr, Type::Datagram) {
             Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),

@@ -72,10 +72,7 @@ impl ListenerBuilder {
     {
         self.opts.validate(Type::Stream, Place::Inet)?;
         let backlog = self.backlog_int()?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: LISTENER_LOG,
-        };
+        let target = NamedTarget::new(&addr, LISTENER_LOG);
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet_as(a, Type::Stream, true)?;
@@ -130,10 +127,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.check_listen_all()?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: LISTENER_LOG,
-        };
+        let target = NamedTarget::new(&addr, LISTENER_LOG);
         let addrs = lookup(target, &self.opts).await?;
         let listeners = self.listen_each(&target, &addrs, true)?;
         listeners
@@ -265,10 +259,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: LISTENER_LOG,
-        };
+        let target = NamedTarget::new(&addr, LISTENER_LOG);
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet_as(a, Type::Datagram, true)?;
