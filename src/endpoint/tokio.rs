@@ -16,6 +16,7 @@ use ::tokio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use ::tokio::net::{UnixListener, UnixStream};
 
+#[cfg(unix)]
 use super::stream::Shown;
 use crate::Address;
 

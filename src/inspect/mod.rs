@@ -23,6 +23,7 @@ pub use tcp_info::{tcp_info, TcpInfo};
 #[cfg(unix)]
 use crate::Error;
 use crate::{Address, Result};
+#[cfg(unix)]
 use sealed::Tcp as _;
 #[cfg(unix)]
 use sealed::Unix as _;

@@ -381,7 +381,9 @@ fn what_is_in_the_way(path: &Path, source: &io::Error) -> Option<io::Error> {
     if kind.is_socket() {
         return Some(socket_in_the_way(meta.dev(), meta.ino()));
     }
-    let kinds: [(fn(&FileType) -> bool, &str); 6] = [
+    /// Whether a file is of one kind, and how a person names that kind.
+    type Kind = (fn(&FileType) -> bool, &'static str);
+    let kinds: [Kind; 6] = [
         (FileType::is_file, "a regular file"),
         (FileType::is_dir, "a directory"),
         (FileType::is_symlink, "a symbolic link"),
