@@ -8,141 +8,135 @@ use std::os::unix::net::{UnixDatagram, UnixListener};
 
 use crate::{Error, Listener, Result};
 
-/// Adopts descriptor `fd` as a TCP listener, after checking that it is a
-/// listening IPv4 or IPv6 stream socket, and sets it close-on-exec.
-///
-/// This is for a descriptor the process inherited, whose number its user
-/// names (`fd:N`, or a launcher's convention). The descriptor is handed
-/// over: on success the returned listener owns it and closes it when
-/// dropped. A number can be adopted once per process, as an inherited
-/// descriptor is inherited once: asking again, even after the adopted
-/// value was dropped and the number reused, is an error. On failure the
-/// descriptor is left open and unchanged.
-///
-/// # Safety
-///
-/// If `fd` is an open socket of the kind asked for, the caller must own it
-/// and give it up: once this returns `Ok`, nothing else may use or close
-/// `fd`, neither a value that holds it (a `File`, a socket, an `OwnedFd`)
-/// nor another library that adopted it. The checks see what a descriptor
-/// is, not who owns it; the one misuse they catch is a number that
-/// sockwright adopted before. Two owners of one descriptor break I/O
-/// safety, as for [`FromRawFd::from_raw_fd`](std::os::unix::io::FromRawFd::from_raw_fd):
-/// when one closes it, the other goes on using a number that the OS may
-/// already have given to a file opened since.
-///
-/// A descriptor that the process was started with, that its user names by
-/// number and that the program adopts nowhere else meets this.
-///
-/// # Errors
-///
-/// [`Error::Adopt`] naming `fd` and what it is: not open, not a socket
-/// (such as a regular file), a socket of another type or family, a socket
-/// that does not listen (such as a connected one), or adopted before;
-/// [`Error::Unsupported`] on Windows.
-///
-/// # Examples
-///
-/// ```
-/// use std::os::unix::io::{AsRawFd, IntoRawFd};
-/// use sockwright::{activation, ListenerBuilder};
-///
-/// // A listening socket at a number with no owner, as a parent process passes it.
-/// let fd = ListenerBuilder::new().listen("127.0.0.1:0")?.into_raw_fd();
-/// // SAFETY: `into_raw_fd` gave up the only owner of `fd`.
-/// let listener = unsafe { activation::tcp_listener(fd)? };
-/// println!("adopted {}", listener.local_addr()?);
-///
-/// let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
-/// // SAFETY: a UDP socket is not what is asked for: it is only inspected.
-/// let err = unsafe { activation::tcp_listener(udp.as_raw_fd()) }.unwrap_err();
-/// assert!(err.to_string().ends_with(
-///     "it is an IPv4 datagram socket; a listening TCP socket was asked for"
-/// ), "{err}");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[cfg(unix)]
-#[cfg_attr(docsrs, doc(cfg(unix)))]
-#[allow(unsafe_code)]
-pub unsafe fn tcp_listener(fd: i32) -> Result<TcpListener> {
-    // SAFETY: the caller's promise, passed on.
-    unsafe { adopt(fd, None, Want::TcpListener) }.map(|(owned, _)| owned.into())
+/// Defines the public functions that adopt a descriptor as one type:
+/// each checks that `fd` is the socket `$want` names (see [`adopt`]), then
+/// hands it over as `$ty`.
+macro_rules! adopt_as {
+    ($($(#[$doc:meta])* pub unsafe fn $name:ident(fd) -> $ty:ty = $want:expr;)*) => {$(
+        $(#[$doc])*
+        #[cfg(unix)]
+        #[cfg_attr(docsrs, doc(cfg(unix)))]
+        #[allow(unsafe_code)]
+        pub unsafe fn $name(fd: i32) -> Result<$ty> {
+            // SAFETY: the caller's promise, passed on.
+            unsafe { adopt(fd, None, $want) }.map(|(owned, _)| owned.into())
+        }
+    )*};
 }
 
-/// Adopts descriptor `fd` as a UDP socket, after checking that it is an
-/// IPv4 or IPv6 datagram socket; as [`tcp_listener`] describes.
-///
-/// # Errors
-///
-/// As for [`tcp_listener`], for a UDP socket.
-///
-/// # Safety
-///
-/// As for [`tcp_listener`], for a UDP socket.
-///
-/// # Examples
-///
-/// ```
-/// // SAFETY: -1 is never an open descriptor.
-/// assert!(unsafe { sockwright::activation::udp_socket(-1) }.is_err());
-/// ```
-#[cfg(unix)]
-#[cfg_attr(docsrs, doc(cfg(unix)))]
-#[allow(unsafe_code)]
-pub unsafe fn udp_socket(fd: i32) -> Result<UdpSocket> {
-    // SAFETY: the caller's promise, passed on.
-    unsafe { adopt(fd, None, Want::Udp) }.map(|(owned, _)| owned.into())
-}
+adopt_as! {
+    /// Adopts descriptor `fd` as a TCP listener, after checking that it is a
+    /// listening IPv4 or IPv6 stream socket, and sets it close-on-exec.
+    ///
+    /// This is for a descriptor the process inherited, whose number its user
+    /// names (`fd:N`, or a launcher's convention). The descriptor is handed
+    /// over: on success the returned listener owns it and closes it when
+    /// dropped. A number can be adopted once per process, as an inherited
+    /// descriptor is inherited once: asking again, even after the adopted
+    /// value was dropped and the number reused, is an error. On failure the
+    /// descriptor is left open and unchanged.
+    ///
+    /// # Safety
+    ///
+    /// If `fd` is an open socket of the kind asked for, the caller must own it
+    /// and give it up: once this returns `Ok`, nothing else may use or close
+    /// `fd`, neither a value that holds it (a `File`, a socket, an `OwnedFd`)
+    /// nor another library that adopted it. The checks see what a descriptor
+    /// is, not who owns it; the one misuse they catch is a number that
+    /// sockwright adopted before. Two owners of one descriptor break I/O
+    /// safety, as for [`FromRawFd::from_raw_fd`](std::os::unix::io::FromRawFd::from_raw_fd):
+    /// when one closes it, the other goes on using a number that the OS may
+    /// already have given to a file opened since.
+    ///
+    /// A descriptor that the process was started with, that its user names by
+    /// number and that the program adopts nowhere else meets this.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Adopt`] naming `fd` and what it is: not open, not a socket
+    /// (such as a regular file), a socket of another type or family, a socket
+    /// that does not listen (such as a connected one), or adopted before;
+    /// [`Error::Unsupported`] on Windows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::io::{AsRawFd, IntoRawFd};
+    /// use sockwright::{activation, ListenerBuilder};
+    ///
+    /// // A listening socket at a number with no owner, as a parent process passes it.
+    /// let fd = ListenerBuilder::new().listen("127.0.0.1:0")?.into_raw_fd();
+    /// // SAFETY: `into_raw_fd` gave up the only owner of `fd`.
+    /// let listener = unsafe { activation::tcp_listener(fd)? };
+    /// println!("adopted {}", listener.local_addr()?);
+    ///
+    /// let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// // SAFETY: a UDP socket is not what is asked for: it is only inspected.
+    /// let err = unsafe { activation::tcp_listener(udp.as_raw_fd()) }.unwrap_err();
+    /// assert!(err.to_string().ends_with(
+    ///     "it is an IPv4 datagram socket; a listening TCP socket was asked for"
+    /// ), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn tcp_listener(fd) -> TcpListener = Want::TcpListener;
 
-/// Adopts descriptor `fd` as a Unix-domain listener, after checking that it
-/// is a listening Unix stream or seqpacket socket; as [`tcp_listener`]
-/// describes.
-///
-/// # Errors
-///
-/// As for [`tcp_listener`], for a Unix listener.
-///
-/// # Safety
-///
-/// As for [`tcp_listener`], for a Unix listener.
-///
-/// # Examples
-///
-/// ```
-/// // SAFETY: -1 is never an open descriptor.
-/// assert!(unsafe { sockwright::activation::unix_listener(-1) }.is_err());
-/// ```
-#[cfg(unix)]
-#[cfg_attr(docsrs, doc(cfg(unix)))]
-#[allow(unsafe_code)]
-pub unsafe fn unix_listener(fd: i32) -> Result<UnixListener> {
-    // SAFETY: the caller's promise, passed on.
-    unsafe { adopt(fd, None, Want::UnixListener) }.map(|(owned, _)| owned.into())
-}
+    /// Adopts descriptor `fd` as a UDP socket, after checking that it is an
+    /// IPv4 or IPv6 datagram socket; as [`tcp_listener`] describes.
+    ///
+    /// # Errors
+    ///
+    /// As for [`tcp_listener`], for a UDP socket.
+    ///
+    /// # Safety
+    ///
+    /// As for [`tcp_listener`], for a UDP socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // SAFETY: -1 is never an open descriptor.
+    /// assert!(unsafe { sockwright::activation::udp_socket(-1) }.is_err());
+    /// ```
+    pub unsafe fn udp_socket(fd) -> UdpSocket = Want::Udp;
 
-/// Adopts descriptor `fd` as a Unix-domain datagram socket; as
-/// [`tcp_listener`] describes.
-///
-/// # Errors
-///
-/// As for [`tcp_listener`], for a Unix datagram socket.
-///
-/// # Safety
-///
-/// As for [`tcp_listener`], for a Unix datagram socket.
-///
-/// # Examples
-///
-/// ```
-/// // SAFETY: -1 is never an open descriptor.
-/// assert!(unsafe { sockwright::activation::unix_datagram(-1) }.is_err());
-/// ```
-#[cfg(unix)]
-#[cfg_attr(docsrs, doc(cfg(unix)))]
-#[allow(unsafe_code)]
-pub unsafe fn unix_datagram(fd: i32) -> Result<UnixDatagram> {
-    // SAFETY: the caller's promise, passed on.
-    unsafe { adopt(fd, None, Want::UnixDatagram) }.map(|(owned, _)| owned.into())
+    /// Adopts descriptor `fd` as a Unix-domain listener, after checking that it
+    /// is a listening Unix stream or seqpacket socket; as [`tcp_listener`]
+    /// describes.
+    ///
+    /// # Errors
+    ///
+    /// As for [`tcp_listener`], for a Unix listener.
+    ///
+    /// # Safety
+    ///
+    /// As for [`tcp_listener`], for a Unix listener.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // SAFETY: -1 is never an open descriptor.
+    /// assert!(unsafe { sockwright::activation::unix_listener(-1) }.is_err());
+    /// ```
+    pub unsafe fn unix_listener(fd) -> UnixListener = Want::UnixListener;
+
+    /// Adopts descriptor `fd` as a Unix-domain datagram socket; as
+    /// [`tcp_listener`] describes.
+    ///
+    /// # Errors
+    ///
+    /// As for [`tcp_listener`], for a Unix datagram socket.
+    ///
+    /// # Safety
+    ///
+    /// As for [`tcp_listener`], for a Unix datagram socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // SAFETY: -1 is never an open descriptor.
+    /// assert!(unsafe { sockwright::activation::unix_datagram(-1) }.is_err());
+    /// ```
+    pub unsafe fn unix_datagram(fd) -> UnixDatagram = Want::UnixDatagram;
 }
 
 /// Adopts descriptor `fd` as whichever listener it is, TCP or Unix; as
@@ -343,7 +337,7 @@ pub(super) unsafe fn adopt(
     // the caller promised that nothing else owns it.
     match unsafe { crate::sys::adopt_fd(fd) } {
         Ok(owned) => {
-            log::debug!(target: "sockwright::listener", "adopted fd {fd}{}: {shown}", super::NameSuffix(name));
+            log::debug!(target: crate::LISTENER_LOG, "adopted fd {fd}{}: {shown}", super::NameSuffix(name));
             Ok((owned, family))
         }
         Err(e) => {
@@ -366,25 +360,20 @@ mod tests {
     #[test]
     fn sockets_are_described_as_a_person_would() {
         use crate::sys::*;
-        assert_eq!(
-            describe_socket(SOCK_STREAM, AF_INET, true),
-            "a listening IPv4 stream socket"
-        );
-        assert_eq!(
-            describe_socket(SOCK_STREAM, AF_INET6, false),
-            "a non-listening IPv6 stream socket"
-        );
-        assert_eq!(
-            describe_socket(SOCK_DGRAM, AF_INET, false),
-            "an IPv4 datagram socket"
-        );
-        assert_eq!(
-            describe_socket(SOCK_DGRAM, AF_UNIX, false),
-            "a Unix-domain datagram socket"
-        );
-        assert_eq!(
-            describe_socket(SOCK_DGRAM, 16, false),
-            "a family 16 datagram socket"
-        );
+        let cases = [
+            (SOCK_STREAM, AF_INET, true, "a listening IPv4 stream socket"),
+            (
+                SOCK_STREAM,
+                AF_INET6,
+                false,
+                "a non-listening IPv6 stream socket",
+            ),
+            (SOCK_DGRAM, AF_INET, false, "an IPv4 datagram socket"),
+            (SOCK_DGRAM, AF_UNIX, false, "a Unix-domain datagram socket"),
+            (SOCK_DGRAM, 16, false, "a family 16 datagram socket"),
+        ];
+        for (ty, family, listening, shown) in cases {
+            assert_eq!(describe_socket(ty, family, listening), shown);
+        }
     }
 }

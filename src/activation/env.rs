@@ -85,6 +85,20 @@ pub(crate) const VARS: [&str; 5] = [
     "LISTEN_PIDFDID",
 ];
 
+/// Defines the methods of [`ListenFds`] that adopt the selected socket as
+/// one type: each checks that it is the socket `$want` names, then hands
+/// it over as `$ty`.
+macro_rules! take_as {
+    ($($(#[$doc:meta])* pub fn $name:ident(which) -> $ty:ty = $want:expr;)*) => {$(
+        $(#[$doc])*
+        #[cfg(unix)]
+        #[cfg_attr(docsrs, doc(cfg(unix)))]
+        pub fn $name<'a>(&self, which: impl Into<Select<'a>>) -> Result<$ty> {
+            self.take(which.into(), $want).map(|(owned, _)| owned.into())
+        }
+    )*};
+}
+
 impl ListenFds {
     /// Reads the activation variables and leaves them set: `LISTEN_PID`,
     /// `LISTEN_FDS`, `LISTEN_FDNAMES`, `LISTEN_FDS_FIRST_FD` and
@@ -211,7 +225,7 @@ impl ListenFds {
         }
         let mut fds = parsed?;
         if let Some(why) = &fds.not_ours {
-            log::debug!(target: "sockwright::listener", "no sockets passed to this process: {why}");
+            log::debug!(target: crate::LISTENER_LOG, "no sockets passed to this process: {why}");
             return Ok(fds);
         }
         fds.vouched = true;
@@ -234,7 +248,7 @@ impl ListenFds {
                 });
             }
         }
-        log::debug!(target: "sockwright::listener", "{} sockets passed by the service manager, from fd {}", fds.len(), fds.first);
+        log::debug!(target: crate::LISTENER_LOG, "{} sockets passed by the service manager, from fd {}", fds.len(), fds.first);
         Ok(fds)
     }
 
@@ -504,92 +518,74 @@ impl ListenFds {
         })
     }
 
-    /// Adopts the selected socket as a TCP listener: an IPv4 or IPv6 stream
-    /// socket that listens.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidConfig`] if nothing was passed at that position or
-    /// with that name; [`Error::Adopt`] if the descriptor is not a listening
-    /// TCP socket or was adopted before, or if [`parse`](Self::parse) made
-    /// the set; [`Error::Unsupported`] on Windows.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sockwright::activation::ListenFds;
-    ///
-    /// let fds = ListenFds::parse(None, None, None, std::process::id())?;
-    /// let err = fds.tcp_listener("web").unwrap_err();
-    /// assert!(err.to_string().contains("no sockets were passed"), "{err}");
-    /// # Ok::<(), sockwright::Error>(())
-    /// ```
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    pub fn tcp_listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<TcpListener> {
-        self.take(which.into(), Want::TcpListener)
-            .map(|(owned, _)| owned.into())
-    }
+    take_as! {
+        /// Adopts the selected socket as a TCP listener: an IPv4 or IPv6 stream
+        /// socket that listens.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::InvalidConfig`] if nothing was passed at that position or
+        /// with that name; [`Error::Adopt`] if the descriptor is not a listening
+        /// TCP socket or was adopted before, or if [`parse`](Self::parse) made
+        /// the set; [`Error::Unsupported`] on Windows.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sockwright::activation::ListenFds;
+        ///
+        /// let fds = ListenFds::parse(None, None, None, std::process::id())?;
+        /// let err = fds.tcp_listener("web").unwrap_err();
+        /// assert!(err.to_string().contains("no sockets were passed"), "{err}");
+        /// # Ok::<(), sockwright::Error>(())
+        /// ```
+        pub fn tcp_listener(which) -> TcpListener = Want::TcpListener;
 
-    /// Adopts the selected socket as a UDP socket: an IPv4 or IPv6 datagram socket.
-    ///
-    /// # Errors
-    ///
-    /// As for [`tcp_listener`](Self::tcp_listener), for a UDP socket.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
-    /// assert!(fds.udp_socket(0).is_err());
-    /// # Ok::<(), sockwright::Error>(())
-    /// ```
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    pub fn udp_socket<'a>(&self, which: impl Into<Select<'a>>) -> Result<UdpSocket> {
-        self.take(which.into(), Want::Udp)
-            .map(|(owned, _)| owned.into())
-    }
+        /// Adopts the selected socket as a UDP socket: an IPv4 or IPv6 datagram socket.
+        ///
+        /// # Errors
+        ///
+        /// As for [`tcp_listener`](Self::tcp_listener), for a UDP socket.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
+        /// assert!(fds.udp_socket(0).is_err());
+        /// # Ok::<(), sockwright::Error>(())
+        /// ```
+        pub fn udp_socket(which) -> UdpSocket = Want::Udp;
 
-    /// Adopts the selected socket as a Unix-domain listener: a Unix stream
-    /// or seqpacket socket that listens.
-    ///
-    /// # Errors
-    ///
-    /// As for [`tcp_listener`](Self::tcp_listener), for a Unix listener.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
-    /// assert!(fds.unix_listener("control").is_err());
-    /// # Ok::<(), sockwright::Error>(())
-    /// ```
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    pub fn unix_listener<'a>(&self, which: impl Into<Select<'a>>) -> Result<UnixListener> {
-        self.take(which.into(), Want::UnixListener)
-            .map(|(owned, _)| owned.into())
-    }
+        /// Adopts the selected socket as a Unix-domain listener: a Unix stream
+        /// or seqpacket socket that listens.
+        ///
+        /// # Errors
+        ///
+        /// As for [`tcp_listener`](Self::tcp_listener), for a Unix listener.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
+        /// assert!(fds.unix_listener("control").is_err());
+        /// # Ok::<(), sockwright::Error>(())
+        /// ```
+        pub fn unix_listener(which) -> UnixListener = Want::UnixListener;
 
-    /// Adopts the selected socket as a Unix-domain datagram socket.
-    ///
-    /// # Errors
-    ///
-    /// As for [`tcp_listener`](Self::tcp_listener), for a Unix datagram socket.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
-    /// assert!(fds.unix_datagram(0).is_err());
-    /// # Ok::<(), sockwright::Error>(())
-    /// ```
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    pub fn unix_datagram<'a>(&self, which: impl Into<Select<'a>>) -> Result<UnixDatagram> {
-        self.take(which.into(), Want::UnixDatagram)
-            .map(|(owned, _)| owned.into())
+        /// Adopts the selected socket as a Unix-domain datagram socket.
+        ///
+        /// # Errors
+        ///
+        /// As for [`tcp_listener`](Self::tcp_listener), for a Unix datagram socket.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let fds = sockwright::activation::ListenFds::parse(None, None, None, 1)?;
+        /// assert!(fds.unix_datagram(0).is_err());
+        /// # Ok::<(), sockwright::Error>(())
+        /// ```
+        pub fn unix_datagram(which) -> UnixDatagram = Want::UnixDatagram;
     }
 
     /// Adopts the selected socket as whichever listener it is: TCP or Unix.

@@ -130,8 +130,6 @@ impl ConnectorBuilder {
             _ => return Err(no_source_address(domain, addr)),
         };
         let socket = self.opts.create_with(domain, implied, shown, nonblocking)?;
-        self.opts
-            .apply(Phase::Fresh, &socket, domain, implied, shown)?;
         if let Some(local) = local {
             if local.port() == 0 && implied == Type::Stream {
                 defer_source_port(&socket, &local);
@@ -148,12 +146,8 @@ impl ConnectorBuilder {
     /// queue (see `connect_unix_bounded`).
     #[cfg(unix)]
     pub(crate) fn prepare_unix(&self, shown: &Address, nonblocking: bool) -> Result<Socket> {
-        let socket = self
-            .opts
-            .create_with(Domain::Unix, Type::Stream, shown, nonblocking)?;
         self.opts
-            .apply(Phase::Fresh, &socket, Domain::Unix, Type::Stream, shown)?;
-        Ok(socket)
+            .create_with(Domain::Unix, Type::Stream, shown, nonblocking)
     }
 
     /// `connect(2)`, bounded by the connect timeout. `nonblocking_now` says
@@ -209,13 +203,10 @@ impl ConnectorBuilder {
         if log_enabled!(target: CONNECTOR_LOG, Level::Debug) {
             log_connected(socket, addr);
         }
-        self.opts.apply(
-            Phase::Connected,
-            socket,
-            domain_of(addr),
-            Type::Stream,
-            addr,
-        )?;
+        let side = self.opts.side;
+        self.opts
+            .set
+            .apply(Phase::Connected, socket, domain_of(addr), addr, side)?;
         match io {
             IoMode::Blocking => self.opts.finish_nonblocking(socket, addr, nonblocking_now),
             IoMode::Async if nonblocking_now => Ok(()),

@@ -364,9 +364,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn connection_attempt_delay(&mut self, delay: Duration) -> &mut Self {
-        self.race.delay = delay;
-        self.race.written = true;
-        self
+        self.race_setting(|race| race.delay = delay)
     }
 
     /// Sets the address family a Happy Eyeballs connect tries first.
@@ -391,9 +389,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn preferred_family(&mut self, family: Domain) -> &mut Self {
-        self.race.family = family;
-        self.race.written = true;
-        self
+        self.race_setting(|race| race.family = family)
     }
 
     /// Sets how many addresses of the preferred family a Happy Eyeballs
@@ -415,9 +411,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn first_address_family_count(&mut self, count: usize) -> &mut Self {
-        self.race.first_count = count;
-        self.race.written = true;
-        self
+        self.race_setting(|race| race.first_count = count)
     }
 
     /// How many attempts of one Happy Eyeballs connect may be in flight at
@@ -487,9 +481,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn max_attempts_in_flight(&mut self, count: usize) -> &mut Self {
-        self.race.in_flight = count;
-        self.race.written = true;
-        self
+        self.race_setting(|race| race.in_flight = count)
     }
 
     /// How long a Happy Eyeballs connect to a name waits for the answer of
@@ -541,9 +533,7 @@ impl ConnectorBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn resolution_delay(&mut self, delay: Duration) -> &mut Self {
-        self.race.resolution_delay = delay;
-        self.race.written = true;
-        self
+        self.race_setting(|race| race.resolution_delay = delay)
     }
 
     /// Resolves names with `resolver` instead of the system resolver.
@@ -660,40 +650,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Stream, Place::Inet)?;
-        self.race.validate()?;
-        self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
-        if let Some(by) = self.by_name(&addr, Type::Stream) {
-            let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
-            if by.race {
-                return race::blocking::connect_name(
-                    self,
-                    target,
-                    &by.name,
-                    by.port,
-                    &by.families,
-                    false,
-                )
-                .map(|(stream, _)| stream);
-            }
-            let shown = target.to_string();
-            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
-            return resolve::each(target, &addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
-                Ok(socket.into())
-            });
-        }
-        let target = &resolve::UserTarget::new(&addr, CONNECTOR_LOG);
-        resolve::resolve_then(*target, &self.opts, |addrs| {
-            if self.races(target, addrs.len()) {
-                return race::blocking::connect(self, *target, addrs, false)
-                    .map(|(stream, _)| stream);
-            }
-            resolve::each(target, addrs, |a| {
-                let socket = self.attempt(a, Type::Stream, IoMode::Blocking)?;
-                Ok(socket.into())
-            })
-        })
+        self.connect_stream(addr, false).map(|(stream, _)| stream)
     }
 
     /// Creates, configures and connects a UDP socket, and returns it as a
@@ -723,8 +680,7 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Datagram, Place::Inet)?;
-        self.race.validate()?;
+        self.validate_inet(Type::Datagram)?;
         self.log_start(&resolve::UserTarget::new(&addr, CONNECTOR_LOG));
         if let Some(by) = self.by_name(&addr, Type::Datagram) {
             let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
@@ -927,6 +883,21 @@ impl ConnectorBuilder {
             return Err(Error::invalid("connect timeout must not be zero"));
         }
         Ok(())
+    }
+
+    /// Writes one Happy Eyeballs setting, marked as written so that the
+    /// finishing call checks the race settings.
+    fn race_setting(&mut self, set: impl FnOnce(&mut schedule::RaceSettings)) -> &mut Self {
+        set(&mut self.race);
+        self.race.written = true;
+        self
+    }
+
+    /// [`validate`](Self::validate) for a connect to an IP address, which
+    /// checks the Happy Eyeballs settings too.
+    pub(crate) fn validate_inet(&self, implied: Type) -> Result<()> {
+        self.validate(implied, Place::Inet)?;
+        self.race.validate()
     }
 }
 

@@ -7,7 +7,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use crate::connector::attempt::IoMode;
-use crate::options::Place;
 use crate::race::{self, report::ConnectReport};
 use crate::{resolve, ConnectorBuilder, Result, ToSocketAddrs, Type, CONNECTOR_LOG};
 
@@ -53,8 +52,19 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Stream, Place::Inet)?;
-        self.race.validate()?;
+        self.connect_stream(addr, true)
+    }
+
+    /// The connect of both [`connect`](Self::connect) and
+    /// [`connect_with_report`](Self::connect_with_report). With `reporting`,
+    /// the report records each step and an error carries it; without, the
+    /// report is left empty and the error is as `connect` documents.
+    pub(super) fn connect_stream(
+        &self,
+        addr: impl ToSocketAddrs,
+        reporting: bool,
+    ) -> Result<(TcpStream, ConnectReport)> {
+        self.validate_inet(Type::Stream)?;
         let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let began = Instant::now();
@@ -66,43 +76,93 @@ impl ConnectorBuilder {
                     &by.name,
                     by.port,
                     &by.families,
-                    true,
+                    reporting,
                 );
             }
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
-            return self.one_at_a_time(target, began, &addrs);
+            return self.one_at_a_time(target, began, &addrs, reporting);
         }
         resolve::resolve_then(target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return race::blocking::connect(self, target, addrs, true);
+                return race::blocking::connect(self, target, addrs, reporting);
             }
-            self.one_at_a_time(target, began, addrs)
+            self.one_at_a_time(target, began, addrs, reporting)
         })
     }
 
-    /// Tries `addrs` one after another, as `connect` does without a race,
-    /// recording each attempt.
+    /// Tries `addrs` one after another, as `connect` does without a race.
     fn one_at_a_time(
         &self,
         target: resolve::UserTarget<'_>,
         began: Instant,
         addrs: &[SocketAddr],
+        reporting: bool,
     ) -> Result<(TcpStream, ConnectReport)> {
-        let mut report = ConnectReport::new(target.to_string(), began);
-        let mut errors = Vec::new();
+        let mut tried = OneAtATime::new(target.to_string(), began, reporting);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = Instant::now();
             let made = self.attempt(addr, Type::Stream, IoMode::Blocking);
-            report.record(index, addr, started, &made);
-            match made {
-                Ok(socket) => return Ok((socket.into(), report)),
-                Err(err) => {
-                    connector_debug!("{err}");
-                    errors.push(err);
-                }
+            if let Some(socket) = tried.ended(index, addr, started, made) {
+                return Ok((socket.into(), tried.report));
             }
         }
-        Err(report.attach(resolve::failure(target.to_string(), errors), true))
+        Err(tried.failure())
+    }
+}
+
+/// The attempts of a connect that tries its addresses one after another,
+/// blocking or async: each one's error, and with `reporting` each one in
+/// the report.
+pub(crate) struct OneAtATime {
+    target: String,
+    reporting: bool,
+    errors: Vec<crate::Error>,
+    /// The report, left empty without `reporting`.
+    pub(crate) report: ConnectReport,
+}
+
+impl OneAtATime {
+    pub(crate) fn new(target: String, began: Instant, reporting: bool) -> OneAtATime {
+        OneAtATime {
+            report: ConnectReport::new(target.clone(), began),
+            target,
+            reporting,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Takes in the end of the attempt `index` at `addr`, begun at
+    /// `started`: what it made, or `None` after keeping its error.
+    pub(crate) fn ended<T>(
+        &mut self,
+        index: usize,
+        addr: SocketAddr,
+        started: Instant,
+        made: Result<T>,
+    ) -> Option<T> {
+        if self.reporting {
+            self.report.record(index, addr, started, &made);
+        }
+        match made {
+            Ok(made) => Some(made),
+            Err(err) => {
+                connector_debug!("{err}");
+                self.errors.push(err);
+                None
+            }
+        }
+    }
+
+    /// The error of a connect whose every attempt failed: as
+    /// [`resolve::failure`] folds it and, with `reporting`, carrying the
+    /// report.
+    pub(crate) fn failure(self) -> crate::Error {
+        let err = resolve::failure(self.target, self.errors);
+        if self.reporting {
+            self.report.attach(err, true)
+        } else {
+            err
+        }
     }
 }

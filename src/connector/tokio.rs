@@ -30,6 +30,7 @@ use ::tokio::net::{TcpStream, UdpSocket};
 use socket2::{SockRef, Socket};
 
 use crate::connector::attempt::{start, timed_out, Begun, IoMode};
+use crate::connector::report::OneAtATime;
 use crate::listener::tokio::register;
 use crate::options::Place;
 use crate::race::attempts::Attempts;
@@ -130,41 +131,9 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Stream, Place::Inet)?;
-        self.race.validate()?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: CONNECTOR_LOG,
-        };
-        self.log_start(&target);
-        let addrs = match self.by_name(&addr, Type::Stream) {
-            Some(by) if by.race => {
-                running(&target)?;
-                let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
-                let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families);
-                return race(self, attempts, Some(lookups))
-                    .await
-                    .map(|(stream, _)| stream);
-            }
-            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
-            None => lookup(target, &self.opts).await?,
-        };
-        if self.races(target, addrs.len()) {
-            return race(self, Attempts::new(self, target, &addrs), None)
-                .await
-                .map(|(stream, _)| stream);
-        }
-        let mut errors = Vec::new();
-        for &addr in addrs.iter() {
-            match race(self, Attempts::new(self, target, &[addr]), None).await {
-                Ok((stream, _)) => return Ok(stream),
-                Err(err) => {
-                    connector_debug!("{err}");
-                    errors.push(err);
-                }
-            }
-        }
-        Err(resolve::failure(target.to_string(), errors))
+        self.connect_stream_async(addr, false)
+            .await
+            .map(|(stream, _)| stream)
     }
 
     /// Like [`connect_with_report`](Self::connect_with_report), without
@@ -204,12 +173,19 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Stream, Place::Inet)?;
-        self.race.validate()?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: CONNECTOR_LOG,
-        };
+        self.connect_stream_async(addr, true).await
+    }
+
+    /// The connect of both [`connect_async`](Self::connect_async) and
+    /// [`connect_async_with_report`](Self::connect_async_with_report), as
+    /// [`connect_stream`](Self::connect_stream) is of the blocking pair.
+    async fn connect_stream_async(
+        &self,
+        addr: impl ToSocketAddrs,
+        reporting: bool,
+    ) -> Result<(TcpStream, ConnectReport)> {
+        self.validate_inet(Type::Stream)?;
+        let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let began = std::time::Instant::now();
         let addrs = match self.by_name(&addr, Type::Stream) {
@@ -217,34 +193,28 @@ impl ConnectorBuilder {
                 running(&target)?;
                 let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
                 let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families)
-                    .reporting(true);
+                    .reporting(reporting);
                 return race(self, attempts, Some(lookups)).await;
             }
             Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
             None => lookup(target, &self.opts).await?,
         };
         if self.races(target, addrs.len()) {
-            let attempts = Attempts::new(self, target, &addrs).reporting(true);
+            let attempts = Attempts::new(self, target, &addrs).reporting(reporting);
             return race(self, attempts, None).await;
         }
         // One address at a time, each recorded as it ends.
-        let mut report = ConnectReport::new(target.to_string(), began);
-        let mut errors = Vec::new();
+        let mut tried = OneAtATime::new(target.to_string(), began, reporting);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = std::time::Instant::now();
             let made = race(self, Attempts::new(self, target, &[addr]), None)
                 .await
                 .map(|(stream, _)| stream);
-            report.record(index, addr, started, &made);
-            match made {
-                Ok(stream) => return Ok((stream, report)),
-                Err(err) => {
-                    connector_debug!("{err}");
-                    errors.push(err);
-                }
+            if let Some(stream) = tried.ended(index, addr, started, made) {
+                return Ok((stream, tried.report));
             }
         }
-        Err(report.attach(resolve::failure(target.to_string(), errors), true))
+        Err(tried.failure())
     }
 
     /// Like [`connect_udp`](Self::connect_udp), without blocking: a
@@ -287,10 +257,7 @@ impl ConnectorBuilder {
         A: ToSocketAddrs,
     {
         self.validate(Type::Datagram, Place::Inet)?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: CONNECTOR_LOG,
-        };
+        let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let addrs = match self.by_name(&addr, Type::Datagram) {
             Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),

@@ -3,6 +3,56 @@
 //! what an endpoint opens, TCP or Unix alike: [`Listener`] and [`Stream`],
 //! with their async twins in `tokio.rs`.
 
+/// Defines a connected stream of either family, `Tcp` or (on Unix) `Unix`,
+/// with the attributes and docs given, and its `peer_addr` and
+/// `local_addr` with theirs: [`Stream`] and its async twin.
+macro_rules! stream_of_either_family {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident { Tcp($tcp:ty), Unix($unix:ty) $(,)? }
+        $(#[$peer_doc:meta])*
+        fn peer_addr;
+        $(#[$local_doc:meta])*
+        fn local_addr;
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum $name {
+            /// A TCP connection.
+            Tcp($tcp),
+            /// A Unix-domain connection.
+            #[cfg(unix)]
+            #[cfg_attr(docsrs, doc(cfg(unix)))]
+            Unix($unix),
+        }
+
+        impl $name {
+            $(#[$peer_doc])*
+            pub fn peer_addr(&self) -> std::io::Result<$crate::Address> {
+                each!($name, self, s => s.peer_addr().map($crate::endpoint::stream::Shown::shown))
+            }
+
+            $(#[$local_doc])*
+            pub fn local_addr(&self) -> std::io::Result<$crate::Address> {
+                each!($name, self, s => s.local_addr().map($crate::endpoint::stream::Shown::shown))
+            }
+        }
+    };
+}
+
+/// Calls `$e` on the stream inside a `$ty` made by
+/// `stream_of_either_family!`, whichever family it is.
+macro_rules! each {
+    ($ty:ident, $stream:expr, $s:ident => $e:expr) => {
+        match $stream {
+            $ty::Tcp($s) => $e,
+            #[cfg(unix)]
+            $ty::Unix($s) => $e,
+        }
+    };
+}
+
 #[cfg(feature = "axum")]
 mod axum;
 mod listener;
@@ -362,69 +412,41 @@ mod tests {
 
     #[test]
     fn every_form_round_trips() {
-        let v6: SocketAddr = "[::1]:443".parse().unwrap();
-        let scoped: SocketAddr = "[fe80::1%2]:80".parse().unwrap();
-        let table: &[(&str, Endpoint, &str)] = &[
-            (
-                "127.0.0.1:8080",
-                Endpoint::Inet("127.0.0.1:8080".parse().unwrap()),
-                "127.0.0.1:8080",
-            ),
-            (
-                "0.0.0.0:0",
-                Endpoint::Inet("0.0.0.0:0".parse().unwrap()),
-                "0.0.0.0:0",
-            ),
-            ("[::1]:443", Endpoint::Inet(v6), "[::1]:443"),
-            ("[fe80::1%2]:80", Endpoint::Inet(scoped), "[fe80::1%2]:80"),
-            (
-                "localhost:8080",
-                Endpoint::Host("localhost".into(), 8080),
-                "localhost:8080",
-            ),
+        let inet = |text: &str| Endpoint::Inet(text.parse().unwrap());
+        // Each form, shown as written.
+        let as_written: &[(&str, Endpoint)] = &[
+            ("127.0.0.1:8080", inet("127.0.0.1:8080")),
+            ("0.0.0.0:0", inet("0.0.0.0:0")),
+            ("[::1]:443", inet("[::1]:443")),
+            ("[fe80::1%2]:80", inet("[fe80::1%2]:80")),
+            ("localhost:8080", Endpoint::Host("localhost".into(), 8080)),
             (
                 "my_host.example:1",
                 Endpoint::Host("my_host.example".into(), 1),
-                "my_host.example:1",
             ),
-            (
-                "unix:/run/app.sock",
-                Endpoint::Unix("/run/app.sock".into()),
-                "/run/app.sock",
-            ),
-            (
-                "unix:app.sock",
-                Endpoint::Unix("app.sock".into()),
-                "unix:app.sock",
-            ),
-            ("unix:@x", Endpoint::Unix("@x".into()), "unix:@x"),
-            (
-                "unix:sd-listen",
-                Endpoint::Unix("sd-listen".into()),
-                "unix:sd-listen",
-            ),
-            (
-                "/run/app.sock",
-                Endpoint::Unix("/run/app.sock".into()),
-                "/run/app.sock",
-            ),
-            (
-                "./app.sock",
-                Endpoint::Unix("./app.sock".into()),
-                "./app.sock",
-            ),
-            ("@app", Endpoint::Abstract("app".into()), "@app"),
-            ("@a:b c", Endpoint::Abstract("a:b c".into()), "@a:b c"),
-            ("sd-listen", Endpoint::Inherited(None), "sd-listen"),
-            (
-                "sd-listen:web",
-                Endpoint::Inherited(Some("web".into())),
-                "sd-listen:web",
-            ),
-            ("fd:3", Endpoint::Fd(3), "fd:3"),
-            ("fd:0", Endpoint::Fd(0), "fd:0"),
-            ("fd:2147483647", Endpoint::Fd(i32::MAX), "fd:2147483647"),
+            ("unix:app.sock", Endpoint::Unix("app.sock".into())),
+            ("unix:@x", Endpoint::Unix("@x".into())),
+            ("unix:sd-listen", Endpoint::Unix("sd-listen".into())),
+            ("/run/app.sock", Endpoint::Unix("/run/app.sock".into())),
+            ("./app.sock", Endpoint::Unix("./app.sock".into())),
+            ("@app", Endpoint::Abstract("app".into())),
+            ("@a:b c", Endpoint::Abstract("a:b c".into())),
+            ("sd-listen", Endpoint::Inherited(None)),
+            ("sd-listen:web", Endpoint::Inherited(Some("web".into()))),
+            ("fd:3", Endpoint::Fd(3)),
+            ("fd:0", Endpoint::Fd(0)),
+            ("fd:2147483647", Endpoint::Fd(i32::MAX)),
         ];
+        // A form shown another way: (written, value, shown).
+        let shown_otherwise = (
+            &"unix:/run/app.sock",
+            &Endpoint::Unix("/run/app.sock".into()),
+            &"/run/app.sock",
+        );
+        let table = as_written
+            .iter()
+            .map(|(text, value)| (text, value, text))
+            .chain([shown_otherwise]);
         for (text, value, shown) in table {
             let parsed: Endpoint = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(&parsed, value, "{text}");

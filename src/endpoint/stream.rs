@@ -11,47 +11,30 @@ use std::time::Duration;
 
 use crate::Address;
 
-/// A connected stream of either family, from [`Listener::accept`](crate::Listener::accept) and
-/// [`ConnectorBuilder::connect_endpoint`](crate::ConnectorBuilder::connect_endpoint):
-/// reads and writes like the std type inside it.
-///
-/// # Examples
-///
-/// ```
-/// use std::io::{Read, Write};
-///
-/// let listener = sockwright::ListenerBuilder::new().listen_endpoint(&"127.0.0.1:0".parse()?)?;
-/// let mut client = std::net::TcpStream::connect(listener.local_addr()?.to_string())?;
-/// let (mut conn, _) = listener.accept()?;
-/// conn.write_all(b"Hello from server")?;
-/// let mut reply = [0; 17];
-/// client.read_exact(&mut reply)?;
-/// assert_eq!(&reply, b"Hello from server");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Stream {
-    /// A TCP connection.
-    Tcp(TcpStream),
-    /// A Unix-domain connection.
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    Unix(UnixStream),
-}
+stream_of_either_family! {
+    /// A connected stream of either family, from [`Listener::accept`](crate::Listener::accept) and
+    /// [`ConnectorBuilder::connect_endpoint`](crate::ConnectorBuilder::connect_endpoint):
+    /// reads and writes like the std type inside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    ///
+    /// let listener = sockwright::ListenerBuilder::new().listen_endpoint(&"127.0.0.1:0".parse()?)?;
+    /// let mut client = std::net::TcpStream::connect(listener.local_addr()?.to_string())?;
+    /// let (mut conn, _) = listener.accept()?;
+    /// conn.write_all(b"Hello from server")?;
+    /// let mut reply = [0; 17];
+    /// client.read_exact(&mut reply)?;
+    /// assert_eq!(&reply, b"Hello from server");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub enum Stream {
+        Tcp(TcpStream),
+        Unix(UnixStream),
+    }
 
-/// Calls `$e` on the std stream inside, whichever it is.
-macro_rules! each {
-    ($stream:expr, $s:ident => $e:expr) => {
-        match $stream {
-            Stream::Tcp($s) => $e,
-            #[cfg(unix)]
-            Stream::Unix($s) => $e,
-        }
-    };
-}
-
-impl Stream {
     /// The address of the peer (`getpeername(2)`): an IP address and
     /// port, or a Unix path (a Unix client is usually unnamed, shown as
     /// `(unnamed)`).
@@ -71,13 +54,7 @@ impl Stream {
     /// assert_eq!(client.peer_addr()?, listener.local_addr()?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn peer_addr(&self) -> io::Result<Address> {
-        match self {
-            Stream::Tcp(s) => s.peer_addr().map(Address::Inet),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.peer_addr().map(|a| unix_address(&a)),
-        }
-    }
+    fn peer_addr;
 
     /// The address of this end (`getsockname(2)`).
     ///
@@ -97,14 +74,10 @@ impl Stream {
     /// assert_eq!(client.local_addr()?, peer);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn local_addr(&self) -> io::Result<Address> {
-        match self {
-            Stream::Tcp(s) => s.local_addr().map(Address::Inet),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.local_addr().map(|a| unix_address(&a)),
-        }
-    }
+    fn local_addr;
+}
 
+impl Stream {
     /// A second handle on the same connection (`fcntl(F_DUPFD_CLOEXEC)`,
     /// `WSADuplicateSocketW` on Windows), for reading on one thread and
     /// writing on another.
@@ -159,7 +132,7 @@ impl Stream {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        each!(self, s => s.set_nonblocking(nonblocking))
+        each!(Stream, self, s => s.set_nonblocking(nonblocking))
     }
 
     /// Sets the read timeout (`SO_RCVTIMEO`); `None` waits for ever.
@@ -180,7 +153,7 @@ impl Stream {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        each!(self, s => s.set_read_timeout(timeout))
+        each!(Stream, self, s => s.set_read_timeout(timeout))
     }
 
     /// Sets the write timeout (`SO_SNDTIMEO`); `None` waits for ever.
@@ -201,7 +174,7 @@ impl Stream {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        each!(self, s => s.set_write_timeout(timeout))
+        each!(Stream, self, s => s.set_write_timeout(timeout))
     }
 
     /// Shuts down the reading, writing or both halves (`shutdown(2)`).
@@ -220,31 +193,31 @@ impl Stream {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        each!(self, s => s.shutdown(how))
+        each!(Stream, self, s => s.shutdown(how))
     }
 }
 
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        each!(self, s => s.read(buf))
+        each!(Stream, self, s => s.read(buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        each!(self, s => s.read_vectored(bufs))
+        each!(Stream, self, s => s.read_vectored(bufs))
     }
 }
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        each!(self, s => s.write(buf))
+        each!(Stream, self, s => s.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        each!(self, s => s.write_vectored(bufs))
+        each!(Stream, self, s => s.write_vectored(bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        each!(self, s => s.flush())
+        each!(Stream, self, s => s.flush())
     }
 }
 
@@ -263,5 +236,24 @@ pub(crate) fn unix_address(addr: &std::os::unix::net::SocketAddr) -> Address {
             Address::Unix(std::ffi::OsStr::from_bytes(&bytes).into())
         }
         None => Address::Unix(Default::default()),
+    }
+}
+
+/// A socket address as the crate shows it, whichever family it is of.
+pub(crate) trait Shown {
+    /// The [`Address`] this socket address is.
+    fn shown(self) -> Address;
+}
+
+impl Shown for std::net::SocketAddr {
+    fn shown(self) -> Address {
+        Address::Inet(self)
+    }
+}
+
+#[cfg(unix)]
+impl Shown for std::os::unix::net::SocketAddr {
+    fn shown(self) -> Address {
+        unix_address(&self)
     }
 }

@@ -16,6 +16,8 @@ use ::tokio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use ::tokio::net::{UnixListener, UnixStream};
 
+#[cfg(unix)]
+use super::stream::Shown;
 use crate::Address;
 
 /// A tokio listener of either family, from
@@ -231,55 +233,38 @@ fn poll_tcp(l: &TcpListener, cx: &mut Context<'_>) -> Poll<io::Result<(AsyncStre
         .map_ok(|(s, a)| (AsyncStream::Tcp(s), Address::Inet(a)))
 }
 
-/// A tokio stream of either family, from [`AsyncListener::accept`] and
-/// [`ConnectorBuilder::connect_endpoint_async`](crate::ConnectorBuilder::connect_endpoint_async):
-/// reads and writes (tokio's [`AsyncRead`] and [`AsyncWrite`]) like the
-/// tokio type inside it. The async twin of [`Stream`](crate::Stream).
-///
-/// # Examples
-///
-/// ```
-/// use sockwright::{AsyncStream, ConnectorBuilder, ListenerBuilder};
-/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let listener = ListenerBuilder::new().listen_endpoint_async(&"127.0.0.1:0".parse()?).await?;
-/// let endpoint = listener.local_addr()?.to_string().parse()?;
-/// let mut client = ConnectorBuilder::new().connect_endpoint_async(&endpoint).await?;
-/// let (mut conn, _) = listener.accept().await?;
-/// assert!(matches!(conn, AsyncStream::Tcp(_)));
-/// conn.write_all(b"Hello from server").await?;
-/// let mut reply = [0; 17];
-/// client.read_exact(&mut reply).await?;
-/// assert_eq!(&reply, b"Hello from server");
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub enum AsyncStream {
-    /// A TCP connection.
-    Tcp(TcpStream),
-    /// A Unix-domain connection.
-    #[cfg(unix)]
-    #[cfg_attr(docsrs, doc(cfg(unix)))]
-    Unix(UnixStream),
-}
+stream_of_either_family! {
+    /// A tokio stream of either family, from [`AsyncListener::accept`] and
+    /// [`ConnectorBuilder::connect_endpoint_async`](crate::ConnectorBuilder::connect_endpoint_async):
+    /// reads and writes (tokio's [`AsyncRead`] and [`AsyncWrite`]) like the
+    /// tokio type inside it. The async twin of [`Stream`](crate::Stream).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockwright::{AsyncStream, ConnectorBuilder, ListenerBuilder};
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = ListenerBuilder::new().listen_endpoint_async(&"127.0.0.1:0".parse()?).await?;
+    /// let endpoint = listener.local_addr()?.to_string().parse()?;
+    /// let mut client = ConnectorBuilder::new().connect_endpoint_async(&endpoint).await?;
+    /// let (mut conn, _) = listener.accept().await?;
+    /// assert!(matches!(conn, AsyncStream::Tcp(_)));
+    /// conn.write_all(b"Hello from server").await?;
+    /// let mut reply = [0; 17];
+    /// client.read_exact(&mut reply).await?;
+    /// assert_eq!(&reply, b"Hello from server");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub enum AsyncStream {
+        Tcp(TcpStream),
+        Unix(UnixStream),
+    }
 
-/// Calls `$e` on the tokio stream inside, whichever it is.
-macro_rules! each {
-    ($stream:expr, $s:ident => $e:expr) => {
-        match $stream {
-            AsyncStream::Tcp($s) => $e,
-            #[cfg(unix)]
-            AsyncStream::Unix($s) => $e,
-        }
-    };
-}
-
-impl AsyncStream {
     /// The address of the peer (`getpeername(2)`): an IP address and port,
     /// or a Unix path (usually unnamed for a client, `(unnamed)`).
     ///
@@ -300,15 +285,7 @@ impl AsyncStream {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn peer_addr(&self) -> io::Result<Address> {
-        match self {
-            AsyncStream::Tcp(s) => s.peer_addr().map(Address::Inet),
-            #[cfg(unix)]
-            AsyncStream::Unix(s) => s
-                .peer_addr()
-                .map(|a| super::stream::unix_address(&a.into())),
-        }
-    }
+    fn peer_addr;
 
     /// The address of this end (`getsockname(2)`).
     ///
@@ -330,15 +307,7 @@ impl AsyncStream {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn local_addr(&self) -> io::Result<Address> {
-        match self {
-            AsyncStream::Tcp(s) => s.local_addr().map(Address::Inet),
-            #[cfg(unix)]
-            AsyncStream::Unix(s) => s
-                .local_addr()
-                .map(|a| super::stream::unix_address(&a.into())),
-        }
-    }
+    fn local_addr;
 }
 
 impl AsyncRead for AsyncStream {
@@ -347,7 +316,7 @@ impl AsyncRead for AsyncStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        each!(self.get_mut(), s => Pin::new(s).poll_read(cx, buf))
+        each!(AsyncStream, self.get_mut(), s => Pin::new(s).poll_read(cx, buf))
     }
 }
 
@@ -357,7 +326,7 @@ impl AsyncWrite for AsyncStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        each!(self.get_mut(), s => Pin::new(s).poll_write(cx, buf))
+        each!(AsyncStream, self.get_mut(), s => Pin::new(s).poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -365,18 +334,25 @@ impl AsyncWrite for AsyncStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        each!(self.get_mut(), s => Pin::new(s).poll_write_vectored(cx, bufs))
+        each!(AsyncStream, self.get_mut(), s => Pin::new(s).poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        each!(self, s => s.is_write_vectored())
+        each!(AsyncStream, self, s => s.is_write_vectored())
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        each!(self.get_mut(), s => Pin::new(s).poll_flush(cx))
+        each!(AsyncStream, self.get_mut(), s => Pin::new(s).poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        each!(self.get_mut(), s => Pin::new(s).poll_shutdown(cx))
+        each!(AsyncStream, self.get_mut(), s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+#[cfg(unix)]
+impl Shown for ::tokio::net::unix::SocketAddr {
+    fn shown(self) -> Address {
+        std::os::unix::net::SocketAddr::from(self).shown()
     }
 }

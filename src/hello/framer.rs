@@ -206,19 +206,67 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
+    /// The server's rules with a 1 s timeout and a 100 ms quiet gap.
     fn server() -> Exchange {
         let mut ex = Exchange::server();
         ex.timeout(1000 * MS).quiet(100 * MS);
         ex
     }
 
-    fn failed(verdict: Verdict) -> io::Error {
+    /// One receive: a framer under `ex` begun at `t0`. Times are given in
+    /// milliseconds after `t0`.
+    struct Receive {
+        ex: Exchange,
+        t0: Instant,
+        framer: Framer,
+    }
+
+    impl Receive {
+        fn new(ex: Exchange, limit: usize) -> Receive {
+            let t0 = Instant::now();
+            let framer = Framer::new(&ex, limit, t0);
+            Receive { ex, t0, framer }
+        }
+
+        fn server() -> Receive {
+            Receive::new(server(), DEFAULT_MAX_MESSAGE)
+        }
+
+        fn at(&self, ms: u32) -> Instant {
+            self.t0 + ms * MS
+        }
+
+        /// The verdict once the bytes so far are all of `got`, at `ms`.
+        fn received(&mut self, got: &[u8], ms: u32) -> Verdict {
+            let now = self.at(ms);
+            self.framer.received(&self.ex, got.len(), got, now)
+        }
+
+        /// The verdict when `len` bytes came and nothing more until `ms`.
+        fn waited(&self, len: usize, ms: u32) -> Verdict {
+            self.framer.waited(&self.ex, len, self.at(ms))
+        }
+
+        fn wait_over(&self, len: usize) -> Verdict {
+            self.framer.wait_over(&self.ex, len)
+        }
+
+        fn end_of_file(&self, got: &[u8]) -> Verdict {
+            self.framer.end_of_file(&self.ex, got)
+        }
+    }
+
+    /// Checks that `verdict` failed with an error of `kind` saying `text`.
+    fn fails(verdict: Verdict, kind: io::ErrorKind, text: &str) {
         match verdict {
-            Verdict::Failed(e) => e,
+            Verdict::Failed(err) => {
+                assert_eq!((err.kind(), err.to_string().as_str()), (kind, text));
+            }
             other => panic!("not failed: {other:?}"),
         }
     }
 
+    /// What `verdict` waits for: `Some(until)`, or `None` for no limit.
     fn more(verdict: Verdict) -> Option<Instant> {
         match verdict {
             Verdict::More(until) => until,
@@ -226,183 +274,116 @@ mod tests {
         }
     }
 
+    fn completes(verdict: Verdict) {
+        assert!(matches!(verdict, Verdict::Complete), "{verdict:?}");
+    }
+
     #[test]
     fn the_expected_message_completes_however_it_is_split() {
-        let ex = server();
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
+        let mut r = Receive::server();
         let greeting = CLIENT_GREETING.as_bytes();
         for len in 1..greeting.len() {
-            let at = t0 + 10 * MS * len as u32;
             // A beginning of the greeting waits for the deadline, not a gap.
-            assert_eq!(
-                more(framer.received(&ex, len, &greeting[..len], at)),
-                Some(t0 + 1000 * MS)
-            );
+            let verdict = r.received(&greeting[..len], 10 * len as u32);
+            assert_eq!(more(verdict), Some(r.at(1000)), "{len} bytes");
         }
-        assert!(matches!(
-            framer.received(&ex, greeting.len(), greeting, t0 + 999 * MS),
-            Verdict::Complete
-        ));
+        completes(r.received(greeting, 999));
     }
 
     #[test]
     fn another_message_completes_after_a_whole_quiet_gap() {
-        let ex = server();
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
-        assert_eq!(
-            more(framer.received(&ex, b"hi".len(), b"hi", t0 + 10 * MS)),
-            Some(t0 + 110 * MS)
-        );
+        let mut r = Receive::server();
+        assert_eq!(more(r.received(b"hi", 10)), Some(r.at(110)));
         // Each byte starts the gap over.
-        assert_eq!(
-            more(framer.received(&ex, b"hi there".len(), b"hi there", t0 + 50 * MS)),
-            Some(t0 + 150 * MS)
-        );
-        assert_eq!(
-            more(framer.waited(&ex, 8, t0 + 149 * MS)),
-            Some(t0 + 150 * MS)
-        );
-        assert!(matches!(
-            framer.waited(&ex, 8, t0 + 150 * MS),
-            Verdict::Complete
-        ));
+        assert_eq!(more(r.received(b"hi there", 50)), Some(r.at(150)));
+        assert_eq!(more(r.waited(8, 149)), Some(r.at(150)));
+        completes(r.waited(8, 150));
         // A stream's own timeout stands for the gap.
-        assert!(matches!(framer.wait_over(&ex, 8), Verdict::Complete));
+        completes(r.wait_over(8));
     }
 
     #[test]
     fn a_quiet_gap_cut_short_by_the_deadline_times_out() {
-        let ex = server();
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
-        assert_eq!(
-            more(framer.received(&ex, b"x".len(), b"x", t0 + 950 * MS)),
-            Some(t0 + 1000 * MS)
-        );
-        let err = failed(framer.waited(&ex, 1, t0 + 1000 * MS));
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert_eq!(
-            err.to_string(),
-            "peer sent only 1 bytes of its message within 1s"
-        );
+        let mut r = Receive::server();
+        assert_eq!(more(r.received(b"x", 950)), Some(r.at(1000)));
+        let text = "peer sent only 1 bytes of its message within 1s";
+        fails(r.waited(1, 1000), io::ErrorKind::TimedOut, text);
     }
 
     #[test]
     fn silence_times_out_at_the_deadline_and_not_before() {
-        let ex = server();
-        let t0 = Instant::now();
-        let framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
-        assert_eq!(framer.until(), Some(t0 + 1000 * MS));
-        assert_eq!(
-            more(framer.waited(&ex, 0, t0 + 999 * MS)),
-            Some(t0 + 1000 * MS)
-        );
-        let err = failed(framer.waited(&ex, 0, t0 + 1000 * MS));
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert_eq!(err.to_string(), "peer sent nothing within 1s");
+        let r = Receive::server();
+        assert_eq!(r.framer.until(), Some(r.at(1000)));
+        assert_eq!(more(r.waited(0, 999)), Some(r.at(1000)));
+        let text = "peer sent nothing within 1s";
+        fails(r.waited(0, 1000), io::ErrorKind::TimedOut, text);
         // Nothing yet, so a stream's own timeout is no quiet gap either.
-        assert_eq!(
-            failed(framer.wait_over(&ex, 0)).kind(),
-            io::ErrorKind::TimedOut
-        );
+        fails(r.wait_over(0), io::ErrorKind::TimedOut, text);
     }
 
     #[test]
     fn a_beginning_of_the_greeting_is_never_cut_short_by_a_gap() {
-        let ex = server();
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
-        more(framer.received(&ex, b"Hello".len(), b"Hello", t0));
-        assert_eq!(
-            more(framer.waited(&ex, 5, t0 + 500 * MS)),
-            Some(t0 + 1000 * MS)
-        );
-        let err = failed(framer.wait_over(&ex, 5));
-        assert_eq!(
-            err.to_string(),
-            "peer sent only 5 bytes of its message within 1s"
-        );
+        let mut r = Receive::server();
+        more(r.received(b"Hello", 0));
+        assert_eq!(more(r.waited(5, 500)), Some(r.at(1000)));
+        let text = "peer sent only 5 bytes of its message within 1s";
+        fails(r.wait_over(5), io::ErrorKind::TimedOut, text);
     }
 
     #[test]
     fn bytes_after_the_deadline_are_an_incomplete_message() {
-        let ex = server();
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
-        let err = failed(framer.received(&ex, b"Hello".len(), b"Hello", t0 + 1000 * MS));
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert_eq!(err.to_string(), "message incomplete after 1s");
+        let mut r = Receive::server();
+        let text = "message incomplete after 1s";
+        fails(r.received(b"Hello", 1000), io::ErrorKind::TimedOut, text);
         // The expected message itself still completes, however late.
-        assert!(matches!(
-            framer.received(
-                &ex,
-                CLIENT_GREETING.len(),
-                CLIENT_GREETING.as_bytes(),
-                t0 + 2000 * MS
-            ),
-            Verdict::Complete
-        ));
+        completes(r.received(CLIENT_GREETING.as_bytes(), 2000));
     }
 
     #[test]
     fn end_of_file_completes_only_another_message() {
-        let ex = server();
-        let framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, Instant::now());
-        let err = failed(framer.end_of_file(&ex, b""));
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-        assert_eq!(
-            err.to_string(),
-            "peer closed the connection without sending anything"
-        );
-        let err = failed(framer.end_of_file(&ex, b"Hello fr"));
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-        assert_eq!(
-            err.to_string(),
-            "peer closed the connection after 8 of 17 bytes"
-        );
-        assert!(matches!(framer.end_of_file(&ex, b"bye"), Verdict::Complete));
+        let r = Receive::server();
+        let eof = io::ErrorKind::UnexpectedEof;
+        let text = "peer closed the connection without sending anything";
+        fails(r.end_of_file(b""), eof, text);
+        let text = "peer closed the connection after 8 of 17 bytes";
+        fails(r.end_of_file(b"Hello fr"), eof, text);
+        completes(r.end_of_file(b"bye"));
     }
 
     #[test]
     fn more_than_the_limit_fails_and_the_limit_itself_does_not() {
-        let ex = server();
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, 8, t0);
-        assert_eq!(framer.limit(), 8);
-        more(framer.received(&ex, 8, &[b'z'; 8], t0));
-        let err = failed(framer.received(&ex, 9, &[b'z'; 8], t0));
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert_eq!(err.to_string(), "message longer than 8 bytes");
+        let mut r = Receive::new(server(), 8);
+        assert_eq!(r.framer.limit(), 8);
+        more(r.received(&[b'z'; 8], 0));
+        let nine = r.framer.received(&r.ex, 9, &[b'z'; 8], r.t0);
+        fails(
+            nine,
+            io::ErrorKind::InvalidData,
+            "message longer than 8 bytes",
+        );
     }
 
     #[test]
     fn with_nothing_expected_any_message_waits_for_the_gap() {
         let mut ex = server();
         ex.expect(None::<Vec<u8>>);
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
+        let mut r = Receive::new(ex, DEFAULT_MAX_MESSAGE);
         assert_eq!(
-            more(framer.received(&ex, CLIENT_GREETING.len(), CLIENT_GREETING.as_bytes(), t0)),
-            Some(t0 + 100 * MS)
+            more(r.received(CLIENT_GREETING.as_bytes(), 0)),
+            Some(r.at(100))
         );
-        assert!(matches!(
-            framer.waited(&ex, 17, t0 + 100 * MS),
-            Verdict::Complete
-        ));
+        completes(r.waited(17, 100));
     }
 
     #[test]
     fn durations_past_the_clock_mean_no_limit() {
         let mut ex = server();
         ex.timeout(Duration::MAX).quiet(Duration::MAX);
-        let t0 = Instant::now();
-        let mut framer = Framer::new(&ex, DEFAULT_MAX_MESSAGE, t0);
-        assert_eq!(framer.until(), None);
-        assert_eq!(more(framer.received(&ex, b"hi".len(), b"hi", t0)), None);
+        let mut r = Receive::new(ex, DEFAULT_MAX_MESSAGE);
+        assert_eq!(r.framer.until(), None);
+        assert_eq!(more(r.received(b"hi", 0)), None);
         // A gap too long for the clock never completes the message.
-        assert_eq!(more(framer.waited(&ex, 2, t0 + 3600 * 1000 * MS)), None);
-        assert!(matches!(framer.end_of_file(&ex, b"hi"), Verdict::Complete));
+        assert_eq!(more(r.waited(2, 3600 * 1000)), None);
+        completes(r.end_of_file(b"hi"));
     }
 }

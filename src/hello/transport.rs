@@ -82,7 +82,7 @@ macro_rules! std_stream {
 std_stream!(TcpStream, Address::Inet);
 #[cfg(unix)]
 std_stream!(UnixStream, |a: std::os::unix::net::SocketAddr| {
-    Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())
+    crate::endpoint::unix_address(&a)
 });
 
 /// A stream borrowed, as for a [`Named`] that does not own it:
@@ -268,5 +268,23 @@ impl<S: Transport> sealed::Sealed for Named<S> {
     }
     fn peer(&self) -> io::Result<Address> {
         Ok(self.peer.clone())
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+
+    use super::sealed::Sealed;
+
+    #[test]
+    fn a_unix_peer_on_an_abstract_name_is_shown_by_that_name() {
+        let name = format!("sockwright-hello-peer-{}", std::process::id());
+        let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let listener = UnixListener::bind_addr(&addr).unwrap();
+        let client = UnixStream::connect_addr(&addr).unwrap();
+        let (_served, _) = listener.accept().unwrap();
+        assert_eq!(client.peer().unwrap().to_string(), format!("@{name}"));
     }
 }

@@ -24,6 +24,8 @@ pub use tcp_info::{tcp_info, TcpInfo};
 use crate::Error;
 use crate::{Address, Result};
 #[cfg(unix)]
+use sealed::Tcp as _;
+#[cfg(unix)]
 use sealed::Unix as _;
 use socket2::SockRef;
 
@@ -100,47 +102,32 @@ fn tcp_peer(peer: std::io::Result<std::net::SocketAddr>) -> Address {
     peer.map_or(Address::Unknown, Address::Inet)
 }
 
-impl sealed::Tcp for std::net::TcpStream {
-    fn tcp_socket(&self) -> Result<(SockRef<'_>, Address)> {
-        Ok((SockRef::from(self), tcp_peer(self.peer_addr())))
-    }
-}
-impl TcpConnection for std::net::TcpStream {}
-
-#[cfg(feature = "tokio")]
-impl sealed::Tcp for tokio::net::TcpStream {
-    fn tcp_socket(&self) -> Result<(SockRef<'_>, Address)> {
-        Ok((SockRef::from(self), tcp_peer(self.peer_addr())))
-    }
-}
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-impl TcpConnection for tokio::net::TcpStream {}
-
-impl sealed::Tcp for crate::Stream {
-    fn tcp_socket(&self) -> Result<(SockRef<'_>, Address)> {
-        match self {
-            crate::Stream::Tcp(stream) => stream.tcp_socket(),
-            #[cfg(unix)]
-            crate::Stream::Unix(stream) => Err(not_tcp(stream.unix_socket()?.1)),
+/// The inspection trait `$public` of a stream type (std's or tokio's):
+/// its socket from `sealed::$sealed::$method`, and the address its errors
+/// name, `$shown` of the stream `$s`.
+macro_rules! connection {
+    (
+        $(#[$attr:meta])*
+        $ty:ty => $public:ident, $sealed:ident::$method:ident, |$s:ident| $shown:expr
+    ) => {
+        $(#[$attr])*
+        impl sealed::$sealed for $ty {
+            fn $method(&self) -> Result<(SockRef<'_>, Address)> {
+                let $s = self;
+                Ok((SockRef::from(self), $shown))
+            }
         }
-    }
+        $(#[$attr])*
+        impl $public for $ty {}
+    };
 }
-impl TcpConnection for crate::Stream {}
 
-#[cfg(feature = "tokio")]
-impl sealed::Tcp for crate::AsyncStream {
-    fn tcp_socket(&self) -> Result<(SockRef<'_>, Address)> {
-        match self {
-            crate::AsyncStream::Tcp(stream) => stream.tcp_socket(),
-            #[cfg(unix)]
-            crate::AsyncStream::Unix(stream) => Err(not_tcp(stream.unix_socket()?.1)),
-        }
-    }
-}
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-impl TcpConnection for crate::AsyncStream {}
+connection!(std::net::TcpStream => TcpConnection, Tcp::tcp_socket, |s| tcp_peer(s.peer_addr()));
+connection!(
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    tokio::net::TcpStream => TcpConnection, Tcp::tcp_socket, |s| tcp_peer(s.peer_addr())
+);
 
 /// The error for a Unix stream given where a TCP one is needed.
 #[cfg(unix)]
@@ -152,70 +139,78 @@ fn not_tcp(addr: Address) -> Error {
 
 #[cfg(unix)]
 mod unix_impls {
-    use super::sealed::Tcp as _;
     use super::*;
     use crate::endpoint::unix_address;
 
-    /// The peer's path if it is bound to one, else the stream's own.
-    fn shown(
-        peer: std::io::Result<std::os::unix::net::SocketAddr>,
-        local: impl FnOnce() -> std::io::Result<std::os::unix::net::SocketAddr>,
+    /// The peer's path if it is bound to one, else the stream's own; the
+    /// addresses are std's or tokio's, which convert into std's.
+    fn shown<A: Into<std::os::unix::net::SocketAddr>>(
+        peer: std::io::Result<A>,
+        local: impl FnOnce() -> std::io::Result<A>,
     ) -> Address {
-        let named = |addr: &std::os::unix::net::SocketAddr| !addr.is_unnamed();
-        match peer {
-            Ok(addr) if named(&addr) => unix_address(&addr),
-            _ => local().map_or(Address::Unknown, |addr| unix_address(&addr)),
+        match peer.map(Into::into) {
+            Ok(addr) if !addr.is_unnamed() => unix_address(&addr),
+            _ => local().map_or(Address::Unknown, |addr| unix_address(&addr.into())),
         }
     }
 
-    impl sealed::Unix for std::os::unix::net::UnixStream {
-        fn unix_socket(&self) -> Result<(SockRef<'_>, Address)> {
-            let addr = shown(self.peer_addr(), || self.local_addr());
-            Ok((SockRef::from(self), addr))
-        }
-    }
-    impl UnixConnection for std::os::unix::net::UnixStream {}
-
-    #[cfg(feature = "tokio")]
-    impl sealed::Unix for tokio::net::UnixStream {
-        fn unix_socket(&self) -> Result<(SockRef<'_>, Address)> {
-            // tokio's addresses convert into std's.
-            let peer = self.peer_addr().map(Into::into);
-            let addr = shown(peer, || self.local_addr().map(Into::into));
-            Ok((SockRef::from(self), addr))
-        }
-    }
-    #[cfg(feature = "tokio")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-    impl UnixConnection for tokio::net::UnixStream {}
-
-    impl sealed::Unix for crate::Stream {
-        fn unix_socket(&self) -> Result<(SockRef<'_>, Address)> {
-            match self {
-                crate::Stream::Unix(stream) => stream.unix_socket(),
-                crate::Stream::Tcp(stream) => Err(not_unix(stream.tcp_socket()?.1)),
-            }
-        }
-    }
-    impl UnixConnection for crate::Stream {}
-
-    #[cfg(feature = "tokio")]
-    impl sealed::Unix for crate::AsyncStream {
-        fn unix_socket(&self) -> Result<(SockRef<'_>, Address)> {
-            match self {
-                crate::AsyncStream::Unix(stream) => stream.unix_socket(),
-                crate::AsyncStream::Tcp(stream) => Err(not_unix(stream.tcp_socket()?.1)),
-            }
-        }
-    }
-    #[cfg(feature = "tokio")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-    impl UnixConnection for crate::AsyncStream {}
-
-    /// The error for a TCP stream given where a Unix one is needed.
-    fn not_unix(addr: Address) -> Error {
-        Error::invalid(format!(
-            "the stream to {addr} is a TCP connection; peer credentials need a Unix socket"
-        ))
-    }
+    connection!(
+        std::os::unix::net::UnixStream => UnixConnection, Unix::unix_socket,
+        |s| shown(s.peer_addr(), || s.local_addr())
+    );
+    connection!(
+        #[cfg(feature = "tokio")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+        tokio::net::UnixStream => UnixConnection, Unix::unix_socket,
+        |s| shown(s.peer_addr(), || s.local_addr())
+    );
 }
+
+/// The error for a TCP stream given where a Unix one is needed.
+#[cfg(unix)]
+fn not_unix(addr: Address) -> Error {
+    Error::invalid(format!(
+        "the stream to {addr} is a TCP connection; peer credentials need a Unix socket"
+    ))
+}
+
+/// The inspection traits of a stream of either family (`Stream` and
+/// `AsyncStream`): the socket of the family it holds, and for the other
+/// family an error naming the stream.
+macro_rules! either_family {
+    ($(#[$attr:meta])* $ty:ident) => {
+        $(#[$attr])*
+        impl sealed::Tcp for crate::$ty {
+            fn tcp_socket(&self) -> Result<(SockRef<'_>, Address)> {
+                match self {
+                    crate::$ty::Tcp(stream) => stream.tcp_socket(),
+                    #[cfg(unix)]
+                    crate::$ty::Unix(stream) => Err(not_tcp(stream.unix_socket()?.1)),
+                }
+            }
+        }
+        $(#[$attr])*
+        impl TcpConnection for crate::$ty {}
+
+        #[cfg(unix)]
+        $(#[$attr])*
+        impl sealed::Unix for crate::$ty {
+            fn unix_socket(&self) -> Result<(SockRef<'_>, Address)> {
+                match self {
+                    crate::$ty::Unix(stream) => stream.unix_socket(),
+                    crate::$ty::Tcp(stream) => Err(not_unix(stream.tcp_socket()?.1)),
+                }
+            }
+        }
+        #[cfg(unix)]
+        $(#[$attr])*
+        impl UnixConnection for crate::$ty {}
+    };
+}
+
+either_family!(Stream);
+either_family!(
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    AsyncStream
+);

@@ -334,8 +334,7 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.opts.validate(Type::Stream, Place::Inet)?;
-        let backlog = self.backlog_int()?;
+        let backlog = self.validate_listen(Place::Inet)?;
         let target = &resolve::UserTarget::new(&addr, LISTENER_LOG);
         resolve::resolve_then(*target, &self.opts, |addrs| {
             resolve::each(target, addrs, |a| {
@@ -528,8 +527,7 @@ impl ListenerBuilder {
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn listen_unix<P: AsRef<Path>>(&self, path: P) -> Result<UnixListener> {
         let path = path.as_ref();
-        self.opts.validate(Type::Stream, Place::Unix(path))?;
-        let backlog = self.backlog_int()?;
+        let backlog = self.validate_listen(Place::Unix(path))?;
         let (socket, addr, lock) = self.bound_unix(path, Type::Stream)?;
         listen(&socket, &addr, backlog)?;
         // Once it listens, another start's check sees a live server.
@@ -789,6 +787,13 @@ impl ListenerBuilder {
         Ok(listener)
     }
 
+    /// Checks the configuration of a listening socket at `place` before any
+    /// system call, and gives the backlog as `listen(2)` takes it.
+    pub(crate) fn validate_listen(&self, place: Place<'_>) -> Result<i32> {
+        self.opts.validate(Type::Stream, place)?;
+        self.backlog_int()
+    }
+
     #[inline]
     pub(crate) fn backlog_int(&self) -> Result<i32> {
         i32::try_from(self.backlog).map_err(|_| {
@@ -821,11 +826,11 @@ impl ListenerBuilder {
         let socket = self
             .opts
             .create_with(domain, implied, &shown, nonblocking)?;
-        self.opts
-            .apply(Phase::Fresh, &socket, domain, implied, &shown)?;
         self.opts.bind(&socket, &addr.into(), &shown)?;
+        let side = self.opts.side;
         self.opts
-            .apply(Phase::Bound, &socket, domain, implied, &shown)?;
+            .set
+            .apply(Phase::Bound, &socket, domain, &shown, side)?;
         Ok(socket)
     }
 
@@ -889,8 +894,6 @@ impl ListenerBuilder {
             &shown,
             self.opts.nonblocking == Some(true),
         )?;
-        self.opts
-            .apply(Phase::Fresh, &socket, Domain::Unix, implied, &shown)?;
         if let Some(mode) = mode {
             options::set_result("fchmod", &shown, crate::sys::fchmod_socket(&socket, mode))?;
         }
@@ -900,8 +903,10 @@ impl ListenerBuilder {
         if let (Some(mode), Some(file)) = (mode, &file) {
             file.set_mode(&socket, mode, &shown)?;
         }
+        let side = self.opts.side;
         self.opts
-            .apply(Phase::Bound, &socket, Domain::Unix, implied, &shown)?;
+            .set
+            .apply(Phase::Bound, &socket, Domain::Unix, &shown, side)?;
         Ok((socket, shown, lock))
     }
 }
@@ -1075,36 +1080,37 @@ mod tests {
         );
     }
 
-    #[test]
-    fn starting_over_stops_after_the_attempts_and_other_errors_stop_at_once() {
-        let addrs: Vec<SocketAddr> =
-            vec!["[::1]:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap()];
+    /// `on_one_port` over `addrs`, `attempts` times at most, with a bind
+    /// that gives port 0 the port 40000 and finds the addresses `busy` says
+    /// in use: the error and how many binds were made.
+    fn fails_on_one_port(
+        addrs: &[&str],
+        attempts: u32,
+        busy: impl Fn(SocketAddr) -> bool,
+    ) -> (Error, usize) {
+        let addrs: Vec<SocketAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
         let mut calls = 0;
-        let err = on_one_port(&addrs, 3, |a| {
+        let err = on_one_port(&addrs, attempts, |a| {
             calls += 1;
-            if a.port() == 0 {
-                Ok(((), 40_000))
-            } else {
+            if busy(a) {
                 Err(in_use(a))
+            } else {
+                Ok(((), 40_000))
             }
         })
         .unwrap_err();
+        (err, calls)
+    }
+
+    #[test]
+    fn starting_over_stops_after_the_attempts_and_other_errors_stop_at_once() {
+        // The port chosen for the first address is always busy on the second.
+        let (err, calls) = fails_on_one_port(&["[::1]:0", "127.0.0.1:0"], 3, |a| a.port() != 0);
         assert_eq!(calls, 6);
         assert!(err.to_string().starts_with("bind 127.0.0.1:40000"), "{err}");
 
         // An explicit port that is busy is not retried.
-        let fixed: Vec<SocketAddr> =
-            vec!["127.0.0.1:0".parse().unwrap(), "[::1]:9".parse().unwrap()];
-        let mut calls = 0;
-        let err = on_one_port(&fixed, 8, |a| {
-            calls += 1;
-            if a.port() == 9 {
-                Err(in_use(a))
-            } else {
-                Ok(((), 40_000))
-            }
-        })
-        .unwrap_err();
+        let (err, calls) = fails_on_one_port(&["127.0.0.1:0", "[::1]:9"], 8, |a| a.port() == 9);
         assert_eq!(calls, 2);
         assert!(err.to_string().starts_with("bind [::1]:9"), "{err}");
     }

@@ -70,12 +70,8 @@ impl ListenerBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.opts.validate(Type::Stream, Place::Inet)?;
-        let backlog = self.backlog_int()?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: LISTENER_LOG,
-        };
+        let backlog = self.validate_listen(Place::Inet)?;
+        let target = NamedTarget::new(&addr, LISTENER_LOG);
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet_as(a, Type::Stream, true)?;
@@ -130,10 +126,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.check_listen_all()?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: LISTENER_LOG,
-        };
+        let target = NamedTarget::new(&addr, LISTENER_LOG);
         let addrs = lookup(target, &self.opts).await?;
         let listeners = self.listen_each(&target, &addrs, true)?;
         listeners
@@ -265,10 +258,7 @@ impl ListenerBuilder {
         A: ToSocketAddrs,
     {
         self.opts.validate(Type::Datagram, Place::Inet)?;
-        let target = NamedTarget {
-            addr: &addr,
-            log: LISTENER_LOG,
-        };
+        let target = NamedTarget::new(&addr, LISTENER_LOG);
         let addrs = lookup(target, &self.opts).await?;
         resolve::each(target, &addrs, |a| {
             let socket = self.bound_inet_as(a, Type::Datagram, true)?;
@@ -311,9 +301,7 @@ impl ListenerBuilder {
     #[cfg(unix)]
     #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
     pub async fn listen_unix_async<P: AsRef<Path>>(&self, path: P) -> Result<UnixListener> {
-        self.opts
-            .validate(Type::Stream, Place::Unix(path.as_ref()))?;
-        let backlog = self.backlog_int()?;
+        let backlog = self.validate_listen(Place::Unix(path.as_ref()))?;
         running(&Address::Unix(path.as_ref().to_path_buf()))?;
         let (socket, shown, lock) = self.bound_unix(path.as_ref(), Type::Stream)?;
         listen(&socket, &shown, backlog)?;

@@ -355,57 +355,47 @@ fn held_error(held: Held) -> io::Error {
 /// for a socket file on Linux, the kernel's table of sockets; it connects
 /// nothing and changes nothing.
 pub(crate) fn in_the_way(path: &Path, err: Error) -> Error {
-    let Error::Bind {
-        addr,
-        error: source,
-    } = err
-    else {
-        return err;
-    };
-    if source.kind() != io::ErrorKind::AddrInUse {
-        return Error::Bind {
+    match err {
+        Error::Bind {
             addr,
             error: source,
-        };
+        } => Error::Bind {
+            error: what_is_in_the_way(path, &source).unwrap_or(source),
+            addr,
+        },
+        other => other,
     }
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return Error::Bind {
-            addr,
-            error: source,
-        };
-    };
+}
+
+/// The error that says what file at `path` made `bind` fail with
+/// `source`; `None` where the failure is not `EADDRINUSE` or nothing
+/// known is there, and the OS error stands.
+fn what_is_in_the_way(path: &Path, source: &io::Error) -> Option<io::Error> {
+    use std::fs::FileType;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let kind = meta.file_type();
-    let what = if kind.is_file() {
-        "a regular file"
-    } else if kind.is_dir() {
-        "a directory"
-    } else if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_fifo() {
-        "a named pipe (FIFO)"
-    } else if kind.is_socket() {
-        return Error::Bind {
-            addr,
-            error: socket_in_the_way(meta.dev(), meta.ino()),
-        };
-    } else {
-        return Error::Bind {
-            addr,
-            error: source,
-        };
-    };
-    Error::Bind {
-        addr,
-        error: io::Error::new(
-            io::ErrorKind::AddrInUse,
-            format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
-        ),
+    if source.kind() != io::ErrorKind::AddrInUse {
+        return None;
     }
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let kind = meta.file_type();
+    if kind.is_socket() {
+        return Some(socket_in_the_way(meta.dev(), meta.ino()));
+    }
+    /// Whether a file is of one kind, and how a person names that kind.
+    type Kind = (fn(&FileType) -> bool, &'static str);
+    let kinds: [Kind; 6] = [
+        (FileType::is_file, "a regular file"),
+        (FileType::is_dir, "a directory"),
+        (FileType::is_symlink, "a symbolic link"),
+        (FileType::is_char_device, "a character device"),
+        (FileType::is_block_device, "a block device"),
+        (FileType::is_fifo, "a named pipe (FIFO)"),
+    ];
+    let (_, what) = kinds.iter().find(|(is, _)| is(&kind))?;
+    Some(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
+    ))
 }
 
 cfg_linux! {

@@ -463,7 +463,10 @@ impl Options {
     }
 
     /// `socket(2)`: a fresh socket, close-on-exec and (where the OS has it)
-    /// no SIGPIPE, nonblocking or not as `nonblocking` says.
+    /// no SIGPIPE, nonblocking or not as `nonblocking` says, with every
+    /// [`Phase::Fresh`] option set and then every `configure` hook run.
+    /// The hooks see the protocol the socket was made with, which is
+    /// MPTCP when [`Mptcp`](crate::Mptcp) made it so.
     ///
     /// A nonblocking socket gets `SOCK_NONBLOCK` at `socket(2)` where the OS
     /// takes it (Linux, Android, the BSDs, illumos): no further call. Where
@@ -504,6 +507,23 @@ impl Options {
         if log::log_enabled!(target: self.side.target(), log::Level::Debug) {
             self.log_created(domain, ty, protocol, addr, nonblocking);
         }
+        self.set
+            .apply(Phase::Fresh, &socket, domain, addr, self.side)?;
+        let prepared = Prepared {
+            domain,
+            socket_type: ty,
+            protocol,
+            addr,
+        };
+        for hook in &self.hooks.0 {
+            hook(SocketRef::new(&socket, prepared, self.side.purpose())).map_err(|source| {
+                Error::Configure {
+                    addr: addr.clone(),
+                    error: source,
+                }
+            })?;
+            debug!(target: self.side.target(), "ran configure hook for {addr}");
+        }
         Ok(socket)
     }
 
@@ -541,37 +561,6 @@ impl Options {
             protocol,
             error: source,
         }
-    }
-
-    /// One `setsockopt` per option of `phase` asked for, in the table's
-    /// order; after the [`Phase::Fresh`] options, every `configure` hook.
-    pub(crate) fn apply(
-        &self,
-        phase: Phase,
-        socket: &Socket,
-        domain: Domain,
-        implied: Type,
-        addr: &Address,
-    ) -> Result<()> {
-        self.set.apply(phase, socket, domain, addr, self.side)?;
-        if phase == Phase::Fresh && !self.hooks.0.is_empty() {
-            let prepared = Prepared {
-                domain,
-                socket_type: self.socket_type.unwrap_or(implied),
-                protocol: self.protocol,
-                addr,
-            };
-            for hook in &self.hooks.0 {
-                hook(SocketRef::new(socket, prepared, self.side.purpose())).map_err(|source| {
-                    Error::Configure {
-                        addr: addr.clone(),
-                        error: source,
-                    }
-                })?;
-                debug!(target: self.side.target(), "ran configure hook for {addr}");
-            }
-        }
-        Ok(())
     }
 
     /// Puts a socket that [`create_with`](Self::create_with) made with

@@ -213,8 +213,9 @@ fn family_cause(err: &Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Domain::{Ipv4, Ipv6};
 
-    const BOTH: &[Domain] = &[Domain::Ipv6, Domain::Ipv4];
+    const BOTH: &[Domain] = &[Ipv6, Ipv4];
     const V6: &str = "[2001:db8::1]:0";
     const V4: &str = "192.0.2.1:0";
 
@@ -222,34 +223,53 @@ mod tests {
         list.iter().map(|s| s.parse().unwrap()).collect()
     }
 
+    /// A resolution of both families preferring `preferred`, begun now.
+    fn both(preferred: Domain) -> (Instant, Resolution) {
+        (
+            Instant::now(),
+            Resolution::new(BOTH, preferred, DEFAULT_DELAY),
+        )
+    }
+
+    /// The answer of `family`: its one address.
+    fn answer(family: Domain) -> std::result::Result<Vec<SocketAddr>, Error> {
+        Ok(a(&[if family == Ipv6 { V6 } else { V4 }]))
+    }
+
+    /// What `r` releases at `at` once `family` answered its address then.
+    fn answered_at(r: &mut Resolution, family: Domain, at: Instant) -> Vec<SocketAddr> {
+        r.answered(family, answer(family), at);
+        r.release(at)
+    }
+
     fn failed(family: Domain) -> std::result::Result<Vec<SocketAddr>, Error> {
+        failed_with(family, "no such name")
+    }
+
+    /// `family`'s lookup failed with `NotFound` and the resolver's `text`.
+    fn failed_with(family: Domain, text: &str) -> std::result::Result<Vec<SocketAddr>, Error> {
         Err(Error::Resolve {
             target: "x.test".into(),
             family: Some(family),
-            error: io::Error::new(io::ErrorKind::NotFound, "no such name"),
+            error: io::Error::new(io::ErrorKind::NotFound, text),
         })
     }
 
     #[test]
     fn the_preferred_answer_first_starts_at_once() {
-        let t0 = Instant::now();
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv6, Ok(a(&[V6])), t0);
-        assert_eq!(r.release(t0), a(&[V6]));
+        let (t0, mut r) = both(Ipv6);
+        assert_eq!(answered_at(&mut r, Ipv6, t0), a(&[V6]));
         assert!(r.pending());
         // The late A answer joins at once.
         let t1 = t0 + Duration::from_secs(3);
-        r.answered(Domain::Ipv4, Ok(a(&[V4])), t1);
-        assert_eq!(r.release(t1), a(&[V4]));
+        assert_eq!(answered_at(&mut r, Ipv4, t1), a(&[V4]));
         assert!(!r.pending());
     }
 
     #[test]
     fn the_other_answer_first_waits_the_resolution_delay() {
-        let t0 = Instant::now();
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv4, Ok(a(&[V4])), t0);
-        assert!(r.release(t0).is_empty());
+        let (t0, mut r) = both(Ipv6);
+        assert!(answered_at(&mut r, Ipv4, t0).is_empty());
         assert!(r.holding());
         assert_eq!(r.next_due(), Some(t0 + DEFAULT_DELAY));
         let almost = t0 + DEFAULT_DELAY - Duration::from_millis(1);
@@ -258,59 +278,61 @@ mod tests {
         assert_eq!(r.next_due(), None);
         // AAAA after the race started joins it.
         let t1 = t0 + Duration::from_secs(3);
-        r.answered(Domain::Ipv6, Ok(a(&[V6])), t1);
-        assert_eq!(r.release(t1), a(&[V6]));
+        assert_eq!(answered_at(&mut r, Ipv6, t1), a(&[V6]));
     }
 
     #[test]
     fn the_preferred_answer_within_the_delay_starts_both_together() {
-        let t0 = Instant::now();
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv4, Ok(a(&[V4])), t0);
+        let (t0, mut r) = both(Ipv6);
+        r.answered(Ipv4, answer(Ipv4), t0);
         let t1 = t0 + Duration::from_millis(20);
         assert!(r.release(t1).is_empty());
-        r.answered(Domain::Ipv6, Ok(a(&[V6])), t1);
+        r.answered(Ipv6, answer(Ipv6), t1);
         assert!(!r.holding());
         assert_eq!(r.release(t1), a(&[V4, V6]));
     }
 
     #[test]
-    fn a_failed_or_empty_preferred_answer_does_not_hold_the_other() {
-        for preferred_answer in [Ok(Vec::new()), failed(Domain::Ipv6)] {
-            let t0 = Instant::now();
-            let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-            r.answered(Domain::Ipv6, preferred_answer, t0);
-            assert!(r.release(t0).is_empty());
-            r.answered(Domain::Ipv4, Ok(a(&[V4])), t0);
-            assert_eq!(r.release(t0), a(&[V4]));
+    fn a_first_answer_holds_back_until_the_other_family_answers_at_once() {
+        // (preferred family, family answering first, its answer, the other
+        // family's answer, released once both answered)
+        let cases = [
+            // A failed or empty preferred answer does not hold the other.
+            (Ipv6, Ipv6, Ok(Vec::new()), answer(Ipv4), a(&[V4])),
+            (Ipv6, Ipv6, failed(Ipv6), answer(Ipv4), a(&[V4])),
+            // A preferred IPv4 swaps the roles.
+            (Ipv4, Ipv6, answer(Ipv6), answer(Ipv4), a(&[V6, V4])),
+        ];
+        for (preferred, first, first_answer, other_answer, released) in cases {
+            let other = if first == Ipv6 { Ipv4 } else { Ipv6 };
+            let (t0, mut r) = both(preferred);
+            r.answered(first, first_answer, t0);
+            assert!(
+                r.release(t0).is_empty(),
+                "{first} first, {preferred} preferred"
+            );
+            r.answered(other, other_answer, t0);
+            assert_eq!(
+                r.release(t0),
+                released,
+                "{first} first, {preferred} preferred"
+            );
         }
-    }
-
-    #[test]
-    fn a_preferred_ipv4_swaps_the_roles() {
-        let t0 = Instant::now();
-        let mut r = Resolution::new(BOTH, Domain::Ipv4, DEFAULT_DELAY);
-        r.answered(Domain::Ipv6, Ok(a(&[V6])), t0);
-        assert!(r.release(t0).is_empty());
-        r.answered(Domain::Ipv4, Ok(a(&[V4])), t0);
-        assert_eq!(r.release(t0), a(&[V6, V4]));
     }
 
     #[test]
     fn one_family_asked_needs_no_delay() {
         let t0 = Instant::now();
-        let mut r = Resolution::new(&[Domain::Ipv4], Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv4, Ok(a(&[V4])), t0);
-        assert_eq!(r.release(t0), a(&[V4]));
+        let mut r = Resolution::new(&[Ipv4], Ipv6, DEFAULT_DELAY);
+        assert_eq!(answered_at(&mut r, Ipv4, t0), a(&[V4]));
         assert!(!r.pending());
     }
 
     #[test]
     fn errors_name_each_family_and_both_failing_is_one_resolve_error() {
-        let t0 = Instant::now();
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv4, failed(Domain::Ipv4), t0);
-        r.answered(Domain::Ipv6, failed(Domain::Ipv6), t0);
+        let (t0, mut r) = both(Ipv6);
+        r.answered(Ipv4, failed(Ipv4), t0);
+        r.answered(Ipv6, failed(Ipv6), t0);
         assert!(!r.pending());
         assert!(r.release(t0).is_empty());
         let err = r.no_address("x.test:80");
@@ -323,34 +345,27 @@ mod tests {
 
         // The resolver's own capital is lowered in each family's cause, not
         // only at the start of the joined message.
-        let capital = |family| {
-            Err(Error::Resolve {
-                target: "x.test".into(),
-                family: Some(family),
-                error: io::Error::new(io::ErrorKind::NotFound, "Name or service not known"),
-            })
-        };
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv6, capital(Domain::Ipv6), t0);
-        r.answered(Domain::Ipv4, capital(Domain::Ipv4), t0);
+        let capital = |family| failed_with(family, "Name or service not known");
+        let (_, mut r) = both(Ipv6);
+        r.answered(Ipv6, capital(Ipv6), t0);
+        r.answered(Ipv4, capital(Ipv4), t0);
         assert_eq!(
             r.no_address("x.test:80").to_string(),
             "resolve x.test:80: IPv6: name or service not known; IPv4: name or service not known"
         );
 
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv6, failed(Domain::Ipv6), t0);
-        r.answered(Domain::Ipv4, Ok(Vec::new()), t0);
+        let mut r = Resolution::new(BOTH, Ipv6, DEFAULT_DELAY);
+        r.answered(Ipv6, failed(Ipv6), t0);
+        r.answered(Ipv4, Ok(Vec::new()), t0);
         let err = r.no_address("x.test:80");
         assert_eq!(err.to_string(), "resolve x.test (IPv6): no such name");
     }
 
     #[test]
     fn a_second_answer_for_a_family_is_ignored() {
-        let t0 = Instant::now();
-        let mut r = Resolution::new(BOTH, Domain::Ipv6, DEFAULT_DELAY);
-        r.answered(Domain::Ipv6, Ok(a(&[V6])), t0);
-        r.answered(Domain::Ipv6, Ok(a(&[V6, V6])), t0);
+        let (t0, mut r) = both(Ipv6);
+        r.answered(Ipv6, answer(Ipv6), t0);
+        r.answered(Ipv6, Ok(a(&[V6, V6])), t0);
         assert_eq!(r.release(t0), a(&[V6]));
     }
 

@@ -294,6 +294,18 @@ mod tests {
         list.iter().map(|a| a.parse().unwrap()).collect()
     }
 
+    /// A race of `list` with the default delay and attempts in flight,
+    /// started at `t0`, with a deadline `timeout` after it.
+    fn race_with_timeout(list: &[&str], t0: Instant, timeout: Duration) -> Race {
+        Race::new(
+            addrs(list),
+            DEFAULT_DELAY,
+            DEFAULT_IN_FLIGHT,
+            t0,
+            Some(timeout),
+        )
+    }
+
     const V6A: &str = "[2001:db8::a]:443";
     const V6B: &str = "[2001:db8::b]:443";
     const V6C: &str = "[2001:db8::c]:443";
@@ -302,42 +314,33 @@ mod tests {
     const V4C: &str = "192.0.2.3:443";
 
     #[test]
-    fn interleave_alternates_families_starting_with_the_preferred_one() {
-        let resolved = addrs(&[V4A, V4B, V6A, V6B, V4C]);
-        assert_eq!(
-            interleave(&resolved, Domain::Ipv6, 1),
-            addrs(&[V6A, V4A, V6B, V4B, V4C])
-        );
-        assert_eq!(
-            interleave(&resolved, Domain::Ipv4, 1),
-            addrs(&[V4A, V6A, V4B, V6B, V4C])
-        );
-    }
-
-    #[test]
-    fn interleave_honours_the_first_address_family_count() {
-        let resolved = addrs(&[V6A, V6B, V6C, V4A, V4B]);
-        assert_eq!(
-            interleave(&resolved, Domain::Ipv6, 2),
-            addrs(&[V6A, V6B, V4A, V6C, V4B])
-        );
-        // A count larger than the family: all of it, then the other family.
-        assert_eq!(
-            interleave(&resolved, Domain::Ipv6, 10),
-            addrs(&[V6A, V6B, V6C, V4A, V4B])
-        );
-        assert_eq!(
-            interleave(&resolved, Domain::Ipv4, 2),
-            addrs(&[V4A, V4B, V6A, V6B, V6C])
-        );
-    }
-
-    #[test]
-    fn interleave_keeps_a_single_family_in_resolver_order() {
-        let v4 = addrs(&[V4C, V4A, V4B]);
-        assert_eq!(interleave(&v4, Domain::Ipv6, 1), v4);
-        assert_eq!(interleave(&v4, Domain::Ipv4, 2), v4);
-        assert_eq!(interleave(&[], Domain::Ipv6, 1), vec![]);
+    fn interleave_alternates_families_by_the_first_family_count_keeping_resolver_order() {
+        use Domain::{Ipv4, Ipv6};
+        let mixed: &[&str] = &[V4A, V4B, V6A, V6B, V4C];
+        let v6_first: &[&str] = &[V6A, V6B, V6C, V4A, V4B];
+        let v4_only: &[&str] = &[V4C, V4A, V4B];
+        // (resolved, preferred family, first family count, expected order)
+        let cases: &[(&[&str], Domain, usize, &[&str])] = &[
+            // Alternates, starting with the preferred family.
+            (mixed, Ipv6, 1, &[V6A, V4A, V6B, V4B, V4C]),
+            (mixed, Ipv4, 1, &[V4A, V6A, V4B, V6B, V4C]),
+            // The first family count is honoured.
+            (v6_first, Ipv6, 2, &[V6A, V6B, V4A, V6C, V4B]),
+            (v6_first, Ipv4, 2, &[V4A, V4B, V6A, V6B, V6C]),
+            // A count larger than the family: all of it, then the other family.
+            (v6_first, Ipv6, 10, v6_first),
+            // A single family stays in resolver order.
+            (v4_only, Ipv6, 1, v4_only),
+            (v4_only, Ipv4, 2, v4_only),
+            (&[], Ipv6, 1, &[]),
+        ];
+        for &(resolved, preferred, count, expected) in cases {
+            assert_eq!(
+                interleave(&addrs(resolved), preferred, count),
+                addrs(expected),
+                "{resolved:?} preferring {preferred} with count {count}"
+            );
+        }
     }
 
     #[test]
@@ -401,6 +404,16 @@ mod tests {
         }
     }
 
+    /// A race of three addresses with `delay` between attempts and no
+    /// deadline, its first `starts` attempts begun one delay apart from `t0`.
+    fn three_started(t0: Instant, delay: Duration, starts: u32) -> Race {
+        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
+        for n in 0..starts {
+            started(&mut race, t0 + delay * n);
+        }
+        race
+    }
+
     #[test]
     fn next_attempt_is_due_one_delay_after_the_last_start() {
         let t0 = Instant::now();
@@ -424,10 +437,8 @@ mod tests {
 
     #[test]
     fn failure_of_the_latest_attempt_starts_the_next_at_once() {
-        let t0 = Instant::now();
-        let delay = Duration::from_millis(250);
-        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
-        started(&mut race, t0);
+        let (t0, delay) = (Instant::now(), Duration::from_millis(250));
+        let mut race = three_started(t0, delay, 1);
         let t1 = t0 + Duration::from_millis(5);
         race.failed(0, t1);
         assert_eq!(started(&mut race, t1), V4A.parse().unwrap());
@@ -435,11 +446,8 @@ mod tests {
 
     #[test]
     fn failure_of_an_older_attempt_keeps_the_schedule() {
-        let t0 = Instant::now();
-        let delay = Duration::from_millis(250);
-        let mut race = Race::new(addrs(&[V6A, V4A, V6B]), delay, DEFAULT_IN_FLIGHT, t0, None);
-        started(&mut race, t0);
-        started(&mut race, t0 + delay);
+        let (t0, delay) = (Instant::now(), Duration::from_millis(250));
+        let mut race = three_started(t0, delay, 2);
         // The first attempt fails while the second is still pending: the
         // third stays due one delay after the second began.
         let t1 = t0 + delay + Duration::from_millis(50);
@@ -496,13 +504,7 @@ mod tests {
     fn a_timeout_shorter_than_the_delay_caps_the_first_wait() {
         let t0 = Instant::now();
         let timeout = Duration::from_millis(100);
-        let mut race = Race::new(
-            addrs(&[V6A, V4A]),
-            DEFAULT_DELAY,
-            DEFAULT_IN_FLIGHT,
-            t0,
-            Some(timeout),
-        );
+        let mut race = race_with_timeout(&[V6A, V4A], t0, timeout);
         started(&mut race, t0);
         assert_eq!(race.step(t0), RaceStep::Wait(Some(timeout)));
     }
@@ -510,13 +512,7 @@ mod tests {
     #[test]
     fn a_huge_timeout_means_no_deadline() {
         let t0 = Instant::now();
-        let mut race = Race::new(
-            addrs(&[V6A]),
-            DEFAULT_DELAY,
-            DEFAULT_IN_FLIGHT,
-            t0,
-            Some(Duration::MAX),
-        );
+        let mut race = race_with_timeout(&[V6A], t0, Duration::MAX);
         started(&mut race, t0);
         assert_eq!(race.step(t0), RaceStep::Wait(None));
     }
@@ -525,13 +521,7 @@ mod tests {
     fn a_race_expecting_answers_waits_instead_of_ending() {
         let t0 = Instant::now();
         let timeout = Duration::from_secs(1);
-        let mut race = Race::new(
-            Vec::new(),
-            DEFAULT_DELAY,
-            DEFAULT_IN_FLIGHT,
-            t0,
-            Some(timeout),
-        );
+        let mut race = race_with_timeout(&[], t0, timeout);
         race.expect(true);
         assert_eq!(race.step(t0), RaceStep::Wait(Some(timeout)));
         race.add(&addrs(&[V4A]), Domain::Ipv6, 1);
@@ -541,13 +531,7 @@ mod tests {
         assert_eq!(race.step(t0), RaceStep::Wait(Some(timeout)));
         race.expect(false);
         assert_eq!(race.step(t0), RaceStep::Exhausted);
-        let mut race = Race::new(
-            Vec::new(),
-            DEFAULT_DELAY,
-            DEFAULT_IN_FLIGHT,
-            t0,
-            Some(timeout),
-        );
+        let mut race = race_with_timeout(&[], t0, timeout);
         race.expect(true);
         assert_eq!(race.step(t0 + timeout), RaceStep::TimedOut);
     }

@@ -73,6 +73,14 @@ pub(crate) struct NamedTarget<'a, A: ?Sized> {
     pub(crate) log: &'static str,
 }
 
+impl<'a, A: ?Sized> NamedTarget<'a, A> {
+    /// `addr` as the user gave it, logged on `log`.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn new(addr: &'a A, log: &'static str) -> Self {
+        NamedTarget { addr, log }
+    }
+}
+
 impl<A: ?Sized> Clone for NamedTarget<'_, A> {
     fn clone(&self) -> Self {
         *self

@@ -44,16 +44,24 @@ unsafe fn getsockopt_into<T>(
     }
 }
 
-/// The credentials of a Unix socket's peer: `getsockopt(SO_PEERCRED)`.
+/// What `getsockopt(SO_PEERCRED)` fills in: the peer's user, group and
+/// process.
 #[cfg(any(target_os = "linux", target_os = "android"))]
+type PeerCred = libc::ucred;
+#[cfg(target_os = "openbsd")]
+type PeerCred = libc::sockpeercred;
+
+/// The credentials of a Unix socket's peer: `getsockopt(SO_PEERCRED)`
+/// (`ucred` on Linux, `sockpeercred` on OpenBSD).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "openbsd"))]
 #[allow(unsafe_code)]
 pub(crate) fn peer_ids(socket: &Socket) -> io::Result<PeerIds> {
-    let mut cred = libc::ucred {
+    let mut cred = PeerCred {
         pid: 0,
         uid: 0,
         gid: 0,
     };
-    // SAFETY: `ucred` is three integers; any bits are a valid value.
+    // SAFETY: `PeerCred` is three integers; any bits are a valid value.
     unsafe { getsockopt_into(socket, libc::SOL_SOCKET, libc::SO_PEERCRED, &mut cred) }?;
     Ok(PeerIds {
         uid: cred.uid,
@@ -63,68 +71,37 @@ pub(crate) fn peer_ids(socket: &Socket) -> io::Result<PeerIds> {
     })
 }
 
-/// The credentials of a Unix socket's peer: `getsockopt(SO_PEERCRED)`,
-/// whose `sockpeercred` holds the pid too.
-#[cfg(target_os = "openbsd")]
-#[allow(unsafe_code)]
-pub(crate) fn peer_ids(socket: &Socket) -> io::Result<PeerIds> {
-    let mut cred = libc::sockpeercred {
-        uid: 0,
-        gid: 0,
-        pid: 0,
-    };
-    // SAFETY: `sockpeercred` is three integers; any bits are a valid value.
-    unsafe { getsockopt_into(socket, libc::SOL_SOCKET, libc::SO_PEERCRED, &mut cred) }?;
-    Ok(PeerIds {
-        uid: cred.uid,
-        gid: cred.gid,
-        pid: u32::try_from(cred.pid).ok().filter(|&pid| pid != 0),
-    })
-}
-
-/// The credentials of a Unix socket's peer: `getpeereid(3)` for the user
-/// and group, and on Apple's systems `getsockopt(LOCAL_PEERPID)` for the
-/// process.
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd"
-))]
-#[allow(unsafe_code)]
-pub(crate) fn peer_ids(socket: &Socket) -> io::Result<PeerIds> {
-    let (mut uid, mut gid) = (0, 0);
-    // SAFETY: the descriptor is open for the borrow of `socket`; `uid` and
-    // `gid` are writable for the call.
-    let rc = unsafe { libc::getpeereid(socket.as_raw_fd(), &mut uid, &mut gid) };
-    if rc == -1 {
-        return Err(io::Error::last_os_error());
+cfg_peer_cred! {
+    /// The credentials of a Unix socket's peer: `getpeereid(3)` for the
+    /// user and group, and on Apple's systems `getsockopt(LOCAL_PEERPID)`
+    /// for the process.
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "openbsd")))]
+    #[allow(unsafe_code)]
+    pub(crate) fn peer_ids(socket: &Socket) -> io::Result<PeerIds> {
+        let (mut uid, mut gid) = (0, 0);
+        // SAFETY: the descriptor is open for the borrow of `socket`; `uid`
+        // and `gid` are writable for the call.
+        let rc = unsafe { libc::getpeereid(socket.as_raw_fd(), &mut uid, &mut gid) };
+        if rc == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(PeerIds {
+            uid,
+            gid,
+            pid: peer_pid(socket),
+        })
     }
-    Ok(PeerIds {
-        uid,
-        gid,
-        pid: peer_pid(socket),
-    })
 }
 
-/// `getsockopt(SOL_LOCAL, LOCAL_PEERPID)`; `None` if it fails.
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-))]
-#[allow(unsafe_code)]
-fn peer_pid(socket: &Socket) -> Option<u32> {
-    let mut pid: libc::pid_t = 0;
-    // SAFETY: a `pid_t` is an integer; any bits are a valid value.
-    unsafe { getsockopt_into(socket, 0, libc::LOCAL_PEERPID, &mut pid) }.ok()?;
-    u32::try_from(pid).ok().filter(|&pid| pid != 0)
+cfg_apple! {
+    /// `getsockopt(SOL_LOCAL, LOCAL_PEERPID)`; `None` if it fails.
+    #[allow(unsafe_code)]
+    fn peer_pid(socket: &Socket) -> Option<u32> {
+        let mut pid: libc::pid_t = 0;
+        // SAFETY: a `pid_t` is an integer; any bits are a valid value.
+        unsafe { getsockopt_into(socket, 0, libc::LOCAL_PEERPID, &mut pid) }.ok()?;
+        u32::try_from(pid).ok().filter(|&pid| pid != 0)
+    }
 }
 
 /// These systems give the user and group of a peer, not its process.
@@ -133,22 +110,11 @@ fn peer_pid(_: &Socket) -> Option<u32> {
     None
 }
 
-/// No call for a peer's credentials here.
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "openbsd",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd"
-)))]
-pub(crate) fn peer_ids(_: &Socket) -> io::Result<PeerIds> {
-    Err(super::unsupported("peer credentials"))
+cfg_not_peer_cred! {
+    /// No call for a peer's credentials here.
+    pub(crate) fn peer_ids(_: &Socket) -> io::Result<PeerIds> {
+        Err(super::unsupported("peer credentials"))
+    }
 }
 
 /// The call `peer_ids` makes, as a failure's message names it.

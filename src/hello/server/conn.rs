@@ -194,6 +194,15 @@ mod tests {
         (client, conn)
     }
 
+    /// A [`pair`] whose server end has read `bytes` from the client and
+    /// waits to read more.
+    fn after_reading(exchange: &Exchange, bytes: &[u8]) -> (TcpStream, Conn<TcpStream>) {
+        let (mut client, mut conn) = pair(exchange);
+        send(&mut client, &conn, bytes);
+        waits_to_read(ready(&mut conn, exchange));
+        (client, conn)
+    }
+
     /// Waits (at most 5 s) until the server's end is readable.
     fn readable(conn: &Conn<TcpStream>) {
         let mut fds = [conn.stream.poll_fd(Interest::Read)];
@@ -209,6 +218,23 @@ mod tests {
         readable(conn);
     }
 
+    /// `on_ready` with a scratch buffer of its own, as large as `exchange`
+    /// needs: one byte past its largest message.
+    fn ready(conn: &mut Conn<TcpStream>, exchange: &Exchange) -> ConnStep {
+        conn.on_ready(exchange, &mut vec![0; exchange.max_message + 1])
+    }
+
+    fn waits_to_read(step: ConnStep) {
+        assert!(matches!(step, ConnStep::Wait(Interest::Read)), "{step:?}");
+    }
+
+    fn message_of(step: ConnStep) -> Vec<u8> {
+        match step {
+            ConnStep::Done(Ok(message)) => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn error_of(step: ConnStep) -> crate::Error {
         match step {
             ConnStep::Done(Err(e)) => e,
@@ -219,29 +245,19 @@ mod tests {
     #[test]
     fn greeting_in_parts_is_answered_when_complete() {
         let exchange = Exchange::server();
-        let mut scratch = vec![0; exchange.max_message + 1];
         let (mut client, mut conn) = pair(&exchange);
-        assert!(matches!(
-            conn.on_ready(&exchange, &mut scratch),
-            ConnStep::Wait(Interest::Read)
-        ));
+        waits_to_read(ready(&mut conn, &exchange));
         let (head, tail) = CLIENT_GREETING.as_bytes().split_at(5);
         send(&mut client, &conn, head);
-        assert!(matches!(
-            conn.on_ready(&exchange, &mut scratch),
-            ConnStep::Wait(Interest::Read)
-        ));
+        waits_to_read(ready(&mut conn, &exchange));
         // A beginning of the greeting: a quiet gap does not end it.
         let gap_later = Instant::now() + 2 * exchange.quiet;
-        assert!(matches!(
-            conn.on_timer(&exchange, gap_later),
-            ConnStep::Wait(Interest::Read)
-        ));
+        waits_to_read(conn.on_timer(&exchange, gap_later));
         send(&mut client, &conn, tail);
-        match conn.on_ready(&exchange, &mut scratch) {
-            ConnStep::Done(Ok(message)) => assert_eq!(message, CLIENT_GREETING.as_bytes()),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            message_of(ready(&mut conn, &exchange)),
+            CLIENT_GREETING.as_bytes()
+        );
         let mut reply = [0; SERVER_GREETING.len()];
         client.read_exact(&mut reply).unwrap();
         assert_eq!(&reply, SERVER_GREETING.as_bytes());
@@ -250,23 +266,11 @@ mod tests {
     #[test]
     fn another_message_completes_after_the_quiet_gap() {
         let exchange = Exchange::server();
-        let mut scratch = vec![0; exchange.max_message + 1];
-        let (mut client, mut conn) = pair(&exchange);
-        send(&mut client, &conn, b"hi there");
-        assert!(matches!(
-            conn.on_ready(&exchange, &mut scratch),
-            ConnStep::Wait(Interest::Read)
-        ));
+        let (_client, mut conn) = after_reading(&exchange, b"hi there");
         let quiet = conn.timer().expect("quiet gap armed");
         let early = quiet - Duration::from_millis(1);
-        assert!(matches!(
-            conn.on_timer(&exchange, early),
-            ConnStep::Wait(Interest::Read)
-        ));
-        match conn.on_timer(&exchange, quiet) {
-            ConnStep::Done(Ok(message)) => assert_eq!(message, b"hi there"),
-            other => panic!("{other:?}"),
-        }
+        waits_to_read(conn.on_timer(&exchange, early));
+        assert_eq!(message_of(conn.on_timer(&exchange, quiet)), b"hi there");
     }
 
     #[test]
@@ -275,10 +279,7 @@ mod tests {
         exchange.timeout(Duration::from_secs(2));
         let (_client, mut conn) = pair(&exchange);
         let deadline = conn.timer().expect("a deadline");
-        assert!(matches!(
-            conn.on_timer(&exchange, deadline - Duration::from_millis(1)),
-            ConnStep::Wait(Interest::Read)
-        ));
+        waits_to_read(conn.on_timer(&exchange, deadline - Duration::from_millis(1)));
         let err = error_of(conn.on_timer(&exchange, deadline));
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(
@@ -290,26 +291,19 @@ mod tests {
     #[test]
     fn end_of_file_mid_greeting_and_oversized_messages_fail() {
         let exchange = Exchange::server();
-        let mut scratch = vec![0; exchange.max_message + 1];
-        let (mut client, mut conn) = pair(&exchange);
-        send(&mut client, &conn, b"Hello fr");
-        assert!(matches!(
-            conn.on_ready(&exchange, &mut scratch),
-            ConnStep::Wait(Interest::Read)
-        ));
+        let (client, mut conn) = after_reading(&exchange, b"Hello fr");
         client.shutdown(std::net::Shutdown::Write).unwrap();
         readable(&conn);
-        let err = error_of(conn.on_ready(&exchange, &mut scratch));
+        let err = error_of(ready(&mut conn, &exchange));
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         assert!(err.to_string().contains("after 8 of 17 bytes"), "{err}");
 
         let mut small = Exchange::server();
         small.max_message(32);
-        let mut scratch = vec![0; 33];
         let (mut client, mut conn) = pair(&small);
         send(&mut client, &conn, &[b'x'; 40]);
         let step = loop {
-            match conn.on_ready(&small, &mut scratch) {
+            match ready(&mut conn, &small) {
                 ConnStep::Wait(_) => readable(&conn),
                 done => break done,
             }

@@ -427,9 +427,7 @@ impl Server {
     where
         F: FnMut(Outcome) + Send,
     {
-        let path = |a: &std::os::unix::net::SocketAddr| {
-            Address::Unix(a.as_pathname().map(ToOwned::to_owned).unwrap_or_default())
-        };
+        let path = crate::endpoint::unix_address;
         let addr = || {
             listener
                 .local_addr()

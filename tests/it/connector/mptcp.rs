@@ -4,15 +4,20 @@
 //! namespace of its own (`unshare(CLONE_NEWNET)`, which ends with the
 //! thread), with `net.mptcp.enabled` set there.
 //!
+//! A `configure` hook on a socket that `Mptcp::Prefer` made MPTCP sees
+//! `Protocol::Mptcp`, and `Protocol::Default` where it fell back to TCP.
+//!
 //! `cargo test --test it connector::mptcp:: -- --nocapture` prints what each end reports.
 
 use sockwright::{ConnectorBuilder, Error, Mptcp};
 
 #[cfg(target_os = "linux")]
 mod netns {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
-    use sockwright::{is_mptcp, ConnectorBuilder, Error, ListenerBuilder, Mptcp};
+    use sockwright::{
+        is_mptcp, ConnectorBuilder, Error, ListenerBuilder, Mptcp, Protocol, SocketRef,
+    };
 
     /// Every log line, to look for the fallback's reason.
     struct Recorder(Mutex<Vec<String>>);
@@ -82,6 +87,21 @@ mod netns {
         })
         .join()
         .unwrap()
+    }
+
+    /// A `configure` hook that records the protocol its socket says, and
+    /// where it is recorded.
+    fn protocol_seen() -> (
+        impl Fn(SocketRef<'_>) -> std::io::Result<()> + Send + Sync + 'static,
+        Arc<Mutex<Option<Protocol>>>,
+    ) {
+        let seen = Arc::new(Mutex::new(None));
+        let record = Arc::clone(&seen);
+        let hook = move |socket: SocketRef<'_>| {
+            *record.lock().unwrap() = Some(socket.protocol());
+            Ok(())
+        };
+        (hook, seen)
     }
 
     #[test]
@@ -184,17 +204,39 @@ mod netns {
             eprintln!("plain server: client MPTCP {c}");
             assert!(!c);
 
+            // A configure hook sees the protocol the socket was made with.
+            let (hook, seen) = protocol_seen();
+            let listener = ListenerBuilder::new()
+                .mptcp(Mptcp::Prefer)
+                .configure(hook)
+                .listen("127.0.0.1:0")
+                .unwrap();
+            let (hook, seen_connector) = protocol_seen();
+            let client = ConnectorBuilder::new()
+                .mptcp(Mptcp::Prefer)
+                .configure(hook)
+                .connect(listener.local_addr().unwrap())
+                .unwrap();
+            let seen = (*seen.lock().unwrap(), *seen_connector.lock().unwrap());
+            eprintln!("prefer: configure hooks saw protocol {seen:?} (listener, connector)");
+            assert!(is_mptcp(&client).unwrap());
+            assert_eq!(seen, (Some(Protocol::Mptcp), Some(Protocol::Mptcp)));
+
             // An option MPTCP sockets refuse: prefer makes the socket TCP
             // and says why; require fails naming the option.
+            let (hook, seen) = protocol_seen();
             let client = ConnectorBuilder::new()
                 .mptcp(Mptcp::Prefer)
                 .ttl(64)
+                .configure(hook)
                 .connect(addr)
                 .unwrap();
             let c = is_mptcp(&client).unwrap();
             let why = logged("MPTCP sockets refuse");
-            eprintln!("prefer with ttl: client MPTCP {c}; log: {why:?}");
+            let seen = *seen.lock().unwrap();
+            eprintln!("prefer with ttl: client MPTCP {c}, hook saw {seen:?}; log: {why:?}");
             assert!(!c);
+            assert_eq!(seen, Some(Protocol::Default));
             assert!(why.iter().any(|l| l.contains("ttl (IP_TTL)")), "{why:?}");
             let err = ConnectorBuilder::new()
                 .mptcp(Mptcp::Require)
