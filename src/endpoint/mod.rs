@@ -30,12 +30,12 @@ macro_rules! stream_of_either_family {
         impl $name {
             $(#[$peer_doc])*
             pub fn peer_addr(&self) -> std::io::Result<$crate::Address> {
-                each!($name, self, s => s.peer_addr().map($crate::endpoint::stream::Shown::shown))
+                each!($name, self, s => s.peer_addr().map($crate::endpoint::stream::IntoAddress::into_address))
             }
 
             $(#[$local_doc])*
             pub fn local_addr(&self) -> std::io::Result<$crate::Address> {
-                each!($name, self, s => s.local_addr().map($crate::endpoint::stream::Shown::shown))
+                each!($name, self, s => s.local_addr().map($crate::endpoint::stream::IntoAddress::into_address))
             }
         }
     };

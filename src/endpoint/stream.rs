@@ -239,21 +239,21 @@ pub(crate) fn unix_address(addr: &std::os::unix::net::SocketAddr) -> Address {
     }
 }
 
-/// A socket address as the crate shows it, whichever family it is of.
-pub(crate) trait Shown {
+/// A socket address of either family as the crate's [`Address`].
+pub(crate) trait IntoAddress {
     /// The [`Address`] this socket address is.
-    fn shown(self) -> Address;
+    fn into_address(self) -> Address;
 }
 
-impl Shown for std::net::SocketAddr {
-    fn shown(self) -> Address {
+impl IntoAddress for std::net::SocketAddr {
+    fn into_address(self) -> Address {
         Address::Inet(self)
     }
 }
 
 #[cfg(unix)]
-impl Shown for std::os::unix::net::SocketAddr {
-    fn shown(self) -> Address {
+impl IntoAddress for std::os::unix::net::SocketAddr {
+    fn into_address(self) -> Address {
         unix_address(&self)
     }
 }

@@ -17,7 +17,7 @@ use ::tokio::net::{TcpListener, TcpStream};
 use ::tokio::net::{UnixListener, UnixStream};
 
 #[cfg(unix)]
-use super::stream::Shown;
+use super::stream::IntoAddress;
 use crate::Address;
 
 /// A tokio listener of either family, from
@@ -351,8 +351,8 @@ impl AsyncWrite for AsyncStream {
 }
 
 #[cfg(unix)]
-impl Shown for ::tokio::net::unix::SocketAddr {
-    fn shown(self) -> Address {
-        std::os::unix::net::SocketAddr::from(self).shown()
+impl IntoAddress for ::tokio::net::unix::SocketAddr {
+    fn into_address(self) -> Address {
+        std::os::unix::net::SocketAddr::from(self).into_address()
     }
 }

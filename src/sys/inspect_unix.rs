@@ -47,21 +47,21 @@ unsafe fn getsockopt_into<T>(
 /// What `getsockopt(SO_PEERCRED)` fills in: the peer's user, group and
 /// process.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-type PeerCred = libc::ucred;
+type RawPeerCred = libc::ucred;
 #[cfg(target_os = "openbsd")]
-type PeerCred = libc::sockpeercred;
+type RawPeerCred = libc::sockpeercred;
 
 /// The credentials of a Unix socket's peer: `getsockopt(SO_PEERCRED)`
 /// (`ucred` on Linux, `sockpeercred` on OpenBSD).
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "openbsd"))]
 #[allow(unsafe_code)]
 pub(crate) fn peer_ids(socket: &Socket) -> io::Result<PeerIds> {
-    let mut cred = PeerCred {
+    let mut cred = RawPeerCred {
         pid: 0,
         uid: 0,
         gid: 0,
     };
-    // SAFETY: `PeerCred` is three integers; any bits are a valid value.
+    // SAFETY: `RawPeerCred` is three integers; any bits are a valid value.
     unsafe { getsockopt_into(socket, libc::SOL_SOCKET, libc::SO_PEERCRED, &mut cred) }?;
     Ok(PeerIds {
         uid: cred.uid,
