@@ -87,6 +87,16 @@ macro_rules! table {
                 &self,
                 acts: impl Fn(Applies) -> bool,
             ) -> Result<Option<&'static Decl>> {
+                // First one straight line of tests (`|`, not `||`): is any
+                // option given that has a value check or does not act
+                // here? Usually none is, and the walk below is skipped.
+                let any = false $(
+                    | (self.$field.is_some()
+                        & (table!(@checked $($cv)?) | !acts(decl::$field.applies)))
+                )*;
+                if !any {
+                    return Ok(None);
+                }
                 let mut refused = None;
                 $(
                     if self.$field.is_some() {
@@ -170,6 +180,8 @@ macro_rules! table {
         let $shv = $value;
         debug!(target: $target, "set {} ({}) for {}", $name, $show, $addr)
     }};
+    (@checked) => { false };
+    (@checked $cv:ident) => { true };
     (@v6 $name:literal) => { $name };
     (@v6 $name:literal, $v6:literal) => { $v6 };
 }
