@@ -87,12 +87,12 @@ macro_rules! table {
                 &self,
                 acts: impl Fn(Applies) -> bool,
             ) -> Result<Option<&'static Decl>> {
-                // First one straight line of tests (`|`, not `||`): is any
-                // option given that has a value check or does not act
-                // here? Usually none is, and the walk below is skipped.
+                // First one short line of tests: is any option given that
+                // has a value check or does not act here? Usually none is,
+                // and the walk below is skipped.
                 let any = false $(
-                    | (self.$field.is_some()
-                        & (table!(@checked $($cv)?) | !acts(decl::$field.applies)))
+                    || ((table!(@checked $($cv)?) || !acts(decl::$field.applies))
+                        && self.$field.is_some())
                 )*;
                 if !any {
                     return Ok(None);
