@@ -263,6 +263,7 @@ pub enum Mptcp {
 /// refuse (see [`refused_by_mptcp`]), make a plain socket instead, with a
 /// `debug` line on `target` naming `addr`.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub(crate) fn open_socket(
     domain: Domain,
     os_type: socket2::Type,
@@ -273,17 +274,41 @@ pub(crate) fn open_socket(
     addr: &crate::Address,
     options: &crate::options::Settings,
 ) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
-    let plain = |protocol: Protocol| {
-        socket2::Socket::new(domain.to_socket2(), os_type, protocol.to_socket2())
-            .map(|socket| (socket, protocol))
-            .map_err(|error| (protocol, error))
-    };
+    // The common case, MPTCP off, is one test before `socket(2)`.
+    if mptcp == Mptcp::Off {
+        return plain_socket(domain, os_type, protocol);
+    }
+    open_maybe_mptcp(domain, os_type, ty, protocol, mptcp, target, addr, options)
+}
+
+/// `socket(2)` with `protocol` as given.
+#[inline]
+fn plain_socket(
+    domain: Domain,
+    os_type: socket2::Type,
+    protocol: Protocol,
+) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
+    match socket2::Socket::new(domain.to_socket2(), os_type, protocol.to_socket2()) {
+        Ok(socket) => Ok((socket, protocol)),
+        Err(error) => Err((protocol, error)),
+    }
+}
+
+/// [`open_socket`] when `mptcp` is `Prefer` or `Require`.
+#[allow(clippy::too_many_arguments)]
+fn open_maybe_mptcp(
+    domain: Domain,
+    os_type: socket2::Type,
+    ty: Type,
+    protocol: Protocol,
+    mptcp: Mptcp,
+    target: &'static str,
+    addr: &crate::Address,
+    options: &crate::options::Settings,
+) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
+    let plain = |protocol: Protocol| plain_socket(domain, os_type, protocol);
     let inet = matches!(domain, Domain::Ipv4 | Domain::Ipv6);
-    if mptcp == Mptcp::Off
-        || !inet
-        || ty != Type::Stream
-        || !matches!(protocol, Protocol::Default | Protocol::Tcp)
-    {
+    if !inet || ty != Type::Stream || !matches!(protocol, Protocol::Default | Protocol::Tcp) {
         return plain(protocol);
     }
     if !crate::platform::has::LINUX_ONLY {

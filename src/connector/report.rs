@@ -99,7 +99,7 @@ impl ConnectorBuilder {
         addrs: &[SocketAddr],
         reporting: bool,
     ) -> Result<(TcpStream, ConnectReport)> {
-        let mut tried = OneAtATime::new(target.to_string(), began, reporting);
+        let mut tried = OneAtATime::new(target, began, reporting);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = Instant::now();
             let made = self.attempt(addr, Type::Stream, IoMode::Blocking);
@@ -114,18 +114,26 @@ impl ConnectorBuilder {
 /// The attempts of a connect that tries its addresses one after another,
 /// blocking or async: each one's error, and with `reporting` each one in
 /// the report.
-pub(crate) struct OneAtATime {
-    target: String,
+pub(crate) struct OneAtATime<S> {
+    /// What the user asked to reach, shown only in a report or an error.
+    target: S,
     reporting: bool,
     errors: Vec<crate::Error>,
     /// The report, left empty without `reporting`.
     pub(crate) report: ConnectReport,
 }
 
-impl OneAtATime {
-    pub(crate) fn new(target: String, began: Instant, reporting: bool) -> OneAtATime {
+impl<S: std::fmt::Display> OneAtATime<S> {
+    /// Nothing is formatted here without `reporting`: a connect that
+    /// succeeds and reports nothing shows its target nowhere.
+    pub(crate) fn new(target: S, began: Instant, reporting: bool) -> OneAtATime<S> {
+        let shown = if reporting {
+            target.to_string()
+        } else {
+            String::new()
+        };
         OneAtATime {
-            report: ConnectReport::new(target.clone(), began),
+            report: ConnectReport::new(shown, began),
             target,
             reporting,
             errors: Vec::new(),
@@ -158,7 +166,7 @@ impl OneAtATime {
     /// [`resolve::failure`] folds it and, with `reporting`, carrying the
     /// report.
     pub(crate) fn failure(self) -> crate::Error {
-        let err = resolve::failure(self.target, self.errors);
+        let err = resolve::failure(self.target.to_string(), self.errors);
         if self.reporting {
             self.report.attach(err, true)
         } else {

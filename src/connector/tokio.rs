@@ -204,7 +204,7 @@ impl ConnectorBuilder {
             return race(self, attempts, None).await;
         }
         // One address at a time, each recorded as it ends.
-        let mut tried = OneAtATime::new(target.to_string(), began, reporting);
+        let mut tried = OneAtATime::new(target, began, reporting);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = std::time::Instant::now();
             let made = race(self, Attempts::new(self, target, &[addr]), None)

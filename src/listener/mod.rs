@@ -789,6 +789,7 @@ impl ListenerBuilder {
 
     /// Checks the configuration of a listening socket at `place` before any
     /// system call, and gives the backlog as `listen(2)` takes it.
+    #[inline]
     pub(crate) fn validate_listen(&self, place: Place<'_>) -> Result<i32> {
         self.opts.validate(Type::Stream, place)?;
         self.backlog_int()

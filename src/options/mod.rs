@@ -93,18 +93,6 @@ impl Applies {
         }
     }
 
-    /// Whether these include sockets of `domain`: a Unix socket is of
-    /// neither IP family, and no family check refuses it.
-    pub(crate) fn family(self, domain: Domain) -> bool {
-        match domain {
-            Domain::Ipv4 => self.v4,
-            Domain::Ipv6 => self.v6,
-            #[cfg(unix)]
-            Domain::Unix => true,
-        }
-    }
-
-    /// The same sockets, IPv4 only.
     pub(crate) const fn v4_only(self) -> Applies {
         Applies { v6: false, ..self }
     }
@@ -278,7 +266,21 @@ impl Options {
                 what: "multipath TCP (IPPROTO_MPTCP)",
             });
         }
-        self.set.validate()?;
+        let stream = implied.is_connection_oriented();
+        let transport = match place {
+            Place::Inet if stream => TransportKind::Tcp,
+            Place::Inet => TransportKind::Udp,
+            #[cfg(unix)]
+            Place::Unix(_) if stream => TransportKind::UnixStream,
+            #[cfg(unix)]
+            Place::Unix(_) => TransportKind::UnixDatagram,
+            #[cfg(not(unix))]
+            Place::Never(_) => unreachable!("no Unix paths on this platform"),
+        };
+        // One walk checks the values and finds an option that does not
+        // apply; a refused value is reported before the other checks and an
+        // option that does not apply after them.
+        let refused = self.set.check_for(transport)?;
         if let Some(ka) = &self.set.keepalive {
             if !crate::sys::KEEPALIVE_DETAILS && (ka.interval.is_some() || ka.retries.is_some()) {
                 return Err(Error::Unsupported {
@@ -291,29 +293,17 @@ impl Options {
                 "exclusive_address_use (SO_EXCLUSIVEADDRUSE) and reuse_address (SO_REUSEADDR) exclude each other",
             ));
         }
-        let stream = implied.is_connection_oriented();
-        let transport = match place {
-            Place::Inet if stream => TransportKind::Tcp,
-            Place::Inet => TransportKind::Udp,
-            #[cfg(unix)]
-            Place::Unix(path) => {
-                if self.protocol != Protocol::Default {
-                    return Err(Error::invalid(format!(
-                        "protocol {} does not go with Unix path {}",
-                        self.protocol,
-                        crate::address::UnixPath(path)
-                    )));
-                }
-                if stream {
-                    TransportKind::UnixStream
-                } else {
-                    TransportKind::UnixDatagram
-                }
+        #[cfg(unix)]
+        if let Place::Unix(path) = place {
+            if self.protocol != Protocol::Default {
+                return Err(Error::invalid(format!(
+                    "protocol {} does not go with Unix path {}",
+                    self.protocol,
+                    crate::address::UnixPath(path)
+                )));
             }
-            #[cfg(not(unix))]
-            Place::Never(_) => unreachable!("no Unix paths on this platform"),
-        };
-        match self.set.not_for_transport(transport) {
+        }
+        match refused {
             None => Ok(()),
             Some(decl) => {
                 // Formatted only for the error: a build that passes allocates nothing here.

@@ -74,22 +74,51 @@ macro_rules! table {
         const DECLS: &[&Decl] = &[$(&decl::$field),*];
 
         impl Settings {
-            /// Checks each value given, before any system call: the first
-            /// option in table order with a refused value is the error.
-            pub(crate) fn validate(&self) -> Result<()> {
-                $($(
-                    if let Some($cv) = &self.$field {
-                        $check.map_err(Error::invalid)?;
+            /// Checks each value given, before any system call, and finds
+            /// the first option given, in table order, that `acts` says does
+            /// not act on the socket: one visit per option. The first option
+            /// in table order with a refused value is the error.
+            ///
+            /// Each caller passes a closure that reads one constant field of
+            /// [`Applies`], so that in its copy of this walk every
+            /// declaration's test folds to a constant and an option that acts
+            /// on every socket costs only its `is_some`.
+            fn check_where(
+                &self,
+                acts: impl Fn(Applies) -> bool,
+            ) -> Result<Option<&'static Decl>> {
+                // First one short line of tests: is any option given that
+                // has a value check or does not act here? Usually none is,
+                // and the walk below is skipped.
+                let any = false $(
+                    || ((table!(@checked $($cv)?) || !acts(decl::$field.applies))
+                        && self.$field.is_some())
+                )*;
+                if !any {
+                    return Ok(None);
+                }
+                let mut refused = None;
+                $(
+                    if self.$field.is_some() {
+                        $(
+                            if let Some($cv) = &self.$field {
+                                $check.map_err(Error::invalid)?;
+                            }
+                        )?
+                        if refused.is_none() && !acts(decl::$field.applies) {
+                            refused = Some(&decl::$field);
+                        }
                     }
-                )?)*
-                Ok(())
+                )*
+                Ok(refused)
             }
 
             /// The declaration of the first option given, in table order,
-            /// that `refused` refuses.
-            fn first_refused(&self, refused: impl Fn(&Decl) -> bool) -> Option<&'static Decl> {
+            /// that `acts` says does not act on the socket (as for
+            /// `check_where`, a closure reading one field of [`Applies`]).
+            fn first_refused(&self, acts: impl Fn(Applies) -> bool) -> Option<&'static Decl> {
                 $(
-                    if self.$field.is_some() && refused(&decl::$field) {
+                    if self.$field.is_some() && !acts(decl::$field.applies) {
                         return Some(&decl::$field);
                     }
                 )*
@@ -112,18 +141,21 @@ macro_rules! table {
                 )*
             }
 
-            /// Sets each option of `phase` given, in table order, with a
-            /// `debug` line for each on the log target of `side`.
-            pub(crate) fn apply(
+            /// Sets each option given whose phase `now` accepts, in table
+            /// order, with a `debug` line for each on the log target of
+            /// `side`. As `acts` in `check_where`, `now` is a closure that
+            /// compares with one constant phase, so that each copy of this
+            /// walk looks only at the options of its phase.
+            fn apply_where(
                 &self,
-                phase: Phase,
+                now: impl Fn(Phase) -> bool,
                 socket: &Socket,
                 domain: Domain,
                 addr: &Address,
                 side: Side,
             ) -> Result<()> {
                 $(
-                    if let (Phase::$phase, Some($v)) = (phase, &self.$field) {
+                    if let (true, Some($v)) = (now(Phase::$phase), &self.$field) {
                         #[allow(unused_variables, clippy::ptr_arg)]
                         fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
                             $set
@@ -148,19 +180,67 @@ macro_rules! table {
         let $shv = $value;
         debug!(target: $target, "set {} ({}) for {}", $name, $show, $addr)
     }};
+    (@checked) => { false };
+    (@checked $cv:ident) => { true };
     (@v6 $name:literal) => { $name };
     (@v6 $name:literal, $v6:literal) => { $v6 };
 }
 
+// `transport`, `domain` and `phase` are matched before each walk, so that
+// each arm's walk reads constants only (see `check_where`).
 impl Settings {
+    /// Checks each value given, before any system call, and gives the first
+    /// option given that does not apply to `transport`.
+    pub(crate) fn check_for(&self, transport: TransportKind) -> Result<Option<&'static Decl>> {
+        match transport {
+            TransportKind::Tcp => self.check_where(|a| a.tcp),
+            TransportKind::Udp => self.check_where(|a| a.udp),
+            #[cfg(unix)]
+            TransportKind::UnixStream => self.check_where(|a| a.unix_stream),
+            #[cfg(unix)]
+            TransportKind::UnixDatagram => self.check_where(|a| a.unix_datagram),
+        }
+    }
+
     /// The first option given that does not apply to `transport`.
     pub(crate) fn not_for_transport(&self, transport: TransportKind) -> Option<&'static Decl> {
-        self.first_refused(|decl| !decl.applies.to(transport))
+        match transport {
+            TransportKind::Tcp => self.first_refused(|a| a.tcp),
+            TransportKind::Udp => self.first_refused(|a| a.udp),
+            #[cfg(unix)]
+            TransportKind::UnixStream => self.first_refused(|a| a.unix_stream),
+            #[cfg(unix)]
+            TransportKind::UnixDatagram => self.first_refused(|a| a.unix_datagram),
+        }
     }
 
     /// The first option given that does not apply to sockets of `domain`.
     pub(crate) fn not_for_family(&self, domain: Domain) -> Option<&'static Decl> {
-        self.first_refused(|decl| !decl.applies.family(domain))
+        match domain {
+            Domain::Ipv4 => self.first_refused(|a| a.v4),
+            Domain::Ipv6 => self.first_refused(|a| a.v6),
+            #[cfg(unix)]
+            Domain::Unix => None,
+        }
+    }
+
+    /// Sets each option of `phase` given, in table order, with a `debug`
+    /// line for each on the log target of `side`.
+    pub(crate) fn apply(
+        &self,
+        phase: Phase,
+        socket: &Socket,
+        domain: Domain,
+        addr: &Address,
+        side: Side,
+    ) -> Result<()> {
+        match phase {
+            Phase::Fresh => self.apply_where(|p| p == Phase::Fresh, socket, domain, addr, side),
+            Phase::Bound => self.apply_where(|p| p == Phase::Bound, socket, domain, addr, side),
+            Phase::Connected => {
+                self.apply_where(|p| p == Phase::Connected, socket, domain, addr, side)
+            }
+        }
     }
 }
 
@@ -593,15 +673,55 @@ mod tests {
     #[test]
     fn checks_report_the_first_option_in_table_order() {
         let mut set = Settings::default();
-        assert!(set.validate().is_ok());
+        assert!(matches!(set.check_for(TransportKind::Udp), Ok(None)));
         assert!(set.not_for_transport(TransportKind::Udp).is_none());
         // Written in the reverse of table order: the first in the table is reported.
         set.ttl = Some(0);
         set.send_buffer_size = Some(0);
-        let err = set.validate().unwrap_err().to_string();
+        let err = set.check_for(TransportKind::Tcp).unwrap_err().to_string();
         assert!(err.contains("send_buffer_size (SO_SNDBUF)"), "{err}");
 
+        // A refused value comes first, even after an option that does not
+        // apply: nodelay is before tcp_mss in the table.
+        set.ttl = None;
+        set.send_buffer_size = None;
         set.nodelay = Some(true);
+        set.tcp_mss = Some(0);
+        let err = set.check_for(TransportKind::Udp).unwrap_err().to_string();
+        assert!(err.contains("tcp_mss (TCP_MAXSEG)"), "{err}");
+        set.tcp_mss = None;
+
+        // The walk for each transport and the one without value checks agree.
+        set.multicast_ttl = Some(1);
+        set.linger = Some(None);
+        let kinds = [
+            TransportKind::Tcp,
+            TransportKind::Udp,
+            #[cfg(unix)]
+            TransportKind::UnixStream,
+            #[cfg(unix)]
+            TransportKind::UnixDatagram,
+        ];
+        let refused: Vec<_> = kinds
+            .iter()
+            .map(|k| set.check_for(*k).ok().flatten().map(|d| d.setter))
+            .collect();
+        let expected = [
+            Some("multicast_ttl"),
+            Some("nodelay"),
+            #[cfg(unix)]
+            Some("nodelay"),
+            #[cfg(unix)]
+            Some("nodelay"),
+        ];
+        assert_eq!(refused, expected);
+        for kind in kinds {
+            let checked = set.check_for(kind).ok().flatten().map(|d| d.setter);
+            assert_eq!(checked, set.not_for_transport(kind).map(|d| d.setter));
+        }
+        assert!(matches!(set.check_for(TransportKind::Tcp), Ok(Some(_))));
+        set.multicast_ttl = None;
+        set.linger = None;
         let not_udp = set.not_for_transport(TransportKind::Udp).map(|d| d.setter);
         assert_eq!(not_udp, Some("nodelay"));
         assert!(set.not_for_transport(TransportKind::Tcp).is_none());
