@@ -4,7 +4,7 @@
 //!
 //! Each function takes a stream of any kind this crate knows: std's, tokio's
 //! (with the `tokio` feature) or an endpoint's [`Stream`](crate::Stream) /
-//! [`AsyncStream`](crate::AsyncStream), through the sealed traits
+//! `AsyncStream` (`tokio` feature), through the sealed traits
 //! [`UnixConnection`] and [`TcpConnection`].
 
 mod mptcp;
@@ -32,7 +32,7 @@ use socket2::SockRef;
 /// A connected TCP stream the inspection functions take: std's
 /// [`TcpStream`](std::net::TcpStream), tokio's (with the `tokio` feature),
 /// and an endpoint's [`Stream`](crate::Stream) or
-/// [`AsyncStream`](crate::AsyncStream) (which fail with
+/// `AsyncStream` (`tokio` feature) (which fail with
 /// [`Error::InvalidConfig`] when they hold a Unix stream).
 ///
 /// Sealed: implemented by this crate only.
@@ -57,7 +57,7 @@ pub trait TcpConnection: sealed::Tcp {}
 /// A connected Unix stream [`peer_cred`] takes: std's
 /// [`UnixStream`](std::os::unix::net::UnixStream), tokio's (with the
 /// `tokio` feature), and an endpoint's [`Stream`](crate::Stream) or
-/// [`AsyncStream`](crate::AsyncStream) (which fail with
+/// `AsyncStream` (`tokio` feature) (which fail with
 /// [`Error::InvalidConfig`] when they hold a TCP stream).
 ///
 /// Sealed: implemented by this crate only.

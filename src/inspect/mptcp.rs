@@ -10,7 +10,7 @@ use super::TcpConnection;
 ///
 /// Takes std's [`TcpStream`](std::net::TcpStream), tokio's (with the
 /// `tokio` feature), or an endpoint's [`Stream`](crate::Stream) or
-/// [`AsyncStream`](crate::AsyncStream) (see [`TcpConnection`]).
+/// `AsyncStream` (`tokio` feature) (see [`TcpConnection`]).
 ///
 /// Maps to `getsockopt(SOL_MPTCP, MPTCP_INFO)` on Linux 5.16 and later
 /// (answered on an MPTCP connection, `EOPNOTSUPP` once it fell back),

@@ -90,7 +90,7 @@ impl PeerCred {
 ///
 /// Takes std's [`UnixStream`](std::os::unix::net::UnixStream), tokio's
 /// (with the `tokio` feature), or an endpoint's [`Stream`](crate::Stream)
-/// or [`AsyncStream`](crate::AsyncStream) (see [`UnixConnection`]).
+/// or `AsyncStream` (`tokio` feature) (see [`UnixConnection`]).
 ///
 /// Maps to `getsockopt(SOL_SOCKET, SO_PEERCRED)` on Linux, Android and
 /// OpenBSD; `getpeereid(3)` on macOS, iOS, FreeBSD, DragonFly and NetBSD,

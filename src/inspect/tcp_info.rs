@@ -170,7 +170,7 @@ impl TcpInfo {
 ///
 /// Takes std's [`TcpStream`](std::net::TcpStream), tokio's (with the
 /// `tokio` feature), or an endpoint's [`Stream`](crate::Stream) or
-/// [`AsyncStream`](crate::AsyncStream) (see [`TcpConnection`]).
+/// `AsyncStream` (`tokio` feature) (see [`TcpConnection`]).
 ///
 /// Maps to `getsockopt(IPPROTO_TCP, TCP_INFO)` on Linux, Android and
 /// FreeBSD, `getsockopt(IPPROTO_TCP, TCP_CONNECTION_INFO)` on Apple's
