@@ -43,8 +43,12 @@ use socket2::SockRef;
 /// use sockwright::TcpConnection;
 ///
 /// fn round_trip(stream: &impl TcpConnection) -> sockwright::Result<()> {
-///     let info = sockwright::tcp_info(stream)?;
-///     println!("{:?}", info.rtt());
+///     match sockwright::tcp_info(stream) {
+///         Ok(info) => println!("{:?}", info.rtt()),
+///         // Where the OS has no such call (Wine's Windows).
+///         Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+///         Err(e) => return Err(e),
+///     }
 ///     Ok(())
 /// }
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

@@ -23,7 +23,12 @@ use crate::{Error, Result};
 /// let (mut served, _) = listener.accept()?;
 /// client.write_all(b"ping")?;
 /// served.read_exact(&mut [0; 4])?;
-/// let info = sockwright::tcp_info(&client)?;
+/// let info = match sockwright::tcp_info(&client) {
+///     Ok(info) => info,
+///     // Where the OS has no such call (Wine's Windows).
+///     Err(e) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(()),
+///     Err(e) => return Err(e.into()),
+/// };
 /// println!("{info:?}");
 /// # #[cfg(target_os = "linux")]
 /// assert!(info.rtt().is_some());
@@ -42,7 +47,12 @@ macro_rules! figure_example {
             "```\n",
             "let listener = std::net::TcpListener::bind(\"127.0.0.1:0\")?;\n",
             "let stream = std::net::TcpStream::connect(listener.local_addr()?)?;\n",
-            "let info = sockwright::tcp_info(&stream)?;\n",
+            "let info = match sockwright::tcp_info(&stream) {\n",
+            "    Ok(info) => info,\n",
+            "    // Where the OS has no such call (Wine's Windows).\n",
+            "    Err(e) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(()),\n",
+            "    Err(e) => return Err(e.into()),\n",
+            "};\n",
             "println!(\"{:?}\", info.",
             stringify!($method),
             "());\n",
@@ -195,9 +205,15 @@ impl TcpInfo {
 /// ```
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
 /// let stream = std::net::TcpStream::connect(listener.local_addr()?)?;
-/// let info = sockwright::tcp_info(&stream)?;
-/// if let Some(rtt) = info.rtt() {
-///     println!("round trip {rtt:?}");
+/// match sockwright::tcp_info(&stream) {
+///     Ok(info) => {
+///         if let Some(rtt) = info.rtt() {
+///             println!("round trip {rtt:?}");
+///         }
+///     }
+///     // Where the OS has no such call (Wine's Windows).
+///     Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+///     Err(e) => return Err(e.into()),
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
