@@ -103,3 +103,43 @@ pub fn run_inside(test: &str, network: bool, file: &Path, target: &str) {
         "the checks inside the namespaces failed"
     );
 }
+
+/// Runs `case` on a new thread in a network namespace of its own
+/// (`unshare(CLONE_NEWNET)` moves that thread alone, and the namespace ends
+/// with it), with loopback up and `sysctl` (a file under `/proc/sys` and
+/// its value) written there first; `None`, with the reason on stderr,
+/// where that cannot be done here (not root, no `ip`, a kernel without the
+/// sysctl).
+pub fn on_own_netns_thread<T: Send + 'static>(
+    sysctl: (&'static str, String),
+    case: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    std::thread::spawn(move || {
+        // SAFETY: unshare takes flags only; it moves this thread alone into
+        // a new network namespace, which ends with the thread.
+        #[allow(unsafe_code)]
+        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            eprintln!(
+                "skipped: unshare(CLONE_NEWNET): {} (needs root)",
+                std::io::Error::last_os_error()
+            );
+            return None;
+        }
+        // A child inherits this thread's namespace.
+        let up = Command::new("ip")
+            .args(["link", "set", "lo", "up"])
+            .status();
+        if !matches!(up, Ok(s) if s.success()) {
+            eprintln!("skipped: `ip link set lo up` in the namespace: {up:?}");
+            return None;
+        }
+        let (file, value) = sysctl;
+        if let Err(e) = std::fs::write(file, &value) {
+            eprintln!("skipped: write {value} to {file}: {e}");
+            return None;
+        }
+        Some(case())
+    })
+    .join()
+    .unwrap()
+}

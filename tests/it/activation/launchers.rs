@@ -20,23 +20,7 @@ use crate::util::hello::{reserve_port, Running, PROGRAM_LIMIT, SERVER_OUTPUT};
 use sockwright::hello::{CLIENT_GREETING, SERVER_GREETING};
 use sockwright::ListenerBuilder;
 
-/// Whether `systemd-socket-activate` runs here; says why not when it does not.
-fn have_activate() -> bool {
-    match Command::new("systemd-socket-activate")
-        .arg("--version")
-        .output()
-    {
-        Ok(out) if out.status.success() => true,
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "systemd-socket-activate must run under CI: {other:?}"
-            );
-            eprintln!("skipped: systemd-socket-activate cannot run here ({other:?}); Debian package systemd");
-            false
-        }
-    }
-}
+use super::have_activate;
 
 /// `systemd-socket-activate -l 127.0.0.1:PORT [--fdname=NAME] PROGRAM...`,
 /// once it listens; retried with a fresh port when the reserved one was

@@ -52,6 +52,27 @@ mod netns {
             .collect()
     }
 
+    /// A listener made with `listen` on 127.0.0.1, its address, and whether
+    /// each end of a connection to it made with `connect` runs MPTCP
+    /// (client, accepted stream).
+    fn connected(
+        listen: Mptcp,
+        connect: Mptcp,
+    ) -> (std::net::TcpListener, std::net::SocketAddr, bool, bool) {
+        let listener = ListenerBuilder::new()
+            .mptcp(listen)
+            .listen("127.0.0.1:0")
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = ConnectorBuilder::new()
+            .mptcp(connect)
+            .connect(addr)
+            .unwrap();
+        let (served, _) = listener.accept().unwrap();
+        let ends = (is_mptcp(&client).unwrap(), is_mptcp(&served).unwrap());
+        (listener, addr, ends.0, ends.1)
+    }
+
     /// Runs `case` on a new thread in a new network namespace with loopback up
     /// and `net.mptcp.enabled` set to `enabled`; `None` (with the reason on
     /// stderr) where that cannot be done here.
@@ -59,34 +80,11 @@ mod netns {
         enabled: bool,
         case: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
-        std::thread::spawn(move || {
-            // SAFETY: unshare takes flags only; it moves this thread alone into
-            // a new network namespace, which ends with the thread.
-            #[allow(unsafe_code)]
-            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-                eprintln!(
-                    "skipped: unshare(CLONE_NEWNET): {} (needs root)",
-                    std::io::Error::last_os_error()
-                );
-                return None;
-            }
-            // A child inherits this thread's namespace.
-            let up = std::process::Command::new("ip")
-                .args(["link", "set", "lo", "up"])
-                .status();
-            if !matches!(up, Ok(s) if s.success()) {
-                eprintln!("skipped: `ip link set lo up` in the namespace: {up:?}");
-                return None;
-            }
-            let sysctl = "/proc/sys/net/mptcp/enabled";
-            if let Err(e) = std::fs::write(sysctl, if enabled { "1" } else { "0" }) {
-                eprintln!("skipped: write {sysctl}: {e} (a kernel without MPTCP?)");
-                return None;
-            }
-            Some(case())
-        })
-        .join()
-        .unwrap()
+        let value = if enabled { "1" } else { "0" };
+        crate::util::namespace::on_own_netns_thread(
+            ("/proc/sys/net/mptcp/enabled", value.to_owned()),
+            case,
+        )
     }
 
     /// A `configure` hook that records the protocol its socket says, and
@@ -112,17 +110,7 @@ mod netns {
         }
         install_log();
         let Some(()) = in_netns(false, || {
-            let listener = ListenerBuilder::new()
-                .mptcp(Mptcp::Prefer)
-                .listen("127.0.0.1:0")
-                .unwrap();
-            let addr = listener.local_addr().unwrap();
-            let client = ConnectorBuilder::new()
-                .mptcp(Mptcp::Prefer)
-                .connect(addr)
-                .unwrap();
-            let (served, _) = listener.accept().unwrap();
-            let (c, s) = (is_mptcp(&client).unwrap(), is_mptcp(&served).unwrap());
+            let (_listener, addr, c, s) = connected(Mptcp::Prefer, Mptcp::Prefer);
             eprintln!("net.mptcp.enabled=0, prefer: client MPTCP {c}, server MPTCP {s}");
             assert!(!c && !s);
             let why = logged("plain TCP for");
@@ -173,17 +161,7 @@ mod netns {
         }
         install_log();
         let Some(()) = in_netns(true, || {
-            let listener = ListenerBuilder::new()
-                .mptcp(Mptcp::Require)
-                .listen("127.0.0.1:0")
-                .unwrap();
-            let addr = listener.local_addr().unwrap();
-            let client = ConnectorBuilder::new()
-                .mptcp(Mptcp::Prefer)
-                .connect(addr)
-                .unwrap();
-            let (served, _) = listener.accept().unwrap();
-            let (c, s) = (is_mptcp(&client).unwrap(), is_mptcp(&served).unwrap());
+            let (listener, addr, c, s) = connected(Mptcp::Require, Mptcp::Prefer);
             eprintln!("net.mptcp.enabled=1, prefer to require: client MPTCP {c}, server MPTCP {s}");
             assert!(c && s);
 

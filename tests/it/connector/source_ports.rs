@@ -23,31 +23,13 @@ fn in_netns<T: Send + 'static>(
     high: u16,
     case: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    std::thread::spawn(move || {
-        // SAFETY: unshare takes flags only; it moves this thread alone into
-        // a new network namespace, which ends with the thread.
-        #[allow(unsafe_code)]
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-            eprintln!(
-                "skipped: unshare(CLONE_NEWNET): {} (needs root)",
-                io::Error::last_os_error()
-            );
-            return None;
-        }
-        // A child inherits this thread's namespace.
-        let up = std::process::Command::new("ip")
-            .args(["link", "set", "lo", "up"])
-            .status();
-        if !matches!(up, Ok(s) if s.success()) {
-            eprintln!("skipped: `ip link set lo up` in the namespace: {up:?}");
-            return None;
-        }
-        let range = "/proc/sys/net/ipv4/ip_local_port_range";
-        std::fs::write(range, format!("{low} {high}")).unwrap();
-        Some(case())
-    })
-    .join()
-    .unwrap()
+    crate::util::namespace::on_own_netns_thread(
+        (
+            "/proc/sys/net/ipv4/ip_local_port_range",
+            format!("{low} {high}"),
+        ),
+        case,
+    )
 }
 
 /// Two listeners on 127.0.0.1, on ports outside the ephemeral range, with
