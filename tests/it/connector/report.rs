@@ -118,9 +118,7 @@ fn the_report_of_a_name_shows_both_lookups() {
         return;
     };
     let live = live.local_addr().unwrap();
-    let resolver = StaticResolver::new()
-        .insert("dual.test", hole.addr.ip())
-        .insert("dual.test", live.ip());
+    let resolver = dual_test(hole.addr, live);
     let (_stream, report) = ConnectorBuilder::new()
         .resolver(resolver)
         .connect_timeout(Duration::from_secs(5))
@@ -153,14 +151,8 @@ fn the_async_twin_reports_the_same_race() {
         return;
     };
     let live = live.local_addr().unwrap();
-    let resolver = StaticResolver::new()
-        .insert("dual.test", hole.addr.ip())
-        .insert("dual.test", live.ip());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (_stream, report) = rt
+    let resolver = dual_test(hole.addr, live);
+    let (_stream, report) = crate::util::current_thread()
         .block_on(
             ConnectorBuilder::new()
                 .resolver(resolver)
@@ -171,6 +163,13 @@ fn the_async_twin_reports_the_same_race() {
     eprintln!("{report}");
     assert_eq!(report.lookups().len(), 2);
     check_race(&report, hole.addr, live);
+}
+
+/// A resolver that answers `dual.test` with the black hole and the live address.
+fn dual_test(hole: SocketAddr, live: SocketAddr) -> StaticResolver {
+    StaticResolver::new()
+        .insert("dual.test", hole.ip())
+        .insert("dual.test", live.ip())
 }
 
 /// Two ports nobody listens on (bound, then closed).
