@@ -135,7 +135,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 len += n;
                 last_data = Some(now);
                 let got = &buf[..len.min(framer.limit())];
-                framer.received(&rules, len, got, now)
+                framer.received(&rules, len, got, || now)
             }
             Event::Wait(pause) => {
                 now = now.checked_add(*pause).unwrap_or(now);

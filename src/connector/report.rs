@@ -67,7 +67,8 @@ impl ConnectorBuilder {
         self.validate_inet(Type::Stream)?;
         let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
-        let began = Instant::now();
+        // Read only for a report: a plain connect reads no clock.
+        let began = reporting.then(Instant::now);
         if let Some(by) = self.by_name(&addr, Type::Stream) {
             if by.race {
                 return race::blocking::connect_name(
@@ -81,27 +82,27 @@ impl ConnectorBuilder {
             }
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
-            return self.one_at_a_time(target, began, &addrs, reporting);
+            return self.one_at_a_time(target, began, &addrs);
         }
         resolve::resolve_then(target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
                 return race::blocking::connect(self, target, addrs, reporting);
             }
-            self.one_at_a_time(target, began, addrs, reporting)
+            self.one_at_a_time(target, began, addrs)
         })
     }
 
-    /// Tries `addrs` one after another, as `connect` does without a race.
+    /// Tries `addrs` one after another, as `connect` does without a race,
+    /// reporting when `began` is given.
     fn one_at_a_time(
         &self,
         target: resolve::UserTarget<'_>,
-        began: Instant,
+        began: Option<Instant>,
         addrs: &[SocketAddr],
-        reporting: bool,
     ) -> Result<(TcpStream, ConnectReport)> {
-        let mut tried = OneAtATime::new(target, began, reporting);
+        let mut tried = OneAtATime::new(target, began);
         for (index, &addr) in addrs.iter().enumerate() {
-            let started = Instant::now();
+            let started = tried.clock();
             let made = self.attempt(addr, Type::Stream, IoMode::Blocking);
             if let Some(socket) = tried.ended(index, addr, started, made) {
                 return Ok((socket.into(), tried.report));
@@ -124,32 +125,40 @@ pub(crate) struct OneAtATime<S> {
 }
 
 impl<S: std::fmt::Display> OneAtATime<S> {
-    /// Nothing is formatted here without `reporting`: a connect that
-    /// succeeds and reports nothing shows its target nowhere.
-    pub(crate) fn new(target: S, began: Instant, reporting: bool) -> OneAtATime<S> {
+    /// Reporting when `began` is given. Nothing is formatted here without a
+    /// report: a connect that succeeds and reports nothing shows its target
+    /// nowhere, and reads the clock nowhere.
+    pub(crate) fn new(target: S, began: Option<Instant>) -> OneAtATime<S> {
+        let reporting = began.is_some();
         let shown = if reporting {
             target.to_string()
         } else {
             String::new()
         };
         OneAtATime {
-            report: ConnectReport::new(shown, began),
+            report: ConnectReport::starting(shown, began),
             target,
             reporting,
             errors: Vec::new(),
         }
     }
 
+    /// The start of an attempt, for the report: `None` without one.
+    pub(crate) fn clock(&self) -> Option<Instant> {
+        self.reporting.then(Instant::now)
+    }
+
     /// Takes in the end of the attempt `index` at `addr`, begun at
-    /// `started`: what it made, or `None` after keeping its error.
+    /// `started` (as [`clock`](Self::clock) gave it): what it made, or
+    /// `None` after keeping its error.
     pub(crate) fn ended<T>(
         &mut self,
         index: usize,
         addr: SocketAddr,
-        started: Instant,
+        started: Option<Instant>,
         made: Result<T>,
     ) -> Option<T> {
-        if self.reporting {
+        if let Some(started) = started {
             self.report.record(index, addr, started, &made);
         }
         match made {

@@ -187,7 +187,8 @@ impl ConnectorBuilder {
         self.validate_inet(Type::Stream)?;
         let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
-        let began = std::time::Instant::now();
+        // Read only for a report, as in the blocking connect.
+        let began = reporting.then(std::time::Instant::now);
         let addrs = match self.by_name(&addr, Type::Stream) {
             Some(by) if by.race => {
                 running(&target)?;
@@ -204,9 +205,9 @@ impl ConnectorBuilder {
             return race(self, attempts, None).await;
         }
         // One address at a time, each recorded as it ends.
-        let mut tried = OneAtATime::new(target, began, reporting);
+        let mut tried = OneAtATime::new(target, began);
         for (index, &addr) in addrs.iter().enumerate() {
-            let started = std::time::Instant::now();
+            let started = tried.clock();
             let made = race(self, Attempts::new(self, target, &[addr]), None)
                 .await
                 .map(|(stream, _)| stream);

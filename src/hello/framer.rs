@@ -13,8 +13,10 @@
 //!   in the worker's readiness wait with a timer at [`Framer::until`].
 //!
 //! The framer never reads the clock: every call that depends on time takes
-//! the instant as an argument, so its tests (and the `hello_receive` fuzz
-//! target, which sees it under `cfg(fuzzing)`) run with made-up instants.
+//! the instant as an argument (or, for [`Framer::received`], a function
+//! that gives it, called only when the verdict depends on time), so its
+//! tests (and the `hello_receive` fuzz target, which sees it under
+//! `cfg(fuzzing)`) run with made-up instants.
 //!
 //! Its items are `pub` in this private module only so that the fuzz target
 //! can reach them; they are not part of the crate's API.
@@ -84,16 +86,25 @@ impl Framer {
         }
     }
 
-    /// New bytes came in at `now`: `len` bytes so far, of which `got` holds
-    /// all (or, past the [`limit`](Self::limit), the first `limit`: a
-    /// message too long is not looked at).
-    pub fn received(&mut self, rules: &Exchange, len: usize, got: &[u8], now: Instant) -> Verdict {
+    /// New bytes came in: `len` bytes so far, of which `got` holds all (or,
+    /// past the [`limit`](Self::limit), the first `limit`: a message too
+    /// long is not looked at). `now` gives the time they came in; it is
+    /// called only when the message is not complete, so that an exchange
+    /// whose first read brings the expected message reads no clock for it.
+    pub fn received(
+        &mut self,
+        rules: &Exchange,
+        len: usize,
+        got: &[u8],
+        now: impl FnOnce() -> Instant,
+    ) -> Verdict {
         if len > self.limit {
             return Verdict::Failed(too_long(self.limit));
         }
         if is_expected(rules, got) {
             return Verdict::Complete;
         }
+        let now = now();
         if self.past_deadline(now) {
             return Verdict::Failed(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -239,7 +250,7 @@ mod tests {
         /// The verdict once the bytes so far are all of `got`, at `ms`.
         fn received(&mut self, got: &[u8], ms: u32) -> Verdict {
             let now = self.at(ms);
-            self.framer.received(&self.ex, got.len(), got, now)
+            self.framer.received(&self.ex, got.len(), got, || now)
         }
 
         /// The verdict when `len` bytes came and nothing more until `ms`.
@@ -276,6 +287,21 @@ mod tests {
 
     fn completes(verdict: Verdict) {
         assert!(matches!(verdict, Verdict::Complete), "{verdict:?}");
+    }
+
+    #[test]
+    fn the_clock_is_read_only_for_a_message_still_arriving() {
+        let mut r = Receive::server();
+        let (ex, t0) = (r.ex.clone(), r.t0);
+        let mut reads = 0;
+        let mut clock = || {
+            reads += 1;
+            t0
+        };
+        let greeting = CLIENT_GREETING.as_bytes();
+        more(r.framer.received(&ex, 5, &greeting[..5], &mut clock));
+        completes(r.framer.received(&ex, greeting.len(), greeting, &mut clock));
+        assert_eq!(reads, 1, "one read, for the first five bytes only");
     }
 
     #[test]
@@ -355,7 +381,7 @@ mod tests {
         let mut r = Receive::new(server(), 8);
         assert_eq!(r.framer.limit(), 8);
         more(r.received(&[b'z'; 8], 0));
-        let nine = r.framer.received(&r.ex, 9, &[b'z'; 8], r.t0);
+        let nine = r.framer.received(&r.ex, 9, &[b'z'; 8], || r.t0);
         fails(
             nine,
             io::ErrorKind::InvalidData,

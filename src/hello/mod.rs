@@ -804,7 +804,7 @@ impl Exchange {
                     len += n;
                     trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
                     let got = room.got(len.min(framer.limit()));
-                    framer.received(self, len, got, Instant::now())
+                    framer.received(self, len, got, Instant::now)
                 }
                 // A signal: read again, but no longer than the deadline
                 // allows (a socket's read timeout would start over).

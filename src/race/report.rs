@@ -51,7 +51,9 @@ use crate::Domain;
 #[non_exhaustive]
 pub struct ConnectReport {
     target: String,
-    began: Instant,
+    /// When the connect began; `None` in the empty report of a connect that
+    /// reports nothing, which reads no clock for it.
+    began: Option<Instant>,
     lookups: Vec<LookupReport>,
     delay: Option<DelayReport>,
     attempts: Vec<AttemptReport>,
@@ -263,6 +265,13 @@ impl AttemptReport {
 impl ConnectReport {
     /// An empty report of a connect to `target` that begins at `began`.
     pub(crate) fn new(target: String, began: Instant) -> ConnectReport {
+        ConnectReport::starting(target, Some(began))
+    }
+
+    /// An empty report, as [`new`](Self::new) makes, or without `began` the
+    /// report of a connect that reports nothing: it records nothing and
+    /// stays empty.
+    pub(crate) fn starting(target: String, began: Option<Instant>) -> ConnectReport {
         ConnectReport {
             target,
             began,
@@ -275,7 +284,8 @@ impl ConnectReport {
     }
 
     fn since(&self, now: Instant) -> Duration {
-        now.saturating_duration_since(self.began)
+        self.began
+            .map_or(Duration::ZERO, |began| now.saturating_duration_since(began))
     }
 
     /// `family`'s question was asked at `now`.

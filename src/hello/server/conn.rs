@@ -88,7 +88,7 @@ impl<S: ServedStream> Conn<S> {
             let len = self.received.len();
             trace!(target: HELLO_LOG, "read {n} bytes ({len} so far)");
             self.framer
-                .received(exchange, len, &self.received, Instant::now())
+                .received(exchange, len, &self.received, Instant::now)
         };
         self.follow(exchange, verdict)
     }
