@@ -52,18 +52,22 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.connect_stream(addr, true)
+        let (stream, report) = self.connect_stream(addr, true)?;
+        Ok((
+            stream,
+            report.map_or_else(ConnectReport::empty, |report| *report),
+        ))
     }
 
     /// The connect of both [`connect`](Self::connect) and
     /// [`connect_with_report`](Self::connect_with_report). With `reporting`,
-    /// the report records each step and an error carries it; without, the
-    /// report is left empty and the error is as `connect` documents.
+    /// the report records each step, an error carries it, and it is
+    /// returned; without, there is none.
     pub(super) fn connect_stream(
         &self,
         addr: impl ToSocketAddrs,
         reporting: bool,
-    ) -> Result<(TcpStream, ConnectReport)> {
+    ) -> Result<(TcpStream, Reported)> {
         self.validate_inet(Type::Stream)?;
         let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
@@ -71,14 +75,15 @@ impl ConnectorBuilder {
         let began = reporting.then(Instant::now);
         if let Some(by) = self.by_name(&addr, Type::Stream) {
             if by.race {
-                return race::blocking::connect_name(
+                let (stream, report) = race::blocking::connect_name(
                     self,
                     target,
                     &by.name,
                     by.port,
                     &by.families,
                     reporting,
-                );
+                )?;
+                return Ok((stream, reported(report, reporting)));
             }
             let shown = target.to_string();
             let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
@@ -86,7 +91,8 @@ impl ConnectorBuilder {
         }
         resolve::resolve_then(target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
-                return race::blocking::connect(self, target, addrs, reporting);
+                let (stream, report) = race::blocking::connect(self, target, addrs, reporting)?;
+                return Ok((stream, reported(report, reporting)));
             }
             self.one_at_a_time(target, began, addrs)
         })
@@ -99,7 +105,7 @@ impl ConnectorBuilder {
         target: resolve::UserTarget<'_>,
         began: Option<Instant>,
         addrs: &[SocketAddr],
-    ) -> Result<(TcpStream, ConnectReport)> {
+    ) -> Result<(TcpStream, Reported)> {
         let mut tried = OneAtATime::new(target, began);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = tried.clock();
@@ -112,16 +118,24 @@ impl ConnectorBuilder {
     }
 }
 
+/// The report of a connect, where one was asked for: boxed, so that a
+/// connect without one moves a pointer's worth of it around, not a whole
+/// empty report.
+pub(crate) type Reported = Option<Box<ConnectReport>>;
+
+/// `report` where `reporting` asked for it.
+pub(crate) fn reported(report: ConnectReport, reporting: bool) -> Reported {
+    reporting.then(|| Box::new(report))
+}
+
 /// The attempts of a connect that tries its addresses one after another,
-/// blocking or async: each one's error, and with `reporting` each one in
-/// the report.
+/// blocking or async: each one's error, and with a report each one in it.
 pub(crate) struct OneAtATime<S> {
     /// What the user asked to reach, shown only in a report or an error.
     target: S,
-    reporting: bool,
     errors: Vec<crate::Error>,
-    /// The report, left empty without `reporting`.
-    pub(crate) report: ConnectReport,
+    /// The report, where one is asked for.
+    pub(crate) report: Reported,
 }
 
 impl<S: std::fmt::Display> OneAtATime<S> {
@@ -129,23 +143,16 @@ impl<S: std::fmt::Display> OneAtATime<S> {
     /// report: a connect that succeeds and reports nothing shows its target
     /// nowhere, and reads the clock nowhere.
     pub(crate) fn new(target: S, began: Option<Instant>) -> OneAtATime<S> {
-        let reporting = began.is_some();
-        let shown = if reporting {
-            target.to_string()
-        } else {
-            String::new()
-        };
         OneAtATime {
-            report: ConnectReport::starting(shown, began),
+            report: began.map(|began| Box::new(ConnectReport::new(target.to_string(), began))),
             target,
-            reporting,
             errors: Vec::new(),
         }
     }
 
     /// The start of an attempt, for the report: `None` without one.
     pub(crate) fn clock(&self) -> Option<Instant> {
-        self.reporting.then(Instant::now)
+        self.report.as_ref().map(|_| Instant::now())
     }
 
     /// Takes in the end of the attempt `index` at `addr`, begun at
@@ -158,8 +165,8 @@ impl<S: std::fmt::Display> OneAtATime<S> {
         started: Option<Instant>,
         made: Result<T>,
     ) -> Option<T> {
-        if let Some(started) = started {
-            self.report.record(index, addr, started, &made);
+        if let (Some(report), Some(started)) = (&mut self.report, started) {
+            report.record(index, addr, started, &made);
         }
         match made {
             Ok(made) => Some(made),
@@ -176,10 +183,9 @@ impl<S: std::fmt::Display> OneAtATime<S> {
     /// report.
     pub(crate) fn failure(self) -> crate::Error {
         let err = resolve::failure(self.target.to_string(), self.errors);
-        if self.reporting {
-            self.report.attach(err, true)
-        } else {
-            err
+        match self.report {
+            Some(report) => report.attach(err, true),
+            None => err,
         }
     }
 }

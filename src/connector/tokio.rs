@@ -212,7 +212,12 @@ impl ConnectorBuilder {
                 .await
                 .map(|(stream, _)| stream);
             if let Some(stream) = tried.ended(index, addr, started, made) {
-                return Ok((stream, tried.report));
+                // Without a report asked for, an empty one, which
+                // `connect_async` drops.
+                let report = tried
+                    .report
+                    .map_or_else(ConnectReport::empty, |report| *report);
+                return Ok((stream, report));
             }
         }
         Err(tried.failure())

@@ -62,6 +62,7 @@ pub struct Framer {
 impl Framer {
     /// A receive starting at `now`, of a message of at most `limit` bytes,
     /// within `rules`' timeout.
+    #[inline]
     pub fn new(rules: &Exchange, limit: usize, now: Instant) -> Framer {
         Framer {
             limit,
@@ -72,6 +73,7 @@ impl Framer {
     }
 
     /// The most bytes a message may have.
+    #[inline]
     pub fn limit(&self) -> usize {
         self.limit
     }
@@ -91,6 +93,7 @@ impl Framer {
     /// long is not looked at). `now` gives the time they came in; it is
     /// called only when the message is not complete, so that an exchange
     /// whose first read brings the expected message reads no clock for it.
+    #[inline]
     pub fn received(
         &mut self,
         rules: &Exchange,
@@ -178,6 +181,7 @@ impl Framer {
 }
 
 /// Whether `got` is the expected message.
+#[inline]
 fn is_expected(rules: &Exchange, got: &[u8]) -> bool {
     rules.expect.as_deref() == Some(got)
 }

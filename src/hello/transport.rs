@@ -65,6 +65,7 @@ macro_rules! std_stream {
 
         impl sealed::Sealed for $stream {
             const TIMEOUTS: bool = true;
+            #[inline]
             fn set_timeouts(&self, timeout: Duration, write: bool) -> io::Result<()> {
                 self.set_read_timeout(Some(timeout))?;
                 if write {

@@ -51,8 +51,7 @@ use crate::Domain;
 #[non_exhaustive]
 pub struct ConnectReport {
     target: String,
-    /// When the connect began; `None` in the empty report of a connect that
-    /// reports nothing, which reads no clock for it.
+    /// When the connect began; `None` only in [`ConnectReport::empty`].
     began: Option<Instant>,
     lookups: Vec<LookupReport>,
     delay: Option<DelayReport>,
@@ -265,16 +264,19 @@ impl AttemptReport {
 impl ConnectReport {
     /// An empty report of a connect to `target` that begins at `began`.
     pub(crate) fn new(target: String, began: Instant) -> ConnectReport {
-        ConnectReport::starting(target, Some(began))
-    }
-
-    /// An empty report, as [`new`](Self::new) makes, or without `began` the
-    /// report of a connect that reports nothing: it records nothing and
-    /// stays empty.
-    pub(crate) fn starting(target: String, began: Option<Instant>) -> ConnectReport {
         ConnectReport {
             target,
-            began,
+            began: Some(began),
+            ..ConnectReport::empty()
+        }
+    }
+
+    /// A report of nothing, read from no clock: the report of a connect
+    /// that was asked for none.
+    pub(crate) fn empty() -> ConnectReport {
+        ConnectReport {
+            target: String::new(),
+            began: None,
             lookups: Vec::new(),
             delay: None,
             attempts: Vec::new(),
