@@ -21,6 +21,7 @@ use std::sync::Arc;
 use log::debug;
 use socket2::Socket;
 
+use crate::socket_kind::SocketRequest;
 use crate::{sys, Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type};
 
 pub(crate) use table::Settings;
@@ -475,16 +476,16 @@ impl Options {
             (true, Some(with_flag)) => (with_flag, false),
             (later, _) => (ty.to_socket2(), later),
         };
-        let opened = crate::socket_kind::open_socket(
+        let opened = crate::socket_kind::open_socket(&SocketRequest {
             domain,
             os_type,
             ty,
-            self.protocol,
-            self.mptcp,
-            self.side.target(),
+            protocol: self.protocol,
+            mptcp: self.mptcp,
+            target: self.side.target(),
             addr,
-            &self.set,
-        );
+            options: &self.set,
+        });
         let (socket, protocol) = match opened {
             Ok(made) => made,
             Err((protocol, source)) => {
