@@ -554,28 +554,24 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
     }
     let limits = &crate::keepalive::LIMITS;
     let times = [
-        ("time", limits.time_option, ka.time, limits.max_time),
-        (
-            "interval",
-            limits.interval_option,
-            ka.interval,
-            limits.max_interval,
-        ),
+        ("time", &limits.time, ka.time),
+        ("interval", &limits.interval, ka.interval),
     ];
-    for (what, option, value, max) in times {
+    for (what, limit, value) in times {
         match value {
-            Some(value) if sys::round_up(value, limits.unit) > max => {
+            Some(value) if sys::round_up(value, limits.unit) > limit.max => {
                 return Err(format!(
-                    "keepalive {what} ({option}) {value:?} is more than this OS takes (at most {max:?})"
+                    "keepalive {what} ({}) {value:?} is more than this OS takes (at most {:?})",
+                    limit.option, limit.max
                 ))
             }
             _ => {}
         }
     }
     match ka.retries {
-        Some(retries) if retries > limits.max_retries => Err(format!(
+        Some(retries) if retries > limits.retries.max => Err(format!(
             "keepalive retries ({}) {retries} is more than this OS takes (at most {})",
-            limits.retries_option, limits.max_retries
+            limits.retries.option, limits.retries.max
         )),
         _ => Ok(()),
     }
