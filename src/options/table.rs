@@ -22,7 +22,7 @@
 //! `tests/it/options.rs`.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -490,24 +490,14 @@ table! {
         name: "IP_ADD_MEMBERSHIP",
         applies: Applies::UDP.v4_only(),
         phase: Bound,
-        check: |v| match v.iter().find(|(group, _)| !group.is_multicast()) {
-            Some((group, _)) => Err(format!(
-                "join_multicast_v4: {group} is not a multicast group (224.0.0.0/4)"
-            )),
-            None => Ok(()),
-        },
+        check: |v| multicast_groups("join_multicast_v4", "224.0.0.0/4", v.iter().map(|(group, _)| IpAddr::V4(*group))),
         set: |s, d, v| v.iter().try_for_each(|(group, interface)| s.join_multicast_v4(group, interface)),
     }
     join_multicast_v6: Vec<(Ipv6Addr, u32)> {
         name: "IPV6_ADD_MEMBERSHIP",
         applies: Applies::UDP.v6_only(),
         phase: Bound,
-        check: |v| match v.iter().find(|(group, _)| !group.is_multicast()) {
-            Some((group, _)) => Err(format!(
-                "join_multicast_v6: {group} is not a multicast group (ff00::/8)"
-            )),
-            None => Ok(()),
-        },
+        check: |v| multicast_groups("join_multicast_v6", "ff00::/8", v.iter().map(|(group, _)| IpAddr::V6(*group))),
         set: |s, d, v| v.iter().try_for_each(|(group, index)| s.join_multicast_v6(group, *index)),
     }
     read_timeout: Duration {
@@ -534,6 +524,21 @@ table! {
             Ok(())
         },
         set: |s, d, v| on_linux!(sys::set_local_port_range(s, v.0, v.1), "IP_LOCAL_PORT_RANGE"),
+    }
+}
+
+/// Every group a `join_multicast_*` option lists is a multicast address
+/// (in `range`); the first that is not is the error.
+fn multicast_groups(
+    setter: &str,
+    range: &str,
+    mut groups: impl Iterator<Item = IpAddr>,
+) -> std::result::Result<(), String> {
+    match groups.find(|group| !group.is_multicast()) {
+        Some(group) => Err(format!(
+            "{setter}: {group} is not a multicast group ({range})"
+        )),
+        None => Ok(()),
     }
 }
 
