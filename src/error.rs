@@ -745,37 +745,48 @@ mod tests {
         Address::Inet(text.parse().unwrap())
     }
 
+    /// A custom `io::Error` whose payload has a source of its own, OS error
+    /// `code`: its chain shows "outer layer" and then that error.
+    fn layered(code: i32) -> io::Error {
+        io::Error::other(Outer(os(code)))
+    }
+
+    /// The OS reason of error `code` as a message ends with it.
+    fn reason(code: i32) -> String {
+        Cause(&os(code)).to_string()
+    }
+
+    /// One row of [`every_variant`]: an error and the facts its chain must
+    /// show exactly once.
+    fn row(err: Error, facts: &[&str]) -> (Error, Vec<String>) {
+        (err, facts.iter().map(|&fact| fact.to_owned()).collect())
+    }
+
     /// One error of each variant, with the facts its chain must show exactly
     /// once. `name` matches every variant without a wildcard, so a new
     /// variant does not compile until it is named there and added here.
     fn every_variant() -> Vec<(Error, Vec<String>)> {
-        let refused = os(111);
-        let reason = |e: &io::Error| Cause(e).to_string();
         #[cfg_attr(not(feature = "hello"), allow(unused_mut))]
         let mut all = vec![
-            (
+            row(
                 Error::invalid("backlog 4294967295 does not fit an i32"),
-                vec!["backlog 4294967295 does not fit an i32".to_owned()],
+                &["backlog 4294967295 does not fit an i32"],
             ),
-            (
+            row(
                 Error::Unsupported {
                     what: "keepalive retries",
                 },
-                vec!["keepalive retries".to_owned()],
+                &["keepalive retries"],
             ),
-            (
+            row(
                 Error::Resolve {
                     target: "no-such-host.invalid:80".into(),
                     family: None,
-                    error: io::Error::other(Outer(os(2))),
+                    error: layered(2),
                 },
-                vec![
-                    "no-such-host.invalid:80".to_owned(),
-                    "outer layer".to_owned(),
-                    reason(&os(2)),
-                ],
+                &["no-such-host.invalid:80", "outer layer", &reason(2)],
             ),
-            (
+            row(
                 Error::Create {
                     addr: inet("127.0.0.1:80"),
                     domain: Domain::Ipv4,
@@ -783,83 +794,71 @@ mod tests {
                     protocol: Protocol::Tcp,
                     error: os(24),
                 },
-                vec!["127.0.0.1:80".to_owned(), reason(&os(24))],
+                &["127.0.0.1:80", &reason(24)],
             ),
-            (
+            row(
                 Error::SetOption {
                     addr: inet("127.0.0.1:80"),
                     option: "SO_RCVBUF",
                     error: os(22),
                 },
-                vec![
-                    "SO_RCVBUF".to_owned(),
-                    "127.0.0.1:80".to_owned(),
-                    reason(&os(22)),
-                ],
+                &["SO_RCVBUF", "127.0.0.1:80", &reason(22)],
             ),
-            (
+            row(
                 Error::GetOption {
                     addr: inet("127.0.0.1:80"),
                     option: "TCP_INFO",
                     error: os(95),
                 },
-                vec![
-                    "get TCP_INFO".to_owned(),
-                    "127.0.0.1:80".to_owned(),
-                    reason(&os(95)),
-                ],
+                &["get TCP_INFO", "127.0.0.1:80", &reason(95)],
             ),
-            (
+            row(
                 Error::Configure {
                     addr: inet("127.0.0.1:80"),
-                    error: io::Error::other(Outer(os(13))),
+                    error: layered(13),
                 },
-                vec![
-                    "configure 127.0.0.1:80".to_owned(),
-                    "outer layer".to_owned(),
-                    reason(&os(13)),
-                ],
+                &["configure 127.0.0.1:80", "outer layer", &reason(13)],
             ),
-            (
+            row(
                 Error::Bind {
                     addr: inet("0.0.0.0:8080"),
                     error: os(98),
                 },
-                vec!["0.0.0.0:8080".to_owned(), reason(&os(98))],
+                &["0.0.0.0:8080", &reason(98)],
             ),
-            (
+            row(
                 Error::Listen {
                     addr: inet("[::1]:8080"),
                     backlog: 3,
                     error: os(95),
                 },
-                vec!["[::1]:8080".to_owned(), reason(&os(95))],
+                &["[::1]:8080", &reason(95)],
             ),
-            (
+            row(
                 Error::Connect {
                     addr: inet("127.0.0.1:8080"),
                     error: os(111),
                 },
-                vec!["127.0.0.1:8080".to_owned(), reason(&refused)],
+                &["127.0.0.1:8080", &reason(111)],
             ),
-            (
+            row(
                 Error::Register {
                     target: "127.0.0.1:80".into(),
-                    error: io::Error::other(Outer(os(12))),
+                    error: layered(12),
                 },
-                vec![
-                    "register 127.0.0.1:80 with the async runtime".to_owned(),
-                    "outer layer".to_owned(),
-                    reason(&os(12)),
+                &[
+                    "register 127.0.0.1:80 with the async runtime",
+                    "outer layer",
+                    &reason(12),
                 ],
             ),
-            (
+            row(
                 Error::SelfConnect {
                     addr: inet("127.0.0.1:40000"),
                 },
-                vec!["127.0.0.1:40000".to_owned()],
+                &["127.0.0.1:40000"],
             ),
-            (
+            row(
                 Error::AllAttemptsFailed {
                     target: "localhost:8080".into(),
                     attempts: vec![
@@ -874,68 +873,58 @@ mod tests {
                     ],
                     report: None,
                 },
-                vec![
-                    "localhost:8080".to_owned(),
-                    "[::1]:8080".to_owned(),
-                    "127.0.0.1:8080".to_owned(),
-                    reason(&refused),
-                    "timed out after 1s".to_owned(),
+                &[
+                    "localhost:8080",
+                    "[::1]:8080",
+                    "127.0.0.1:8080",
+                    &reason(111),
+                    "timed out after 1s",
                 ],
             ),
-            (
+            row(
                 Error::Accept {
                     addr: inet("0.0.0.0:8080"),
                     error: os(24),
                 },
-                vec!["0.0.0.0:8080".to_owned(), reason(&os(24))],
+                &["0.0.0.0:8080", &reason(24)],
             ),
-            (
+            row(
                 Error::Adopt {
                     fd: 7,
                     name: Some("web".into()),
                     reason: "not an open file descriptor".into(),
                     error: Some(os(9)),
                 },
-                vec![
-                    "adopt fd 7".to_owned(),
-                    "\"web\"".to_owned(),
-                    "not an open file descriptor".to_owned(),
-                ],
+                &["adopt fd 7", "\"web\"", "not an open file descriptor"],
             ),
-            (
+            row(
                 Error::Notify {
                     socket: "@notify".into(),
                     state: "READY=1".into(),
                     error: os(111),
                 },
-                vec![
-                    "notify @notify of READY=1".to_owned(),
-                    "os error 111".to_owned(),
-                ],
+                &["notify @notify of READY=1", "os error 111"],
             ),
-            (
+            row(
                 Error::Handover {
                     program: "./server".into(),
                     reason: format!("start it: {}", os(2)),
                     error: Some(os(2)),
                 },
-                vec![
-                    "hand listeners over to ./server: start it".to_owned(),
-                    "os error 2".to_owned(),
-                ],
+                &["hand listeners over to ./server: start it", "os error 2"],
             ),
         ];
         #[cfg(feature = "hello")]
-        all.push((
+        all.push(row(
             Error::Exchange {
                 step: crate::hello::Step::ReceiveGreeting,
                 peer: inet("127.0.0.1:5000"),
                 error: io::Error::new(io::ErrorKind::TimedOut, "peer sent nothing within 5s"),
             },
-            vec![
-                "receive greeting from".to_owned(),
-                "127.0.0.1:5000".to_owned(),
-                "peer sent nothing within 5s".to_owned(),
+            &[
+                "receive greeting from",
+                "127.0.0.1:5000",
+                "peer sent nothing within 5s",
             ],
         ));
         let mut named: Vec<&str> = all.iter().map(|(e, _)| name(e)).collect();
@@ -1013,7 +1002,7 @@ mod tests {
         let err = Error::Resolve {
             target: "x:1".into(),
             family: None,
-            error: io::Error::other(Outer(os(2))),
+            error: layered(2),
         };
         assert!(std::error::Error::source(&err).is_none());
         assert_eq!(

@@ -154,20 +154,24 @@ impl Keepalive {
 /// limits are written here, once.
 #[derive(Debug)]
 pub(crate) struct Limits {
-    /// The option that sets `time`.
-    pub(crate) time_option: &'static str,
-    /// The option that sets `interval`.
-    pub(crate) interval_option: &'static str,
-    /// The option that sets `retries`.
-    pub(crate) retries_option: &'static str,
     /// The unit `time` and `interval` are counted in; a finer value is
     /// rounded up to it.
     pub(crate) unit: Duration,
-    /// The longest `time` and `interval` (once rounded up).
-    pub(crate) max_time: Duration,
-    pub(crate) max_interval: Duration,
-    /// The most `retries`.
-    pub(crate) max_retries: u32,
+    /// `time`, the longest once rounded up.
+    pub(crate) time: Limit<Duration>,
+    /// `interval`, the longest once rounded up.
+    pub(crate) interval: Limit<Duration>,
+    /// `retries`, the most probes.
+    pub(crate) retries: Limit<u32>,
+}
+
+/// What this OS takes for one keepalive parameter.
+#[derive(Debug)]
+pub(crate) struct Limit<T> {
+    /// The option that sets it.
+    pub(crate) option: &'static str,
+    /// The most it takes.
+    pub(crate) max: T,
 }
 
 /// What a C `int` of seconds holds, where no smaller limit is known.
@@ -183,15 +187,28 @@ const MILLISECOND_COUNT: Duration = Duration::from_secs(u32::MAX as u64 / 1000);
 /// same longest value.
 const fn unix(time_option: &'static str, max: Duration, max_retries: u32) -> Limits {
     Limits {
-        time_option,
-        interval_option: "TCP_KEEPINTVL",
-        retries_option: "TCP_KEEPCNT",
         unit: Duration::from_secs(1),
-        max_time: max,
-        max_interval: max,
-        max_retries,
+        time: Limit {
+            option: time_option,
+            max,
+        },
+        interval: Limit {
+            option: "TCP_KEEPINTVL",
+            max,
+        },
+        retries: Limit {
+            option: "TCP_KEEPCNT",
+            max: max_retries,
+        },
     }
 }
+
+/// Windows' `SIO_KEEPALIVE_VALS`, which sets both times at once, each a
+/// `ULONG` of milliseconds.
+const KEEPALIVE_VALS: Limit<Duration> = Limit {
+    option: "SIO_KEEPALIVE_VALS",
+    max: Duration::from_millis(u32::MAX as u64),
+};
 
 pub(crate) const LIMITS: Limits = if has::LINUX {
     // MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT (include/net/tcp.h).
@@ -201,16 +218,15 @@ pub(crate) const LIMITS: Limits = if has::LINUX {
 } else if has::FREEBSD_LIKE {
     unix("TCP_KEEPIDLE", MILLISECOND_COUNT, i32::MAX as u32)
 } else if has::WINDOWS {
-    // `SIO_KEEPALIVE_VALS` takes both times as a `ULONG` of milliseconds;
     // `TCP_KEEPCNT` refuses more than 255.
     Limits {
-        time_option: "SIO_KEEPALIVE_VALS",
-        interval_option: "SIO_KEEPALIVE_VALS",
-        retries_option: "TCP_KEEPCNT",
         unit: Duration::from_millis(1),
-        max_time: Duration::from_millis(u32::MAX as u64),
-        max_interval: Duration::from_millis(u32::MAX as u64),
-        max_retries: 255,
+        time: KEEPALIVE_VALS,
+        interval: KEEPALIVE_VALS,
+        retries: Limit {
+            option: "TCP_KEEPCNT",
+            max: 255,
+        },
     }
 } else {
     unix("TCP_KEEPIDLE", INT_SECONDS, i32::MAX as u32)

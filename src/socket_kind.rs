@@ -254,61 +254,71 @@ pub enum Mptcp {
     Require,
 }
 
-/// `socket(2)` for `domain` and `os_type` (`ty` with its flags), made as
-/// MPTCP when `mptcp` asks and it applies; the socket and the protocol it
+/// What socket to open and for what: the arguments of [`open_socket`],
+/// made once by the finishing call and passed by reference.
+#[derive(Debug)]
+pub(crate) struct SocketRequest<'a> {
+    pub(crate) domain: Domain,
+    /// `ty` as `socket(2)` takes it, with its flags (`SOCK_NONBLOCK`).
+    pub(crate) os_type: socket2::Type,
+    pub(crate) ty: Type,
+    pub(crate) protocol: Protocol,
+    pub(crate) mptcp: Mptcp,
+    /// The log target of the fallback's `debug` line.
+    pub(crate) target: &'static str,
+    /// The address the socket is for, as that line names it.
+    pub(crate) addr: &'a crate::Address,
+    /// The options asked for: some are refused by MPTCP sockets.
+    pub(crate) options: &'a crate::options::Settings,
+}
+
+/// `socket(2)` for the request's `domain` and `os_type`, made as MPTCP
+/// when its `mptcp` asks and it applies; the socket and the protocol it
 /// was made with, or the protocol tried and the error.
 ///
 /// The one place of the fallback rule: with [`Mptcp::Prefer`], the errors
 /// that mean "no MPTCP here", or an option asked for that MPTCP sockets
 /// refuse (see [`refused_by_mptcp`]), make a plain socket instead, with a
 /// `debug` line on `target` naming `addr`.
-#[allow(clippy::too_many_arguments)]
 #[inline]
 pub(crate) fn open_socket(
-    domain: Domain,
-    os_type: socket2::Type,
-    ty: Type,
-    protocol: Protocol,
-    mptcp: Mptcp,
-    target: &'static str,
-    addr: &crate::Address,
-    options: &crate::options::Settings,
+    request: &SocketRequest<'_>,
 ) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
     // The common case, MPTCP off, is one test before `socket(2)`.
-    if mptcp == Mptcp::Off {
-        return plain_socket(domain, os_type, protocol);
+    if request.mptcp == Mptcp::Off {
+        return plain_socket(request, request.protocol);
     }
-    open_maybe_mptcp(domain, os_type, ty, protocol, mptcp, target, addr, options)
+    open_maybe_mptcp(request)
 }
 
-/// `socket(2)` with `protocol` as given.
+/// `socket(2)` for the request's domain and type, with `protocol`.
 #[inline]
 fn plain_socket(
-    domain: Domain,
-    os_type: socket2::Type,
+    request: &SocketRequest<'_>,
     protocol: Protocol,
 ) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
-    match socket2::Socket::new(domain.to_socket2(), os_type, protocol.to_socket2()) {
+    let domain = request.domain.to_socket2();
+    match socket2::Socket::new(domain, request.os_type, protocol.to_socket2()) {
         Ok(socket) => Ok((socket, protocol)),
         Err(error) => Err((protocol, error)),
     }
 }
 
 /// [`open_socket`] when `mptcp` is `Prefer` or `Require`.
-#[allow(clippy::too_many_arguments)]
 fn open_maybe_mptcp(
-    domain: Domain,
-    os_type: socket2::Type,
-    ty: Type,
-    protocol: Protocol,
-    mptcp: Mptcp,
-    target: &'static str,
-    addr: &crate::Address,
-    options: &crate::options::Settings,
+    request: &SocketRequest<'_>,
 ) -> Result<(socket2::Socket, Protocol), (Protocol, std::io::Error)> {
-    let plain = |protocol: Protocol| plain_socket(domain, os_type, protocol);
+    let SocketRequest {
+        domain,
+        protocol,
+        target,
+        addr,
+        ..
+    } = *request;
+    let plain = |protocol: Protocol| plain_socket(request, protocol);
     let inet = matches!(domain, Domain::Ipv4 | Domain::Ipv6);
-    if !inet || ty != Type::Stream || !matches!(protocol, Protocol::Default | Protocol::Tcp) {
+    let tcp = matches!(protocol, Protocol::Default | Protocol::Tcp);
+    if !inet || request.ty != Type::Stream || !tcp {
         return plain(protocol);
     }
     if !crate::platform::has::LINUX_ONLY {
@@ -319,8 +329,8 @@ fn open_maybe_mptcp(
         );
         return plain(protocol);
     }
-    if mptcp == Mptcp::Prefer {
-        if let Some(option) = refused_by_mptcp(options, domain) {
+    if request.mptcp == Mptcp::Prefer {
+        if let Some(option) = refused_by_mptcp(request.options, domain) {
             log::debug!(
                 target: target,
                 "plain TCP for {addr}: MPTCP sockets refuse {option}, which is asked for"
@@ -330,7 +340,7 @@ fn open_maybe_mptcp(
     }
     match plain(Protocol::Mptcp) {
         Ok(made) => Ok(made),
-        Err((_, error)) if crate::sys::mptcp_unavailable(&error) => match mptcp {
+        Err((_, error)) if crate::sys::mptcp_unavailable(&error) => match request.mptcp {
             Mptcp::Require => Err((
                 Protocol::Mptcp,
                 std::io::Error::new(error.kind(), MptcpOff(error)),

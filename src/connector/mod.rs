@@ -22,6 +22,7 @@ use log::debug;
 use socket2::SockAddr;
 
 use crate::connector::attempt::IoMode;
+use crate::endpoint::Opens;
 use crate::options::{Options, Place, TransportKind};
 use crate::race::{self, resolution, schedule};
 use crate::resolve::resolver::Source;
@@ -783,16 +784,12 @@ impl ConnectorBuilder {
     /// ```
     pub fn connect_endpoint(&self, endpoint: &Endpoint) -> Result<Stream> {
         let builder = self.for_endpoint(endpoint)?;
-        match endpoint {
-            Endpoint::Inet(addr) => builder.connect(*addr).map(Stream::Tcp),
-            Endpoint::Host(host, port) => builder.connect((host.as_str(), *port)).map(Stream::Tcp),
+        match endpoint.opens()? {
+            Opens::Inet(addr) => builder.connect(addr).map(Stream::Tcp),
+            Opens::Host(host) => builder.connect(host).map(Stream::Tcp),
             #[cfg(unix)]
-            Endpoint::Unix(path) => builder.connect_unix(path).map(Stream::Unix),
-            #[cfg(unix)]
-            Endpoint::Abstract(name) => builder
-                .connect_unix(crate::listener::abstract_path(name.as_bytes())?)
-                .map(Stream::Unix),
-            _ => Err(unsupported_endpoint(endpoint)),
+            Opens::Unix(path) => builder.connect_unix(path).map(Stream::Unix),
+            Opens::Passed => Err(cannot_connect(endpoint)),
         }
     }
 
@@ -800,19 +797,8 @@ impl ConnectorBuilder {
     /// left out with one `debug` line; an error for an endpoint a client
     /// cannot connect to.
     pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Result<Cow<'_, ConnectorBuilder>> {
-        let transport = match endpoint {
-            Endpoint::Inet(_) | Endpoint::Host(..) => TransportKind::Tcp,
-            #[cfg(unix)]
-            Endpoint::Unix(_) | Endpoint::Abstract(_) => TransportKind::UnixStream,
-            Endpoint::Inherited(_) | Endpoint::Fd(_) => {
-                let endpoint = crate::bounded::shown::Cut::new(endpoint);
-                return Err(Error::invalid(format!(
-                    "cannot connect to {endpoint}: it names a listening socket handed to a server; \
-                     a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
-                )));
-            }
-            #[cfg(not(unix))]
-            _ => return Err(unsupported_endpoint(endpoint)),
+        let Some(transport) = endpoint.transport() else {
+            return Err(cannot_connect(endpoint));
         };
         let endpoint = &crate::bounded::shown::Cut::new(endpoint);
         let opts = self.opts.for_transport(transport, endpoint);
@@ -901,14 +887,18 @@ impl ConnectorBuilder {
     }
 }
 
-/// The error of an endpoint this platform has no socket for.
-pub(crate) fn unsupported_endpoint(endpoint: &Endpoint) -> Error {
+/// The error of an endpoint a client cannot connect to: a listening socket
+/// handed to a server (`sd-listen`, `fd:N`), or a form this platform has
+/// no socket for.
+pub(crate) fn cannot_connect(endpoint: &Endpoint) -> Error {
     match endpoint {
-        Endpoint::Abstract(_) => Error::Unsupported {
-            what: crate::listener::ABSTRACT_NAMES,
-        },
-        _ => Error::Unsupported {
-            what: "Unix-domain sockets",
-        },
+        Endpoint::Inherited(_) | Endpoint::Fd(_) => {
+            let endpoint = crate::bounded::shown::Cut::new(endpoint);
+            Error::invalid(format!(
+                "cannot connect to {endpoint}: it names a listening socket handed to a server; \
+                 a client connects to HOST:PORT, [IPV6]:PORT, unix:PATH or @NAME"
+            ))
+        }
+        _ => crate::endpoint::unsupported(endpoint),
     }
 }

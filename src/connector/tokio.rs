@@ -31,6 +31,7 @@ use socket2::{SockRef, Socket};
 
 use crate::connector::attempt::{start, timed_out, Begun, IoMode};
 use crate::connector::report::OneAtATime;
+use crate::endpoint::Opens;
 use crate::listener::tokio::register;
 use crate::options::Place;
 use crate::race::attempts::Attempts;
@@ -386,23 +387,15 @@ impl ConnectorBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_endpoint_async(&self, endpoint: &Endpoint) -> Result<AsyncStream> {
         let builder = self.for_endpoint(endpoint)?;
-        match endpoint {
-            Endpoint::Inet(addr) => builder.connect_async(*addr).await.map(AsyncStream::Tcp),
-            Endpoint::Host(host, port) => builder
-                .connect_async((host.as_str(), *port))
-                .await
-                .map(AsyncStream::Tcp),
+        match endpoint.opens()? {
+            Opens::Inet(addr) => builder.connect_async(addr).await.map(AsyncStream::Tcp),
+            Opens::Host(host) => builder.connect_async(host).await.map(AsyncStream::Tcp),
             #[cfg(unix)]
-            Endpoint::Unix(path) => builder
+            Opens::Unix(path) => builder
                 .connect_unix_async(path)
                 .await
                 .map(AsyncStream::Unix),
-            #[cfg(unix)]
-            Endpoint::Abstract(name) => builder
-                .connect_unix_async(crate::listener::abstract_path(name.as_bytes())?)
-                .await
-                .map(AsyncStream::Unix),
-            _ => Err(crate::connector::unsupported_endpoint(endpoint)),
+            Opens::Passed => Err(crate::connector::cannot_connect(endpoint)),
         }
     }
 

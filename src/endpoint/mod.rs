@@ -56,11 +56,13 @@ macro_rules! each {
 #[cfg(feature = "axum")]
 mod axum;
 mod listener;
+mod opens;
 mod stream;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;
 
 pub use listener::Listener;
+pub(crate) use opens::{unsupported, Opens};
 #[cfg(unix)]
 pub(crate) use stream::unix_address;
 pub use stream::Stream;

@@ -16,7 +16,8 @@ use std::path::Path;
 use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
-use crate::options::{self, Options, Phase, Place, Side, TransportKind};
+use crate::endpoint::Opens;
+use crate::options::{self, Options, Phase, Place, Side};
 use crate::{
     resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
 };
@@ -621,26 +622,12 @@ impl ListenerBuilder {
     /// ```
     pub fn listen_endpoint(&self, endpoint: &Endpoint) -> Result<Listener> {
         let builder = self.for_endpoint(endpoint);
-        match endpoint {
-            Endpoint::Inet(addr) => builder.listen(*addr).map(Listener::Tcp),
-            Endpoint::Host(host, port) => builder
-                .listen_all((host.as_str(), *port))
-                .map(Listener::tcp_all),
+        match endpoint.opens()? {
+            Opens::Inet(addr) => builder.listen(addr).map(Listener::Tcp),
+            Opens::Host(host) => builder.listen_all(host).map(Listener::tcp_all),
             #[cfg(unix)]
-            Endpoint::Unix(path) => builder.listen_unix(path).map(Listener::Unix),
-            #[cfg(not(unix))]
-            Endpoint::Unix(_) => Err(Error::Unsupported {
-                what: "Unix-domain sockets",
-            }),
-            #[cfg(unix)]
-            Endpoint::Abstract(name) => builder
-                .listen_unix(abstract_path(name.as_bytes())?)
-                .map(Listener::Unix),
-            #[cfg(not(unix))]
-            Endpoint::Abstract(_) => Err(Error::Unsupported {
-                what: ABSTRACT_NAMES,
-            }),
-            Endpoint::Inherited(_) | Endpoint::Fd(_) => self.adopt_endpoint(endpoint),
+            Opens::Unix(path) => builder.listen_unix(path).map(Listener::Unix),
+            Opens::Passed => self.adopt_endpoint(endpoint),
         }
     }
 
@@ -669,11 +656,8 @@ impl ListenerBuilder {
     /// there is no file (`@NAME`, TCP), each left out with one `debug`
     /// line. An inherited socket keeps the builder as it is.
     pub(crate) fn for_endpoint(&self, endpoint: &Endpoint) -> Cow<'_, ListenerBuilder> {
-        let transport = match endpoint {
-            Endpoint::Inet(_) | Endpoint::Host(..) => TransportKind::Tcp,
-            #[cfg(unix)]
-            Endpoint::Unix(_) | Endpoint::Abstract(_) => TransportKind::UnixStream,
-            _ => return Cow::Borrowed(self),
+        let Some(transport) = endpoint.transport() else {
+            return Cow::Borrowed(self);
         };
         #[cfg(unix)]
         let is_abstract = matches!(endpoint, Endpoint::Abstract(_));
@@ -682,7 +666,7 @@ impl ListenerBuilder {
         #[cfg(unix)]
         let mode = self
             .mode
-            .filter(|_| transport != TransportKind::UnixStream || is_abstract);
+            .filter(|_| transport != options::TransportKind::UnixStream || is_abstract);
         #[cfg(not(unix))]
         let mode: Option<u32> = None;
         if opts.is_none() && mode.is_none() {

@@ -11,6 +11,7 @@ use ::tokio::net::{UnixDatagram, UnixListener};
 #[cfg(unix)]
 use socket2::Socket;
 
+use crate::endpoint::Opens;
 use crate::listener::listen;
 use crate::options::Place;
 use crate::resolve::tokio::{lookup, running};
@@ -186,23 +187,18 @@ impl ListenerBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn listen_endpoint_async(&self, endpoint: &Endpoint) -> Result<AsyncListener> {
         let builder = self.for_endpoint(endpoint);
-        match endpoint {
-            Endpoint::Inet(addr) => builder.listen_async(*addr).await.map(AsyncListener::tcp),
-            Endpoint::Host(host, port) => builder
-                .listen_all_async((host.as_str(), *port))
+        match endpoint.opens()? {
+            Opens::Inet(addr) => builder.listen_async(addr).await.map(AsyncListener::tcp),
+            Opens::Host(host) => builder
+                .listen_all_async(host)
                 .await
                 .map(AsyncListener::tcp_all),
             #[cfg(unix)]
-            Endpoint::Unix(path) => builder
+            Opens::Unix(path) => builder
                 .listen_unix_async(path)
                 .await
                 .map(AsyncListener::unix),
-            #[cfg(unix)]
-            Endpoint::Abstract(name) => builder
-                .listen_unix_async(crate::listener::abstract_path(name.as_bytes())?)
-                .await
-                .map(AsyncListener::unix),
-            Endpoint::Inherited(_) | Endpoint::Fd(_) => {
+            Opens::Passed => {
                 running(endpoint)?;
                 let listener = self.adopt_endpoint(endpoint)?;
                 let shown = listener.local_addr().unwrap_or(Address::Unknown);
@@ -220,9 +216,6 @@ impl ListenerBuilder {
                     ))),
                 }
             }
-            // Unix endpoints where the platform has no such socket.
-            #[allow(unreachable_patterns)]
-            _ => Err(crate::connector::unsupported_endpoint(endpoint)),
         }
     }
 

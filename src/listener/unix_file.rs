@@ -179,7 +179,7 @@ impl SocketFile {
             held => return Err(bind_error(held_error(held))),
         }
         match self.dir.stat(&self.name).map_err(bind_error)? {
-            Some(again) if again.kind == FileKind::Socket && again.same_file(&found) => {}
+            Some(again) if again.kind == FileKind::Socket && again.id == found.id => {}
             _ => {
                 debug!(target: LISTENER_LOG, "the socket file at {shown} changed during the check; left in place");
                 return Ok(());
@@ -228,7 +228,7 @@ impl SocketFile {
                 // The file is ours, made by this bind: do not leave it behind.
                 let made = ours.or(after
                     .filter(|f| f.kind == FileKind::Socket)
-                    .map(|f| (f.dev, f.ino)));
+                    .map(|f| (f.id.dev, f.id.ino)));
                 self.remove_ours(made);
                 Err(chmod_error(e))
             }
@@ -254,8 +254,8 @@ impl SocketFile {
         };
         if let Ok(Some(now)) = self.dir.stat(&self.name) {
             if now.kind == FileKind::Socket
-                && now.dev == dev
-                && (now.ino == ino || now.ino & 0xffff_ffff == ino)
+                && now.id.dev == dev
+                && (now.id.ino == ino || now.id.ino & 0xffff_ffff == ino)
             {
                 let _ = self.dir.unlink(&self.name);
             }
@@ -292,7 +292,7 @@ cfg_linux! {
     /// sockets; where that cannot be read, and on other platforms, a
     /// nonblocking `connect` probes it.
     fn held(found: &FileFacts, sockaddr: &socket2::SockAddr, shown: &Address) -> Held {
-        match crate::sys::holders_of(found.dev, found.ino) {
+        match crate::sys::holders_of(found.id.dev, found.id.ino) {
             Ok(holders) if holders.iter().any(|h| h.listening) => Held::Listening,
             Ok(holders) if holders.iter().any(|h| h.datagram) => Held::Datagram,
             Ok(holders) if !holders.is_empty() => Held::BoundNotListening,

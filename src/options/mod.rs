@@ -21,6 +21,7 @@ use std::sync::Arc;
 use log::debug;
 use socket2::Socket;
 
+use crate::socket_kind::SocketRequest;
 use crate::{sys, Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type};
 
 pub(crate) use table::Settings;
@@ -93,6 +94,19 @@ impl Applies {
         }
     }
 
+    /// Whether these include sockets of `domain`. The family limits only
+    /// IP sockets: every option that acts on a Unix socket acts on it
+    /// whatever its family says.
+    pub(crate) fn to_family(self, domain: Domain) -> bool {
+        match domain {
+            Domain::Ipv4 => self.v4,
+            Domain::Ipv6 => self.v6,
+            #[cfg(unix)]
+            Domain::Unix => true,
+        }
+    }
+
+    /// The same sockets, IPv4 only.
     pub(crate) const fn v4_only(self) -> Applies {
         Applies { v6: false, ..self }
     }
@@ -475,16 +489,16 @@ impl Options {
             (true, Some(with_flag)) => (with_flag, false),
             (later, _) => (ty.to_socket2(), later),
         };
-        let opened = crate::socket_kind::open_socket(
+        let opened = crate::socket_kind::open_socket(&SocketRequest {
             domain,
             os_type,
             ty,
-            self.protocol,
-            self.mptcp,
-            self.side.target(),
+            protocol: self.protocol,
+            mptcp: self.mptcp,
+            target: self.side.target(),
             addr,
-            &self.set,
-        );
+            options: &self.set,
+        });
         let (socket, protocol) = match opened {
             Ok(made) => made,
             Err((protocol, source)) => {

@@ -22,7 +22,7 @@
 //! `tests/it/options.rs`.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -74,25 +74,20 @@ macro_rules! table {
         const DECLS: &[&Decl] = &[$(&decl::$field),*];
 
         impl Settings {
-            /// Checks each value given, before any system call, and finds
-            /// the first option given, in table order, that `acts` says does
-            /// not act on the socket: one visit per option. The first option
-            /// in table order with a refused value is the error.
-            ///
-            /// Each caller passes a closure that reads one constant field of
-            /// [`Applies`], so that in its copy of this walk every
-            /// declaration's test folds to a constant and an option that acts
-            /// on every socket costs only its `is_some`.
-            fn check_where(
+            /// Checks each value given, before any system call, and gives
+            /// the first option given, in table order, that does not apply
+            /// to `transport`: one visit per option. The first option in
+            /// table order with a refused value is the error.
+            pub(crate) fn check_for(
                 &self,
-                acts: impl Fn(Applies) -> bool,
+                transport: TransportKind,
             ) -> Result<Option<&'static Decl>> {
                 // First one short line of tests: is any option given that
                 // has a value check or does not act here? Usually none is,
                 // and the walk below is skipped.
                 let any = false $(
-                    || ((table!(@checked $($cv)?) || !acts(decl::$field.applies))
-                        && self.$field.is_some())
+                    || (self.$field.is_some()
+                        && (table!(@checked $($cv)?) || !decl::$field.applies.to(transport)))
                 )*;
                 if !any {
                     return Ok(None);
@@ -105,7 +100,7 @@ macro_rules! table {
                                 $check.map_err(Error::invalid)?;
                             }
                         )?
-                        if refused.is_none() && !acts(decl::$field.applies) {
+                        if refused.is_none() && !decl::$field.applies.to(transport) {
                             refused = Some(&decl::$field);
                         }
                     }
@@ -114,8 +109,9 @@ macro_rules! table {
             }
 
             /// The declaration of the first option given, in table order,
-            /// that `acts` says does not act on the socket (as for
-            /// `check_where`, a closure reading one field of [`Applies`]).
+            /// that `acts` says does not act on the socket: a closure that
+            /// reads [`Applies`] through [`Applies::to`] or
+            /// [`Applies::to_family`].
             fn first_refused(&self, acts: impl Fn(Applies) -> bool) -> Option<&'static Decl> {
                 $(
                     if self.$field.is_some() && !acts(decl::$field.applies) {
@@ -141,21 +137,18 @@ macro_rules! table {
                 )*
             }
 
-            /// Sets each option given whose phase `now` accepts, in table
-            /// order, with a `debug` line for each on the log target of
-            /// `side`. As `acts` in `check_where`, `now` is a closure that
-            /// compares with one constant phase, so that each copy of this
-            /// walk looks only at the options of its phase.
-            fn apply_where(
+            /// Sets each option of `phase` given, in table order, with a
+            /// `debug` line for each on the log target of `side`.
+            pub(crate) fn apply(
                 &self,
-                now: impl Fn(Phase) -> bool,
+                phase: Phase,
                 socket: &Socket,
                 domain: Domain,
                 addr: &Address,
                 side: Side,
             ) -> Result<()> {
                 $(
-                    if let (true, Some($v)) = (now(Phase::$phase), &self.$field) {
+                    if let (Some($v), true) = (&self.$field, Phase::$phase == phase) {
                         #[allow(unused_variables, clippy::ptr_arg)]
                         fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
                             $set
@@ -186,61 +179,15 @@ macro_rules! table {
     (@v6 $name:literal, $v6:literal) => { $v6 };
 }
 
-// `transport`, `domain` and `phase` are matched before each walk, so that
-// each arm's walk reads constants only (see `check_where`).
 impl Settings {
-    /// Checks each value given, before any system call, and gives the first
-    /// option given that does not apply to `transport`.
-    pub(crate) fn check_for(&self, transport: TransportKind) -> Result<Option<&'static Decl>> {
-        match transport {
-            TransportKind::Tcp => self.check_where(|a| a.tcp),
-            TransportKind::Udp => self.check_where(|a| a.udp),
-            #[cfg(unix)]
-            TransportKind::UnixStream => self.check_where(|a| a.unix_stream),
-            #[cfg(unix)]
-            TransportKind::UnixDatagram => self.check_where(|a| a.unix_datagram),
-        }
-    }
-
     /// The first option given that does not apply to `transport`.
     pub(crate) fn not_for_transport(&self, transport: TransportKind) -> Option<&'static Decl> {
-        match transport {
-            TransportKind::Tcp => self.first_refused(|a| a.tcp),
-            TransportKind::Udp => self.first_refused(|a| a.udp),
-            #[cfg(unix)]
-            TransportKind::UnixStream => self.first_refused(|a| a.unix_stream),
-            #[cfg(unix)]
-            TransportKind::UnixDatagram => self.first_refused(|a| a.unix_datagram),
-        }
+        self.first_refused(|a| a.to(transport))
     }
 
     /// The first option given that does not apply to sockets of `domain`.
     pub(crate) fn not_for_family(&self, domain: Domain) -> Option<&'static Decl> {
-        match domain {
-            Domain::Ipv4 => self.first_refused(|a| a.v4),
-            Domain::Ipv6 => self.first_refused(|a| a.v6),
-            #[cfg(unix)]
-            Domain::Unix => None,
-        }
-    }
-
-    /// Sets each option of `phase` given, in table order, with a `debug`
-    /// line for each on the log target of `side`.
-    pub(crate) fn apply(
-        &self,
-        phase: Phase,
-        socket: &Socket,
-        domain: Domain,
-        addr: &Address,
-        side: Side,
-    ) -> Result<()> {
-        match phase {
-            Phase::Fresh => self.apply_where(|p| p == Phase::Fresh, socket, domain, addr, side),
-            Phase::Bound => self.apply_where(|p| p == Phase::Bound, socket, domain, addr, side),
-            Phase::Connected => {
-                self.apply_where(|p| p == Phase::Connected, socket, domain, addr, side)
-            }
-        }
+        self.first_refused(|a| a.to_family(domain))
     }
 }
 
@@ -543,24 +490,14 @@ table! {
         name: "IP_ADD_MEMBERSHIP",
         applies: Applies::UDP.v4_only(),
         phase: Bound,
-        check: |v| match v.iter().find(|(group, _)| !group.is_multicast()) {
-            Some((group, _)) => Err(format!(
-                "join_multicast_v4: {group} is not a multicast group (224.0.0.0/4)"
-            )),
-            None => Ok(()),
-        },
+        check: |v| multicast_groups("join_multicast_v4", "224.0.0.0/4", v.iter().map(|(group, _)| IpAddr::V4(*group))),
         set: |s, d, v| v.iter().try_for_each(|(group, interface)| s.join_multicast_v4(group, interface)),
     }
     join_multicast_v6: Vec<(Ipv6Addr, u32)> {
         name: "IPV6_ADD_MEMBERSHIP",
         applies: Applies::UDP.v6_only(),
         phase: Bound,
-        check: |v| match v.iter().find(|(group, _)| !group.is_multicast()) {
-            Some((group, _)) => Err(format!(
-                "join_multicast_v6: {group} is not a multicast group (ff00::/8)"
-            )),
-            None => Ok(()),
-        },
+        check: |v| multicast_groups("join_multicast_v6", "ff00::/8", v.iter().map(|(group, _)| IpAddr::V6(*group))),
         set: |s, d, v| v.iter().try_for_each(|(group, index)| s.join_multicast_v6(group, *index)),
     }
     read_timeout: Duration {
@@ -590,6 +527,21 @@ table! {
     }
 }
 
+/// Every group a `join_multicast_*` option lists is a multicast address
+/// (in `range`); the first that is not is the error.
+fn multicast_groups(
+    setter: &str,
+    range: &str,
+    mut groups: impl Iterator<Item = IpAddr>,
+) -> std::result::Result<(), String> {
+    match groups.find(|group| !group.is_multicast()) {
+        Some(group) => Err(format!(
+            "{setter}: {group} is not a multicast group ({range})"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn nonzero(what: &str, value: Duration) -> std::result::Result<(), String> {
     if value.is_zero() {
         Err(format!("{what} must not be zero"))
@@ -607,28 +559,24 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
     }
     let limits = &crate::keepalive::LIMITS;
     let times = [
-        ("time", limits.time_option, ka.time, limits.max_time),
-        (
-            "interval",
-            limits.interval_option,
-            ka.interval,
-            limits.max_interval,
-        ),
+        ("time", &limits.time, ka.time),
+        ("interval", &limits.interval, ka.interval),
     ];
-    for (what, option, value, max) in times {
+    for (what, limit, value) in times {
         match value {
-            Some(value) if sys::round_up(value, limits.unit) > max => {
+            Some(value) if sys::round_up(value, limits.unit) > limit.max => {
                 return Err(format!(
-                    "keepalive {what} ({option}) {value:?} is more than this OS takes (at most {max:?})"
+                    "keepalive {what} ({}) {value:?} is more than this OS takes (at most {:?})",
+                    limit.option, limit.max
                 ))
             }
             _ => {}
         }
     }
     match ka.retries {
-        Some(retries) if retries > limits.max_retries => Err(format!(
+        Some(retries) if retries > limits.retries.max => Err(format!(
             "keepalive retries ({}) {retries} is more than this OS takes (at most {})",
-            limits.retries_option, limits.max_retries
+            limits.retries.option, limits.retries.max
         )),
         _ => Ok(()),
     }

@@ -160,17 +160,17 @@ pub(crate) fn set_keepalive(socket: &Socket, params: &Keepalive) -> io::Result<(
     socket.set_keepalive(true)?;
     if let Some(time) = params.time {
         set_tcp_int(socket, KEEPALIVE_TIME, seconds(time))
-            .map_err(|e| failed_call(limits.time_option, e))?;
+            .map_err(|e| failed_call(limits.time.option, e))?;
     }
     // Where there are none, asking for an interval or a count is refused
     // before any call.
     if let Some(interval) = params.interval {
         set_tcp_int(socket, KEEPALIVE_INTERVAL, seconds(interval))
-            .map_err(|e| failed_call(limits.interval_option, e))?;
+            .map_err(|e| failed_call(limits.interval.option, e))?;
     }
     if let Some(retries) = params.retries {
         set_tcp_int(socket, KEEPALIVE_COUNT, c_int(retries))
-            .map_err(|e| failed_call(limits.retries_option, e))?;
+            .map_err(|e| failed_call(limits.retries.option, e))?;
     }
     Ok(())
 }

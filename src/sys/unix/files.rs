@@ -25,20 +25,20 @@ pub(crate) enum FileKind {
 }
 
 /// The facts of one file that the Unix socket file code compares: its kind,
-/// its identity (device and inode) and its permission bits.
+/// its identity and its permission bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FileFacts {
     pub(crate) kind: FileKind,
-    pub(crate) dev: u64,
-    pub(crate) ino: u64,
+    pub(crate) id: FileId,
     pub(crate) mode: u32,
 }
 
-impl FileFacts {
-    /// Whether `other` is the same file (same device and inode).
-    pub(crate) fn same_file(&self, other: &FileFacts) -> bool {
-        self.dev == other.dev && self.ino == other.ino
-    }
+/// Which file a file is: two names with the same device and inode name
+/// the same file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileId {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
 }
 
 #[allow(clippy::unnecessary_cast)]
@@ -55,8 +55,10 @@ fn facts(st: &libc::stat) -> FileFacts {
     };
     FileFacts {
         kind,
-        dev: st.st_dev as u64,
-        ino: st.st_ino as u64,
+        id: FileId {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+        },
         mode: (st.st_mode as u32) & 0o7777,
     }
 }
@@ -232,7 +234,8 @@ impl Dir {
         let fd = unsafe { std::os::unix::io::OwnedFd::from_raw_fd(fd) };
         let found = fstat(fd.as_raw_fd())?;
         let right = found.kind == FileKind::Socket
-            && ours.is_none_or(|(dev, ino)| found.dev == dev && found.ino & 0xffff_ffff == ino);
+            && ours
+                .is_none_or(|(dev, ino)| found.id.dev == dev && found.id.ino & 0xffff_ffff == ino);
         if !right {
             return Ok(false);
         }
@@ -321,7 +324,7 @@ pub(crate) fn holders_of(dev: u64, ino: u64) -> io::Result<Vec<Holder>> {
 /// table (`NETLINK_SOCK_DIAG`, one socket asked for by its inode, which is
 /// `fstat(socket).st_ino`); `None` for a socket bound to no file.
 pub(crate) fn bound_file(socket: &Socket) -> io::Result<Option<(u64, u64)>> {
-    let ino = u32::try_from(fstat(socket.as_raw_fd())?.ino)
+    let ino = u32::try_from(fstat(socket.as_raw_fd())?.id.ino)
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
     let mut vfs = None;
     sock_diag(Some(ino), |entry| {
