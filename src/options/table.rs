@@ -75,19 +75,24 @@ macro_rules! table {
 
         impl Settings {
             /// Checks each value given, before any system call, and gives
-            /// the first option given, in table order, that does not apply
-            /// to `transport`: one visit per option. The first option in
-            /// table order with a refused value is the error.
-            pub(crate) fn check_for(
+            /// the first option given, in table order, that `acts` says does
+            /// not act on the socket: one visit per option. The first option
+            /// in table order with a refused value is the error.
+            ///
+            /// `acts` reads one constant field of [`Applies`] (see
+            /// [`Settings::check_for`]), so that in each copy of this walk
+            /// every declaration's test folds to a constant and an option
+            /// that acts on every socket costs only its `is_some`.
+            fn check_where(
                 &self,
-                transport: TransportKind,
+                acts: impl Fn(Applies) -> bool,
             ) -> Result<Option<&'static Decl>> {
                 // First one short line of tests: is any option given that
                 // has a value check or does not act here? Usually none is,
                 // and the walk below is skipped.
                 let any = false $(
-                    || (self.$field.is_some()
-                        && (table!(@checked $($cv)?) || !decl::$field.applies.to(transport)))
+                    || ((table!(@checked $($cv)?) || !acts(decl::$field.applies))
+                        && self.$field.is_some())
                 )*;
                 if !any {
                     return Ok(None);
@@ -100,7 +105,7 @@ macro_rules! table {
                                 $check.map_err(Error::invalid)?;
                             }
                         )?
-                        if refused.is_none() && !decl::$field.applies.to(transport) {
+                        if refused.is_none() && !acts(decl::$field.applies) {
                             refused = Some(&decl::$field);
                         }
                     }
@@ -137,18 +142,21 @@ macro_rules! table {
                 )*
             }
 
-            /// Sets each option of `phase` given, in table order, with a
-            /// `debug` line for each on the log target of `side`.
-            pub(crate) fn apply(
+            /// Sets each option given whose phase `now` accepts, in table
+            /// order, with a `debug` line for each on the log target of
+            /// `side`. As `acts` in `check_where`, `now` compares with one
+            /// constant phase (see [`Settings::apply`]), so that each copy of
+            /// this walk looks only at the options of its phase.
+            fn apply_where(
                 &self,
-                phase: Phase,
+                now: impl Fn(Phase) -> bool,
                 socket: &Socket,
                 domain: Domain,
                 addr: &Address,
                 side: Side,
             ) -> Result<()> {
                 $(
-                    if let (Some($v), true) = (&self.$field, Phase::$phase == phase) {
+                    if let (true, Some($v)) = (now(Phase::$phase), &self.$field) {
                         #[allow(unused_variables, clippy::ptr_arg)]
                         fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
                             $set
@@ -179,7 +187,43 @@ macro_rules! table {
     (@v6 $name:literal, $v6:literal) => { $v6 };
 }
 
+// The walks that run on every socket made take their transport and phase
+// as constants: each arm of the matches below is a copy of its walk that
+// looks only at the options that could be refused there, or that are set
+// then. The others run only for an endpoint, once per call.
 impl Settings {
+    /// Checks each value given, before any system call, and gives the first
+    /// option given that does not apply to `transport`.
+    pub(crate) fn check_for(&self, transport: TransportKind) -> Result<Option<&'static Decl>> {
+        match transport {
+            TransportKind::Tcp => self.check_where(|a| a.tcp),
+            TransportKind::Udp => self.check_where(|a| a.udp),
+            #[cfg(unix)]
+            TransportKind::UnixStream => self.check_where(|a| a.unix_stream),
+            #[cfg(unix)]
+            TransportKind::UnixDatagram => self.check_where(|a| a.unix_datagram),
+        }
+    }
+
+    /// Sets each option of `phase` given, in table order, with a `debug`
+    /// line for each on the log target of `side`.
+    pub(crate) fn apply(
+        &self,
+        phase: Phase,
+        socket: &Socket,
+        domain: Domain,
+        addr: &Address,
+        side: Side,
+    ) -> Result<()> {
+        match phase {
+            Phase::Fresh => self.apply_where(|p| p == Phase::Fresh, socket, domain, addr, side),
+            Phase::Bound => self.apply_where(|p| p == Phase::Bound, socket, domain, addr, side),
+            Phase::Connected => {
+                self.apply_where(|p| p == Phase::Connected, socket, domain, addr, side)
+            }
+        }
+    }
+
     /// The first option given that does not apply to `transport`.
     pub(crate) fn not_for_transport(&self, transport: TransportKind) -> Option<&'static Decl> {
         self.first_refused(|a| a.to(transport))
