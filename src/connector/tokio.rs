@@ -33,7 +33,6 @@ use crate::connector::attempt::{start, timed_out, Begun, IoMode};
 use crate::connector::report::OneAtATime;
 use crate::endpoint::Opens;
 use crate::listener::tokio::register;
-use crate::options::Place;
 use crate::race::attempts::Attempts;
 use crate::race::report::ConnectReport;
 use crate::race::tokio::{ended, lookup_all, race};
@@ -263,7 +262,9 @@ impl ConnectorBuilder {
     where
         A: ToSocketAddrs,
     {
-        self.validate(Type::Datagram, Place::Inet)?;
+        // The race settings too, as `connect_udp` checks them: they order a
+        // name's addresses here as well.
+        self.validate_inet(Type::Datagram)?;
         let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let addrs = match self.by_name(&addr, Type::Datagram) {

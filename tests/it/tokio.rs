@@ -643,3 +643,20 @@ fn the_configure_hook_runs_on_every_async_socket() {
         assert!(idle.is_err(), "a connection reached the listener");
     });
 }
+
+#[test]
+fn connect_udp_async_refuses_the_race_settings_connect_udp_refuses() {
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut builder = ConnectorBuilder::new();
+    builder.first_address_family_count(0);
+    let blocking = builder.connect_udp(addr).unwrap_err();
+    assert!(
+        matches!(blocking, Error::InvalidConfig { .. }),
+        "{blocking}"
+    );
+    let err = current_thread()
+        .block_on(builder.connect_udp_async(addr))
+        .unwrap_err();
+    assert_eq!(err.to_string(), blocking.to_string());
+}
