@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use log::{debug, warn};
 
 use super::{exchange_error, too_long, Exchange, Role, Step};
+use crate::error::Cause;
 use crate::sys::{self, Interest, PollFd};
 use crate::{Address, Error, Result, HELLO_LOG};
 
@@ -524,7 +525,7 @@ impl Server {
                 // socket is fine and the next datagram is waiting.
                 #[cfg(windows)]
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    debug!(target: HELLO_LOG, "an earlier reply from {} was not delivered: {e}", local());
+                    debug!(target: HELLO_LOG, "an earlier reply from {} was not delivered: {}", local(), Cause(&e));
                     continue;
                 }
                 // Windows fails the receive of a datagram longer than the
@@ -796,7 +797,7 @@ impl Server {
                 Failure::Backoff => failed,
             };
             summary.accept_errors += 1;
-            warn!(target: HELLO_LOG, "accept on {}: {e}; retrying in {backoff:?}", local());
+            warn!(target: HELLO_LOG, "accept on {}: {}; retrying in {backoff:?}", local(), Cause(&e));
             shared.slots.pause(backoff);
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
@@ -994,7 +995,7 @@ fn udp_backoff(
     local: &impl Fn() -> Address,
 ) {
     summary.accept_errors += 1;
-    warn!(target: HELLO_LOG, "recvfrom on {}: {e}; retrying in {backoff:?}", local());
+    warn!(target: HELLO_LOG, "recvfrom on {}: {}; retrying in {backoff:?}", local(), Cause(&e));
     thread::sleep(*backoff);
     *backoff = (*backoff * 2).min(MAX_BACKOFF);
 }
@@ -1017,7 +1018,7 @@ fn accept_failure(e: &io::Error) -> Failure {
     match e.kind() {
         io::ErrorKind::Interrupted => Failure::Retry,
         io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset => {
-            debug!(target: HELLO_LOG, "accept: {e}; accepting the next connection");
+            debug!(target: HELLO_LOG, "accept: {}; accepting the next connection", Cause(e));
             Failure::Retry
         }
         io::ErrorKind::WouldBlock => Failure::NotReady,
