@@ -5,8 +5,10 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use crate::bounded::shown::List;
+use crate::race::report::ConnectReport;
 use crate::race::resolution;
 use crate::resolve::lookup;
 use crate::resolve::target::Given;
@@ -74,33 +76,72 @@ pub(crate) fn no_answer(target: &str) -> Error {
     )
 }
 
+/// One family's answer as [`gathered`] takes it: the addresses with the
+/// port set, or the error that names the name and the family.
+pub(crate) type Gathered = (Domain, Result<Vec<SocketAddr>>);
+
+/// Records in `report`, where there is one, that each of `families` was
+/// asked now.
+pub(crate) fn asked(report: Option<&mut ConnectReport>, families: &[Domain]) {
+    if let Some(report) = report {
+        let now = Instant::now();
+        for &family in families {
+            report.asked(family, now);
+        }
+    }
+}
+
+/// Takes in the answers for `name` that just came in: each address gets
+/// `port`, each failure becomes its error, and `report`, where there is
+/// one, records each answer as of now.
+pub(crate) fn answered(
+    mut report: Option<&mut ConnectReport>,
+    name: &str,
+    port: u16,
+    answers: Vec<lookup::Answer>,
+) -> Vec<Gathered> {
+    let now = Instant::now();
+    let mut taken = Vec::with_capacity(answers.len());
+    for (family, answer) in answers {
+        let answer = match answer {
+            Ok(mut found) => {
+                for a in &mut found {
+                    a.set_port(port);
+                }
+                Ok(found)
+            }
+            Err(source) => Err(Error::Resolve {
+                target: name.to_owned(),
+                family: Some(family),
+                error: source,
+            }),
+        };
+        if let Some(report) = report.as_deref_mut() {
+            let shown = answer.as_deref().map_err(ToString::to_string);
+            report.lookup_answered(family, shown, now);
+        }
+        taken.push((family, answer));
+    }
+    taken
+}
+
 /// Every address of a name once each family asked has answered, the
-/// preferred family first, with `port` set: for the sequential mode and
-/// for datagram sockets, which do not race. A failed family is logged;
-/// only when no family gave an address is it the error.
+/// preferred family first: for the sequential mode and for datagram
+/// sockets, which do not race. A failed family is logged; only when no
+/// family gave an address is it the error.
 pub(crate) fn gathered(
     builder: &ConnectorBuilder,
     target: &str,
-    name: &str,
-    port: u16,
-    mut answers: Vec<lookup::Answer>,
+    mut answers: Vec<Gathered>,
 ) -> Result<Vec<SocketAddr>> {
     let preferred = builder.race.family;
     answers.sort_by_key(|(family, _)| *family != preferred);
     let mut addrs = Vec::new();
     let mut errors = Vec::new();
-    for (family, answer) in answers {
+    for (_, answer) in answers {
         match answer {
-            Ok(found) => addrs.extend(found.into_iter().map(|mut a| {
-                a.set_port(port);
-                a
-            })),
-            Err(source) => {
-                let err = Error::Resolve {
-                    target: name.to_owned(),
-                    family: Some(family),
-                    error: source,
-                };
+            Ok(found) => addrs.extend(found),
+            Err(err) => {
                 connector_debug!("{err}");
                 errors.push(err);
             }

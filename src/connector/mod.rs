@@ -686,7 +686,8 @@ impl ConnectorBuilder {
         if let Some(by) = self.by_name(&addr, Type::Datagram) {
             let target = resolve::UserTarget::new(&addr, CONNECTOR_LOG);
             let shown = target.to_string();
-            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
+            let addrs =
+                race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families, None)?;
             return resolve::each(target, &addrs, |a| {
                 let socket = self.attempt(a, Type::Datagram, IoMode::Blocking)?;
                 Ok(socket.into())

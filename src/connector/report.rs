@@ -85,28 +85,30 @@ impl ConnectorBuilder {
                 )?;
                 return Ok((stream, reported(report, reporting)));
             }
+            // The report, where there is one, records the lookups too.
+            let mut tried = OneAtATime::new(target, began);
+            let report = tried.report.as_deref_mut();
             let shown = target.to_string();
-            let addrs = race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families)?;
-            return self.one_at_a_time(target, began, &addrs);
+            let addrs =
+                race::blocking::lookup_all(self, &shown, &by.name, by.port, &by.families, report)?;
+            return self.one_at_a_time(tried, &addrs);
         }
         resolve::resolve_then(target, &self.opts, |addrs| {
             if self.races(target, addrs.len()) {
                 let (stream, report) = race::blocking::connect(self, target, addrs, reporting)?;
                 return Ok((stream, reported(report, reporting)));
             }
-            self.one_at_a_time(target, began, addrs)
+            self.one_at_a_time(OneAtATime::new(target, began), addrs)
         })
     }
 
     /// Tries `addrs` one after another, as `connect` does without a race,
-    /// reporting when `began` is given.
+    /// recording each attempt in `tried`.
     fn one_at_a_time(
         &self,
-        target: resolve::UserTarget<'_>,
-        began: Option<Instant>,
+        mut tried: OneAtATime<resolve::UserTarget<'_>>,
         addrs: &[SocketAddr],
     ) -> Result<(TcpStream, Reported)> {
-        let mut tried = OneAtATime::new(target, began);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = tried.clock();
             let made = self.attempt(addr, Type::Stream, IoMode::Blocking);

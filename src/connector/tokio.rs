@@ -189,15 +189,21 @@ impl ConnectorBuilder {
         self.log_start(&target);
         // Read only for a report, as in the blocking connect.
         let began = reporting.then(std::time::Instant::now);
-        let addrs = match self.by_name(&addr, Type::Stream) {
-            Some(by) if by.race => {
-                running(&target)?;
-                let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
-                let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families)
-                    .reporting(reporting);
-                return race(self, attempts, Some(lookups)).await;
+        let by = self.by_name(&addr, Type::Stream);
+        if let Some(by) = by.as_ref().filter(|by| by.race) {
+            running(&target)?;
+            let lookups = Lookups::start_in_task(&self.resolver, &by.name, &by.families);
+            let attempts = Attempts::resolving(self, target, &by.name, by.port, &by.families)
+                .reporting(reporting);
+            return race(self, attempts, Some(lookups)).await;
+        }
+        let mut tried = OneAtATime::new(target, began);
+        let addrs = match by {
+            // The report, where there is one, records the lookups too.
+            Some(by) => {
+                let report = tried.report.as_deref_mut();
+                resolve::Addrs::Many(lookup_all(self, target, &by, report).await?)
             }
-            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
             None => lookup(target, &self.opts).await?,
         };
         if self.races(target, addrs.len()) {
@@ -205,7 +211,6 @@ impl ConnectorBuilder {
             return race(self, attempts, None).await;
         }
         // One address at a time, each recorded as it ends.
-        let mut tried = OneAtATime::new(target, began);
         for (index, &addr) in addrs.iter().enumerate() {
             let started = tried.clock();
             let made = race(self, Attempts::new(self, target, &[addr]), None)
@@ -268,7 +273,7 @@ impl ConnectorBuilder {
         let target = NamedTarget::new(&addr, CONNECTOR_LOG);
         self.log_start(&target);
         let addrs = match self.by_name(&addr, Type::Datagram) {
-            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by).await?),
+            Some(by) => resolve::Addrs::Many(lookup_all(self, target, &by, None).await?),
             None => lookup(target, &self.opts).await?,
         };
         let mut errors = Vec::new();

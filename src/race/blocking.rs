@@ -19,7 +19,7 @@ use socket2::{SockRef, Socket};
 use super::attempts::{Attempt, Attempts, Next};
 use super::report::ConnectReport;
 use crate::connector::attempt::{outcome, IoMode};
-use crate::connector::gather::{gathered, no_answer};
+use crate::connector::gather::{self, no_answer};
 use crate::resolve::lookup::Lookups;
 use crate::sys::{self, Connecting};
 use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
@@ -105,16 +105,19 @@ fn run(
 }
 
 /// Looks up `name` in `families` at the same time and returns every
-/// address once all answered (see [`gathered`]). The
-/// connect timeout bounds the wait.
+/// address once all answered (see [`gather::gathered`]), each lookup
+/// recorded in `report` where there is one. The connect timeout bounds the
+/// wait.
 pub(crate) fn lookup_all(
     builder: &ConnectorBuilder,
     target: &str,
     name: &str,
     port: u16,
     families: &[Domain],
+    mut report: Option<&mut ConnectReport>,
 ) -> Result<Vec<SocketAddr>> {
     let mut lookups = builder.start_lookups(target, name, families)?;
+    gather::asked(report.as_deref_mut(), families);
     let deadline = builder
         .timeout()
         .and_then(|t| crate::bounded::deadline::deadline(Instant::now(), t));
@@ -132,9 +135,14 @@ pub(crate) fn lookup_all(
         if let Err(source) = waited {
             return Err(Error::resolve(target.to_owned(), source));
         }
-        answers.extend(lookups.take());
+        answers.extend(gather::answered(
+            report.as_deref_mut(),
+            name,
+            port,
+            lookups.take(),
+        ));
     }
-    gathered(builder, target, name, port, answers)
+    gather::gathered(builder, target, answers)
 }
 
 /// Closes the losers at once, puts the winner back in blocking mode and

@@ -457,9 +457,11 @@ impl ConnectReport {
     }
 
     /// Each family's lookup of a name, in the order asked; empty for a
-    /// literal address, and for a name connected to one address at a time
-    /// ([`happy_eyeballs(false)`](crate::ConnectorBuilder::happy_eyeballs)),
-    /// which is looked up before the connect begins.
+    /// literal address, and for a name that the system resolver looks up
+    /// for a connect one address at a time
+    /// ([`happy_eyeballs(false)`](crate::ConnectorBuilder::happy_eyeballs)
+    /// without a [`resolver`](crate::ConnectorBuilder::resolver) of the
+    /// program's own), which std resolves in one call for both families.
     ///
     /// # Examples
     ///

@@ -17,7 +17,7 @@ use ::tokio::net::TcpStream;
 use socket2::{SockRef, Socket};
 
 use crate::connector::attempt::IoMode;
-use crate::connector::gather::{gathered, no_answer, ByName};
+use crate::connector::gather::{self, no_answer, ByName};
 use crate::listener::tokio::register;
 use crate::race::attempts::{Attempt, Attempts, Next};
 use crate::race::report::ConnectReport;
@@ -89,12 +89,14 @@ pub(crate) async fn race<T: fmt::Display>(
 
 /// Looks up `by` in each of its families at the same time and returns
 /// every address once all answered, as the blocking connect does for the
-/// sequential mode and datagram sockets (see [`gathered`]). The connect
-/// timeout bounds the wait.
+/// sequential mode and datagram sockets (see [`gather::gathered`]), each
+/// lookup recorded in `report` where there is one. The connect timeout
+/// bounds the wait.
 pub(crate) async fn lookup_all<A>(
     builder: &ConnectorBuilder,
     target: NamedTarget<'_, A>,
     by: &ByName,
+    mut report: Option<&mut ConnectReport>,
 ) -> Result<Vec<SocketAddr>>
 where
     A: ToSocketAddrs + ?Sized,
@@ -102,6 +104,7 @@ where
     running(&target)?;
     let shown = target.to_string();
     let mut lookups = Lookups::start_in_task(&builder.resolver, &by.name, &by.families);
+    gather::asked(report.as_deref_mut(), &by.families);
     let deadline = builder
         .timeout()
         .and_then(|t| {
@@ -120,9 +123,14 @@ where
                 .map_err(|_| no_answer(&shown))?,
             None => next.await,
         };
-        answers.extend(new);
+        answers.extend(gather::answered(
+            report.as_deref_mut(),
+            &by.name,
+            by.port,
+            new,
+        ));
     }
-    gathered(builder, &shown, &by.name, by.port, answers)
+    gather::gathered(builder, &shown, answers)
 }
 
 /// Hands an attempt's socket to tokio's reactor.

@@ -248,6 +248,46 @@ fn one_address_at_a_time_is_recorded_too() {
     assert_eq!(report.winner().map(|w| w.addr()), Some(live));
 }
 
+/// A name tried one address at a time (no Happy Eyeballs): the report shows
+/// each family's lookup, with its addresses, as a race's report does.
+#[test]
+fn the_lookups_of_a_name_tried_one_at_a_time_are_recorded_blocking_and_async() {
+    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let live = live.local_addr().unwrap();
+    let builder = || {
+        let resolver = StaticResolver::new().insert("one.test", live.ip());
+        let mut builder = ConnectorBuilder::new();
+        builder.resolver(resolver).happy_eyeballs(false);
+        builder
+    };
+    let check = |report: &ConnectReport| {
+        eprintln!("{report}");
+        let lookups = report.lookups();
+        let families: Vec<Domain> = lookups.iter().map(|l| l.family()).collect();
+        assert_eq!(families, [Domain::Ipv6, Domain::Ipv4], "{report}");
+        // The IPv6 question has no address, the IPv4 one the live address.
+        assert_eq!(lookups[0].addresses(), []);
+        assert_eq!(lookups[1].addresses(), [live]);
+        for lookup in lookups {
+            assert!(lookup.answered().unwrap() >= lookup.asked());
+        }
+        let attempt = &report.attempts()[0];
+        assert!(attempt.started() >= lookups[1].answered().unwrap());
+        assert_eq!(report.winner().map(|w| w.addr()), Some(live));
+    };
+    let (_stream, report) = builder()
+        .connect_with_report(("one.test", live.port()))
+        .unwrap();
+    check(&report);
+    #[cfg(feature = "tokio")]
+    {
+        let (_stream, report) = crate::util::current_thread()
+            .block_on(builder().connect_async_with_report(("one.test", live.port())))
+            .unwrap();
+        check(&report);
+    }
+}
+
 #[test]
 fn the_client_example_explains_its_connect() {
     let exe = std::env::current_exe().unwrap();
