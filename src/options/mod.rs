@@ -94,18 +94,6 @@ impl Applies {
         }
     }
 
-    /// Whether these include sockets of `domain`. The family limits only
-    /// IP sockets: every option that acts on a Unix socket acts on it
-    /// whatever its family says.
-    pub(crate) fn to_family(self, domain: Domain) -> bool {
-        match domain {
-            Domain::Ipv4 => self.v4,
-            Domain::Ipv6 => self.v6,
-            #[cfg(unix)]
-            Domain::Unix => true,
-        }
-    }
-
     /// The same sockets, IPv4 only.
     pub(crate) const fn v4_only(self) -> Applies {
         Applies { v6: false, ..self }

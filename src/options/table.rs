@@ -115,8 +115,7 @@ macro_rules! table {
 
             /// The declaration of the first option given, in table order,
             /// that `acts` says does not act on the socket: a closure that
-            /// reads [`Applies`] through [`Applies::to`] or
-            /// [`Applies::to_family`].
+            /// reads [`Applies`].
             fn first_refused(&self, acts: impl Fn(Applies) -> bool) -> Option<&'static Decl> {
                 $(
                     if self.$field.is_some() && !acts(decl::$field.applies) {
@@ -229,9 +228,15 @@ impl Settings {
         self.first_refused(|a| a.to(transport))
     }
 
-    /// The first option given that does not apply to sockets of `domain`.
+    /// The first option given that does not apply to sockets of `domain`:
+    /// run for every socket made, so per family, as `check_for` is.
     pub(crate) fn not_for_family(&self, domain: Domain) -> Option<&'static Decl> {
-        self.first_refused(|a| a.to_family(domain))
+        match domain {
+            Domain::Ipv4 => self.first_refused(|a| a.v4),
+            Domain::Ipv6 => self.first_refused(|a| a.v6),
+            #[cfg(unix)]
+            Domain::Unix => None,
+        }
     }
 }
 
