@@ -323,22 +323,13 @@ fn connect_blocking(socket: &Socket, sockaddr: &SockAddr) -> io::Result<()> {
 /// is cleared afterwards; the builder's own write timeout is set after connecting.
 #[cfg(unix)]
 fn connect_unix_bounded(socket: &Socket, sockaddr: &SockAddr, timeout: Duration) -> io::Result<()> {
-    socket.set_write_timeout(Some(os_timeout(timeout)))?;
+    socket.set_write_timeout(Some(sys::os_timeout(timeout)))?;
     let result = connect_blocking(socket, sockaddr);
     socket.set_write_timeout(None)?;
     match result {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
         other => other,
     }
-}
-
-/// `timeout` rounded up to whole [`sys::TIMEOUT_UNIT`]s, the finest timeout
-/// the OS takes. socket2 truncates instead, and a timeout that truncates to
-/// zero means "no timeout" to the OS: a read timeout of 1 ns would make reads
-/// wait forever.
-#[cfg(unix)]
-fn os_timeout(timeout: Duration) -> Duration {
-    sys::round_up(timeout, sys::TIMEOUT_UNIT)
 }
 
 /// `connect(2)` on a nonblocking socket, waiting for it in `poll(2)`

@@ -3,19 +3,28 @@
 //! A declaration reads:
 //!
 //! ```text
-//! field: ValueType {
-//!     name: "C_OPTION" [/ "C_OPTION_ON_IPV6"],
-//!     applies: which sockets (Applies::TCP, ::UDP.v4_only(), ...),
-//!     phase: when it is set (Fresh: before bind and connect; Bound; Connected),
-//!     check: |value| Ok(()) or Err("what is wrong"), run before any system call
-//!            (left out for an option that takes every value of its type),
-//!     set: |socket, domain, value| the setsockopt,
-//! }
+//! field: ValueType { "C_OPTION" [/ "C_OPTION_ON_IPV6"], sockets, phase,
+//!     [check: |value [, what]| Ok(()) or Err("what is wrong"),]
+//!     [show: |value| how the log line shows it,]
+//!     set [on_X [/ on_Y]]: |socket, value [, domain]| the setsockopt [/ the one on IPv6] }
 //! ```
 //!
+//! - sockets: which sockets it acts on (`Applies::TCP`, `Applies::UDP.v4_only()`, ...);
+//! - phase: when it is set (`Fresh`: before bind and connect; `Bound`; `Connected`);
+//! - `check`: run before any system call (left out for an option that takes
+//!   every value of its type); `what` names the option in its message, as
+//!   `setter (C_OPTION)`;
+//! - `set`: one call, or a method call on the socket for IPv4 (and Unix)
+//!   sockets `/` one for IPv6 sockets, chosen by the socket's domain; `domain`
+//!   is there for a call that needs it.
+//!
 //! The order of the declarations is the order of the `setsockopt` calls.
-//! An option that only some platforms have is set through `on_X!` (see
-//! [`crate::platform`]); its setter exists only where `X` holds.
+//! An option that only some platforms have names the `on_X!` of its
+//! condition after `set` (`set on_linux: ...`, see [`crate::platform`]): its
+//! setter exists only where `X` holds, and elsewhere the call is an error
+//! naming the row's first C option. A pair (`set on_tos / on_tclass: ...`)
+//! gates the IPv4 call and the IPv6 call each with its own, and each error
+//! names its own option.
 //!
 //! Adding an option touches its declaration here, its setter (in
 //! `options/setters.rs` when both builders have it) and one row of
@@ -39,13 +48,10 @@ use crate::{sys, Address, Domain, Error, Keepalive, Result};
 macro_rules! table {
     ($(
         $(#[$doc:meta])*
-        $field:ident: $ty:ty {
-            name: $name:literal $(/ $name_v6:literal)?,
-            applies: $applies:expr,
-            phase: $phase:ident,
-            $(check: |$cv:ident| $check:expr,)?
+        $field:ident: $ty:ty { $name:literal $(/ $name_v6:literal)?, $applies:expr, $phase:ident,
+            $(check: |$cv:ident $(, $what:ident)?| $check:expr,)?
             $(show: |$shv:ident| $show:expr,)?
-            set: |$s:ident, $d:ident, $v:ident| $set:expr $(,)?
+            set $($gate:ident $(/ $gate_v6:ident)?)?: |$s:ident, $v:ident $(, $d:ident)?| $($set:tt)+
         }
     )*) => {
         /// The value of every option, `None` where it is not asked for.
@@ -102,6 +108,7 @@ macro_rules! table {
                     if self.$field.is_some() {
                         $(
                             if let Some($cv) = &self.$field {
+                                $(let $what = concat!(stringify!($field), " (", $name, ")");)?
                                 $check.map_err(Error::invalid)?;
                             }
                         )?
@@ -157,8 +164,9 @@ macro_rules! table {
                 $(
                     if let (true, Some($v)) = (now(Phase::$phase), &self.$field) {
                         #[allow(unused_variables, clippy::ptr_arg)]
-                        fn set($s: &Socket, $d: Domain, $v: &$ty) -> io::Result<()> {
-                            $set
+                        fn set($s: &Socket, domain: Domain, $v: &$ty) -> io::Result<()> {
+                            $(let $d = domain;)?
+                            table!(@set domain, $name $(/ $name_v6)?, [$($gate $(/ $gate_v6)?)?], $($set)+)
                         }
                         let name = decl::$field.name(domain);
                         if let Err(source) = set(socket, domain, $v) {
@@ -184,6 +192,22 @@ macro_rules! table {
     (@checked $cv:ident) => { true };
     (@v6 $name:literal) => { $name };
     (@v6 $name:literal, $v6:literal) => { $v6 };
+    // A row's `set`: one call, or an IPv4 `/` an IPv6 method call chosen by
+    // the domain; behind the row's `on_X!`, which names the row's first C
+    // option, or behind one `on_X!` for each call, each naming its own.
+    (@set $d:ident, $($name:literal)/+, [], $s4:ident.$m4:ident $a4:tt / $s6:ident.$m6:ident $a6:tt) => {
+        if $d == Domain::Ipv6 { $s6.$m6 $a6 } else { $s4.$m4 $a4 }
+    };
+    (@set $d:ident, $($name:literal)/+, [], $set:expr) => { $set };
+    (@set $d:ident, $name:literal $(/ $name_v6:literal)?, [$gate:ident], $($set:tt)+) => {
+        $gate!(table!(@set $d, $name, [], $($set)+), $name)
+    };
+    (
+        @set $d:ident, $name:literal / $name_v6:literal, [$gate:ident / $gate_v6:ident],
+        $s4:ident.$m4:ident $a4:tt / $s6:ident.$m6:ident $a6:tt
+    ) => {
+        if $d == Domain::Ipv6 { $gate_v6!($s6.$m6 $a6, $name_v6) } else { $gate!($s4.$m4 $a4, $name) }
+    };
 }
 
 // The walks that run on every socket made take their transport and phase
@@ -301,278 +325,150 @@ cfg_linux! {
 }
 
 table! {
-    reuse_address: bool {
-        name: "SO_REUSEADDR",
+    reuse_address: bool { "SO_REUSEADDR", Applies::INET, Fresh,
         // A Unix-domain bind never looks at it: a path in use stays in use.
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| s.set_reuse_address(*v),
+        set: |s, v| s.set_reuse_address(*v)
     }
-    reuse_port: bool {
-        name: "SO_REUSEPORT",
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| on_reuse_port!(s.set_reuse_port(*v), "SO_REUSEPORT"),
+    reuse_port: bool { "SO_REUSEPORT", Applies::INET, Fresh,
+        set on_reuse_port: |s, v| s.set_reuse_port(*v)
     }
-    exclusive_address_use: bool {
-        name: "SO_EXCLUSIVEADDRUSE",
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| on_windows!(sys::set_exclusive_address_use(s, *v), "SO_EXCLUSIVEADDRUSE"),
+    exclusive_address_use: bool { "SO_EXCLUSIVEADDRUSE", Applies::INET, Fresh,
+        set on_windows: |s, v| sys::set_exclusive_address_use(s, *v)
     }
-    only_v6: bool {
-        name: "IPV6_V6ONLY",
-        applies: Applies::INET.v6_only(),
-        phase: Fresh,
-        set: |s, d, v| s.set_only_v6(*v),
+    only_v6: bool { "IPV6_V6ONLY", Applies::INET.v6_only(), Fresh,
+        set: |s, v| s.set_only_v6(*v)
     }
-    send_buffer_size: usize {
-        name: "SO_SNDBUF",
-        applies: Applies::ANY,
-        phase: Fresh,
-        check: |v| size("send_buffer_size (SO_SNDBUF)", *v),
-        set: |s, d, v| s.set_send_buffer_size(*v),
+    send_buffer_size: usize { "SO_SNDBUF", Applies::ANY, Fresh,
+        check: |v, what| size(what, *v),
+        set: |s, v| s.set_send_buffer_size(*v)
     }
-    recv_buffer_size: usize {
-        name: "SO_RCVBUF",
-        applies: Applies::ANY,
-        phase: Fresh,
-        check: |v| size("recv_buffer_size (SO_RCVBUF)", *v),
-        set: |s, d, v| s.set_recv_buffer_size(*v),
+    recv_buffer_size: usize { "SO_RCVBUF", Applies::ANY, Fresh,
+        check: |v, what| size(what, *v),
+        set: |s, v| s.set_recv_buffer_size(*v)
     }
-    ttl: u32 {
-        name: "IP_TTL" / "IPV6_UNICAST_HOPS",
-        applies: Applies::INET,
-        phase: Fresh,
+    ttl: u32 { "IP_TTL" / "IPV6_UNICAST_HOPS", Applies::INET, Fresh,
         check: |v| in_range("ttl", *v, 1..=255),
-        set: |s, d, v| if d == Domain::Ipv6 { s.set_unicast_hops_v6(*v) } else { s.set_ttl_v4(*v) },
+        set: |s, v| s.set_ttl_v4(*v) / s.set_unicast_hops_v6(*v)
     }
-    tos: u32 {
-        name: "IP_TOS" / "IPV6_TCLASS",
-        applies: if has::TCLASS { Applies::INET } else { Applies::INET.v4_only() },
-        phase: Fresh,
+    tos: u32 { "IP_TOS" / "IPV6_TCLASS",
+        if has::TCLASS { Applies::INET } else { Applies::INET.v4_only() }, Fresh,
         check: |v| in_range("tos", *v, 0..=255),
-        set: |s, d, v| if d == Domain::Ipv6 {
-            on_tclass!(s.set_tclass_v6(*v), "IPV6_TCLASS")
-        } else {
-            on_tos!(s.set_tos_v4(*v), "IP_TOS")
-        },
+        set on_tos / on_tclass: |s, v| s.set_tos_v4(*v) / s.set_tclass_v6(*v)
     }
-    mark: u32 {
-        name: "SO_MARK",
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| on_linux!(s.set_mark(*v), "SO_MARK"),
+    mark: u32 { "SO_MARK", Applies::INET, Fresh,
+        set on_linux: |s, v| s.set_mark(*v)
     }
-    ip_transparent: bool {
-        name: "IP_TRANSPARENT" / "IPV6_TRANSPARENT",
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| on_linux!(if d == Domain::Ipv6 {
-            s.set_ip_transparent_v6(*v)
-        } else {
-            s.set_ip_transparent_v4(*v)
-        }, "IP_TRANSPARENT"),
+    ip_transparent: bool { "IP_TRANSPARENT" / "IPV6_TRANSPARENT", Applies::INET, Fresh,
+        set on_linux: |s, v| s.set_ip_transparent_v4(*v) / s.set_ip_transparent_v6(*v)
     }
-    freebind: bool {
-        name: "IP_FREEBIND" / "IPV6_FREEBIND",
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| on_linux!(if d == Domain::Ipv6 {
-            s.set_freebind_v6(*v)
-        } else {
-            s.set_freebind_v4(*v)
-        }, "IP_FREEBIND"),
+    freebind: bool { "IP_FREEBIND" / "IPV6_FREEBIND", Applies::INET, Fresh,
+        set on_linux: |s, v| s.set_freebind_v4(*v) / s.set_freebind_v6(*v)
     }
-    bind_device: String {
-        name: "SO_BINDTODEVICE",
-        applies: Applies::INET,
-        phase: Fresh,
+    bind_device: String { "SO_BINDTODEVICE", Applies::INET, Fresh,
         check: |v| c_name("interface name", v, MAX_DEVICE_NAME),
-        set: |s, d, v| on_bind_device!(sys::bind_device(s, d, v), "SO_BINDTODEVICE"),
+        set on_bind_device: |s, v, d| sys::bind_device(s, d, v)
     }
-    bind_device_by_index: NonZeroU32 {
-        name: "SO_BINDTOIFINDEX",
-        applies: Applies::INET,
-        phase: Fresh,
-        set: |s, d, v| on_bind_device!(if d == Domain::Ipv6 {
-            s.bind_device_by_index_v6(Some(*v))
-        } else {
-            s.bind_device_by_index_v4(Some(*v))
-        }, "SO_BINDTOIFINDEX"),
+    bind_device_by_index: NonZeroU32 { "SO_BINDTOIFINDEX", Applies::INET, Fresh,
+        set on_bind_device: |s, v| s.bind_device_by_index_v4(Some(*v)) / s.bind_device_by_index_v6(Some(*v))
     }
-    nodelay: bool {
-        name: "TCP_NODELAY",
-        applies: Applies::TCP,
-        phase: Fresh,
-        set: |s, d, v| s.set_tcp_nodelay(*v),
+    nodelay: bool { "TCP_NODELAY", Applies::TCP, Fresh,
+        set: |s, v| s.set_tcp_nodelay(*v)
     }
-    keepalive: Keepalive {
-        name: "SO_KEEPALIVE",
-        applies: Applies::TCP,
-        phase: Fresh,
+    keepalive: Keepalive { "SO_KEEPALIVE", Applies::TCP, Fresh,
         check: |v| check_keepalive(v),
         show: |v| crate::keepalive::Shown(v),
         // `SO_KEEPALIVE` once, then a call per parameter, each failure
         // named by its option.
-        set: |s, d, v| {
+        set: |s, v| {
             if v.time.is_none() && v.interval.is_none() && v.retries.is_none() {
                 return s.set_keepalive(true);
             }
             sys::set_keepalive(s, v)
-        },
+        }
     }
-    linger: Option<Duration> {
-        name: "SO_LINGER",
-        applies: Applies::STREAMS,
-        phase: Fresh,
-        check: |v| match v {
+    linger: Option<Duration> { "SO_LINGER", Applies::STREAMS, Fresh,
+        check: |v, what| match v {
             Some(d) if *d > sys::MAX_LINGER => Err(format!(
-                "linger (SO_LINGER) {d:?} does not fit the OS type (at most {} s)",
+                "{what} {d:?} does not fit the OS type (at most {} s)",
                 sys::MAX_LINGER.as_secs()
             )),
             _ => Ok(()),
         },
-        set: |s, d, v| s.set_linger(v.map(|t| sys::round_up(t, sys::LINGER_UNIT))),
+        set: |s, v| s.set_linger(v.map(|t| sys::round_up(t, sys::LINGER_UNIT)))
     }
-    tcp_user_timeout: Duration {
-        name: "TCP_USER_TIMEOUT",
-        applies: Applies::TCP,
-        phase: Fresh,
-        check: |v| duration("tcp_user_timeout (TCP_USER_TIMEOUT)", *v, MS, u64::from(u32::MAX)),
-        set: |s, d, v| on_linux!(s.set_tcp_user_timeout(Some(sys::round_up(*v, MS))), "TCP_USER_TIMEOUT"),
+    tcp_user_timeout: Duration { "TCP_USER_TIMEOUT", Applies::TCP, Fresh,
+        check: |v, what| duration(what, *v, MS, u64::from(u32::MAX)),
+        set on_linux: |s, v| s.set_tcp_user_timeout(Some(sys::round_up(*v, MS)))
     }
-    tcp_congestion: String {
-        name: "TCP_CONGESTION",
-        applies: Applies::TCP,
-        phase: Fresh,
+    tcp_congestion: String { "TCP_CONGESTION", Applies::TCP, Fresh,
         check: |v| c_name("congestion control name", v, MAX_CONGESTION_NAME),
-        set: |s, d, v| on_congestion!(s.set_tcp_congestion(v.as_bytes()), "TCP_CONGESTION"),
+        set on_congestion: |s, v| s.set_tcp_congestion(v.as_bytes())
     }
-    tcp_mss: u32 {
-        name: "TCP_MAXSEG",
-        applies: Applies::TCP,
-        phase: Fresh,
-        check: |v| in_range("tcp_mss (TCP_MAXSEG)", *v, sys::MSS_RANGE),
-        set: |s, d, v| on_unix!(s.set_tcp_mss(*v), "TCP_MAXSEG"),
+    tcp_mss: u32 { "TCP_MAXSEG", Applies::TCP, Fresh,
+        check: |v, what| in_range(what, *v, sys::MSS_RANGE),
+        set on_unix: |s, v| s.set_tcp_mss(*v)
     }
-    tcp_notsent_lowat: u32 {
-        name: "TCP_NOTSENT_LOWAT",
-        applies: Applies::TCP,
-        phase: Fresh,
-        set: |s, d, v| on_linux!(s.set_tcp_notsent_lowat(*v), "TCP_NOTSENT_LOWAT"),
+    tcp_notsent_lowat: u32 { "TCP_NOTSENT_LOWAT", Applies::TCP, Fresh,
+        set on_linux: |s, v| s.set_tcp_notsent_lowat(*v)
     }
-    tcp_fastopen: u32 {
-        name: "TCP_FASTOPEN",
-        applies: Applies::TCP,
-        phase: Fresh,
+    tcp_fastopen: u32 { "TCP_FASTOPEN", Applies::TCP, Fresh,
         check: |v| in_range("tcp_fastopen (TCP_FASTOPEN) queue length", *v, 0..=i32::MAX as u32),
-        set: |s, d, v| on_fastopen!(sys::set_tcp_fastopen(s, *v), "TCP_FASTOPEN"),
+        set on_fastopen: |s, v| sys::set_tcp_fastopen(s, *v)
     }
-    tcp_defer_accept: Duration {
-        name: "TCP_DEFER_ACCEPT",
-        applies: Applies::TCP,
-        phase: Fresh,
-        check: |v| duration("tcp_defer_accept (TCP_DEFER_ACCEPT)", *v, SECOND, i32::MAX as u64),
-        set: |s, d, v| on_linux!(sys::set_tcp_defer_accept(s, whole(*v, SECOND)), "TCP_DEFER_ACCEPT"),
+    tcp_defer_accept: Duration { "TCP_DEFER_ACCEPT", Applies::TCP, Fresh,
+        check: |v, what| duration(what, *v, SECOND, i32::MAX as u64),
+        set on_linux: |s, v| sys::set_tcp_defer_accept(s, whole(*v, SECOND))
     }
-    tcp_fastopen_connect: bool {
-        name: "TCP_FASTOPEN_CONNECT",
-        applies: Applies::TCP,
-        phase: Fresh,
-        set: |s, d, v| on_linux!(sys::set_tcp_fastopen_connect(s, *v), "TCP_FASTOPEN_CONNECT"),
+    tcp_fastopen_connect: bool { "TCP_FASTOPEN_CONNECT", Applies::TCP, Fresh,
+        set on_linux: |s, v| sys::set_tcp_fastopen_connect(s, *v)
     }
-    busy_poll: Duration {
-        name: "SO_BUSY_POLL",
-        applies: Applies::INET,
-        phase: Fresh,
-        check: |v| duration("busy_poll (SO_BUSY_POLL)", *v, US, i32::MAX as u64),
-        set: |s, d, v| on_linux_only!(s.set_busy_poll(whole(*v, US)), "SO_BUSY_POLL"),
+    busy_poll: Duration { "SO_BUSY_POLL", Applies::INET, Fresh,
+        check: |v, what| duration(what, *v, US, i32::MAX as u64),
+        set on_linux_only: |s, v| s.set_busy_poll(whole(*v, US))
     }
-    cpu_affinity: usize {
-        name: "SO_INCOMING_CPU",
-        applies: Applies::INET,
-        phase: Fresh,
-        check: |v| in_range("cpu_affinity (SO_INCOMING_CPU)", *v, 0..=i32::MAX as usize),
-        set: |s, d, v| on_linux_only!(s.set_cpu_affinity(*v), "SO_INCOMING_CPU"),
+    cpu_affinity: usize { "SO_INCOMING_CPU", Applies::INET, Fresh,
+        check: |v, what| in_range(what, *v, 0..=i32::MAX as usize),
+        set on_linux_only: |s, v| s.set_cpu_affinity(*v)
     }
-    broadcast: bool {
-        name: "SO_BROADCAST",
-        applies: Applies::UDP.v4_only(),
-        phase: Fresh,
-        set: |s, d, v| s.set_broadcast(*v),
+    broadcast: bool { "SO_BROADCAST", Applies::UDP.v4_only(), Fresh,
+        set: |s, v| s.set_broadcast(*v)
     }
-    multicast_loop: bool {
-        name: "IP_MULTICAST_LOOP" / "IPV6_MULTICAST_LOOP",
-        applies: Applies::UDP,
-        phase: Fresh,
-        set: |s, d, v| if d == Domain::Ipv6 {
-            s.set_multicast_loop_v6(*v)
-        } else {
-            s.set_multicast_loop_v4(*v)
-        },
+    multicast_loop: bool { "IP_MULTICAST_LOOP" / "IPV6_MULTICAST_LOOP", Applies::UDP, Fresh,
+        set: |s, v| s.set_multicast_loop_v4(*v) / s.set_multicast_loop_v6(*v)
     }
-    multicast_ttl: u32 {
-        name: "IP_MULTICAST_TTL" / "IPV6_MULTICAST_HOPS",
-        applies: Applies::UDP,
-        phase: Fresh,
+    multicast_ttl: u32 { "IP_MULTICAST_TTL" / "IPV6_MULTICAST_HOPS", Applies::UDP, Fresh,
         check: |v| in_range("multicast_ttl", *v, 0..=255),
-        set: |s, d, v| if d == Domain::Ipv6 {
-            s.set_multicast_hops_v6(*v)
-        } else {
-            s.set_multicast_ttl_v4(*v)
-        },
+        set: |s, v| s.set_multicast_ttl_v4(*v) / s.set_multicast_hops_v6(*v)
     }
-    multicast_if_v4: Ipv4Addr {
-        name: "IP_MULTICAST_IF",
-        applies: Applies::UDP.v4_only(),
-        phase: Fresh,
-        set: |s, d, v| s.set_multicast_if_v4(v),
+    multicast_if_v4: Ipv4Addr { "IP_MULTICAST_IF", Applies::UDP.v4_only(), Fresh,
+        set: |s, v| s.set_multicast_if_v4(v)
     }
-    multicast_if_v6: u32 {
-        name: "IPV6_MULTICAST_IF",
-        applies: Applies::UDP.v6_only(),
-        phase: Fresh,
-        set: |s, d, v| s.set_multicast_if_v6(*v),
+    multicast_if_v6: u32 { "IPV6_MULTICAST_IF", Applies::UDP.v6_only(), Fresh,
+        set: |s, v| s.set_multicast_if_v6(*v)
     }
-    join_multicast_v4: Vec<(Ipv4Addr, Ipv4Addr)> {
-        name: "IP_ADD_MEMBERSHIP",
-        applies: Applies::UDP.v4_only(),
-        phase: Bound,
+    join_multicast_v4: Vec<(Ipv4Addr, Ipv4Addr)> { "IP_ADD_MEMBERSHIP", Applies::UDP.v4_only(), Bound,
         check: |v| multicast_groups("join_multicast_v4", "224.0.0.0/4", v.iter().map(|(group, _)| IpAddr::V4(*group))),
-        set: |s, d, v| v.iter().try_for_each(|(group, interface)| s.join_multicast_v4(group, interface)),
+        set: |s, v| v.iter().try_for_each(|(group, interface)| s.join_multicast_v4(group, interface))
     }
-    join_multicast_v6: Vec<(Ipv6Addr, u32)> {
-        name: "IPV6_ADD_MEMBERSHIP",
-        applies: Applies::UDP.v6_only(),
-        phase: Bound,
+    join_multicast_v6: Vec<(Ipv6Addr, u32)> { "IPV6_ADD_MEMBERSHIP", Applies::UDP.v6_only(), Bound,
         check: |v| multicast_groups("join_multicast_v6", "ff00::/8", v.iter().map(|(group, _)| IpAddr::V6(*group))),
-        set: |s, d, v| v.iter().try_for_each(|(group, index)| s.join_multicast_v6(group, *index)),
+        set: |s, v| v.iter().try_for_each(|(group, index)| s.join_multicast_v6(group, *index))
     }
-    read_timeout: Duration {
-        name: "SO_RCVTIMEO",
-        applies: Applies::ANY,
-        phase: Connected,
-        check: |v| nonzero("read_timeout (SO_RCVTIMEO)", *v),
-        set: |s, d, v| s.set_read_timeout(Some(sys::round_up(*v, sys::TIMEOUT_UNIT))),
+    read_timeout: Duration { "SO_RCVTIMEO", Applies::ANY, Connected,
+        check: |v, what| nonzero(what, *v),
+        set: |s, v| s.set_read_timeout(Some(sys::os_timeout(*v)))
     }
-    write_timeout: Duration {
-        name: "SO_SNDTIMEO",
-        applies: Applies::ANY,
-        phase: Connected,
-        check: |v| nonzero("write_timeout (SO_SNDTIMEO)", *v),
-        set: |s, d, v| s.set_write_timeout(Some(sys::round_up(*v, sys::TIMEOUT_UNIT))),
+    write_timeout: Duration { "SO_SNDTIMEO", Applies::ANY, Connected,
+        check: |v, what| nonzero(what, *v),
+        set: |s, v| s.set_write_timeout(Some(sys::os_timeout(*v)))
     }
-    local_port_range: (u16, u16) {
-        name: "IP_LOCAL_PORT_RANGE",
-        applies: Applies::INET,
-        phase: Fresh,
-        check: |v| if v.0 == 0 || v.0 > v.1 {
-            Err(format!("local_port_range (IP_LOCAL_PORT_RANGE) {}..={} is empty or starts at port 0", v.0, v.1))
+    local_port_range: (u16, u16) { "IP_LOCAL_PORT_RANGE", Applies::INET, Fresh,
+        check: |v, what| if v.0 == 0 || v.0 > v.1 {
+            Err(format!("{what} {}..={} is empty or starts at port 0", v.0, v.1))
         } else {
             Ok(())
         },
-        set: |s, d, v| on_linux!(sys::set_local_port_range(s, v.0, v.1), "IP_LOCAL_PORT_RANGE"),
+        set on_linux: |s, v| sys::set_local_port_range(s, v.0, v.1)
     }
 }
 

@@ -238,6 +238,14 @@ pub(crate) fn round_up(
     }
 }
 
+/// `timeout` rounded up to whole [`TIMEOUT_UNIT`]s, the finest
+/// `SO_RCVTIMEO` / `SO_SNDTIMEO` the OS takes. socket2 truncates instead, and
+/// a timeout that truncates to zero means "no timeout" to the OS: a read
+/// timeout of 1 ns would make reads wait forever.
+pub(crate) fn os_timeout(timeout: std::time::Duration) -> std::time::Duration {
+    round_up(timeout, TIMEOUT_UNIT)
+}
+
 /// The error an option this platform lacks would give, were it ever asked
 /// for (its setter does not exist here, so it is not).
 #[allow(dead_code)]
