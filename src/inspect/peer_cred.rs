@@ -62,11 +62,11 @@ impl PeerCred {
     ///
     /// # Platform-specific behavior
     ///
-    /// Linux, Android and OpenBSD (`SO_PEERCRED`) and Apple's systems
-    /// (`LOCAL_PEERPID`) give it; FreeBSD, DragonFly and NetBSD
-    /// (`getpeereid`) do not, and this is `None` there. On Linux it is also
-    /// `None` when the peer's process is not in this process' PID
-    /// namespace.
+    /// Linux, Android and OpenBSD (`SO_PEERCRED`), Apple's systems
+    /// (`LOCAL_PEERPID`) and FreeBSD 13 and later (`LOCAL_PEERCRED`) give
+    /// it; DragonFly, NetBSD and older FreeBSD do not, and this is `None`
+    /// there. On Linux it is also `None` when the peer's process is not in
+    /// this process' PID namespace.
     ///
     /// A process id can be reused once its process has ended; on Linux,
     /// [`peer_pidfd`](crate::peer_pidfd) names the process itself.
@@ -95,7 +95,7 @@ impl PeerCred {
 /// Maps to `getsockopt(SOL_SOCKET, SO_PEERCRED)` on Linux, Android and
 /// OpenBSD; `getpeereid(3)` on macOS, iOS, FreeBSD, DragonFly and NetBSD,
 /// with `getsockopt(SOL_LOCAL, LOCAL_PEERPID)` for the pid on Apple's
-/// systems.
+/// systems and `getsockopt(SOL_LOCAL, LOCAL_PEERCRED)` on FreeBSD.
 ///
 /// # Errors
 ///

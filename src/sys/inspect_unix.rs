@@ -104,8 +104,28 @@ cfg_apple! {
     }
 }
 
+/// `getsockopt(SOL_LOCAL, LOCAL_PEERCRED)`'s `cr_pid`, which FreeBSD fills
+/// in since 13.0; `None` if the call fails or gives no process (an older
+/// kernel leaves the field zero).
+#[cfg(target_os = "freebsd")]
+#[allow(unsafe_code)]
+fn peer_pid(socket: &Socket) -> Option<u32> {
+    // SAFETY: `xucred` is a C struct of integers and a union of an integer
+    // and a pointer, for which all zeros is a valid value.
+    let mut cred: libc::xucred = unsafe { std::mem::zeroed() };
+    // SAFETY: as above, any bits the kernel writes are a valid value.
+    unsafe { getsockopt_into(socket, libc::SOL_LOCAL, libc::LOCAL_PEERCRED, &mut cred) }.ok()?;
+    if cred.cr_version != libc::XUCRED_VERSION {
+        return None;
+    }
+    // SAFETY: both members of the union are plain data; the integer one is
+    // read, whose every bit pattern is a valid `pid_t`.
+    let pid = unsafe { cred.cr_pid__c_anonymous_union.cr_pid };
+    u32::try_from(pid).ok().filter(|&pid| pid != 0)
+}
+
 /// These systems give the user and group of a peer, not its process.
-#[cfg(any(target_os = "freebsd", target_os = "dragonfly", target_os = "netbsd"))]
+#[cfg(any(target_os = "dragonfly", target_os = "netbsd"))]
 fn peer_pid(_: &Socket) -> Option<u32> {
     None
 }
