@@ -308,31 +308,6 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
                 await_close(&mut stream)
             })
         }),
-        Variant::new("ZZ sockwright connect + std exchange", move || {
-            time_per_op(batch, || {
-                let mut stream = connector.connect(hand_addr)?;
-                let reply = std_client(&mut stream)?;
-                expect_reply(&reply)?;
-                await_close(&mut stream)
-            })
-        }),
-        Variant::new("ZZ std connect + run_into to std server", move || {
-            time_per_op(batch, || {
-                let mut stream = TcpStream::connect(hand_addr)?;
-                let mut reply = [0; 64];
-                let n = client.run_into(&mut stream, &mut reply)?;
-                expect_reply(&reply[..n])?;
-                await_close(&mut stream)
-            })
-        }),
-        Variant::new("ZZ std client to sockwright run_into server", move || {
-            time_per_op(batch, || {
-                let mut stream = TcpStream::connect(ours_into_addr)?;
-                let reply = std_client(&mut stream)?;
-                expect_reply(&reply)?;
-                await_close(&mut stream)
-            })
-        }),
         Variant::new("std, hand-written exchange", move || {
             time_per_op(batch, || {
                 let mut stream = TcpStream::connect(hand_addr)?;
@@ -365,7 +340,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         Unit::MicrosPerOp,
         names,
         samples?,
-        5,
+        2,
     );
     table.print();
     for (row, how) in [(0, "run"), (1, "run_into")] {
