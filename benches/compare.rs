@@ -11,7 +11,10 @@
 //! Groups:
 //! - **setup**: create, set reuse-address, reuse-port (Unix), backlog, bind
 //!   `127.0.0.1:0` and listen a TCP listener, then drop it.
-//! - **exchange**: sequential connect, hello exchange, close on loopback.
+//! - **exchange**: sequential connect, hello exchange, close on loopback:
+//!   `Exchange::run_into` against the same exchange hand-written into
+//!   arrays, `Exchange::run` (a new `Vec` per message) against it
+//!   hand-written into a `Vec` per message.
 //! - **bulk**: bytes per second (elapsed, and per CPU second) through a
 //!   builder-made stream and a std one, each direction, after comparing the
 //!   two pairs' socket options.
@@ -262,11 +265,14 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         .ok();
     let ours = hello_server(Receive::Vec)?;
     let ours_into = hello_server(Receive::Into)?;
+    let hand_vec = SequentialServer::start(server_listener(TcpListener::bind)?, std_server_vec);
     let hand = SequentialServer::start(server_listener(TcpListener::bind)?, std_server);
-    let (ours_addr, ours_into_addr, hand_addr) = (ours.addr, ours_into.addr, hand.addr);
+    let (ours_addr, ours_into_addr) = (ours.addr, ours_into.addr);
+    let (hand_vec_addr, hand_addr) = (hand_vec.addr, hand.addr);
     println!(
-        "\nexchange: the servers listen on {ours_addr}, {ours_into_addr} and {hand_addr} ({})",
-        if [ours_addr, ours_into_addr, hand_addr]
+        "\nexchange: the servers listen on {ours_addr}, {ours_into_addr}, {hand_vec_addr} \
+         and {hand_addr} ({})",
+        if [ours_addr, ours_into_addr, hand_vec_addr, hand_addr]
             .iter()
             .all(|a| below_ephemeral_range().is_some_and(|r| r.contains(&a.port())))
         {
@@ -308,6 +314,14 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
                 await_close(&mut stream)
             })
         }),
+        Variant::new("std, hand-written, into a Vec", move || {
+            time_per_op(batch, || {
+                let mut stream = TcpStream::connect(hand_vec_addr)?;
+                let reply = std_client_vec(&mut stream)?;
+                expect_reply(&reply)?;
+                await_close(&mut stream)
+            })
+        }),
         Variant::new("std, hand-written exchange", move || {
             time_per_op(batch, || {
                 let mut stream = TcpStream::connect(hand_addr)?;
@@ -325,29 +339,40 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     let samples = interleave(&mut variants, plan.exchange_rounds);
     let names = names(&variants);
     drop(variants);
-    let server_errors = [ours.stop(), ours_into.stop(), hand.stop()];
+    let server_errors = [ours.stop(), ours_into.stop(), hand_vec.stop(), hand.stop()];
     if let Some(c) = c_loop {
         c.finish()?;
     }
     for result in server_errors {
         result?;
     }
-    let table = Table::new(
+    let mut table = Table::new(
         "exchange",
         "sequential connect, \"Hello from client\" / \"Hello from server\", close; \
          the Rust variants set 5 s read and write timeouts on both sides, the C loop none; \
-         clients and servers share one CPU (Linux)",
+         clients and servers share one CPU (Linux); `run`, which returns each message in \
+         a new Vec, against hand-written code that does too",
         Unit::MicrosPerOp,
         names,
         samples?,
-        2,
+        3,
     );
+    table.set_reference(0, 2);
     table.print();
-    for (row, how) in [(0, "run"), (1, "run_into")] {
-        let (passed, line) =
-            speed_check(&table, row, &format!("exchange: sockwright ({how}) / std"));
+    for (row, what) in [
+        (0, "sockwright (run) / std (into a Vec)"),
+        (1, "sockwright (run_into) / std"),
+    ] {
+        let (passed, line) = speed_check(&table, row, &format!("exchange: {what}"));
         report.check(!plan.quick, passed, line);
     }
+    report.note(format!(
+        "exchange: sockwright (run) / std (into an array) = {:.3}: the two Vecs of an \
+         exchange (one per side) against none; hand-written code into a Vec / into an \
+         array = {:.3}",
+        table.ratio_between(0, 3),
+        table.ratio_between(2, 3)
+    ));
     let median = Duration::from_secs_f64(table.median(0) * 1e-9);
     report.check(
         true,
@@ -395,6 +420,31 @@ fn std_client(stream: &mut TcpStream) -> io::Result<[u8; GREETING_LEN]> {
     let mut reply = [0; GREETING_LEN];
     stream.read_exact(&mut reply)?;
     Ok(reply)
+}
+
+/// [`std_client`] returning the reply in a new `Vec`, as
+/// `Exchange::run` does.
+fn std_client_vec(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.write_all(CLIENT_GREETING.as_bytes())?;
+    let mut reply = vec![0; GREETING_LEN];
+    stream.read_exact(&mut reply)?;
+    Ok(reply)
+}
+
+/// [`std_server`] receiving the greeting in a new `Vec`, as the server's
+/// `Exchange::run` does.
+fn std_server_vec(stream: &mut TcpStream) -> Fallible<()> {
+    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
+    let mut greeting = vec![0; GREETING_LEN];
+    stream.read_exact(&mut greeting)?;
+    if greeting != CLIENT_GREETING.as_bytes() {
+        return Err("unexpected greeting".into());
+    }
+    stream.write_all(SERVER_GREETING.as_bytes())?;
+    Ok(())
 }
 
 /// The server side written by hand with std, with the same timeouts.
