@@ -1,6 +1,6 @@
 //! A failing `configure` hook closes its socket: 10,000 failures across the
 //! listener, the connector and a race leave the open descriptors as they were.
-//! It runs in `tests/resources`, one test at a time, so no other test opens
+//! It runs in `tests/resources`, in a process of its own, so no other test opens
 //! descriptors meanwhile.
 #![cfg(target_os = "linux")]
 

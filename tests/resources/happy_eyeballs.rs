@@ -5,7 +5,7 @@
 //!
 //! Linux only (it counts `/proc/self/fd` and `/proc/self/task`, and the black
 //! hole relies on Linux dropping SYNs at a full accept queue). It runs in
-//! `tests/resources`, one test at a time, so that nothing else in the process
+//! `tests/resources`, in a process of its own, so that nothing else in the process
 //! opens files or starts threads while it counts.
 #![cfg(target_os = "linux")]
 

@@ -1,6 +1,6 @@
 //! `hello::Server` keeps serving after `accept` fails with `EMFILE`.
 //!
-//! It runs in `tests/resources`, one test at a time (and last: it installs
+//! It runs in `tests/resources`, in a process of its own (it also installs
 //! the global logger, which stays), because it lowers the process's limit on
 //! open files, which would disturb any test running beside it.
 #![cfg(target_os = "linux")]

@@ -2,7 +2,7 @@
 //! connections held open cannot keep 100 honest clients waiting, nor cost a
 //! thread each.
 //!
-//! It runs in `tests/resources`, one test at a time, because it counts the
+//! It runs in `tests/resources`, in a process of its own, because it counts the
 //! process's threads and memory, which any test running beside it would
 //! disturb.
 //!

@@ -2,7 +2,7 @@
 //! `Error::Unsupported`) whose message says what is wrong, and (Linux)
 //! leave the number of open file descriptors unchanged.
 //!
-//! It runs in `tests/resources`, one test at a time, so no other test opens
+//! It runs in `tests/resources`, in a process of its own, so no other test opens
 //! descriptors while it counts them.
 
 use std::io::ErrorKind;

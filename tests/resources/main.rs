@@ -1,18 +1,24 @@
 //! The tests that count what the whole process holds (open descriptors in
 //! `/proc/self/fd`, threads in `/proc/self/task`, the lookup pool's
 //! threads) or change it for everyone (`RLIMIT_NOFILE`, the global
-//! logger): each needs the process to itself while it runs, so they share
-//! this program and run one after another.
+//! logger): each needs a process to itself while it runs.
 //!
-//! libtest cannot give them that: it runs tests on parallel threads, and
-//! even with one test at a time it starts and ends a thread per test,
-//! which a thread count would see. So this program has its own `main`
-//! (`harness = false` in Cargo.toml) that runs each test on the main
-//! thread, in the order listed below, and prints libtest's lines
-//! (`test NAME ... ok`, `test result: ...`). It takes what cargo and the
-//! tests themselves pass: name filters, `--skip`, `--exact`, `--ignored`
-//! (`--include-ignored`), `--list`; `--nocapture` and `--test-threads`
-//! change nothing (nothing is captured, one test runs at a time).
+//! libtest cannot give them that: it runs tests on parallel threads of one
+//! process, and even with one test at a time it starts and ends a thread
+//! per test, which a thread count would see. So this program has its own
+//! `main` (`harness = false` in Cargo.toml) that runs each test in a
+//! process of its own: this program again, told by the variable
+//! [`CHILD`] which one test to run on its main thread. The tests mostly
+//! wait (on timeouts, on peers), so several of these processes run at once:
+//! as many as `--test-threads` or `RUST_TEST_THREADS` say, else one per CPU,
+//! as with libtest. A test run alone (`cargo test --test resources -- NAME`)
+//! runs in this process itself, its output shown as it comes.
+//!
+//! It prints libtest's lines (`test NAME ... ok`, `test result: ...`), each
+//! test's output (stdout and stderr, in the order written) after its line,
+//! and takes what cargo and the tests themselves pass: name filters,
+//! `--skip`, `--exact`, `--ignored` (`--include-ignored`), `--list`,
+//! `--test-threads`; `--nocapture` changes nothing (every output is shown).
 //!
 //! `cargo test --test resources -- NAME` runs one of them with its figures.
 
@@ -48,9 +54,12 @@ mod self_connect;
 #[cfg(all(feature = "tokio", target_os = "linux"))]
 mod tokio_race;
 
+use std::fs::{self, File};
 use std::panic::{self, AssertUnwindSafe};
-use std::process::ExitCode;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// One test: its name (`module::function`), the function, and whether it
 /// runs only when asked for with `--ignored` (a child another test starts).
@@ -78,7 +87,7 @@ macro_rules! test {
     };
 }
 
-/// Every test, in the order they run.
+/// Every test, in the order they start.
 fn tests() -> Vec<Test> {
     vec![
         test!(invalid_config::invalid_configurations_fail_early_saying_why_and_leak_nothing),
@@ -119,7 +128,6 @@ fn tests() -> Vec<Test> {
         test!(hello_load::backlog_overflow_times_out_the_clients_beyond_the_queue),
         #[cfg(all(feature = "hello", target_os = "linux"))]
         test!(hello_slowloris::five_thousand_silent_connections_do_not_delay_honest_clients),
-        // Last: it installs the global logger.
         #[cfg(all(feature = "hello", target_os = "linux"))]
         test!(hello_emfile::accept_survives_running_out_of_file_descriptors),
     ]
@@ -134,6 +142,17 @@ struct Args {
     list: bool,
     ignored: bool,
     include_ignored: bool,
+    /// `--test-threads N`: how many tests run at once.
+    threads: Option<usize>,
+}
+
+/// A positive number of tests to run at once, as libtest reads
+/// `--test-threads` and `RUST_TEST_THREADS`.
+fn threads(text: &str) -> usize {
+    match text.parse() {
+        Ok(n) if n > 0 => n,
+        _ => panic!("the number of test threads must be a positive number, not {text:?}"),
+    }
 }
 
 fn parse_args() -> Args {
@@ -145,18 +164,20 @@ fn parse_args() -> Args {
             "--list" => args.list = true,
             "--ignored" => args.ignored = true,
             "--include-ignored" => args.include_ignored = true,
-            // Nothing is captured and one test runs at a time anyway.
+            // Every test's output is shown anyway.
             "--nocapture" | "--show-output" | "-q" | "--quiet" => {}
             "--skip" => args.skip.extend(words.next()),
-            "--test-threads" | "--format" | "--color" | "--logfile" => {
+            "--test-threads" => args.threads = words.next().map(|n| threads(&n)),
+            "--format" | "--color" | "--logfile" => {
                 words.next();
             }
             flag if flag.starts_with("--skip=") => {
                 args.skip.push(flag["--skip=".len()..].to_owned())
             }
-            flag if flag.starts_with("--test-threads=")
-                || flag.starts_with("--format=")
-                || flag.starts_with("--color=") => {}
+            flag if flag.starts_with("--test-threads=") => {
+                args.threads = Some(threads(&flag["--test-threads=".len()..]))
+            }
+            flag if flag.starts_with("--format=") || flag.starts_with("--color=") => {}
             flag if flag.starts_with('-') => {
                 eprintln!("ignoring {flag}: not a flag of this runner")
             }
@@ -166,7 +187,22 @@ fn parse_args() -> Args {
     args
 }
 
+/// The variable that makes this program run the one test it names, on its
+/// main thread, and nothing else: set for each process the runner starts.
+const CHILD: &str = "SOCKWRIGHT_RESOURCES_TEST";
+
 fn main() -> ExitCode {
+    if let Ok(name) = std::env::var(CHILD) {
+        // Not passed on to the programs the test itself starts.
+        std::env::remove_var(CHILD);
+        let test = tests()
+            .into_iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{CHILD}={name:?} names no test"));
+        // A panic ends this process with status 101, and the runner sees it.
+        (test.run)();
+        return ExitCode::SUCCESS;
+    }
     let args = parse_args();
     let matches = |name: &str, pattern: &String| {
         if args.exact {
@@ -189,33 +225,69 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let filtered_out = tests().len() - chosen.len();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| match std::env::var("RUST_TEST_THREADS") {
+            Ok(n) => threads(&n),
+            Err(_) => thread::available_parallelism().map_or(1, |n| n.get()),
+        });
     let started = Instant::now();
     println!();
     println!("running {} tests", chosen.len());
-    let (mut passed, mut failed, mut ignored) = (Vec::new(), Vec::new(), 0);
+    let (mut to_run, mut ignored) = (Vec::new(), 0);
     for test in &chosen {
         let runs = if args.include_ignored {
             true
         } else {
             test.ignored == args.ignored
         };
-        if !runs {
+        if runs {
+            to_run.push(test);
+        } else {
             println!("test {} ... ignored", test.name);
             ignored += 1;
-            continue;
         }
+    }
+    let (mut passed, mut failed) = (Vec::new(), Vec::new());
+    let mut record = |name: &'static str, ok: bool, took: Duration| {
+        if ok {
+            println!("test {name} ... ok ({took:.2?})");
+            passed.push(name);
+        } else {
+            println!("test {name} ... FAILED ({took:.2?})");
+            failed.push(name);
+        }
+    };
+    if let [test] = to_run[..] {
         println!("test {} ...", test.name);
         let began = Instant::now();
         let outcome = panic::catch_unwind(AssertUnwindSafe(test.run));
-        let took = began.elapsed();
-        match outcome {
-            Ok(()) => {
-                println!("test {} ... ok ({took:.2?})", test.name);
-                passed.push(test.name);
+        record(test.name, outcome.is_ok(), began.elapsed());
+    } else {
+        let mut waiting = to_run.into_iter().enumerate();
+        let mut running: Vec<Running> = Vec::new();
+        loop {
+            while running.len() < threads {
+                let Some((n, test)) = waiting.next() else {
+                    break;
+                };
+                running.push(Running::start(test.name, n));
             }
-            Err(_) => {
-                println!("test {} ... FAILED ({took:.2?})", test.name);
-                failed.push(test.name);
+            if running.is_empty() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(5));
+            let mut i = 0;
+            while i < running.len() {
+                match running[i].process.try_wait() {
+                    Ok(None) => i += 1,
+                    status => {
+                        let done = running.swap_remove(i);
+                        let ok = status.is_ok_and(|s| s.is_some_and(|s| s.success()));
+                        record(done.name, ok, done.began.elapsed());
+                        print!("{}", done.output());
+                    }
+                }
             }
         }
     }
@@ -239,5 +311,50 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(101)
+    }
+}
+
+/// A test running in a process of its own, its stdout and stderr going to
+/// one file, in the order written.
+struct Running {
+    name: &'static str,
+    process: std::process::Child,
+    output: PathBuf,
+    began: Instant,
+}
+
+impl Running {
+    /// Starts this program again to run the test `name`; `n` makes its
+    /// output file's name unique.
+    fn start(name: &'static str, n: usize) -> Running {
+        let output = std::env::temp_dir().join(format!(
+            "sockwright-resources-{}-{n}.out",
+            std::process::id()
+        ));
+        let file =
+            File::create(&output).unwrap_or_else(|e| panic!("create {}: {e}", output.display()));
+        let process = Command::new(std::env::current_exe().expect("current_exe"))
+            .env(CHILD, name)
+            .stdin(Stdio::null())
+            .stdout(
+                file.try_clone()
+                    .expect("a second handle on the output file"),
+            )
+            .stderr(file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the process of {name}: {e}"));
+        Running {
+            name,
+            process,
+            output,
+            began: Instant::now(),
+        }
+    }
+
+    /// What the test wrote, once it has ended; its file is removed.
+    fn output(&self) -> String {
+        let text = fs::read(&self.output).unwrap_or_default();
+        let _ = fs::remove_file(&self.output);
+        String::from_utf8_lossy(&text).into_owned()
     }
 }

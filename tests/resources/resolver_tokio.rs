@@ -5,7 +5,7 @@
 //! (shared by every connect); once those come, no thread at all.
 //!
 //! Linux only (it counts `/proc/self/fd` and `/proc/self/task`). It runs in
-//! `tests/resources`, one test at a time, so that nothing else in the process
+//! `tests/resources`, in a process of its own, so that nothing else in the process
 //! opens files or starts threads while it counts.
 #![cfg(all(feature = "tokio", target_os = "linux"))]
 

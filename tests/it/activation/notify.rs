@@ -89,14 +89,9 @@ fn server_notifies(socket: &UnixDatagram, notify_socket: &str) {
     assert_eq!(ready, "READY=1");
     assert!(none.is_empty());
     let took = started.elapsed();
-    // READY=1 came after the listener was up: a client is served now.
     let addr = server.listening_addr();
-    let mut client = TcpStream::connect(&addr).unwrap();
-    client.write_all(CLIENT_GREETING.as_bytes()).unwrap();
-    let mut reply = String::new();
-    client.read_to_string(&mut reply).unwrap();
-    assert_eq!(reply, SERVER_GREETING);
-    // The stored descriptor is the server's listening socket itself.
+    // The stored descriptor is the server's listening socket itself. Read
+    // while the server runs: it ends once it has served the client below.
     let stored = inode(format!("/proc/self/fd/{}", fds[0].as_raw_fd()));
     let listening = inode(format!("/proc/{}/fd/3", server.child.id()));
     assert_eq!(stored, listening, "the same socket");
@@ -106,6 +101,12 @@ fn server_notifies(socket: &UnixDatagram, notify_socket: &str) {
         .as_socket()
         .unwrap();
     assert_eq!(stored_addr.to_string(), addr);
+    // READY=1 came after the listener was up: a client is served now.
+    let mut client = TcpStream::connect(&addr).unwrap();
+    client.write_all(CLIENT_GREETING.as_bytes()).unwrap();
+    let mut reply = String::new();
+    client.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, SERVER_GREETING);
     let finished = server.finish();
     assert!(finished.status.success(), "{finished:?}");
     assert_eq!(finished.stdout, SERVER_OUTPUT);
