@@ -122,7 +122,7 @@ impl Type {
     }
 
     /// Whether the type is connection-oriented (accepts `listen`).
-    pub(crate) fn is_connection_oriented(self) -> bool {
+    pub(crate) const fn is_connection_oriented(self) -> bool {
         !matches!(self, Type::Datagram)
     }
 }

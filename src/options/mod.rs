@@ -82,8 +82,30 @@ impl Applies {
         ..Applies::ANY
     };
 
+    /// No socket.
+    pub(crate) const NONE: Applies = Applies {
+        tcp: false,
+        udp: false,
+        unix_stream: false,
+        unix_datagram: false,
+        v4: false,
+        v6: false,
+    };
+
+    /// The sockets of either.
+    pub(crate) const fn or(self, other: Applies) -> Applies {
+        Applies {
+            tcp: self.tcp || other.tcp,
+            udp: self.udp || other.udp,
+            unix_stream: self.unix_stream || other.unix_stream,
+            unix_datagram: self.unix_datagram || other.unix_datagram,
+            v4: self.v4 || other.v4,
+            v6: self.v6 || other.v6,
+        }
+    }
+
     /// Whether these include sockets of `transport`.
-    pub(crate) fn to(self, transport: TransportKind) -> bool {
+    pub(crate) const fn to(self, transport: TransportKind) -> bool {
         match transport {
             TransportKind::Tcp => self.tcp,
             TransportKind::Udp => self.udp,
@@ -140,6 +162,25 @@ pub(crate) enum TransportKind {
 }
 
 impl TransportKind {
+    /// The transport of an IP socket of type `ty`.
+    pub(crate) const fn inet(ty: Type) -> TransportKind {
+        if ty.is_connection_oriented() {
+            TransportKind::Tcp
+        } else {
+            TransportKind::Udp
+        }
+    }
+
+    /// The transport of a Unix socket of type `ty`.
+    #[cfg(unix)]
+    pub(crate) const fn unix(ty: Type) -> TransportKind {
+        if ty.is_connection_oriented() {
+            TransportKind::UnixStream
+        } else {
+            TransportKind::UnixDatagram
+        }
+    }
+
     /// The sockets of this transport, as a log line says them.
     pub(crate) fn shown(self) -> &'static str {
         match self {
@@ -270,12 +311,9 @@ impl Options {
         }
         let stream = implied.is_connection_oriented();
         let transport = match place {
-            Place::Inet if stream => TransportKind::Tcp,
-            Place::Inet => TransportKind::Udp,
+            Place::Inet => TransportKind::inet(implied),
             #[cfg(unix)]
-            Place::Unix(_) if stream => TransportKind::UnixStream,
-            #[cfg(unix)]
-            Place::Unix(_) => TransportKind::UnixDatagram,
+            Place::Unix(_) => TransportKind::unix(implied),
             #[cfg(not(unix))]
             Place::Never(_) => unreachable!("no Unix paths on this platform"),
         };

@@ -80,6 +80,18 @@ macro_rules! table {
         const DECLS: &[&Decl] = &[$(&decl::$field),*];
 
         impl Settings {
+            /// The sockets that some option of `phase` acts on: where a
+            /// socket is none of them, that phase has nothing to set.
+            pub(crate) const fn acting_in(phase: Phase) -> Applies {
+                let mut sockets = Applies::NONE;
+                $(
+                    if matches!(phase, Phase::$phase) {
+                        sockets = sockets.or(decl::$field.applies);
+                    }
+                )*
+                sockets
+            }
+
             /// Checks each value given, before any system call, and gives
             /// the first option given, in table order, that `acts` says does
             /// not act on the socket: one visit per option. The first option
@@ -245,6 +257,26 @@ impl Settings {
                 self.apply_where(|p| p == Phase::Connected, socket, domain, addr, side)
             }
         }
+    }
+
+    /// [`apply`](Self::apply) on a socket of `transport`, which skips a
+    /// phase none of whose options act on such a socket: where the phase
+    /// and the transport are constants (a TCP listener once bound), the
+    /// test folds away with the call.
+    #[inline]
+    pub(crate) fn apply_to(
+        &self,
+        phase: Phase,
+        transport: TransportKind,
+        socket: &Socket,
+        domain: Domain,
+        addr: &Address,
+        side: Side,
+    ) -> Result<()> {
+        if !Settings::acting_in(phase).to(transport) {
+            return Ok(());
+        }
+        self.apply(phase, socket, domain, addr, side)
     }
 
     /// The first option given that does not apply to `transport`.
@@ -561,6 +593,19 @@ mod tests {
             .collect();
             assert_eq!(acts, want.join(", "), "{setter}: {row}");
         }
+    }
+
+    #[test]
+    fn a_phase_acts_on_the_sockets_of_its_options() {
+        // Once bound, only the multicast joins (UDP) are set: a TCP
+        // listener skips that walk. Before bind, something acts on each.
+        let bound = Settings::acting_in(Phase::Bound);
+        assert!(bound.udp && !bound.tcp && !bound.unix_stream && !bound.unix_datagram);
+        assert!(!bound.to(TransportKind::Tcp));
+        let fresh = Settings::acting_in(Phase::Fresh);
+        assert!(fresh.tcp && fresh.udp && fresh.unix_stream && fresh.unix_datagram);
+        let connected = Settings::acting_in(Phase::Connected);
+        assert!(connected.tcp && connected.unix_stream);
     }
 
     #[test]
