@@ -23,7 +23,7 @@ use socket2::SockAddr;
 
 use crate::connector::attempt::IoMode;
 use crate::endpoint::Opens;
-use crate::options::{Options, Place, TransportKind};
+use crate::options::{Checked, Place, TransportKind};
 use crate::race::{self, resolution, schedule};
 use crate::resolve::resolver::Source;
 #[cfg(unix)]
@@ -79,7 +79,7 @@ use crate::{
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ConnectorBuilder {
-    pub(crate) opts: Options,
+    pub(crate) opts: Checked,
     pub(crate) local_v4: Option<SocketAddr>,
     pub(crate) local_v6: Option<SocketAddr>,
     pub(crate) connect_timeout: Option<Duration>,
@@ -812,7 +812,7 @@ impl ConnectorBuilder {
         }
         let mut builder = self.clone();
         if let Some(opts) = opts {
-            builder.opts = opts;
+            builder.opts = Checked::new(opts);
         }
         if source.is_some() {
             debug!(

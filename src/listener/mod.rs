@@ -17,7 +17,7 @@ use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
 use crate::endpoint::Opens;
-use crate::options::{self, Options, Phase, Place, Side, TransportKind};
+use crate::options::{self, Checked, Options, Phase, Place, Side, TransportKind};
 use crate::{
     resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
 };
@@ -71,7 +71,7 @@ use crate::{
 /// ```
 #[derive(Debug, Clone)]
 pub struct ListenerBuilder {
-    pub(crate) opts: Options,
+    pub(crate) opts: Checked,
     backlog: u32,
     #[cfg(unix)]
     remove_stale_socket: bool,
@@ -113,7 +113,7 @@ impl ListenerBuilder {
     /// ```
     pub fn new() -> ListenerBuilder {
         ListenerBuilder {
-            opts: Options::new(Side::Listener),
+            opts: Checked::new(Options::new(Side::Listener)),
             backlog: Self::DEFAULT_BACKLOG,
             #[cfg(unix)]
             remove_stale_socket: false,
@@ -674,7 +674,7 @@ impl ListenerBuilder {
         }
         let mut builder = self.clone();
         if let Some(opts) = opts {
-            builder.opts = opts;
+            builder.opts = Checked::new(opts);
         }
         #[cfg(unix)]
         if let Some(mode) = mode {

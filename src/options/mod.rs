@@ -8,8 +8,11 @@
 //! the check that it fits the socket, the `setsockopt` and the log line. A
 //! builder's setter only stores the value.
 
+mod checked;
 mod setters;
 mod table;
+
+pub(crate) use checked::Checked;
 
 use std::fmt;
 use std::io;
@@ -181,6 +184,17 @@ impl TransportKind {
         }
     }
 
+    /// The transport of a socket of type `ty` for `place`.
+    pub(crate) const fn of(ty: Type, place: Place<'_>) -> TransportKind {
+        match place {
+            Place::Inet => TransportKind::inet(ty),
+            #[cfg(unix)]
+            Place::Unix(_) => TransportKind::unix(ty),
+            #[cfg(not(unix))]
+            Place::Never(_) => TransportKind::inet(ty),
+        }
+    }
+
     /// The sockets of this transport, as a log line says them.
     pub(crate) fn shown(self) -> &'static str {
         match self {
@@ -310,13 +324,7 @@ impl Options {
             });
         }
         let stream = implied.is_connection_oriented();
-        let transport = match place {
-            Place::Inet => TransportKind::inet(implied),
-            #[cfg(unix)]
-            Place::Unix(_) => TransportKind::unix(implied),
-            #[cfg(not(unix))]
-            Place::Never(_) => unreachable!("no Unix paths on this platform"),
-        };
+        let transport = TransportKind::of(implied, place);
         // One walk checks the values and finds an option that does not
         // apply; a refused value is reported before the other checks and an
         // option that does not apply after them.

@@ -160,6 +160,7 @@ pub(crate) fn resolve(target: UserTarget<'_>, opts: &Options) -> Result<Addrs> {
 
 /// [`resolve`], handing the addresses to `then`: a single address is
 /// handed over where it lies, not gathered into [`Addrs`] first.
+#[inline]
 pub(crate) fn resolve_then<T>(
     target: UserTarget<'_>,
     opts: &Options,
