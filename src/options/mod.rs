@@ -85,15 +85,21 @@ impl Applies {
         ..Applies::ANY
     };
 
-    /// No socket.
-    pub(crate) const NONE: Applies = Applies {
-        tcp: false,
-        udp: false,
-        unix_stream: false,
-        unix_datagram: false,
-        v4: false,
-        v6: false,
-    };
+    /// No socket: every field of [`ANY`](Self::ANY) turned off, the start
+    /// of a union.
+    pub(crate) const NONE: Applies = Applies::ANY.only(false);
+
+    /// These sockets where `on`, none otherwise.
+    const fn only(self, on: bool) -> Applies {
+        Applies {
+            tcp: self.tcp && on,
+            udp: self.udp && on,
+            unix_stream: self.unix_stream && on,
+            unix_datagram: self.unix_datagram && on,
+            v4: self.v4 && on,
+            v6: self.v6 && on,
+        }
+    }
 
     /// The sockets of either.
     pub(crate) const fn or(self, other: Applies) -> Applies {
