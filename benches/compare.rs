@@ -265,8 +265,12 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         .ok();
     let ours = hello_server(Receive::Vec)?;
     let ours_into = hello_server(Receive::Into)?;
-    let hand_vec = SequentialServer::start(server_listener(TcpListener::bind)?, std_server_vec);
-    let hand = SequentialServer::start(server_listener(TcpListener::bind)?, std_server);
+    let hand_vec = SequentialServer::start(server_listener(TcpListener::bind)?, |s| {
+        std_server(s, vec![0; GREETING_LEN])
+    });
+    let hand = SequentialServer::start(server_listener(TcpListener::bind)?, |s| {
+        std_server(s, [0; GREETING_LEN])
+    });
     let (ours_addr, ours_into_addr) = (ours.addr, ours_into.addr);
     let (hand_vec_addr, hand_addr) = (hand_vec.addr, hand.addr);
     println!(
@@ -317,7 +321,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         Variant::new("std, hand-written, into a Vec", move || {
             time_per_op(batch, || {
                 let mut stream = TcpStream::connect(hand_vec_addr)?;
-                let reply = std_client_vec(&mut stream)?;
+                let reply = std_client(&mut stream, vec![0; GREETING_LEN])?;
                 expect_reply(&reply)?;
                 await_close(&mut stream)
             })
@@ -325,7 +329,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
         Variant::new("std, hand-written exchange", move || {
             time_per_op(batch, || {
                 let mut stream = TcpStream::connect(hand_addr)?;
-                let reply = std_client(&mut stream)?;
+                let reply = std_client(&mut stream, [0; GREETING_LEN])?;
                 expect_reply(&reply)?;
                 await_close(&mut stream)
             })
@@ -412,48 +416,23 @@ fn expect_reply(reply: &[u8]) -> Fallible<()> {
 }
 
 /// The client side written by hand with std, with the same 5 s read and
-/// write timeouts as `Exchange`.
-fn std_client(stream: &mut TcpStream) -> io::Result<[u8; GREETING_LEN]> {
+/// write timeouts as `Exchange`: the reply is read into `reply` (an array
+/// on the stack, or a new `Vec` as `Exchange::run` returns).
+fn std_client<B: AsMut<[u8]>>(stream: &mut TcpStream, mut reply: B) -> io::Result<B> {
     stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
     stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
     stream.write_all(CLIENT_GREETING.as_bytes())?;
-    let mut reply = [0; GREETING_LEN];
-    stream.read_exact(&mut reply)?;
+    stream.read_exact(reply.as_mut())?;
     Ok(reply)
 }
 
-/// [`std_client`] returning the reply in a new `Vec`, as
-/// `Exchange::run` does.
-fn std_client_vec(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+/// The server side written by hand with std, with the same timeouts, the
+/// greeting read into `greeting` (as for [`std_client`]).
+fn std_server<B: AsMut<[u8]>>(stream: &mut TcpStream, mut greeting: B) -> Fallible<()> {
     stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
     stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
-    stream.write_all(CLIENT_GREETING.as_bytes())?;
-    let mut reply = vec![0; GREETING_LEN];
-    stream.read_exact(&mut reply)?;
-    Ok(reply)
-}
-
-/// [`std_server`] receiving the greeting in a new `Vec`, as the server's
-/// `Exchange::run` does.
-fn std_server_vec(stream: &mut TcpStream) -> Fallible<()> {
-    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
-    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
-    let mut greeting = vec![0; GREETING_LEN];
-    stream.read_exact(&mut greeting)?;
-    if greeting != CLIENT_GREETING.as_bytes() {
-        return Err("unexpected greeting".into());
-    }
-    stream.write_all(SERVER_GREETING.as_bytes())?;
-    Ok(())
-}
-
-/// The server side written by hand with std, with the same timeouts.
-fn std_server(stream: &mut TcpStream) -> Fallible<()> {
-    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
-    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
-    let mut greeting = [0; GREETING_LEN];
-    stream.read_exact(&mut greeting)?;
-    if greeting != CLIENT_GREETING.as_bytes() {
+    stream.read_exact(greeting.as_mut())?;
+    if greeting.as_mut() != CLIENT_GREETING.as_bytes() {
         return Err("unexpected greeting".into());
     }
     stream.write_all(SERVER_GREETING.as_bytes())?;
