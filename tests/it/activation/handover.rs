@@ -239,6 +239,24 @@ fn fixed_fds(pid: u32, listener: &str) -> (Vec<(String, String)>, usize) {
     (others, held)
 }
 
+/// [`fixed_fds`] once they hold still: a descriptor a server holds for a
+/// moment of its own (std opens `/proc/self/cgroup` and a cgroup file when
+/// it counts the CPUs for the workers) is gone a moment later, where one
+/// passed down by a restart stays. Read until two reads 10 ms apart agree,
+/// at most 100 times.
+fn settled_fds(pid: u32, listener: &str) -> (Vec<(String, String)>, usize) {
+    let mut last = fixed_fds(pid, listener);
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(10));
+        let now = fixed_fds(pid, listener);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
 /// Whether `pid` has exited (gone, or a zombie waiting to be reaped).
 fn exited(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -270,7 +288,7 @@ fn twenty_restarts_under_load_refuse_reset_and_drop_no_connection() {
         .find(|(n, _)| n == "3")
         .map(|(_, t)| t)
         .expect("the first server's fd 3");
-    let baseline = fixed_fds(first, &listener);
+    let baseline = settled_fds(first, &listener);
     assert_eq!(baseline.1, 1, "{:?}", fds_of(first));
     let done = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicU64::new(0));
@@ -327,7 +345,7 @@ fn twenty_restarts_under_load_refuse_reset_and_drop_no_connection() {
         // Only the new one holds the socket now: an exchange is its.
         exchange(addr).unwrap_or_else(|e| panic!("round {round}: new server {new}: {e}"));
         assert_eq!(
-            fixed_fds(new, &listener),
+            settled_fds(new, &listener),
             baseline,
             "round {round}: new server's descriptors {:?}",
             fds_of(new)
