@@ -70,10 +70,14 @@ fn every_option_and_the_configure_hook_apply_to_each_listener() {
         })
         .listen_all(&[v4(0), v6(0)][..])
         .unwrap();
-    assert_eq!(
-        hooked.load(Ordering::SeqCst),
-        2,
-        "the hook ran once per listener"
+    // Once per socket made: two, and two more each time the port the IPv4
+    // listener was given was taken on IPv6 by another program (another
+    // test, here), which makes `listen_all` start over.
+    let runs = hooked.load(Ordering::SeqCst);
+    let most = 2 * ListenerBuilder::LISTEN_ALL_ATTEMPTS as usize;
+    assert!(
+        runs >= 2 && runs % 2 == 0 && runs <= most,
+        "the hook ran {runs} times for two listeners"
     );
     for listener in &listeners {
         assert_eq!(
