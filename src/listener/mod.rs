@@ -17,7 +17,7 @@ use log::{debug, log_enabled, Level};
 use socket2::Socket;
 
 use crate::endpoint::Opens;
-use crate::options::{self, Checked, Options, Phase, Place, Side, TransportKind};
+use crate::options::{self, Checked, Options, Phase, Place, Side};
 use crate::{
     resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
 };
@@ -813,10 +813,9 @@ impl ListenerBuilder {
             .create_with(domain, implied, &shown, nonblocking)?;
         self.opts.bind(&socket, &addr.into(), &shown)?;
         let side = self.opts.side;
-        let transport = TransportKind::inet(implied);
         self.opts
             .set
-            .apply_to(Phase::Bound, transport, &socket, domain, &shown, side)?;
+            .apply(Phase::Bound, &socket, domain, &shown, side)?;
         Ok(socket)
     }
 
@@ -890,10 +889,9 @@ impl ListenerBuilder {
             file.set_mode(&socket, mode, &shown)?;
         }
         let side = self.opts.side;
-        let transport = TransportKind::unix(implied);
         self.opts
             .set
-            .apply_to(Phase::Bound, transport, &socket, Domain::Unix, &shown, side)?;
+            .apply(Phase::Bound, &socket, Domain::Unix, &shown, side)?;
         Ok((socket, shown, lock))
     }
 }

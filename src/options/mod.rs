@@ -85,36 +85,8 @@ impl Applies {
         ..Applies::ANY
     };
 
-    /// No socket: every field of [`ANY`](Self::ANY) turned off, the start
-    /// of a union.
-    pub(crate) const NONE: Applies = Applies::ANY.only(false);
-
-    /// These sockets where `on`, none otherwise.
-    const fn only(self, on: bool) -> Applies {
-        Applies {
-            tcp: self.tcp && on,
-            udp: self.udp && on,
-            unix_stream: self.unix_stream && on,
-            unix_datagram: self.unix_datagram && on,
-            v4: self.v4 && on,
-            v6: self.v6 && on,
-        }
-    }
-
-    /// The sockets of either.
-    pub(crate) const fn or(self, other: Applies) -> Applies {
-        Applies {
-            tcp: self.tcp || other.tcp,
-            udp: self.udp || other.udp,
-            unix_stream: self.unix_stream || other.unix_stream,
-            unix_datagram: self.unix_datagram || other.unix_datagram,
-            v4: self.v4 || other.v4,
-            v6: self.v6 || other.v6,
-        }
-    }
-
     /// Whether these include sockets of `transport`.
-    pub(crate) const fn to(self, transport: TransportKind) -> bool {
+    pub(crate) fn to(self, transport: TransportKind) -> bool {
         match transport {
             TransportKind::Tcp => self.tcp,
             TransportKind::Udp => self.udp,
@@ -171,33 +143,16 @@ pub(crate) enum TransportKind {
 }
 
 impl TransportKind {
-    /// The transport of an IP socket of type `ty`.
-    pub(crate) const fn inet(ty: Type) -> TransportKind {
-        if ty.is_connection_oriented() {
-            TransportKind::Tcp
-        } else {
-            TransportKind::Udp
-        }
-    }
-
-    /// The transport of a Unix socket of type `ty`.
-    #[cfg(unix)]
-    pub(crate) const fn unix(ty: Type) -> TransportKind {
-        if ty.is_connection_oriented() {
-            TransportKind::UnixStream
-        } else {
-            TransportKind::UnixDatagram
-        }
-    }
-
     /// The transport of a socket of type `ty` for `place`.
     pub(crate) const fn of(ty: Type, place: Place<'_>) -> TransportKind {
+        let stream = ty.is_connection_oriented();
         match place {
-            Place::Inet => TransportKind::inet(ty),
             #[cfg(unix)]
-            Place::Unix(_) => TransportKind::unix(ty),
-            #[cfg(not(unix))]
-            Place::Never(_) => TransportKind::inet(ty),
+            Place::Unix(_) if stream => TransportKind::UnixStream,
+            #[cfg(unix)]
+            Place::Unix(_) => TransportKind::UnixDatagram,
+            _ if stream => TransportKind::Tcp,
+            _ => TransportKind::Udp,
         }
     }
 

@@ -80,17 +80,6 @@ macro_rules! table {
         const DECLS: &[&Decl] = &[$(&decl::$field),*];
 
         impl Settings {
-            /// The sockets that some option of `phase` acts on: where a
-            /// socket is none of them, that phase has nothing to set.
-            pub(crate) const fn acting_in(phase: Phase) -> Applies {
-                let mut sockets = Applies::NONE;
-                $(
-                    if matches!(phase, Phase::$phase) {
-                        sockets = sockets.or(decl::$field.applies);
-                    }
-                )*
-                sockets
-            }
 
             /// Checks each value given, before any system call, and gives
             /// the first option given, in table order, that `acts` says does
@@ -175,35 +164,16 @@ macro_rules! table {
             ) -> Result<()> {
                 $(
                     if let (true, Some($v)) = (now(Phase::$phase), &self.$field) {
-                        // Out of the walk's way: the walk is then a run of
-                        // tests that fall through for each option not
-                        // given, which a branch predictor that a system
-                        // call has just flushed gets right. Measured: a
-                        // listener build with two options (200,000 in a
-                        // process, 20 processes each way, pinned to one
-                        // CPU) took 0.8% less time, 3.10 to 3.07 µs.
-                        #[cold]
-                        #[allow(clippy::ptr_arg)]
-                        fn set_logged(
-                            socket: &Socket,
-                            domain: Domain,
-                            $v: &$ty,
-                            addr: &Address,
-                            side: Side,
-                        ) -> Result<()> {
-                            #[allow(unused_variables, clippy::ptr_arg)]
-                            fn set($s: &Socket, domain: Domain, $v: &$ty) -> io::Result<()> {
-                                $(let $d = domain;)?
-                                table!(@set domain, $name $(/ $name_v6)?, [$($gate $(/ $gate_v6)?)?], $($set)+)
-                            }
-                            let name = decl::$field.name(domain);
-                            if let Err(source) = set(socket, domain, $v) {
-                                return Err(set_option_error(name, addr, source));
-                            }
-                            table!(@log side.target(), name, $v, addr $(, |$shv| $show)?);
-                            Ok(())
+                        #[allow(unused_variables, clippy::ptr_arg)]
+                        fn set($s: &Socket, domain: Domain, $v: &$ty) -> io::Result<()> {
+                            $(let $d = domain;)?
+                            table!(@set domain, $name $(/ $name_v6)?, [$($gate $(/ $gate_v6)?)?], $($set)+)
                         }
-                        set_logged(socket, domain, $v, addr, side)?;
+                        let name = decl::$field.name(domain);
+                        if let Err(source) = set(socket, domain, $v) {
+                            return Err(set_option_error(name, addr, source));
+                        }
+                        table!(@log side.target(), name, $v, addr $(, |$shv| $show)?);
                     }
                 )*
                 Ok(())
@@ -276,32 +246,6 @@ impl Settings {
                 self.apply_where(|p| p == Phase::Connected, socket, domain, addr, side)
             }
         }
-    }
-
-    /// [`apply`](Self::apply) on a socket of `transport`, which skips a
-    /// phase none of whose options act on such a socket: where the phase
-    /// and the transport are constants (a TCP listener once bound), the
-    /// test folds away with the call.
-    #[inline]
-    pub(crate) fn apply_to(
-        &self,
-        phase: Phase,
-        transport: TransportKind,
-        socket: &Socket,
-        domain: Domain,
-        addr: &Address,
-        side: Side,
-    ) -> Result<()> {
-        /// [`Settings::acting_in`] of each phase, worked out at compile time.
-        const ACTING: [Applies; 3] = [
-            Settings::acting_in(Phase::Fresh),
-            Settings::acting_in(Phase::Bound),
-            Settings::acting_in(Phase::Connected),
-        ];
-        if !ACTING[phase as usize].to(transport) {
-            return Ok(());
-        }
-        self.apply(phase, socket, domain, addr, side)
     }
 
     /// The first option given that does not apply to `transport`.
@@ -618,19 +562,6 @@ mod tests {
             .collect();
             assert_eq!(acts, want.join(", "), "{setter}: {row}");
         }
-    }
-
-    #[test]
-    fn a_phase_acts_on_the_sockets_of_its_options() {
-        // Once bound, only the multicast joins (UDP) are set: a TCP
-        // listener skips that walk. Before bind, something acts on each.
-        let bound = Settings::acting_in(Phase::Bound);
-        assert!(bound.udp && !bound.tcp && !bound.unix_stream && !bound.unix_datagram);
-        assert!(!bound.to(TransportKind::Tcp));
-        let fresh = Settings::acting_in(Phase::Fresh);
-        assert!(fresh.tcp && fresh.udp && fresh.unix_stream && fresh.unix_datagram);
-        let connected = Settings::acting_in(Phase::Connected);
-        assert!(connected.tcp && connected.unix_stream);
     }
 
     #[test]
