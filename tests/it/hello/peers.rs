@@ -854,9 +854,15 @@ fn udp_silent_peer() {
 /// else never reaches it, even one carrying the expected reply.
 #[test]
 fn udp_client_ignores_other_senders() {
-    let server_socket = udp();
+    // On an address of loopback that no other test uses: the connected
+    // client would take an ICMP "port unreachable" quoting a datagram that
+    // another test's socket, on the same port a moment before, sent to the
+    // same address (`ECONNREFUSED` on its receive), as it did once with
+    // eight tests at once.
+    let own = || ListenerBuilder::new().bind_udp("127.77.0.1:0").unwrap();
+    let server_socket = own();
     let addr = server_socket.local_addr().unwrap();
-    let stranger = udp();
+    let stranger = own();
     let client_socket = ConnectorBuilder::new().connect_udp(addr).unwrap();
     let client_addr = client_socket.local_addr().unwrap();
 
