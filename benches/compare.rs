@@ -7,6 +7,11 @@
 //! rounds (A B C, B C A, C A B, ...), so a change in the load of a shared
 //! machine falls on every variant alike; the ratio of a variant to the group's reference is
 //! taken within each round, then the median of those ratios is reported.
+//! A full run measures setup and exchange in 10 fresh processes, each for a
+//! tenth of the rounds (the program runs itself again, see
+//! `common::in_processes`), and judges their ratios over the processes: how
+//! a process's code lies in memory moves one process's ratio by a percent or
+//! two, which no number of rounds within it averages out.
 //!
 //! Groups:
 //! - **setup**: create, set reuse-address, reuse-port (Unix), backlog, bind
@@ -47,7 +52,10 @@ use sockwright::hello::{
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 mod common;
-use common::{interleave, names, percentile, Fallible, Report, Variant};
+use common::{
+    in_processes, interleave, median_interval, names, percentile, Fallible, Measured, Report,
+    Variant,
+};
 
 /// A group of measurements, adding its table's checks to the report.
 type Group = fn(&Plan, &mut Report) -> Fallible<()>;
@@ -55,8 +63,13 @@ type Group = fn(&Plan, &mut Report) -> Fallible<()>;
 /// How much each group measures.
 struct Plan {
     quick: bool,
+    /// The fresh processes that measure setup and exchange, each for its
+    /// share of the rounds (see `common::in_processes`).
+    processes: usize,
+    /// Rounds per process.
     setup_rounds: usize,
     setup_batch: u64,
+    /// Rounds per process.
     exchange_rounds: usize,
     exchange_batch: u64,
     bulk_rounds: usize,
@@ -70,6 +83,7 @@ impl Plan {
         if quick {
             Plan {
                 quick,
+                processes: 1,
                 setup_rounds: 30,
                 setup_batch: 100,
                 exchange_rounds: 30,
@@ -80,9 +94,10 @@ impl Plan {
         } else {
             Plan {
                 quick,
-                setup_rounds: 500,
+                processes: 10,
+                setup_rounds: 50,
                 setup_batch: 200,
-                exchange_rounds: 400,
+                exchange_rounds: 40,
                 exchange_batch: 100,
                 bulk_rounds: 64,
                 bulk_total: 2 << 30,
@@ -96,6 +111,13 @@ mod happy_eyeballs;
 
 fn main() -> ExitCode {
     let plan = Plan::from_env();
+    if let Some((group, rounds)) = common::child_request() {
+        return common::reply(match group.as_str() {
+            "setup" => setup_samples(&plan, rounds),
+            "exchange" => exchange_samples(&plan, rounds),
+            other => Err(format!("no group {other} is measured in a child process").into()),
+        });
+    }
     println!(
         "sockwright benchmarks ({} run; {} logical CPUs)",
         if plan.quick { "quick" } else { "full" },
@@ -146,6 +168,32 @@ fn setup_builder(backlog: u32) -> ListenerBuilder {
 }
 
 fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let measured = in_processes("setup", plan.processes, plan.setup_rounds, |rounds| {
+        setup_samples(plan, rounds)
+    })?;
+    let table = Table::measured(
+        "setup",
+        "create, reuse-address, reuse-port (Unix), backlog, bind 127.0.0.1:0, listen, drop; \
+         std::net::TcpListener::bind sets reuse-address only",
+        Unit::MicrosPerOp,
+        measured,
+        1,
+    );
+    table.print();
+    let (passed, line) = speed_check(&table, 0, "setup: sockwright / socket2");
+    report.check(!plan.quick, passed, line);
+    let (low, high) = table.ratio_interval(2, 1);
+    report.note(format!(
+        "setup: socket2, hand-written, again / socket2 = {:.3}, 95% interval {low:.3} to \
+         {high:.3}: the same code as two variants, which differ by how each is laid out in \
+         memory",
+        table.ratio(2)
+    ));
+    Ok(())
+}
+
+/// The setup group's variants, measured for `rounds` rounds in this process.
+fn setup_samples(plan: &Plan, rounds: usize) -> Fallible<Measured> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let backlog = ListenerBuilder::DEFAULT_BACKLOG;
     let builder = setup_builder(backlog);
@@ -163,6 +211,12 @@ fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
                 Ok(())
             })
         }),
+        Variant::new("socket2, hand-written, again", move || {
+            time_per_op(batch, || {
+                drop(socket2_listener(addr, backlog)?);
+                Ok(())
+            })
+        }),
         Variant::new("std TcpListener::bind", move || {
             time_per_op(batch, || {
                 drop(TcpListener::bind(addr)?);
@@ -170,20 +224,8 @@ fn setup(plan: &Plan, report: &mut Report) -> Fallible<()> {
             })
         }),
     ];
-    let samples = interleave(&mut variants, plan.setup_rounds)?;
-    let table = Table::new(
-        "setup",
-        "create, reuse-address, reuse-port (Unix), backlog, bind 127.0.0.1:0, listen, drop; \
-         std::net::TcpListener::bind sets reuse-address only",
-        Unit::MicrosPerOp,
-        names(&variants),
-        samples,
-        1,
-    );
-    table.print();
-    let (passed, line) = speed_check(&table, 0, "setup: sockwright / socket2");
-    report.check(!plan.quick, passed, line);
-    Ok(())
+    let samples = interleave(&mut variants, rounds)?;
+    Ok(Measured::here(&variants, samples))
 }
 
 /// The ports below the kernel's ephemeral range (Linux's
@@ -258,6 +300,54 @@ fn speed_check(table: &Table, row: usize, what: &str) -> (bool, String) {
 }
 
 fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
+    let measured = in_processes("exchange", plan.processes, plan.exchange_rounds, |rounds| {
+        exchange_samples(plan, rounds)
+    })?;
+    for error in &measured.errors {
+        report.error(format!("exchange: {error}"));
+    }
+    let mut table = Table::measured(
+        "exchange",
+        "sequential connect, \"Hello from client\" / \"Hello from server\", close; \
+         the Rust variants set 5 s read and write timeouts on both sides, the C loop none; \
+         clients and servers share one CPU (Linux); `run`, which returns each message in \
+         a new Vec, against hand-written code that does too",
+        Unit::MicrosPerOp,
+        measured,
+        3,
+    );
+    table.set_reference(0, 2);
+    table.print();
+    for (row, what) in [
+        (0, "sockwright (run) / std (into a Vec)"),
+        (1, "sockwright (run_into) / std"),
+    ] {
+        let (passed, line) = speed_check(&table, row, &format!("exchange: {what}"));
+        report.check(!plan.quick, passed, line);
+    }
+    report.note(format!(
+        "exchange: sockwright (run) / std (into an array) = {:.3}: the two Vecs of an \
+         exchange (one per side) against none; hand-written code into a Vec / into an \
+         array = {:.3}",
+        table.ratio_between(0, 3),
+        table.ratio_between(2, 3)
+    ));
+    let median = Duration::from_secs_f64(table.median(0) * 1e-9);
+    report.check(
+        true,
+        median < DEFAULT_QUIET / 4,
+        format!(
+            "exchange: completes at the expected greeting, without a quiet-gap wait \
+             (median {median:.1?} per exchange; the quiet gap is {DEFAULT_QUIET:?})"
+        ),
+    );
+    Ok(())
+}
+
+/// The exchange group's variants, each against its own server started
+/// here, measured for `rounds` rounds in this process.
+fn exchange_samples(plan: &Plan, rounds: usize) -> Fallible<Measured> {
+    let mut errors = Vec::new();
     // Before any server thread or the C loop starts, so that they inherit it.
     #[cfg(target_os = "linux")]
     let _one_cpu = one_cpu::OneCpu::pin()
@@ -294,7 +384,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
             None
         }
         Err(Skip::Failed(err)) => {
-            report.error(format!("exchange: C reference: {err}"));
+            errors.push(format!("C reference: {err}"));
             None
         }
     };
@@ -340,7 +430,7 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
             c.run(batch)
         }));
     }
-    let samples = interleave(&mut variants, plan.exchange_rounds);
+    let samples = interleave(&mut variants, rounds);
     let names = names(&variants);
     drop(variants);
     let server_errors = [ours.stop(), ours_into.stop(), hand_vec.stop(), hand.stop()];
@@ -350,43 +440,13 @@ fn exchange(plan: &Plan, report: &mut Report) -> Fallible<()> {
     for result in server_errors {
         result?;
     }
-    let mut table = Table::new(
-        "exchange",
-        "sequential connect, \"Hello from client\" / \"Hello from server\", close; \
-         the Rust variants set 5 s read and write timeouts on both sides, the C loop none; \
-         clients and servers share one CPU (Linux); `run`, which returns each message in \
-         a new Vec, against hand-written code that does too",
-        Unit::MicrosPerOp,
+    let samples = samples?;
+    Ok(Measured {
         names,
-        samples?,
-        3,
-    );
-    table.set_reference(0, 2);
-    table.print();
-    for (row, what) in [
-        (0, "sockwright (run) / std (into a Vec)"),
-        (1, "sockwright (run_into) / std"),
-    ] {
-        let (passed, line) = speed_check(&table, row, &format!("exchange: {what}"));
-        report.check(!plan.quick, passed, line);
-    }
-    report.note(format!(
-        "exchange: sockwright (run) / std (into an array) = {:.3}: the two Vecs of an \
-         exchange (one per side) against none; hand-written code into a Vec / into an \
-         array = {:.3}",
-        table.ratio_between(0, 3),
-        table.ratio_between(2, 3)
-    ));
-    let median = Duration::from_secs_f64(table.median(0) * 1e-9);
-    report.check(
-        true,
-        median < DEFAULT_QUIET / 4,
-        format!(
-            "exchange: completes at the expected greeting, without a quiet-gap wait \
-             (median {median:.1?} per exchange; the quiet gap is {DEFAULT_QUIET:?})"
-        ),
-    );
-    Ok(())
+        per_process: rounds,
+        samples,
+        errors,
+    })
 }
 
 /// Waits for the server to close the connection (a read that returns end
@@ -1068,6 +1128,8 @@ struct Table {
     names: Vec<String>,
     samples: Vec<Vec<f64>>,
     references: Vec<usize>,
+    /// Rounds measured by each process in turn (all of them when one).
+    per_process: usize,
 }
 
 impl Table {
@@ -1080,6 +1142,7 @@ impl Table {
         reference: usize,
     ) -> Table {
         let references = vec![reference; names.len()];
+        let per_process = samples.first().map_or(0, Vec::len);
         Table {
             group: group.to_owned(),
             what: what.to_owned(),
@@ -1087,7 +1150,33 @@ impl Table {
             names,
             samples,
             references,
+            per_process,
         }
+    }
+
+    /// The table of a group measured in several processes.
+    fn measured(
+        group: &str,
+        what: &str,
+        unit: Unit,
+        measured: Measured,
+        reference: usize,
+    ) -> Table {
+        let mut table = Table::new(
+            group,
+            what,
+            unit,
+            measured.names,
+            measured.samples,
+            reference,
+        );
+        table.per_process = measured.per_process;
+        table
+    }
+
+    /// How many processes measured the samples.
+    fn processes(&self) -> usize {
+        self.samples[0].len().div_ceil(self.per_process.max(1))
     }
 
     fn set_reference(&mut self, row: usize, reference: usize) {
@@ -1104,9 +1193,24 @@ impl Table {
     }
 
     /// The median over rounds of the throughput ratio of `row` to `other`
-    /// within the same round.
+    /// within the same round; over several processes, the median of each
+    /// process's median.
     fn ratio_between(&self, row: usize, other: usize) -> f64 {
-        percentile(&self.round_ratios(row, other), 0.5)
+        percentile(&self.process_ratios(row, other), 0.5)
+    }
+
+    /// The ratios a check judges: per round when one process measured
+    /// them, else the median of each process's rounds, as the processes
+    /// differ by more than their rounds do (see `common::in_processes`).
+    fn process_ratios(&self, row: usize, other: usize) -> Vec<f64> {
+        let rounds = self.round_ratios(row, other);
+        if self.processes() <= 1 {
+            return rounds;
+        }
+        rounds
+            .chunks(self.per_process)
+            .map(|process| percentile(process, 0.5))
+            .collect()
     }
 
     /// The throughput ratio of `row` to `other` in each round.
@@ -1119,19 +1223,11 @@ impl Table {
     }
 
     /// A 95% confidence interval for [`ratio_between`](Self::ratio_between),
-    /// from the order statistics of the per-round ratios (the sign test's
-    /// interval: it assumes nothing about how the ratios spread).
+    /// from the order statistics of the per-round ratios, or over several
+    /// processes of the per-process medians (the sign test's interval: it
+    /// assumes nothing about how the ratios spread).
     fn ratio_interval(&self, row: usize, other: usize) -> (f64, f64) {
-        let mut ratios = self.round_ratios(row, other);
-        ratios.sort_by(f64::total_cmp);
-        let n = ratios.len();
-        if n == 0 {
-            return (f64::NAN, f64::NAN);
-        }
-        let half = 1.96 * (n as f64).sqrt() / 2.0;
-        let low = ((n as f64 / 2.0 - half).floor().max(0.0)) as usize;
-        let high = ((n as f64 / 2.0 + half).ceil() as usize).min(n - 1);
-        (ratios[low], ratios[high])
+        median_interval(&self.process_ratios(row, other))
     }
 
     fn print(&self) {
@@ -1168,10 +1264,17 @@ impl Table {
                 ),
             );
         }
-        println!(
-            "({} samples per variant, interleaved)",
-            self.samples[0].len()
-        );
+        match self.processes() {
+            1 => println!(
+                "({} samples per variant, interleaved)",
+                self.samples[0].len()
+            ),
+            n => println!(
+                "({} samples per variant, interleaved, from {n} processes of {} rounds each)",
+                self.samples[0].len(),
+                self.per_process
+            ),
+        }
     }
 }
 
