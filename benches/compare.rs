@@ -41,20 +41,20 @@ use std::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use sockwright::hello::{
-    Exchange, CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, SERVER_GREETING,
+    CLIENT_GREETING, DEFAULT_QUIET, DEFAULT_TIMEOUT, Exchange, SERVER_GREETING,
 };
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 mod common;
 use common::{
-    in_processes, interleave, median_interval, names, percentile, Fallible, Measured, Report,
-    Variant,
+    Fallible, Measured, Report, Variant, in_processes, interleave, median_interval, names,
+    percentile,
 };
 
 /// A group of measurements, adding its table's checks to the report.
@@ -546,12 +546,14 @@ impl SequentialServer {
             .expect("local address of a bound listener");
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
-        let thread = thread::spawn(move || loop {
-            let (mut conn, _) = listener.accept()?;
-            if stopping.load(Ordering::SeqCst) {
-                return Ok(());
+        let thread = thread::spawn(move || {
+            loop {
+                let (mut conn, _) = listener.accept()?;
+                if stopping.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                serve(&mut conn).map_err(|e| format!("server: {e}"))?;
             }
-            serve(&mut conn).map_err(|e| format!("server: {e}"))?;
         });
         SequentialServer { addr, stop, thread }
     }
@@ -665,7 +667,7 @@ mod c_reference {
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 return Err(Skip::Reason(format!(
                     "no C compiler ({compiler} not found)"
-                )))
+                )));
             }
             Err(e) => return Err(Skip::Failed(format!("running {compiler}: {e}").into())),
         };

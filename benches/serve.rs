@@ -39,12 +39,12 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use sockwright::hello::{
-    Exchange, Server, Summary, CLIENT_GREETING, DEFAULT_TIMEOUT, SERVER_GREETING,
+    CLIENT_GREETING, DEFAULT_TIMEOUT, Exchange, SERVER_GREETING, Server, Summary,
 };
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 mod common;
-use common::{interleave, names, percentile, Fallible, Report, Variant};
+use common::{Fallible, Report, Variant, interleave, names, percentile};
 
 /// Concurrent clients measured.
 const CLIENTS: [usize; 3] = [8, 64, 256];
@@ -330,21 +330,23 @@ impl Running {
             Kind::StdThreads => {
                 let stopping = Arc::new(AtomicBool::new(false));
                 let flag = Arc::clone(&stopping);
-                let thread = thread::spawn(move || loop {
-                    let conn = listener.accept();
-                    if flag.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    match conn {
-                        Ok((mut conn, _)) => {
-                            let fail = fail.clone();
-                            thread::spawn(move || {
-                                if let Err(e) = std_server(&mut conn) {
-                                    fail(format!("std server: {e}"));
-                                }
-                            });
+                let thread = thread::spawn(move || {
+                    loop {
+                        let conn = listener.accept();
+                        if flag.load(Ordering::SeqCst) {
+                            return;
                         }
-                        Err(e) => fail(format!("std server: accept: {e}")),
+                        match conn {
+                            Ok((mut conn, _)) => {
+                                let fail = fail.clone();
+                                thread::spawn(move || {
+                                    if let Err(e) = std_server(&mut conn) {
+                                        fail(format!("std server: {e}"));
+                                    }
+                                });
+                            }
+                            Err(e) => fail(format!("std server: accept: {e}")),
+                        }
                     }
                 });
                 Stop::StdThreads(stopping, thread)

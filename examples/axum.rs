@@ -17,7 +17,7 @@
 use std::future::IntoFuture;
 use std::process::ExitCode;
 
-use axum::{routing::get, Router};
+use axum::{Router, routing::get};
 use clap::Parser;
 use sockwright::{Endpoint, ListenerBuilder};
 

@@ -26,8 +26,8 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
-use sockwright::hello::{Exchange, CLIENT_GREETING, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT};
 use sockwright::ConnectorBuilder;
+use sockwright::hello::{CLIENT_GREETING, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT, Exchange};
 
 /// Connects to a hello server, sends the greeting and prints the reply, like
 /// the C tutorial's client: `Hello message sent`, then the server's message.

@@ -46,8 +46,8 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 #[cfg(unix)]
 use sockwright::activation::{Handover, ListenFds, Notifier};
 use sockwright::hello::{
-    Exchange, Outcome, Server, Summary, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT,
-    SERVER_GREETING,
+    DEFAULT_MAX_CLIENTS, DEFAULT_MAX_MESSAGE, DEFAULT_TIMEOUT, Exchange, Outcome, SERVER_GREETING,
+    Server, Summary,
 };
 use sockwright::{Endpoint, Listener, ListenerBuilder};
 
@@ -387,7 +387,7 @@ fn serve_listener(
         _ => {
             return Err(anyhow!(
                 "--listen: this kind of listener is not served here"
-            ))
+            ));
         }
     };
     #[cfg(unix)]
@@ -405,8 +405,8 @@ fn serve_listener(
 mod restart {
     use std::sync::Arc;
 
-    use sockwright::hello::{Server, Stop};
     use sockwright::Listener;
+    use sockwright::hello::{Server, Stop};
 
     use super::{Handover, LISTENER_NAME};
 
@@ -438,37 +438,39 @@ mod restart {
         let stopping = stop.clone();
         std::thread::Builder::new()
             .name("restart".to_owned())
-            .spawn(move || loop {
-                wait_for_sighup();
-                let mut handover = match Handover::restart() {
-                    Ok(handover) => handover,
-                    Err(e) => {
-                        eprintln!("error: restart: {e}; still serving");
-                        continue;
-                    }
-                };
-                match &*listener {
-                    Listener::Tcp(l) => handover.listener(LISTENER_NAME, l),
-                    Listener::TcpAll(all) => {
-                        for l in all {
-                            handover.listener(LISTENER_NAME, l);
+            .spawn(move || {
+                loop {
+                    wait_for_sighup();
+                    let mut handover = match Handover::restart() {
+                        Ok(handover) => handover,
+                        Err(e) => {
+                            eprintln!("error: restart: {e}; still serving");
+                            continue;
                         }
-                        &mut handover
+                    };
+                    match &*listener {
+                        Listener::Tcp(l) => handover.listener(LISTENER_NAME, l),
+                        Listener::TcpAll(all) => {
+                            for l in all {
+                                handover.listener(LISTENER_NAME, l);
+                            }
+                            &mut handover
+                        }
+                        Listener::Unix(l) => handover.listener(LISTENER_NAME, l),
+                        _ => &mut handover,
+                    };
+                    match handover.start() {
+                        Ok(successor) => {
+                            eprintln!(
+                                "restarted: old pid {}, new pid {}",
+                                std::process::id(),
+                                successor.pid()
+                            );
+                            stopping.stop();
+                            return;
+                        }
+                        Err(e) => eprintln!("error: restart: {e}; still serving"),
                     }
-                    Listener::Unix(l) => handover.listener(LISTENER_NAME, l),
-                    _ => &mut handover,
-                };
-                match handover.start() {
-                    Ok(successor) => {
-                        eprintln!(
-                            "restarted: old pid {}, new pid {}",
-                            std::process::id(),
-                            successor.pid()
-                        );
-                        stopping.stop();
-                        return;
-                    }
-                    Err(e) => eprintln!("error: restart: {e}; still serving"),
                 }
             })?;
         Ok(stop)

@@ -424,17 +424,17 @@ pub use connector::ConnectorBuilder;
 pub use endpoint::tokio::{AsyncListener, AsyncStream};
 pub use endpoint::{Endpoint, EndpointParseError, Listener, Stream};
 pub use error::{Error, Result};
-pub use inspect::{is_mptcp, tcp_info, TcpConnection, TcpInfo};
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
-pub use inspect::{peer_cred, PeerCred, UnixConnection};
+pub use inspect::{PeerCred, UnixConnection, peer_cred};
+pub use inspect::{TcpConnection, TcpInfo, is_mptcp, tcp_info};
 cfg_linux! {
     pub use inspect::peer_pidfd;
 }
 pub use keepalive::Keepalive;
 pub use listener::ListenerBuilder;
 pub use race::report::{AttemptOutcome, AttemptReport, ConnectReport, LookupReport};
-pub use resolve::resolver::{Resolve, StaticResolver, MAX_LOOKUP_THREADS};
+pub use resolve::resolver::{MAX_LOOKUP_THREADS, Resolve, StaticResolver};
 pub use resolve::target::ToSocketAddrs;
 pub use socket_kind::{Domain, Mptcp, Protocol, Type};
 pub use socket_ref::{Purpose, SocketRef};

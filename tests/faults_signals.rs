@@ -27,12 +27,12 @@ use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::net::UdpSocket;
 use std::os::unix::thread::JoinHandleExt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, CLIENT_GREETING, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, Exchange, SERVER_GREETING};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 use util::{full_listener, tcp_pair};
 

@@ -37,7 +37,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use sockwright::hello::{Exchange, Server, CLIENT_GREETING, DEFAULT_TIMEOUT, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, DEFAULT_TIMEOUT, Exchange, SERVER_GREETING, Server};
 use sockwright::{ConnectorBuilder, Domain, Error, Keepalive, ListenerBuilder, Type};
 
 const SCENARIO_VAR: &str = "SOCKWRIGHT_STRACE_SCENARIO";

@@ -21,14 +21,14 @@
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
-use super::{interleave, names, Fallible, Plan, Report, Table, Unit, Variant};
+use super::{Fallible, Plan, Report, Table, Unit, Variant, interleave, names};
 
 /// The delay every racing variant uses between attempts: RFC 8305's.
 const DELAY: Duration = ConnectorBuilder::DEFAULT_CONNECTION_ATTEMPT_DELAY;
@@ -249,7 +249,7 @@ impl BlackHole {
                         addr,
                         _listener: listener,
                         _queued: queued,
-                    })
+                    });
                 }
                 Err(e) => return Err(format!("filling the black hole's queue: {e}").into()),
             }
@@ -271,10 +271,12 @@ impl LiveServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
-        let thread = thread::spawn(move || loop {
-            drop(listener.accept()?);
-            if stopping.load(Ordering::SeqCst) {
-                return Ok(());
+        let thread = thread::spawn(move || {
+            loop {
+                drop(listener.accept()?);
+                if stopping.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
             }
         });
         Ok(LiveServer { addr, stop, thread })

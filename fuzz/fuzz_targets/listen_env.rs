@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockwright::activation::{ListenFds, LISTEN_FDS_START};
+use sockwright::activation::{LISTEN_FDS_START, ListenFds};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte says which variables are set (bits 0..2); then four

@@ -304,7 +304,7 @@ pub(super) unsafe fn adopt(
                     want.describe()
                 ),
                 None,
-            ))
+            ));
         }
         crate::sys::FdFacts::Socket {
             ty,

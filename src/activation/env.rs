@@ -8,9 +8,9 @@ use std::os::unix::net::{UnixDatagram, UnixListener};
 
 use super::adopt::adopt_listener;
 #[cfg(unix)]
-use super::adopt::{adopt, Want};
+use super::adopt::{Want, adopt};
 use super::{
-    claimed, is_descriptor_name, InheritedFd, Select, DESCRIPTOR_NAME_RULE, LISTEN_FDS_START,
+    DESCRIPTOR_NAME_RULE, InheritedFd, LISTEN_FDS_START, Select, claimed, is_descriptor_name,
 };
 use crate::{Error, Listener, Result};
 
@@ -220,7 +220,13 @@ impl ListenFds {
         };
         if unset && !parsed.as_ref().is_ok_and(|f| f.not_ours.is_some()) {
             for var in VARS {
-                std::env::remove_var(var);
+                // SAFETY: `unset` is true only in `take_from_env`, whose
+                // caller promises that no other thread reads or writes the
+                // environment while it runs (its `# Safety`).
+                #[allow(unsafe_code)]
+                unsafe {
+                    std::env::remove_var(var)
+                };
             }
         }
         let mut fds = parsed?;
@@ -256,7 +262,12 @@ impl ListenFds {
     fn read_env(unset: bool) -> Result<ListenFds> {
         if unset {
             for var in VARS {
-                std::env::remove_var(var);
+                // SAFETY: as in the Unix version: only `take_from_env`
+                // removes them, under its caller's promise.
+                #[allow(unsafe_code)]
+                unsafe {
+                    std::env::remove_var(var)
+                };
             }
         }
         Err(Error::Unsupported {
@@ -865,9 +876,11 @@ mod tests {
             pidfdid: Some("1234"),
             ..vars(Some("7"), "1")
         };
-        assert!(ListenFds::parse_vars(pidfd, 7, || Some(99))
-            .unwrap()
-            .is_empty());
+        assert!(
+            ListenFds::parse_vars(pidfd, 7, || Some(99))
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(
             ListenFds::parse_vars(pidfd, 7, || Some(1234))
                 .unwrap()

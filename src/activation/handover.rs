@@ -6,7 +6,7 @@ use std::os::unix::io::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{env::VARS, is_descriptor_name, Notifier, DESCRIPTOR_NAME_RULE};
+use super::{DESCRIPTOR_NAME_RULE, Notifier, env::VARS, is_descriptor_name};
 use crate::{Error, Result};
 
 /// How long [`Handover::start`] waits for the successor's `READY=1` unless

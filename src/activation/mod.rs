@@ -139,8 +139,8 @@ pub use adopt::{tcp_listener, udp_socket, unix_datagram, unix_listener};
 pub use env::ListenFds;
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
-pub use handover::{Handover, Successor, DEFAULT_HANDOVER_TIMEOUT};
-pub use notify::{notify_ready, Notifier};
+pub use handover::{DEFAULT_HANDOVER_TIMEOUT, Handover, Successor};
+pub use notify::{Notifier, notify_ready};
 
 /// The first descriptor a service manager passes: `SD_LISTEN_FDS_START`.
 pub const LISTEN_FDS_START: i32 = 3;

@@ -104,7 +104,7 @@ impl Notifier {
                 return Err(Error::invalid(format!(
                     "NOTIFY_SOCKET={} is not a socket path (starting with /) or an abstract name (@NAME)",
                     crate::bounded::shown::Quoted::with_limit(&shown, 64)
-                )))
+                )));
             }
         };
         let addr = socket2::SockAddr::unix(&path).map_err(|e| {

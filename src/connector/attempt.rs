@@ -8,12 +8,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use log::{log_enabled, Level};
+use log::{Level, log_enabled};
 use socket2::{SockAddr, SockRef, Socket};
 
 use super::self_connect::SELF_CONNECT_RETRIES;
-use crate::options::{set_result, Phase};
-use crate::{sys, Address, ConnectorBuilder, Domain, Error, Result, Type, CONNECTOR_LOG};
+use crate::options::{Phase, set_result};
+use crate::{Address, CONNECTOR_LOG, ConnectorBuilder, Domain, Error, Result, Type, sys};
 
 impl ConnectorBuilder {
     /// One attempt on a fresh socket: create, configure, bind the source
@@ -92,7 +92,9 @@ impl ConnectorBuilder {
             return false;
         }
         if self.fixed_source_port() {
-            connector_debug!("a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time");
+            connector_debug!(
+                "a fixed source port cannot be shared by parallel attempts: trying {target} one address at a time"
+            );
             return false;
         }
         true

@@ -21,15 +21,15 @@ use log::debug;
 #[cfg(unix)]
 use socket2::SockAddr;
 
+#[cfg(unix)]
+use crate::Address;
 use crate::connector::attempt::IoMode;
 use crate::endpoint::Opens;
 use crate::options::{Checked, Place, TransportKind};
 use crate::race::{self, resolution, schedule};
 use crate::resolve::resolver::Source;
-#[cfg(unix)]
-use crate::Address;
 use crate::{
-    resolve, Domain, Endpoint, Error, Resolve, Result, Stream, ToSocketAddrs, Type, CONNECTOR_LOG,
+    CONNECTOR_LOG, Domain, Endpoint, Error, Resolve, Result, Stream, ToSocketAddrs, Type, resolve,
 };
 
 /// Builds client sockets: `socket(2)`, one `setsockopt(2)` per option, an

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::connector::attempt::IoMode;
 use crate::race::{self, report::ConnectReport};
-use crate::{resolve, ConnectorBuilder, Result, ToSocketAddrs, Type, CONNECTOR_LOG};
+use crate::{CONNECTOR_LOG, ConnectorBuilder, Result, ToSocketAddrs, Type, resolve};
 
 impl ConnectorBuilder {
     /// Connects as [`connect`](Self::connect) does, and returns the stream

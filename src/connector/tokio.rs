@@ -29,7 +29,7 @@ use ::tokio::net::UnixStream;
 use ::tokio::net::{TcpStream, UdpSocket};
 use socket2::{SockRef, Socket};
 
-use crate::connector::attempt::{start, timed_out, Begun, IoMode};
+use crate::connector::attempt::{Begun, IoMode, start, timed_out};
 use crate::connector::report::OneAtATime;
 use crate::endpoint::Opens;
 use crate::listener::tokio::register;
@@ -40,8 +40,8 @@ use crate::resolve::lookup::Lookups;
 use crate::resolve::tokio::{lookup, running};
 use crate::resolve::{self, NamedTarget};
 use crate::{
-    Address, AsyncStream, ConnectorBuilder, Endpoint, Error, Result, ToSocketAddrs, Type,
-    CONNECTOR_LOG,
+    Address, AsyncStream, CONNECTOR_LOG, ConnectorBuilder, Endpoint, Error, Result, ToSocketAddrs,
+    Type,
 };
 
 /// The client side's async finishing calls.

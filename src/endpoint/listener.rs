@@ -6,9 +6,9 @@ use std::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use std::os::unix::net::UnixListener;
 
+use super::stream::Stream;
 #[cfg(unix)]
 use super::stream::unix_address;
-use super::stream::Stream;
 use crate::Address;
 
 /// A listening socket of either family: what

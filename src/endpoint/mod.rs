@@ -62,10 +62,10 @@ mod stream;
 pub(crate) mod tokio;
 
 pub use listener::Listener;
-pub(crate) use opens::{unsupported, Opens};
+pub(crate) use opens::{Opens, unsupported};
+pub use stream::Stream;
 #[cfg(unix)]
 pub(crate) use stream::unix_address;
-pub use stream::Stream;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -296,7 +296,7 @@ fn parse(text: &str) -> Result<Endpoint, String> {
             None if after.is_empty() => {
                 return Err(
                     "missing port after the bracketed IPv6 address (write [IPV6]:PORT)".to_owned(),
-                )
+                );
             }
             None => return Err(format!("expected ':PORT' after ']', found {}", Q(after))),
         };
@@ -481,8 +481,14 @@ mod tests {
                 "socket name \"a:b\" is not one systemd gives (at most 255 bytes of printable ASCII, no ':')",
             ),
             ("sd-listen:a\nb", "socket name \"a\\nb\" is not one systemd"),
-            ("sd-listen:caf\u{e9}", "socket name \"caf\u{e9}\" is not one systemd"),
-            ("sd-listen:a\u{202e}b", "socket name \"a\\u{202e}b\" is not one systemd"),
+            (
+                "sd-listen:caf\u{e9}",
+                "socket name \"caf\u{e9}\" is not one systemd",
+            ),
+            (
+                "sd-listen:a\u{202e}b",
+                "socket name \"a\\u{202e}b\" is not one systemd",
+            ),
             ("fd:", "descriptor \"\" is not a number"),
             ("fd:-1", "descriptor \"-1\" is not a number"),
             ("fd:2147483648", "descriptor \"2147483648\" is not a number"),
@@ -516,13 +522,19 @@ mod tests {
             (":80", "missing host before ':PORT'"),
             ("256.1.1.1:80", "\"256.1.1.1\" is not an IPv4 address"),
             ("1.2.3:80", "\"1.2.3\" is not an IPv4 address"),
-            ("127.1:0", "\"127.1\" is not an IPv4 address (write four decimal numbers"),
+            (
+                "127.1:0",
+                "\"127.1\" is not an IPv4 address (write four decimal numbers",
+            ),
             ("0x7f000001:0", "\"0x7f000001\" is not an IPv4 address"),
             ("0X7F.1:0", "\"0X7F.1\" is not an IPv4 address"),
             ("example.0x1f:80", "\"example.0x1f\" is not an IPv4 address"),
             ("1.2.3.4.:80", "\"1.2.3.4.\" is not an IPv4 address"),
             ("[fe80::1%]:80", "\"fe80::1%\" has an empty zone after '%'"),
-            ("[fe80::1%99999999999]:80", "zone \"99999999999\" is not a number"),
+            (
+                "[fe80::1%99999999999]:80",
+                "zone \"99999999999\" is not a number",
+            ),
             (
                 "[fe80::1%no-such-if0]:80",
                 if cfg!(unix) {
@@ -569,10 +581,11 @@ mod tests {
         let name = format!("sd-listen:{}", "n".repeat(256));
         assert!(name.parse::<Endpoint>().is_err());
         let host = format!("{}:1", "h".repeat(254));
-        assert!(host
-            .parse::<Endpoint>()
-            .unwrap_err()
-            .reason()
-            .contains("at most 253 bytes"));
+        assert!(
+            host.parse::<Endpoint>()
+                .unwrap_err()
+                .reason()
+                .contains("at most 253 bytes")
+        );
     }
 }

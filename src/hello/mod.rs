@@ -98,22 +98,22 @@ use std::io::{self, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use log::{debug, log_enabled, trace, Level};
+use log::{Level, debug, log_enabled, trace};
 
-use crate::{sys, Address, Error, Result, HELLO_LOG};
+use crate::{Address, Error, HELLO_LOG, Result, sys};
 
 mod framer;
 mod server;
 mod transport;
 
 pub(crate) use framer::too_long;
-use framer::{timed_out, Framer, Verdict};
 /// The framer, for the `hello_receive` fuzz target only: not part of the
 /// crate's API.
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub use framer::{Framer as FuzzFramer, Verdict as FuzzVerdict};
-pub use server::{Outcome, Server, Stop, Summary, DEFAULT_MAX_CLIENTS};
+use framer::{Framer, Verdict, timed_out};
+pub use server::{DEFAULT_MAX_CLIENTS, Outcome, Server, Stop, Summary};
 pub use transport::{Io, Named, Transport};
 
 /// What the client sends: `Hello from client` (17 bytes, no terminator).

@@ -14,11 +14,11 @@ mod tcp_info;
 
 pub use mptcp::is_mptcp;
 #[cfg(unix)]
-pub use peer_cred::{peer_cred, PeerCred};
+pub use peer_cred::{PeerCred, peer_cred};
 cfg_linux! {
     pub use peer_cred::peer_pidfd;
 }
-pub use tcp_info::{tcp_info, TcpInfo};
+pub use tcp_info::{TcpInfo, tcp_info};
 
 #[cfg(unix)]
 use crate::Error;

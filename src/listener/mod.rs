@@ -13,13 +13,13 @@ use std::os::unix::net::{UnixDatagram, UnixListener};
 #[cfg(unix)]
 use std::path::Path;
 
-use log::{debug, log_enabled, Level};
+use log::{Level, debug, log_enabled};
 use socket2::Socket;
 
 use crate::endpoint::Opens;
 use crate::options::{self, Checked, Options, Phase, Place, Side};
 use crate::{
-    resolve, Address, Domain, Endpoint, Error, Listener, Result, ToSocketAddrs, Type, LISTENER_LOG,
+    Address, Domain, Endpoint, Error, LISTENER_LOG, Listener, Result, ToSocketAddrs, Type, resolve,
 };
 
 /// Builds server sockets: `socket(2)`, one `setsockopt(2)` per option, `bind(2)`
@@ -1020,7 +1020,7 @@ fn every_listener(all: Vec<Listener>) -> Result<Listener> {
                 return Err(Error::invalid(
                     "sd-listen:* takes every passed socket as one listener, and TCP and \
                      Unix-domain sockets were passed: name each one with sd-listen:NAME",
-                ))
+                ));
             }
         }
     }

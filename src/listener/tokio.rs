@@ -17,8 +17,8 @@ use crate::options::Place;
 use crate::resolve::tokio::{lookup, running};
 use crate::resolve::{self, NamedTarget};
 use crate::{
-    Address, AsyncListener, Endpoint, Error, Listener, ListenerBuilder, Result, ToSocketAddrs,
-    Type, LISTENER_LOG,
+    Address, AsyncListener, Endpoint, Error, LISTENER_LOG, Listener, ListenerBuilder, Result,
+    ToSocketAddrs, Type,
 };
 
 /// The server side's async finishing calls.

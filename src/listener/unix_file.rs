@@ -19,7 +19,7 @@ use log::debug;
 use socket2::Socket;
 
 use crate::sys::{Dir, FileFacts, FileKind};
-use crate::{Address, Error, Result, LISTENER_LOG};
+use crate::{Address, Error, LISTENER_LOG, Result};
 
 /// How long a start waits for the lock file that another start holds.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -140,13 +140,13 @@ impl SocketFile {
                         format!(
                             "another process held lock file {shown_lock} for {LOCK_WAIT:?} (a start on the same path that does not finish); timed out"
                         ),
-                    ))
+                    ));
                 }
                 Err(e) => {
                     return Err(lock_error(
                         e.kind(),
                         format!("lock {shown_lock}: {}", crate::error::Cause(&e)),
-                    ))
+                    ));
                 }
             }
         }
@@ -394,7 +394,9 @@ fn what_is_in_the_way(path: &Path, source: &io::Error) -> Option<io::Error> {
     let (_, what) = kinds.iter().find(|(is, _)| is(&kind))?;
     Some(io::Error::new(
         io::ErrorKind::AddrInUse,
-        format!("{what} is in the way (a socket file cannot be made there; remove it or choose another path)"),
+        format!(
+            "{what} is in the way (a socket file cannot be made there; remove it or choose another path)"
+        ),
     ))
 }
 

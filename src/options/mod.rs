@@ -25,7 +25,7 @@ use log::debug;
 use socket2::Socket;
 
 use crate::socket_kind::SocketRequest;
-use crate::{sys, Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type};
+use crate::{Address, Domain, Error, Protocol, Purpose, Result, SocketRef, Type, sys};
 
 pub(crate) use table::Settings;
 
@@ -275,7 +275,7 @@ impl Options {
             (protocol, ty) => {
                 return Err(Error::invalid(format!(
                     "protocol {protocol} does not go with a {ty} socket"
-                )))
+                )));
             }
         }
         let mptcp = self.protocol == Protocol::Mptcp || self.mptcp == crate::Mptcp::Require;
@@ -408,7 +408,7 @@ impl Options {
             Some(domain) if domain != family => {
                 return Err(Error::invalid(format!(
                     "{family} address {addr} does not fit the {domain} domain"
-                )))
+                )));
             }
             _ => {}
         }
@@ -451,7 +451,9 @@ impl Options {
             let shown = crate::address::UnixPath(path);
             // A path too long to show whole is cut with its length already.
             return Err(Error::invalid(if len <= crate::bounded::shown::LIMIT {
-                format!("Unix socket path {shown} is {len} bytes, longer than the {max} this platform allows")
+                format!(
+                    "Unix socket path {shown} is {len} bytes, longer than the {max} this platform allows"
+                )
             } else {
                 format!(
                     "Unix socket path {shown}, longer than the {max} bytes this platform allows"
@@ -497,7 +499,7 @@ impl Options {
         let (socket, protocol) = match opened {
             Ok(made) => made,
             Err((protocol, source)) => {
-                return Err(self.create_error(domain, ty, protocol, addr, source))
+                return Err(self.create_error(domain, ty, protocol, addr, source));
             }
         };
         if set_later {

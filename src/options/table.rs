@@ -38,9 +38,9 @@ use std::time::Duration;
 use log::debug;
 use socket2::Socket;
 
-use super::{in_range, set_option_error, Applies, Decl, Phase, Side, TransportKind};
+use super::{Applies, Decl, Phase, Side, TransportKind, in_range, set_option_error};
 use crate::platform::has;
-use crate::{sys, Address, Domain, Error, Keepalive, Result};
+use crate::{Address, Domain, Error, Keepalive, Result, sys};
 
 /// Generates [`Settings`], one field per option, and the few walks over
 /// the options: each a straight sequence of `if let Some(value)` in
@@ -514,7 +514,7 @@ fn check_keepalive(ka: &Keepalive) -> std::result::Result<(), String> {
                 return Err(format!(
                     "keepalive {what} ({}) {value:?} is more than this OS takes (at most {:?})",
                     limit.option, limit.max
-                ))
+                ));
             }
             _ => {}
         }

@@ -19,8 +19,8 @@ use super::report::{AttemptOutcome, ConnectReport};
 use super::resolution::Resolution;
 use super::schedule::{self, Race, RaceStep};
 use crate::bounded::shown::List;
-use crate::connector::attempt::{begin, timed_out, Begun};
-use crate::{resolve, Address, ConnectorBuilder, Domain, Error};
+use crate::connector::attempt::{Begun, begin, timed_out};
+use crate::{Address, ConnectorBuilder, Domain, Error, resolve};
 
 /// One attempt of a race: its place in the order tried (for the error
 /// list), its address, and its socket in the form the driver waits on.
@@ -309,14 +309,14 @@ impl<'b, T: fmt::Display> Attempts<'b, T> {
                         index,
                         addr,
                         socket,
-                    })
+                    });
                 }
                 Ok(Begun::Pending(socket)) => {
                     return Next::Pending(Attempt {
                         index,
                         addr,
                         socket,
-                    })
+                    });
                 }
                 Err(err) => self.failed(index, err),
             }

@@ -18,11 +18,11 @@ use socket2::{SockRef, Socket};
 
 use super::attempts::{Attempt, Attempts, Next};
 use super::report::ConnectReport;
-use crate::connector::attempt::{outcome, IoMode};
+use crate::connector::attempt::{IoMode, outcome};
 use crate::connector::gather::{self, no_answer};
 use crate::resolve::lookup::Lookups;
 use crate::sys::{self, Connecting};
-use crate::{resolve, Address, ConnectorBuilder, Domain, Error, Result};
+use crate::{Address, ConnectorBuilder, Domain, Error, Result, resolve};
 
 /// Races `addrs` (already resolved and checked) and returns the first
 /// connected stream and what the race did, or every attempt's error in the

@@ -8,8 +8,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::bounded::shown::List;
 use crate::Domain;
+use crate::bounded::shown::List;
 
 /// What a connect did and when: each address family's lookup, the
 /// resolution delay if it ran, each attempt with its start, end and

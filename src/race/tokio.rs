@@ -7,7 +7,7 @@
 //! the time until the next attempt is due or the connect timeout runs out.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -17,13 +17,13 @@ use ::tokio::net::TcpStream;
 use socket2::{SockRef, Socket};
 
 use crate::connector::attempt::IoMode;
-use crate::connector::gather::{self, no_answer, ByName};
+use crate::connector::gather::{self, ByName, no_answer};
 use crate::listener::tokio::register;
 use crate::race::attempts::{Attempt, Attempts, Next};
 use crate::race::report::ConnectReport;
+use crate::resolve::NamedTarget;
 use crate::resolve::lookup::Lookups;
 use crate::resolve::tokio::running;
-use crate::resolve::NamedTarget;
 use crate::{Address, ConnectorBuilder, Result, ToSocketAddrs};
 
 /// Runs a race to its end in tokio's reactor and returns the first

@@ -22,9 +22,9 @@ use std::task::Waker;
 
 use socket2::Socket;
 
-use super::lookup_pool::{self, lock, Key};
+use super::lookup_pool::{self, Key, lock};
 use crate::resolve::resolver::Source;
-use crate::{sys, Domain};
+use crate::{Domain, sys};
 
 /// One family's answer: the addresses (port 0) or the resolver's error.
 pub(crate) type Answer = (Domain, io::Result<Vec<SocketAddr>>);

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use log::trace;
 
 use super::lookup::AnswerInbox;
-use crate::resolve::resolver::{Source, MAX_LOOKUP_THREADS};
-use crate::{Domain, CONNECTOR_LOG};
+use crate::resolve::resolver::{MAX_LOOKUP_THREADS, Source};
+use crate::{CONNECTOR_LOG, Domain};
 
 /// How long a lookup thread waits for a question before it ends.
 pub(crate) const IDLE: Duration = Duration::from_secs(1);

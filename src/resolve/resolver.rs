@@ -9,7 +9,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::{sys, Domain};
+use crate::{Domain, sys};
 
 /// The most threads that look names up at once, in the whole process: 512.
 ///

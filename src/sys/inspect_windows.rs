@@ -15,8 +15,8 @@ use super::TcpFigures;
 #[allow(unsafe_code)]
 pub(crate) fn tcp_figures(socket: &Socket) -> io::Result<TcpFigures> {
     use windows_sys::Win32::Networking::WinSock::{
-        TCP_INFO_v0, WSAGetLastError, WSAIoctl, SIO_TCP_INFO, SOCKET, SOCKET_ERROR, WSAEINVAL,
-        WSAEOPNOTSUPP,
+        SIO_TCP_INFO, SOCKET, SOCKET_ERROR, TCP_INFO_v0, WSAEINVAL, WSAEOPNOTSUPP, WSAGetLastError,
+        WSAIoctl,
     };
     let version: u32 = 0;
     let mut info = TCP_INFO_v0::default();

@@ -13,7 +13,7 @@ use crate::Keepalive;
 #[allow(unsafe_code)]
 fn setsockopt_int(socket: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
     use windows_sys::Win32::Networking::WinSock::{
-        setsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
+        SOCKET, SOCKET_ERROR, WSAGetLastError, setsockopt,
     };
     // SAFETY: the socket handle is valid for the borrow of `socket`, and the
     // option value points to a live i32 whose size is passed alongside it.
@@ -36,7 +36,7 @@ fn setsockopt_int(socket: &Socket, level: i32, name: i32, value: i32) -> io::Res
 
 /// `setsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`, which socket2 does not expose.
 pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result<()> {
-    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
+    use windows_sys::Win32::Networking::WinSock::{SO_EXCLUSIVEADDRUSE, SOL_SOCKET};
     setsockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, i32::from(on))
 }
 
@@ -44,7 +44,7 @@ pub(crate) fn set_exclusive_address_use(socket: &Socket, on: bool) -> io::Result
 /// source port is chosen at `connect`, where one port can serve several
 /// destinations.
 pub(crate) fn defer_source_port(socket: &Socket) -> io::Result<()> {
-    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_REUSE_UNICASTPORT};
+    use windows_sys::Win32::Networking::WinSock::{SO_REUSE_UNICASTPORT, SOL_SOCKET};
     setsockopt_int(socket, SOL_SOCKET, SO_REUSE_UNICASTPORT, 1)
 }
 
@@ -187,7 +187,7 @@ pub(crate) fn is_ready(entry: &PollFd) -> bool {
 /// are.
 #[allow(unsafe_code)]
 pub(crate) fn poll(fds: &mut [PollFd], wait_ms: i32) -> io::Result<usize> {
-    use windows_sys::Win32::Networking::WinSock::{WSAGetLastError, WSAPoll, SOCKET_ERROR};
+    use windows_sys::Win32::Networking::WinSock::{SOCKET_ERROR, WSAGetLastError, WSAPoll};
     let count = u32::try_from(fds.len()).unwrap_or(u32::MAX);
     // SAFETY: `fds` points to at least `count` initialised `WSAPOLLFD`
     // structs that this call borrows exclusively; the caller keeps each
@@ -244,7 +244,7 @@ pub(crate) fn lookup(name: &str, family: crate::Domain) -> io::Result<Vec<std::n
     use std::ffi::CString;
     use std::ptr;
     use windows_sys::Win32::Networking::WinSock::{
-        freeaddrinfo, getaddrinfo, ADDRINFOA, AF_INET, AF_INET6, SOCK_STREAM,
+        ADDRINFOA, AF_INET, AF_INET6, SOCK_STREAM, freeaddrinfo, getaddrinfo,
     };
 
     let c_name = CString::new(name)

@@ -10,11 +10,11 @@ use crate::util;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, Server, CLIENT_GREETING, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, Exchange, SERVER_GREETING, Server};
 use sockwright::{ConnectorBuilder, Error, Keepalive, ListenerBuilder};
 
 /// The extremes every setter is swept with, and one ordinary value.
@@ -120,11 +120,7 @@ fn no_limit(d: Duration) -> Want {
 
 /// An option the OS counts in a C type: huge values are refused first.
 fn bounded(d: Duration) -> Want {
-    if huge(d) {
-        Want::Invalid
-    } else {
-        Want::Works
-    }
+    if huge(d) { Want::Invalid } else { Want::Works }
 }
 
 fn local() -> (TcpListener, SocketAddr) {
@@ -390,11 +386,7 @@ fn table() -> Vec<Row> {
 /// Keepalive times have per-OS limits far below `u32::MAX` seconds, and
 /// mean nothing shorter than their unit (rounded up).
 fn keepalive_want(d: Duration) -> Want {
-    if huge(d) {
-        Want::Invalid
-    } else {
-        Want::Works
-    }
+    if huge(d) { Want::Invalid } else { Want::Works }
 }
 
 #[cfg(target_os = "linux")]

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use sockwright::{tcp_info, Stream};
+use sockwright::{Stream, tcp_info};
 
 /// A connected loopback TCP pair (client, served).
 fn tcp_pair() -> (TcpStream, TcpStream) {
@@ -110,7 +110,7 @@ mod unix {
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
-    use sockwright::{peer_cred, Error};
+    use sockwright::{Error, peer_cred};
 
     /// A directory of this test's own, removed when dropped.
     struct TempDir(PathBuf);

@@ -14,7 +14,7 @@ use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::util::{has_ipv6_loopback, TempDir};
+use crate::util::{TempDir, has_ipv6_loopback};
 use socket2::SockRef;
 use sockwright::{ConnectorBuilder, Keepalive, ListenerBuilder};
 

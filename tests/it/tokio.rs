@@ -11,10 +11,10 @@
 use crate::util;
 
 use std::io::ErrorKind;
+use std::sync::Arc;
 #[cfg(target_os = "linux")]
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
@@ -532,8 +532,8 @@ fn connect_unix_async_to_a_full_queue_fails_at_once() {
 /// on the returned socket, and its failure is the same error.
 #[test]
 fn the_configure_hook_runs_on_every_async_socket() {
-    use std::sync::atomic::AtomicUsize;
     use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
 
     /// A hook that records, per call, whether the socket had a peer yet,
     /// and sets a send buffer the test reads back.

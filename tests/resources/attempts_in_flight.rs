@@ -19,12 +19,12 @@
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::util::{fd_count, full_listener_at, refused_port, FullListener};
+use crate::util::{FullListener, fd_count, full_listener_at, refused_port};
 use sockwright::{ConnectorBuilder, Error};
 
 /// How many addresses each connect is given.

@@ -12,7 +12,7 @@ use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    fd_count, full_listener, full_unix_listener, refused_port, thread_count, TempDir,
+    TempDir, fd_count, full_listener, full_unix_listener, refused_port, thread_count,
 };
 use sockwright::{ConnectorBuilder, Domain, Error, ListenerBuilder};
 

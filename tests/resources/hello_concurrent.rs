@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, Server, Summary, CLIENT_GREETING, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, Exchange, SERVER_GREETING, Server, Summary};
 use sockwright::{Address, ConnectorBuilder, ListenerBuilder};
 
 /// What the server reported for one peer.

@@ -7,14 +7,14 @@
 
 use std::fs::File;
 use std::net::TcpStream;
-use std::sync::mpsc::{self, Sender};
 use std::sync::Mutex;
+use std::sync::mpsc::{self, Sender};
 use std::thread;
 use std::time::Duration;
 
 use log::{Level, Log, Metadata, Record};
-use sockwright::hello::{Exchange, Server, SERVER_GREETING};
 use sockwright::ListenerBuilder;
+use sockwright::hello::{Exchange, SERVER_GREETING, Server};
 
 /// Tells the test when the server has logged a failed accept.
 struct AcceptFailures(Mutex<Option<Sender<String>>>);

@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::util::{fd_count, full_listener, raise_nofile, status_kib};
-use sockwright::hello::{Exchange, Outcome, Server, CLIENT_GREETING, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, Exchange, Outcome, SERVER_GREETING, Server};
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 
 /// Connections the test holds open at once.

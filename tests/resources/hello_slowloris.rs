@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::util::{fd_count, raise_nofile, status_kib, thread_count};
-use sockwright::hello::{Exchange, Server, CLIENT_GREETING, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, Exchange, SERVER_GREETING, Server};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 /// Silent connections held open at once.

@@ -194,7 +194,9 @@ const CHILD: &str = "SOCKWRIGHT_RESOURCES_TEST";
 fn main() -> ExitCode {
     if let Ok(name) = std::env::var(CHILD) {
         // Not passed on to the programs the test itself starts.
-        std::env::remove_var(CHILD);
+        // SAFETY: the first thing `main` does, before this process starts
+        // any thread, so nothing else reads or writes the environment.
+        unsafe { std::env::remove_var(CHILD) };
         let test = tests()
             .into_iter()
             .find(|t| t.name == name)

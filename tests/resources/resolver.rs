@@ -13,7 +13,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use crate::util::resolver::{release_and_expect_no_thread_left, TestResolver};
+use crate::util::resolver::{TestResolver, release_and_expect_no_thread_left};
 use crate::util::{fd_count, thread_count};
 use sockwright::{ConnectorBuilder, Domain};
 

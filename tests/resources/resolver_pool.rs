@@ -15,7 +15,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::resolver::{check_pool_cap_then_release, HangingResolver};
+use crate::util::resolver::{HangingResolver, check_pool_cap_then_release};
 use crate::util::{fd_count, lookup_thread_count, thread_count};
 use sockwright::{ConnectorBuilder, MAX_LOOKUP_THREADS};
 

@@ -12,11 +12,11 @@
 //! opens files or starts threads while it counts.
 #![cfg(all(feature = "tokio", target_os = "linux"))]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::resolver::{check_pool_cap_then_release, HangingResolver};
+use crate::util::resolver::{HangingResolver, check_pool_cap_then_release};
 use crate::util::{current_thread, fd_count, lookup_thread_count, thread_count};
 use sockwright::{ConnectorBuilder, MAX_LOOKUP_THREADS};
 

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::resolver::{release_and_expect_no_thread_left, TestResolver};
+use crate::util::resolver::{TestResolver, release_and_expect_no_thread_left};
 use crate::util::{current_thread, fd_count, thread_count};
 use sockwright::{ConnectorBuilder, Domain};
 

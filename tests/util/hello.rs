@@ -14,7 +14,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, Server, CLIENT_GREETING, SERVER_GREETING};
+use sockwright::hello::{CLIENT_GREETING, Exchange, SERVER_GREETING, Server};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 use crate::util::example_binary;

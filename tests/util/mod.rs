@@ -196,7 +196,7 @@ pub fn full_listener_at(addr: &str, probe: Duration) -> Option<FullListener> {
                     listener,
                     addr,
                     queued,
-                })
+                });
             }
             Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
         }
@@ -346,7 +346,7 @@ pub fn sockopt_int(
     name: i32,
 ) -> io::Result<i32> {
     use windows_sys::Win32::Networking::WinSock::{
-        getsockopt, WSAGetLastError, SOCKET, SOCKET_ERROR,
+        SOCKET, SOCKET_ERROR, WSAGetLastError, getsockopt,
     };
     let mut value: i32 = 0;
     let mut len = std::mem::size_of::<i32>() as i32;
@@ -371,7 +371,7 @@ pub fn sockopt_int(
 /// `getsockopt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE)`; socket2 has no getter for it.
 #[cfg(windows)]
 pub fn exclusive_address_use(socket: &impl std::os::windows::io::AsRawSocket) -> io::Result<bool> {
-    use windows_sys::Win32::Networking::WinSock::{SOL_SOCKET, SO_EXCLUSIVEADDRUSE};
+    use windows_sys::Win32::Networking::WinSock::{SO_EXCLUSIVEADDRUSE, SOL_SOCKET};
     Ok(sockopt_int(socket, SOL_SOCKET, SO_EXCLUSIVEADDRUSE)? != 0)
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sockwright::{ConnectorBuilder, Domain, Error, StaticResolver};
 
 use super::resolver::{
-    check_no_family_resolved, check_refused_and_no_ipv6_record, TestResolver, MARGIN, NAME, SLACK,
+    MARGIN, NAME, SLACK, TestResolver, check_no_family_resolved, check_refused_and_no_ipv6_record,
 };
 use super::{init_log, refused_port};
 

@@ -9,14 +9,14 @@
 use std::io;
 use std::time::Instant;
 
-use log::{debug, log_enabled, trace, Level};
+use log::{Level, debug, log_enabled, trace};
 
 use super::super::framer::{Framer, Verdict};
-use super::super::{exchange_error, Exchange};
+use super::super::{Exchange, exchange_error};
 use super::ServedStream;
 use crate::bounded::deadline::deadline;
 use crate::sys::Interest;
-use crate::{Address, Result, HELLO_LOG};
+use crate::{Address, HELLO_LOG, Result};
 
 /// What a connection needs next.
 #[derive(Debug)]
@@ -76,7 +76,7 @@ impl<S: ServedStream> Conn<S> {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return ConnStep::Wait(Interest::Read)
+                    return ConnStep::Wait(Interest::Read);
                 }
                 Err(e) => return self.receive_failed(exchange, e),
             }

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
-use super::{exchange_error, too_long, Exchange, Role, Step};
+use super::{Exchange, Role, Step, exchange_error, too_long};
 use crate::error::Cause;
 use crate::sys::{self, Interest, PollFd};
-use crate::{Address, Error, Result, HELLO_LOG};
+use crate::{Address, Error, HELLO_LOG, Result};
 
 mod conn;
 mod stop;
@@ -788,7 +788,7 @@ impl Server {
                     return Err(Error::Accept {
                         addr: local(),
                         error: failed,
-                    })
+                    });
                 }
                 Failure::NotReady => match ready() {
                     Ok(()) => continue,

@@ -1,7 +1,7 @@
 //! Stopping a running server's accept loop from another thread.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::waker::{self, Waker, Wakeup};
 use crate::{Error, Result};

@@ -32,13 +32,13 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
-use super::super::{exchange_error, Exchange, Step as HelloStep};
+use super::super::{Exchange, Step as HelloStep, exchange_error};
 use super::conn::{Conn, ConnStep};
 use super::waker::{self, Waker, Wakeup};
-use super::{panic_message, Outcome, Reporter, ServedStream};
+use super::{Outcome, Reporter, ServedStream, panic_message};
+use crate::HELLO_LOG;
 use crate::bounded::deadline::poll_millis;
 use crate::sys::{self, Interest, PollFd};
-use crate::HELLO_LOG;
 
 /// A worker as the accepting thread sees it: where to put connections.
 #[derive(Debug)]

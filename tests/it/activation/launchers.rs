@@ -16,9 +16,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::util::example_binary;
-use crate::util::hello::{reserve_port, Running, PROGRAM_LIMIT, SERVER_OUTPUT};
-use sockwright::hello::{CLIENT_GREETING, SERVER_GREETING};
+use crate::util::hello::{PROGRAM_LIMIT, Running, SERVER_OUTPUT, reserve_port};
 use sockwright::ListenerBuilder;
+use sockwright::hello::{CLIENT_GREETING, SERVER_GREETING};
 
 use super::have_activate;
 
@@ -185,7 +185,10 @@ fn listen_fds_first_fd_moves_the_first_and_every_passed_one_becomes_close_on_exe
     assert!(cloexec_in(pid, first + 1), "the one not adopted");
     greet(&addr);
     served_one(running);
-    eprintln!("LISTEN_FDS=2 LISTEN_FDS_FIRST_FD={first}, no LISTEN_PID: served on fd {first}, fds {first} and {} close-on-exec", first + 1);
+    eprintln!(
+        "LISTEN_FDS=2 LISTEN_FDS_FIRST_FD={first}, no LISTEN_PID: served on fd {first}, fds {first} and {} close-on-exec",
+        first + 1
+    );
 }
 
 #[test]

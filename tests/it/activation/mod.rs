@@ -27,8 +27,8 @@ use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::util::hello::{reserve_port, run, Running, PROGRAM_LIMIT, SERVER_OUTPUT};
 use crate::util::TempDir;
+use crate::util::hello::{PROGRAM_LIMIT, Running, SERVER_OUTPUT, reserve_port, run};
 use sockwright::activation::{self, ListenFds};
 use sockwright::{Error, Listener, ListenerBuilder};
 
@@ -125,7 +125,9 @@ fn have_activate() -> bool {
                 std::env::var_os("CI").is_none(),
                 "systemd-socket-activate must run under CI: {other:?}"
             );
-            eprintln!("skipped: systemd-socket-activate cannot run here ({other:?}); Debian package systemd");
+            eprintln!(
+                "skipped: systemd-socket-activate cannot run here ({other:?}); Debian package systemd"
+            );
             false
         }
     }
@@ -351,7 +353,9 @@ fn a_regular_file_is_refused_and_left_open() {
     assert!(matches!(err, Error::Adopt { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        format!("adopt fd {fd}: it is a regular file, not a socket; a listening TCP socket was asked for")
+        format!(
+            "adopt fd {fd}: it is a regular file, not a socket; a listening TCP socket was asked for"
+        )
     );
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert_eq!(flags(fd), before, "the file's flags changed");

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::util::hello::{Running, SERVER_OUTPUT};
-use crate::util::{example_binary, TempDir};
+use crate::util::{TempDir, example_binary};
 use sockwright::hello::{CLIENT_GREETING, SERVER_GREETING};
 
 /// One datagram and the descriptors that came with it (`recvmsg(2)` with

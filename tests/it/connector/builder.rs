@@ -9,10 +9,10 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 #[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
-#[cfg(target_os = "linux")]
-use crate::util::full_unix_listener;
 #[cfg(unix)]
 use crate::util::TempDir;
+#[cfg(target_os = "linux")]
+use crate::util::full_unix_listener;
 use crate::util::{has_ipv6_loopback, refused_port};
 use socket2::SockRef;
 use sockwright::{ConnectorBuilder, Error};

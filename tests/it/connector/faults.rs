@@ -136,8 +136,10 @@ fn backlog_overflow_times_out_within_the_timeout() {
 #[cfg(target_os = "linux")]
 #[test]
 fn timeout_is_honoured_on_ipv4_and_ipv6() {
-    let mut targets = vec![full_listener(Duration::from_millis(200))
-        .expect("no SYN dropped at a full accept queue on 127.0.0.1")];
+    let mut targets = vec![
+        full_listener(Duration::from_millis(200))
+            .expect("no SYN dropped at a full accept queue on 127.0.0.1"),
+    ];
     if has_ipv6_loopback() {
         let listener = ListenerBuilder::new().backlog(0).listen("[::1]:0").unwrap();
         let addr = listener.local_addr().unwrap();

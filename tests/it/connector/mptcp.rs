@@ -16,7 +16,7 @@ mod netns {
     use std::sync::{Arc, Mutex};
 
     use sockwright::{
-        is_mptcp, ConnectorBuilder, Error, ListenerBuilder, Mptcp, Protocol, SocketRef,
+        ConnectorBuilder, Error, ListenerBuilder, Mptcp, Protocol, SocketRef, is_mptcp,
     };
 
     /// Every log line, to look for the fallback's reason.

@@ -8,7 +8,7 @@ use std::future::IntoFuture;
 use std::process::Command;
 
 use crate::util::TempDir;
-use axum::{routing::get, Router};
+use axum::{Router, routing::get};
 use sockwright::{Address, Endpoint, ListenerBuilder};
 
 /// `curl` with `args`, its body on success.

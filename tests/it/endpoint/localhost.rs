@@ -14,8 +14,8 @@ use crate::util;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use crate::util::namespace;
 use crate::util::TempDir;
+use crate::util::namespace;
 use sockwright::{Address, ConnectorBuilder, Endpoint, Listener, ListenerBuilder};
 
 #[test]
@@ -103,7 +103,9 @@ fn blocking() {
     });
     let (_conn, peer) = taken.expect("the client is accepted within 5 s");
     assert_eq!(peer, Address::Inet(client.local_addr().unwrap()));
-    eprintln!("blocking: localhost:{port} served 5 clients over ::1 and 127.0.0.1, and one nonblocking accept");
+    eprintln!(
+        "blocking: localhost:{port} served 5 clients over ::1 and 127.0.0.1, and one nonblocking accept"
+    );
 }
 
 #[cfg(feature = "tokio")]

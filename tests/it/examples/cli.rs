@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::process::Command;
 
-use crate::util::hello::{run, Running, CLIENT_OUTPUT, SERVER_OUTPUT};
+use crate::util::hello::{CLIENT_OUTPUT, Running, SERVER_OUTPUT, run};
 use socket2::{Domain, Socket, Type};
 
 /// Runs an example with `args`, without any `RUST_LOG` from the caller.
@@ -779,7 +779,9 @@ mod misbehaving_peers {
         });
         assert_eq!(
             out.stderr,
-            format!("error: receive greeting from 127.0.0.1:{port}: peer sent only 5 bytes of its message within 1s\n")
+            format!(
+                "error: receive greeting from 127.0.0.1:{port}: peer sent only 5 bytes of its message within 1s\n"
+            )
         );
         assert_eq!(out.stdout, "");
         assert!(!out.status.success());
@@ -795,7 +797,9 @@ mod misbehaving_peers {
         });
         assert_eq!(
             out.stderr,
-            format!("error: receive greeting from 127.0.0.1:{port}: peer closed the connection after 5 of 17 bytes\n")
+            format!(
+                "error: receive greeting from 127.0.0.1:{port}: peer closed the connection after 5 of 17 bytes\n"
+            )
         );
         assert!(took <= TIMEOUT + MARGIN, "took {took:?}");
     }
@@ -808,7 +812,9 @@ mod misbehaving_peers {
         });
         assert_eq!(
             out.stderr,
-            format!("error: receive greeting from 127.0.0.1:{port}: peer closed the connection after 8 of 17 bytes\n")
+            format!(
+                "error: receive greeting from 127.0.0.1:{port}: peer closed the connection after 8 of 17 bytes\n"
+            )
         );
         assert!(took <= TIMEOUT + MARGIN, "took {took:?}");
     }
@@ -850,7 +856,7 @@ mod misbehaving_peers {
 #[cfg(target_os = "linux")]
 mod forever {
     use super::*;
-    use crate::util::hello::{load, peak_rss_kib, Stream};
+    use crate::util::hello::{Stream, load, peak_rss_kib};
     use sockwright::hello::Exchange;
 
     /// The server's `--max-clients` in the accept-queue test.

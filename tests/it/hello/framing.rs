@@ -14,8 +14,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, Server, CLIENT_GREETING};
 use sockwright::ListenerBuilder;
+use sockwright::hello::{CLIENT_GREETING, Exchange, Server};
 
 /// The server side's limits: short, so that the whole file takes about a
 /// second.

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::refused_port;
 use sockwright::hello::{
-    Exchange, Io, Named, Role, CLIENT_GREETING, DEFAULT_MAX_MESSAGE, SERVER_GREETING,
+    CLIENT_GREETING, DEFAULT_MAX_MESSAGE, Exchange, Io, Named, Role, SERVER_GREETING,
 };
 use sockwright::{ConnectorBuilder, Error, ListenerBuilder};
 
@@ -51,23 +51,24 @@ fn allocated() -> usize {
     ALLOCATED.with(Cell::get)
 }
 
-// SAFETY: every call is passed on to `System` unchanged; counting touches
-// only a thread-local `Cell`, which never allocates.
+// SAFETY: every call is passed on to `System` unchanged, with the
+// caller's arguments and so under the caller's own contract; counting
+// touches only a thread-local `Cell`, which never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
-        System.alloc(layout)
+        unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
-        System.alloc_zeroed(layout)
+        unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(new_size.saturating_sub(layout.size()));
-        System.realloc(ptr, layout, new_size)
+        unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
+        unsafe { System.dealloc(ptr, layout) }
     }
 }
 

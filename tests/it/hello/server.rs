@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockwright::hello::{Exchange, Outcome, Server, Summary, SERVER_GREETING};
+use sockwright::hello::{Exchange, Outcome, SERVER_GREETING, Server, Summary};
 use sockwright::{ConnectorBuilder, ListenerBuilder};
 
 /// The most a result may come after it is due, on a loaded machine.
@@ -198,7 +198,9 @@ fn a_nonblocking_listener_is_served_like_a_blocking_one() {
     let (summary, cpu) = server.join().unwrap();
     let summary = summary.unwrap();
     let took = start.elapsed();
-    eprintln!("{CLIENTS} clients {PAUSE:?} apart on a nonblocking listener: {took:?}, accepting thread's CPU {cpu:?}");
+    eprintln!(
+        "{CLIENTS} clients {PAUSE:?} apart on a nonblocking listener: {took:?}, accepting thread's CPU {cpu:?}"
+    );
     assert_eq!(
         (summary.accepted, summary.succeeded),
         (CLIENTS as u64, CLIENTS as u64)

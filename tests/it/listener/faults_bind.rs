@@ -442,10 +442,12 @@ mod unix_paths {
             assert_eq!(fs::read(sub.join("inside")).unwrap(), b"also precious");
 
             assert_path_in_use(b.listen_unix(&link), &link, &case);
-            assert!(fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink());
+            assert!(
+                fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
             assert!(is_socket(&stale), "{case}: the link's target was removed");
         }
     }

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use crate::util::init_log;
-use crate::util::resolver::{TestResolver, MARGIN, NAME};
+use crate::util::resolver::{MARGIN, NAME, TestResolver};
 use crate::util::resolver_cases::{self as cases, Driver};
 use sockwright::{ConnectorBuilder, Domain, Resolve};
 

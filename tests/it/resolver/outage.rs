@@ -28,13 +28,13 @@
 use crate::util;
 
 use std::net::UdpSocket;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::util::namespace;
-use crate::util::{fd_count, lookup_thread_count, thread_count, TempDir};
+use crate::util::{TempDir, fd_count, lookup_thread_count, thread_count};
 use sockwright::{ConnectorBuilder, MAX_LOOKUP_THREADS};
 
 /// The open-file limit inside.

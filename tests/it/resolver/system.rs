@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::namespace;
-use crate::util::{fd_count, has_ipv6_loopback, thread_count, TempDir};
+use crate::util::{TempDir, fd_count, has_ipv6_loopback, thread_count};
 use sockwright::ConnectorBuilder;
 
 /// Connects that win before the slow AAAA answer, in the resource check

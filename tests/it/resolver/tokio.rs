@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use crate::util::current_thread;
-use crate::util::resolver::{TestResolver, NAME};
+use crate::util::resolver::{NAME, TestResolver};
 use crate::util::resolver_cases::{self as cases, Driver};
 use sockwright::{ConnectorBuilder, Domain};
 
@@ -63,8 +63,8 @@ fn sequential_mode_and_udp_use_the_resolver_too() {
 
 #[test]
 fn the_runtime_thread_keeps_running_while_a_lookup_is_slow() {
-    use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
     // A current-thread runtime: a task that ticks every 5 ms goes on while
     // the connect waits 200 ms for its only answer, which a lookup blocking
     // the runtime's thread would stop (no tick at all until it returns).

@@ -21,10 +21,12 @@ fn stale_socket(path: &Path) {
     if std::fs::symlink_metadata(path).is_err() {
         drop(ListenerBuilder::new().listen_unix(path).unwrap());
     }
-    assert!(std::fs::symlink_metadata(path)
-        .unwrap()
-        .file_type()
-        .is_socket());
+    assert!(
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .file_type()
+            .is_socket()
+    );
 }
 
 fn assert_live_server_error(err: &Error) {
@@ -44,7 +46,7 @@ fn assert_live_server_error(err: &Error) {
 #[cfg(all(target_os = "linux", feature = "hello"))]
 #[test]
 fn a_live_server_is_left_alone_and_never_connected_to() {
-    use sockwright::hello::{Exchange, Server, SERVER_GREETING};
+    use sockwright::hello::{Exchange, SERVER_GREETING, Server};
 
     let dir = TempDir::new("stale-live");
     let path = dir.join("live.sock");
@@ -214,10 +216,12 @@ fn a_character_device_in_the_way_is_named() {
             "{err}"
         );
     }
-    assert!(std::fs::symlink_metadata(&path)
-        .unwrap()
-        .file_type()
-        .is_char_device());
+    assert!(
+        std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
 }
 
 /// A stale socket file: a plain listen says so (Linux), and with
