@@ -167,8 +167,9 @@ pub fn in_processes(
         }
         if !output.status.success() {
             return Err(format!(
-                "{group}: child process {process} failed ({})",
-                output.status
+                "{group}: child process {process} failed ({}): {}",
+                output.status,
+                all.errors.join("; ")
             )
             .into());
         }
