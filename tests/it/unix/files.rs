@@ -14,6 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use crate::util::TempDir;
 use sockwright::{Endpoint, Error, Listener, ListenerBuilder};
@@ -75,17 +76,33 @@ fn as_nobody(kind: &str, path: &Path) -> Option<Result<(), i32>> {
         ("runuser", vec!["-u".into(), "nobody".into(), "--".into()]),
     ];
     for (tool, args) in tools {
-        let output = Command::new(tool)
-            .args(&args)
-            .arg(&exe)
-            .args(["--ignored", "--exact"])
-            .arg(util::test_path(module_path!(), "other_uid_client"))
-            .arg("--nocapture")
-            .env(CLIENT_VAR, format!("{kind}:{}", path.display()))
-            .output();
-        let Ok(output) = output else {
+        let run = || {
+            Command::new(tool)
+                .args(&args)
+                .arg(&exe)
+                .args(["--ignored", "--exact"])
+                .arg(util::test_path(module_path!(), "other_uid_client"))
+                .arg("--nocapture")
+                .env(CLIENT_VAR, format!("{kind}:{}", path.display()))
+                .output()
+        };
+        let Ok(mut output) = run() else {
             continue;
         };
+        // The copy's file stays open for writing in any child that another
+        // test's thread forked while `fs::copy` wrote it, until that child
+        // execs; meanwhile executing the copy fails with ETXTBSY. Up to
+        // 2 s of retries let such children go.
+        for _ in 0..200 {
+            if !String::from_utf8_lossy(&output.stderr).contains("Text file busy") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            let Ok(again) = run() else {
+                break;
+            };
+            output = again;
+        }
         let stdout = String::from_utf8_lossy(&output.stdout);
         let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
             eprintln!(

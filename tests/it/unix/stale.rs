@@ -16,7 +16,13 @@ use crate::util::TempDir;
 use sockwright::{Error, ListenerBuilder};
 
 /// A stale socket file at `path`: bound, listened on, closed (unless one
-/// is there already).
+/// is there already), and refusing connections.
+///
+/// A listener this process closed can stay open a little longer in a child
+/// that another test's thread is starting: between `fork` and `exec` the
+/// child holds a copy of every descriptor. Until that child execs, the
+/// socket still listens (and the stale check rightly says so), so this
+/// waits, at most 5 s, until a `connect` is refused.
 fn stale_socket(path: &Path) {
     if std::fs::symlink_metadata(path).is_err() {
         drop(ListenerBuilder::new().listen_unix(path).unwrap());
@@ -27,6 +33,18 @@ fn stale_socket(path: &Path) {
             .file_type()
             .is_socket()
     );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match UnixStream::connect(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
+            result => assert!(
+                Instant::now() < deadline,
+                "{} still accepts connections 5 s after its listener closed: {result:?}",
+                path.display()
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 fn assert_live_server_error(err: &Error) {
@@ -126,7 +144,8 @@ fn one_of_several_starters_on_a_stale_path_wins() {
             }
         }
         rounds += 1;
-        // The winner's listener closes here, leaving a stale file.
+        // The winner's listener closes here, leaving a stale file (which
+        // `stale_socket` waits for).
     }
     eprintln!(
         "{rounds} rounds of {STARTERS} starters in {:?}: one winner each",
