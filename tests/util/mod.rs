@@ -304,6 +304,31 @@ impl Drop for TempDir {
     }
 }
 
+/// Waits, at most 5 s, until the Unix socket file at `path` refuses a
+/// `connect`: until the listener that a test closed is closed everywhere.
+///
+/// With tests running at once, a child that another test's thread is
+/// starting holds a copy of every descriptor between `fork` and `exec`, so
+/// a listener closed here can listen on in it for a moment; a test that
+/// needs a stale file (a socket file no one listens on) waits for it.
+#[cfg(unix)]
+pub fn await_stale(path: &Path) {
+    use std::time::Instant;
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match std::os::unix::net::UnixStream::connect(path) {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return,
+            result => assert!(
+                Instant::now() < deadline,
+                "{} still accepts connections 5 s after its listener closed: {result:?}",
+                path.display()
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// A Unix listener at `path` with backlog 0 whose accept queue is full and is
 /// never drained, with the connections that fill it: a further connect waits
 /// (Linux) until the server accepts one.

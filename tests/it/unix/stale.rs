@@ -12,17 +12,11 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use crate::util::TempDir;
+use crate::util::{self, TempDir};
 use sockwright::{Error, ListenerBuilder};
 
 /// A stale socket file at `path`: bound, listened on, closed (unless one
-/// is there already), and refusing connections.
-///
-/// A listener this process closed can stay open a little longer in a child
-/// that another test's thread is starting: between `fork` and `exec` the
-/// child holds a copy of every descriptor. Until that child execs, the
-/// socket still listens (and the stale check rightly says so), so this
-/// waits, at most 5 s, until a `connect` is refused.
+/// is there already), and refusing connections (see [`util::await_stale`]).
 fn stale_socket(path: &Path) {
     if std::fs::symlink_metadata(path).is_err() {
         drop(ListenerBuilder::new().listen_unix(path).unwrap());
@@ -33,18 +27,7 @@ fn stale_socket(path: &Path) {
             .file_type()
             .is_socket()
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match UnixStream::connect(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
-            result => assert!(
-                Instant::now() < deadline,
-                "{} still accepts connections 5 s after its listener closed: {result:?}",
-                path.display()
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    util::await_stale(path);
 }
 
 fn assert_live_server_error(err: &Error) {
