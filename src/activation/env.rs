@@ -219,15 +219,7 @@ impl ListenFds {
             None => Self::parse_vars(vars, std::process::id(), crate::sys::pidfd_id_self),
         };
         if unset && !parsed.as_ref().is_ok_and(|f| f.not_ours.is_some()) {
-            for var in VARS {
-                // SAFETY: `unset` is true only in `take_from_env`, whose
-                // caller promises that no other thread reads or writes the
-                // environment while it runs (its `# Safety`).
-                #[allow(unsafe_code)]
-                unsafe {
-                    std::env::remove_var(var)
-                };
-            }
+            remove_vars();
         }
         let mut fds = parsed?;
         if let Some(why) = &fds.not_ours {
@@ -261,14 +253,7 @@ impl ListenFds {
     #[cfg(not(unix))]
     fn read_env(unset: bool) -> Result<ListenFds> {
         if unset {
-            for var in VARS {
-                // SAFETY: as in the Unix version: only `take_from_env`
-                // removes them, under its caller's promise.
-                #[allow(unsafe_code)]
-                unsafe {
-                    std::env::remove_var(var)
-                };
-            }
+            remove_vars();
         }
         Err(Error::Unsupported {
             what: "socket activation (LISTEN_FDS)",
@@ -701,6 +686,20 @@ struct EnvQuoted<'a>(&'a str);
 impl fmt::Display for EnvQuoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         crate::bounded::shown::Quoted::with_limit(self.0, 64).fmt(f)
+    }
+}
+
+/// Removes the activation variables from the environment. Called only
+/// by `read_env(true)`, that is by [`ListenFds::take_from_env`].
+fn remove_vars() {
+    for var in VARS {
+        // SAFETY: only `take_from_env` gets here, and its caller promises
+        // that no other thread reads or writes the environment while it
+        // runs (its `# Safety`).
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::remove_var(var)
+        };
     }
 }
 

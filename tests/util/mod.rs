@@ -304,29 +304,41 @@ impl Drop for TempDir {
     }
 }
 
-/// Waits, at most 5 s, until the Unix socket file at `path` refuses a
-/// `connect`: until the listener that a test closed is closed everywhere.
+/// Calls `done` every millisecond until it returns true, for at most
+/// `limit`; says whether it did.
 ///
-/// With tests running at once, a child that another test's thread is
-/// starting holds a copy of every descriptor between `fork` and `exec`, so
-/// a listener closed here can listen on in it for a moment; a test that
-/// needs a stale file (a socket file no one listens on) waits for it.
-#[cfg(unix)]
-pub fn await_stale(path: &Path) {
-    use std::time::Instant;
-
-    let deadline = Instant::now() + Duration::from_secs(5);
+/// For what another process settles and nothing signals: with tests
+/// running at once, a child that another test's thread is starting holds a
+/// copy of every descriptor between `fork` and `exec`, so a listener closed
+/// here can listen on in it for a moment, and a file written here cannot be
+/// executed (`ETXTBSY`) until that child execs.
+pub fn poll_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
     loop {
-        match std::os::unix::net::UnixStream::connect(path) {
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return,
-            result => assert!(
-                Instant::now() < deadline,
-                "{} still accepts connections 5 s after its listener closed: {result:?}",
-                path.display()
-            ),
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// Waits, at most 5 s, until the Unix socket file at `path` refuses a
+/// `connect`: until the listener that a test closed is closed everywhere
+/// (see [`poll_until`]).
+#[cfg(unix)]
+pub fn await_stale(path: &Path) {
+    let refused = || {
+        std::os::unix::net::UnixStream::connect(path)
+            .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused)
+    };
+    assert!(
+        poll_until(Duration::from_secs(5), refused),
+        "{} still accepts connections 5 s after its listener closed",
+        path.display()
+    );
 }
 
 /// A Unix listener at `path` with backlog 0 whose accept queue is full and is

@@ -135,8 +135,6 @@ fn udp_conflicts(ip: &str) {
 /// the listener itself is gone.
 #[cfg(target_os = "linux")]
 fn port_with_lingering_connection(ip: &str, reuse: Reuse) -> SocketAddr {
-    use std::time::{Duration, Instant};
-
     let listener = builder(reuse).listen((ip, 0)).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut client = TcpStream::connect(addr).unwrap();
@@ -146,16 +144,13 @@ fn port_with_lingering_connection(ip: &str, reuse: Reuse) -> SocketAddr {
     let mut rest = Vec::new();
     client.read_to_end(&mut rest).unwrap();
     drop(client);
-    // A child that another test's thread forks holds a copy of the
-    // listener until it execs: wait (at most 5 s) until nothing listens.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tcp_states_on(addr).iter().any(|s| s == "0A") {
-        assert!(
-            Instant::now() < deadline,
-            "{addr} still listens 5 s after its listener closed"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    // A child that another test's thread starts can hold a copy of the
+    // listener for a moment (see `util::poll_until`).
+    let nothing_listens = || !tcp_states_on(addr).iter().any(|s| s == "0A");
+    assert!(
+        util::poll_until(std::time::Duration::from_secs(5), nothing_listens),
+        "{addr} still listens 5 s after its listener closed"
+    );
     let states = tcp_states_on(addr);
     assert!(
         states.iter().any(|s| s == "06" || s == "05"),

@@ -86,23 +86,23 @@ fn as_nobody(kind: &str, path: &Path) -> Option<Result<(), i32>> {
                 .env(CLIENT_VAR, format!("{kind}:{}", path.display()))
                 .output()
         };
-        let Ok(mut output) = run() else {
+        // Executing the fresh copy fails with ETXTBSY while a child that
+        // another test's thread started holds it open for writing (see
+        // `util::poll_until`): such a run is tried again, for up to 2 s.
+        let mut output = run();
+        let busy = |o: &std::io::Result<std::process::Output>| {
+            o.as_ref()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stderr).contains("Text file busy"))
+        };
+        util::poll_until(Duration::from_secs(2), || {
+            if busy(&output) {
+                output = run();
+            }
+            !busy(&output)
+        });
+        let Ok(output) = output else {
             continue;
         };
-        // The copy's file stays open for writing in any child that another
-        // test's thread forked while `fs::copy` wrote it, until that child
-        // execs; meanwhile executing the copy fails with ETXTBSY. Up to
-        // 2 s of retries let such children go.
-        for _ in 0..200 {
-            if !String::from_utf8_lossy(&output.stderr).contains("Text file busy") {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-            let Ok(again) = run() else {
-                break;
-            };
-            output = again;
-        }
         let stdout = String::from_utf8_lossy(&output.stdout);
         let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
             eprintln!(
